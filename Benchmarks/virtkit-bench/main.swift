@@ -1,0 +1,12 @@
+// Benchmarks for the hot paths the issues name; each module adds a file with a
+// `static func run(arguments:)` entry and registers it in `suites` below.
+import Foundation
+
+let suites: [String: ([String]) async throws -> Void] = [:]
+
+let args = Array(CommandLine.arguments.dropFirst())
+guard let name = args.first, let suite = suites[name] else {
+    print("usage: virtkit-bench <suite> [options]\nsuites: \(suites.keys.sorted().joined(separator: ", "))")
+    exit(args.isEmpty ? 0 : 2)
+}
+try await suite(Array(args.dropFirst()))

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// `--uri`: the libvirt connection. Default: `$LIBVIRT_DEFAULT_URI`, else the embedded
+/// test driver, so every example works on a machine without a daemon.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, else test:///default).")
+    var uri: String?
+
+    var resolvedURI: String {
+        if let uri, !uri.isEmpty { return uri }
+        if let env = ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"], !env.isEmpty { return env }
+        return "test:///default"
+    }
+}
+
+/// `--json`: machine-readable output with stable keys.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+}
+
+/// Writes `value` as pretty JSON with sorted keys, so key order is stable across runs.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Writes `value` as one compact JSON line (for streams: events, samples, progress).
+func printJSONLine<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    var data = try encoder.encode(value)
+    data.append(0x0A)
+    FileHandle.standardOutput.write(data)
+}
+
+/// A one-line failure for the operator; ArgumentParser prints it as `Error: …` and exits 1.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}

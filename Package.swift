@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module map (see README.md):
+//   VirtCore       shared value types (CPUSet, NodeSet, MemorySize); no dependencies
+//   CLibvirt/CNUMA system-library shims over libvirt and libnuma
+//   Libvirt        typed async API over libvirt's C API
+//   DomainXML      lossless typed domain XML (toolchain only)
+//   HostProbe      /sys and /proc facts under an injectable root (toolchain only)
+//   CgroupControl  cgroup v1/v2/hybrid discovery, knobs and stats (toolchain only)
+//   Tuning         diagnosis and reconfiguration plans
+//   VirtKit        umbrella re-exporting all of the above
+let package = Package(
+    name: "VirtKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "VirtKit", targets: ["VirtKit"]),
+        .library(name: "VirtCore", targets: ["VirtCore"]),
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+        .library(name: "DomainXML", targets: ["DomainXML"]),
+        .library(name: "HostProbe", targets: ["HostProbe"]),
+        .library(name: "CgroupControl", targets: ["CgroupControl"]),
+        .library(name: "Tuning", targets: ["Tuning"]),
+        .executable(name: "virtkit", targets: ["virtkit"]),
+        .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(
+            name: "CLibvirt",
+            path: "Sources/CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"]), .yum(["libvirt-devel"]), .brew(["libvirt"])]
+        ),
+        .systemLibrary(
+            name: "CNUMA",
+            path: "Sources/CNUMA",
+            providers: [.apt(["libnuma-dev"]), .yum(["numactl-devel"])]
+        ),
+
+        // MARK: Library modules
+        .target(name: "VirtCore"),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore"]),
+        .target(name: "DomainXML", dependencies: ["VirtCore"]),
+        .target(name: "HostProbe", dependencies: ["VirtCore"]),
+        .target(name: "CgroupControl", dependencies: ["VirtCore"]),
+        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "Tuning"]),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "virtkit",
+            dependencies: ["VirtKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/virtkit"
+        ),
+        .executableTarget(
+            name: "virtkit-bench",
+            dependencies: ["VirtKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/virtkit-bench"
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtCore"]),
+        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "VirtCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA"], exclude: ["Fixtures"]),
+        .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt"], exclude: ["Fixtures"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+// Placeholder until this module's issue lands; replaced by the real API.
+import VirtCore
+import CLibvirt
