@@ -63,11 +63,13 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
+        .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"]),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtCore"]),
-        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "VirtCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA"], exclude: ["Fixtures"]),
-        .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt"], exclude: ["Fixtures"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
     ],
     swiftLanguageModes: [.v6]
