@@ -31,6 +31,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     private var head = 0
     private var isShutDown = false
     private var busy = 0
+    private var waiting = 0  // queued jobs not cancelled
     /// Number of worker threads.
     public let threadCount: Int
 
@@ -47,7 +48,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     /// Jobs waiting for a thread plus jobs running (for tests and diagnostics).
     public var load: (queued: Int, running: Int) {
         condition.lock(); defer { condition.unlock() }
-        return (queue.count - head, busy)
+        return (waiting, busy)
     }
 
     /// Runs `body` on one of the pool's threads and returns its result.
@@ -104,6 +105,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             return
         }
         job.state = .queued
+        waiting += 1
         queue.append(job)
         condition.signal()
         condition.unlock()
@@ -117,6 +119,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             condition.unlock()
         case .queued:
             job.state = .cancelled  // the worker skips it
+            waiting -= 1
             condition.unlock()
             job.abandon?()
         case .running, .cancelled:
@@ -137,6 +140,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             }
             guard job.state == .queued else { condition.unlock(); continue }
             job.state = .running
+            waiting -= 1
             busy += 1
             condition.unlock()
             job.work?()
