@@ -309,6 +309,7 @@ public final class XMLElement {
         case let .element(e): return .element(e)
         case let .text(a, b): return .text(decodeSpan(bytes, Int(a), Int(b), attribute: false))
         case let .newText(t): return .text(t.value)
+        case let .newComment(t): return .comment(t.value)
         case let .cdata(a, b): return .cdata(rawString(Int(a) + 9, Int(b) - 3))
         case let .comment(a, b): return .comment(rawString(Int(a) + 4, Int(b) - 3))
         case let .pi(a, b):
@@ -394,25 +395,45 @@ public final class XMLElement {
     public func appendChild(_ child: XMLElement) -> XMLElement {
         checkInsertable(child)
         child.removeFromParent()
+        appendNode(.element(child))
+        child._parent = self
+        markDirty()
+        return child
+    }
+
+    /// Appends a comment `<!--text-->` after the last child, indented like an appended child.
+    /// A `--` in `text` is written as `- -` (XML forbids it in comments).
+    public func appendComment(_ text: String) {
+        appendNode(.newComment(NewText(text)))
+    }
+
+    func appendNode(_ child: NodeStorage) {
         var ns = storedNodes
         if !isParsed {
             // Built elements are indented when serialized.
-            ns.append(.element(child))
-        } else if let last = ns.lastIndex(where: { if case .element = $0 { true } else { false } }) {
+            ns.append(child)
+        } else if let last = ns.lastIndex(where: { whitespace($0) == nil }), !ns.contains(where: isCharacterData) {
             if last > 0, let ws = whitespace(ns[last - 1]) {
-                ns.insert(contentsOf: [wsNode(ws, like: ns[last - 1]), .element(child)], at: last + 1)
+                ns.insert(contentsOf: [wsNode(ws, like: ns[last - 1]), child], at: last + 1)
             } else {
-                ns.insert(.element(child), at: last + 1)
+                ns.insert(child, at: last + 1)
             }
         } else if ns.allSatisfy({ whitespace($0) != nil }), let indent = lineIndent() {
             let inner = "\n" + String(decoding: indent, as: UTF8.self)
-            ns = [.newText(NewText(inner + "  ")), .element(child), .newText(NewText(inner))]
+            ns = [.newText(NewText(inner + "  ")), child, .newText(NewText(inner))]
         } else {
-            ns.append(.element(child))
+            ns.append(child)
         }
-        child._parent = self
         setStoredNodes(ns)
-        return child
+    }
+
+    /// Text or CDATA that is not whitespace-only (mixed content: never re-indented).
+    func isCharacterData(_ node: NodeStorage) -> Bool {
+        switch node {
+        case .text, .newText: whitespace(node) == nil
+        case .cdata: true
+        default: false
+        }
     }
 
     /// Reuses the sibling's whitespace node (a span costs nothing and serializes identically).
@@ -521,6 +542,12 @@ public final class XMLElement {
                 out.append(contentsOf: bytes[Int(a)..<Int(b)])
             case let .newText(t):
                 appendEscapedText(t.value, to: &out)
+            case let .newComment(t):
+                out.append(contentsOf: Array("<!--".utf8))
+                var body = t.value.replacingDashes()
+                if body.hasSuffix("-") { body += " " }
+                out.append(contentsOf: body.utf8)
+                out.append(contentsOf: Array("-->".utf8))
             }
         }
         if pretty { out.append(0x0A); out.append(contentsOf: indent) }
@@ -575,5 +602,19 @@ public final class XMLElement {
         } else {
             out.append(contentsOf: bytes[tailStart..<tailEnd])
         }
+    }
+}
+
+
+extension String {
+    /// `--` → `- -` until none is left (comments must not contain `--`).
+    func replacingDashes() -> String {
+        var bytes = Array(utf8)
+        var i = 0
+        while i + 1 < bytes.count {
+            if bytes[i] == 0x2D && bytes[i + 1] == 0x2D { bytes.insert(0x20, at: i + 1) }
+            i += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -39,6 +39,8 @@ enum NodeStorage {
     case comment(UInt32, UInt32)
     case pi(UInt32, UInt32)
     case newText(NewText)
+    /// A new comment (content as given; `--` is made safe on output).
+    case newComment(NewText)
 }
 
 /// Character classes for the byte-oriented scanner.
