@@ -402,9 +402,11 @@ public final class XMLElement {
     }
 
     /// Appends a comment `<!--text-->` after the last child, indented like an appended child.
-    /// A `--` in `text` is written as `- -` (XML forbids it in comments).
+    /// A `--` in `text` is stored and written as `- -` (XML forbids it in comments).
     public func appendComment(_ text: String) {
-        appendNode(.newComment(NewText(text)))
+        var body = text.replacingDashes()
+        if body.hasSuffix("-") { body += " " }
+        appendNode(.newComment(NewText(body)))
     }
 
     func appendNode(_ child: NodeStorage) {
@@ -544,9 +546,7 @@ public final class XMLElement {
                 appendEscapedText(t.value, to: &out)
             case let .newComment(t):
                 out.append(contentsOf: Array("<!--".utf8))
-                var body = t.value.replacingDashes()
-                if body.hasSuffix("-") { body += " " }
-                out.append(contentsOf: body.utf8)
+                out.append(contentsOf: t.value.utf8)
                 out.append(contentsOf: Array("-->".utf8))
             }
         }

@@ -17,7 +17,7 @@ public struct XMLParseLimits: Sendable, Hashable {
     public var maxNameLength: Int
 
     /// Hard ceiling for ``maxDepth``.
-    public static let hardMaxDepth = 4096
+    public static let hardMaxDepth = 2048
     /// Hard ceiling for ``maxDocumentBytes`` (offsets are 32-bit).
     public static let hardMaxDocumentBytes = Int(Int32.max)
 
