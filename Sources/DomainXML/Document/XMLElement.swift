@@ -531,9 +531,12 @@ public final class XMLElement {
             if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
             switch node {
             case let .element(e):
+                // Only built elements use the indentation (parsed ones carry their own).
                 let ind: [UInt8]
                 if pretty {
                     ind = childIndent
+                } else if e.isParsed {
+                    ind = indent
                 } else if k > 0, let ws = whitespace(ns[k - 1]), let nl = ws.lastIndex(of: 0x0A) {
                     ind = Array(ws[(nl + 1)...])
                 } else {
