@@ -34,15 +34,16 @@ extension LeafKey {
 
     private var requiredAttributeName: String? { (self as? any AttributeNamed)?.attributeName }
 
-    /// Reads the value and writes it back through the typed setter.
-    func rewrite(_ node: ElementRef, spec: ElementSpec) -> DomainXMLError? {
-        guard let element = node.element else { return nil }
+    /// Reads the value and writes it back through the typed setter: `.success(true)` when a
+    /// value was present and rewritten, `.success(false)` when absent (nothing written).
+    func rewrite(_ node: ElementRef, spec: ElementSpec) -> Result<Bool, DomainXMLError> {
+        guard let element = node.element else { return .success(false) }
         do {
-            let value = try read(element)
+            guard let value = try read(element) else { return .success(false) }
             write(value, node: node, spec: spec)
-            return nil
+            return .success(true)
         } catch {
-            return error
+            return .failure(error)
         }
     }
 }
@@ -111,6 +112,11 @@ extension Attr where Value: XMLValue {
 }
 
 /// The text of the view's element: `<vcpu>4</vcpu>` → `Text<Int>()`.
+///
+/// Only an element without child elements has a text value: libvirt's text-valued elements
+/// (`<loader>`, `<nvram>`, `<backend>`) hold either a path or child elements, and with
+/// children the text is just indentation. Setting a value on such an element replaces its
+/// children (the path wins, as in libvirt); clearing it leaves them alone.
 public struct Text<Value: Equatable>: LeafKey {
     public let codec: Codec<Value>
 
@@ -121,23 +127,25 @@ public struct Text<Value: Equatable>: LeafKey {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? { element.text }
+    public func raw(_ element: XMLElement) -> String? {
+        element.childElements.isEmpty ? element.text : nil
+    }
 
     public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
-        guard let text = element.text else { return nil }
+        guard let text = raw(element) else { return nil }
         return try decode(text, codec, at: element, attribute: nil)
     }
 
     public func write(_ value: Value?, node: ElementRef, spec: ElementSpec) {
         guard let value else {
-            if let e = node.element, e.text != nil {
+            if let e = node.element, raw(e) != nil {
                 e.text = nil
                 node.pruneIfEmpty()
             }
             return
         }
         let e = node.materialize()
-        e.text = spelling(value, old: e.text, codec: codec)
+        e.text = spelling(value, old: raw(e), codec: codec)
     }
 }
 

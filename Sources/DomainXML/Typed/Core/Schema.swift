@@ -175,7 +175,7 @@ extension ElementSpec {
 
 /// The outcome of reading every modeled property and writing the same value back.
 public struct RewriteSummary: Sendable, Hashable {
-    /// Property occurrences read and written back.
+    /// Property values (present in the document) read and written back.
     public var rewritten = 0
     /// Values that did not decode; they are left untouched.
     public var unreadable: [DomainXMLError] = []
@@ -198,10 +198,10 @@ extension ElementView {
         Self.schema.spec.walk(e) { element, spec in
             let ref = ElementRef(element, document: node.document)
             for leaf in spec.leaves {
-                if let problem = leaf.rewrite(ref, spec: spec) {
-                    summary.unreadable.append(problem)
-                } else {
-                    summary.rewritten += 1
+                switch leaf.rewrite(ref, spec: spec) {
+                case .success(true): summary.rewritten += 1
+                case .success(false): break
+                case .failure(let problem): summary.unreadable.append(problem)
                 }
             }
         }
