@@ -55,57 +55,59 @@ enum DomainXMLBench {
         held.removeAll()
         guard identical == files.count else { throw BenchError.notIdentical(files.count - identical) }
 
-        var sink = 0
-        let parse = try measure(o.repeats) {
-            for f in files {
-                let d = try XMLDocument(parsing: f)
-                sink &+= d.root.attributeNames.count
-            }
-        }
-        let roundTrip = try measure(o.repeats) {
-            for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes().count }
-        }
-        let roundTripWalk = try measure(o.repeats) {
-            for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes(walkingTree: true).count }
-        }
-        let roundTripString = try measure(o.repeats) {
-            for f in files { sink &+= try XMLDocument(parsing: f).serialize().utf8.count }
-        }
-        let editRoundTrip = try measure(o.repeats) {
-            for f in files {
-                let d = try XMLDocument(parsing: f)
-                // A typical tool edit: one attribute deep in the tree, then serialize.
-                (d.root.firstChild(named: "vcpu") ?? d.root).setAttribute("current", "1")
-                sink &+= d.serializedBytes().count
-            }
-        }
-        let peak = peakRSSKiB()
-
-        var ref: Reference?
+        // The lxml worker runs the same passes on the same files; repetitions alternate
+        // Swift / lxml so that load from other processes hits both sides alike.
+        var worker: LxmlWorker?
         if o.reference {
-            do { ref = try runLxml(python: o.python, dir: dir, repeats: o.repeats) } catch {
+            do { worker = try LxmlWorker(python: o.python, dir: dir) } catch {
                 print("reference lxml: unavailable (\(error))")
             }
         }
+        var sink = 0
+        let swiftPasses: [(name: String, lxml: String?, body: () throws -> Void)] = [
+            ("parse (full tree)", "parse", {
+                for f in files { sink &+= try XMLDocument(parsing: f).root.attributeNames.count }
+            }),
+            ("round trip parse+serializedBytes", "roundtrip", {
+                for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes().count }
+            }),
+            ("round trip parse+serialize()->String", "roundtrip", {
+                for f in files { sink &+= try XMLDocument(parsing: f).serialize().utf8.count }
+            }),
+            ("round trip, node-by-node emit", "roundtrip", {
+                for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes(walkingTree: true).count }
+            }),
+            ("parse + 1 attribute edit + emit", "roundtrip", {
+                for f in files {
+                    let d = try XMLDocument(parsing: f)
+                    // A typical tool edit: one attribute deep in the tree, then serialize.
+                    (d.root.firstChild(named: "vcpu") ?? d.root).setAttribute("current", "1")
+                    sink &+= d.serializedBytes().count
+                }
+            }),
+        ]
         func mbps(_ t: Double) -> Double { Double(total) / t / 1e6 }
-        func line(_ name: String, _ s: [Double], vs r: [Double]?) {
-            let best = s.min()!, med = median(s)
-            var text = "  \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(fmt(mbps(best), 7)) / \(fmt(mbps(med), 7)) MB/s"
-            if let r, let rb = r.min() { text += "   x\(fmt(rb / best, 5)) lxml (median x\(fmt(median(r) / med, 5)))" }
+        print("pass                                   Swift best/median MB/s    lxml best/median MB/s   ratio (best, median of paired)")
+        for pass in swiftPasses {
+            try pass.body() // warm-up
+            var mine: [Double] = [], theirs: [Double] = []
+            for _ in 0..<o.repeats {
+                mine.append(try time(pass.body))
+                if let w = worker, let cmd = pass.lxml { theirs.append(try w.run(cmd)) }
+            }
+            var text = "  \(pass.name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(fmt(mbps(mine.min()!), 7)) / \(fmt(mbps(median(mine)), 7))"
+            if !theirs.isEmpty {
+                let paired = median(zip(theirs, mine).map { $0 / $1 })
+                text += "      \(fmt(mbps(theirs.min()!), 7)) / \(fmt(mbps(median(theirs)), 7))      x\(fmt(theirs.min()! / mine.min()!, 4)), x\(fmt(paired, 4))"
+            }
             print(text)
         }
-        print("DomainXML (Swift):")
-        line("parse (full tree)", parse, vs: ref?.parse)
-        line("round trip parse+serializedBytes", roundTrip, vs: ref?.roundtrip)
-        line("round trip, node-by-node emit", roundTripWalk, vs: ref?.roundtrip)
-        line("round trip, serialize() -> String", roundTripString, vs: ref?.roundtrip)
-        line("parse + 1 attribute edit + emit", editRoundTrip, vs: ref?.roundtrip)
-        print("  memory: all \(files.count) trees retained \(fmt(Double(retained) / 1e6, 1)) MB; peak RSS \(fmt(Double(peak) / 1024, 1)) MiB")
-        if let ref {
-            print("lxml \(ref.version) (python3, same files, same run):")
-            print("  \("parse (etree.fromstring)".padding(toLength: 34, withPad: " ", startingAt: 0)) \(fmt(mbps(ref.parse.min()!), 7)) / \(fmt(mbps(median(ref.parse)), 7)) MB/s")
-            print("  \("round trip fromstring+tostring".padding(toLength: 34, withPad: " ", startingAt: 0)) \(fmt(mbps(ref.roundtrip.min()!), 7)) / \(fmt(mbps(median(ref.roundtrip)), 7)) MB/s")
-            print("  memory: all \(files.count) trees retained \(fmt(Double(ref.retained) / 1e6, 1)) MB; peak RSS \(fmt(Double(ref.peakKiB) / 1024, 1)) MiB")
+        let peak = peakRSSKiB()
+        print("memory: Swift: all \(files.count) trees held at once \(fmt(Double(retained) / 1e6, 1)) MB, process peak RSS \(fmt(Double(peak) / 1024, 1)) MiB")
+        if let w = worker {
+            let m = try w.memory()
+            print("        lxml \(m.version): all \(files.count) trees held at once \(fmt(Double(m.retained) / 1e6, 1)) MB, process peak RSS \(fmt(Double(m.peakKiB) / 1024, 1)) MiB")
+            w.stop()
         }
         if sink == 42 { print("") } // keeps the work observable
     }
@@ -117,23 +119,11 @@ enum DomainXMLBench {
         case reference(String)
     }
 
-    struct Reference: Decodable {
-        var version: String
-        var parse: [Double]
-        var roundtrip: [Double]
-        var retained: Int
-        var peakKiB: Int
-    }
 
-    static func measure(_ repeats: Int, _ body: () throws -> Void) rethrows -> [Double] {
-        try body() // warm-up
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        return times
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
     static func median(_ s: [Double]) -> Double { s.sorted()[s.count / 2] }
@@ -156,43 +146,84 @@ enum DomainXMLBench {
         return u.ru_maxrss
     }
 
-    static let lxmlScript = """
-    import sys, os, time, json, resource
-    from lxml import etree
-    d, reps = sys.argv[1], int(sys.argv[2])
-    data = [open(os.path.join(d, f), 'rb').read() for f in sorted(os.listdir(d)) if f.endswith('.xml')]
-    def rss():
-        with open('/proc/self/statm') as fh: return int(fh.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-    r0 = rss(); held = [etree.fromstring(b) for b in data]; retained = rss() - r0; del held
-    def parse():
-        for b in data: etree.fromstring(b)
-    def roundtrip():
-        for b in data: etree.tostring(etree.fromstring(b))
-    def measure(fn):
-        fn(); out = []
-        for _ in range(reps):
-            t = time.perf_counter(); fn(); out.append(time.perf_counter() - t)
-        return out
-    p = measure(parse); rt = measure(roundtrip)
-    print(json.dumps({"version": ".".join(map(str, etree.LXML_VERSION)), "parse": p, "roundtrip": rt,
-                      "retained": retained, "peakKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
-    """
+    /// A persistent python3-lxml process holding the same files in memory; each command runs
+    /// one timed pass (`parse`: etree.fromstring of every file; `roundtrip`: etree.tostring of
+    /// etree.fromstring) and answers with the seconds it took.
+    final class LxmlWorker {
+        static let script = """
+        import sys, os, time, json, resource
+        from lxml import etree
+        d = sys.argv[1]
+        data = [open(os.path.join(d, f), 'rb').read() for f in sorted(os.listdir(d)) if f.endswith('.xml')]
+        def rss():
+            with open('/proc/self/statm') as fh: return int(fh.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+        r0 = rss(); held = [etree.fromstring(b) for b in data]; retained = rss() - r0; del held
+        def parse():
+            for b in data: etree.fromstring(b)
+        def roundtrip():
+            for b in data: etree.tostring(etree.fromstring(b))
+        passes = {'parse': parse, 'roundtrip': roundtrip}
+        for fn in passes.values(): fn()
+        print('ready', flush=True)
+        for line in sys.stdin:
+            cmd = line.strip()
+            if cmd in passes:
+                t = time.perf_counter(); passes[cmd](); print(time.perf_counter() - t, flush=True)
+            elif cmd == 'memory':
+                print(json.dumps({'version': '.'.join(map(str, etree.LXML_VERSION)), 'retained': retained,
+                                  'peakKiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+            else:
+                break
+        """
 
-    /// Runs the lxml reference as a subprocess on the same directory.
-    static func runLxml(python: String, dir: String, repeats: Int) throws -> Reference {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", lxmlScript, dir, String(repeats)]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw BenchError.reference(String(decoding: errData, as: UTF8.self))
+        struct Memory: Decodable {
+            var version: String
+            var retained: Int
+            var peakKiB: Int
         }
-        return try JSONDecoder().decode(Reference.self, from: data)
+
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
+
+        init(python: String, dir: String) throws {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-c", Self.script, dir]
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            guard readLine() == "ready" else { throw BenchError.reference("lxml worker did not start (is python3-lxml installed?)") }
+        }
+
+        func readLine() -> String? {
+            var line: [UInt8] = []
+            while true {
+                let d = output.fileHandleForReading.readData(ofLength: 1)
+                guard let b = d.first else { return line.isEmpty ? nil : String(decoding: line, as: UTF8.self) }
+                if b == 0x0A { return String(decoding: line, as: UTF8.self) }
+                line.append(b)
+            }
+        }
+
+        func send(_ cmd: String) -> String? {
+            input.fileHandleForWriting.write(Data((cmd + "\n").utf8))
+            return readLine()
+        }
+
+        func run(_ pass: String) throws -> Double {
+            guard let r = send(pass), let t = Double(r) else { throw BenchError.reference("lxml worker failed on \(pass)") }
+            return t
+        }
+
+        func memory() throws -> Memory {
+            guard let r = send("memory") else { throw BenchError.reference("lxml worker gave no memory figures") }
+            return try JSONDecoder().decode(Memory.self, from: Data(r.utf8))
+        }
+
+        func stop() {
+            _ = send("quit")
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
     }
 }

@@ -509,6 +509,13 @@ public final class XMLElement {
             out.append(contentsOf: bytes[Int(start)..<Int(end)])
             return
         }
+        // Fast path for the common leaf `<x a='1'>text</x>`: no node array needed.
+        if isParsed, case let .text(a, b) = content, !flags.contains(.startTagDirty), !flags.contains(.selfClosing) {
+            out.append(contentsOf: bytes[Int(start)..<Int(startTagEnd)])
+            out.append(contentsOf: bytes[Int(a)..<Int(b)])
+            out.append(contentsOf: bytes[Int(endTagStart)..<Int(end)])
+            return
+        }
         let ns = storedNodes
         let hasContent = !ns.isEmpty
         // Start tag.
@@ -526,7 +533,7 @@ public final class XMLElement {
             default: false
             }
         }
-        let childIndent = indent + [0x20, 0x20]
+        let childIndent = pretty ? indent + [0x20, 0x20] : []
         for (k, node) in ns.enumerated() {
             if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
             switch node {

@@ -17,8 +17,17 @@ struct XMLParser {
     let storage: SourceStorage
     let cls: UnsafePointer<UInt8>
     var attrs: [AttrSpan] = []
-    var scratch: [NodeStorage] = []
-    var stack: [(element: XMLElement, mark: Int)] = []
+    /// Child nodes of the open elements, moved (not copied) into each element at its end tag.
+    let scratch = NodeScratch()
+    /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
+    /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
+    var stack: [OpenElement] = []
+    var root: XMLElement?
+
+    struct OpenElement {
+        unowned(unsafe) let element: XMLElement
+        let mark: Int
+    }
 
     struct Result {
         var root: XMLElement
@@ -364,8 +373,8 @@ struct XMLParser {
 
     /// Parses the root element and everything inside it; returns it and the offset after it.
     mutating func parseElementTree(_ start: Int) throws(XMLParseError) -> (XMLElement, Int) {
-        let (root, afterRoot) = try openElement(start)
-        var i = afterRoot
+        var i = try openElement(start)
+        guard let root else { throw fail(start, .missingRootElement) }
         if stack.isEmpty { return (root, i) }
         while true {
             // Character data up to the next '<'.
@@ -413,14 +422,14 @@ struct XMLParser {
                 scratch.append(.pi(UInt32(i), UInt32(e)))
                 i = e
             } else {
-                i = try openElement(i).1
+                i = try openElement(i)
             }
         }
     }
 
     /// Parses a start tag at `p[s] == '<'`, creates the element, links it to the open parent
     /// and, unless self-closing, pushes it. Returns the element and the offset after the tag.
-    mutating func openElement(_ s: Int) throws(XMLParseError) -> (XMLElement, Int) {
+    mutating func openElement(_ s: Int) throws(XMLParseError) -> Int {
         if stack.count >= maxDepth { throw fail(s, .depthLimitExceeded(maxDepth)) }
         let nameStart = s + 1
         let nameEnd = try scanName(nameStart, expected: "an element name after '<'")
@@ -479,9 +488,11 @@ struct XMLParser {
         if let parent = stack.last {
             el._parent = parent.element
             scratch.append(.element(el))
+        } else {
+            root = el
         }
-        if !selfClosing { stack.append((el, scratch.count)) }
-        return (el, i)
+        if !selfClosing { stack.append(OpenElement(element: el, mark: scratch.count)) }
+        return i
     }
 
     /// Duplicate attribute check: linear for the usual handful, hashed for attribute floods.
@@ -529,14 +540,55 @@ struct XMLParser {
         el.endTagStart = UInt32(s)
         el.end = UInt32(i)
         let count = scratch.count - top.mark
-        if count == 1, case let .text(a, b) = scratch[top.mark] {
+        if count == 1, case let .text(a, b) = scratch.base[top.mark] {
             el.content = .text(a, b)
-            scratch.removeLast()
+            scratch.count -= 1 // a span: nothing to deinitialize
         } else if count > 0 {
-            el.content = .nodes(Array(scratch[top.mark...]))
-            scratch.removeLast(count)
+            el.content = .nodes(scratch.move(from: top.mark))
         }
         stack.removeLast()
         return i
+    }
+}
+
+
+/// A growable stack of nodes with move-out: closing an element moves its children into a new
+/// exact-size array without the retain/release pair (and array destroy) that copying from a
+/// Swift Array and then removing would cost for every element node.
+final class NodeScratch {
+    var base: UnsafeMutablePointer<NodeStorage>
+    var count = 0
+    var capacity = 64
+
+    init() { base = .allocate(capacity: 64) }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    @inline(__always) func append(_ node: NodeStorage) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: node)
+        count += 1
+    }
+
+    func grow() {
+        let bigger = UnsafeMutablePointer<NodeStorage>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    /// Moves the nodes from `mark` to the top into a new array and pops them.
+    func move(from mark: Int) -> [NodeStorage] {
+        let n = count - mark
+        let out = [NodeStorage](unsafeUninitializedCapacity: n) { buf, initialized in
+            buf.baseAddress!.moveInitialize(from: base + mark, count: n)
+            initialized = n
+        }
+        count = mark
+        return out
     }
 }
