@@ -99,10 +99,16 @@ extension Codec where Value == Int {
 }
 
 extension IDSet: XMLValue {
-    /// libvirt's bitmap list syntax (`0-3,^2,8`), `virBitmapParse`.
+    /// libvirt's bitmap list syntax (`0-3,^2,8`), `virBitmapParse`. A list that excludes
+    /// everything it includes (`0,^0`) is rejected, as libvirt rejects an all-clear bitmap.
     public static var xmlCodec: Codec<IDSet<Kind>> {
         Codec(decode: { text throws(ValueProblem) in
-            do throws(IDSetParseError) { return try IDSet(parsing: text) } catch { throw ValueProblem(.invalidIDSet(error.description)) }
+            let set: IDSet<Kind>
+            do throws(IDSetParseError) { set = try IDSet(parsing: text) } catch {
+                throw ValueProblem(.invalidIDSet(error.description))
+            }
+            guard !set.isEmpty else { throw ValueProblem(.invalidIDSet("invalid ID list '\(text)': no \(Kind.noun) left")) }
+            return set
         }, encode: { $0.listString })
     }
 }

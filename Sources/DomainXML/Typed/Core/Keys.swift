@@ -145,7 +145,9 @@ public struct Text<Value: Equatable>: LeafKey {
             return
         }
         let e = node.materialize()
-        e.text = spelling(value, old: raw(e), codec: codec)
+        let old = raw(e)
+        let text = spelling(value, old: old, codec: codec)
+        if text != old ?? "" || old == nil { e.text = text }
     }
 }
 
@@ -189,7 +191,9 @@ public struct ChildText<Value: Equatable>: LeafKey {
             return
         }
         let child = node.child(name, in: spec).materialize()
-        child.text = spelling(value, old: child.text, codec: codec)
+        let old = child.text ?? ""
+        let text = spelling(value, old: old, codec: codec)
+        if text != old { child.text = text }   // `<genid/>` stays `<genid/>`
     }
 }
 
