@@ -329,7 +329,8 @@ public final class XMLElement {
     }
 
     /// Decoded text: the text and CDATA children concatenated; nil when there are none.
-    /// Setting replaces all content (children included) with one text node; nil empties it.
+    /// Setting replaces all content (children included) with one text node; nil or "" empties
+    /// it (an element that is already empty is left byte-identical, e.g. `<genid/>`).
     public var text: String? {
         get {
             switch content {
@@ -351,9 +352,12 @@ public final class XMLElement {
             }
         }
         set {
-            if newValue == text, childElements.isEmpty { return }
+            // "" and nil are the same XML (no character data): `<a/>` stays `<a/>`.
+            let value = newValue.flatMap { $0.isEmpty ? nil : $0 }
+            if value == text, childElements.isEmpty { return }
+            if value == nil, case .empty = content { return }
             for e in childElements { e._parent = nil }
-            setStoredNodes(newValue.map { [.newText(NewText($0))] } ?? [])
+            setStoredNodes(value.map { [.newText(NewText($0))] } ?? [])
         }
     }
 

@@ -227,3 +227,17 @@ struct XMLEditingTests {
         #expect(try XMLDocument(parsing: text, limits: limits).serialize() == text)
     }
 }
+
+@Suite("XML document text edge cases")
+struct XMLTextEdgeTests {
+    @Test("setting empty text on an empty element keeps it byte-identical")
+    func emptyText() throws {
+        let d = try XMLDocument(parsing: "<a>\n  <genid/>\n  <b></b>\n  <c>x</c>\n</a>")
+        d.root.firstChild(named: "genid")?.text = ""
+        d.root.firstChild(named: "b")?.text = nil
+        #expect(d.isUnedited)
+        d.root.firstChild(named: "c")?.text = ""
+        #expect(d.serialize() == "<a>\n  <genid/>\n  <b></b>\n  <c></c>\n</a>")
+        #expect(d.root.firstChild(named: "c")?.text == nil)
+    }
+}
