@@ -92,7 +92,7 @@ struct TypedCorpusTests {
             // The edits are really there for the next reader.
             let again = try DomainDefinition(parsing: text)
             #expect(try again.vcpu.count.value == 4, "\(name)")
-            #expect(try again.cputune.vcpupin.first?.cpuset.value == [0, 1], "\(name)")
+            #expect(try again.cputune.vcpupin.first { (try? $0.vcpu.value) == 0 }?.cpuset.value == [0, 1], "\(name)")
             #expect(try again.numatune.memory.nodeset.value == [0], "\(name)")
             #expect(!again.memoryBacking.hugepages.page.isEmpty, "\(name)")
             edited.append(text)
