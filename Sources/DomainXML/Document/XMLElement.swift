@@ -74,7 +74,8 @@ public final class XMLElement {
         self.flags = selfClosing ? [.parsed, .selfClosing] : [.parsed]
     }
 
-    /// Builds a new element (serialized with libvirt's 2-space indentation). A name that is not
+    /// Builds a new element (serialized with libvirt's 2-space indentation; empty text is
+    /// written as `<name/>`, like libvirt). A name that is not
     /// a valid XML name has its offending bytes replaced by `_` so the output stays well-formed.
     public init(name: String, attributes: [(name: String, value: String)] = [], text: String? = nil) {
         let nameBytes = sanitizedName(name)
@@ -97,7 +98,7 @@ public final class XMLElement {
             }
         }
         self.editedAttrs = entries
-        if let text { self.content = .nodes([.newText(NewText(text))]) }
+        if let text, !text.isEmpty { self.content = .nodes([.newText(NewText(text))]) }
     }
 
     deinit {
@@ -385,6 +386,8 @@ public final class XMLElement {
         return Array(ws[(nl + 1)...])
     }
 
+    /// Inserting an element into itself or its own descendant would make a cycle: that is a
+    /// programming error (not an input error) and traps with a clear message.
     func checkInsertable(_ child: XMLElement) {
         var e: XMLElement? = self
         while let cur = e {
