@@ -325,7 +325,7 @@ struct DeviceViewTests {
         #expect(HostdevDevice.pci(bus: 6, slot: 0x12, function: 5).xmlString == """
             <hostdev mode='subsystem' type='pci' managed='yes'>
               <source>
-                <address type='pci' domain='0x0000' bus='6' slot='0x12' function='0x5'/>
+                <address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/>
               </source>
             </hostdev>
             """)

@@ -107,11 +107,14 @@ public struct DeviceAddress: ElementView {
         public let zpci = Child<ZPCIAddress>("zpci")
     }
 
-    /// Sets a PCI address (`type='pci'`).
-    public func setPCI(domain: Int = 0, bus: Int, slot: Int, function: Int = 0) {
-        self.type.set(.pci)
+    /// Sets a PCI address as libvirt formats it (`0x%04x:0x%02x:0x%02x.0x%x`). `withType: false`
+    /// for a hostdev's source address, which libvirt's schema wants without `type`.
+    public func setPCI(domain: Int = 0, bus: Int, slot: Int, function: Int = 0, withType: Bool = true) {
+        if withType { self.type.set(.pci) }
         self.domain.set(domain)
-        self.bus.set(bus)
+        // `bus` is decimal for drive addresses, so the key writes decimal; PCI buses are hex.
+        let hex = String(bus, radix: 16)
+        node.materialize().setAttribute("bus", "0x" + (hex.count < 2 ? "0" + hex : hex))
         self.slot.set(slot)
         self.function.set(function)
     }

@@ -150,7 +150,7 @@ public struct HostdevDevice: DeviceView {
         h.mode.set(.subsystem)
         h.type.set(.pci)
         h.managed.set(true)
-        h.source.address.setPCI(domain: domain, bus: bus, slot: slot, function: function)
+        h.source.address.setPCI(domain: domain, bus: bus, slot: slot, function: function, withType: false)
         return h
     }
 }
