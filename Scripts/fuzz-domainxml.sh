@@ -28,12 +28,18 @@ if [ -d "$root/Tests/DomainXMLTests/Fixtures/hostile" ]; then
     seeds+=("$root/Tests/DomainXMLTests/Fixtures/hostile")
 fi
 
-echo "fuzz-domainxml: building the fuzz target"
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+echo "fuzz-domainxml: building the fuzz target (log: $out/build.log)"
+# ld.gold prints hundreds of harmless "Cannot export local symbol __asan_*" warnings: keep
+# them in the log and show it only when the build fails.
+if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
     -module-name DomainXMLFuzz \
     "$root"/Sources/DomainXML/Document/*.swift \
     "$root/Fuzz/DomainXMLFuzz/main.swift" \
-    -o "$out/domainxml-fuzz"
+    -o "$out/domainxml-fuzz" >"$out/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$out/build.log" >&2
+    echo "fuzz-domainxml: build failed" >&2
+    exit 1
+fi
 
 echo "fuzz-domainxml: fuzzing for ${seconds}s"
 # -max_len covers the largest corpus document (~20 KB) with room for growth; -timeout and

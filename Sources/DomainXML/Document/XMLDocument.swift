@@ -1,5 +1,19 @@
 // The document: prolog, root element, epilog; parsing entry points, serialization and the
 // canonical form used for "same document modulo attribute order and indentation".
+//
+// Design (why it is lossless and fast):
+// - The parser (XMLParser.swift) makes one pass over the UTF-8 bytes after a vectorized UTF-8
+//   check, and builds one XMLElement object per element with parent/child links. Names,
+//   attributes, text, comments, CDATA and PIs are stored as 32-bit byte spans into the
+//   original bytes (attributes in one flat table per document); Strings are created only
+//   when a caller asks for a value. Nothing is validated or tokenized later: a document
+//   that parsed is fully checked.
+// - Serialization copies spans. Every element tracks whether its start tag, its child list,
+//   or something below it was edited; clean subtrees are emitted as one block of original
+//   bytes, edited start tags keep untouched attributes verbatim, and new nodes are escaped
+//   and indented like their siblings (libvirt's 2-space style for built subtrees).
+// - Limits (XMLParseLimits) bound depth, size, attributes and names; entities other than the
+//   five predefined ones and character references are refused, never expanded or fetched.
 
 /// A lossless XML document (libvirt domain XML, or a single device element on its own).
 ///
