@@ -361,6 +361,18 @@ struct DeviceViewTests {
         checkProperty(xml, { $0.devices.iommu.driver.awBits }, reads: 48, write: 39, serializes: "aw_bits='39'")
     }
 
+    @Test func appendingAnElementIntoItsOwnSubtreeCopiesItInsteadOfTrapping() throws {
+        let d = try #require(parseDomain(devicesXML("    <disk type='file'>\n      <target dev='vda'/>\n    </disk>")))
+        let disk = d.devices.disks[0]
+        let backing = disk.backingStore
+        backing.type.set(.file)
+        // Moving the disk under its own backing store would make a cycle: a copy goes there.
+        let chain = ChildList<BackingStore>(parent: backing.node, name: "backingStore", parentSpec: BackingStore.schema.spec)
+        chain.append(BackingStore(node: disk.node))
+        #expect(d.devices.disks.count == 1)
+        #expect(d.serialize().contains("<backingStore type='file'>"))
+    }
+
     @Test func removingDevices() throws {
         let d = try #require(parseDomain(devicesXML("    <input type='mouse' bus='ps2'/>\n    <input type='keyboard' bus='ps2'/>\n    <memballoon model='virtio'/>")))
         d.devices.inputs.remove(at: 0)

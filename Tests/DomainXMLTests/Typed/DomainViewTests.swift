@@ -61,6 +61,13 @@ struct DomainViewTests {
         #expect(d.serialize().contains("<memory unit='b'>1000</memory>"))
     }
 
+    @Test func memoryDumpCoreAndACPITables() {
+        let xml = domainXML("  <memory unit='KiB' dumpCore='off'>1024</memory>\n  <os>\n    <type>hvm</type>\n    <acpi>\n      <table type='slic'>/var/lib/slic.dat</table>\n    </acpi>\n  </os>")
+        checkProperty(xml, { $0.memoryDumpCore }, reads: false, write: true, serializes: "<memory unit='KiB' dumpCore='on'>1024</memory>")
+        checkProperty(xml, { $0.memory }, reads: .mebibytes(1), write: .mebibytes(2), serializes: "<memory unit='KiB' dumpCore='off'>2048</memory>")
+        checkProperty(xml, { $0.os.acpi.tables[0].path }, reads: "/var/lib/slic.dat", write: "/x.dat", serializes: "<table type='slic'>/x.dat</table>")
+    }
+
     @Test func vcpuAndVcpus() throws {
         let xml = domainXML("""
           <vcpu placement='static' cpuset='0-3' current='2'>4</vcpu>
@@ -398,9 +405,9 @@ struct DomainViewTests {
           <!-- keep me -->
           <vcpu placement='static' futureAttr="x">2</vcpu>
           <futureElement a='1'><![CDATA[raw <stuff>]]></futureElement>
-          <qemu:capabilities>
-            <qemu:add capability='blockdev'/>
-          </qemu:capabilities>
+          <app:extension xmlns:app='http://example.org/app'>
+            <app:setting value='blockdev'/>
+          </app:extension>
         </domain>
         """
         let d = try #require(parseDomain(xml))
@@ -412,7 +419,7 @@ struct DomainViewTests {
         let report = d.coverage()
         #expect(report.passthrough["/domain/futureElement"] == 1)
         #expect(report.passthrough["/domain/vcpu@futureAttr"] == 1)
-        #expect(report.passthrough["/domain/qemu:capabilities/qemu:add@capability"] == 1)
+        #expect(report.passthrough["/domain/app:extension/app:setting@value"] == 1)
         #expect(report.typedElements == 3)
     }
 }

@@ -168,8 +168,9 @@ public struct Property<Value: Equatable> {
     public func remove() { set(nil) }
 }
 
-/// The children of one name under a parent (`devices.disks`), live: reads the document at each
-/// access. Appending inserts at the schema position (after existing siblings of the same name).
+/// The children of one name under a parent (`devices.disks`), as found when the list was taken
+/// (`domain.devices.disks` reads the document again each time). Appending inserts at the schema
+/// position: after the existing siblings of the same name.
 public struct ChildList<V: ElementView>: RandomAccessCollection {
     let parent: ElementRef
     let name: String
@@ -197,11 +198,26 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
 
     /// Moves `view`'s element (a standalone device, or one from another list or document) into
     /// this list and returns the view bound to its new place.
+    /// An element cannot move into its own subtree; such a call appends a copy of its text instead.
     @discardableResult
     public func append(_ view: V) -> V {
-        guard let e = view.element else { return append() }
-        parentSpec.insert(e, into: parent.materialize())
+        guard let source = view.element else { return append() }
+        let target = parent.materialize()
+        var e = source
+        if isAncestor(source, of: target), let copy = try? XMLDocument(parsing: source.serialize()).root {
+            e = copy
+        }
+        parentSpec.insert(e, into: target)
         return V(node: ElementRef(e, document: parent.document))
+    }
+
+    private func isAncestor(_ a: XMLElement, of b: XMLElement) -> Bool {
+        var cur: XMLElement? = b
+        while let c = cur {
+            if c === a { return true }
+            cur = c.parent
+        }
+        return false
     }
 
     /// Removes the element at `i` from the document.

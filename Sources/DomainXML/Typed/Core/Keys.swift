@@ -203,6 +203,43 @@ extension ChildText where Value: XMLValue {
     }
 }
 
+/// An attribute of a child that another key of the same view already models:
+/// `<memory dumpCore='on'>` → `ChildAttr<Bool>("memory", "dumpCore")`.
+public struct ChildAttr<Value: Equatable>: LeafKey {
+    public let child: String
+    public let name: String
+    public let codec: Codec<Value>
+
+    public init(_ child: String, _ name: String, codec: Codec<Value>) {
+        self.child = child
+        self.name = name
+        self.codec = codec
+    }
+
+    public func register(in builder: inout SpecBuilder) {
+        builder.child(child, .inline(attributes: [name]))
+        builder.leaf(self)
+    }
+
+    public func raw(_ element: XMLElement) -> String? { element.firstChild(named: child)?.attribute(name) }
+
+    public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
+        guard let c = element.firstChild(named: child), let text = c.attribute(name) else { return nil }
+        return try decode(text, codec, at: c, attribute: name)
+    }
+
+    public func write(_ value: Value?, node: ElementRef, spec: ElementSpec) {
+        guard let value else {
+            if let c = node.element?.firstChild(named: child), c.attribute(name) != nil {
+                c.setAttribute(name, nil)
+            }
+            return
+        }
+        let c = node.child(child, in: spec).materialize()
+        c.setAttribute(name, spelling(value, old: c.attribute(name), codec: codec))
+    }
+}
+
 /// An empty child whose presence is the value: `<readonly/>` → `Flag("readonly")`.
 /// Reads true when present, false when absent; writing false or nil removes it.
 public struct Flag: LeafKey {

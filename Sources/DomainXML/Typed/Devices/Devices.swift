@@ -232,6 +232,7 @@ public struct SourceSecLabel: ElementView {
         public init() {}
         public let model = Attr<String>("model")
         public let relabel = Attr<Bool>("relabel")
+        public let labelskip = Attr<Bool>("labelskip")
         public let label = ChildText<String>("label")
     }
 }

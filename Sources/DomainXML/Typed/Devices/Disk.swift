@@ -34,6 +34,7 @@ public struct DiskDevice: DeviceView {
         public let encryption = Child<EncryptionConfig>("encryption")
         public let alias = Child<DeviceAlias>("alias")
         public let address = Child<DeviceAddress>("address")
+        public let acpi = Child<DeviceACPI>("acpi")
     }
 
     /// A new disk: `<disk type device><driver name='qemu' type=format/><source …/><target dev bus/></disk>`.
@@ -128,6 +129,7 @@ public struct DiskSource: ElementView {
         public let startupPolicy = Attr<String>("startupPolicy")
         public let index = Attr<Int>("index")
         public let fdgroup = Attr<String>("fdgroup")
+        public let tlsHostname = Attr<String>("tlsHostname")
         public let hosts = Children<NetworkHost>("host")
         public let snapshot = Child<NameRef>("snapshot")
         public let config = Child<FileRef>("config")

@@ -232,5 +232,6 @@ public struct VideoDriver: ElementView {
         public let iommu = Attr<Bool>("iommu", codec: .onOff)
         public let ats = Attr<Bool>("ats", codec: .onOff)
         public let packed = Attr<Bool>("packed", codec: .onOff)
+        public let pagePerVQ = Attr<Bool>("page_per_vq", codec: .onOff)
     }
 }

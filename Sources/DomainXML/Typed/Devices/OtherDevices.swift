@@ -411,6 +411,7 @@ public struct FilesystemDriver: ElementView {
         public let iommu = Attr<Bool>("iommu", codec: .onOff)
         public let ats = Attr<Bool>("ats", codec: .onOff)
         public let packed = Attr<Bool>("packed", codec: .onOff)
+        public let pagePerVQ = Attr<Bool>("page_per_vq", codec: .onOff)
     }
 }
 
@@ -601,6 +602,7 @@ public struct AudioBackend: DeviceView {
         public let tryPoll = Attr<Bool>("tryPoll")
         public let path = Attr<String>("path")
         public let driver = Attr<String>("driver")
+        public let dspPolicy = Attr<Int>("dspPolicy")
         public let input = Child<AudioStream>("input")
         public let output = Child<AudioStream>("output")
     }
@@ -621,6 +623,9 @@ public struct AudioStream: ElementView {
         public let dev = Attr<String>("dev")
         public let name = Attr<String>("name")
         public let streamName = Attr<String>("streamName")
+        public let serverName = Attr<String>("serverName")
+        public let clientName = Attr<String>("clientName")
+        public let connectPorts = Attr<String>("connectPorts")
         public let latency = Attr<Int>("latency")
         public let tryPoll = Attr<Bool>("tryPoll")
         public let settings = Child<AudioSettings>("settings")

@@ -75,6 +75,8 @@ public struct DomainDefinition: ElementView {
         public let metadata = RawChild("metadata")
         public let maxMemory = Child<MaxMemory>("maxMemory")
         public let memory = MemoryValue.child("memory")
+        /// `<memory dumpCore='on|off'>`: include guest memory in core dumps.
+        public let memoryDumpCore = ChildAttr<Bool>("memory", "dumpCore", codec: .onOff)
         public let currentMemory = MemoryValue.child("currentMemory")
         public let blkiotune = Child<BlkioTune>("blkiotune")
         public let memtune = Child<MemTune>("memtune")
@@ -107,6 +109,11 @@ public struct DomainDefinition: ElementView {
         public let launchSecurity = Child<LaunchSecurity>("launchSecurity")
         /// QEMU passthrough arguments (`xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'`).
         public let qemuCommandline = Child<QEMUCommandLine>("qemu:commandline")
+        /// QEMU capability overrides, device property overrides and deprecation behaviour,
+        /// kept as raw XML (test-suite knobs, not tuning).
+        public let qemuCapabilities = RawChild("qemu:capabilities")
+        public let qemuOverride = RawChild("qemu:override")
+        public let qemuDeprecation = RawChild("qemu:deprecation")
     }
 }
 

@@ -23,6 +23,30 @@ public struct OSConfig: ElementView {
         public let bootmenu = Child<BootMenu>("bootmenu")
         public let smbios = Child<SMBIOSMode>("smbios")
         public let bios = Child<BIOSConfig>("bios")
+        public let acpi = Child<OSACPI>("acpi")
+    }
+}
+
+/// `<os><acpi><table type='slic'>/path</table></acpi>`.
+public struct OSACPI: ElementView {
+    public static let schema = Schema<Self>()
+    public let node: ElementRef
+    public init(node: ElementRef) { self.node = node }
+    public struct Keys: KeyTable {
+        public init() {}
+        public let tables = Children<ACPITable>("table")
+    }
+}
+
+/// `<table type='slic'>/path/to/slic.dat</table>`.
+public struct ACPITable: ElementView {
+    public static let schema = Schema<Self>()
+    public let node: ElementRef
+    public init(node: ElementRef) { self.node = node }
+    public struct Keys: KeyTable {
+        public init() {}
+        public let type = Attr<String>("type")
+        public let path = Text<String>()
     }
 }
 
