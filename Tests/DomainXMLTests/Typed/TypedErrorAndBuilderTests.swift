@@ -81,6 +81,19 @@ struct TypedErrorAndBuilderTests {
         }
     }
 
+    /// The key tables are the single declaration behind views, `validate()` and `unmodeled`:
+    /// every field must be a schema entry and no child name may mean two things.
+    @Test func keyTablesAreSound() {
+        let specs = DomainDefinition.schema.spec.reachable()
+        #expect(specs.count > 150)
+        for spec in specs { #expect(spec.declarationProblems.isEmpty, "\(spec.declarationProblems)") }
+        // Device views are reachable from <devices> too.
+        let reachable = Set(specs.map(ObjectIdentifier.init))
+        for device in [DiskDevice.schema.spec, InterfaceDevice.schema.spec, TPMDevice.schema.spec, IOMMUDevice.schema.spec] {
+            #expect(reachable.contains(ObjectIdentifier(device)))
+        }
+    }
+
     @Test func codecs() throws {
         let address = Codec<Int>.address(hexDigits: 2)
         #expect(try address.decode("0x1f") == 31)

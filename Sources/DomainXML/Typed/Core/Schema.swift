@@ -10,6 +10,9 @@ public final class ElementSpec: Sendable {
     /// Position of each modeled child name, from declaration order (libvirt's format order).
     let rank: [String: Int]
     let leaves: [any LeafKey]
+    /// Declaration mistakes found while reflecting over the key table: fields that are not
+    /// schema entries, and child names declared twice with different kinds. Tests keep it empty.
+    let declarationProblems: [String]
 
     enum ChildKind: Sendable {
         /// A nested view; its spec is fetched lazily so recursive schemas (backingStore) work.
@@ -22,9 +25,15 @@ public final class ElementSpec: Sendable {
 
     init<K: KeyTable>(keys: K) {
         var builder = SpecBuilder()
+        var problems: [String] = []
         for child in Mirror(reflecting: keys).children {
-            if let entry = child.value as? any SchemaEntry { entry.register(in: &builder) }
+            if let entry = child.value as? any SchemaEntry {
+                entry.register(in: &builder)
+            } else {
+                problems.append("\(K.self).\(child.label ?? "?") is not a schema entry")
+            }
         }
+        declarationProblems = problems + builder.conflicts.map { "\(K.self): \($0)" }
         attributes = builder.attributes
         modelsText = builder.modelsText
         children = builder.children
@@ -48,6 +57,23 @@ public final class ElementSpec: Sendable {
         parent.appendChild(child)
     }
 
+    /// Every spec reachable from this one (each once), for checks over the whole schema.
+    func reachable() -> [ElementSpec] {
+        var seen: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+        var out: [ElementSpec] = [self]
+        var k = 0
+        while k < out.count {
+            for kind in out[k].children.values {
+                if case .view(let spec) = kind {
+                    let s = spec()
+                    if seen.insert(ObjectIdentifier(s)).inserted { out.append(s) }
+                }
+            }
+            k += 1
+        }
+        return out
+    }
+
     /// Visits `element` and every modeled descendant element with its spec (inline and raw
     /// children belong to their parent's keys).
     func walk(_ element: XMLElement, _ visit: (XMLElement, ElementSpec) -> Void) {
@@ -65,13 +91,17 @@ public struct SpecBuilder {
     var children: [String: ElementSpec.ChildKind] = [:]
     var order: [String] = []
     var leaves: [any LeafKey] = []
+    var conflicts: [String] = []
 
     mutating func attribute(_ name: String) { attributes.insert(name) }
     mutating func child(_ name: String, _ kind: ElementSpec.ChildKind) {
-        if case .inline(let more)? = children[name], case .inline(let extra) = kind {
-            children[name] = .inline(attributes: more.union(extra))   // two keys on one inline child
-        } else {
+        switch (children[name], kind) {
+        case (nil, _):
             children[name] = kind
+        case (.inline(let more)?, .inline(let extra)):
+            children[name] = .inline(attributes: more.union(extra))   // two keys on one inline child
+        default:
+            conflicts.append("child <\(name)> declared twice with different kinds")
         }
         order.append(name)
     }
