@@ -1,0 +1,47 @@
+// libFuzzer entry for the DomainXML document layer. Compiled together with
+// Sources/DomainXML/Document/*.swift by Scripts/fuzz-domainxml.sh (outside Sources/, so
+// SwiftPM never builds it). A crash, an ASan report or a trap here is a finding:
+// the parser must either throw a typed error or produce a tree that serializes back to
+// exactly the input bytes, survives an edit, and re-parses.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let doc: XMLDocument
+    do {
+        doc = try XMLDocument(parsing: bytes)
+    } catch {
+        // Typed error: the position must lie inside the input (or at its end).
+        precondition(error.offset >= 0 && error.offset <= bytes.count && error.line >= 1 && error.column >= 1,
+                     "error position out of range: \(error)")
+        return 0
+    }
+    precondition(doc.serializedBytes() == bytes, "unedited serialize is not byte-identical")
+    precondition(doc.serializedBytes(walkingTree: true) == bytes, "node-by-node serialize is not byte-identical")
+    // Read every value through the public API.
+    var stack = [doc.root]
+    var count = 0
+    while let e = stack.popLast(), count < 10_000 {
+        count += 1
+        _ = e.name; _ = e.localName; _ = e.prefix; _ = e.text; _ = e.nodes
+        for n in e.attributeNames { _ = e.attribute(n) }
+        stack.append(contentsOf: e.childElements)
+    }
+    let canonical = doc.canonicalForm()
+    precondition((try? XMLDocument(parsing: canonical)) != nil, "canonical form does not parse")
+    // Edit: the result must parse again and carry the edit; the rest stays canonical-equal.
+    let targetIsRoot = doc.root.childElements.isEmpty
+    let target = doc.root.childElements.first ?? doc.root
+    // One more attribute must stay within the default attribute limit to re-parse.
+    guard target.attributeNames.count < XMLParseLimits.default.maxAttributes else { return 0 }
+    target.setAttribute("fuzz", "<&'\"\n>")
+    target.appendChild(XMLElement(name: "fuzzchild", attributes: [("a", "1")], text: "t&"))
+    let edited = doc.serializedBytes()
+    guard let re = try? XMLDocument(parsing: edited) else {
+        preconditionFailure("edited document does not parse")
+    }
+    let reTarget = targetIsRoot ? re.root : re.root.childElements.first
+    precondition(reTarget?.attribute("fuzz") == "<&'\"\n>", "edited attribute lost")
+    precondition(reTarget?.children(named: "fuzzchild").last?.text == "t&", "appended child lost")
+    return 0
+}

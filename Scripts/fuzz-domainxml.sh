@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Fuzzes the DomainXML document parser/serializer with libFuzzer for SECONDS (default 60).
+#
+#   Scripts/fuzz-domainxml.sh [SECONDS]
+#
+# Builds Sources/DomainXML/Document/*.swift + Fuzz/DomainXMLFuzz/main.swift with
+# `swiftc -sanitize=fuzzer,address`, seeds from $VIRTKIT_CORPUS/libvirt-9.0.0/domainxml (read
+# only; new inputs go to .build-fuzz/corpus) and Tests/DomainXMLTests/Fixtures/hostile, and
+# exits non-zero on a crash, sanitizer report, timeout or out-of-memory (artifacts in
+# .build-fuzz/). Needs only the Swift toolchain (libFuzzer ships with it on Linux).
+set -euo pipefail
+
+seconds=${1:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/.build-fuzz"
+mkdir -p "$out/corpus"
+
+if [ -z "${VIRTKIT_CORPUS:-}" ] && [ -d "$root/../shared/corpus" ]; then
+    VIRTKIT_CORPUS=$(cd "$root/../shared/corpus" && pwd)
+fi
+seeds=()
+if [ -n "${VIRTKIT_CORPUS:-}" ] && [ -d "$VIRTKIT_CORPUS/libvirt-9.0.0/domainxml" ]; then
+    seeds+=("$VIRTKIT_CORPUS/libvirt-9.0.0/domainxml")
+else
+    echo "fuzz-domainxml: VIRTKIT_CORPUS not found; seeding from fixtures only" >&2
+fi
+if [ -d "$root/Tests/DomainXMLTests/Fixtures/hostile" ]; then
+    seeds+=("$root/Tests/DomainXMLTests/Fixtures/hostile")
+fi
+
+echo "fuzz-domainxml: building the fuzz target (log: $out/build.log)"
+# ld.gold prints hundreds of harmless "Cannot export local symbol __asan_*" warnings: keep
+# them in the log and show it only when the build fails.
+if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+    -module-name DomainXMLFuzz \
+    "$root"/Sources/DomainXML/Document/*.swift \
+    "$root/Fuzz/DomainXMLFuzz/main.swift" \
+    -o "$out/domainxml-fuzz" >"$out/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$out/build.log" >&2
+    echo "fuzz-domainxml: build failed" >&2
+    exit 1
+fi
+
+echo "fuzz-domainxml: fuzzing for ${seconds}s"
+# -max_len covers the largest corpus document (~20 KB) with room for growth; -timeout and
+# -rss_limit_mb turn hangs and memory blow-ups into failures.
+"$out/domainxml-fuzz" \
+    -max_total_time="$seconds" \
+    -max_len=65536 \
+    -timeout=10 \
+    -rss_limit_mb=2048 \
+    -print_final_stats=1 \
+    -dict="$root/Fuzz/DomainXMLFuzz/xml.dict" \
+    -artifact_prefix="$out/" \
+    "$out/corpus" "${seeds[@]}"

@@ -1,0 +1,243 @@
+import Testing
+@testable import DomainXML
+
+@Suite("XML document editing and building")
+struct XMLEditingTests {
+    static let domain = """
+    <domain type='kvm'>
+      <name>vm1</name>
+      <vcpu placement="static" cpuset = "0-3" >4</vcpu>
+      <cputune/>
+      <devices>
+        <disk type='file'/>
+        <!-- the NIC -->
+        <interface type='user'/>
+      </devices>
+    </domain>
+
+    """
+
+    func doc() throws -> XMLDocument { try XMLDocument(parsing: Self.domain) }
+
+    @Test("setAttribute keeps position, spacing and quote style; new attributes append")
+    func setAttribute() throws {
+        let d = try doc()
+        let vcpu = try #require(d.root.firstChild(named: "vcpu"))
+        vcpu.setAttribute("cpuset", "0-7")
+        #expect(d.serialize() == Self.domain.replacingOccurrences(of: "cpuset = \"0-3\"", with: "cpuset = \"0-7\""))
+        vcpu.setAttribute("current", "2")
+        #expect(d.serialize().contains("<vcpu placement=\"static\" cpuset = \"0-7\" current=\"2\" >4</vcpu>"))
+        vcpu.setAttribute("placement", nil)
+        #expect(d.serialize().contains("<vcpu cpuset = \"0-7\" current=\"2\" >4</vcpu>"))
+        #expect(vcpu.attributeNames == ["cpuset", "current"])
+        #expect(vcpu.attribute("current") == "2")
+        #expect(vcpu.attribute("placement") == nil)
+        // Everything outside the start tag is untouched.
+        let lines = d.serialize().split(separator: "\n", omittingEmptySubsequences: false)
+        let orig = Self.domain.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == orig.count)
+        #expect(zip(lines, orig).filter { $0 != $1 }.count == 1)
+    }
+
+    @Test("setting an attribute to its current value leaves the document unedited")
+    func noOpEdit() throws {
+        let d = try doc()
+        d.root.setAttribute("type", "kvm")
+        d.root.firstChild(named: "name")?.text = "vm1"
+        #expect(d.isUnedited)
+        d.root.setAttribute("type", "qemu")
+        #expect(!d.isUnedited)
+        #expect(d.serialize() == Self.domain.replacingOccurrences(of: "type='kvm'", with: "type='qemu'"))
+    }
+
+    @Test("attribute values are escaped for the quote in use")
+    func escaping() throws {
+        let d = try doc()
+        d.root.firstChild(named: "vcpu")?.setAttribute("cpuset", "a\"b'c<&>\n")
+        d.root.setAttribute("x", "'")
+        let out = d.serialize()
+        #expect(out.contains("cpuset = \"a&quot;b&apos;c&lt;&amp;&gt;&#10;\""))
+        #expect(out.contains("<domain type='kvm' x='&apos;'>"))
+        let re = try XMLDocument(parsing: out)
+        #expect(re.root.firstChild(named: "vcpu")?.attribute("cpuset") == "a\"b'c<&>\n")
+    }
+
+    @Test("appendChild indents like the siblings")
+    func appendIndentsLikeSiblings() throws {
+        let d = try doc()
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        devices.appendChild(XMLElement(name: "memballoon", attributes: [("model", "none")]))
+        let expected = Self.domain.replacingOccurrences(
+            of: "<interface type='user'/>\n",
+            with: "<interface type='user'/>\n    <memballoon model='none'/>\n")
+        #expect(d.serialize() == expected)
+    }
+
+    @Test("appendChild into a self-closing element opens it and indents one level deeper")
+    func appendIntoEmpty() throws {
+        let d = try doc()
+        let cputune = try #require(d.root.firstChild(named: "cputune"))
+        let pin = XMLElement(name: "vcpupin", attributes: [("vcpu", "0"), ("cpuset", "1")])
+        cputune.appendChild(pin)
+        cputune.appendChild(XMLElement(name: "emulatorpin", attributes: [("cpuset", "2-3")]))
+        let expected = Self.domain.replacingOccurrences(
+            of: "  <cputune/>\n",
+            with: "  <cputune>\n    <vcpupin vcpu='0' cpuset='1'/>\n    <emulatorpin cpuset='2-3'/>\n  </cputune>\n")
+        #expect(d.serialize() == expected)
+        #expect(pin.parent === cputune)
+        #expect(d.root.child(named: "cputune", create: true) === cputune)
+    }
+
+    @Test("built subtrees are indented at their position, two spaces per level")
+    func builtSubtree() throws {
+        let d = try doc()
+        let numa = XMLElement(name: "numatune")
+        let mem = XMLElement(name: "memory", attributes: [("mode", "strict"), ("nodeset", "0")])
+        numa.appendChild(mem)
+        numa.appendChild(XMLElement(name: "memnode", attributes: [("cellid", "0"), ("mode", "strict"), ("nodeset", "0")]))
+        d.root.insertChild(numa, at: 2)
+        let expected = Self.domain.replacingOccurrences(
+            of: "  <cputune/>\n",
+            with: "  <numatune>\n    <memory mode='strict' nodeset='0'/>\n    <memnode cellid='0' mode='strict' nodeset='0'/>\n  </numatune>\n  <cputune/>\n")
+        #expect(d.serialize() == expected)
+        #expect(d.root.childElements.map(\.name) == ["name", "vcpu", "numatune", "cputune", "devices"])
+        // Editing inside the built subtree after insertion still formats correctly.
+        mem.setAttribute("nodeset", "1")
+        #expect(d.serialize() == expected.replacingOccurrences(of: "mode='strict' nodeset='0'/>\n    <memnode", with: "mode='strict' nodeset='1'/>\n    <memnode"))
+    }
+
+    @Test("removeChild drops the element and its indentation; removeFromParent detaches")
+    func remove() throws {
+        let d = try doc()
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        let disk = try #require(devices.firstChild(named: "disk"))
+        devices.removeChild(disk)
+        #expect(d.serialize() == Self.domain.replacingOccurrences(of: "    <disk type='file'/>\n", with: ""))
+        #expect(disk.parent == nil)
+        #expect(disk.serialize() == "<disk type='file'/>")
+        d.root.firstChild(named: "vcpu")?.removeFromParent()
+        #expect(!d.serialize().contains("vcpu"))
+        #expect(d.serialize().contains("  <name>vm1</name>\n  <cputune/>"))
+        // Removing something that is not a child is a no-op.
+        devices.removeChild(XMLElement(name: "x"))
+        devices.removeChild(disk)
+        #expect(try XMLDocument(parsing: d.serialize()).root.firstChild(named: "devices")?.childElements.count == 1)
+    }
+
+    @Test("moving an element re-parents it")
+    func move() throws {
+        let d = try doc()
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        let iface = try #require(devices.firstChild(named: "interface"))
+        d.root.appendChild(iface)
+        #expect(iface.parent === d.root)
+        #expect(devices.children(named: "interface").isEmpty)
+        #expect(d.root.childElements.last === iface)
+        let re = try XMLDocument(parsing: d.serialize())
+        #expect(re.root.childElements.map(\.name) == ["name", "vcpu", "cputune", "devices", "interface"])
+        #expect(d.serialize().contains("  </devices>\n  <interface type='user'/>\n</domain>"))
+    }
+
+    @Test("text set replaces content and escapes; nil empties")
+    func setText() throws {
+        let d = try doc()
+        let name = try #require(d.root.firstChild(named: "name"))
+        name.text = "a<b & c>"
+        #expect(d.serialize().contains("<name>a&lt;b &amp; c&gt;</name>"))
+        #expect(name.text == "a<b & c>")
+        let cputune = try #require(d.root.firstChild(named: "cputune"))
+        cputune.text = "x"
+        #expect(d.serialize().contains("<cputune>x</cputune>"))
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        let disk = try #require(devices.firstChild(named: "disk"))
+        devices.text = nil
+        #expect(disk.parent == nil)
+        #expect(d.serialize().contains("<devices></devices>"))
+        #expect(devices.text == nil)
+    }
+
+    @Test("builder documents use libvirt's layout")
+    func builder() throws {
+        let root = XMLElement(name: "domain", attributes: [("type", "kvm")])
+        root.appendChild(XMLElement(name: "name", text: "new & vm"))
+        root.appendChild(XMLElement(name: "memory", attributes: [("unit", "KiB")], text: "1048576"))
+        let devices = root.child(named: "devices", create: true)!
+        let disk = devices.appendChild(XMLElement(name: "disk", attributes: [("type", "file"), ("device", "disk")]))
+        disk.appendChild(XMLElement(name: "source", attributes: [("file", "/var/lib/x.qcow2")]))
+        disk.appendComment("boot -- disk")
+        let d = XMLDocument(root: root)
+        let expected = """
+        <domain type='kvm'>
+          <name>new &amp; vm</name>
+          <memory unit='KiB'>1048576</memory>
+          <devices>
+            <disk type='file' device='disk'>
+              <source file='/var/lib/x.qcow2'/>
+              <!--boot - - disk-->
+            </disk>
+          </devices>
+        </domain>
+
+        """
+        #expect(d.serialize() == expected)
+        #expect(disk.serialize() == "<disk type='file' device='disk'>\n  <source file='/var/lib/x.qcow2'/>\n  <!--boot - - disk-->\n</disk>")
+        let re = try XMLDocument(parsing: expected)
+        #expect(XMLDocument.canonicallyEqual(d, re))
+        #expect(re.root.firstChild(named: "name")?.text == "new & vm")
+    }
+
+    @Test("names that are not XML names are made well-formed")
+    func sanitizing() throws {
+        let e = XMLElement(name: "bad name<", attributes: [("a b", "1"), ("", "2")])
+        #expect(e.serialize() == "<bad_name_ a_b='1' _='2'/>")
+        #expect(try XMLDocument(parsing: e.serialize()).root.attributeNames == ["a_b", "_"])
+    }
+
+    @Test("element serialize on an edited subtree keeps the untouched parts")
+    func elementSerialize() throws {
+        let d = try doc()
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        #expect(devices.serialize() == "<devices>\n    <disk type='file'/>\n    <!-- the NIC -->\n    <interface type='user'/>\n  </devices>")
+        devices.firstChild(named: "disk")?.setAttribute("device", "cdrom")
+        #expect(devices.serialize() == "<devices>\n    <disk type='file' device='cdrom'/>\n    <!-- the NIC -->\n    <interface type='user'/>\n  </devices>")
+    }
+
+    @Test("canonical form ignores attribute order and indentation, not values or text")
+    func canonical() throws {
+        let a = try XMLDocument(parsing: "<a x='1' y=\"2\">\n  <b>t</b>\n  <c/>\n</a>")
+        let b = try XMLDocument(parsing: "<?xml version='1.0'?><a y='2'   x='1'><b>t</b><c></c></a>\n")
+        let c = try XMLDocument(parsing: "<a x='1' y='3'><b>t</b><c/></a>")
+        let d = try XMLDocument(parsing: "<a x='1' y='2'><b> t</b><c/></a>")
+        #expect(XMLDocument.canonicallyEqual(a, b))
+        #expect(!XMLDocument.canonicallyEqual(a, c))
+        #expect(!XMLDocument.canonicallyEqual(a, d))
+        #expect(a.canonicalForm() == "<a x=\"1\" y=\"2\"><b>t</b><c></c></a>")
+        let e = try XMLDocument(parsing: "<a>x<![CDATA[<y>]]>&amp;</a>")
+        #expect(e.canonicalForm() == "<a>x&lt;y&gt;&amp;</a>")
+    }
+
+    @Test("a deep built tree serializes and is released")
+    func deepBuiltTree() throws {
+        let root = XMLElement(name: "a")
+        var cur = root
+        for _ in 0..<1000 { cur = cur.appendChild(XMLElement(name: "a")) }
+        let text = XMLDocument(root: root).serialize()
+        var limits = XMLParseLimits()
+        limits.maxDepth = 1001
+        #expect(try XMLDocument(parsing: text, limits: limits).serialize() == text)
+    }
+}
+
+@Suite("XML document text edge cases")
+struct XMLTextEdgeTests {
+    @Test("setting empty text on an empty element keeps it byte-identical")
+    func emptyText() throws {
+        let d = try XMLDocument(parsing: "<a>\n  <genid/>\n  <b></b>\n  <c>x</c>\n</a>")
+        d.root.firstChild(named: "genid")?.text = ""
+        d.root.firstChild(named: "b")?.text = nil
+        #expect(d.isUnedited)
+        d.root.firstChild(named: "c")?.text = ""
+        #expect(d.serialize() == "<a>\n  <genid/>\n  <b></b>\n  <c></c>\n</a>")
+        #expect(d.root.firstChild(named: "c")?.text == nil)
+    }
+}
