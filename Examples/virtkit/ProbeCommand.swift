@@ -1,7 +1,210 @@
 import ArgumentParser
+import Foundation
+import HostProbe
+import VirtCore
 
-// Placeholder until its issue lands: shows only that the command is not built yet.
+/// `virtkit probe`: the host snapshot; `virtkit probe capture`: a fixture tree of it.
 struct ProbeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "probe", abstract: "(not built yet)")
-    func run() async throws { throw CLIError("virtkit probe is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Show what this KVM host is: CPUs, NUMA, memory, sysctls, KVM, PCI, block, network.",
+        subcommands: [ProbeShowCommand.self, ProbeCaptureCommand.self],
+        defaultSubcommand: ProbeShowCommand.self
+    )
+}
+
+/// `--root DIR`: read a captured tree instead of the live `/`.
+struct RootOptions: ParsableArguments {
+    @Option(name: .long, help: "File-system root to read /sys and /proc under (default: /).")
+    var root: String = "/"
+
+    var probeRoot: ProbeRoot { ProbeRoot(path: root) }
+
+    func validate() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--root \(root) is not a directory")
+        }
+    }
+}
+
+struct ProbeShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print the snapshot (default subcommand of `probe`)."
+    )
+
+    @OptionGroup var rootOptions: RootOptions
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Sections to read: \(ProbeSection.allCases.map(\.rawValue).joined(separator: ", ")) (default: all; comma or space separated).")
+    var sections: [String] = []
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let wanted = try parseSections(sections)
+        // Synchronous on purpose: a one-shot CLI has nothing else to run concurrently.
+        let snap = HostProbe(root: rootOptions.probeRoot).snapshotSync(sections: wanted)
+        if output.json {
+            try printJSON(snap)
+        } else {
+            print(ProbeTable.render(snap), terminator: "")
+        }
+    }
+}
+
+func parseSections(_ raw: [String]) throws -> Set<ProbeSection> {
+    let names = raw.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+    if names.isEmpty || names == ["all"] { return Set(ProbeSection.allCases) }
+    var out = Set<ProbeSection>()
+    for n in names {
+        guard let s = ProbeSection(name: n) else {
+            throw ValidationError("unknown section '\(n)'; known: \(ProbeSection.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        out.insert(s)
+    }
+    return out
+}
+
+struct ProbeCaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Copy exactly the files HostProbe reads into DIR (a fixture tree to attach to a bug report)."
+    )
+
+    @OptionGroup var rootOptions: RootOptions
+    @Option(name: .long, help: "Directory to write the tree into (created; must be empty if it exists).")
+    var out: String
+    @Option(name: .long, parsing: .upToNextOption, help: "Sections to capture (default: all).")
+    var sections: [String] = []
+
+    func run() async throws {
+        let wanted = try parseSections(sections)
+        let summary: CaptureSummary
+        do {
+            summary = try HostProbe(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
+        } catch {
+            throw CLIError("capture failed: \(error)")
+        }
+        print("captured \(summary.files) files, \(summary.links) links, \(summary.directories) directories, \(summary.deviceNodes) device stand-ins into \(out)")
+        if !summary.skipped.isEmpty {
+            print("skipped \(summary.skipped.count): \(summary.skipped.prefix(5).joined(separator: "; "))")
+        }
+    }
+}
+
+/// The human-readable form of a snapshot.
+enum ProbeTable {
+    static func render(_ s: HostSnapshot) -> String {
+        var o = ""
+        func line(_ t: String = "") { o += t + "\n" }
+        func kib(_ k: UInt64?) -> String { k.map { MemorySize.kibibytes($0).humanReadable } ?? "?" }
+
+        if let t = s.topology {
+            let info = t.cpuinfo
+            line("CPU  \(info?.modelName ?? "?") [\(info?.architecture ?? "?")]")
+            line("     \(t.cpus.count) CPUs, online \(t.online), \(t.packageCount) package(s), \(t.coreCount) core(s)"
+                 + (info?.hardwareVirtualization.map { ", \($0)" } ?? ", no vmx/svm flag")
+                 + ((info?.runsUnderHypervisor ?? false) ? ", under a hypervisor" : ""))
+            if let iso = t.isolated, !iso.isEmpty { line("     isolated \(iso)") }
+            if let nz = t.nohzFull, !nz.isEmpty { line("     nohz_full \(nz)") }
+            line(pad(["CPU", "online", "pkg", "die", "core", "node", "siblings", "L1d/L2/L3", "governor"]))
+            for c in t.cpus {
+                let caches = c.caches.filter { $0.type != "Instruction" }.map { kib($0.sizeKiB) }.joined(separator: "/")
+                line(pad(["\(c.id)", c.online ? "yes" : "no", opt(c.package), opt(c.die), opt(c.core), opt(c.node),
+                          c.threadSiblings?.listString ?? "-", caches.isEmpty ? "-" : caches, c.cpufreq?.governor ?? "-"]))
+            }
+            line()
+        }
+        if let n = s.numa {
+            line("NUMA \(n.nodes.count) node(s)\(n.synthesized ? " (no NUMA in sysfs: one node)" : "")")
+            line(pad(["node", "cpus", "memory", "free", "distances", "hugepages (size: total/free)"]))
+            for node in n.nodes {
+                let hp = node.hugepages.map { "\(kib($0.sizeKiB)): \($0.total.map(String.init) ?? "?")/\($0.free.map(String.init) ?? "?")" }
+                line(pad(["\(node.id)", node.cpus.listString, kib(node.memTotalKiB), kib(node.memFreeKiB),
+                          node.distances.map(String.init).joined(separator: " "), hp.joined(separator: ", ")]))
+            }
+            line()
+        }
+        if let m = s.memory {
+            line("MEMORY total \(kib(m.totalKiB)), available \(kib(m.availableKiB)), swap \(kib(m.swapTotalKiB)) (\(m.swaps.count) area(s))")
+            for p in m.hugepages {
+                line("     hugepages \(kib(p.sizeKiB)): total \(opt(p.total)) free \(opt(p.free)) reserved \(opt(p.reserved)) surplus \(opt(p.surplus))")
+            }
+            if let thp = m.transparentHugepages {
+                line("     THP enabled=\(thp.enabled?.description ?? "?") defrag=\(thp.defrag?.description ?? "?")")
+            }
+            if let k = m.ksm { line("     KSM run=\(opt(k.run)) sharing=\(opt(k.pagesSharing)) merge_across_nodes=\(opt(k.mergeAcrossNodes))") }
+            if let z = m.zswap { line("     zswap enabled=\(z.enabled.map { $0 ? "yes" : "no" } ?? "?") compressor=\(z.compressor ?? "?")") }
+            line()
+        }
+        if let k = s.kvm {
+            let usable = k.usable.map { $0 ? "usable (API \(opt(k.apiVersion)), max vCPUs \(opt(k.maxVCPUs)))" : "NOT usable: \(k.liveCheckError ?? "?")" } ?? "not tested (not the live root)"
+            line("KVM  /dev/kvm \(k.device.present ? "present" : "missing"), \(usable)")
+            line("     nested=\(k.nested.map { $0 ? "on" : "off" } ?? "?") tdp=\(k.twoDimensionalPaging.map { $0 ? "on" : "off" } ?? "?") halt_poll_ns=\(opt(k.haltPollNs))")
+            line("     vhost-net \(k.vhostNet.present ? "present" : "missing"), tun \(k.tun.present ? "present" : "missing"), IOMMU groups \(k.iommu.groups.count)\(k.iommu.dmarTable ? ", DMAR" : "")\(k.iommu.ivrsTable ? ", IVRS" : "")")
+            line("     cgroups \(k.cgroups.mode): \(k.cgroups.controllers.keys.sorted().joined(separator: " "))")
+            line()
+        }
+        if let sc = s.sysctls {
+            line("SYSCTLS")
+            for (k, v) in sc.values.sorted(by: { $0.key < $1.key }) { line("     \(k) = \(v)") }
+            line()
+        }
+        if let p = s.pci {
+            line("PCI  \(p.devices.count) device(s)")
+            line(pad(["address", "class", "vendor:device", "driver", "node", "iommu", "sriov", "link"]))
+            for d in p.devices {
+                let cls = d.classCode.map { String(format: "%06x", $0) } ?? "?"
+                let vd = "\(d.vendor.map { String(format: "%04x", $0) } ?? "?"):\(d.device.map { String(format: "%04x", $0) } ?? "?")"
+                let sriov = d.sriovTotalVFs.map { "\(d.sriovNumVFs ?? 0)/\($0)" } ?? (d.physicalFunction.map { "VF of \($0)" } ?? "-")
+                let link = d.linkSpeed.map { "\($0) x\(opt(d.linkWidth))" } ?? "-"
+                line(pad([d.address, cls, vd, d.driver ?? "-", opt(d.numaNode), opt(d.iommuGroup), sriov, link]))
+            }
+            line()
+        }
+        if let b = s.block {
+            line("BLOCK")
+            line(pad(["device", "scheduler", "nr_req", "rot", "nomerges", "ra_kb", "hwq", "size"]))
+            for d in b.devices {
+                line(pad([d.name, d.scheduler?.active ?? "-", opt(d.nrRequests), d.rotational.map { $0 ? "yes" : "no" } ?? "-",
+                          opt(d.nomerges), opt(d.readAheadKiB), opt(d.hardwareQueues), d.sizeBytes.map { MemorySize(bytes: $0).humanReadable } ?? "-"]))
+            }
+            line()
+        }
+        if let n = s.network {
+            line("NETWORK")
+            line(pad(["iface", "state", "mtu", "speed", "driver", "rxq/txq", "master", "node"]))
+            for i in n.interfaces {
+                line(pad([i.name, i.state ?? "-", opt(i.mtu), i.speedMbps.map { "\($0)Mb/s" } ?? "-", i.driver ?? (i.isBridge ? "bridge" : "-"),
+                          "\(i.rxQueues)/\(i.txQueues)", i.master ?? "-", opt(i.numaNode)]))
+            }
+            line()
+        }
+        if !s.diagnostics.isEmpty {
+            line("DIAGNOSTICS (\(s.diagnostics.count))")
+            for d in s.diagnostics { line("     \(d)") }
+        }
+        return o
+    }
+
+    static func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
+
+    static func pad(_ cols: [String]) -> String {
+        let widths = [8, 9, 10, 8, 8, 6, 12, 14, 10]
+        return "     " + cols.enumerated().map { i, c in
+            let w = i < widths.count ? widths[i] : 10
+            return c.count >= w ? c + " " : c + String(repeating: " ", count: w - c.count)
+        }.joined()
+    }
+}
+
+extension MemorySize {
+    /// `7.7 GiB`, `512 KiB`: for tables.
+    var humanReadable: String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(bytes)
+        var i = 0
+        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(bytes) B" : (v == v.rounded() ? "\(Int(v)) \(units[i])" : String(format: "%.1f %@", v, units[i]))
+    }
 }

@@ -1,2 +1,194 @@
-// Placeholder until this module's issue lands; replaced by the real API.
+import Dispatch
 import VirtCore
+
+/// Everything HostProbe knows about a host at one moment. Sections not asked for are nil.
+public struct HostSnapshot: Sendable, Hashable, Codable {
+    /// The root the snapshot was read under (`/` for the live host).
+    public var root: String
+    public var topology: CPUTopology?
+    public var numa: NUMAInfo?
+    public var memory: MemoryInfo?
+    public var sysctls: SysctlInfo?
+    public var kvm: KVMReadiness?
+    public var pci: PCIInfo?
+    public var block: BlockInfo?
+    public var network: NetworkInfo?
+    /// Sources that could not be used, in reading order.
+    public var diagnostics: [ProbeDiagnostic]
+
+    public init(root: String) {
+        self.root = root
+        self.diagnostics = []
+    }
+
+    public func diagnostics(for section: ProbeSection) -> [ProbeDiagnostic] {
+        diagnostics.filter { $0.section == section }
+    }
+}
+
+/// Reads a host's facts from `/sys` and `/proc` under a ``ProbeRoot``.
+///
+/// The synchronous `snapshotSync` does plain `open`/`read`/`close` calls; the async
+/// `snapshot` runs the same work on a dedicated dispatch queue so it never blocks
+/// Swift's cooperative thread pool.
+public struct HostProbe: Sendable {
+    public var root: ProbeRoot
+    /// Extra sysctls (dotted names) to read besides ``Sysctl/virtualizationSet``; missing
+    /// ones become diagnostics.
+    public var extraSysctls: [String]
+
+    public init(root: ProbeRoot = .live, extraSysctls: [String] = []) {
+        self.root = root
+        self.extraSysctls = extraSysctls
+    }
+
+    /// A probe of the directory `path` (a captured or extracted tree).
+    public init(rootPath: String) { self.init(root: ProbeRoot(path: rootPath)) }
+
+    /// Probes `sections` now, on the calling thread.
+    public func snapshotSync(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) -> HostSnapshot {
+        run(SourceReader(root: root), sections: sections)
+    }
+
+    /// Probes `sections` on HostProbe's I/O queue and returns the snapshot.
+    public func snapshot(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async -> HostSnapshot {
+        let probe = self
+        return await withCheckedContinuation { cont in
+            HostProbe.ioQueue.async { cont.resume(returning: probe.snapshotSync(sections: sections)) }
+        }
+    }
+
+    /// File reads for async APIs happen here, never on the cooperative pool.
+    static let ioQueue = DispatchQueue(label: "VirtKit.HostProbe.io", attributes: .concurrent)
+
+    func run(_ reader: SourceReader, sections: Set<ProbeSection>) -> HostSnapshot {
+        let ctx = ProbeContext(reader: reader)
+        var snap = HostSnapshot(root: root.path)
+        var nodeCPUs: [(id: Int, cpus: CPUSet)]?
+        if sections.contains(.topology) || sections.contains(.numa) {
+            ctx.section = .numa
+            nodeCPUs = Self.readNodeCPUs(ctx)
+        }
+        if sections.contains(.topology) {
+            ctx.section = .topology
+            snap.topology = Self.probeTopology(ctx, nodeCPUs: nodeCPUs)
+            // Non-NUMA kernel: every CPU is on the synthesized node 0.
+            if nodeCPUs == nil, var t = snap.topology {
+                for i in t.cpus.indices { t.cpus[i].node = 0 }
+                snap.topology = t
+            }
+        }
+        if sections.contains(.numa) {
+            ctx.section = .numa
+            let topo = snap.topology
+            var numa = Self.probeNUMA(ctx, nodeCPUs: nodeCPUs) {
+                if let topo { return topo.online }
+                return ctx.cpuList(Self.cpuDir + "/online", "online CPUs") ?? CPUSet()
+            }
+            if sections.contains(.topology) {
+                numa.allowedNodes = Self.probeCpuset(ctx).1
+            }
+            snap.numa = numa
+        }
+        if sections.contains(.memory) {
+            ctx.section = .memory
+            snap.memory = Self.probeMemory(ctx)
+        }
+        if sections.contains(.sysctls) {
+            ctx.section = .sysctls
+            snap.sysctls = Self.probeSysctls(ctx, extra: extraSysctls)
+        }
+        if sections.contains(.kvm) {
+            ctx.section = .kvm
+            var flags = snap.topology?.cpuinfo?.flags
+            if flags == nil, case .success(let text) = reader.read("/proc/cpuinfo") { flags = Self.parseCPUInfo(text).flags }
+            snap.kvm = Self.probeKVM(ctx, cpuFlags: flags)
+        }
+        if sections.contains(.pci) {
+            ctx.section = .pci
+            snap.pci = Self.probePCI(ctx)
+        }
+        if sections.contains(.block) {
+            ctx.section = .block
+            snap.block = Self.probeBlock(ctx)
+        }
+        if sections.contains(.network) {
+            ctx.section = .network
+            snap.network = Self.probeNetwork(ctx)
+        }
+        snap.diagnostics = ctx.diagnostics
+        return snap
+    }
+}
+
+/// The topology summary libvirt reports in `virNodeGetInfo` (`virsh nodeinfo`), computed
+/// from a snapshot the way libvirt's `virHostCPUGetInfoPopulateLinux` does: sockets per
+/// node, cores per socket and threads per core are maxima, and when their product does
+/// not match the CPU count libvirt reports 1 node, 1 socket, N cores, 1 thread.
+public struct LibvirtNodeInfo: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var cpus: Int
+    public var mhz: Int
+    public var nodes: Int
+    public var sockets: Int
+    public var cores: Int
+    public var threads: Int
+    /// `VIR_NODEINFO_MAXCPUS`: nodes × sockets × cores × threads.
+    public var maxCPUs: Int { nodes * sockets * cores * threads }
+
+    /// The line libvirt's `virhostcputest` writes to its `.expected` files.
+    public var description: String {
+        "CPUs: \(cpus)/\(maxCPUs), MHz: \(mhz), Nodes: \(nodes), Sockets: \(sockets), Cores: \(cores), Threads: \(threads)"
+    }
+}
+
+extension HostSnapshot {
+    /// libvirt's node info for this snapshot; needs the `topology` and `numa` sections.
+    public var libvirtNodeInfo: LibvirtNodeInfo? {
+        guard let topo = topology, let numa else { return nil }
+        let present = topo.present ?? CPUSet(topo.cpus.map(\.id))
+        let online = topo.online
+        let isS390 = topo.cpuinfo?.architecture == "s390"
+        var offline = 0
+
+        func parse(_ nodeCPUs: CPUSet) -> (cpus: Int, sockets: Int, cores: Int, threads: Int) {
+            var sockets = Set<Int>()
+            var coresBySocket: [Int: Set<Int>] = [:]
+            var threads = 0
+            var processors = 0
+            for id in nodeCPUs where present.contains(id) {
+                guard online.contains(id) else { offline += 1; continue }
+                processors += 1
+                let cpu = topo.cpu(id)
+                let sock = cpu?.package ?? 0
+                sockets.insert(sock)
+                coresBySocket[sock, default: []].insert(isS390 ? id : (cpu?.core ?? 0))
+                threads = max(threads, cpu?.threadSiblings.map { $0.count } ?? 1)
+            }
+            return (processors, sockets.count, coresBySocket.values.map(\.count).max() ?? 0, threads)
+        }
+
+        var info = LibvirtNodeInfo(cpus: 0, mhz: Int(topo.cpuinfo?.mhz ?? 0), nodes: 0, sockets: 0, cores: 0, threads: 0)
+        if !numa.synthesized {
+            for node in numa.nodes {
+                info.nodes += 1
+                let r = parse(node.cpus)
+                info.cpus += r.cpus
+                info.sockets = max(info.sockets, r.sockets)
+                info.cores = max(info.cores, r.cores)
+                info.threads = max(info.threads, r.threads)
+            }
+        }
+        if info.cpus == 0 || info.nodes == 0 {
+            offline = 0
+            let r = parse(CPUSet(topo.cpus.map(\.id)))
+            info = LibvirtNodeInfo(cpus: r.cpus, mhz: info.mhz, nodes: 1, sockets: r.sockets, cores: r.cores, threads: r.threads)
+        }
+        if info.maxCPUs != info.cpus + offline {
+            info.nodes = 1
+            info.sockets = 1
+            info.cores = info.cpus + offline
+            info.threads = 1
+        }
+        return info
+    }
+}

@@ -1,0 +1,219 @@
+import VirtCore
+
+/// The parts of a ``HostSnapshot``; each can be probed alone (`virtkit probe --sections`).
+public enum ProbeSection: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// Logical CPUs, caches, cpufreq, isolation, `/proc/cpuinfo` (JSON key `topology`).
+    case topology
+    case numa
+    case memory
+    case sysctls
+    case kvm
+    case pci
+    case block
+    case network
+
+    public var description: String { rawValue }
+
+    /// Accepts the raw names plus the aliases operators type (`cpu`, `net`, `sysctl`).
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "cpu", "cpus", "topology": self = .topology
+        case "net", "network", "networks": self = .network
+        case "sysctl", "sysctls": self = .sysctls
+        case "mem", "memory": self = .memory
+        default:
+            guard let s = ProbeSection(rawValue: name.lowercased()) else { return nil }
+            self = s
+        }
+    }
+}
+
+/// A source HostProbe could not use: which section, what it wanted, the file, and why.
+/// The section still carries everything else it could read.
+public struct ProbeDiagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var section: ProbeSection
+    /// What the value was for, e.g. `"CPU 3 core id"`.
+    public var what: String
+    /// The virtual path (inside the probe root) of the file.
+    public var path: String
+    public var failure: ReadFailure
+
+    public init(section: ProbeSection, what: String, path: String, failure: ReadFailure) {
+        self.section = section
+        self.what = what
+        self.path = path
+        self.failure = failure
+    }
+
+    public var description: String { "\(section): \(what): \(path): \(failure)" }
+}
+
+extension ReadFailure {
+    private enum CodingKeys: String, CodingKey { case kind, errno, message }
+
+    /// Stable short name used as the JSON `kind`.
+    public var kind: String {
+        switch self {
+        case .missing: return "missing"
+        case .permissionDenied: return "permissionDenied"
+        case .symlinkLoop: return "symlinkLoop"
+        case .error: return "error"
+        case .garbled: return "garbled"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(String.self, forKey: .kind)
+        switch kind {
+        case "missing": self = .missing
+        case "permissionDenied": self = .permissionDenied
+        case "symlinkLoop": self = .symlinkLoop
+        case "garbled": self = .garbled(try c.decodeIfPresent(String.self, forKey: .message) ?? "")
+        default:
+            self = .error(errno: try c.decodeIfPresent(Int32.self, forKey: .errno) ?? 0,
+                          message: try c.decodeIfPresent(String.self, forKey: .message) ?? kind)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        switch self {
+        case .error(let e, let m):
+            try c.encode(e, forKey: .errno)
+            try c.encode(m, forKey: .message)
+        case .garbled(let m):
+            try c.encode(m, forKey: .message)
+        default:
+            try c.encode(description, forKey: .message)
+        }
+    }
+}
+
+/// One probe run's reader plus the diagnostics of the section being read.
+final class ProbeContext {
+    let reader: SourceReader
+    var diagnostics: [ProbeDiagnostic] = []
+    var section: ProbeSection = .topology
+
+    init(reader: SourceReader) { self.reader = reader }
+
+    var root: ProbeRoot { reader.root }
+
+    func note(_ what: String, _ path: String, _ failure: ReadFailure) {
+        diagnostics.append(ProbeDiagnostic(section: section, what: what, path: path, failure: failure))
+    }
+
+    /// The file's text; on failure a diagnostic, except a missing optional file.
+    func text(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> String? {
+        switch reader.read(path) {
+        case .success(let s): return s
+        case .failure(.missing) where !required: return nil
+        case .failure(let f):
+            note(what(), path, f)
+            return nil
+        }
+    }
+
+    /// The first line, trimmed (sysfs attributes are one value and a newline).
+    func line(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> String? {
+        guard let s = text(path, what(), required: required) else { return nil }
+        return s.trimmingASCIIWhitespace()
+    }
+
+    /// A decimal integer attribute; garbled content is a diagnostic.
+    func int(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> Int? {
+        guard let s = line(path, what(), required: required) else { return nil }
+        if let v = Int(s) { return v }
+        note(what(), path, .garbled("'\(s.prefix(40))' is not an integer"))
+        return nil
+    }
+
+    func uint64(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> UInt64? {
+        guard let s = line(path, what(), required: required) else { return nil }
+        if let v = UInt64(s) { return v }
+        note(what(), path, .garbled("'\(s.prefix(40))' is not a non-negative integer"))
+        return nil
+    }
+
+    /// A CPU list (`0-3,8`); garbled content is a diagnostic.
+    func cpuList(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> CPUSet? {
+        guard let s = line(path, what(), required: required) else { return nil }
+        do { return try CPUSet(parsing: s, allowEmpty: true) } catch {
+            note(what(), path, .garbled(error.description))
+            return nil
+        }
+    }
+
+    /// A kernel hex cpumask (`ff,00000001`).
+    func cpuMask(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> CPUSet? {
+        guard let s = line(path, what(), required: required) else { return nil }
+        do { return try CPUSet(hexMask: s) } catch {
+            note(what(), path, .garbled(error.description))
+            return nil
+        }
+    }
+
+    /// `*_list` when present, else the hex mask beside it (kernels before 2.6.2x only
+    /// have the mask, e.g. hwloc's older archives).
+    func cpuListOrMask(_ dir: String, _ base: String, _ what: @autoclosure () -> String) -> CPUSet? {
+        switch reader.read(dir + "/" + base + "_list") {
+        case .success(let s):
+            do { return try CPUSet(parsing: s.trimmingASCIIWhitespace(), allowEmpty: true) } catch {
+                note(what(), dir + "/" + base + "_list", .garbled(error.description))
+                return nil
+            }
+        case .failure(.missing):
+            return cpuMask(dir + "/" + base, what())
+        case .failure(let f):
+            note(what(), dir + "/" + base + "_list", f)
+            return nil
+        }
+    }
+
+    func list(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> [DirEntry] {
+        switch reader.list(path) {
+        case .success(let e): return e
+        case .failure(.missing) where !required: return []
+        case .failure(let f):
+            note(what(), path, f)
+            return []
+        }
+    }
+
+    /// The last path component of a symlink's target (`driver` → `virtio-pci`).
+    func linkName(_ path: String) -> String? {
+        guard case .success(let t) = reader.readLink(path) else { return nil }
+        return t.split(separator: "/").last.map(String.init)
+    }
+}
+
+/// `cpu12` → 12 for names with a prefix and a decimal suffix.
+func numberedName(_ name: String, prefix: String) -> Int? {
+    guard name.hasPrefix(prefix) else { return nil }
+    let rest = name.utf8.dropFirst(prefix.utf8.count)
+    guard !rest.isEmpty, rest.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    return Int(Substring(rest))
+}
+
+/// Parses `Key:   123 kB` lines (`/proc/meminfo`, node `meminfo` with its `Node N `
+/// prefix stripped) into KiB or plain counts.
+func parseMeminfo(_ text: String) -> [String: UInt64] {
+    var out: [String: UInt64] = [:]
+    for raw in text.split(separator: "\n") {
+        var line = raw[...]
+        if line.hasPrefix("Node ") {
+            // "Node 0 MemTotal:  123 kB"
+            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+            guard parts.count == 3 else { continue }
+            line = parts[2]
+        }
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        let key = String(line[..<colon])
+        let value = line[line.index(after: colon)...].split(separator: " ", omittingEmptySubsequences: true)
+        guard let first = value.first, let n = UInt64(first) else { continue }
+        out[key] = n
+    }
+    return out
+}

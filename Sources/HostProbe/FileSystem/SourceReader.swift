@@ -1,0 +1,302 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+struct Errno: Error { var code: Int32 }
+
+/// One directory entry from ``SourceReader/list(_:)``.
+struct DirEntry: Hashable {
+    enum Kind: Hashable { case directory, symlink, file, other }
+    var name: String
+    var kind: Kind
+}
+
+/// What a capture must reproduce: every file read, every link followed, every directory
+/// listed and every device node looked at, by their resolved virtual paths.
+struct ReadRecord {
+    var files: Set<String> = []
+    var links: [String: String] = [:]
+    var directories: Set<String> = []
+    var deviceNodes: Set<String> = []
+}
+
+/// Reads files under a ``ProbeRoot`` with one `open`/`read`/`close` per file (plain libc,
+/// no Foundation) and resolves symlinks itself, component by component with `readlink`,
+/// so they never leave the root. Resolved directories are cached: a probe of a 256-CPU
+/// tree resolves `/sys/devices/system/cpu` once, not once per file.
+///
+/// Not thread-safe: one reader belongs to one probe run on one thread.
+final class SourceReader {
+    let root: ProbeRoot
+    /// Kernel resolution is already confined to `/` on the live root; resolve ourselves
+    /// only when needed (another root, binds, or a capture that must see the links).
+    private let fastPath: Bool
+    private var record: ReadRecord?
+    private var resolvedDirs: [String: String] = ["/": "/"]
+    private var linkDepth = 0
+    private var buffer: UnsafeMutableRawBufferPointer
+    private let sortedBinds: [ProbeRoot.Bind]
+
+    init(root: ProbeRoot, recording: Bool = false) {
+        self.root = root
+        self.fastPath = root.isLive && !recording
+        self.record = recording ? ReadRecord() : nil
+        self.buffer = .allocate(byteCount: 16384, alignment: 16)
+        self.sortedBinds = root.binds.sorted { $0.virtualPath.count > $1.virtualPath.count }
+    }
+
+    deinit { buffer.deallocate() }
+
+    var recorded: ReadRecord? { record }
+
+    // MARK: Paths
+
+    /// The host path that shows virtual path `v` (already normalized and resolved).
+    func hostPath(_ v: String) -> String {
+        for b in sortedBinds where v == b.virtualPath || v.hasPrefix(b.virtualPath + "/") {
+            return b.hostPath + v.dropFirst(b.virtualPath.count)
+        }
+        if root.path == "/" { return v }
+        return v == "/" ? root.path : root.path + v
+    }
+
+    private static func join(_ dir: String, _ name: some StringProtocol) -> String {
+        dir == "/" ? "/" + name : dir + "/" + name
+    }
+
+    private static func parentOf(_ v: String) -> String {
+        guard let slash = v.lastIndex(of: "/"), slash != v.startIndex else { return "/" }
+        return String(v[..<slash])
+    }
+
+    /// Fully resolves virtual path `v` (every component, links followed inside the root).
+    func resolve(_ v: String) throws(ReadFailure) -> String {
+        let n = v.hasPrefix("/") && !v.contains("//") && !v.contains("/.") && !v.hasSuffix("/") ? v : ProbeRoot.normalize(v)
+        if fastPath { return n }
+        return try resolveDir(n)
+    }
+
+    /// `v` is normalized (absolute, no `.`/`..`); the result is physical (no links).
+    private func resolveDir(_ v: String) throws(ReadFailure) -> String {
+        if let hit = resolvedDirs[v] { return hit }
+        let parent = try resolveDir(Self.parentOf(v))
+        let name = v[v.index(after: v.lastIndex(of: "/") ?? v.startIndex)...]
+        let r = try resolveChild(parent, name)
+        resolvedDirs[v] = r
+        return r
+    }
+
+    /// Resolves `name` inside the physical directory `parent`.
+    private func resolveChild(_ parent: String, _ name: Substring) throws(ReadFailure) -> String {
+        if name.isEmpty || name == "." { return parent }
+        if name == ".." { return Self.parentOf(parent) }
+        let candidate = Self.join(parent, name)
+        if let hit = resolvedDirs[candidate] { return hit }
+        switch readLinkRaw(hostPath(candidate)) {
+        case .success(let target):
+            record?.links[candidate] = target
+            linkDepth += 1
+            defer { linkDepth -= 1 }
+            if linkDepth > 40 { throw .symlinkLoop }
+            var cur = target.hasPrefix("/") ? "/" : parent
+            for comp in target.split(separator: "/", omittingEmptySubsequences: true) {
+                cur = try resolveChild(cur, comp)
+            }
+            resolvedDirs[candidate] = cur
+            return cur
+        case .failure(let e):
+            if e.code == EINVAL {
+                resolvedDirs[candidate] = candidate
+                return candidate
+            }
+            throw ReadFailure.fromErrno(e.code)
+        }
+    }
+
+    private func readLinkRaw(_ host: String) -> Result<String, Errno> {
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = buf.withUnsafeMutableBufferPointer { readlink(host, $0.baseAddress!, 4096) }
+        if n < 0 { return .failure(Errno(code: errno)) }
+        return .success(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    // MARK: Reading
+
+    /// The whole content of the file at virtual path `v`.
+    func read(_ v: String) -> Result<String, ReadFailure> {
+        switch readBytes(v) {
+        case .success(let n):
+            return .success(String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self))
+        case .failure(let f):
+            return .failure(f)
+        }
+    }
+
+    /// Reads into the internal buffer and returns the byte count; `withBytes` hands them out.
+    private func readBytes(_ v: String) -> Result<Int, ReadFailure> {
+        let host: String
+        var resolved = v
+        if fastPath {
+            host = v
+        } else {
+            do {
+                let n = ProbeRoot.normalize(v)
+                let parent = try resolveDir(Self.parentOf(n))
+                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+                if resolvedDirs[resolved] == nil, n != "/" {
+                    // Try the file itself without following: the common case is one syscall.
+                    let fd = open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                    if fd >= 0 { return finishRead(fd, resolved) }
+                    let e = errno
+                    if e != ELOOP { return .failure(.fromErrno(e)) }
+                }
+                resolved = try resolveDir(n)
+            } catch {
+                return .failure(error)
+            }
+            host = hostPath(resolved)
+        }
+        let fd = open(host, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return .failure(.fromErrno(errno)) }
+        return finishRead(fd, resolved)
+    }
+
+    private func finishRead(_ fd: Int32, _ resolved: String) -> Result<Int, ReadFailure> {
+        defer { close(fd) }
+        var total = 0
+        while true {
+            if total == buffer.count {
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 4, alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(.fromErrno(errno))
+            }
+            if n == 0 { break }
+            total += n
+        }
+        record?.files.insert(resolved)
+        return .success(total)
+    }
+
+    /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
+    func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
+        switch readBytes(v) {
+        case .success(let n): return .success(body(UnsafeRawBufferPointer(rebasing: buffer[0..<n])))
+        case .failure(let f): return .failure(f)
+        }
+    }
+
+    /// The target text of the symlink at `v` (e.g. `../../../bus/pci/drivers/virtio-pci`).
+    func readLink(_ v: String) -> Result<String, ReadFailure> {
+        let n = ProbeRoot.normalize(v)
+        let resolved: String
+        if fastPath {
+            resolved = n
+        } else {
+            do {
+                let parent = try resolveDir(Self.parentOf(n))
+                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch readLinkRaw(hostPath(resolved)) {
+        case .success(let t):
+            record?.links[resolved] = t
+            return .success(t)
+        case .failure(let e):
+            return .failure(.fromErrno(e.code))
+        }
+    }
+
+    /// The entries of directory `v`, sorted by name; `.` and `..` left out.
+    func list(_ v: String) -> Result<[DirEntry], ReadFailure> {
+        let resolved: String
+        do { resolved = try resolve(v) } catch { return .failure(error) }
+        let host = hostPath(resolved)
+        guard let dir = opendir(host) else { return .failure(.fromErrno(errno)) }
+        defer { closedir(dir) }
+        var out: [DirEntry] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: &ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            var kind: DirEntry.Kind
+            switch Int32(ent.pointee.d_type) {
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_REG): kind = .file
+            case Int32(DT_UNKNOWN): kind = Self.lstatKind(host + "/" + name)
+            default: kind = .other
+            }
+            out.append(DirEntry(name: name, kind: kind))
+        }
+        record?.directories.insert(resolved)
+        out.sort { $0.name < $1.name }
+        return .success(out)
+    }
+
+    private static func lstatKind(_ host: String) -> DirEntry.Kind {
+        var st = stat()
+        guard lstat(host, &st) == 0 else { return .other }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        case S_IFREG: return .file
+        default: return .other
+        }
+    }
+
+    /// Whether `v` exists (links followed inside the root).
+    func exists(_ v: String) -> Bool {
+        guard let r = try? resolve(v) else { return false }
+        var st = stat()
+        return stat(hostPath(r), &st) == 0
+    }
+
+    /// Facts about a device node such as `/dev/kvm`: whether it exists, is a character
+    /// device, and whether this process may open it read-write (`access(2)`).
+    func deviceNode(_ v: String) -> DeviceNode {
+        guard let r = try? resolve(v) else { return DeviceNode(path: v, present: false) }
+        let host = hostPath(r)
+        var st = stat()
+        guard stat(host, &st) == 0 else { return DeviceNode(path: v, present: false) }
+        record?.deviceNodes.insert(r)
+        let isChar = st.st_mode & S_IFMT == S_IFCHR
+        return DeviceNode(
+            path: v, present: true,
+            isCharacterDevice: isChar,
+            accessible: access(host, R_OK | W_OK) == 0,
+            major: isChar ? Int((st.st_rdev >> 8) & 0xfff | (st.st_rdev >> 32) & ~0xfff) : nil,
+            minor: isChar ? Int(st.st_rdev & 0xff | (st.st_rdev >> 12) & ~0xff) : nil)
+    }
+}
+
+/// A device node such as `/dev/kvm`, `/dev/vhost-net`, `/dev/net/tun`.
+public struct DeviceNode: Sendable, Hashable, Codable {
+    public var path: String
+    public var present: Bool
+    /// False in captured fixture trees, where device nodes are stand-in files.
+    public var isCharacterDevice: Bool?
+    /// `access(path, R_OK|W_OK)` for this process.
+    public var accessible: Bool?
+    public var major: Int?
+    public var minor: Int?
+
+    public init(path: String, present: Bool, isCharacterDevice: Bool? = nil, accessible: Bool? = nil, major: Int? = nil, minor: Int? = nil) {
+        self.path = path
+        self.present = present
+        self.isCharacterDevice = isCharacterDevice
+        self.accessible = accessible
+        self.major = major
+        self.minor = minor
+    }
+}

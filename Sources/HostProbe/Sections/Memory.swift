@@ -1,0 +1,269 @@
+import VirtCore
+
+/// NUMA nodes (`/sys/devices/system/node`). JSON key `numa`.
+public struct NUMAInfo: Sendable, Hashable, Codable {
+    public var nodes: [NUMANode]
+    /// True when the kernel exposes no `node` directory (non-NUMA kernel): one node 0
+    /// holds every CPU and `/proc/meminfo`'s memory, as hwloc and libvirt present it.
+    public var synthesized: Bool
+    /// `node/online`, `node/possible`, `node/has_memory`, `node/has_cpu`.
+    public var online: NodeSet?
+    public var possible: NodeSet?
+    public var withMemory: NodeSet?
+    public var withCPUs: NodeSet?
+    /// Nodes this process's cpuset allows (`cpuset.mems`), when known.
+    public var allowedNodes: NodeSet?
+
+    public func node(_ id: Int) -> NUMANode? { nodes.first { $0.id == id } }
+}
+
+/// One NUMA node.
+public struct NUMANode: Sendable, Hashable, Codable {
+    public var id: Int
+    public var cpus: CPUSet
+    /// `nodeN/meminfo` MemTotal / MemFree / MemUsed, KiB.
+    public var memTotalKiB: UInt64?
+    public var memFreeKiB: UInt64?
+    public var memUsedKiB: UInt64?
+    /// `nodeN/distance`: the SLIT row, one entry per node in id order.
+    public var distances: [Int]
+    /// `nodeN/hugepages/hugepages-<size>kB`, ascending size.
+    public var hugepages: [HugepagePool]
+}
+
+/// A hugepage pool of one page size (global `/sys/kernel/mm/hugepages` or per node).
+public struct HugepagePool: Sendable, Hashable, Codable {
+    public var sizeKiB: UInt64
+    /// `nr_hugepages`
+    public var total: UInt64?
+    /// `free_hugepages`
+    public var free: UInt64?
+    /// `resv_hugepages` (global pools only): promised to mappings but not yet faulted.
+    public var reserved: UInt64?
+    /// `surplus_hugepages`
+    public var surplus: UInt64?
+    /// `nr_overcommit_hugepages` (global pools only).
+    public var overcommit: UInt64?
+}
+
+/// Host memory: `/proc/meminfo`, hugepages, THP, KSM, swap, zswap. JSON key `memory`.
+public struct MemoryInfo: Sendable, Hashable, Codable {
+    /// Every `/proc/meminfo` line: KiB for `kB` lines, counts for `HugePages_*`.
+    public var meminfo: [String: UInt64]
+    public var hugepages: [HugepagePool]
+    /// `Hugepagesize` from meminfo: the size `vm.nr_hugepages` allocates.
+    public var defaultHugepageSizeKiB: UInt64?
+    public var transparentHugepages: TransparentHugepages?
+    public var ksm: KSMInfo?
+    public var swaps: [SwapArea]
+    public var zswap: ZswapInfo?
+
+    public var totalKiB: UInt64? { meminfo["MemTotal"] }
+    public var availableKiB: UInt64? { meminfo["MemAvailable"] }
+    public var swapTotalKiB: UInt64? { meminfo["SwapTotal"] }
+    public var swapFreeKiB: UInt64? { meminfo["SwapFree"] }
+}
+
+/// A `[bracketed]` choice from sysfs: `always [madvise] never`.
+public struct SysfsChoice: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var active: String?
+    public var available: [String]
+    public var description: String { active ?? "?" }
+
+    public init(parsing text: String) {
+        var act: String?
+        var all: [String] = []
+        for w in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            if w.hasPrefix("["), w.hasSuffix("]") {
+                let name = String(w.dropFirst().dropLast())
+                act = name
+                all.append(name)
+            } else {
+                all.append(String(w))
+            }
+        }
+        self.active = act
+        self.available = all
+    }
+}
+
+/// `/sys/kernel/mm/transparent_hugepage`.
+public struct TransparentHugepages: Sendable, Hashable, Codable {
+    public var enabled: SysfsChoice?
+    public var defrag: SysfsChoice?
+    public var shmemEnabled: SysfsChoice?
+    public var khugepagedDefrag: Bool?
+    public var khugepagedPagesToScan: UInt64?
+    public var khugepagedScanSleepMillisecs: UInt64?
+    public var khugepagedFullScans: UInt64?
+    public var khugepagedPagesCollapsed: UInt64?
+}
+
+/// `/sys/kernel/mm/ksm`: kernel same-page merging (guest memory deduplication).
+public struct KSMInfo: Sendable, Hashable, Codable {
+    /// `run`: 0 stopped, 1 running, 2 unmerge all.
+    public var run: Int?
+    public var pagesShared: UInt64?
+    public var pagesSharing: UInt64?
+    public var pagesUnshared: UInt64?
+    public var pagesVolatile: UInt64?
+    public var fullScans: UInt64?
+    /// `merge_across_nodes`: 1 lets KSM merge pages of different NUMA nodes.
+    public var mergeAcrossNodes: Int?
+    public var sleepMillisecs: UInt64?
+    public var pagesToScan: UInt64?
+}
+
+/// One line of `/proc/swaps`.
+public struct SwapArea: Sendable, Hashable, Codable {
+    public var path: String
+    public var type: String
+    public var sizeKiB: UInt64?
+    public var usedKiB: UInt64?
+    public var priority: Int?
+}
+
+/// `/sys/module/zswap/parameters` plus meminfo `Zswap`/`Zswapped`.
+public struct ZswapInfo: Sendable, Hashable, Codable {
+    public var enabled: Bool?
+    public var compressor: String?
+    public var zpool: String?
+    public var maxPoolPercent: Int?
+    /// Compressed pool size and the uncompressed size it stores, KiB (kernel ≥ 5.19).
+    public var poolKiB: UInt64?
+    public var storedKiB: UInt64?
+}
+
+extension HostProbe {
+    /// `hugepages-2048kB` → 2048.
+    static func hugepageSize(_ name: String) -> UInt64? {
+        guard name.hasPrefix("hugepages-"), name.hasSuffix("kB") else { return nil }
+        return UInt64(name.dropFirst("hugepages-".count).dropLast(2))
+    }
+
+    static func probeHugepagePools(_ ctx: ProbeContext, _ dir: String, global: Bool, what: String) -> [HugepagePool] {
+        var out: [HugepagePool] = []
+        for e in ctx.list(dir, what) {
+            guard let size = hugepageSize(e.name) else { continue }
+            let d = dir + "/" + e.name
+            let w = "\(what) \(size) KiB pages"
+            var p = HugepagePool(sizeKiB: size)
+            p.total = ctx.uint64(d + "/nr_hugepages", w + " total", required: true)
+            p.free = ctx.uint64(d + "/free_hugepages", w + " free", required: true)
+            p.surplus = ctx.uint64(d + "/surplus_hugepages", w + " surplus")
+            if global {
+                p.reserved = ctx.uint64(d + "/resv_hugepages", w + " reserved")
+                p.overcommit = ctx.uint64(d + "/nr_overcommit_hugepages", w + " overcommit")
+            }
+            out.append(p)
+        }
+        return out.sorted { $0.sizeKiB < $1.sizeKiB }
+    }
+
+    static func probeNUMA(_ ctx: ProbeContext, nodeCPUs: [(id: Int, cpus: CPUSet)]?, onlineCPUs: () -> CPUSet) -> NUMAInfo {
+        let d = nodeDir
+        guard let nodeCPUs else {
+            // No NUMA in sysfs: one node with everything, as hwloc and libvirt show it.
+            let mem = ctx.text("/proc/meminfo", "memory size", required: true).map(parseMeminfo)
+            let pools = probeHugepagePools(ctx, "/sys/kernel/mm/hugepages", global: false, what: "hugepages")
+            let node = NUMANode(id: 0, cpus: onlineCPUs(), memTotalKiB: mem?["MemTotal"], memFreeKiB: mem?["MemFree"],
+                                memUsedKiB: nil, distances: [10], hugepages: pools)
+            return NUMAInfo(nodes: [node], synthesized: true)
+        }
+        var info = NUMAInfo(nodes: [], synthesized: false)
+        func nodeList(_ name: String) -> NodeSet? {
+            guard let s = ctx.line(d + "/" + name, "NUMA \(name) nodes") else { return nil }
+            do { return try NodeSet(parsing: s, allowEmpty: true) } catch {
+                ctx.note("NUMA \(name) nodes", d + "/" + name, .garbled(error.description))
+                return nil
+            }
+        }
+        info.online = nodeList("online")
+        info.possible = nodeList("possible")
+        info.withMemory = nodeList("has_memory")
+        info.withCPUs = nodeList("has_cpu")
+        for (id, cpus) in nodeCPUs {
+            let nd = d + "/node\(id)"
+            var node = NUMANode(id: id, cpus: cpus, distances: [], hugepages: [])
+            if let text = ctx.text(nd + "/meminfo", "NUMA node \(id) memory", required: true) {
+                let m = parseMeminfo(text)
+                node.memTotalKiB = m["MemTotal"]
+                node.memFreeKiB = m["MemFree"]
+                node.memUsedKiB = m["MemUsed"]
+                if node.memTotalKiB == nil { ctx.note("NUMA node \(id) memory", nd + "/meminfo", .garbled("no MemTotal line")) }
+            }
+            if let s = ctx.line(nd + "/distance", "NUMA node \(id) distances", required: true) {
+                let row = s.split(separator: " ").map { Int($0) }
+                if row.contains(nil) {
+                    ctx.note("NUMA node \(id) distances", nd + "/distance", .garbled("'\(s.prefix(60))' is not a list of integers"))
+                } else {
+                    node.distances = row.compactMap { $0 }
+                }
+            }
+            node.hugepages = probeHugepagePools(ctx, nd + "/hugepages", global: false, what: "NUMA node \(id) hugepages")
+            info.nodes.append(node)
+        }
+        return info
+    }
+
+    static func probeMemory(_ ctx: ProbeContext) -> MemoryInfo {
+        let meminfo = ctx.text("/proc/meminfo", "memory counters", required: true).map(parseMeminfo) ?? [:]
+        var m = MemoryInfo(meminfo: meminfo, hugepages: [], swaps: [])
+        m.defaultHugepageSizeKiB = meminfo["Hugepagesize"]
+        m.hugepages = probeHugepagePools(ctx, "/sys/kernel/mm/hugepages", global: true, what: "hugepages")
+
+        let thp = "/sys/kernel/mm/transparent_hugepage"
+        if let enabled = ctx.line(thp + "/enabled", "THP mode") {
+            var t = TransparentHugepages()
+            t.enabled = SysfsChoice(parsing: enabled)
+            t.defrag = ctx.line(thp + "/defrag", "THP defrag").map(SysfsChoice.init(parsing:))
+            t.shmemEnabled = ctx.line(thp + "/shmem_enabled", "THP shmem").map(SysfsChoice.init(parsing:))
+            t.khugepagedDefrag = ctx.int(thp + "/khugepaged/defrag", "khugepaged defrag").map { $0 != 0 }
+            t.khugepagedPagesToScan = ctx.uint64(thp + "/khugepaged/pages_to_scan", "khugepaged pages_to_scan")
+            t.khugepagedScanSleepMillisecs = ctx.uint64(thp + "/khugepaged/scan_sleep_millisecs", "khugepaged scan sleep")
+            t.khugepagedFullScans = ctx.uint64(thp + "/khugepaged/full_scans", "khugepaged full scans")
+            t.khugepagedPagesCollapsed = ctx.uint64(thp + "/khugepaged/pages_collapsed", "khugepaged pages collapsed")
+            m.transparentHugepages = t
+        }
+
+        let ksm = "/sys/kernel/mm/ksm"
+        if let run = ctx.int(ksm + "/run", "KSM run") {
+            var k = KSMInfo()
+            k.run = run
+            k.pagesShared = ctx.uint64(ksm + "/pages_shared", "KSM pages shared")
+            k.pagesSharing = ctx.uint64(ksm + "/pages_sharing", "KSM pages sharing")
+            k.pagesUnshared = ctx.uint64(ksm + "/pages_unshared", "KSM pages unshared")
+            k.pagesVolatile = ctx.uint64(ksm + "/pages_volatile", "KSM pages volatile")
+            k.fullScans = ctx.uint64(ksm + "/full_scans", "KSM full scans")
+            k.mergeAcrossNodes = ctx.int(ksm + "/merge_across_nodes", "KSM merge across nodes")
+            k.sleepMillisecs = ctx.uint64(ksm + "/sleep_millisecs", "KSM sleep")
+            k.pagesToScan = ctx.uint64(ksm + "/pages_to_scan", "KSM pages to scan")
+            m.ksm = k
+        }
+
+        if let swaps = ctx.text("/proc/swaps", "swap areas") {
+            for line in swaps.split(separator: "\n").dropFirst() {
+                let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard f.count >= 5 else {
+                    ctx.note("swap areas", "/proc/swaps", .garbled("line '\(line.prefix(60))' has \(f.count) fields"))
+                    continue
+                }
+                m.swaps.append(SwapArea(path: String(f[0]).replacingOctalEscapes(), type: String(f[1]), sizeKiB: UInt64(f[2]),
+                                        usedKiB: UInt64(f[3]), priority: Int(f[4])))
+            }
+        }
+
+        let zs = "/sys/module/zswap/parameters"
+        if let enabled = ctx.line(zs + "/enabled", "zswap enabled") {
+            var z = ZswapInfo()
+            z.enabled = enabled == "Y" || enabled == "1"
+            z.compressor = ctx.line(zs + "/compressor", "zswap compressor")
+            z.zpool = ctx.line(zs + "/zpool", "zswap zpool")
+            z.maxPoolPercent = ctx.int(zs + "/max_pool_percent", "zswap max pool percent")
+            z.poolKiB = meminfo["Zswap"]
+            z.storedKiB = meminfo["Zswapped"]
+            m.zswap = z
+        }
+        return m
+    }
+}
