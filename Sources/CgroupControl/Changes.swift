@@ -185,3 +185,45 @@ public enum CPUWeightConversion {
     /// `cpu.weight` for v1 shares: `shares × 100 / 1024`, rounded, clamped to 1…10000.
     public static func weight(fromShares s: Int) -> Int { min(10_000, max(1, (s * 100 + 512) / 1024)) }
 }
+
+// JSON: "max" or a number, as the kernel files spell them.
+extension Limit {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(UInt64.self) { self = .value(n); return }
+        let s = try c.decode(String.self)
+        guard let l = Limit(parsing: s) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected 'max' or a number") }
+        self = l
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self { case .max: try c.encode("max"); case .value(let n): try c.encode(n) }
+    }
+}
+
+extension CPUQuota {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int64.self) { self = n < 0 ? .unlimited : .microseconds(n); return }
+        guard try c.decode(String.self) == "max" else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected 'max' or µs") }
+        self = .unlimited
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self { case .unlimited: try c.encode("max"); case .microseconds(let n): try c.encode(n) }
+    }
+}
+
+extension CpusetPartition {
+    public init(from decoder: Decoder) throws { self.init(rawValue: try decoder.singleValueContainer().decode(String.self)) }
+    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+}
+
+extension BlockDevice {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        guard let d = BlockDevice(try c.decode(String.self)) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected MAJ:MIN") }
+        self = d
+    }
+    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
+}
