@@ -4,6 +4,7 @@ import Foundation
 
 let suites: [String: ([String]) async throws -> Void] = [
     "domainxml": DomainXMLBench.run(arguments:),
+    "cgroup": CgroupBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -1,7 +1,199 @@
 import ArgumentParser
+import CgroupControl
+import Foundation
+import Libvirt
+import VirtCore
 
-// Placeholder until its issue lands: shows only that the command is not built yet.
+/// `virtkit cgroup`: a host's cgroup layout, and a guest's cgroup tree, knobs and stats.
 struct CgroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cgroup", abstract: "(not built yet)")
-    func run() async throws { throw CLIError("virtkit cgroup is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "cgroup", abstract: "Show cgroup layout, a guest's cgroups, and change them safely.",
+        subcommands: [Layout.self, Show.self, Set.self])
+
+    /// Typed cgroup errors become one line for the operator.
+    static func run<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as CgroupError { throw CLIError(e.description) }
+    }
+
+    // MARK: layout
+
+    struct Layout: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "How cgroups are mounted (v1, v2 or hybrid) and libvirt's view.")
+        @Option(name: .long, help: "File-system root to inspect (default /).") var root = "/"
+        @OptionGroup var output: OutputOptions
+
+        struct Out: Encodable {
+            struct Hierarchy: Encodable { var version: String; var mountPoint: String; var controllers: [String]; var name: String? }
+            var root: String
+            var kind: String
+            var hierarchies: [Hierarchy]
+            /// libvirt's controller → mount point map; null where libvirt has none.
+            var libvirt: [String: String?]?
+            var libvirtError: String?
+        }
+
+        func run() async throws {
+            let sys = try await CgroupCommand.run { try await CgroupSystem.detect(root: root) }
+            var out = Out(root: root, kind: sys.layout.kind.rawValue,
+                          hierarchies: sys.layout.hierarchies.map {
+                              .init(version: $0.version.rawValue, mountPoint: $0.mountPoint, controllers: $0.controllers.map(\.rawValue), name: $0.name)
+                          })
+            var ordered: [(String, String?)] = []
+            do {
+                ordered = try sys.layout.libvirtMounts().map { ($0.controller, $0.mountPoint) }
+                out.libvirt = Dictionary(ordered, uniquingKeysWith: { $1 })
+            } catch { out.libvirtError = error.description }
+            if output.json { return try printJSON(out) }
+            print("layout: \(out.kind)" + (root == "/" ? "" : " (root \(root))"))
+            for h in out.hierarchies {
+                let what = h.name.map { "name=\($0)" } ?? (h.controllers.isEmpty ? "(no controllers)" : h.controllers.joined(separator: ","))
+                print("  \(pad(h.version, 3)) \(pad(h.mountPoint, 36)) \(what)")
+            }
+            print("libvirt's view:")
+            if let e = out.libvirtError { print("  \(e)") }
+            for (c, m) in ordered { print("  \(pad(c, 13)) \(m ?? "<null>")") }
+        }
+    }
+
+    // MARK: show
+
+    /// A guest located through libvirt: its ID and name, then its QEMU PID on this host.
+    struct Located {
+        var name: String
+        var id: UInt32
+        var tree: GuestCgroups
+    }
+
+    static func locate(_ domain: String, uri: String, sys: CgroupSystem) async throws -> Located {
+        var name = ""
+        var id: UInt32?
+        try await withConnection(uri, readOnly: true) { conn in
+            let dom: Domain
+            if let n = Int32(domain) { dom = try await conn.domain(id: n) }
+            else if UUID(uuidString: domain) != nil { dom = try await conn.domain(uuidString: domain) }
+            else { dom = try await conn.domain(named: domain) }
+            name = dom.name
+            id = dom.id
+        }
+        guard let id else { throw CLIError("domain '\(name)' is not running: it has no cgroups") }
+        // The PID file is authoritative; without it (not a local QEMU guest) say so.
+        let pid: Int32
+        do { pid = try sys.qemuPID(domainName: name) } catch {
+            throw CLIError("no QEMU PID for '\(name)' on this host (\(error)); cgroups are only visible for local qemu:///system guests")
+        }
+        return Located(name: name, id: id, tree: try await sys.guest(pid: pid))
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A guest's cgroup tree, knobs and statistics.")
+        @Argument(help: "Domain name, ID or UUID.") var domain: String
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        struct Out: Encodable {
+            struct Node: Encodable { var label: String; var paths: [String: String]; var stats: CgroupStats? }
+            var domain: String
+            var id: UInt32
+            var layout: String
+            var predictedTop: String
+            var cgroups: [Node]
+            var settings: CgroupSettings
+        }
+
+        func run() async throws {
+            try await CgroupCommand.run {
+                let sys = try await CgroupSystem.detect()
+                let g = try await CgroupCommand.locate(domain, uri: connection.resolvedURI, sys: sys)
+                let stats = try await sys.guestStats(g.tree)
+                let settings = try await sys.settings(of: g.tree.top)
+                let predicted = LibvirtNaming.guestTopPath(id: Int(g.id), name: g.name, systemd: sys.hostHasSystemd)
+                let out = Out(domain: g.name, id: g.id, layout: sys.layout.kind.rawValue, predictedTop: predicted,
+                              cgroups: g.tree.all.map { .init(label: $0.label, paths: $0.cgroup.paths, stats: stats[$0.label]) },
+                              settings: settings)
+                if output.json { return try printJSON(out) }
+                print("\(g.name) (id \(g.id)), \(out.layout) host; libvirt's naming predicts \(predicted)")
+                for n in out.cgroups { print("  \(pad(n.label, 10)) \(Cgroup(paths: n.paths).displayPath)") }
+                print("knobs (top):")
+                let s = settings
+                print("  cpu weight \(s.cpuWeight.map(String.init) ?? "-")" + (s.cpuShares.map { " (shares \($0))" } ?? "")
+                      + ", quota \(s.cpuQuota?.description ?? "-")/\(s.cpuPeriodMicroseconds.map(String.init) ?? "-") µs")
+                print("  cpuset \(s.cpusetCPUs?.listString ?? "-") (effective \(s.cpusetCPUsEffective?.listString ?? "-")), mems \(s.cpusetMems?.listString ?? "-")")
+                print("  memory max \(s.memoryMax?.description ?? "-"), high \(s.memoryHigh?.description ?? "-"), swap \(s.swapMax?.description ?? "-")")
+                print("  io weight \(s.ioWeight.map(String.init) ?? "-"), pids max \(s.pidsMax?.description ?? "-")")
+                print("stats:")
+                for n in out.cgroups {
+                    guard let st = n.stats else { continue }
+                    var parts: [String] = []
+                    if let c = st.cpu {
+                        parts.append("cpu \(c.usageMicroseconds.map { String(format: "%.2fs", Double($0) / 1e6) } ?? "-")")
+                        if let t = c.throttledPeriods { parts.append("throttled \(t)/\(c.periods ?? 0)") }
+                    }
+                    if let m = st.memory?.currentBytes { parts.append("mem \(MemorySize(bytes: m))") }
+                    if let p = st.cpuPressure?.some { parts.append("cpu psi some \(p.avg10)") }
+                    if let io = st.io { parts.append("io devs \(io.count)") }
+                    print("  \(pad(n.label, 10)) " + parts.joined(separator: ", "))
+                }
+            }
+        }
+    }
+
+    // MARK: set
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change the guest's top cgroup (what libvirt's global_quota/global_period govern), as one transaction.")
+        @Argument(help: "Domain name, ID or UUID.") var domain: String
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .long, help: "CPU weight 1-10000 (v1: converted to cpu.shares).") var cpuWeight: Int?
+        @Option(name: .long, help: "QUOTA_US[/PERIOD_US]; QUOTA may be 'max' or -1.") var cpuQuota: String?
+        @Option(name: .long, help: "CPU list, e.g. 0-3,8.") var cpuset: String?
+        @Option(name: .long, help: "Memory limit, e.g. 2GiB, 512M, or 'max'.") var memoryMax: String?
+        @Option(name: .long, help: "I/O weight (v2 1-10000, v1 10-1000).") var ioWeight: Int?
+        @Flag(name: .long, help: "Show the writes without doing them.") var dryRun = false
+        @OptionGroup var output: OutputOptions
+
+        func changes() throws -> [CgroupChange] {
+            var out: [CgroupChange] = []
+            if let w = cpuWeight { out.append(.cpuWeight(w)) }
+            if let q = cpuQuota {
+                let parts = q.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count <= 2, let first = parts.first else { throw CLIError("--cpu-quota: expected QUOTA_US[/PERIOD_US]") }
+                let quota: CPUQuota
+                if first == "max" || first == "-1" { quota = .unlimited }
+                else if let n = Int64(first) { quota = .microseconds(n) }
+                else { throw CLIError("--cpu-quota: '\(first)' is not a number of microseconds or 'max'") }
+                var period: Int64?
+                if parts.count == 2 {
+                    guard let p = Int64(parts[1]) else { throw CLIError("--cpu-quota: period '\(parts[1])' is not a number") }
+                    period = p
+                }
+                out.append(.cpuBandwidth(quota: quota, periodMicroseconds: period))
+            }
+            if let c = cpuset {
+                do { out.append(.cpusetCPUs(try CPUSet(parsing: c))) } catch { throw CLIError("--cpuset: \(error)") }
+            }
+            if let m = memoryMax {
+                if m == "max" { out.append(.memoryMax(.max)) } else {
+                    do { out.append(.memoryMax(.value(try MemorySize(parsing: m).bytes))) } catch { throw CLIError("--memory-max: \(error)") }
+                }
+            }
+            if let w = ioWeight { out.append(.ioWeight(w)) }
+            if out.isEmpty { throw CLIError("nothing to change: give at least one of --cpu-weight, --cpu-quota, --cpuset, --memory-max, --io-weight") }
+            return out
+        }
+
+        struct Out: Encodable { var domain: String; var dryRun: Bool; var writes: [PlannedWrite] }
+
+        func run() async throws {
+            let changes = try changes()
+            try await CgroupCommand.run {
+                let sys = try await CgroupSystem.detect()
+                let g = try await CgroupCommand.locate(domain, uri: connection.resolvedURI, sys: sys)
+                let writes = try await sys.apply(changes, to: g.tree.top, dryRun: dryRun)
+                if output.json { return try printJSON(Out(domain: g.name, dryRun: dryRun, writes: writes)) }
+                print(dryRun ? "would write (dry run):" : "wrote and read back:")
+                for w in writes { print("  \(w.file) <- \(w.value)    # \(w.change)") }
+            }
+        }
+    }
 }

@@ -1,0 +1,174 @@
+import VirtCore
+
+/// Per-device I/O limits as read back (`io.max` / `blkio.throttle.*_device`).
+public struct IODeviceLimits: Hashable, Sendable, Codable {
+    public var device: BlockDevice
+    public var limits: IOLimits
+}
+
+/// The current values of a cgroup's knobs, in the same vocabulary as `CgroupChange`.
+/// nil: the file does not exist here (controller absent, or not on this version).
+public struct CgroupSettings: Hashable, Sendable, Codable {
+    /// v2 `cpu.weight`, or v1 `cpu.shares` converted (see `CPUWeightConversion`).
+    public var cpuWeight: Int?
+    /// v1 `cpu.shares` as written.
+    public var cpuShares: Int?
+    public var cpuQuota: CPUQuota?
+    public var cpuPeriodMicroseconds: Int64?
+    public var cpuBurstMicroseconds: Int64?
+    public var cpusetCPUs: CPUSet?
+    public var cpusetCPUsEffective: CPUSet?
+    public var cpusetMems: NodeSet?
+    public var cpusetMemsEffective: NodeSet?
+    public var cpusetPartition: CpusetPartition?
+    public var memoryMax: Limit?
+    public var memoryHigh: Limit?
+    public var memoryLow: Limit?
+    public var memoryMin: Limit?
+    /// Swap alone (v2 `memory.swap.max`; v1 memsw − memory limit).
+    public var swapMax: Limit?
+    public var ioWeight: Int?
+    public var ioLimits: [IODeviceLimits]?
+    public var pidsMax: Limit?
+}
+
+extension CgroupSystem {
+    /// Reads every knob `CgroupChange` can set.
+    public func settings(of cgroup: Cgroup) throws(CgroupError) -> CgroupSettings {
+        var s = CgroupSettings()
+        func text(_ dir: String?, _ file: String) throws(CgroupError) -> String? {
+            guard let dir else { return nil }
+            return try optionalRead(dir + "/" + file)?.trimmingASCIIWhitespace()
+        }
+        func int(_ dir: String?, _ file: String) throws(CgroupError) -> Int64? {
+            guard let t = try text(dir, file) else { return nil }
+            guard let n = Int64(t) else { throw .malformed(file: (dir ?? "") + "/" + file, line: t, reason: "not a number") }
+            return n
+        }
+        func limitV2(_ dir: String?, _ file: String) throws(CgroupError) -> Limit? {
+            guard let t = try text(dir, file) else { return nil }
+            guard let l = Limit(parsing: t) else { throw .malformed(file: (dir ?? "") + "/" + file, line: t, reason: "not 'max' or a number") }
+            return l
+        }
+        func bytesV1(_ dir: String?, _ file: String) throws(CgroupError) -> Limit? {
+            guard let n = try int(dir, file) else { return nil }
+            // "Unlimited" is PAGE_COUNTER_MAX pages: within a MiB of Int64.max.
+            return n < 0 || n >= Int64.max - (1 << 20) ? .max : .value(UInt64(n))
+        }
+
+        let cpuDir = cgroup.directory(for: .cpu, in: layout)
+        if layout.version(of: .cpu) == .v2 {
+            s.cpuWeight = try int(cpuDir, "cpu.weight").map { Int($0) }
+            if let t = try text(cpuDir, "cpu.max") {
+                let f = t.split(separator: " ")
+                guard f.count == 2, let p = Int64(f[1]) else { throw .malformed(file: (cpuDir ?? "") + "/cpu.max", line: t, reason: "expected 'QUOTA PERIOD'") }
+                if f[0] == "max" { s.cpuQuota = .unlimited }
+                else if let q = Int64(f[0]) { s.cpuQuota = .microseconds(q) }
+                else { throw .malformed(file: (cpuDir ?? "") + "/cpu.max", line: t, reason: "bad quota") }
+                s.cpuPeriodMicroseconds = p
+            }
+            s.cpuBurstMicroseconds = try int(cpuDir, "cpu.max.burst")
+        } else if cpuDir != nil {
+            if let shares = try int(cpuDir, "cpu.shares") {
+                s.cpuShares = Int(shares)
+                s.cpuWeight = CPUWeightConversion.weight(fromShares: Int(shares))
+            }
+            if let q = try int(cpuDir, "cpu.cfs_quota_us") { s.cpuQuota = q < 0 ? .unlimited : .microseconds(q) }
+            s.cpuPeriodMicroseconds = try int(cpuDir, "cpu.cfs_period_us")
+            s.cpuBurstMicroseconds = try int(cpuDir, "cpu.cfs_burst_us")
+        }
+
+        let cpusetDir = cgroup.directory(for: .cpuset, in: layout)
+        func ids(_ file: String) throws(CgroupError) -> CPUSet? {
+            guard let t = try text(cpusetDir, file) else { return nil }
+            do { return try CPUSet(parsing: t, allowEmpty: true) } catch {
+                throw .malformed(file: (cpusetDir ?? "") + "/" + file, line: t, reason: error.description)
+            }
+        }
+        s.cpusetCPUs = try ids("cpuset.cpus")
+        s.cpusetMems = try ids("cpuset.mems").map { NodeSet($0.ids) }
+        if layout.version(of: .cpuset) == .v2 {
+            s.cpusetCPUsEffective = try ids("cpuset.cpus.effective")
+            s.cpusetMemsEffective = try ids("cpuset.mems.effective").map { NodeSet($0.ids) }
+            s.cpusetPartition = try text(cpusetDir, "cpuset.cpus.partition").map { CpusetPartition(rawValue: String($0.split(separator: " ").first ?? "")) }
+        } else {
+            s.cpusetCPUsEffective = try ids("cpuset.effective_cpus")
+            s.cpusetMemsEffective = try ids("cpuset.effective_mems").map { NodeSet($0.ids) }
+        }
+
+        let memDir = cgroup.directory(for: .memory, in: layout)
+        if layout.version(of: .memory) == .v2 {
+            s.memoryMax = try limitV2(memDir, "memory.max")
+            s.memoryHigh = try limitV2(memDir, "memory.high")
+            s.memoryLow = try limitV2(memDir, "memory.low")
+            s.memoryMin = try limitV2(memDir, "memory.min")
+            s.swapMax = try limitV2(memDir, "memory.swap.max")
+        } else if memDir != nil {
+            s.memoryMax = try bytesV1(memDir, "memory.limit_in_bytes")
+            s.memoryHigh = try bytesV1(memDir, "memory.soft_limit_in_bytes")
+            if let memsw = try bytesV1(memDir, "memory.memsw.limit_in_bytes") {
+                switch (memsw, s.memoryMax) {
+                case (.value(let total), .value(let mem)?): s.swapMax = .value(total >= mem ? total - mem : 0)
+                default: s.swapMax = .max
+                }
+            }
+        }
+
+        let ioDir = cgroup.directory(for: .blkio, in: layout)
+        if layout.version(of: .blkio) == .v2 {
+            let weightText = try text(ioDir, "io.weight")
+            let bfqText = weightText == nil ? try text(ioDir, "io.bfq.weight") : nil
+            if let t = weightText ?? bfqText,
+               let line = t.split(separator: "\n").first(where: { $0.hasPrefix("default ") }) {
+                s.ioWeight = Int(line.split(separator: " ").last ?? "")
+            }
+            if let t = try text(ioDir, "io.max") {
+                var out: [IODeviceLimits] = []
+                for line in t.split(separator: "\n") {
+                    let f = line.split(separator: " ")
+                    guard let first = f.first, let dev = BlockDevice(String(first)) else {
+                        throw .malformed(file: (ioDir ?? "") + "/io.max", line: String(line), reason: "expected 'MAJ:MIN key=value…'")
+                    }
+                    var l = IOLimits()
+                    for kv in f.dropFirst() {
+                        let p = kv.split(separator: "=", maxSplits: 1)
+                        guard p.count == 2, let v = Limit(parsing: String(p[1])) else { continue }
+                        switch p[0] {
+                        case "rbps": l.readBytesPerSecond = v
+                        case "wbps": l.writeBytesPerSecond = v
+                        case "riops": l.readIOPS = v
+                        case "wiops": l.writeIOPS = v
+                        default: continue
+                        }
+                    }
+                    out.append(IODeviceLimits(device: dev, limits: l))
+                }
+                s.ioLimits = out
+            }
+        } else if ioDir != nil {
+            let w1 = try int(ioDir, "blkio.weight")
+            let w2 = w1 == nil ? try int(ioDir, "blkio.bfq.weight") : nil
+            if let w = w1 ?? w2 { s.ioWeight = Int(w) }
+            var byDev: [BlockDevice: IOLimits] = [:]
+            var saw = false
+            for (file, key) in [("blkio.throttle.read_bps_device", \IOLimits.readBytesPerSecond),
+                                ("blkio.throttle.write_bps_device", \IOLimits.writeBytesPerSecond),
+                                ("blkio.throttle.read_iops_device", \IOLimits.readIOPS),
+                                ("blkio.throttle.write_iops_device", \IOLimits.writeIOPS)] {
+                guard let t = try text(ioDir, file) else { continue }
+                saw = true
+                for line in t.split(separator: "\n") {
+                    let f = line.split(separator: " ")
+                    guard f.count == 2, let dev = BlockDevice(String(f[0])), let v = UInt64(f[1]) else {
+                        throw .malformed(file: (ioDir ?? "") + "/" + file, line: String(line), reason: "expected 'MAJ:MIN N'")
+                    }
+                    byDev[dev, default: IOLimits()][keyPath: key] = .value(v)
+                }
+            }
+            if saw { s.ioLimits = byDev.sorted { $0.key < $1.key }.map { IODeviceLimits(device: $0.key, limits: $0.value) } }
+        }
+
+        s.pidsMax = try limitV2(cgroup.directory(for: .pids, in: layout), "pids.max")
+        return s
+    }
+}

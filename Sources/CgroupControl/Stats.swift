@@ -1,0 +1,301 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VirtCore
+
+/// CPU time and bandwidth throttling, merged from v2 `cpu.stat` or v1 `cpu.stat` +
+/// `cpuacct.*`; all times in microseconds. nil: not reported on this host.
+public struct CPUStats: Hashable, Sendable, Codable {
+    public var usageMicroseconds: UInt64?
+    public var userMicroseconds: UInt64?
+    public var systemMicroseconds: UInt64?
+    /// Enforcement periods that had runnable tasks.
+    public var periods: UInt64?
+    /// Periods in which the group was throttled.
+    public var throttledPeriods: UInt64?
+    public var throttledMicroseconds: UInt64?
+    public var bursts: UInt64?
+    public var burstMicroseconds: UInt64?
+    /// v1 `cpuacct.usage_percpu` in nanoseconds, per CPU.
+    public var perCPUNanoseconds: [UInt64]?
+}
+
+/// Memory use: `memory.current`/`memory.usage_in_bytes`, `memory.stat`, `memory.events`.
+public struct MemoryStats: Hashable, Sendable, Codable {
+    public var currentBytes: UInt64?
+    public var swapCurrentBytes: UInt64?
+    /// Every `memory.stat` key as the kernel names it (v1 and v2 differ: `rss` vs `anon`).
+    public var stat: [String: UInt64]
+    /// `memory.events` (v2): low, high, max, oom, oom_kill, oom_group_kill.
+    public var events: [String: UInt64]
+    /// Times the OOM killer ran in the group (v2 `memory.events` oom_kill; v1 `memory.oom_control` oom_kill).
+    public var oomKills: UInt64? { events["oom_kill"] }
+    /// Times the limit was hit and reclaim failed (v2 `oom`; v1 has no equivalent).
+    public var ooms: UInt64? { events["oom"] }
+}
+
+/// Per-device I/O counters.
+public struct IODeviceStats: Hashable, Sendable, Codable {
+    public var device: BlockDevice
+    public var readBytes: UInt64?
+    public var writeBytes: UInt64?
+    public var readIOs: UInt64?
+    public var writeIOs: UInt64?
+    public var discardBytes: UInt64?
+    public var discardIOs: UInt64?
+}
+
+/// One line of a PSI file: `some avg10=0.00 avg60=0.00 avg300=0.00 total=123`.
+public struct PressureLine: Hashable, Sendable, Codable {
+    public var avg10: Double
+    public var avg60: Double
+    public var avg300: Double
+    /// Total stall time, µs.
+    public var totalMicroseconds: UInt64
+}
+
+/// `cpu.pressure`, `memory.pressure` or `io.pressure` (v2 only).
+public struct Pressure: Hashable, Sendable, Codable {
+    public var some: PressureLine?
+    public var full: PressureLine?
+}
+
+/// Every statistic of one cgroup, each file read once.
+public struct CgroupStats: Hashable, Sendable, Codable {
+    public var cpu: CPUStats?
+    public var memory: MemoryStats?
+    public var io: [IODeviceStats]?
+    public var pidsCurrent: UInt64?
+    public var cpuPressure: Pressure?
+    public var memoryPressure: Pressure?
+    public var ioPressure: Pressure?
+}
+
+/// Which statistics to read.
+public enum StatsScope: Sendable {
+    /// Everything (a guest's top cgroup).
+    case full
+    /// CPU time, throttling and CPU pressure only (vCPU and emulator children).
+    case cpu
+}
+
+extension CgroupSystem {
+    /// Reads the cgroup's statistics; every file at most once. Missing files are nil.
+    public func stats(of cgroup: Cgroup, scope: StatsScope = .full) throws(CgroupError) -> CgroupStats {
+        var s = CgroupStats()
+        let unifiedDir = cgroup.unifiedDirectory(in: layout)
+
+        // CPU: the cpu controller's cpu.stat, plus v1 cpuacct and, on hybrid hosts, the
+        // v2 cpu.stat core fields (usage) when the group is in the v2 tree too.
+        var cpu = CPUStats()
+        var sawCPU = false
+        var cpuStatDir: String?
+        if let dir = cgroup.directory(for: .cpu, in: layout), let text = try optionalRead(dir + "/cpu.stat") {
+            cpuStatDir = dir
+            let kv = try keyed(text, file: dir + "/cpu.stat")
+            merge(cpuStat: kv, into: &cpu, v2: layout.version(of: .cpu) == .v2)
+            sawCPU = true
+        }
+        if let u = unifiedDir, u != cpuStatDir, let text = try optionalRead(u + "/cpu.stat") {
+            let kv = try keyed(text, file: u + "/cpu.stat")
+            merge(cpuStat: kv, into: &cpu, v2: true)
+            sawCPU = true
+        }
+        if layout.version(of: .cpuacct) == .v1, let dir = cgroup.directory(for: .cpuacct, in: layout) {
+            if let t = try optionalRead(dir + "/cpuacct.usage"), cpu.usageMicroseconds == nil {
+                guard let ns = UInt64(t.trimmingASCIIWhitespace()) else { throw .malformed(file: dir + "/cpuacct.usage", line: t, reason: "not a number") }
+                cpu.usageMicroseconds = ns / 1000
+                sawCPU = true
+            }
+            if let t = try optionalRead(dir + "/cpuacct.stat") {
+                let kv = try keyed(t, file: dir + "/cpuacct.stat")
+                // USER_HZ ticks.
+                let hz = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+                if cpu.userMicroseconds == nil, let u = kv["user"] { cpu.userMicroseconds = u * 1_000_000 / hz }
+                if cpu.systemMicroseconds == nil, let v = kv["system"] { cpu.systemMicroseconds = v * 1_000_000 / hz }
+                sawCPU = true
+            }
+            if let t = try optionalRead(dir + "/cpuacct.usage_percpu") {
+                var per: [UInt64] = []
+                for f in t.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+                    guard let n = UInt64(f) else { throw .malformed(file: dir + "/cpuacct.usage_percpu", line: String(f), reason: "not a number") }
+                    per.append(n)
+                }
+                cpu.perCPUNanoseconds = per
+            }
+        }
+        if sawCPU { s.cpu = cpu }
+        if let u = unifiedDir { s.cpuPressure = try pressure(u + "/cpu.pressure") }
+        if scope == .cpu { return s }
+
+        if let dir = cgroup.directory(for: .memory, in: layout) {
+            var m = MemoryStats(stat: [:], events: [:])
+            var saw = false
+            if layout.version(of: .memory) == .v2 {
+                if let t = try optionalRead(dir + "/memory.current") { m.currentBytes = try number(t, dir + "/memory.current"); saw = true }
+                if let t = try optionalRead(dir + "/memory.swap.current") { m.swapCurrentBytes = try number(t, dir + "/memory.swap.current") }
+                if let t = try optionalRead(dir + "/memory.events") { m.events = try keyed(t, file: dir + "/memory.events"); saw = true }
+            } else {
+                if let t = try optionalRead(dir + "/memory.usage_in_bytes") { m.currentBytes = try number(t, dir + "/memory.usage_in_bytes"); saw = true }
+                if let t = try optionalRead(dir + "/memory.oom_control") {
+                    // "oom_kill_disable 0 / under_oom 0 / oom_kill N"
+                    let kv = try keyed(t, file: dir + "/memory.oom_control")
+                    if let k = kv["oom_kill"] { m.events["oom_kill"] = k }
+                    saw = true
+                }
+            }
+            if let t = try optionalRead(dir + "/memory.stat") { m.stat = try keyed(t, file: dir + "/memory.stat"); saw = true }
+            if layout.version(of: .memory) == .v1, let swap = m.stat["swap"] { m.swapCurrentBytes = swap }
+            if saw { s.memory = m }
+        }
+        if let u = unifiedDir { s.memoryPressure = try pressure(u + "/memory.pressure") }
+
+        if let dir = cgroup.directory(for: .blkio, in: layout) {
+            if layout.version(of: .blkio) == .v2 {
+                if let t = try optionalRead(dir + "/io.stat") { s.io = try ioStatV2(t, file: dir + "/io.stat") }
+            } else {
+                let bytes = try optionalRead(dir + "/blkio.throttle.io_service_bytes")
+                let ios = try optionalRead(dir + "/blkio.throttle.io_serviced")
+                if bytes != nil || ios != nil {
+                    s.io = try ioStatV1(bytes: bytes ?? "", ios: ios ?? "", file: dir + "/blkio.throttle.io_service_bytes")
+                }
+            }
+        }
+        if let u = unifiedDir { s.ioPressure = try pressure(u + "/io.pressure") }
+
+        if let dir = cgroup.directory(for: .pids, in: layout), let t = try optionalRead(dir + "/pids.current") {
+            s.pidsCurrent = try number(t, dir + "/pids.current")
+        }
+        return s
+    }
+
+    /// Statistics of a whole guest tree: full for the top, CPU-only for emulator, vCPUs and
+    /// IOThreads. Keys are the labels of `GuestCgroups.all`.
+    public func guestStats(_ guest: GuestCgroups) throws(CgroupError) -> [String: CgroupStats] {
+        var out: [String: CgroupStats] = [:]
+        for (label, cg) in guest.all {
+            out[label] = try stats(of: cg, scope: label == "top" ? .full : .cpu)
+        }
+        return out
+    }
+
+    // MARK: parsing helpers
+
+    func optionalRead(_ file: String) throws(CgroupError) -> String? {
+        do { return try fs.readIfPresent(file) } catch { throw .io(error) }
+    }
+
+    private func number(_ t: String, _ file: String) throws(CgroupError) -> UInt64 {
+        guard let n = UInt64(t.trimmingASCIIWhitespace()) else { throw .malformed(file: file, line: t.trimmingASCIIWhitespace(), reason: "not a number") }
+        return n
+    }
+
+    /// `key value` lines (cpu.stat, memory.stat, memory.events…).
+    func keyed(_ text: String, file: String) throws(CgroupError) -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 2, let v = UInt64(f[1]) else {
+                throw .malformed(file: file, line: String(line), reason: "expected 'key number'")
+            }
+            out[String(f[0])] = v
+        }
+        return out
+    }
+
+    private func merge(cpuStat kv: [String: UInt64], into c: inout CPUStats, v2: Bool) {
+        func set(_ path: WritableKeyPath<CPUStats, UInt64?>, _ v: UInt64?) { if c[keyPath: path] == nil, let v { c[keyPath: path] = v } }
+        set(\.usageMicroseconds, kv["usage_usec"])
+        set(\.userMicroseconds, kv["user_usec"])
+        set(\.systemMicroseconds, kv["system_usec"])
+        // The throttling counters come from the cpu controller; the v2 core cpu.stat of a
+        // hybrid host reports them only when the v2 cpu controller is enabled.
+        set(\.periods, kv["nr_periods"])
+        set(\.throttledPeriods, kv["nr_throttled"])
+        set(\.throttledMicroseconds, kv["throttled_usec"] ?? kv["throttled_time"].map { $0 / 1000 })
+        set(\.bursts, kv["nr_bursts"])
+        set(\.burstMicroseconds, kv["burst_usec"] ?? kv["burst_time"].map { $0 / 1000 })
+    }
+
+    func pressure(_ file: String) throws(CgroupError) -> Pressure? {
+        guard let text = try optionalRead(file) else { return nil }
+        var p = Pressure()
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 5 else { throw .malformed(file: file, line: String(line), reason: "expected 'some|full avg10= avg60= avg300= total='") }
+            var vals: [String: Substring] = [:]
+            for kv in f.dropFirst() {
+                let p = kv.split(separator: "=", maxSplits: 1)
+                if p.count == 2 { vals[String(p[0])] = p[1] }
+            }
+            guard let a10 = vals["avg10"].flatMap({ Double($0) }), let a60 = vals["avg60"].flatMap({ Double($0) }),
+                  let a300 = vals["avg300"].flatMap({ Double($0) }), let total = vals["total"].flatMap({ UInt64($0) }) else {
+                throw .malformed(file: file, line: String(line), reason: "bad pressure values")
+            }
+            let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
+            switch f[0] {
+            case "some": p.some = pl
+            case "full": p.full = pl
+            default: continue
+            }
+        }
+        return p
+    }
+
+    func ioStatV2(_ text: String, file: String) throws(CgroupError) -> [IODeviceStats] {
+        var out: [IODeviceStats] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard let first = f.first, let dev = BlockDevice(String(first)) else {
+                throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN key=value…'")
+            }
+            var d = IODeviceStats(device: dev)
+            for kv in f.dropFirst() {
+                let p = kv.split(separator: "=", maxSplits: 1)
+                guard p.count == 2, let v = UInt64(p[1]) else { throw .malformed(file: file, line: String(line), reason: "bad '\(kv)'") }
+                switch p[0] {
+                case "rbytes": d.readBytes = v
+                case "wbytes": d.writeBytes = v
+                case "rios": d.readIOs = v
+                case "wios": d.writeIOs = v
+                case "dbytes": d.discardBytes = v
+                case "dios": d.discardIOs = v
+                default: continue
+                }
+            }
+            out.append(d)
+        }
+        return out
+    }
+
+    func ioStatV1(bytes: String, ios: String, file: String) throws(CgroupError) -> [IODeviceStats] {
+        var byDev: [BlockDevice: IODeviceStats] = [:]
+        func parse(_ text: String, _ isBytes: Bool) throws(CgroupError) {
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                if f.count == 2 && f[0] == "Total" { continue }
+                guard f.count == 3, let dev = BlockDevice(String(f[0])), let v = UInt64(f[2]) else {
+                    throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN Op N'")
+                }
+                var d = byDev[dev] ?? IODeviceStats(device: dev)
+                switch (f[1], isBytes) {
+                case ("Read", true): d.readBytes = v
+                case ("Write", true): d.writeBytes = v
+                case ("Discard", true): d.discardBytes = v
+                case ("Read", false): d.readIOs = v
+                case ("Write", false): d.writeIOs = v
+                case ("Discard", false): d.discardIOs = v
+                default: break
+                }
+                byDev[dev] = d
+            }
+        }
+        try parse(bytes, true)
+        try parse(ios, false)
+        return byDev.values.sorted { $0.device < $1.device }
+    }
+}
+
+extension IODeviceStats {
+    init(device: BlockDevice) { self.device = device }
+}

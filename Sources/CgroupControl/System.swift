@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import VirtCore
+
+/// The entry point: a host's cgroup layout and the file system it lives in.
+///
+/// Every method is synchronous, blocking file I/O; each has an `async` twin that runs it
+/// on a Dispatch queue, off Swift's cooperative pool.
+public struct CgroupSystem: Sendable {
+    public let fs: CgroupFS
+    public let layout: CgroupLayout
+
+    public init(fs: CgroupFS, layout: CgroupLayout) {
+        self.fs = fs
+        self.layout = layout
+    }
+
+    /// Detects the layout of the host under `root` (see `CgroupLayout.detect`).
+    public static func detect(root: String = "/", counter: ReadCounter? = nil) throws(CgroupError) -> CgroupSystem {
+        let fs = CgroupFS(root: root, counter: counter)
+        return CgroupSystem(fs: fs, layout: try CgroupLayout.detect(fs: fs))
+    }
+
+    /// The async form of `detect(root:counter:)`.
+    public static func detect(root: String = "/", counter: ReadCounter? = nil) async throws(CgroupError) -> CgroupSystem {
+        try await offload { () throws(CgroupError) in try detect(root: root, counter: counter) }
+    }
+
+    // MARK: Cgroups and processes
+
+    /// A cgroup at the same `path` in every hierarchy.
+    public func cgroup(_ path: String) -> Cgroup { Cgroup(path: path, in: layout) }
+
+    /// The cgroups of process `pid` (/proc/PID/cgroup).
+    public func cgroup(ofProcess pid: Int32) throws(CgroupError) -> Cgroup {
+        try ProcessCgroups.of(pid: pid, fs: fs).cgroup(in: layout)
+    }
+
+    /// Creates the cgroup in every hierarchy where it has a path (`mkdir(2)`); on failure the
+    /// directories already made are removed again. On v1 cpuset, the new group's
+    /// `cpuset.cpus`/`cpuset.mems` start empty, so they are copied from the parent
+    /// (`cgroup.clone_children` semantics) — a task cannot join an empty cpuset.
+    public func create(_ cgroup: Cgroup) throws(CgroupError) {
+        var made: [String] = []
+        for dir in cgroup.directories(in: layout) where !fs.isDirectory(dir) {
+            do { try fs.makeDirectory(dir) } catch {
+                for d in made.reversed() { try? fs.removeDirectory(d) }
+                throw .io(error)
+            }
+            made.append(dir)
+        }
+        if layout.version(of: .cpuset) == .v1, let dir = cgroup.directory(for: .cpuset, in: layout), made.contains(dir),
+           let slash = dir.lastIndex(of: "/") {
+            let parent = String(dir[..<slash])
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                do {
+                    let value = try fs.read(parent + "/" + file).trimmingASCIIWhitespace()
+                    if !value.isEmpty { try fs.write(dir + "/" + file, value) }
+                } catch {
+                    for d in made.reversed() { try? fs.removeDirectory(d) }
+                    throw .io(error)
+                }
+            }
+        }
+    }
+
+    /// Removes the cgroup from every hierarchy (`rmdir(2)`; it must have no tasks and no
+    /// children). Directories already gone are skipped; the first other failure is thrown
+    /// after trying all.
+    public func remove(_ cgroup: Cgroup) throws(CgroupError) {
+        var first: CgroupIOError?
+        for dir in cgroup.directories(in: layout) where fs.isDirectory(dir) {
+            do { try fs.removeDirectory(dir) } catch { if first == nil { first = error } }
+        }
+        if let first { throw .io(first) }
+    }
+
+    /// Moves process `pid` (all its threads on v1: `cgroup.procs`) into `cgroup` in every hierarchy.
+    public func move(pid: Int32, into cgroup: Cgroup) throws(CgroupError) {
+        for dir in cgroup.directories(in: layout) {
+            do { try fs.write(dir + "/cgroup.procs", "\(pid)") } catch { throw .io(error) }
+        }
+    }
+
+    /// The PIDs in the cgroup's `cgroup.procs` for `controller`'s hierarchy.
+    public func processes(in cgroup: Cgroup, controller: Controller = .cpu) throws(CgroupError) -> [Int32] {
+        guard let dir = cgroup.directory(for: controller, in: layout) ?? cgroup.directories(in: layout).first else {
+            throw .controllerUnavailable(controller.rawValue)
+        }
+        do { return try fs.read(dir + "/cgroup.procs").split(separator: "\n").compactMap { Int32($0) } }
+        catch { throw .io(error) }
+    }
+
+    // MARK: Guests
+
+    /// The guest tree of the QEMU process `pid` (authoritative).
+    public func guest(pid: Int32) throws(CgroupError) -> GuestCgroups {
+        try GuestCgroups.find(pid: pid, layout: layout, fs: fs)
+    }
+
+    /// The PID libvirt's QEMU driver recorded for a running guest: `/run/libvirt/qemu/NAME.pid`.
+    public func qemuPID(domainName name: String, stateDir: String = "/run/libvirt/qemu") throws(CgroupError) -> Int32 {
+        let file = stateDir + "/" + name + ".pid"
+        let text: String
+        do { text = try fs.read(file) } catch { throw .io(error) }
+        guard let pid = Int32(text.trimmingASCIIWhitespace()), pid > 0 else {
+            throw .malformed(file: file, line: text.trimmingASCIIWhitespace(), reason: "not a PID")
+        }
+        return pid
+    }
+
+    /// True when systemd is PID 1 (libvirt then registers guests as systemd scopes).
+    public var hostHasSystemd: Bool {
+        let comm = ((try? fs.readIfPresent("/proc/1/comm")) ?? nil)?.trimmingASCIIWhitespace()
+        return comm == "systemd" || fs.isDirectory("/run/systemd/system")
+    }
+
+    // MARK: Async twins
+
+    public func apply(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) async throws(CgroupError) -> [PlannedWrite] {
+        try await Self.offload { () throws(CgroupError) in try apply(changes, to: cgroup, dryRun: dryRun) }
+    }
+    public func settings(of cgroup: Cgroup) async throws(CgroupError) -> CgroupSettings {
+        try await Self.offload { () throws(CgroupError) in try settings(of: cgroup) }
+    }
+    public func stats(of cgroup: Cgroup) async throws(CgroupError) -> CgroupStats {
+        try await Self.offload { () throws(CgroupError) in try stats(of: cgroup) }
+    }
+    public func guest(pid: Int32) async throws(CgroupError) -> GuestCgroups {
+        try await Self.offload { () throws(CgroupError) in try guest(pid: pid) }
+    }
+    public func guestStats(_ guest: GuestCgroups) async throws(CgroupError) -> [String: CgroupStats] {
+        try await Self.offload { () throws(CgroupError) in try guestStats(guest) }
+    }
+
+    /// Runs blocking work on a Dispatch queue and resumes the caller with its result.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws(CgroupError) -> T) async throws(CgroupError) -> T {
+        let result: Result<T, CgroupError> = await withCheckedContinuation { cont in
+            DispatchQueue.global(qos: .userInitiated).async {
+                do throws(CgroupError) { cont.resume(returning: .success(try work())) } catch { cont.resume(returning: .failure(error)) }
+            }
+        }
+        return try result.get()
+    }
+}

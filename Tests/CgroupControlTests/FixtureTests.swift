@@ -1,0 +1,346 @@
+import Foundation
+import Testing
+import VirtCore
+import VirtKitTestSupport
+@testable import CgroupControl
+
+/// Fixture hosts under Tests/CgroupControlTests/Fixtures: v1 without systemd, v2 with
+/// systemd, hybrid with systemd. Tests that write work on a temporary copy.
+enum Fixture {
+    static func path(_ name: String) -> String {
+        LiveEnvironment.packageRoot().appendingPathComponent("Tests/CgroupControlTests/Fixtures/\(name)").path
+    }
+
+    static func system(_ name: String, counter: ReadCounter? = nil) throws -> CgroupSystem {
+        try CgroupSystem.detect(root: path(name), counter: counter)
+    }
+
+    /// A writable copy, removed by the caller.
+    static func copy(_ name: String) throws -> String {
+        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("cgfix-\(name)-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: path(name), toPath: dest)
+        return dest
+    }
+
+    static func contents(_ root: String, _ file: String) throws -> String {
+        try String(contentsOfFile: root + file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+@Suite struct FixtureLayoutTests {
+    @Test func v1WithoutSystemd() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        #expect(sys.layout.kind == .v1)
+        #expect(sys.layout.hierarchy(for: .cpu)?.mountPoint == "/sys/fs/cgroup/cpu,cpuacct")
+        #expect(sys.layout.hierarchy(for: .cpuacct) == sys.layout.hierarchy(for: .cpu))
+        #expect(sys.layout.hierarchy(for: .pids)?.version == .v1)
+        #expect(!sys.hostHasSystemd)
+    }
+
+    @Test func v2WithSystemd() throws {
+        let sys = try Fixture.system("v2-systemd")
+        #expect(sys.layout.kind == .v2)
+        #expect(sys.layout.unified?.controllers.map(\.rawValue) == ["blkio", "cpu", "cpuset", "memory", "pids"])
+        #expect(sys.layout.version(of: .blkio) == .v2)
+        #expect(sys.layout.hierarchy(for: .freezer) == nil)
+        #expect(sys.hostHasSystemd)
+    }
+
+    @Test func hybridWithSystemd() throws {
+        let sys = try Fixture.system("hybrid-systemd")
+        #expect(sys.layout.kind == .hybrid)
+        #expect(sys.layout.unified?.controllers == [])
+        #expect(sys.layout.namedHierarchy("systemd")?.mountPoint == "/sys/fs/cgroup/systemd")
+        #expect(sys.layout.version(of: .memory) == .v1)
+        // Empty v2 controllers: libvirt ignores the unified mount.
+        let m = Dictionary(uniqueKeysWithValues: try sys.layout.libvirtMounts().map { ($0.controller, $0.mountPoint) })
+        #expect(m["unified"] == .some(nil))
+        #expect(m["memory"] == "/sys/fs/cgroup/memory")
+    }
+
+    @Test func missingRootIsTypedError() {
+        #expect(throws: CgroupError.self) { try CgroupSystem.detect(root: "/nonexistent/virtkit-root") }
+    }
+}
+
+@Suite struct FixtureGuestTests {
+    @Test func v1GuestFromPID() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        let pid = try sys.qemuPID(domainName: "web")
+        let g = try sys.guest(pid: pid)
+        #expect(g.source == .process(pid: 4242))
+        let top = "/machine/qemu-3-web.libvirt-qemu"
+        #expect(g.top.directory(for: .memory, in: sys.layout) == "/sys/fs/cgroup/memory" + top)
+        #expect(g.top.directory(for: .cpu, in: sys.layout) == "/sys/fs/cgroup/cpu,cpuacct" + top)
+        // pids:/ is outside the guest: no path, so host-wide counters are never read as the guest's.
+        #expect(g.top.directory(for: .pids, in: sys.layout) == nil)
+        #expect(g.vcpus.keys.sorted() == [0, 1])
+        #expect(g.vcpus[1]?.directory(for: .cpuset, in: sys.layout) == "/sys/fs/cgroup/cpuset" + top + "/vcpu1")
+        #expect(g.vcpus[1]?.directory(for: .memory, in: sys.layout) == nil)
+        #expect(g.emulator?.directory(for: .cpu, in: sys.layout) == "/sys/fs/cgroup/cpu,cpuacct" + top + "/emulator")
+        // Prediction from name and ID agrees with what the PID says.
+        let p = GuestCgroups.predict(id: 3, name: "web", vcpus: 2, systemd: sys.hostHasSystemd, layout: sys.layout)
+        #expect(p.top.directory(for: .memory, in: sys.layout) == g.top.directory(for: .memory, in: sys.layout))
+        #expect(p.vcpus[1]?.directory(for: .cpuset, in: sys.layout) == g.vcpus[1]?.directory(for: .cpuset, in: sys.layout))
+    }
+
+    @Test func v2SystemdGuestFromPID() throws {
+        let sys = try Fixture.system("v2-systemd")
+        let g = try sys.guest(pid: try sys.qemuPID(domainName: "db-primary"))
+        let top = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb\\x2dprimary.scope/libvirt"
+        #expect(g.top.directory(for: .cpu, in: sys.layout) == top)
+        #expect(g.vcpus.keys.sorted() == [0, 1, 2, 3])
+        #expect(g.iothreads.keys.sorted() == [1])
+        #expect(g.all.map(\.label) == ["top", "emulator", "vcpu0", "vcpu1", "vcpu2", "vcpu3", "iothread1"])
+        let p = GuestCgroups.predict(id: 1, name: "db-primary", vcpus: 4, iothreads: [1], systemd: true, layout: sys.layout)
+        #expect(p.top == g.top)
+        #expect(p.vcpus == g.vcpus)
+        #expect(p.iothreads == g.iothreads)
+    }
+
+    @Test func hybridSystemdGuestFromPID() throws {
+        let sys = try Fixture.system("hybrid-systemd")
+        let g = try sys.guest(pid: 777)
+        #expect(g.top.directory(for: .memory, in: sys.layout) == "/sys/fs/cgroup/memory/machine.slice/machine-qemu\\x2d7\\x2dapp.scope/libvirt")
+        // The v2 and name=systemd paths stop at the scope, above libvirt's nested group: not used.
+        #expect(g.top.unifiedDirectory(in: sys.layout) == nil)
+        #expect(g.vcpus.keys.sorted() == [0])
+    }
+
+    @Test func unknownPIDAndNonGuest() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        #expect(throws: CgroupError.processNotFound(pid: 999_999)) { try sys.guest(pid: 999_999) }
+        #expect(throws: CgroupError.self) { try sys.qemuPID(domainName: "absent") }
+    }
+}
+
+@Suite struct FixtureStatsTests {
+    @Test func v1Stats() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        let g = try sys.guest(pid: 4242)
+        let s = try sys.stats(of: g.top)
+        #expect(s.cpu?.periods == 120)
+        #expect(s.cpu?.throttledPeriods == 7)
+        #expect(s.cpu?.throttledMicroseconds == 3500)
+        #expect(s.cpu?.usageMicroseconds == 2_500_000)
+        #expect(s.cpu?.perCPUNanoseconds == [1_500_000_000, 1_000_000_000])
+        #expect(s.memory?.currentBytes == 536_870_912)
+        #expect(s.memory?.stat["rss"] == 97_792_000)
+        #expect(s.memory?.oomKills == 2)
+        #expect(s.memory?.swapCurrentBytes == 4096)
+        #expect(s.io?.first?.readBytes == 59_542_107_136)
+        #expect(s.io?.first?.writeIOs == 36_641_903)
+        #expect(s.pidsCurrent == nil)   // the guest is not in a pids cgroup of its own
+        #expect(s.cpuPressure == nil)   // no v2 on this host
+    }
+
+    @Test func v2Stats() throws {
+        let sys = try Fixture.system("v2-systemd")
+        let g = try sys.guest(pid: 5151)
+        let s = try sys.stats(of: g.top)
+        #expect(s.cpu?.usageMicroseconds == 9_000_000)
+        #expect(s.cpu?.throttledPeriods == 12)
+        #expect(s.cpu?.throttledMicroseconds == 800_000)
+        #expect(s.memory?.currentBytes == 1_073_741_824)
+        #expect(s.memory?.oomKills == 1)
+        #expect(s.memory?.events["high"] == 3)
+        #expect(s.io?.count == 2)
+        #expect(s.io?.first(where: { $0.device == BlockDevice(major: 253, minor: 1) })?.readBytes == 1024)
+        #expect(s.pidsCurrent == 37)
+        #expect(s.cpuPressure?.some?.avg10 == 1.25)
+        #expect(s.cpuPressure?.some?.totalMicroseconds == 123_456)
+        #expect(s.memoryPressure?.full?.totalMicroseconds == 4444)
+        #expect(s.ioPressure?.some?.totalMicroseconds == 777)
+    }
+
+    @Test func hybridStatsUseV1Controllers() throws {
+        let sys = try Fixture.system("hybrid-systemd")
+        let s = try sys.stats(of: try sys.guest(pid: 777).top)
+        #expect(s.cpu?.throttledPeriods == 5)
+        #expect(s.cpu?.usageMicroseconds == 1_000_000)   // cpuacct.usage, ns → µs
+        #expect(s.pidsCurrent == 19)
+    }
+
+    /// Every stats file of a guest tree is read exactly once.
+    @Test func guestStatsReadEachFileOnce() throws {
+        let counter = ReadCounter()
+        let sys = try Fixture.system("v2-systemd", counter: counter)
+        let g = try sys.guest(pid: 5151)
+        counter.reset()
+        let all = try sys.guestStats(g)
+        #expect(all.count == 7)
+        // top: cpu.stat, cpu.pressure, memory.current, memory.swap.current, memory.events, memory.stat,
+        // memory.pressure, io.stat, io.pressure, pids.current = 10; six children × (cpu.stat + cpu.pressure).
+        #expect(counter.count == 10 + 6 * 2)
+    }
+
+    @Test func malformedStatIsTypedError() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let top = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb\\x2dprimary.scope/libvirt"
+        try "usage_usec lots\n".write(toFile: root + top + "/cpu.stat", atomically: false, encoding: .utf8)
+        let sys = try CgroupSystem.detect(root: root)
+        #expect(throws: CgroupError.malformed(file: top + "/cpu.stat", line: "usage_usec lots", reason: "expected 'key number'")) {
+            try sys.stats(of: sys.guest(pid: 5151).top)
+        }
+    }
+}
+
+@Suite struct FixtureSettingsTests {
+    @Test func v1Settings() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        let s = try sys.settings(of: try sys.guest(pid: 4242).top)
+        #expect(s.cpuShares == 1024)
+        #expect(s.cpuWeight == 100)
+        #expect(s.cpuQuota == .unlimited)
+        #expect(s.cpuPeriodMicroseconds == 100_000)
+        #expect(s.cpusetCPUs == CPUSet([0, 1, 2, 3]))
+        #expect(s.memoryMax == .max)
+        #expect(s.swapMax == .max)
+        #expect(s.ioWeight == 500)
+        #expect(s.ioLimits == [])
+    }
+
+    @Test func v2Settings() throws {
+        let sys = try Fixture.system("v2-systemd")
+        let s = try sys.settings(of: try sys.guest(pid: 5151).top)
+        #expect(s.cpuWeight == 100)
+        #expect(s.cpuQuota == .unlimited)
+        #expect(s.cpusetCPUsEffective == CPUSet([0, 1, 2, 3, 4, 5, 6, 7]))
+        #expect(s.cpusetMemsEffective == NodeSet([0, 1]))
+        #expect(s.cpusetPartition == .member)
+        #expect(s.memoryHigh == .max)
+        #expect(s.ioWeight == 100)
+        #expect(s.ioLimits?.first?.limits.writeBytesPerSecond == .value(1_048_576))
+        #expect(s.pidsMax == .max)
+    }
+}
+
+@Suite struct FixtureWriteTests {
+    static let v2Top = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb\\x2dprimary.scope/libvirt"
+
+    @Test func planOnV1AndV2() throws {
+        let v1 = try Fixture.system("v1-libvirt")
+        let g1 = try v1.guest(pid: 4242)
+        let w1 = try v1.plan([.cpuWeight(200), .cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000),
+                              .ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(1000), writeIOPS: .max))],
+                             for: g1.top)
+        let top1 = "/sys/fs/cgroup/cpu,cpuacct/machine/qemu-3-web.libvirt-qemu"
+        #expect(w1.map(\.file) == [top1 + "/cpu.shares", top1 + "/cpu.cfs_period_us", top1 + "/cpu.cfs_quota_us",
+                                   "/sys/fs/cgroup/blkio/machine/qemu-3-web.libvirt-qemu/blkio.throttle.read_bps_device",
+                                   "/sys/fs/cgroup/blkio/machine/qemu-3-web.libvirt-qemu/blkio.throttle.write_iops_device"])
+        #expect(w1.map(\.value) == ["2048", "100000", "50000", "8:0 1000", "8:0 0"])
+
+        let v2 = try Fixture.system("v2-systemd")
+        let w2 = try v2.plan([.cpuShares(2048), .cpuBandwidth(quota: .unlimited, periodMicroseconds: nil), .memoryLow(.value(1 << 20)),
+                              .ioWeight(300), .ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readIOPS: .value(500)))],
+                             for: try v2.guest(pid: 5151).top)
+        #expect(w2.map(\.value) == ["200", "max", "1048576", "default 300", "8:0 riops=500"])
+        #expect(w2.map { $0.file.split(separator: "/").last.map(String.init) ?? "" } == ["cpu.weight", "cpu.max", "memory.low", "io.weight", "io.max"])
+    }
+
+    @Test func validationBeforeWriting() throws {
+        let sys = try Fixture.system("v2-systemd")
+        let top = try sys.guest(pid: 5151).top
+        #expect(throws: CgroupError.invalidValue(knob: "cpu shares", value: "1", reason: "must be within 2...262144")) {
+            try sys.plan([.cpuShares(1)], for: top)
+        }
+        #expect(throws: CgroupError.self) { try sys.plan([.cpuBandwidth(quota: .microseconds(999), periodMicroseconds: nil)], for: top) }
+        #expect(throws: CgroupError.self) { try sys.plan([.cpuBandwidth(quota: .unlimited, periodMicroseconds: 1_000_001)], for: top) }
+        #expect(throws: CgroupError.self) { try sys.plan([.cpuWeight(10_001)], for: top) }
+        // Outside the parent's effective CPUs (0-7).
+        #expect(throws: CgroupError.self) { try sys.plan([.cpusetCPUs(CPUSet([2, 9]))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.plan([.cpusetMems(NodeSet([3]))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.plan([.pidsMax(.value(5_000_000))], for: top) }
+        // v1 has no memory.low, and blkio.weight is 10…1000 there.
+        let v1 = try Fixture.system("v1-libvirt")
+        let top1 = try v1.guest(pid: 4242).top
+        #expect(throws: CgroupError.unsupported(knob: "memory low", version: .v1)) { try v1.plan([.memoryLow(.max)], for: top1) }
+        #expect(throws: CgroupError.self) { try v1.plan([.ioWeight(5000)], for: top1) }
+        #expect(throws: CgroupError.unsupported(knob: "cpuset partition", version: .v1)) { try v1.plan([.cpusetPartition(.root)], for: top1) }
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        let writes = try sys.apply([.cpuWeight(300), .memoryMax(.value(1 << 30))], to: top, dryRun: true)
+        #expect(writes.count == 2)
+        #expect(try Fixture.contents(root, Self.v2Top + "/cpu.weight") == "100")
+        #expect(try Fixture.contents(root, Self.v2Top + "/memory.max") == "max")
+    }
+
+    @Test func applyWritesAndReadsBack() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        try sys.apply([.cpuWeight(300), .cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000),
+                       .cpusetCPUs(CPUSet([1, 2, 3])), .memoryMax(.value(1 << 30)), .swapMax(.value(0)), .pidsMax(.value(100))], to: top)
+        let s = try sys.settings(of: top)
+        #expect(s.cpuWeight == 300)
+        #expect(s.cpuQuota == .microseconds(50_000))
+        #expect(s.cpusetCPUs == CPUSet([1, 2, 3]))
+        #expect(s.memoryMax == .value(1 << 30))
+        #expect(s.swapMax == .value(0))
+        #expect(s.pidsMax == .value(100))
+    }
+
+    /// v1 memsw = memory limit + swap, written in the order the kernel accepts.
+    @Test func v1SwapIsMemswTotal() throws {
+        let sys = try Fixture.system("v1-libvirt")
+        let top = try sys.guest(pid: 4242).top
+        let w = try sys.plan([.memoryMax(.value(1 << 30)), .swapMax(.value(1 << 29))], for: top)
+        #expect(w.map { $0.file.split(separator: "/").last.map(String.init) ?? "" } == ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
+        #expect(w.last?.value == "\((1 << 30) + (1 << 29))")
+    }
+
+    /// A failing write rolls the earlier ones back, and the error names file, value and errno.
+    @Test func failedTransactionRollsBack() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // Turn memory.max into a directory: writing it fails with EISDIR, a real errno.
+        try FileManager.default.removeItem(atPath: root + Self.v2Top + "/memory.max")
+        try FileManager.default.createDirectory(atPath: root + Self.v2Top + "/memory.max", withIntermediateDirectories: false)
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        do {
+            try sys.apply([.cpuWeight(300), .pidsMax(.value(64)), .memoryMax(.value(1 << 30)), .ioWeight(50)], to: top)
+            Issue.record("the transaction should have failed")
+        } catch {
+            guard case .transactionFailed(let f) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(f.failedWrite.file == Self.v2Top + "/memory.max")
+            #expect(f.failedWrite.value == "1073741824")
+            #expect(f.reason.errno?.name == "EISDIR")
+            #expect(f.restored == [Self.v2Top + "/pids.max", Self.v2Top + "/cpu.weight"])
+            #expect(f.restoreErrors.isEmpty)
+            #expect(f.description.contains("EISDIR"))
+        }
+        #expect(try Fixture.contents(root, Self.v2Top + "/cpu.weight") == "100")
+        #expect(try Fixture.contents(root, Self.v2Top + "/pids.max") == "max")
+        #expect(try Fixture.contents(root, Self.v2Top + "/io.weight") == "default 100")
+    }
+
+    @Test func ioMaxRestoresTheDeviceLine() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.removeItem(atPath: root + Self.v2Top + "/pids.max")
+        try FileManager.default.createDirectory(atPath: root + Self.v2Top + "/pids.max", withIntermediateDirectories: false)
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        #expect(throws: CgroupError.self) {
+            try sys.apply([.ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(4096))), .pidsMax(.value(3))], to: top)
+        }
+        #expect(try Fixture.contents(root, Self.v2Top + "/io.max") == "8:0 rbps=max wbps=1048576 riops=max wiops=max")
+    }
+
+    @Test func asyncAPIsGiveTheSameAnswers() async throws {
+        let sys = try await CgroupSystem.detect(root: Fixture.path("v2-systemd"))
+        let g = try await sys.guest(pid: 5151)
+        let stats = try await sys.guestStats(g)
+        #expect(stats["vcpu3"]?.cpu?.usageMicroseconds == 9_000_000)
+        let s = try await sys.settings(of: g.top)
+        #expect(s.cpuWeight == 100)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Libvirt
+import Testing
+import VirtCore
+import VirtKitTestSupport
+@testable import CgroupControl
+
+/// With a real guest on `qemu:///system`: its cgroups from the QEMU PID, libvirt's pinning
+/// seen in the vCPU's cpuset, and quotas written here read back through libvirt.
+@Suite(.serialized) struct LiveGuestTests {
+    static let uri = "qemu:///system"
+
+    static func withGuest(_ body: (CgroupSystem, Connection, Domain) async throws -> Void) async throws {
+        guard geteuid() == 0 else { LiveEnvironment.unavailable("not root: cannot change a guest's cgroups"); return }
+        let conn: Connection
+        do { conn = try await Connection.open(uri) } catch {
+            LiveEnvironment.unavailable("cannot open \(uri): \(error) (run Scripts/start-libvirt.sh)"); return
+        }
+        defer { Task { await conn.close() } }
+        let sys = try await CgroupSystem.detect()
+        let name = TestGuest.uniqueName("cgroup")
+        let dom = try await conn.defineDomain(xml: TestGuest.xml(name: name, vcpus: 2, extraDomain: "<iothreads>1</iothreads>"))
+        var failure: Error?
+        do {
+            try await dom.start()
+            try await body(sys, conn, dom)
+        } catch { failure = error }
+        if (try? await dom.isActive()) == true { try? await dom.destroy() }
+        try? await dom.undefine()
+        if let failure { throw failure }
+    }
+
+    @Test func guestTreeFromPIDMatchesPrediction() async throws {
+        try await Self.withGuest { sys, conn, dom in
+            let id = try #require(dom.id)
+            let pid = try sys.qemuPID(domainName: dom.name)
+            let g = try await sys.guest(pid: pid)
+            #expect(g.vcpus.keys.sorted() == [0, 1])
+            #expect(g.emulator != nil)
+            #expect(g.iothreads.keys.sorted() == [1])
+            // The QEMU process itself is in the emulator group.
+            #expect(try sys.processes(in: try #require(g.emulator)).contains(pid))
+
+            let p = GuestCgroups.predict(id: Int(id), name: dom.name, vcpus: 2, iothreads: [1],
+                                         systemd: sys.hostHasSystemd, layout: sys.layout)
+            for c in [Controller.cpu, .cpuset, .memory] {
+                #expect(p.top.directory(for: c, in: sys.layout) == g.top.directory(for: c, in: sys.layout), "\(c)")
+                #expect(p.vcpus[1]?.directory(for: c, in: sys.layout) == g.vcpus[1]?.directory(for: c, in: sys.layout), "\(c)")
+            }
+            for dir in g.top.directories(in: sys.layout) { #expect(FileManager.default.fileExists(atPath: dir), "\(dir)") }
+
+            // Stats of the whole tree: the vCPUs have run.
+            let stats = try await sys.guestStats(g)
+            #expect((stats["vcpu0"]?.cpu?.usageMicroseconds ?? 0) > 0)
+            #expect((stats["top"]?.memory?.currentBytes ?? 0) > 0)
+        }
+    }
+
+    @Test func libvirtPinningShowsInVCPUCpuset() async throws {
+        try await Self.withGuest { sys, conn, dom in
+            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
+            let vcpu1 = try #require(g.vcpus[1])
+            let online = try #require(try await sys.settings(of: g.top).cpusetCPUsEffective)
+            let target = CPUSet([online.max ?? 0])
+            try await dom.pinVCPU(1, to: target)
+            #expect(try await sys.settings(of: vcpu1).cpusetCPUs == target)
+            // And the other vCPU keeps the whole set.
+            #expect(try await sys.settings(of: try #require(g.vcpus[0])).cpusetCPUs == online)
+        }
+    }
+
+    /// libvirt's `global_*` parameters are the guest's top cgroup, `vcpu_*` the vcpuN groups
+    /// (libvirt reports vcpu0's), `emulator_*` the emulator group.
+    @Test func quotaWrittenHereReadsBackThroughLibvirt() async throws {
+        try await Self.withGuest { sys, conn, dom in
+            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
+            try await sys.apply([.cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000)], to: g.top)
+            var sp = try await dom.schedulerParameters()
+            #expect(sp.globalQuota == 50_000)
+            #expect(sp.globalPeriod == 100_000)
+            #expect(sp.vcpuQuota.map { $0 < 0 } == true)   // children untouched
+
+            for vcpu in g.vcpus.values {
+                try await sys.apply([.cpuBandwidth(quota: .microseconds(25_000), periodMicroseconds: 50_000)], to: vcpu)
+            }
+            try await sys.apply([.cpuBandwidth(quota: .microseconds(10_000), periodMicroseconds: nil)], to: try #require(g.emulator))
+            sp = try await dom.schedulerParameters()
+            #expect(sp.vcpuQuota == 25_000)
+            #expect(sp.vcpuPeriod == 50_000)
+            #expect(sp.emulatorQuota == 10_000)
+            #expect(sp.globalQuota == 50_000)
+
+            // And the other way: libvirt writes, CgroupControl reads.
+            var set = SchedulerParameters()
+            set.globalQuota = 70_000
+            try await dom.setSchedulerParameters(set)
+            #expect(try await sys.settings(of: g.top).cpuQuota == .microseconds(70_000))
+
+            // A value libvirt's range forbids is refused before anything is written.
+            await #expect(throws: CgroupError.self) {
+                try await sys.apply([.cpuBandwidth(quota: .microseconds(500), periodMicroseconds: nil)], to: g.top)
+            }
+            #expect(try await dom.schedulerParameters().globalQuota == 70_000)
+        }
+    }
+}

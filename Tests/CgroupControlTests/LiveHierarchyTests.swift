@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import VirtCore
+import VirtKitTestSupport
+@testable import CgroupControl
+
+/// On the real cgroup hierarchy of this host (root only): a child cgroup, a busy process
+/// moved into it, real throttling, real affinity, a real kernel refusal and its rollback.
+@Suite(.serialized) struct LiveHierarchyTests {
+    /// The live system, or nil after a loud skip.
+    static func liveSystem() -> CgroupSystem? {
+        guard geteuid() == 0 else { LiveEnvironment.unavailable("not root: cannot create cgroups"); return nil }
+        guard let sys = try? CgroupSystem.detect() else { LiveEnvironment.unavailable("no cgroup file system mounted"); return nil }
+        guard sys.layout.hierarchy(for: .cpu) != nil, sys.layout.hierarchy(for: .cpuset) != nil,
+              sys.layout.hierarchy(for: .memory) != nil else {
+            LiveEnvironment.unavailable("cpu, cpuset or memory controller missing"); return nil
+        }
+        return sys
+    }
+
+    /// A busy shell loop (one runnable thread), killed by the caller.
+    static func spawnBusy() throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "while :; do :; done"]
+        try p.run()
+        return p
+    }
+
+    static func allowedCPUs(_ pid: Int32) throws -> CPUSet? {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        return try CPUSet(parsing: String(line.dropFirst("Cpus_allowed_list:".count)))
+    }
+
+    static func cleanUp(_ sys: CgroupSystem, _ cg: Cgroup, _ proc: Process?) {
+        if let proc, proc.isRunning {
+            // SIGKILL: the test runner's blocked-signal mask is inherited, so SIGTERM may never land.
+            kill(proc.processIdentifier, SIGKILL)
+            proc.waitUntilExit()
+        }
+        // A killed task leaves the cgroup asynchronously; retry rmdir briefly.
+        for _ in 0..<50 {
+            if (try? sys.remove(cg)) != nil { return }
+            usleep(20_000)
+        }
+        Issue.record("could not remove \(cg.displayPath)")
+    }
+
+    @Test func childCgroupQuotaCpusetMemoryRollback() throws {
+        guard let sys = Self.liveSystem() else { return }
+        let cg = sys.cgroup("/virtkit-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try sys.create(cg)
+        var busy: Process?
+        defer { Self.cleanUp(sys, cg, busy) }
+        for dir in cg.directories(in: sys.layout) { #expect(FileManager.default.fileExists(atPath: dir), "\(dir)") }
+
+        let proc = try Self.spawnBusy()
+        busy = proc
+        let pid = proc.processIdentifier
+        try sys.move(pid: pid, into: cg)
+        #expect(try sys.processes(in: cg).contains(pid))
+        #expect(try sys.cgroup(ofProcess: pid) == cg)
+
+        // CPU quota: 10% of one CPU; throttling must show in cpu.stat.
+        try sys.apply([.cpuBandwidth(quota: .microseconds(10_000), periodMicroseconds: 100_000)], to: cg)
+        #expect(try sys.settings(of: cg).cpuQuota == .microseconds(10_000))
+        let before = try sys.stats(of: cg, scope: .cpu).cpu
+        usleep(600_000)
+        let after = try sys.stats(of: cg, scope: .cpu).cpu
+        let throttled = (after?.throttledPeriods ?? 0) - (before?.throttledPeriods ?? 0)
+        #expect(throttled >= 3, "nr_throttled grew by \(throttled)")
+        #expect((after?.throttledMicroseconds ?? 0) > (before?.throttledMicroseconds ?? 0))
+        #expect((after?.periods ?? 0) > (before?.periods ?? 0))
+        // Usage under a 10% quota over 0.6 s stays well under the 0.6 s a free loop would get.
+        if let u0 = before?.usageMicroseconds, let u1 = after?.usageMicroseconds { #expect(u1 - u0 < 200_000, "used \(u1 - u0) µs") }
+
+        // cpuset: the process's affinity follows.
+        let online = try sys.settings(of: cg).cpusetCPUsEffective ?? CPUSet([0])
+        let target = CPUSet([online.max ?? 0])
+        try sys.apply([.cpusetCPUs(target)], to: cg)
+        #expect(try Self.allowedCPUs(pid) == target)
+        #expect(try sys.settings(of: cg).cpusetCPUs == target)
+
+        // Memory limit, read back (the kernel rounds to pages; 64 MiB is aligned).
+        try sys.apply([.memoryMax(.value(64 << 20))], to: cg)
+        #expect(try sys.settings(of: cg).memoryMax == .value(64 << 20))
+
+        // A transaction the kernel refuses: burst larger than the quota → EINVAL on the
+        // burst file, after shares and quota were written. Both must be rolled back.
+        let shares0 = try sys.settings(of: cg)
+        let hasBurst = FileManager.default.fileExists(atPath: (cg.directory(for: .cpu, in: sys.layout) ?? "") +
+                                                      (sys.layout.version(of: .cpu) == .v2 ? "/cpu.max.burst" : "/cpu.cfs_burst_us"))
+        if hasBurst {
+            do {
+                try sys.apply([.cpuShares(512), .cpuBandwidth(quota: .microseconds(20_000), periodMicroseconds: 100_000),
+                               .cpuBurst(microseconds: 50_000)], to: cg)
+                Issue.record("the kernel accepted a burst above the quota")
+            } catch {
+                guard case .transactionFailed(let f) = error else { Issue.record("unexpected \(error)"); return }
+                #expect(f.reason.errno?.name == "EINVAL", "\(f)")
+                #expect(f.failedWrite.value == "50000")
+                #expect(f.restoreErrors.isEmpty, "\(f)")
+                #expect(f.restored.count >= 2)
+            }
+            let s = try sys.settings(of: cg)
+            #expect(s.cpuWeight == shares0.cpuWeight)
+            #expect(s.cpuShares == shares0.cpuShares)
+            #expect(s.cpuQuota == .microseconds(10_000))
+            #expect(s.cpuPeriodMicroseconds == 100_000)
+        } else {
+            LiveEnvironment.unavailable("kernel has no CFS burst file; rollback-on-EINVAL case not run")
+        }
+
+        // Stats of the real group: usage and memory are non-zero.
+        let st = try sys.stats(of: cg)
+        #expect((st.cpu?.usageMicroseconds ?? 0) > 0)
+        #expect(st.memory?.currentBytes != nil)
+    }
+
+    /// A write the kernel refuses outright, reported with file, value and errno.
+    @Test func kernelRefusalNamesFileValueAndErrno() throws {
+        guard let sys = Self.liveSystem() else { return }
+        let cg = sys.cgroup("/virtkit-test-refuse-\(getpid())")
+        try sys.create(cg)
+        defer { Self.cleanUp(sys, cg, nil) }
+        guard let dir = cg.directory(for: .cpu, in: sys.layout) else { return }
+        let file = dir + (sys.layout.version(of: .cpu) == .v2 ? "/cpu.weight" : "/cpu.shares")
+        #expect(throws: CgroupIOError.self) { try sys.fs.write(file, "not-a-number") }
+        do { try sys.fs.write(file, "not-a-number") } catch {
+            #expect(error.errno.name == "EINVAL")
+            #expect(error.path == file)
+            #expect(error.description.contains("not-a-number"))
+        }
+        // rmdir of a cgroup with a child: EBUSY.
+        let child = cg.child("inner")
+        try sys.create(child)
+        do { try sys.remove(cg); Issue.record("removed a cgroup with a child") } catch {
+            guard case .io(let e) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(e.errno.name == "EBUSY")
+        }
+        try sys.remove(child)
+    }
+
+    @Test func liveLayoutIsConsistent() throws {
+        guard let sys = Self.liveSystem() else { return }
+        let own = try ProcessCgroups.of(pid: getpid(), fs: sys.fs)
+        #expect(!own.entries.isEmpty)
+        for h in sys.layout.hierarchies {
+            #expect(FileManager.default.fileExists(atPath: h.mountPoint + "/cgroup.procs"), "\(h.mountPoint)")
+        }
+        // libvirt's view exists for any host libvirt can run on.
+        #expect(try sys.layout.libvirtMounts().count == 11)
+    }
+}
