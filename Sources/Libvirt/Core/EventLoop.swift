@@ -1,0 +1,94 @@
+import CLibvirt
+import Foundation
+
+/// libvirt's default event loop (`virEventRegisterDefaultImpl`), run on a dedicated thread
+/// calling `virEventRunDefaultImpl` until stopped.
+///
+/// libvirt needs a registered loop *before* a connection opens for keepalive
+/// (`virConnectSetKeepAlive`), domain events and close callbacks to work. `Connection.open`
+/// starts the shared loop lazily; call `start()` earlier to be explicit. libvirt can't
+/// unregister an implementation, so `stop()` only ends the thread; `start()` runs it again.
+///
+/// Sendable: `@unchecked` because its two mutable fields are guarded by `lock`.
+public final class LibvirtEventLoop: @unchecked Sendable {
+    /// The process's loop (libvirt has exactly one event implementation per process).
+    public static let shared = LibvirtEventLoop()
+
+    private let lock = NSCondition()
+    private var thread: Thread?
+    private var stopRequested = false
+    private var iterations: UInt64 = 0
+    private static let registration: LibvirtError? = {
+        do throws(LibvirtError) { try LibvirtLibrary.initialize() } catch { return error }
+        if virEventRegisterDefaultImpl() < 0 { return LibvirtError.takeLast(after: "virEventRegisterDefaultImpl") }
+        return nil
+    }()
+
+    private init() {}
+
+    /// True while the loop thread runs.
+    public var isRunning: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return thread != nil
+    }
+
+    /// How many times `virEventRunDefaultImpl` has returned (shows the loop is alive).
+    public var iterationCount: UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return iterations
+    }
+
+    /// Registers libvirt's default implementation (once per process) and starts the loop
+    /// thread if it isn't running. Idempotent.
+    public func start() throws(LibvirtError) {
+        if let error = Self.registration { throw error }
+        lock.lock(); defer { lock.unlock() }
+        guard thread == nil else { return }
+        stopRequested = false
+        let t = Thread { [self] in self.runLoop() }
+        t.name = "virtkit-libvirt-events"
+        thread = t
+        t.start()
+    }
+
+    /// Asks the loop thread to stop and waits until it has. A zero-delay timer
+    /// (`virEventAddTimeout`) wakes `virEventRunDefaultImpl`, whose poll may otherwise sleep
+    /// indefinitely. Blocks the caller for at most one loop iteration; call from a
+    /// non-async context or accept that brief wait.
+    public func stop() {
+        lock.lock()
+        guard thread != nil else { lock.unlock(); return }
+        stopRequested = true
+        lock.unlock()
+        Self.wake()
+        lock.lock()
+        while thread != nil { lock.wait() }
+        lock.unlock()
+    }
+
+    /// Makes `virEventRunDefaultImpl` return once, e.g. after changing what the loop watches.
+    public static func wake() {
+        // The callback removes its own one-shot timer; it runs on the loop thread.
+        _ = virEventAddTimeout(0, { timer, _ in virEventRemoveTimeout(timer) }, nil, nil)
+    }
+
+    private func runLoop() {
+        while true {
+            lock.lock()
+            if stopRequested {
+                thread = nil
+                lock.broadcast()
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+            if virEventRunDefaultImpl() < 0 {
+                // Only fails on internal poll errors; clear the thread's error and back off
+                // so a persistent failure doesn't spin a core.
+                virResetLastError()
+                usleep(10_000)
+            }
+            lock.lock(); iterations &+= 1; lock.unlock()
+        }
+    }
+}

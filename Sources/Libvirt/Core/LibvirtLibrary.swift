@@ -1,0 +1,53 @@
+import CLibvirt
+
+/// Process-wide libvirt set-up: `virInitialize` once, and libvirt's default error
+/// printing switched off (`virSetErrorFunc` with a no-op), because every error is
+/// captured as a `LibvirtError` instead. Called by `Connection.open`; call it yourself
+/// only to get an initialization failure early.
+public enum LibvirtLibrary {
+    private static let initResult: LibvirtError? = {
+        // A no-op handler: without one libvirt writes each error to stderr
+        // (virDefaultErrorFunc). The error is still stored thread-locally.
+        virSetErrorFunc(nil, { _, _ in })
+        if virInitialize() < 0 { return LibvirtError.takeLast(after: "virInitialize") }
+        return nil
+    }()
+
+    /// Initializes libvirt once (`virInitialize`, `virSetErrorFunc`); later calls are free.
+    public static func initialize() throws(LibvirtError) {
+        if let initResult { throw initResult }
+    }
+
+    /// The version of the libvirt library this process runs (`virGetVersion`).
+    public static func version() throws(LibvirtError) -> Version {
+        try initialize()
+        var lib: UInt = 0
+        guard virGetVersion(&lib, nil, nil) == 0 else { throw LibvirtError.takeLast(after: "virGetVersion") }
+        return Version(encoded: UInt64(lib))
+    }
+}
+
+/// A libvirt version number, decoded from libvirt's `major * 1,000,000 + minor * 1,000 + release`.
+public struct Version: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public var release: Int
+
+    public init(major: Int, minor: Int, release: Int) {
+        self.major = major
+        self.minor = minor
+        self.release = release
+    }
+
+    /// Decodes libvirt's packed form (e.g. 9000000 → 9.0.0).
+    public init(encoded: UInt64) {
+        major = Int(encoded / 1_000_000)
+        minor = Int(encoded / 1_000 % 1_000)
+        release = Int(encoded % 1_000)
+    }
+
+    /// libvirt's packed form.
+    public var encoded: UInt64 { UInt64(major) * 1_000_000 + UInt64(minor) * 1_000 + UInt64(release) }
+    public var description: String { "\(major).\(minor).\(release)" }
+    public static func < (a: Self, b: Self) -> Bool { a.encoded < b.encoded }
+}

@@ -1,3 +1,0 @@
-// Placeholder until this module's issue lands; replaced by the real API.
-import VirtCore
-import CLibvirt

@@ -1,0 +1,119 @@
+import Foundation
+import Libvirt
+import Testing
+import VirtCore
+
+@Suite struct ConnectionTests {
+    @Test func opensTestDriverAndReadsIdentity() async throws {
+        let conn = try await Connection.open("test:///default")
+        #expect(try await conn.uri() == "test:///default")
+        #expect(try await conn.hypervisorType() == "TEST")
+        #expect(try await conn.hostname().isEmpty == false)
+        let lib = try await conn.libraryVersion()
+        #expect(lib >= Version(major: 9, minor: 0, release: 0))
+        #expect(try LibvirtLibrary.version() == lib)
+        #expect(try await conn.hypervisorVersion() > Version(major: 0, minor: 0, release: 0))
+        let caps = try await conn.capabilitiesXML()
+        #expect(caps.contains("<capabilities>"))
+        #expect(await conn.isAlive())
+        await conn.close()
+    }
+
+    @Test func nodeInfoOfTestDriver() async throws {
+        let conn = try await Connection.open("test:///default")
+        defer { Task { await conn.close() } }
+        let info = try await conn.nodeInfo()
+        // test:///default's built-in node: 16 CPUs, 1400 MHz, 2 NUMA nodes, 2 sockets, 2 cores, 2 threads, 3 GiB.
+        #expect(info.cpus == 16)
+        #expect(info.mhz == 1400)
+        #expect(info.nodes == 2 && info.sockets == 2 && info.cores == 2 && info.threads == 2)
+        #expect(info.memory == .kibibytes(3_145_728))
+        let cells = try await conn.cellsFreeMemory()
+        #expect(cells.count == 2)
+        #expect(try await conn.cellsFreeMemory(startCell: 1, maxCells: 1).count == 1)
+    }
+
+    @Test func nodeStatsOnTestDriver() async throws {
+        let conn = try await Connection.open("test:///default")
+        defer { Task { await conn.close() } }
+        // The test driver reports fixed CPU counters but no memory counters.
+        let cpu = try await conn.nodeCPUStats()
+        #expect(cpu.user == 9_797_400_000 && cpu.kernel == 34_678_723_400_000)
+        #expect(cpu.idle == 87_264_900_000 && cpu.iowait == 763_600_000)
+        #expect(cpu.interrupt == nil && cpu.utilization == nil)
+        #expect(cpu.raw.count == 4)
+        do {
+            _ = try await conn.nodeMemoryStats()
+            Issue.record("test driver unexpectedly reported node memory stats")
+        } catch let e as LibvirtError {
+            #expect(e.code == .noSupport)
+        }
+        do {
+            try await conn.setKeepAlive(interval: 5, count: 3)
+            Issue.record("keepalive unexpectedly supported by the embedded test driver")
+        } catch let e as LibvirtError {
+            #expect(e.code == .noSupport)
+        }
+    }
+
+    @Test func badURIIsTypedError() async throws {
+        do {
+            _ = try await Connection.open("nosuchdriver:///nowhere")
+            Issue.record("opening a bogus URI succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .noConnect)
+            #expect(!e.message.isEmpty)
+        }
+        do {
+            _ = try await Connection.open("test:///no/such/file.xml")
+            Issue.record("opening a missing test-driver file succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code != .ok)
+        }
+    }
+
+    @Test func closeIsIdempotentAndCallsAfterwardFail() async throws {
+        let conn = try await Connection.open("test:///default", readOnly: true)
+        #expect(conn.isReadOnly)
+        let dom = try await conn.domain(named: "test")
+        await conn.close()
+        await conn.close()
+        #expect(conn.isClosed)
+        #expect(await conn.isAlive() == false)
+        do {
+            _ = try await conn.hostname()
+            Issue.record("call on a closed connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .invalidConn)
+        }
+        do {
+            _ = try await dom.state()
+            Issue.record("domain call on a closed connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .invalidConn)
+        }
+        // Identity stays readable from the handle.
+        #expect(dom.name == "test")
+    }
+
+    @Test func readOnlyConnectionRefusesWrites() async throws {
+        let conn = try await Connection.open("test:///default", flags: [.readOnly])
+        defer { Task { await conn.close() } }
+        let dom = try await conn.domain(named: "test")
+        do {
+            try await dom.suspend()
+            Issue.record("suspend on a read-only connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .operationDenied)
+        }
+    }
+
+    @Test func eventLoopRunsAndStops() async throws {
+        _ = try await Connection.open("test:///default")
+        #expect(LibvirtEventLoop.shared.isRunning)
+        let before = LibvirtEventLoop.shared.iterationCount
+        LibvirtEventLoop.wake()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(LibvirtEventLoop.shared.iterationCount > before)
+    }
+}
