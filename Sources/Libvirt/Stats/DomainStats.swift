@@ -1,0 +1,469 @@
+import CLibvirt
+import Foundation
+import VirtCore
+
+/// Which statistics groups to collect (`virDomainStatsTypes`).
+public struct DomainStatsGroups: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `VIR_DOMAIN_STATS_STATE`: state and reason.
+    public static let state = Self(rawValue: VIR_DOMAIN_STATS_STATE.rawValue)
+    /// `VIR_DOMAIN_STATS_CPU_TOTAL`: CPU time total/user/system.
+    public static let cpuTotal = Self(rawValue: VIR_DOMAIN_STATS_CPU_TOTAL.rawValue)
+    /// `VIR_DOMAIN_STATS_BALLOON`
+    public static let balloon = Self(rawValue: VIR_DOMAIN_STATS_BALLOON.rawValue)
+    /// `VIR_DOMAIN_STATS_VCPU`: per-vCPU state and times.
+    public static let vcpu = Self(rawValue: VIR_DOMAIN_STATS_VCPU.rawValue)
+    /// `VIR_DOMAIN_STATS_INTERFACE`: per-interface traffic.
+    public static let interface = Self(rawValue: VIR_DOMAIN_STATS_INTERFACE.rawValue)
+    /// `VIR_DOMAIN_STATS_BLOCK`: per-disk I/O.
+    public static let block = Self(rawValue: VIR_DOMAIN_STATS_BLOCK.rawValue)
+    /// `VIR_DOMAIN_STATS_PERF`: perf event counters.
+    public static let perf = Self(rawValue: VIR_DOMAIN_STATS_PERF.rawValue)
+    /// `VIR_DOMAIN_STATS_IOTHREAD` (kept in `extra`).
+    public static let iothread = Self(rawValue: VIR_DOMAIN_STATS_IOTHREAD.rawValue)
+    /// `VIR_DOMAIN_STATS_MEMORY` (kept in `extra`).
+    public static let memory = Self(rawValue: VIR_DOMAIN_STATS_MEMORY.rawValue)
+    /// `VIR_DOMAIN_STATS_DIRTYRATE` (kept in `extra`).
+    public static let dirtyRate = Self(rawValue: VIR_DOMAIN_STATS_DIRTYRATE.rawValue)
+    /// `VIR_DOMAIN_STATS_VM`: hypervisor VM counters (kept in `extra`).
+    public static let vm = Self(rawValue: VIR_DOMAIN_STATS_VM.rawValue)
+    /// No flag: libvirt returns every group the driver supports.
+    public static let all: Self = []
+}
+
+/// Which domains `allDomainStats` covers, and how (`virConnectGetAllDomainStatsFlags`).
+public struct DomainStatsFlags: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let active = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE.rawValue)
+    public static let inactive = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE.rawValue)
+    public static let persistent = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_PERSISTENT.rawValue)
+    public static let transient = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_TRANSIENT.rawValue)
+    public static let running = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_RUNNING.rawValue)
+    public static let paused = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_PAUSED.rawValue)
+    public static let shutoff = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_SHUTOFF.rawValue)
+    public static let other = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_OTHER.rawValue)
+    /// Skip stats that would wait for a busy domain job.
+    public static let noWait = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT.rawValue)
+    /// Include the backing chain in block stats.
+    public static let backing = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING.rawValue)
+    /// Fail instead of silently omitting unsupported groups.
+    public static let enforceStats = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS.rawValue)
+}
+
+/// One named statistic libvirt reported that has no typed field here (kept, not lost).
+public struct StatsField: Hashable, Sendable {
+    public var name: String
+    public var value: TypedValue
+}
+
+/// The statistics of one domain (`virDomainStatsRecord`), decoded to typed fields.
+/// Every field is optional: nil means libvirt didn't report it (group not requested,
+/// not supported by the driver, or domain inactive), never 0.
+public struct DomainStats: Sendable {
+    /// The domain (its own reference).
+    public let domain: Domain
+    /// The domain's name (read from the handle).
+    public var name: String { domain.name }
+
+    /// `state.state` + `state.reason`.
+    public var state: DomainStatus?
+    public var cpu: CPU?
+    public var balloon: Balloon?
+    public var vcpu: VCPUs?
+    /// `net.count` (may exceed `interfaces.count` when an interface has no host-side counters).
+    public var interfaceCount: Int?
+    /// `net.<n>.*`, indexed by n.
+    public var interfaces: [Interface] = []
+    /// `block.count`.
+    public var blockCount: Int?
+    /// `block.<n>.*`, indexed by n.
+    public var blocks: [Block] = []
+    /// `perf.<event>` counters.
+    public var perf: [StatsField] = []
+    /// Every other field (iothread, memory bandwidth, dirty rate, KVM `vm.*` and per-vCPU
+    /// hypervisor counters, fields of newer libvirt versions), in libvirt's order.
+    public var extra: [StatsField] = []
+
+    init(domain: Domain) { self.domain = domain }
+
+    /// `cpu.*` (nanoseconds).
+    public struct CPU: Hashable, Sendable {
+        public var time: UInt64?
+        public var user: UInt64?
+        public var system: UInt64?
+        public var haltPollSuccessTime: UInt64?
+        public var haltPollFailTime: UInt64?
+    }
+
+    /// `balloon.*` (KiB, except the fault counts and `lastUpdate`, a Unix time).
+    public struct Balloon: Hashable, Sendable {
+        public var current: UInt64?
+        public var maximum: UInt64?
+        public var swapIn: UInt64?
+        public var swapOut: UInt64?
+        public var majorFault: UInt64?
+        public var minorFault: UInt64?
+        public var unused: UInt64?
+        public var available: UInt64?
+        public var usable: UInt64?
+        public var rss: UInt64?
+        public var lastUpdate: UInt64?
+        public var diskCaches: UInt64?
+        public var hugetlbPageAllocations: UInt64?
+        public var hugetlbPageFailures: UInt64?
+    }
+
+    /// `vcpu.current`, `vcpu.maximum` and `vcpu.<n>.*`.
+    public struct VCPUs: Hashable, Sendable {
+        public var current: Int?
+        public var maximum: Int?
+        /// Indexed by vCPU number.
+        public var entries: [VCPU] = []
+    }
+
+    /// `vcpu.<n>.*`.
+    public struct VCPU: Hashable, Sendable {
+        /// `virVcpuState`.
+        public enum State: Hashable, Sendable {
+            case offline, running, blocked
+            case unknown(Int32)
+            public init(rawValue: Int32) {
+                switch rawValue {
+                case 0: self = .offline
+                case 1: self = .running
+                case 2: self = .blocked
+                default: self = .unknown(rawValue)
+                }
+            }
+        }
+        public var state: State?
+        /// CPU time (ns).
+        public var time: UInt64?
+        /// Time waiting on I/O (ns), if the hypervisor reports it.
+        public var wait: UInt64?
+        /// Time runnable but waiting for a host CPU (ns; schedstat).
+        public var delay: UInt64?
+        /// `vcpu.<n>.halted`.
+        public var halted: Bool?
+    }
+
+    /// `net.<n>.*`.
+    public struct Interface: Hashable, Sendable {
+        public var name: String?
+        public var rxBytes: UInt64?
+        public var rxPackets: UInt64?
+        public var rxErrors: UInt64?
+        public var rxDrops: UInt64?
+        public var txBytes: UInt64?
+        public var txPackets: UInt64?
+        public var txErrors: UInt64?
+        public var txDrops: UInt64?
+    }
+
+    /// `block.<n>.*`.
+    public struct Block: Hashable, Sendable {
+        public var name: String?
+        public var path: String?
+        public var backingIndex: UInt64?
+        public var readRequests: UInt64?
+        public var readBytes: UInt64?
+        public var readTime: UInt64?
+        public var writeRequests: UInt64?
+        public var writeBytes: UInt64?
+        public var writeTime: UInt64?
+        public var flushRequests: UInt64?
+        public var flushTime: UInt64?
+        public var errors: UInt64?
+        public var allocation: UInt64?
+        public var capacity: UInt64?
+        public var physical: UInt64?
+        public var threshold: UInt64?
+    }
+}
+
+extension Connection {
+    /// Statistics of all domains matching `flags` (`virConnectGetAllDomainStats`), decoded
+    /// to typed records. The C records are always freed (`virDomainStatsRecordListFree`).
+    public func allDomainStats(groups: DomainStatsGroups = .all, flags: DomainStatsFlags = []) async throws -> [DomainStats] {
+        try await call { c throws(LibvirtError) in
+            var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+            let n = virConnectGetAllDomainStats(c, groups.rawValue, &records, flags.rawValue)
+            guard n >= 0 else { throw LibvirtError.takeLast(after: "virConnectGetAllDomainStats") }
+            defer { virDomainStatsRecordListFree(records) }
+            return DomainStatsDecoder.decode(records, count: Int(n), connection: self)
+        }
+    }
+
+    /// Statistics of the given domains (`virDomainListGetStats`). Domains must belong to
+    /// this connection; only `noWait`, `backing` and `enforceStats` flags apply.
+    public func domainStats(_ domains: [Domain], groups: DomainStatsGroups = .all, flags: DomainStatsFlags = []) async throws -> [DomainStats] {
+        if domains.isEmpty { return [] }
+        return try await call { _ throws(LibvirtError) in
+            var list: [OpaquePointer?] = domains.map { $0.handle }
+            list.append(nil)  // NULL-terminated
+            var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+            let n = virDomainListGetStats(&list, groups.rawValue, &records, flags.rawValue)
+            guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainListGetStats") }
+            defer { virDomainStatsRecordListFree(records) }
+            return DomainStatsDecoder.decode(records, count: Int(n), connection: self)
+        }
+    }
+
+    /// The undecoded escape hatch: every record's parameters by name
+    /// (`virConnectGetAllDomainStats`).
+    public func allDomainStatsRaw(groups: DomainStatsGroups = .all, flags: DomainStatsFlags = []) async throws -> [(domain: Domain, parameters: TypedParameters)] {
+        let result: [RawRecord] = try await call { c throws(LibvirtError) in
+            var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+            let n = virConnectGetAllDomainStats(c, groups.rawValue, &records, flags.rawValue)
+            guard n >= 0 else { throw LibvirtError.takeLast(after: "virConnectGetAllDomainStats") }
+            defer { virDomainStatsRecordListFree(records) }
+            guard let records else { return [] }
+            return (0..<Int(n)).compactMap { i in
+                guard let r = records[i], let dom = r.pointee.dom else { return nil }
+                return RawRecord(
+                    domain: Domain(retaining: dom, connection: self),
+                    parameters: TypedParameterCoding.decode(r.pointee.params, count: Int(r.pointee.nparams)))
+            }
+        }
+        return result.map { ($0.domain, $0.parameters) }
+    }
+}
+
+private struct RawRecord: Sendable {
+    let domain: Domain
+    let parameters: TypedParameters
+}
+
+/// The hot-path decoder: matches field names byte by byte against static prefixes
+/// (no per-field String or dictionary), creating Strings only for string values and
+/// for fields that end up in `extra`/`perf`.
+enum DomainStatsDecoder {
+    static func decode(_ records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?, count: Int, connection: Connection) -> [DomainStats] {
+        guard let records, count > 0 else { return [] }
+        var out: [DomainStats] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            guard let r = records[i], let dom = r.pointee.dom else { continue }
+            var s = DomainStats(domain: Domain(retaining: dom, connection: connection))
+            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
+            out.append(s)
+        }
+        return out
+    }
+
+    static func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
+        guard let params else { return }
+        var stateRaw: Int32?
+        var reasonRaw: Int32 = 0
+        for i in 0..<count {
+            let p = UnsafePointer(params + i)
+            var f = FieldName(p)
+            switch f.byte {
+            case UInt8(ascii: "s") where f.eat("state."):
+                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s) }
+            case UInt8(ascii: "c") where f.eat("cpu."):
+                var cpu = s.cpu ?? .init()
+                if f.isLast("time") { cpu.time = u64(p) }
+                else if f.isLast("user") { cpu.user = u64(p) }
+                else if f.isLast("system") { cpu.system = u64(p) }
+                else if f.isLast("haltpoll.success.time") { cpu.haltPollSuccessTime = u64(p) }
+                else if f.isLast("haltpoll.fail.time") { cpu.haltPollFailTime = u64(p) }
+                else { other(p, &s) }
+                s.cpu = cpu
+            case UInt8(ascii: "b") where f.eat("balloon."):
+                decodeBalloon(p, &f, &s)
+            case UInt8(ascii: "b") where f.eat("block."):
+                if f.isLast("count") { s.blockCount = int(p); continue }
+                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                while s.blocks.count <= idx { s.blocks.append(.init()) }
+                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s) }
+            case UInt8(ascii: "v") where f.eat("vcpu."):
+                var v = s.vcpu ?? .init()
+                if f.isLast("current") { v.current = int(p) }
+                else if f.isLast("maximum") { v.maximum = int(p) }
+                else if let idx = f.eatIndex() {
+                    while v.entries.count <= idx { v.entries.append(.init()) }
+                    if f.isLast("state") { v.entries[idx].state = int32(p).map(DomainStats.VCPU.State.init(rawValue:)) }
+                    else if f.isLast("time") { v.entries[idx].time = u64(p) }
+                    else if f.isLast("wait") { v.entries[idx].wait = u64(p) }
+                    else if f.isLast("delay") { v.entries[idx].delay = u64(p) }
+                    else if f.isLast("halted") { v.entries[idx].halted = bool(p) }
+                    else { other(p, &s) }
+                } else { other(p, &s) }
+                s.vcpu = v
+            case UInt8(ascii: "n") where f.eat("net."):
+                if f.isLast("count") { s.interfaceCount = int(p); continue }
+                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                while s.interfaces.count <= idx { s.interfaces.append(.init()) }
+                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s) }
+            case UInt8(ascii: "p") where f.eat("perf."):
+                s.perf.append(StatsField(name: f.rest, value: TypedParameterCoding.value(p)))
+            default:
+                other(p, &s)
+            }
+        }
+        if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
+    }
+
+    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats) {
+        var b = s.balloon ?? .init()
+        defer { s.balloon = b }
+        switch f.byte {
+        case UInt8(ascii: "c"): if f.isLast("current") { b.current = u64(p); return }
+        case UInt8(ascii: "m"):
+            if f.isLast("maximum") { b.maximum = u64(p); return }
+            if f.isLast("major_fault") { b.majorFault = u64(p); return }
+            if f.isLast("minor_fault") { b.minorFault = u64(p); return }
+        case UInt8(ascii: "s"):
+            if f.isLast("swap_in") { b.swapIn = u64(p); return }
+            if f.isLast("swap_out") { b.swapOut = u64(p); return }
+        case UInt8(ascii: "u"):
+            if f.isLast("unused") { b.unused = u64(p); return }
+            if f.isLast("usable") { b.usable = u64(p); return }
+        case UInt8(ascii: "a"): if f.isLast("available") { b.available = u64(p); return }
+        case UInt8(ascii: "r"): if f.isLast("rss") { b.rss = u64(p); return }
+        case UInt8(ascii: "l"): if f.isLast("last-update") { b.lastUpdate = u64(p); return }
+        case UInt8(ascii: "d"): if f.isLast("disk_caches") { b.diskCaches = u64(p); return }
+        case UInt8(ascii: "h"):
+            if f.isLast("hugetlb_pgalloc") { b.hugetlbPageAllocations = u64(p); return }
+            if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return }
+        default: break
+        }
+        other(p, &s)
+    }
+
+    private static func decodeInterface(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ n: inout DomainStats.Interface) -> Bool {
+        if f.isLast("name") { n.name = string(p); return true }
+        if f.eat("rx.") {
+            if f.isLast("bytes") { n.rxBytes = u64(p); return true }
+            if f.isLast("pkts") { n.rxPackets = u64(p); return true }
+            if f.isLast("errs") { n.rxErrors = u64(p); return true }
+            if f.isLast("drop") { n.rxDrops = u64(p); return true }
+        } else if f.eat("tx.") {
+            if f.isLast("bytes") { n.txBytes = u64(p); return true }
+            if f.isLast("pkts") { n.txPackets = u64(p); return true }
+            if f.isLast("errs") { n.txErrors = u64(p); return true }
+            if f.isLast("drop") { n.txDrops = u64(p); return true }
+        }
+        return false
+    }
+
+    private static func decodeBlock(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ b: inout DomainStats.Block) -> Bool {
+        switch f.byte {
+        case UInt8(ascii: "n"): if f.isLast("name") { b.name = string(p); return true }
+        case UInt8(ascii: "p"):
+            if f.isLast("path") { b.path = string(p); return true }
+            if f.isLast("physical") { b.physical = u64(p); return true }
+        case UInt8(ascii: "b"): if f.isLast("backingIndex") { b.backingIndex = u64(p); return true }
+        case UInt8(ascii: "r"):
+            if f.eat("rd.") {
+                if f.isLast("reqs") { b.readRequests = u64(p); return true }
+                if f.isLast("bytes") { b.readBytes = u64(p); return true }
+                if f.isLast("times") { b.readTime = u64(p); return true }
+            }
+        case UInt8(ascii: "w"):
+            if f.eat("wr.") {
+                if f.isLast("reqs") { b.writeRequests = u64(p); return true }
+                if f.isLast("bytes") { b.writeBytes = u64(p); return true }
+                if f.isLast("times") { b.writeTime = u64(p); return true }
+            }
+        case UInt8(ascii: "f"):
+            if f.eat("fl.") {
+                if f.isLast("reqs") { b.flushRequests = u64(p); return true }
+                if f.isLast("times") { b.flushTime = u64(p); return true }
+            }
+        case UInt8(ascii: "e"): if f.isLast("errors") { b.errors = u64(p); return true }
+        case UInt8(ascii: "a"): if f.isLast("allocation") { b.allocation = u64(p); return true }
+        case UInt8(ascii: "c"): if f.isLast("capacity") { b.capacity = u64(p); return true }
+        case UInt8(ascii: "t"): if f.isLast("threshold") { b.threshold = u64(p); return true }
+        default: break
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats) {
+        s.extra.append(StatsField(name: TypedParameterCoding.name(p), value: TypedParameterCoding.value(p)))
+    }
+
+    // Typed readers: nil when libvirt used a type that doesn't fit.
+    @inline(__always) static func u64(_ p: UnsafePointer<virTypedParameter>) -> UInt64? {
+        switch p.pointee.type {
+        case Int32(VIR_TYPED_PARAM_ULLONG.rawValue): return p.pointee.value.ul
+        case Int32(VIR_TYPED_PARAM_UINT.rawValue): return UInt64(p.pointee.value.ui)
+        case Int32(VIR_TYPED_PARAM_LLONG.rawValue): return p.pointee.value.l >= 0 ? UInt64(p.pointee.value.l) : nil
+        case Int32(VIR_TYPED_PARAM_INT.rawValue): return p.pointee.value.i >= 0 ? UInt64(p.pointee.value.i) : nil
+        default: return nil
+        }
+    }
+    @inline(__always) static func int32(_ p: UnsafePointer<virTypedParameter>) -> Int32? {
+        switch p.pointee.type {
+        case Int32(VIR_TYPED_PARAM_INT.rawValue): return p.pointee.value.i
+        case Int32(VIR_TYPED_PARAM_UINT.rawValue): return Int32(exactly: p.pointee.value.ui)
+        case Int32(VIR_TYPED_PARAM_LLONG.rawValue): return Int32(exactly: p.pointee.value.l)
+        case Int32(VIR_TYPED_PARAM_ULLONG.rawValue): return Int32(exactly: p.pointee.value.ul)
+        default: return nil
+        }
+    }
+    @inline(__always) static func int(_ p: UnsafePointer<virTypedParameter>) -> Int? { u64(p).flatMap { Int(exactly: $0) } }
+    @inline(__always) static func bool(_ p: UnsafePointer<virTypedParameter>) -> Bool? {
+        p.pointee.type == Int32(VIR_TYPED_PARAM_BOOLEAN.rawValue) ? p.pointee.value.b != 0 : nil
+    }
+    @inline(__always) static func string(_ p: UnsafePointer<virTypedParameter>) -> String? {
+        guard p.pointee.type == Int32(VIR_TYPED_PARAM_STRING.rawValue), let s = p.pointee.value.s else { return nil }
+        return String(cString: s)
+    }
+}
+
+/// A cursor over a parameter's fixed-size, NUL-terminated field name.
+struct FieldName {
+    private let base: UnsafePointer<UInt8>
+    private var offset = 0
+    /// `VIR_TYPED_PARAM_FIELD_LENGTH`.
+    private static let length = 80
+
+    init(_ p: UnsafePointer<virTypedParameter>) {
+        // `field` is the struct's first member: a char[80] array.
+        base = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// The byte at the cursor (0 at the end).
+    var byte: UInt8 { offset < Self.length ? base[offset] : 0 }
+
+    /// Advances past `prefix` if the name continues with it.
+    @inline(__always) mutating func eat(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard offset + n < Self.length, memcmp(base + offset, prefix.utf8Start, n) == 0 else { return false }
+        offset += n
+        return true
+    }
+
+    /// True if the rest of the name is exactly `suffix`.
+    @inline(__always) func isLast(_ suffix: StaticString) -> Bool {
+        let n = suffix.utf8CodeUnitCount
+        return offset + n < Self.length && memcmp(base + offset, suffix.utf8Start, n) == 0 && base[offset + n] == 0
+    }
+
+    /// Reads a decimal index followed by `.` (the `<n>.` of `vcpu.<n>.time`).
+    @inline(__always) mutating func eatIndex() -> Int? {
+        var i = offset
+        var v = 0
+        while i < Self.length, base[i] >= 48, base[i] <= 57 {
+            v = v &* 10 &+ Int(base[i] &- 48)
+            i += 1
+            if v > 1_000_000 { return nil }  // guards against absurd indices
+        }
+        guard i > offset, i < Self.length, base[i] == UInt8(ascii: ".") else { return nil }
+        offset = i + 1
+        return v
+    }
+
+    /// The rest of the name as a String.
+    var rest: String {
+        var end = offset
+        while end < Self.length, base[end] != 0 { end += 1 }
+        return String(decoding: UnsafeBufferPointer(start: base + offset, count: end - offset), as: UTF8.self)
+    }
+}
