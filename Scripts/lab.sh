@@ -26,9 +26,16 @@
 # destination's hostname (virtkit-lab-b) does not resolve, so clients pass migrateURI
 # tcp://127.0.0.1 (listed per host in `status --json`); QEMU then listens on 127.0.0.1.
 #
-# Disks: nbdkit (file plugin) on 127.0.0.1 — `shared` is the shared storage a migrating
-# guest uses; `eio` and `enospc` go through nbdkit's error filter, failing every request
-# with that errno while their error-file exists (`fail`/`repair`, or touch/rm the path).
+# Disks: nbdkit (file plugin) on 127.0.0.1, each a 64 MiB raw image whose first sector is
+# a tiny 16-bit boot program SeaBIOS runs (so guests need no OS image):
+#   shared  idle program (cli; hlt): a small idle guest; the shared storage for migration
+#   busy    dirties 512 KiB of guest RAM in an endless loop: a migration capped at a low
+#           bandwidth can't converge, so it can be cancelled part-way
+#   eio / enospc  idle program behind nbdkit's error filter: every request fails with that
+#           errno while the disk's error-file exists (`fail`/`repair`, or touch/rm the
+#           path). A guest started while it exists pauses on SeaBIOS's boot-sector read
+#           (error_policy=stop) about 8 s after start (SeaBIOS's POST); after the repair a
+#           resume retries the read and the guest runs on.
 #
 # Only domains whose name starts with `virtkit-lab-` are removed from host A by `down`
 # (host A is shared); every domain on host B is.
@@ -43,13 +50,13 @@ B=$LAB/hostb
 HOSTA_URI_LOCAL=qemu:///system
 HOSTA_URI="qemu+unix:///system?socket=$LAB/hosta/run/libvirt-sock"
 HOSTB_URI="qemu+unix:///system?socket=$B/run/libvirt-sock"
-DISKS=(shared eio enospc)
+DISKS=(shared busy eio enospc)
 
 die() { echo "lab: $*" >&2; exit 1; }
 log() { [ "${QUIET:-0}" = 1 ] || echo "lab: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || exec sudo -E "$0" "$@"
 
-disk_port() { case $1 in shared) echo "$NBD_PORT_BASE" ;; eio) echo $((NBD_PORT_BASE + 1)) ;; enospc) echo $((NBD_PORT_BASE + 2)) ;; *) die "unknown disk '$1' (shared|eio|enospc)" ;; esac; }
+disk_port() { case $1 in shared) echo "$NBD_PORT_BASE" ;; eio) echo $((NBD_PORT_BASE + 1)) ;; enospc) echo $((NBD_PORT_BASE + 2)) ;; busy) echo $((NBD_PORT_BASE + 3)) ;; *) die "unknown disk '$1' (shared|busy|eio|enospc)" ;; esac; }
 disk_errno() { case $1 in eio) echo EIO ;; enospc) echo ENOSPC ;; *) echo "" ;; esac; }
 error_file() { echo "$LAB/errors/$1.on"; }
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -147,11 +154,27 @@ restart_b() {
 }
 
 # ---------------------------------------------------------------- disks
+boot_sector() {   # 512 bytes of hand-assembled real-mode code + the 55 AA signature
+    local code
+    if [ "$1" = busy ]; then
+        # cli; outer: inc dx; mov bx,0x1000; seg: mov es,bx; xor di,di; mov ax,dx;
+        # mov cx,0x8000; rep stosw; add bx,0x1000; cmp bx,0x9000; jb seg; jmp outer
+        code='\xfa\x42\xbb\x00\x10\x8e\xc3\x31\xff\x89\xd0\xb9\x00\x80\xf3\xab\x81\xc3\x00\x10\x81\xfb\x00\x90\x72\xeb\xeb\xe5'
+    else
+        code='\xfa\xf4\xeb\xfd'   # cli; hlt; jmp back to hlt
+    fi
+    /usr/bin/python3 -c 'import sys; c=sys.argv[1].encode("latin1").decode("unicode_escape").encode("latin1"); sys.stdout.buffer.write(c + b"\0"*(510-len(c)) + b"\x55\xaa")' "$code"
+}
+
 start_disk() {
     local d=$1 port img pidf errno
     port=$(disk_port "$d"); img=$LAB/disks/$d.img; pidf=$LAB/disks/$d.pid; errno=$(disk_errno "$d")
     mkdir -p "$LAB/disks" "$LAB/errors"
-    [ -e "$img" ] || truncate -s "$DISK_SIZE" "$img"
+    if [ ! -e "$img" ]; then
+        truncate -s "$DISK_SIZE" "$img.tmp"
+        boot_sector "$d" | dd of="$img.tmp" conv=notrunc status=none
+        mv "$img.tmp" "$img"
+    fi
     alive "$pidf" && return 0
     local args=(-P "$pidf" -i 127.0.0.1 -p "$port")
     if [ -n "$errno" ]; then
