@@ -74,7 +74,9 @@ public actor EventMonitor {
         var domainUUID: UUID?
         var ids: Set<DomainEventID>
         var continuation: AsyncStream<DomainEventMessage>.Continuation
-        var registration: EventRegistration
+        var sink: DomainEventSink
+        /// The hub token on `connection` (nil while re-registering failed).
+        var token: Int?
     }
 
     private init(uri: String, policy: ReconnectPolicy?, keepAlive: (interval: Int32, count: UInt32)?, connection: Connection) {
@@ -120,16 +122,11 @@ public actor EventMonitor {
     /// as a stream that keeps flowing across reconnects. Ending the consumer deregisters.
     public func domainEvents(domainUUID: UUID? = nil, ids: Set<DomainEventID> = .all) async throws -> AsyncStream<DomainEventMessage> {
         let (stream, continuation) = AsyncStream<DomainEventMessage>.makeStream()
-        let registration = EventRegistration()
-        let sink = DomainEventSink(continuation)
-        let conn = connection
-        let callbackIDs = try await conn.call { c throws(LibvirtError) in
-            try EventRegistration.register(c, domainUUID: domainUUID, ids: ids, sink: sink)
-        }
-        _ = registration.adopt(callbackIDs)
+        let sink = DomainEventSink(continuation, owner: self)
+        let token = try await connection.subscribeEvents(domainUUID: domainUUID, ids: ids, sink: sink)
         let id = nextID
         nextID += 1
-        subscriptions[id] = Subscription(domainUUID: domainUUID, ids: ids, continuation: continuation, registration: registration)
+        subscriptions[id] = Subscription(domainUUID: domainUUID, ids: ids, continuation: continuation, sink: sink, token: token)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             Task { await self.unsubscribe(id) }
@@ -162,11 +159,14 @@ public actor EventMonitor {
     public func shutdown() async {
         isShutDown = true
         reconnectTask?.cancel()
-        for (_, s) in subscriptions { s.continuation.finish() }
+        let conn = connection
+        for (_, s) in subscriptions {
+            if let t = s.token { conn.unsubscribeEvents(t) }
+            s.continuation.finish()
+        }
         for (_, h) in health { h.finish() }
         subscriptions = [:]
         health = [:]
-        let conn = connection
         if let token = closeToken {
             try? await conn.pool.run { CloseHub.unsubscribe(conn, token) }
         }
@@ -176,10 +176,8 @@ public actor EventMonitor {
     private func removeHealth(_ id: Int) { health[id] = nil }
 
     private func unsubscribe(_ id: Int) async {
-        guard let sub = subscriptions.removeValue(forKey: id) else { return }
-        let ids = sub.registration.end()
-        let conn = connection
-        try? await conn.call { c throws(LibvirtError) in deregister(c, ids) }
+        guard let sub = subscriptions.removeValue(forKey: id), let token = sub.token else { return }
+        connection.unsubscribeEvents(token)
     }
 
     private func broadcastHealth(_ event: ConnectionHealthEvent) {
@@ -201,6 +199,7 @@ public actor EventMonitor {
     private func giveUp(_ error: LibvirtError?) {
         broadcastHealth(.gaveUp(error))
         for (_, s) in subscriptions {
+            if let t = s.token { connection.unsubscribeEvents(t) }
             if let error { s.continuation.yield(.failed(error)) }
             s.continuation.finish()
         }
@@ -222,6 +221,9 @@ public actor EventMonitor {
             do {
                 let conn = try await Self.openConnection(uri, keepAlive: keepAlive)
                 let old = connection
+                // Leave the dead connection's hub (its callbacks die with it).
+                for (_, s) in subscriptions { if let t = s.token { old.unsubscribeEvents(t) } }
+                if let t = closeToken { old.pool.execute { CloseHub.unsubscribe(old, t) } }
                 connection = conn
                 try await watch(conn)
                 await reRegisterAll(on: conn)
@@ -242,14 +244,13 @@ public actor EventMonitor {
 
     private func reRegisterAll(on conn: Connection) async {
         for (id, sub) in subscriptions {
-            let sink = DomainEventSink(sub.continuation)
-            let uuid = sub.domainUUID, ids = sub.ids
+            subscriptions[id]?.token = nil
             do {
-                let callbackIDs = try await conn.call { c throws(LibvirtError) in
-                    try EventRegistration.register(c, domainUUID: uuid, ids: ids, sink: sink)
-                }
-                if !sub.registration.replace(with: callbackIDs) {
-                    try? await conn.call { c throws(LibvirtError) in deregister(c, callbackIDs) }
+                let token = try await conn.subscribeEvents(domainUUID: sub.domainUUID, ids: sub.ids, sink: sub.sink)
+                if subscriptions[id] != nil {
+                    subscriptions[id]?.token = token
+                } else {
+                    conn.unsubscribeEvents(token)  // the consumer ended meanwhile
                 }
             } catch {
                 let e = (error as? LibvirtError) ?? LibvirtError(code: .internalError, message: "\(error)")
