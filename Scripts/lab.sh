@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# VirtKit's two-host lab on one machine (idempotent; run as root, or via sudo).
+#
+#   Scripts/lab.sh up       [--json]   start host B, the nbdkit disks; print status
+#   Scripts/lab.sh down     [--json]   remove every lab domain, daemon, namespace and file
+#   Scripts/lab.sh status   [--json]   what is running; exit 1 when the lab is not (fully) up
+#   Scripts/lab.sh restart-b           restart host B's libvirtd (same namespace, same state)
+#   Scripts/lab.sh fail eio|enospc     switch a failing disk's errors on (creates its error-file)
+#   Scripts/lab.sh repair eio|enospc   switch them off (removes the error-file)
+#   Scripts/lab.sh xml NAME [shared|eio|enospc]  print a small guest's domain XML on that disk
+#
+# Host A is the system libvirtd (Scripts/start-libvirt.sh). Host B is a second libvirtd in
+# its own mount + UTS namespace, held open by a `sleep` holder process: own hostname and
+# host_uuid, own pid files, own virtlogd, and lab-state directories bind-mounted over
+# /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt.
+# Clients (and host A's daemon, for peer-to-peer migration) reach it through its socket:
+#   qemu+unix:///system?socket=$LAB/hostb/run/libvirt-sock
+# (`qemu+unix`, not `qemu`: inside a daemon a transport-less qemu:/// URI is opened by the
+# local driver, which ignores ?socket=). Host A's /run/libvirt is bind-mounted at
+# $LAB/hosta/run before B's namespace is made, so A's socket URI means host A from both
+# namespaces (peer-to-peer B→A migration).
+#
+# Migration data flows over 127.0.0.1: B's qemu.conf gives it its own port range
+# (49300-49363; A keeps the default 49152-49215, so the hosts never fight over a port).
+# libvirt refuses a loopback migration_host/migration_address in qemu.conf, and the
+# destination's hostname (virtkit-lab-b) does not resolve, so clients pass migrateURI
+# tcp://127.0.0.1 (listed per host in `status --json`); QEMU then listens on 127.0.0.1.
+#
+# Disks: nbdkit (file plugin) on 127.0.0.1, each a 64 MiB raw image whose first sector is
+# a tiny 16-bit boot program SeaBIOS runs (so guests need no OS image):
+#   shared  idle program (cli; hlt): a small idle guest; the shared storage for migration
+#   busy    dirties 512 KiB of guest RAM in an endless loop: a migration capped at a low
+#           bandwidth can't converge, so it can be cancelled part-way
+#   eio / enospc  idle program behind nbdkit's error filter: every request fails with that
+#           errno while the disk's error-file exists (`fail`/`repair`, or touch/rm the
+#           path). A guest started while it exists pauses on SeaBIOS's boot-sector read
+#           (error_policy=stop) about 8 s after start (SeaBIOS's POST); after the repair a
+#           resume retries the read and the guest runs on.
+#
+# Only domains whose name starts with `virtkit-lab-` are removed from host A by `down`
+# (host A is shared); every domain on host B is.
+set -euo pipefail
+
+LAB=${VIRTKIT_LAB_DIR:-/var/lib/virtkit-lab}
+HOSTB_NAME=${VIRTKIT_LAB_HOSTB_NAME:-virtkit-lab-b}
+NBD_PORT_BASE=${VIRTKIT_LAB_NBD_PORT:-10851}
+DISK_SIZE=${VIRTKIT_LAB_DISK_SIZE:-64M}
+PREFIX=virtkit-lab-
+B=$LAB/hostb
+HOSTA_URI_LOCAL=qemu:///system
+HOSTA_URI="qemu+unix:///system?socket=$LAB/hosta/run/libvirt-sock"
+HOSTB_URI="qemu+unix:///system?socket=$B/run/libvirt-sock"
+DISKS=(shared busy eio enospc)
+
+die() { echo "lab: $*" >&2; exit 1; }
+log() { [ "${QUIET:-0}" = 1 ] || echo "lab: $*" >&2; }
+[ "$(id -u)" -eq 0 ] || exec sudo -E "$0" "$@"
+
+disk_port() { case $1 in shared) echo "$NBD_PORT_BASE" ;; eio) echo $((NBD_PORT_BASE + 1)) ;; enospc) echo $((NBD_PORT_BASE + 2)) ;; busy) echo $((NBD_PORT_BASE + 3)) ;; *) die "unknown disk '$1' (shared|busy|eio|enospc)" ;; esac; }
+disk_errno() { case $1 in eio) echo EIO ;; enospc) echo ENOSPC ;; *) echo "" ;; esac; }
+error_file() { echo "$LAB/errors/$1.on"; }
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+pid_of() { [ -s "$1" ] && cat "$1" || echo 0; }
+answers() { timeout 10 virsh -q -c "$1" version >/dev/null 2>&1; }
+is_mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
+in_b() { nsenter -t "$(cat "$B/holder.pid")" -m -u -- "$@"; }
+
+# ---------------------------------------------------------------- host B
+prepare_b_tree() {
+    mkdir -p "$B"/{etc,run,lib,log,cache} "$LAB/hosta/run"
+    if [ ! -e "$B/etc/libvirtd.conf" ]; then
+        # Config only: never A's domain definitions (/etc/libvirt/qemu/*.xml) or networks.
+        cp -a /etc/libvirt/*.conf "$B/etc/"
+        [ -d /etc/libvirt/nwfilter ] && cp -a /etc/libvirt/nwfilter "$B/etc/"
+        mkdir -p "$B/etc/qemu/networks/autostart" "$B/etc/secrets" "$B/etc/storage" "$B/etc/hooks"
+        local uuid; uuid=$(cat /proc/sys/kernel/random/uuid)
+        cat >>"$B/etc/libvirtd.conf" <<EOF
+
+# --- VirtKit lab host B ---
+host_uuid = "$uuid"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+keepalive_interval = 5
+keepalive_count = 5
+EOF
+        cat >>"$B/etc/qemu.conf" <<EOF
+
+# --- VirtKit lab host B ---
+migration_port_min = 49300
+migration_port_max = 49363
+# The cgroup filesystem is shared with host A: without systemd both daemons would name a
+# guest's cgroup machine/qemu-ID-NAME.libvirt-qemu, and IDs restart at 1 on each host, so
+# a migrating guest could collide with itself. Host B runs its guests without cgroups.
+cgroup_controllers = [ ]
+EOF
+    fi
+    mkdir -p "$B/lib"/{boot,images,qemu,sanlock} "$B/log"/{qemu,lxc} "$B/cache/qemu"
+    chown libvirt-qemu:libvirt-qemu "$B/lib/qemu" 2>/dev/null || true
+    chmod 0750 "$B/lib/qemu"
+}
+
+start_b() {
+    prepare_b_tree
+    if ! is_mounted "$LAB/hosta/run"; then
+        mount --bind /run/libvirt "$LAB/hosta/run"
+    fi
+    if ! alive "$B/holder.pid"; then
+        rm -f "$B/holder.pid" "$B/libvirtd.pid" "$B/virtlogd.pid"
+        # The holder keeps the namespaces alive across libvirtd restarts; everything else
+        # in B is started in them with nsenter.
+        unshare -m -u --propagation private -- /bin/sh -ec '
+            B=$1; hostname "$2"
+            mount --bind "$B/etc" /etc/libvirt
+            mount --bind "$B/run" /run/libvirt
+            mount --bind "$B/lib" /var/lib/libvirt
+            mount --bind "$B/log" /var/log/libvirt
+            mount --bind "$B/cache" /var/cache/libvirt
+            echo $$ >"$B/holder.pid.tmp"; mv "$B/holder.pid.tmp" "$B/holder.pid"
+            exec sleep infinity' sh "$B" "$HOSTB_NAME" </dev/null >/dev/null 2>"$B/holder.err" &
+        for _ in $(seq 1 50); do alive "$B/holder.pid" && break; sleep 0.1; done
+        alive "$B/holder.pid" || die "host B namespace did not come up: $(cat "$B/holder.err" 2>/dev/null)"
+    fi
+    alive "$B/virtlogd.pid" || in_b virtlogd -d -p "$B/virtlogd.pid" 2>>"$B/virtlogd.stderr"
+    start_b_libvirtd
+}
+
+start_b_libvirtd() {
+    if ! alive "$B/libvirtd.pid"; then
+        rm -f "$B/libvirtd.pid"
+        in_b libvirtd -d -p "$B/libvirtd.pid" 2>>"$B/libvirtd.stderr"
+    fi
+    for _ in $(seq 1 100); do
+        answers "$HOSTB_URI" && return 0
+        alive "$B/libvirtd.pid" || break
+        sleep 0.2
+    done
+    tail -n 20 "$B/log/libvirtd.log" >&2 2>/dev/null || true
+    die "host B libvirtd does not answer on $HOSTB_URI"
+}
+
+stop_pidfile() {   # stop_pidfile FILE [signal]: TERM, wait up to 10 s, then KILL
+    local f=$1 pid
+    alive "$f" || { rm -f "$f"; return 0; }
+    pid=$(cat "$f"); kill "${2:-TERM}" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$f"
+}
+
+restart_b() {
+    alive "$B/holder.pid" || die "host B is not up (run: $0 up)"
+    stop_pidfile "$B/libvirtd.pid"
+    start_b_libvirtd
+    log "host B libvirtd restarted (pid $(cat "$B/libvirtd.pid"))"
+}
+
+# ---------------------------------------------------------------- disks
+boot_sector() {   # 512 bytes of hand-assembled real-mode code + the 55 AA signature
+    local code
+    if [ "$1" = busy ]; then
+        # cli; outer: inc dx; mov bx,0x1000; seg: mov es,bx; xor di,di; mov ax,dx;
+        # mov cx,0x8000; rep stosw; add bx,0x1000; cmp bx,0x9000; jb seg; jmp outer
+        code='\xfa\x42\xbb\x00\x10\x8e\xc3\x31\xff\x89\xd0\xb9\x00\x80\xf3\xab\x81\xc3\x00\x10\x81\xfb\x00\x90\x72\xeb\xeb\xe5'
+    else
+        code='\xfa\xf4\xeb\xfd'   # cli; hlt; jmp back to hlt
+    fi
+    /usr/bin/python3 -c 'import sys; c=sys.argv[1].encode("latin1").decode("unicode_escape").encode("latin1"); sys.stdout.buffer.write(c + b"\0"*(510-len(c)) + b"\x55\xaa")' "$code"
+}
+
+start_disk() {
+    local d=$1 port img pidf errno
+    port=$(disk_port "$d"); img=$LAB/disks/$d.img; pidf=$LAB/disks/$d.pid; errno=$(disk_errno "$d")
+    mkdir -p "$LAB/disks" "$LAB/errors"
+    if [ ! -e "$img" ]; then
+        truncate -s "$DISK_SIZE" "$img.tmp"
+        boot_sector "$d" | dd of="$img.tmp" conv=notrunc status=none
+        mv "$img.tmp" "$img"
+    fi
+    alive "$pidf" && return 0
+    local args=(-P "$pidf" -i 127.0.0.1 -p "$port")
+    if [ -n "$errno" ]; then
+        nbdkit "${args[@]}" --filter=error file "file=$img" \
+            "error=$errno" error-rate=100% "error-file=$(error_file "$d")"
+    else
+        nbdkit "${args[@]}" file "file=$img"
+    fi
+    for _ in $(seq 1 50); do alive "$pidf" && return 0; sleep 0.1; done
+    die "nbdkit for disk '$d' did not start (port $port busy?)"
+}
+
+# ---------------------------------------------------------------- domains
+lab_domains() {   # lab_domains URI ALL: names of the lab's domains on that host
+    virsh -q -c "$1" list --all --name 2>/dev/null | while read -r n; do
+        [ -n "$n" ] || continue
+        if [ "$2" = all ] || [[ $n == "$PREFIX"* ]]; then echo "$n"; fi
+    done
+}
+remove_domains() {
+    local uri=$1 scope=$2 n
+    answers "$uri" || return 0
+    for n in $(lab_domains "$uri" "$scope"); do
+        virsh -q -c "$uri" destroy "$n" >/dev/null 2>&1 || true
+        virsh -q -c "$uri" undefine --nvram "$n" >/dev/null 2>&1 || \
+            virsh -q -c "$uri" undefine "$n" >/dev/null 2>&1 || true
+        log "removed domain $n from $uri"
+    done
+}
+
+domain_xml() {   # domain_xml NAME DISK
+    local name=$1 disk=${2:-shared} type=qemu
+    [ -c /dev/kvm ] && [ -w /dev/kvm ] && type=kvm
+    cat <<EOF
+<domain type='$type'>
+  <name>$name</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw' cache='none' error_policy='stop' rerror_policy='stop'/>
+      <source protocol='nbd'><host name='127.0.0.1' port='$(disk_port "$disk")'/></source>
+      <target dev='vda' bus='virtio'/>
+      <boot order='1'/>
+    </disk>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+# ---------------------------------------------------------------- status
+status_json() {
+    local d hb=false hbpid ok=true
+    answers "$HOSTB_URI" && hb=true
+    printf '{\n  "labDir": "%s",\n  "hosts": [\n' "$LAB"
+    printf '    {"name": "%s", "uri": "%s", "localURI": "%s", "migrateURI": "tcp://127.0.0.1", "migrationPorts": [49152, 49215], "up": %s},\n' \
+        "$(hostname)" "$HOSTA_URI" "$HOSTA_URI_LOCAL" "$(answers "$HOSTA_URI" && echo true || echo false)"
+    printf '    {"name": "%s", "uri": "%s", "migrateURI": "tcp://127.0.0.1", "migrationPorts": [49300, 49363], "up": %s, "libvirtdPID": %s, "namespacePID": %s}\n' \
+        "$HOSTB_NAME" "$HOSTB_URI" "$hb" "$(pid_of "$B/libvirtd.pid")" "$(pid_of "$B/holder.pid")"
+    printf '  ],\n  "disks": [\n'
+    local first=1
+    for d in "${DISKS[@]}"; do
+        [ $first = 1 ] || printf ',\n'; first=0
+        local up=false ef errno; alive "$LAB/disks/$d.pid" && up=true
+        errno=$(disk_errno "$d")
+        printf '    {"name": "%s", "uri": "nbd://127.0.0.1:%s", "host": "127.0.0.1", "port": %s, "up": %s' \
+            "$d" "$(disk_port "$d")" "$(disk_port "$d")" "$up"
+        if [ -n "$errno" ]; then
+            ef=$(error_file "$d")
+            printf ', "errno": "%s", "errorFile": "%s", "failing": %s' "$errno" "$ef" "$([ -e "$ef" ] && echo true || echo false)"
+        fi
+        printf '}'
+    done
+    printf '\n  ]\n}\n'
+}
+
+is_up() {
+    answers "$HOSTA_URI" && answers "$HOSTB_URI" || return 1
+    local d; for d in "${DISKS[@]}"; do alive "$LAB/disks/$d.pid" || return 1; done
+}
+
+status_text() {
+    echo "host A  $(hostname)  $HOSTA_URI  $(answers "$HOSTA_URI" && echo up || echo DOWN)"
+    echo "host B  $HOSTB_NAME  $HOSTB_URI  $(answers "$HOSTB_URI" && echo up || echo DOWN)"
+    local d; for d in "${DISKS[@]}"; do
+        local st=DOWN; alive "$LAB/disks/$d.pid" && st=up
+        local extra=""; [ -n "$(disk_errno "$d")" ] && extra="  error-file $(error_file "$d") ($([ -e "$(error_file "$d")" ] && echo failing || echo healthy))"
+        echo "disk    $d  nbd://127.0.0.1:$(disk_port "$d")  $st$extra"
+    done
+}
+
+# ---------------------------------------------------------------- commands
+cmd=${1:-status}; shift || true
+json=0
+for a in "$@"; do [ "$a" = --json ] && json=1; done
+case $cmd in
+up)
+    answers "$HOSTA_URI_LOCAL" || die "host A (qemu:///system) does not answer: run Scripts/start-libvirt.sh first"
+    mkdir -p "$LAB"
+    for d in "${DISKS[@]}"; do start_disk "$d"; done
+    start_b
+    is_up || die "lab did not come up"
+    if [ $json = 1 ]; then status_json; else status_text; fi
+    ;;
+down)
+    if [ -d "$LAB" ]; then
+        [ -s "$B/libvirtd.pid" ] && remove_domains "$HOSTB_URI" all
+        remove_domains "$HOSTA_URI_LOCAL" prefix
+        stop_pidfile "$B/libvirtd.pid"
+        # Guests B started outlive its libvirtd only if it was killed; they hold the namespace.
+        if alive "$B/holder.pid"; then
+            for p in $(pgrep -f "guest=$PREFIX" || true); do
+                [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$B/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
+            done
+        fi
+        stop_pidfile "$B/virtlogd.pid"
+        stop_pidfile "$B/holder.pid" KILL
+        for d in "${DISKS[@]}"; do stop_pidfile "$LAB/disks/$d.pid"; done
+        is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
+        is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
+        rm -rf "$LAB"
+        log "lab removed"
+    fi
+    if [ $json = 1 ]; then echo '{"up": false}'; fi
+    ;;
+status)
+    if [ $json = 1 ]; then status_json; else status_text; fi
+    is_up
+    ;;
+restart-b) restart_b ;;
+fail)   [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 fail eio|enospc"; mkdir -p "$LAB/errors"; touch "$(error_file "$1")" ;;
+repair) [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 repair eio|enospc"; rm -f "$(error_file "$1")" ;;
+xml) [ -n "${1:-}" ] || die "usage: $0 xml NAME [shared|eio|enospc]"; domain_xml "$1" "${2:-shared}" ;;
+*) die "usage: $0 up|down|status [--json] | restart-b | fail|repair eio|enospc | xml NAME [DISK]" ;;
+esac

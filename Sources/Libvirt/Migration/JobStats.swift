@@ -1,0 +1,142 @@
+import CLibvirt
+import Foundation
+import VirtCore
+
+/// `virDomainJobType`: the job's kind and, for a finished one, how it ended.
+public enum JobType: CEnumMirror {
+    case none, bounded, unbounded, completed, failed, cancelled, unknown(Int32)
+    public static let known: [(Self, String)] = [(.none, "none"), (.bounded, "bounded"), (.unbounded, "unbounded"), (.completed, "completed"), (.failed, "failed"), (.cancelled, "cancelled")]
+    public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+    public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
+}
+
+/// `virDomainJobOperation`: what the job does.
+public enum JobOperation: CEnumMirror {
+    case unspecified, start, save, restore, migrationIn, migrationOut, snapshot, snapshotRevert, dump, backup, snapshotDelete, unknown(Int32)
+    public static let known: [(Self, String)] = [
+        (.unspecified, "unknown"), (.start, "start"), (.save, "save"), (.restore, "restore"), (.migrationIn, "incoming migration"),
+        (.migrationOut, "outgoing migration"), (.snapshot, "snapshot"), (.snapshotRevert, "snapshot revert"), (.dump, "dump"),
+        (.backup, "backup"), (.snapshotDelete, "snapshot delete"),
+    ]
+    public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+    public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
+}
+
+/// A domain job's statistics (`virDomainGetJobStats`, and the `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED`
+/// event). Every field is optional: "not reported" is not 0. Times are the daemon's
+/// milliseconds; sizes in bytes; rates in bytes per second (libvirt's `*_bps`).
+/// `parameters` keeps every raw value, including ones VirtKit doesn't name.
+public struct JobStats: Hashable, Sendable {
+    public var type: JobType
+    public var operation: JobOperation?
+    /// `time_elapsed` (ms since the job started).
+    public var timeElapsed: Duration?
+    /// `time_remaining` (ms; bounded jobs only).
+    public var timeRemaining: Duration?
+    /// `downtime`: how long the guest was paused — the real value in final stats, an
+    /// estimate (expected downtime) while migrating.
+    public var downtime: Duration?
+    /// `setup_time`
+    public var setupTime: Duration?
+    public var dataTotal: UInt64?
+    public var dataProcessed: UInt64?
+    public var dataRemaining: UInt64?
+    public var memoryTotal: UInt64?
+    public var memoryProcessed: UInt64?
+    public var memoryRemaining: UInt64?
+    /// `memory_bps`: transfer rate of guest memory.
+    public var memoryRate: UInt64?
+    /// `memory_dirty_rate`: pages the guest dirties per second.
+    public var memoryDirtyRate: UInt64?
+    public var memoryPageSize: UInt64?
+    /// `memory_iteration`: pre-copy passes over dirty memory so far.
+    public var memoryIteration: UInt64?
+    public var memoryPostcopyRequests: UInt64?
+    public var diskTotal: UInt64?
+    public var diskProcessed: UInt64?
+    public var diskRemaining: UInt64?
+    public var diskRate: UInt64?
+    /// `auto_converge_throttle` (percent of vCPU time taken away).
+    public var autoConvergeThrottle: Int?
+    /// `success` (completed-job statistics only).
+    public var success: Bool?
+    /// `errmsg` of a failed job.
+    public var errorMessage: String?
+    /// Every parameter as libvirt sent it.
+    public var parameters: TypedParameters
+
+    public init(type: JobType, parameters p: TypedParameters) {
+        self.type = type
+        parameters = p
+        func ms(_ k: String) -> Duration? { p[k]?.uint64.map { .milliseconds(Int64(clamping: $0)) } }
+        operation = p[VIR_DOMAIN_JOB_OPERATION]?.int64.map { JobOperation(raw: Int32(clamping: $0)) }
+        timeElapsed = ms(VIR_DOMAIN_JOB_TIME_ELAPSED)
+        timeRemaining = ms(VIR_DOMAIN_JOB_TIME_REMAINING)
+        downtime = ms(VIR_DOMAIN_JOB_DOWNTIME)
+        setupTime = ms(VIR_DOMAIN_JOB_SETUP_TIME)
+        dataTotal = p[VIR_DOMAIN_JOB_DATA_TOTAL]?.uint64
+        dataProcessed = p[VIR_DOMAIN_JOB_DATA_PROCESSED]?.uint64
+        dataRemaining = p[VIR_DOMAIN_JOB_DATA_REMAINING]?.uint64
+        memoryTotal = p[VIR_DOMAIN_JOB_MEMORY_TOTAL]?.uint64
+        memoryProcessed = p[VIR_DOMAIN_JOB_MEMORY_PROCESSED]?.uint64
+        memoryRemaining = p[VIR_DOMAIN_JOB_MEMORY_REMAINING]?.uint64
+        memoryRate = p[VIR_DOMAIN_JOB_MEMORY_BPS]?.uint64
+        memoryDirtyRate = p[VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE]?.uint64
+        memoryPageSize = p[VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE]?.uint64
+        memoryIteration = p[VIR_DOMAIN_JOB_MEMORY_ITERATION]?.uint64
+        memoryPostcopyRequests = p[VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS]?.uint64
+        diskTotal = p[VIR_DOMAIN_JOB_DISK_TOTAL]?.uint64
+        diskProcessed = p[VIR_DOMAIN_JOB_DISK_PROCESSED]?.uint64
+        diskRemaining = p[VIR_DOMAIN_JOB_DISK_REMAINING]?.uint64
+        diskRate = p[VIR_DOMAIN_JOB_DISK_BPS]?.uint64
+        autoConvergeThrottle = p[VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE]?.int64.map { Int($0) }
+        success = p[VIR_DOMAIN_JOB_SUCCESS]?.bool
+        errorMessage = p[VIR_DOMAIN_JOB_ERRMSG]?.string
+    }
+
+    /// True while a job runs (bounded or unbounded).
+    public var isActive: Bool { type == .bounded || type == .unbounded }
+
+    /// Fraction of the data transferred, 0…1, when the totals are known.
+    public var progress: Double? {
+        guard let total = dataTotal, total > 0 else { return nil }
+        if let processed = dataProcessed { return min(1, Double(processed) / Double(total)) }
+        if let remaining = dataRemaining { return min(1, Double(total - min(total, remaining)) / Double(total)) }
+        return nil
+    }
+}
+
+extension Domain {
+    /// `virDomainGetJobStats` flags.
+    public struct JobStatsFlags: OptionSet, Hashable, Sendable {
+        public var rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// `VIR_DOMAIN_JOB_STATS_COMPLETED`: the last completed job's final statistics.
+        public static let completed = Self(rawValue: VIR_DOMAIN_JOB_STATS_COMPLETED.rawValue)
+        /// `VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED`: don't discard them after reading.
+        public static let keepCompleted = Self(rawValue: VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED.rawValue)
+    }
+
+    /// The current job's statistics, or the last completed one's with `.completed`
+    /// (`virDomainGetJobStats`). `type == .none` when there is no such job.
+    public func jobStats(flags: JobStatsFlags = []) async throws -> JobStats {
+        try await call { d throws(LibvirtError) in try Self.jobStats(d, flags: flags) }
+    }
+
+    static func jobStats(_ d: OpaquePointer, flags: JobStatsFlags) throws(LibvirtError) -> JobStats {
+        var type: Int32 = 0
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var n: Int32 = 0
+        guard virDomainGetJobStats(d, &type, &params, &n, flags.rawValue) == 0 else {
+            throw LibvirtError.takeLast(after: "virDomainGetJobStats")
+        }
+        defer { virTypedParamsFree(params, n) }
+        return JobStats(type: JobType(raw: type), parameters: TypedParameterCoding.decode(params, count: Int(n)))
+    }
+
+    /// Aborts the domain's current job, e.g. a migration (`virDomainAbortJob`). The guest
+    /// keeps running where it was.
+    public func abortJob() async throws {
+        try await check("virDomainAbortJob") { virDomainAbortJob($0) }
+    }
+}

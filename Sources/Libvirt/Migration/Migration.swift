@@ -1,0 +1,361 @@
+import CLibvirt
+import Foundation
+
+/// Typed migration options: `virDomainMigrateFlags` plus the `VIR_MIGRATE_PARAM_*` typed
+/// parameters of `virDomainMigrate3` / `virDomainMigrateToURI3`.
+public struct MigrationOptions: Hashable, Sendable {
+    /// `VIR_MIGRATE_NON_SHARED_DISK` (all) / `VIR_MIGRATE_NON_SHARED_INC` (incremental).
+    public enum CopyStorage: String, Hashable, Sendable { case all, incremental }
+
+    /// Post-copy (`VIR_MIGRATE_POSTCOPY`): enable it, and optionally switch to it
+    /// (`virDomainMigrateStartPostCopy`) once pre-copy reached `switchAfterIteration`.
+    public struct PostCopy: Hashable, Sendable {
+        public var switchAfterIteration: Int?
+        /// `VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY` in MiB/s.
+        public var bandwidth: UInt64?
+        public init(switchAfterIteration: Int? = nil, bandwidth: UInt64? = nil) {
+            self.switchAfterIteration = switchAfterIteration
+            self.bandwidth = bandwidth
+        }
+    }
+
+    /// `VIR_MIGRATE_LIVE`: keep the guest running while memory is copied.
+    public var live = true
+    /// `VIR_MIGRATE_PERSIST_DEST`: define the domain persistently on the destination.
+    public var persistOnDestination = false
+    /// `VIR_MIGRATE_UNDEFINE_SOURCE`: remove the source's persistent definition.
+    public var undefineSource = false
+    public var copyStorage: CopyStorage?
+    /// `VIR_MIGRATE_COMPRESSED` with `VIR_MIGRATE_PARAM_COMPRESSION` = this method
+    /// (`xbzrle`, `mt`, `zlib`, `zstd`); empty string: libvirt's default method.
+    public var compression: String?
+    /// `VIR_MIGRATE_AUTO_CONVERGE`: throttle vCPUs of a guest that dirties memory too fast.
+    public var autoConverge = false
+    public var postCopy: PostCopy?
+    /// `VIR_MIGRATE_PEER2PEER`: the source daemon drives the migration itself (needs a URI
+    /// target the source daemon can open).
+    public var peerToPeer = false
+    /// `VIR_MIGRATE_TUNNELLED`: data through the libvirt connection (implies peer-to-peer).
+    public var tunnelled = false
+    /// `VIR_MIGRATE_PARAM_BANDWIDTH`, MiB/s.
+    public var bandwidth: UInt64?
+    /// Maximum tolerable downtime (`virDomainMigrateSetMaxDowntime`, set before starting).
+    public var maxDowntime: Duration?
+    /// `VIR_MIGRATE_PARALLEL` with `VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS`.
+    public var parallelConnections: Int?
+    /// `VIR_MIGRATE_TLS`: encrypt the migration stream (needs TLS set up on both hosts).
+    public var tls = false
+    /// `VIR_MIGRATE_PARAM_TLS_DESTINATION`: the host name to check the certificate against.
+    public var tlsDestination: String?
+    /// `VIR_MIGRATE_PARAM_URI`: where the data goes, e.g. `tcp://127.0.0.1` (port optional).
+    public var migrateURI: String?
+    /// `VIR_MIGRATE_PARAM_LISTEN_ADDRESS` on the destination.
+    public var listenAddress: String?
+    /// `VIR_MIGRATE_PARAM_DEST_NAME`
+    public var destinationName: String?
+    /// `VIR_MIGRATE_PARAM_DEST_XML`
+    public var destinationXML: String?
+    /// `VIR_MIGRATE_PAUSED`: leave the guest paused on the destination.
+    public var pausedOnDestination = false
+    /// `VIR_MIGRATE_UNSAFE`: skip libvirt's safety checks (disk cache modes, …).
+    public var unsafe = false
+    /// `VIR_MIGRATE_ABORT_ON_ERROR`: abort on I/O errors during the migration.
+    public var abortOnError = false
+    /// `VIR_MIGRATE_OFFLINE`: migrate only the definition of an inactive domain.
+    public var offline = false
+    /// `VIR_MIGRATE_CHANGE_PROTECTION`
+    public var changeProtection = false
+
+    public init() {}
+
+    /// The `virDomainMigrateFlags` bits.
+    public var flags: UInt32 {
+        var f: UInt32 = 0
+        func set(_ on: Bool, _ bit: virDomainMigrateFlags) { if on { f |= bit.rawValue } }
+        set(live, VIR_MIGRATE_LIVE)
+        set(peerToPeer || tunnelled, VIR_MIGRATE_PEER2PEER)
+        set(tunnelled, VIR_MIGRATE_TUNNELLED)
+        set(persistOnDestination, VIR_MIGRATE_PERSIST_DEST)
+        set(undefineSource, VIR_MIGRATE_UNDEFINE_SOURCE)
+        set(pausedOnDestination, VIR_MIGRATE_PAUSED)
+        set(copyStorage == .all, VIR_MIGRATE_NON_SHARED_DISK)
+        set(copyStorage == .incremental, VIR_MIGRATE_NON_SHARED_INC)
+        set(changeProtection, VIR_MIGRATE_CHANGE_PROTECTION)
+        set(unsafe, VIR_MIGRATE_UNSAFE)
+        set(offline, VIR_MIGRATE_OFFLINE)
+        set(compression != nil, VIR_MIGRATE_COMPRESSED)
+        set(abortOnError, VIR_MIGRATE_ABORT_ON_ERROR)
+        set(autoConverge, VIR_MIGRATE_AUTO_CONVERGE)
+        set(postCopy != nil, VIR_MIGRATE_POSTCOPY)
+        set(tls, VIR_MIGRATE_TLS)
+        set(parallelConnections != nil, VIR_MIGRATE_PARALLEL)
+        return f
+    }
+
+    /// The typed parameters, validated: a bad value is a typed `.invalidArg` error before
+    /// anything reaches libvirt.
+    public func parameters() throws(LibvirtError) -> TypedParameters {
+        var p: TypedParameters = [:]
+        func bad(_ m: String) -> LibvirtError { LibvirtError(code: .invalidArg, message: "invalid migration option: \(m)") }
+        if let v = migrateURI { p[VIR_MIGRATE_PARAM_URI] = .string(v) }
+        if let v = listenAddress { p[VIR_MIGRATE_PARAM_LISTEN_ADDRESS] = .string(v) }
+        if let v = destinationName {
+            guard !v.isEmpty else { throw bad("empty destination name") }
+            p[VIR_MIGRATE_PARAM_DEST_NAME] = .string(v)
+        }
+        if let v = destinationXML { p[VIR_MIGRATE_PARAM_DEST_XML] = .string(v) }
+        if let v = bandwidth {
+            guard v > 0 else { throw bad("bandwidth must be > 0 MiB/s") }
+            p[VIR_MIGRATE_PARAM_BANDWIDTH] = .ullong(v)
+        }
+        if let v = postCopy?.bandwidth { p[VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY] = .ullong(v) }
+        if let v = compression, !v.isEmpty { p[VIR_MIGRATE_PARAM_COMPRESSION] = .string(v) }
+        if let v = parallelConnections {
+            guard v >= 1, v <= Int(Int32.max) else { throw bad("parallel connections must be ≥ 1") }
+            p[VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS] = .int(Int32(v))
+        }
+        if let v = tlsDestination { p[VIR_MIGRATE_PARAM_TLS_DESTINATION] = .string(v) }
+        if let d = maxDowntime, d <= .zero { throw bad("max downtime must be > 0") }
+        if let n = postCopy?.switchAfterIteration, n < 0 { throw bad("post-copy switch iteration must be ≥ 0") }
+        return p
+    }
+}
+
+/// Where a migration goes.
+public enum MigrationTarget: Sendable {
+    /// A connection to the destination; this process drives the migration
+    /// (`virDomainMigrate3`), unless the options ask for peer-to-peer, which then uses the
+    /// connection's URI (`Connection.requestedURI`) — the source daemon must be able to open it.
+    case connection(Connection)
+    /// A destination libvirt URI as the *source daemon* opens it; peer-to-peer
+    /// (`virDomainMigrateToURI3` with `VIR_MIGRATE_PEER2PEER`).
+    case uri(String)
+}
+
+/// What a finished migration leaves.
+public struct MigrationResult: Sendable {
+    /// The domain on the destination (for a `.connection` target driven by this process).
+    public var destination: Domain?
+    /// The final job statistics (type `.completed`, with the real `downtime`), from the
+    /// source's `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED` event or the destination's completed job.
+    public var finalStats: JobStats?
+}
+
+/// Thread-safe flags shared by a migration's driver, poller and cancellation handler.
+/// Sendable: `@unchecked`, fields guarded by `lock`.
+private final class MigrationControl: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _finished = false
+    private var _cancelled = false
+    private var _switchedToPostCopy = false
+    var finished: Bool { lock.lock(); defer { lock.unlock() }; return _finished }
+    var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return _cancelled }
+    func finish() { lock.lock(); _finished = true; lock.unlock() }
+    func cancel() { lock.lock(); _cancelled = true; lock.unlock() }
+    /// True the first time only.
+    func claimPostCopySwitch() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if _switchedToPostCopy { return false }
+        _switchedToPostCopy = true
+        return true
+    }
+}
+
+/// A sleep that ignores task cancellation (the poller must keep aborting until the
+/// migration call has returned, even after its task was cancelled).
+private func uncancellableSleep(_ d: Duration) async {
+    let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(ns))) { c.resume() }
+    }
+}
+
+extension Domain {
+    /// Sets the maximum tolerable downtime of a migration (`virDomainMigrateSetMaxDowntime`).
+    public func setMigrationMaxDowntime(_ d: Duration) async throws {
+        let ms = UInt64(max(1, d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000))
+        try await check("virDomainMigrateSetMaxDowntime") { virDomainMigrateSetMaxDowntime($0, ms, 0) }
+    }
+
+    /// Changes a running migration's bandwidth, MiB/s (`virDomainMigrateSetMaxSpeed`).
+    public func setMigrationBandwidth(_ mibPerSecond: UInt) async throws {
+        try await check("virDomainMigrateSetMaxSpeed") { virDomainMigrateSetMaxSpeed($0, mibPerSecond, 0) }
+    }
+
+    /// Switches a running post-copy-enabled migration to post-copy (`virDomainMigrateStartPostCopy`).
+    public func startPostCopy() async throws {
+        try await check("virDomainMigrateStartPostCopy") { virDomainMigrateStartPostCopy($0, 0) }
+    }
+
+    /// Migrates the domain (`virDomainMigrate3`, or `virDomainMigrateToURI3` peer-to-peer)
+    /// and returns when it has finished, with the final job statistics.
+    ///
+    /// While it runs, `progress` gets the job statistics (`virDomainGetJobStats`) every
+    /// `pollInterval`. Cancelling the calling task aborts the job (`virDomainAbortJob`,
+    /// repeated until libvirt has given up the migration) and waits for libvirt to roll
+    /// back, so the guest keeps running on the source; then throws `CancellationError`.
+    /// Every other failure is the typed `LibvirtError` libvirt reported.
+    public func migrate(
+        to target: MigrationTarget, options: MigrationOptions = MigrationOptions(),
+        pollInterval: Duration = .milliseconds(100),
+        progress: (@Sendable (JobStats) -> Void)? = nil
+    ) async throws -> MigrationResult {
+        let params = try options.parameters()
+        var flags = options.flags
+        var destURI: String?
+        var dconn: Connection?
+        switch target {
+        case .uri(let u):
+            destURI = u
+            flags |= VIR_MIGRATE_PEER2PEER.rawValue
+        case .connection(let c):
+            if options.peerToPeer || options.tunnelled {
+                guard let u = c.requestedURI else {
+                    throw LibvirtError(code: .invalidArg, message: "peer-to-peer migration needs a destination URI; the connection was opened with libvirt's default")
+                }
+                destURI = u
+            } else {
+                dconn = c
+            }
+        }
+        if let d = options.maxDowntime { try await setMigrationMaxDowntime(d) }
+        // The source reports the final statistics (with the real downtime) as an event.
+        let completed = try await connection.domainEvents(for: self, ids: [.jobCompleted])
+
+        let control = MigrationControl()
+        let pool = connection.pool
+        let source = self
+        let finalFlags = flags
+        let (uriTarget, connTarget) = (destURI, dconn)
+        let destination: OpaquePointer? = try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: HandleBoxOptional.self) { group in
+                group.addTask {
+                    defer { control.finish() }
+                    let ptr = try await pool.run { () throws(LibvirtError) -> HandleBoxOptional in
+                        try source.connection.checkOpen()
+                        return try TypedParameterCoding.withEncoded(params) { (p, n) throws(LibvirtError) -> HandleBoxOptional in
+                            if let uriTarget {
+                                guard virDomainMigrateToURI3(source.handle, uriTarget, p, UInt32(n), finalFlags) == 0 else {
+                                    throw LibvirtError.takeLast(after: "virDomainMigrateToURI3")
+                                }
+                                return HandleBoxOptional(nil)
+                            }
+                            guard let connTarget else { return HandleBoxOptional(nil) }
+                            return try connTarget.withHandle { (dc) throws(LibvirtError) -> HandleBoxOptional in
+                                guard let d = virDomainMigrate3(source.handle, dc, p, UInt32(n), finalFlags) else {
+                                    throw LibvirtError.takeLast(after: "virDomainMigrate3")
+                                }
+                                return HandleBoxOptional(d)
+                            }
+                        }
+                    }
+                    return ptr
+                }
+                group.addTask {
+                    await Self.pollMigration(source, control: control, interval: pollInterval,
+                                             postCopySwitch: options.postCopy?.switchAfterIteration, progress: progress)
+                    return HandleBoxOptional(nil)
+                }
+                var result: OpaquePointer?
+                do {
+                    for try await box in group where box.pointer != nil { result = box.pointer }
+                } catch {
+                    if control.cancelled { throw CancellationError() }
+                    throw error
+                }
+                return result
+            }
+        } onCancel: {
+            control.cancel()
+            pool.execute { _ = virDomainAbortJob(source.handle); virResetLastError() }
+        }
+        let destDomain = destination.flatMap { ptr in dconn.map { Domain(adopting: ptr, connection: $0) } }
+        if control.cancelled {
+            // The migration finished before the abort took: it is not undone.
+            try Task.checkCancellation()
+        }
+        let final = await Self.finalStats(completed, destination: destDomain)
+        return MigrationResult(destination: destDomain, finalStats: final)
+    }
+
+    /// Polls the job while the migration call runs; after a cancellation keeps aborting
+    /// (an abort before libvirt started the job is refused with "no job").
+    private static func pollMigration(
+        _ domain: Domain, control: MigrationControl, interval: Duration,
+        postCopySwitch: Int?, progress: (@Sendable (JobStats) -> Void)?
+    ) async {
+        let pool = domain.connection.pool
+        while !control.finished {
+            await uncancellableSleep(interval)
+            if control.finished { return }
+            if control.cancelled {
+                pool.execute { _ = virDomainAbortJob(domain.handle); virResetLastError() }
+                continue
+            }
+            guard let stats = try? await pool.run({ () throws(LibvirtError) -> JobStats in
+                try Self.jobStats(domain.handle, flags: [])
+            }) else { continue }
+            guard stats.isActive else { continue }
+            progress?(stats)
+            if let n = postCopySwitch, let it = stats.memoryIteration, it >= UInt64(n), control.claimPostCopySwitch() {
+                _ = try? await domain.startPostCopy()
+            }
+        }
+    }
+
+    /// The final statistics: the source's job-completed event (waits up to 2 s for it), else
+    /// the destination domain's completed job.
+    private static func finalStats(_ events: AsyncStream<DomainEventMessage>, destination: Domain?) async -> JobStats? {
+        let fromEvent: JobStats? = await withTaskGroup(of: JobStats?.self) { group in
+            group.addTask {
+                for await message in events {
+                    if case .event(let e) = message, case .jobCompleted(let stats) = e.kind { return stats }
+                }
+                return nil
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(2)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let fromEvent { return fromEvent }
+        if let destination, let s = try? await destination.jobStats(flags: [.completed, .keepCompleted]), s.type == .completed {
+            return s
+        }
+        return nil
+    }
+
+    /// The migration as an `AsyncSequence` of job statistics, every `pollInterval` while it
+    /// runs, ending with the final statistics (type `.completed`, real downtime) when libvirt
+    /// reports them. The stream throws the typed `LibvirtError` of a failed migration.
+    /// Ending the consumer early (cancelling its task or breaking out of the loop) aborts the
+    /// migration (`virDomainAbortJob`); the guest stays on the source.
+    public func migrationProgress(
+        to target: MigrationTarget, options: MigrationOptions = MigrationOptions(),
+        pollInterval: Duration = .milliseconds(100)
+    ) -> AsyncThrowingStream<JobStats, Error> {
+        let (stream, continuation) = AsyncThrowingStream<JobStats, Error>.makeStream()
+        let task = Task {
+            do {
+                let result = try await self.migrate(to: target, options: options, pollInterval: pollInterval) { stats in
+                    continuation.yield(stats)
+                }
+                if let final = result.finalStats { continuation.yield(final) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { reason in
+            if case .cancelled = reason { task.cancel() }
+        }
+        return stream
+    }
+}
+
+/// An optional handle crossing task boundaries. `@unchecked Sendable`: libvirt handles are
+/// thread-safe reference-counted objects; the box only moves the pointer value.
+struct HandleBoxOptional: @unchecked Sendable {
+    let pointer: OpaquePointer?
+    init(_ pointer: OpaquePointer?) { self.pointer = pointer }
+}
