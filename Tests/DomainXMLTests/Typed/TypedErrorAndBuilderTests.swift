@@ -51,7 +51,7 @@ struct TypedErrorAndBuilderTests {
         let described = problems.map(\.description)
         let expected = [
             "/domain/@type: required but missing",
-            "/domain: required but missing",                       // <name>
+            "/domain/name: required but missing",
             "/domain/uuid: 'not-a-uuid' is not a UUID",
             "/domain/memory: invalid memory size '1 parsec': unknown unit",
             "/domain/currentMemory: invalid memory size 'lots': not a non-negative integer",
