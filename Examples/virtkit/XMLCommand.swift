@@ -43,7 +43,9 @@ private func readBytes(_ path: String) throws -> [UInt8] {
     return [UInt8](data)
 }
 
-struct XMLRoundtripCommand: AsyncParsableCommand {
+// The subcommands are synchronous: they only read files and compute, so there is nothing to
+// await and no reason to block a cooperative-pool thread with file I/O.
+struct XMLRoundtripCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roundtrip",
         abstract: "Parse, serialize (byte-identical?) and typed read-write (canonically equal?) each file."
@@ -81,7 +83,7 @@ struct XMLRoundtripCommand: AsyncParsableCommand {
         var invalidValues: [Failure]
     }
 
-    func run() async throws {
+    func run() throws {
         guard `repeat` >= 1 else { throw CLIError("--repeat must be at least 1") }
         let files = try xmlFiles(paths)
         let inputs = try files.map { ($0, try readBytes($0)) }
@@ -148,7 +150,7 @@ struct XMLRoundtripCommand: AsyncParsableCommand {
     }
 }
 
-struct XMLUnmodeledCommand: AsyncParsableCommand {
+struct XMLUnmodeledCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unmodeled",
         abstract: "Typed coverage: element and attribute occurrences typed vs passed through untouched."
@@ -181,7 +183,7 @@ struct XMLUnmodeledCommand: AsyncParsableCommand {
         var failures: [XMLRoundtripCommand.Failure]
     }
 
-    func run() async throws {
+    func run() throws {
         let files = try xmlFiles(paths)
         var total = CoverageReport()
         var failures: [XMLRoundtripCommand.Failure] = []
