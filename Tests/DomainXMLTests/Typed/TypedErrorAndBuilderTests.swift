@@ -182,6 +182,8 @@ struct TypedErrorAndBuilderTests {
 
             """)
         #expect(d.validate().isEmpty)
+        guard let rejected = virtXMLValidate([d.serialize()]) else { return }
+        #expect(rejected.isEmpty, "\(rejected)")
     }
 
     /// Every document built here passes libvirt's schema (`virt-xml-validate FILE domain`),
