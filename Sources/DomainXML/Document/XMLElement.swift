@@ -149,6 +149,16 @@ public final class XMLElement {
         spanEquals(storage.bytes, Int(start) + 1, Int(nameEnd), name)
     }
 
+    /// Where the element's start tag begins in the parsed input (1-based line, 1-based byte
+    /// column, 0-based byte offset), for error messages; nil for a built element.
+    public var sourcePosition: (line: Int, column: Int, offset: Int)? {
+        guard isParsed else { return nil }
+        let e = storage.bytes.withUnsafeBufferPointer {
+            XMLParseError.at(Int(start), in: $0.baseAddress, count: $0.count, .unexpectedEnd)
+        }
+        return (e.line, e.column, e.offset)
+    }
+
     /// The parent element, or nil for a root or detached element.
     public var parent: XMLElement? { _parent }
 

@@ -114,6 +114,17 @@ struct XMLParserTests {
         #expect(try XMLDocument(parsing: "<a> </a>").root.text == " ")
     }
 
+    @Test("elements know where they were in the input")
+    func sourcePositions() throws {
+        let d = try XMLDocument(parsing: "<a>\n  <b/>\n\t<c>x</c></a>")
+        #expect(d.root.sourcePosition?.line == 1)
+        let b = try #require(d.root.firstChild(named: "b")?.sourcePosition)
+        #expect(b.line == 2 && b.column == 3 && b.offset == 6)
+        let c = try #require(d.root.firstChild(named: "c")?.sourcePosition)
+        #expect(c.line == 3 && c.column == 2)
+        #expect(XMLElement(name: "x").sourcePosition == nil)
+    }
+
     // MARK: Errors with positions
 
     @Test("mismatched tag reports both names and the position of the end tag")
