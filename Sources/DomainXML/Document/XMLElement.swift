@@ -479,7 +479,7 @@ public final class XMLElement {
             appendChild(child)
             return
         }
-        if isParsed, pos > 0, let ws = whitespace(ns[pos - 1]) {
+        if isParsed, pos > 0, let ws = whitespace(ns[pos - 1]), !ns.contains(where: isCharacterData) {
             ns.insert(contentsOf: [.element(child), wsNode(ws, like: ns[pos - 1])], at: pos)
         } else {
             ns.insert(.element(child), at: pos)
@@ -489,11 +489,13 @@ public final class XMLElement {
     }
 
     /// Removes `child` (no-op if it is not a child) together with the whitespace-only text
-    /// right before it (its indentation), so no blank line is left behind.
+    /// right before it (its indentation), so no blank line is left behind — except in mixed
+    /// content, where whitespace next to real text is kept.
     public func removeChild(_ child: XMLElement) {
         var ns = storedNodes
         guard let k = ns.firstIndex(where: { if case let .element(e) = $0 { e === child } else { false } }) else { return }
-        if k > 0, whitespace(ns[k - 1]) != nil {
+        // In mixed content (real text beside elements) whitespace is data: leave it alone.
+        if k > 0, whitespace(ns[k - 1]) != nil, !ns.contains(where: isCharacterData) {
             ns.removeSubrange(k - 1...k)
         } else {
             ns.remove(at: k)

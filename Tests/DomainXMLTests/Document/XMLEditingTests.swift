@@ -241,3 +241,19 @@ struct XMLTextEdgeTests {
         #expect(d.root.firstChild(named: "c")?.text == nil)
     }
 }
+
+@Suite("XML document mixed content")
+struct XMLMixedContentTests {
+    @Test("in mixed content, whitespace beside text is data and survives add/remove")
+    func mixedContent() throws {
+        let text = "<p>Hello <b>big</b> world <i>x</i></p>"
+        let d = try XMLDocument(parsing: text)
+        let i = try #require(d.root.firstChild(named: "i"))
+        d.root.removeChild(i)
+        #expect(d.serialize() == "<p>Hello <b>big</b> world </p>")
+        d.root.appendChild(i)
+        #expect(d.serialize() == text)
+        d.root.insertChild(XMLElement(name: "u"), at: 1)
+        #expect(d.serialize() == "<p>Hello <b>big</b> world <u/><i>x</i></p>")
+    }
+}
