@@ -138,12 +138,12 @@ struct XMLParser {
         guard j < n else { throw fail(n, .unexpectedEnd) }
         if p[j] == 0x23 { // '#'
             j += 1
-            while j < n && p[j] != 0x3B && j - i < 16 && (cls[Int(p[j])] & CharClass.nameChar) != 0 { j += 1 }
+            // Leading zeros are legal, so the digits are not capped here; the value is
+            // (resolveReference stops at > U+10FFFF) and so is the text quoted in the error.
+            while j < n && p[j] != 0x3B && (cls[Int(p[j])] & CharClass.nameChar) != 0 { j += 1 }
             guard j < n else { throw fail(n, .unexpectedEnd) }
             guard p[j] == 0x3B, resolveReference(p, i + 1, j) != nil else {
-                var e = j
-                while e < n && e - i < 16 && (cls[Int(p[e])] & CharClass.nameChar) != 0 { e += 1 }
-                throw fail(i, .invalidCharacterReference(string(i + 1, e)))
+                throw fail(i, .invalidCharacterReference(string(i + 1, min(j, i + 33))))
             }
             return j + 1
         }
