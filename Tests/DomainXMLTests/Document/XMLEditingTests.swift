@@ -257,3 +257,27 @@ struct XMLMixedContentTests {
         #expect(d.serialize() == "<p>Hello <b>big</b> world <u/><i>x</i></p>")
     }
 }
+
+@Suite("XML document large edits")
+struct XMLLargeEditTests {
+    @Test("appending 20,000 children to parsed and built elements keeps order and layout")
+    func manyChildren() throws {
+        let d = try XMLDocument(parsing: "<domain>\n  <devices>\n    <disk/>\n  </devices>\n</domain>\n")
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        let built = XMLElement(name: "devices")
+        for k in 0..<20_000 {
+            devices.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
+            built.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
+        }
+        devices.insertChild(XMLElement(name: "first"), at: 0)
+        devices.removeChild(devices.firstChild(named: "disk")!)
+        let kids = devices.childElements
+        #expect(kids.count == 20_001)
+        #expect(kids[0].name == "first" && kids[1].attribute("id") == "0" && kids.last?.attribute("id") == "19999")
+        let out = d.serialize()
+        #expect(out.hasPrefix("<domain>\n  <devices>\n    <first/>\n    <hostdev id='0'/>\n    <hostdev id='1'/>\n"))
+        #expect(out.hasSuffix("    <hostdev id='19999'/>\n  </devices>\n</domain>\n"))
+        #expect(built.childElements.count == 20_000)
+        #expect(try XMLDocument(parsing: XMLDocument(root: built).serialize()).root.childElements.count == 20_000)
+    }
+}
