@@ -230,8 +230,10 @@ public final class XMLElement {
     /// spacing and quote style; a new one is appended. Setting the current value is a no-op,
     /// so the element stays byte-identical.
     public func setAttribute(_ name: String, _ value: String?) {
+        let name = String(decoding: sanitizedName(name), as: UTF8.self) // same rule as new elements
         if attribute(name) == value { return }
         var edited = editedAttrs ?? storageEntries()
+        editedAttrs = nil // keep `edited` uniquely referenced: edit in place, no copy
         if let k = edited.firstIndex(where: { entryHasName($0, name) }) {
             if let value {
                 switch edited[k] {
@@ -242,7 +244,7 @@ public final class XMLElement {
                 edited.remove(at: k)
             }
         } else if let value {
-            edited.append(.added(name: String(decoding: sanitizedName(name), as: UTF8.self), value: value))
+            edited.append(.added(name: name, value: value))
         }
         editedAttrs = edited
         flags.insert(.startTagDirty)

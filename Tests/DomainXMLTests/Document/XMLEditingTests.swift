@@ -191,6 +191,8 @@ struct XMLEditingTests {
         let e = XMLElement(name: "bad name<", attributes: [("a b", "1"), ("", "2")])
         #expect(e.serialize() == "<bad_name_ a_b='1' _='2'/>")
         #expect(try XMLDocument(parsing: e.serialize()).root.attributeNames == ["a_b", "_"])
+        e.setAttribute("a b", "3")
+        #expect(e.serialize() == "<bad_name_ a_b='3' _='2'/>")
     }
 
     @Test("element serialize on an edited subtree keeps the untouched parts")
