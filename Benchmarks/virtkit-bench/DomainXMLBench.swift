@@ -1,10 +1,16 @@
 // `virtkit-bench domainxml`: DomainXML document layer vs python3-lxml on the libvirt corpus.
 //
-// Both sides load every file into memory first and time only the work, best and median of
-// several repetitions, in the same run: parse alone (Swift: `XMLDocument(parsing:)`, which
-// builds the whole navigable element tree; lxml: `etree.fromstring`) and round trip (parse +
-// serialize; lxml: `etree.tostring(etree.fromstring(b))`). Memory: bytes retained by all
-// parsed trees held at once (RSS delta on a fresh heap) and the process peak RSS.
+// Both sides load every file into memory first and time only the work; repetitions alternate
+// Swift and a persistent lxml worker process so machine load hits both alike. Passes:
+// - parse: Swift `XMLDocument(parsing:)` (builds every element object with its links; values
+//   stay byte spans) vs `etree.fromstring`;
+// - parse + read every name/attribute/text: the lazy Strings paid in full, vs lxml iter();
+// - round trip: parse + serializedBytes() (an unedited document is its original bytes),
+//   parse + serialize() (String), and parse + node-by-node emission (every tag and text copied
+//   from its span: the serializer's real cost) vs `etree.tostring(etree.fromstring(b))`;
+// - parse + one attribute edit + emit (re-serializes the edited path) vs the lxml round trip.
+// Ratios: best vs best, and the median of per-repetition paired ratios. Memory: bytes held by
+// all parsed trees at once (RSS delta on a fresh heap) and each process's peak RSS.
 import DomainXML
 import Foundation
 
@@ -73,6 +79,18 @@ enum DomainXMLBench {
         let swiftPasses: [(name: String, lxml: String?, body: () throws -> Void)] = [
             ("parse (full tree)", "parse", {
                 for f in files { sink &+= try XMLDocument(parsing: f).root.attributeNames.count }
+            }),
+            ("parse + read every name/attr/text", "read", {
+                // The lazy Strings are paid here: every element's name, attributes and text.
+                for f in files {
+                    var stack = [try XMLDocument(parsing: f).root]
+                    while let e = stack.popLast() {
+                        sink &+= e.name.utf8.count
+                        for (n, v) in e.attributes { sink &+= n.utf8.count &+ v.utf8.count }
+                        sink &+= e.text?.utf8.count ?? 0
+                        stack.append(contentsOf: e.childElements)
+                    }
+                }
             }),
             ("round trip parse+serializedBytes", "roundtrip", {
                 for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes().count }
@@ -152,7 +170,8 @@ enum DomainXMLBench {
 
     /// A persistent python3-lxml process holding the same files in memory; each command runs
     /// one timed pass (`parse`: etree.fromstring of every file; `roundtrip`: etree.tostring of
-    /// etree.fromstring) and answers with the seconds it took.
+    /// etree.fromstring; `read`: fromstring, then every element's tag, attributes and text
+    /// through iter()) and answers with the seconds it took.
     final class LxmlWorker {
         static let script = """
         import sys, os, time, json, resource
@@ -166,7 +185,15 @@ enum DomainXMLBench {
             for b in data: etree.fromstring(b)
         def roundtrip():
             for b in data: etree.tostring(etree.fromstring(b))
-        passes = {'parse': parse, 'roundtrip': roundtrip}
+        def read():
+            n = 0
+            for b in data:
+                for e in etree.fromstring(b).iter():
+                    if isinstance(e.tag, str):
+                        n += len(e.tag) + len(e.text or '')
+                        for k, v in e.attrib.items(): n += len(k) + len(v)
+            return n
+        passes = {'parse': parse, 'roundtrip': roundtrip, 'read': read}
         for fn in passes.values(): fn()
         print('ready', flush=True)
         for line in sys.stdin:

@@ -35,7 +35,20 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     // One more attribute must stay within the default attribute limit to re-parse.
     guard target.attributeNames.count < XMLParseLimits.default.maxAttributes else { return 0 }
     target.setAttribute("fuzz", "<&'\"\n>")
-    target.appendChild(XMLElement(name: "fuzzchild", attributes: [("a", "1")], text: "t&"))
+    // Only the start tag of `target` may differ from the input.
+    let afterAttr = doc.serializedBytes()
+    let s = Int(target.start), e = Int(target.startTagEnd)
+    precondition(afterAttr.count >= s + (bytes.count - e) && Array(afterAttr[..<s]) == Array(bytes[..<s])
+                 && Array(afterAttr[(afterAttr.count - (bytes.count - e))...]) == Array(bytes[e...]),
+                 "attribute edit changed bytes outside the start tag")
+    let hadContent = target.storedNodes.contains { target.whitespace($0) == nil }
+    let child = target.appendChild(XMLElement(name: "fuzzchild", attributes: [("a", "1")], text: "t&"))
+    if hadContent {
+        // Appending then removing is exactly undone when the element had content to align to.
+        target.removeChild(child)
+        precondition(doc.serializedBytes() == afterAttr, "append + remove is not the identity")
+        target.appendChild(child)
+    }
     let edited = doc.serializedBytes()
     guard let re = try? XMLDocument(parsing: edited) else {
         preconditionFailure("edited document does not parse")

@@ -60,6 +60,8 @@ public final class XMLElement {
     var content: Content = .empty
     var editedAttrs: [AttrEntry]?
     var flags: Flags
+    /// Cache for `isMixed`: 0 unknown, 1 no character data, 2 mixed content.
+    var mixedState: UInt8 = 0
 
     init(parsed storage: SourceStorage, start: UInt32, nameEnd: UInt32, startTagEnd: UInt32,
          attrFirst: UInt32, attrCount: UInt32, selfClosing: Bool) {
@@ -149,6 +151,16 @@ public final class XMLElement {
         spanEquals(storage.bytes, Int(start) + 1, Int(nameEnd), name)
     }
 
+    /// Where the element's start tag begins in the parsed input (1-based line, 1-based byte
+    /// column, 0-based byte offset), for error messages; nil for a built element.
+    public var sourcePosition: (line: Int, column: Int, offset: Int)? {
+        guard isParsed else { return nil }
+        let e = storage.bytes.withUnsafeBufferPointer {
+            XMLParseError.at(Int(start), in: $0.baseAddress, count: $0.count, .unexpectedEnd)
+        }
+        return (e.line, e.column, e.offset)
+    }
+
     /// The parent element, or nil for a root or detached element.
     public var parent: XMLElement? { _parent }
 
@@ -218,8 +230,10 @@ public final class XMLElement {
     /// spacing and quote style; a new one is appended. Setting the current value is a no-op,
     /// so the element stays byte-identical.
     public func setAttribute(_ name: String, _ value: String?) {
+        let name = String(decoding: sanitizedName(name), as: UTF8.self) // same rule as new elements
         if attribute(name) == value { return }
         var edited = editedAttrs ?? storageEntries()
+        editedAttrs = nil // keep `edited` uniquely referenced: edit in place, no copy
         if let k = edited.firstIndex(where: { entryHasName($0, name) }) {
             if let value {
                 switch edited[k] {
@@ -230,7 +244,7 @@ public final class XMLElement {
                 edited.remove(at: k)
             }
         } else if let value {
-            edited.append(.added(name: String(decoding: sanitizedName(name), as: UTF8.self), value: value))
+            edited.append(.added(name: name, value: value))
         }
         editedAttrs = edited
         flags.insert(.startTagDirty)
@@ -251,6 +265,20 @@ public final class XMLElement {
         case let .text(a, b): [.text(a, b)]
         case let .nodes(ns): ns
         }
+    }
+
+    /// Moves the child list out (leaving the element empty) so it can be edited in place
+    /// without copying the array and retaining every child; put it back with `setStoredNodes`
+    /// or `restoreNodes`.
+    func takeNodes() -> [NodeStorage] {
+        let ns = storedNodes
+        content = .empty
+        return ns
+    }
+
+    /// Puts back an unchanged list taken with `takeNodes` (no dirty marking).
+    func restoreNodes(_ nodes: [NodeStorage]) {
+        content = nodes.isEmpty ? .empty : .nodes(nodes)
     }
 
     func setStoredNodes(_ nodes: [NodeStorage]) {
@@ -338,18 +366,18 @@ public final class XMLElement {
             case .empty: return nil
             case let .text(a, b): return decodeSpan(storage.bytes, Int(a), Int(b), attribute: false)
             case let .nodes(ns):
-                var out: String?
+                var out = ""
+                var any = false
                 for node in ns {
-                    let piece: String
                     switch node {
-                    case let .text(a, b): piece = decodeSpan(storage.bytes, Int(a), Int(b), attribute: false)
-                    case let .newText(t): piece = t.value
-                    case let .cdata(a, b): piece = rawString(Int(a) + 9, Int(b) - 3)
+                    case let .text(a, b): out += decodeSpan(storage.bytes, Int(a), Int(b), attribute: false)
+                    case let .newText(t): out += t.value
+                    case let .cdata(a, b): out += rawString(Int(a) + 9, Int(b) - 3)
                     default: continue
                     }
-                    out = (out ?? "") + piece
+                    any = true
                 }
-                return out
+                return any ? out : nil
             }
         }
         set {
@@ -358,11 +386,28 @@ public final class XMLElement {
             if value == text, childElements.isEmpty { return }
             if value == nil, case .empty = content { return }
             for e in childElements { e._parent = nil }
+            mixedState = 0
             setStoredNodes(value.map { [.newText(NewText($0))] } ?? [])
         }
     }
 
     // MARK: Editing the tree
+
+    /// True for a whitespace-only text node (no allocation).
+    func isWhitespaceNode(_ node: NodeStorage) -> Bool {
+        switch node {
+        case let .text(a, b): isWhitespaceOnly(storage.bytes, Int(a), Int(b))
+        case let .newText(t): t.value.utf8.allSatisfy(isXMLSpace)
+        default: false
+        }
+    }
+
+    /// Whether the children include real character data (mixed content). Cached: appending,
+    /// inserting and removing elements never change it; only parsing and `text` do.
+    func isMixed(_ ns: [NodeStorage]) -> Bool {
+        if mixedState == 0 { mixedState = ns.contains(where: isCharacterData) ? 2 : 1 }
+        return mixedState == 2
+    }
 
     /// Bytes of a whitespace-only text node, or nil.
     func whitespace(_ node: NodeStorage) -> [UInt8]? {
@@ -417,17 +462,17 @@ public final class XMLElement {
     }
 
     func appendNode(_ child: NodeStorage) {
-        var ns = storedNodes
+        var ns = takeNodes()
         if !isParsed {
             // Built elements are indented when serialized.
             ns.append(child)
-        } else if let last = ns.lastIndex(where: { whitespace($0) == nil }), !ns.contains(where: isCharacterData) {
+        } else if let last = ns.lastIndex(where: { !isWhitespaceNode($0) }), !isMixed(ns) {
             if last > 0, let ws = whitespace(ns[last - 1]) {
                 ns.insert(contentsOf: [wsNode(ws, like: ns[last - 1]), child], at: last + 1)
             } else {
                 ns.insert(child, at: last + 1)
             }
-        } else if ns.allSatisfy({ whitespace($0) != nil }), let indent = lineIndent() {
+        } else if ns.allSatisfy(isWhitespaceNode), let indent = lineIndent() {
             let inner = "\n" + String(decoding: indent, as: UTF8.self)
             ns = [.newText(NewText(inner + "  ")), child, .newText(NewText(inner))]
         } else {
@@ -439,7 +484,7 @@ public final class XMLElement {
     /// Text or CDATA that is not whitespace-only (mixed content: never re-indented).
     func isCharacterData(_ node: NodeStorage) -> Bool {
         switch node {
-        case .text, .newText: whitespace(node) == nil
+        case .text, .newText: !isWhitespaceNode(node)
         case .cdata: true
         default: false
         }
@@ -456,7 +501,7 @@ public final class XMLElement {
     public func insertChild(_ child: XMLElement, at index: Int) {
         checkInsertable(child)
         child.removeFromParent()
-        var ns = storedNodes
+        var ns = takeNodes()
         var seen = 0
         var pos: Int?
         for (k, node) in ns.enumerated() {
@@ -466,10 +511,11 @@ public final class XMLElement {
             }
         }
         guard let pos else {
+            restoreNodes(ns)
             appendChild(child)
             return
         }
-        if isParsed, pos > 0, let ws = whitespace(ns[pos - 1]) {
+        if isParsed, pos > 0, !isMixed(ns), let ws = whitespace(ns[pos - 1]) {
             ns.insert(contentsOf: [.element(child), wsNode(ws, like: ns[pos - 1])], at: pos)
         } else {
             ns.insert(.element(child), at: pos)
@@ -479,11 +525,16 @@ public final class XMLElement {
     }
 
     /// Removes `child` (no-op if it is not a child) together with the whitespace-only text
-    /// right before it (its indentation), so no blank line is left behind.
+    /// right before it (its indentation), so no blank line is left behind — except in mixed
+    /// content, where whitespace next to real text is kept.
     public func removeChild(_ child: XMLElement) {
-        var ns = storedNodes
-        guard let k = ns.firstIndex(where: { if case let .element(e) = $0 { e === child } else { false } }) else { return }
-        if k > 0, whitespace(ns[k - 1]) != nil {
+        var ns = takeNodes()
+        guard let k = ns.firstIndex(where: { if case let .element(e) = $0 { e === child } else { false } }) else {
+            restoreNodes(ns)
+            return
+        }
+        // In mixed content (real text beside elements) whitespace is data: leave it alone.
+        if k > 0, isWhitespaceNode(ns[k - 1]), !isMixed(ns) {
             ns.removeSubrange(k - 1...k)
         } else {
             ns.remove(at: k)

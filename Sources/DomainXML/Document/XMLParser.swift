@@ -25,8 +25,9 @@ struct XMLParser {
     var root: XMLElement?
 
     struct OpenElement {
-        unowned(unsafe) let element: XMLElement
+        let ref: Unmanaged<XMLElement>
         let mark: Int
+        var element: XMLElement { ref.takeUnretainedValue() }
     }
 
     struct Result {
@@ -138,12 +139,12 @@ struct XMLParser {
         guard j < n else { throw fail(n, .unexpectedEnd) }
         if p[j] == 0x23 { // '#'
             j += 1
-            while j < n && p[j] != 0x3B && j - i < 16 && (cls[Int(p[j])] & CharClass.nameChar) != 0 { j += 1 }
+            // Leading zeros are legal, so the digits are not capped here; the value is
+            // (resolveReference stops at > U+10FFFF) and so is the text quoted in the error.
+            while j < n && p[j] != 0x3B && (cls[Int(p[j])] & CharClass.nameChar) != 0 { j += 1 }
             guard j < n else { throw fail(n, .unexpectedEnd) }
             guard p[j] == 0x3B, resolveReference(p, i + 1, j) != nil else {
-                var e = j
-                while e < n && e - i < 16 && (cls[Int(p[e])] & CharClass.nameChar) != 0 { e += 1 }
-                throw fail(i, .invalidCharacterReference(string(i + 1, e)))
+                throw fail(i, .invalidCharacterReference(string(i + 1, min(j, i + 33))))
             }
             return j + 1
         }
@@ -485,13 +486,11 @@ struct XMLParser {
         let el = XMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
                             attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
                             selfClosing: selfClosing)
-        if let parent = stack.last {
-            el._parent = parent.element
-            scratch.append(.element(el))
-        } else {
-            root = el
-        }
-        if !selfClosing { stack.append(OpenElement(element: el, mark: scratch.count)) }
+        let hasParent = !stack.isEmpty
+        if hasParent { el._parent = stack[stack.count - 1].element }
+        if !selfClosing { stack.append(OpenElement(ref: .passUnretained(el), mark: scratch.count + (hasParent ? 1 : 0))) }
+        // The new reference moves into the parent's pending nodes (or `root`): no extra retain.
+        if hasParent { scratch.append(.element(consume el)) } else { root = consume el }
         return i
     }
 
@@ -525,7 +524,15 @@ struct XMLParser {
     /// Parses an end tag at `p[s] == '<'`, `p[s+1] == '/'`; closes the open element.
     mutating func closeElement(_ s: Int) throws(XMLParseError) -> Int {
         guard let top = stack.last else { throw unexpected(s, "no end tag outside the root element") }
-        let el = top.element
+        // Borrow the element without a retain/release pair (it is owned by its parent's nodes).
+        var result = Swift.Result<Int, XMLParseError>.success(0)
+        top.ref._withUnsafeGuaranteedRef { el in
+            do throws(XMLParseError) { result = .success(try close(el, top.mark, s)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    mutating func close(_ el: XMLElement, _ mark: Int, _ s: Int) throws(XMLParseError) -> Int {
         let ns = s + 2
         let ne = try scanName(ns, expected: "an element name after '</'")
         let os = Int(el.start) + 1, oe = Int(el.nameEnd)
@@ -539,12 +546,12 @@ struct XMLParser {
         i += 1
         el.endTagStart = UInt32(s)
         el.end = UInt32(i)
-        let count = scratch.count - top.mark
-        if count == 1, case let .text(a, b) = scratch.base[top.mark] {
+        let count = scratch.count - mark
+        if count == 1, case let .text(a, b) = scratch.base[mark] {
             el.content = .text(a, b)
             scratch.count -= 1 // a span: nothing to deinitialize
         } else if count > 0 {
-            el.content = .nodes(scratch.move(from: top.mark))
+            el.content = .nodes(scratch.move(from: mark))
         }
         stack.removeLast()
         return i

@@ -735,3 +735,29 @@ public enum AudioType: XMLEnum {
         (.pipewire, "pipewire"),
     ]
 }
+
+/// A disk image format (`<driver type>`, `<format type>`), libvirt's `virStorageFileFormat`.
+public enum DiskFormat: XMLEnum {
+    case raw, dir, bochs, cloop, dmg, iso, vpc, vdi, fat, vhd, ploop, cow, qcow, qcow2, qed, vmdk, luks
+    case other(String)
+    public static let known: [(Self, String)] = [
+        (.raw, "raw"), (.dir, "dir"), (.bochs, "bochs"), (.cloop, "cloop"), (.dmg, "dmg"), (.iso, "iso"),
+        (.vpc, "vpc"), (.vdi, "vdi"), (.fat, "fat"), (.vhd, "vhd"), (.ploop, "ploop"), (.cow, "cow"),
+        (.qcow, "qcow"), (.qcow2, "qcow2"), (.qed, "qed"), (.vmdk, "vmdk"), (.luks, "luks"),
+    ]
+}
+
+/// A NIC model (`<interface><model type>`). QEMU accepts more device names; they stay `.other`.
+public enum NICModel: XMLEnum {
+    case virtio, virtioTransitional, virtioNonTransitional, e1000, e1000e, igb, rtl8139, vmxnet3, ne2kPCI, pcnet, usbNet
+    case other(String)
+    public static let known: [(Self, String)] = [
+        (.virtio, "virtio"), (.virtioTransitional, "virtio-transitional"),
+        (.virtioNonTransitional, "virtio-non-transitional"), (.e1000, "e1000"), (.e1000e, "e1000e"),
+        (.igb, "igb"), (.rtl8139, "rtl8139"), (.vmxnet3, "vmxnet3"), (.ne2kPCI, "ne2k_pci"),
+        (.pcnet, "pcnet"), (.usbNet, "usb-net"),
+    ]
+
+    /// True for the virtio models (multiqueue, packed rings and the other virtio options apply).
+    public var isVirtio: Bool { self == .virtio || self == .virtioTransitional || self == .virtioNonTransitional }
+}

@@ -191,6 +191,8 @@ struct XMLEditingTests {
         let e = XMLElement(name: "bad name<", attributes: [("a b", "1"), ("", "2")])
         #expect(e.serialize() == "<bad_name_ a_b='1' _='2'/>")
         #expect(try XMLDocument(parsing: e.serialize()).root.attributeNames == ["a_b", "_"])
+        e.setAttribute("a b", "3")
+        #expect(e.serialize() == "<bad_name_ a_b='3' _='2'/>")
     }
 
     @Test("element serialize on an edited subtree keeps the untouched parts")
@@ -239,5 +241,45 @@ struct XMLTextEdgeTests {
         d.root.firstChild(named: "c")?.text = ""
         #expect(d.serialize() == "<a>\n  <genid/>\n  <b></b>\n  <c></c>\n</a>")
         #expect(d.root.firstChild(named: "c")?.text == nil)
+    }
+}
+
+@Suite("XML document mixed content")
+struct XMLMixedContentTests {
+    @Test("in mixed content, whitespace beside text is data and survives add/remove")
+    func mixedContent() throws {
+        let text = "<p>Hello <b>big</b> world <i>x</i></p>"
+        let d = try XMLDocument(parsing: text)
+        let i = try #require(d.root.firstChild(named: "i"))
+        d.root.removeChild(i)
+        #expect(d.serialize() == "<p>Hello <b>big</b> world </p>")
+        d.root.appendChild(i)
+        #expect(d.serialize() == text)
+        d.root.insertChild(XMLElement(name: "u"), at: 1)
+        #expect(d.serialize() == "<p>Hello <b>big</b> world <u/><i>x</i></p>")
+    }
+}
+
+@Suite("XML document large edits")
+struct XMLLargeEditTests {
+    @Test("appending 20,000 children to parsed and built elements keeps order and layout")
+    func manyChildren() throws {
+        let d = try XMLDocument(parsing: "<domain>\n  <devices>\n    <disk/>\n  </devices>\n</domain>\n")
+        let devices = try #require(d.root.firstChild(named: "devices"))
+        let built = XMLElement(name: "devices")
+        for k in 0..<20_000 {
+            devices.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
+            built.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
+        }
+        devices.insertChild(XMLElement(name: "first"), at: 0)
+        devices.removeChild(devices.firstChild(named: "disk")!)
+        let kids = devices.childElements
+        #expect(kids.count == 20_001)
+        #expect(kids[0].name == "first" && kids[1].attribute("id") == "0" && kids.last?.attribute("id") == "19999")
+        let out = d.serialize()
+        #expect(out.hasPrefix("<domain>\n  <devices>\n    <first/>\n    <hostdev id='0'/>\n    <hostdev id='1'/>\n"))
+        #expect(out.hasSuffix("    <hostdev id='19999'/>\n  </devices>\n</domain>\n"))
+        #expect(built.childElements.count == 20_000)
+        #expect(try XMLDocument(parsing: XMLDocument(root: built).serialize()).root.childElements.count == 20_000)
     }
 }

@@ -38,8 +38,8 @@ struct XMLParserTests {
         #expect(doc.root.firstChild(named: "name")?.text == "demo & co")
         #expect(doc.root.firstChild(named: "title")?.text == "café 😀 <x> \"'")
         #expect(doc.root.firstChild(named: "description")?.text == "a <raw> & section tail")
-        let d = try XMLDocument(parsing: "<a v='&lt;&#65;&#x42;&amp;'/>")
-        #expect(d.root.attribute("v") == "<AB&")
+        let d = try XMLDocument(parsing: "<a v='&lt;&#65;&#x42;&amp;&#00000000000000000067;'/>")
+        #expect(d.root.attribute("v") == "<AB&C")
     }
 
     @Test("attribute values are normalized and line ends in text become LF")
@@ -112,6 +112,17 @@ struct XMLParserTests {
         #expect(d.root.children(named: "b")[1].text == nil)
         #expect(try XMLDocument(parsing: "<a></a>").root.text == nil)
         #expect(try XMLDocument(parsing: "<a> </a>").root.text == " ")
+    }
+
+    @Test("elements know where they were in the input")
+    func sourcePositions() throws {
+        let d = try XMLDocument(parsing: "<a>\n  <b/>\n\t<c>x</c></a>")
+        #expect(d.root.sourcePosition?.line == 1)
+        let b = try #require(d.root.firstChild(named: "b")?.sourcePosition)
+        #expect(b.line == 2 && b.column == 3 && b.offset == 6)
+        let c = try #require(d.root.firstChild(named: "c")?.sourcePosition)
+        #expect(c.line == 3 && c.column == 2)
+        #expect(XMLElement(name: "x").sourcePosition == nil)
     }
 
     // MARK: Errors with positions

@@ -31,7 +31,7 @@ struct DeviceViewTests {
         let disk = { (d: DomainDefinition) in d.devices.disks[0] }
         checkProperty(xml, { disk($0).type }, reads: .file, write: .block, serializes: "<disk type='block' device='disk'>")
         checkProperty(xml, { disk($0).device }, reads: .disk, write: .cdrom, serializes: "device='cdrom'")
-        checkProperty(xml, { disk($0).driver.format }, reads: "qcow2", write: "raw", serializes: "type='raw'")
+        checkProperty(xml, { disk($0).driver.format }, reads: .qcow2, write: .raw, serializes: "type='raw'")
         checkProperty(xml, { disk($0).driver.cache }, reads: .bypass, write: .writeback, serializes: "cache='writeback'")
         checkProperty(xml, { disk($0).driver.io }, reads: .native, write: .ioUring, serializes: "io='io_uring'")
         checkProperty(xml, { disk($0).driver.discard }, reads: .unmap, write: .ignore, serializes: "discard='ignore'")
@@ -177,7 +177,7 @@ struct DeviceViewTests {
         checkProperty(xml, { nic($0).source.network }, reads: "default", write: "isolated", serializes: "<source network='isolated'/>")
         checkProperty(xml, { nic($0).source.bridge }, reads: nil, write: "br0", serializes: "<source network='default' bridge='br0'/>")
         checkProperty(xml, { nic($0).target.dev }, reads: "vnet0", write: "tap1", serializes: "<target dev='tap1'/>")
-        checkProperty(xml, { nic($0).model.type }, reads: "virtio", write: "e1000e", serializes: "<model type='e1000e'/>")
+        checkProperty(xml, { nic($0).model.type }, reads: .virtio, write: .e1000e, serializes: "<model type='e1000e'/>")
         checkProperty(xml, { nic($0).driver.queues }, reads: 4, write: 8, serializes: "queues='8'")
         checkProperty(xml, { nic($0).driver.rxQueueSize }, reads: 256, write: 1024, serializes: "rx_queue_size='1024'")
         checkProperty(xml, { nic($0).driver.txQueueSize }, reads: 512, write: 1024, serializes: "tx_queue_size='1024'")

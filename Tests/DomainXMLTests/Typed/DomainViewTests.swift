@@ -398,6 +398,40 @@ struct DomainViewTests {
         #expect(e.serialize().contains("<vcpu placement='static'>2</vcpu>"))
     }
 
+    @Test func qemuNamespaceIsMatchedByURINotPrefix() throws {
+        let ns = "http://libvirt.org/schemas/domain/qemu/1.0"
+        let alt = try #require(parseDomain("""
+        <domain type='qemu' xmlns:qemu='urn:dummy'>
+          <name>t</name>
+          <ns0:commandline xmlns:ns0='\(ns)'>
+            <ns0:arg value='-no-reboot'/>
+            <ns1:arg value='-S' xmlns:ns1='\(ns)'/>
+          </ns0:commandline>
+          <qemu:commandline>
+            <qemu:arg value='not-qemu'/>
+          </qemu:commandline>
+        </domain>
+        """))
+        #expect(try alt.qemuCommandline.arg.map { try $0.value.value } == ["-no-reboot", "-S"])
+        let report = alt.coverage()
+        #expect(report.passthrough["/domain/qemu:commandline"] == 1)   // the urn:dummy one
+        #expect(report.passthrough["/domain/ns0:commandline"] == nil)
+        let defaultNS = try #require(parseDomain(domainXML("  <commandline xmlns='\(ns)'>\n    <env name='A' value='1'/>\n  </commandline>")))
+        #expect(try defaultNS.qemuCommandline.env.first?.name.value == "A")
+
+        // Creating the element declares the namespace: on the root when the prefix is free…
+        let d = DomainDefinition(type: .kvm, name: "ns", memory: .mebibytes(256), vcpus: 1)
+        d.qemuCommandline.arg.append().value.set("-no-hpet")
+        #expect(d.serialize().hasPrefix("<domain type='kvm' xmlns:qemu='\(ns)'>"))
+        #expect(try DomainDefinition(parsing: d.serialize()).qemuCommandline.arg.first?.value.value == "-no-hpet")
+        // …and on the element when the root binds `qemu` to something else.
+        let clash = try #require(parseDomain("<domain type='kvm' xmlns:qemu='urn:dummy'>\n  <name>t</name>\n</domain>"))
+        clash.qemuCommandline.env.append().name.set("B")
+        #expect(clash.serialize().contains("<qemu:commandline xmlns:qemu='\(ns)'>"))
+        #expect(try clash.qemuCommandline.env.first?.name.value == "B")
+        if let rejected = virtXMLValidate([d.serialize()]) { #expect(rejected.isEmpty, "\(rejected)") }
+    }
+
     @Test func unmodeledXMLSurvivesTypedEdits() throws {
         let xml = """
         <domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>

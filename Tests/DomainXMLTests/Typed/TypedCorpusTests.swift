@@ -126,8 +126,8 @@ enum TuningEdit {
             domain.memoryBacking.hugepages.page.append().size.set(.mebibytes(2))
         }
         // Multiqueue on every virtio NIC (libvirt's schema has no queues for hostdev NICs).
-        for nic in domain.devices.interfaces where nic.model.type.raw == "virtio" {
-            if try nic.type.value != .hostdev { nic.driver.queues.set(4) }
+        for nic in domain.devices.interfaces {
+            if try nic.model.type.value == .virtio, try nic.type.value != .hostdev { nic.driver.queues.set(4) }
         }
     }
 }

@@ -51,7 +51,7 @@ struct TypedErrorAndBuilderTests {
         let described = problems.map(\.description)
         let expected = [
             "/domain/@type: required but missing",
-            "/domain: required but missing",                       // <name>
+            "/domain/name: required but missing",
             "/domain/uuid: 'not-a-uuid' is not a UUID",
             "/domain/memory: invalid memory size '1 parsec': unknown unit",
             "/domain/currentMemory: invalid memory size 'lots': not a non-negative integer",
@@ -138,7 +138,7 @@ struct TypedErrorAndBuilderTests {
         d.onCrash.set(.destroy)
         d.features.acpi.set(true)
         d.devices.emulator.set("/usr/bin/qemu-system-x86_64")
-        d.devices.disks.append(DiskDevice(type: .file, source: "/var/lib/libvirt/images/built.qcow2", format: "qcow2", target: "vda", bus: .virtio))
+        d.devices.disks.append(DiskDevice(type: .file, source: "/var/lib/libvirt/images/built.qcow2", format: .qcow2, target: "vda", bus: .virtio))
         d.devices.interfaces.append(InterfaceDevice(type: .user))
         d.devices.channels.append(.guestAgent())
         d.devices.graphics.append(.vnc())
@@ -182,6 +182,8 @@ struct TypedErrorAndBuilderTests {
 
             """)
         #expect(d.validate().isEmpty)
+        guard let rejected = virtXMLValidate([d.serialize()]) else { return }
+        #expect(rejected.isEmpty, "\(rejected)")
     }
 
     /// Every document built here passes libvirt's schema (`virt-xml-validate FILE domain`),
@@ -253,7 +255,7 @@ struct TypedErrorAndBuilderTests {
         full.pm.suspendToMem.enabled.set(false)
         let devices = full.devices
         devices.emulator.set("/usr/bin/qemu-system-x86_64")
-        let disk = devices.disks.append(DiskDevice(type: .file, source: "/var/lib/libvirt/images/full.qcow2", format: "qcow2", target: "vda", bus: .virtio))
+        let disk = devices.disks.append(DiskDevice(type: .file, source: "/var/lib/libvirt/images/full.qcow2", format: .qcow2, target: "vda", bus: .virtio))
         disk.driver.cache.set(.bypass)
         disk.driver.io.set(.native)
         disk.driver.discard.set(.unmap)
@@ -264,7 +266,7 @@ struct TypedErrorAndBuilderTests {
         disk.boot.order.set(1)
         let cdrom = devices.disks.append(DiskDevice(type: .file, device: .cdrom, source: "/iso/install.iso", target: "sda", bus: .sata))
         cdrom.readonly.set(true)
-        let shared = devices.disks.append(DiskDevice(type: .block, source: "/dev/vg/shared", format: "raw", target: "vdb", bus: .virtio))
+        let shared = devices.disks.append(DiskDevice(type: .block, source: "/dev/vg/shared", format: .raw, target: "vdb", bus: .virtio))
         shared.shareable.set(true)
         shared.address.setPCI(bus: 0, slot: 9)
         devices.controllers.append(ControllerDevice(type: .scsi, index: 0, model: "virtio-scsi"))

@@ -27,7 +27,7 @@ public struct ElementRef {
     public var element: XMLElement? {
         switch location {
         case .element(let e): return e
-        case .child(let parent, let name, _): return parent.element?.firstChild(named: name)
+        case .child(let parent, let name, _): return parent.element.flatMap { firstTypedChild(of: $0, named: name) }
         }
     }
 
@@ -37,9 +37,10 @@ public struct ElementRef {
         case .element(let e): return e
         case .child(let parent, let name, let parentSpec):
             let p = parent.materialize()
-            if let e = p.firstChild(named: name) { return e }
+            if let e = firstTypedChild(of: p, named: name) { return e }
             let e = XMLElement(name: name)
             parentSpec.insert(e, into: p)
+            declareNamespace(of: e)
             return e
         }
     }
@@ -181,7 +182,7 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
         self.parent = parent
         self.name = name
         self.parentSpec = parentSpec
-        elements = parent.element?.children(named: name) ?? []
+        elements = parent.element.map { typedChildren(of: $0, named: name) } ?? []
     }
 
     public var startIndex: Int { 0 }
@@ -193,6 +194,7 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
     public func append() -> V {
         let e = XMLElement(name: name)
         parentSpec.insert(e, into: parent.materialize())
+        declareNamespace(of: e)
         return V(node: ElementRef(e, document: parent.document))
     }
 

@@ -24,7 +24,8 @@ extension LeafKey {
     func check(_ element: XMLElement) -> DomainXMLError? {
         do {
             if try read(element) == nil, isRequired {
-                return DomainXMLError(path: elementPath(element), attribute: requiredAttributeName, reason: .missing)
+                let child = (self as? any ChildNamed)?.childName.map { "/" + $0 } ?? ""
+                return DomainXMLError(path: elementPath(element) + child, attribute: requiredAttributeName, reason: .missing)
             }
             return nil
         } catch {
@@ -49,6 +50,16 @@ extension LeafKey {
 }
 
 protocol AttributeNamed { var attributeName: String { get } }
+/// Keys whose value lives in a child element (for "missing" paths).
+protocol ChildNamed { var childName: String? { get } }
+
+extension ChildText: ChildNamed { var childName: String? { name } }
+extension MemoryValue: ChildNamed {
+    var childName: String? {
+        if case .child(let name) = place { return name }
+        return nil
+    }
+}
 
 /// The text to write for `value`: the existing spelling when it already means `value` (so a
 /// no-op write never re-spells `0,1,2` as `0-2` or `0x0a` as `0x000a`), else `codec.encode`.

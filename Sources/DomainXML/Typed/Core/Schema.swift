@@ -49,7 +49,7 @@ public final class ElementSpec: Sendable {
     func insert(_ child: XMLElement, into parent: XMLElement) {
         guard let r = rank[child.name] else { parent.appendChild(child); return }
         for (i, sibling) in parent.childElements.enumerated() {
-            if let s = rank[sibling.name], s > r {
+            if let s = rank[schemaName(of: sibling, in: rank)], s > r {
                 parent.insertChild(child, at: i)
                 return
             }
@@ -79,7 +79,7 @@ public final class ElementSpec: Sendable {
     func walk(_ element: XMLElement, _ visit: (XMLElement, ElementSpec) -> Void) {
         visit(element, self)
         for child in element.childElements {
-            if case .view(let spec)? = children[child.name] { spec().walk(child, visit) }
+            if case .view(let spec)? = children[schemaName(of: child, in: children)] { spec().walk(child, visit) }
         }
     }
 }
@@ -158,7 +158,7 @@ extension ElementSpec {
         countAttributes(element, path: path, modeled: attributes, into: &report)
         for child in element.childElements {
             let childPath = path + "/" + child.name
-            switch children[child.name] {
+            switch children[schemaName(of: child, in: children)] {
             case .view(let spec)?:
                 spec().coverage(of: child, path: childPath, into: &report)
             case .inline(let attrs)?:

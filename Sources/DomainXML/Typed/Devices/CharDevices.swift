@@ -12,6 +12,8 @@ public struct CharSource: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let mode = Attr<SourceMode>("mode")
+        /// Socket type where the source names it (`<reservations><source type='unix'>`).
+        public let type = Attr<String>("type")
         public let path = Attr<String>("path")
         public let host = Attr<String>("host")
         public let service = Attr<String>("service")

@@ -39,7 +39,7 @@ public struct DiskDevice: DeviceView {
 
     /// A new disk: `<disk type device><driver name='qemu' type=format/><source …/><target dev bus/></disk>`.
     /// The source attribute follows `type`: `file` for `.file`, `dev` for `.block`, `dir` for `.dir`.
-    public init(type: DiskType, device: DiskDeviceKind = .disk, source: String? = nil, format: String? = nil,
+    public init(type: DiskType, device: DiskDeviceKind = .disk, source: String? = nil, format: DiskFormat? = nil,
                 target: String, bus: DiskBus) {
         self.init()
         self.type.set(type)
@@ -70,7 +70,7 @@ public struct DiskDriver: ElementView {
         public init() {}
         public let name = Attr<String>("name")
         /// Image format (`raw`, `qcow2`): the `type` attribute.
-        public let format = Attr<String>("type")
+        public let format = Attr<DiskFormat>("type")
         public let cache = Attr<DiskCache>("cache")
         public let io = Attr<DiskIO>("io")
         public let discard = Attr<DiskDiscard>("discard")
@@ -311,7 +311,7 @@ public struct ImageFormat: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let type = Attr<String>("type")
+        public let type = Attr<DiskFormat>("type")
         public let metadataCache = Child<MetadataCache>("metadata_cache")
     }
 }

@@ -21,7 +21,7 @@ public struct InterfaceDevice: DeviceView {
         public let backendDomain = Child<NameRef>("backenddomain")
         public let target = Child<InterfaceTarget>("target")
         public let guest = Child<InterfaceGuest>("guest")
-        public let model = Child<TypeRef>("model")
+        public let model = Child<NICModelConfig>("model")
         public let driver = Child<InterfaceDriver>("driver")
         public let backend = Child<InterfaceBackend>("backend")
         public let filterref = Child<FilterRef>("filterref")
@@ -42,7 +42,7 @@ public struct InterfaceDevice: DeviceView {
     }
 
     /// A new NIC: `<interface type><source network|bridge|dev=…/><model type/></interface>`.
-    public init(type: InterfaceType, source: String? = nil, model: String? = "virtio", mac: String? = nil) {
+    public init(type: InterfaceType, source: String? = nil, model: NICModel? = .virtio, mac: String? = nil) {
         self.init()
         self.type.set(type)
         if let mac { self.mac.address.set(mac) }
@@ -54,6 +54,17 @@ public struct InterfaceDevice: DeviceView {
             }
         }
         if let model { self.model.type.set(model) }
+    }
+}
+
+/// `<model type='virtio'/>` of a NIC.
+public struct NICModelConfig: ElementView {
+    public static let schema = Schema<Self>()
+    public let node: ElementRef
+    public init(node: ElementRef) { self.node = node }
+    public struct Keys: KeyTable {
+        public init() {}
+        public let type = Attr<NICModel>("type")
     }
 }
 
