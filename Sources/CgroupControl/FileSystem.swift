@@ -115,14 +115,30 @@ public struct CgroupFS: Sendable {
         let fd = open(real, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
         defer { close(fd) }
-        // Cgroup files are small; one 4 KiB read usually returns everything.
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Cgroup files are small: read straight into a String's storage; only files over
+        // 4 KiB take the slower growing path.
+        var failure: Int32 = 0
+        var complete = false
+        let text = String(unsafeUninitializedCapacity: 4096) { buf in
+            var used = 0
+            while used < buf.count {
+                let n = Glibc.read(fd, buf.baseAddress! + used, buf.count - used)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return 0 }
+                if n == 0 { complete = true; break }
+                used += n
+            }
+            return used
+        }
+        if failure != 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(failure)) }
+        if complete { return text }
+        // Larger than 4 KiB: start over from offset 0 into a growing buffer and decode once,
+        // so a multi-byte character is never split between two decodes.
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
+        var bytes = [UInt8](repeating: 0, count: 16384)
         var used = 0
         while true {
-            if used == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-            let n = buffer.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress! + used, raw.count - used)
-            }
+            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CgroupIOError(operation: .read, path: path, errno: Errno(errno))
@@ -130,7 +146,7 @@ public struct CgroupFS: Sendable {
             if n == 0 { break }
             used += n
         }
-        return String(decoding: buffer[0..<used], as: UTF8.self)
+        return String(decoding: bytes[0..<used], as: UTF8.self)
     }
 
     /// Like `read`, but a missing file (ENOENT) is nil: "not reported" rather than an error.

@@ -192,14 +192,21 @@ extension CgroupSystem {
 
     /// `key value` lines (cpu.stat, memory.stat, memory.events…).
     func keyed(_ text: String, file: String) throws(CgroupError) -> [String: UInt64] {
-        var out: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 2, let v = UInt64(f[1]) else {
-                throw .malformed(file: file, line: String(line), reason: "expected 'key number'")
+        var bad: String?
+        let out: [String: UInt64] = Scan.withBytes(text) { buf in
+            var out: [String: UInt64] = [:]
+            Scan.lines(buf) { line in
+                guard let sp = line.first(where: { buf[$0] == 0x20 }), sp > line.lowerBound,
+                      let v = Scan.uint(buf, (sp + 1)..<line.upperBound) else {
+                    bad = Scan.string(buf, line)
+                    return false
+                }
+                out[Scan.string(buf, line.lowerBound..<sp)] = v
+                return true
             }
-            out[String(f[0])] = v
+            return out
         }
+        if let bad { throw .malformed(file: file, line: bad, reason: "expected 'key number'") }
         return out
     }
 
@@ -219,26 +226,47 @@ extension CgroupSystem {
 
     func pressure(_ file: String) throws(CgroupError) -> Pressure? {
         guard let text = try optionalRead(file) else { return nil }
-        var p = Pressure()
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 5 else { throw .malformed(file: file, line: String(line), reason: "expected 'some|full avg10= avg60= avg300= total='") }
-            var vals: [String: Substring] = [:]
-            for kv in f.dropFirst() {
-                let p = kv.split(separator: "=", maxSplits: 1)
-                if p.count == 2 { vals[String(p[0])] = p[1] }
+        var bad: String?
+        let p: Pressure = Scan.withBytes(text) { buf in
+            var p = Pressure()
+            Scan.lines(buf) { line in
+                // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123"
+                var fields: [Range<Int>] = []
+                var start = line.lowerBound
+                for j in line where buf[j] == 0x20 {
+                    if j > start { fields.append(start..<j) }
+                    start = j + 1
+                }
+                if start < line.upperBound { fields.append(start..<line.upperBound) }
+                var vals: [Double?] = [nil, nil, nil]
+                var total: UInt64?
+                for f in fields.dropFirst() {
+                    guard let eq = f.first(where: { buf[$0] == 0x3D }) else { continue }
+                    let key = Scan.string(buf, f.lowerBound..<eq)
+                    let v = (eq + 1)..<f.upperBound
+                    switch key {
+                    case "avg10": vals[0] = Scan.decimal(buf, v)
+                    case "avg60": vals[1] = Scan.decimal(buf, v)
+                    case "avg300": vals[2] = Scan.decimal(buf, v)
+                    case "total": total = Scan.uint(buf, v)
+                    default: continue
+                    }
+                }
+                guard fields.count >= 5, let a10 = vals[0], let a60 = vals[1], let a300 = vals[2], let total else {
+                    bad = Scan.string(buf, line)
+                    return false
+                }
+                let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
+                switch Scan.string(buf, fields[0]) {
+                case "some": p.some = pl
+                case "full": p.full = pl
+                default: break
+                }
+                return true
             }
-            guard let a10 = vals["avg10"].flatMap({ Double($0) }), let a60 = vals["avg60"].flatMap({ Double($0) }),
-                  let a300 = vals["avg300"].flatMap({ Double($0) }), let total = vals["total"].flatMap({ UInt64($0) }) else {
-                throw .malformed(file: file, line: String(line), reason: "bad pressure values")
-            }
-            let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
-            switch f[0] {
-            case "some": p.some = pl
-            case "full": p.full = pl
-            default: continue
-            }
+            return p
         }
+        if let bad { throw .malformed(file: file, line: bad, reason: "expected 'some|full avg10= avg60= avg300= total='") }
         return p
     }
 

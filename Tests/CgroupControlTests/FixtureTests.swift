@@ -344,3 +344,31 @@ enum Fixture {
         #expect(s.cpuWeight == 100)
     }
 }
+
+@Suite struct FileSystemTests {
+    /// Files over the 4 KiB fast path are read whole, with multi-byte text across the boundary intact.
+    @Test func largeFileReadsWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cgfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = String(repeating: "a", count: 4095) + "é" + (0..<2000).map { "key_\($0) \($0)\n" }.joined()
+        try text.write(toFile: dir + "/big", atomically: false, encoding: .utf8)
+        let counter = ReadCounter()
+        let fs = CgroupFS(root: dir, counter: counter)
+        #expect(try fs.read("/big") == text)
+        #expect(counter.count == 1)
+        #expect(try fs.readIfPresent("/absent") == nil)
+        #expect(throws: CgroupIOError.self) { try fs.read("/") }
+        // The root prefix is applied once; an empty file reads as "".
+        try "".write(toFile: dir + "/empty", atomically: false, encoding: .utf8)
+        #expect(try fs.read("/empty") == "")
+    }
+
+    @Test func byteScannerRejectsGarbage() throws {
+        let sys = try Fixture.system("v2-systemd")
+        #expect(try sys.keyed("a 1\nb 22\n\nc 333", file: "f") == ["a": 1, "b": 22, "c": 333])
+        #expect(throws: CgroupError.self) { try sys.keyed("a 1x\n", file: "f") }
+        #expect(throws: CgroupError.self) { try sys.keyed("a 99999999999999999999999\n", file: "f") }
+        #expect(throws: CgroupError.self) { try sys.keyed("novalue\n", file: "f") }
+    }
+}
