@@ -4,6 +4,7 @@ import Foundation
 
 let suites: [String: ([String]) async throws -> Void] = [
     "cgroup": CgroupBench.run(arguments:),
+    "libvirt": LibvirtBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
