@@ -27,7 +27,7 @@ enum CgroupBench {
             case "--vcpus": o.vcpus = max(1, Int(it.next() ?? "") ?? o.vcpus)
             case "--iterations": o.iterations = max(3, Int(it.next() ?? "") ?? o.iterations)
             case "--python": o.python = it.next() ?? o.python
-            default: throw CLIBenchError("unknown option \(a)")
+            default: throw BenchError("unknown option \(a)")
             }
         }
         for flavour in [Flavour.v2Systemd, .v1] {
@@ -145,11 +145,11 @@ enum CgroupBench {
         let full = root + path
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CLIBenchError("cannot create \(full): errno \(errno)") }
+        guard fd >= 0 else { throw BenchError("cannot create \(full): errno \(errno)") }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw CLIBenchError("cannot write \(full): errno \(errno)")
+            throw BenchError("cannot write \(full): errno \(errno)")
         }
     }
 
@@ -222,9 +222,4 @@ enum CgroupBench {
         }
         return gen
     }
-}
-
-struct CLIBenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
 }
