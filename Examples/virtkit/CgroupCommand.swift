@@ -8,7 +8,7 @@ import VirtCore
 struct CgroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cgroup", abstract: "Show cgroup layout, a guest's cgroups, and change them safely.",
-        subcommands: [Layout.self, Show.self, Set.self])
+        subcommands: [Layout.self, Show.self, SetCommand.self])
 
     /// Typed cgroup errors become one line for the operator.
     static func run<T>(_ body: () async throws -> T) async throws -> T {
@@ -139,8 +139,9 @@ struct CgroupCommand: AsyncParsableCommand {
 
     // MARK: set
 
-    struct Set: AsyncParsableCommand {
+    struct SetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change the guest's top cgroup (what libvirt's global_quota/global_period govern), as one transaction.")
         @Argument(help: "Domain name, ID or UUID.") var domain: String
         @OptionGroup var connection: ConnectionOptions

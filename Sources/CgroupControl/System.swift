@@ -117,20 +117,25 @@ public struct CgroupSystem: Sendable {
         return comm == "systemd" || fs.isDirectory("/run/systemd/system")
     }
 
-    // MARK: Async twins
+    // MARK: Async twins (the same work on a Dispatch queue, off the cooperative pool)
 
+    /// The async form of `apply(_:to:dryRun:)`.
     public func apply(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) async throws(CgroupError) -> [PlannedWrite] {
         try await Self.offload { () throws(CgroupError) in try apply(changes, to: cgroup, dryRun: dryRun) }
     }
+    /// The async form of `settings(of:)`.
     public func settings(of cgroup: Cgroup) async throws(CgroupError) -> CgroupSettings {
         try await Self.offload { () throws(CgroupError) in try settings(of: cgroup) }
     }
+    /// The async form of `stats(of:scope:)` (full scope).
     public func stats(of cgroup: Cgroup) async throws(CgroupError) -> CgroupStats {
         try await Self.offload { () throws(CgroupError) in try stats(of: cgroup) }
     }
+    /// The async form of `guest(pid:)`.
     public func guest(pid: Int32) async throws(CgroupError) -> GuestCgroups {
         try await Self.offload { () throws(CgroupError) in try guest(pid: pid) }
     }
+    /// The async form of `guestStats(_:)`.
     public func guestStats(_ guest: GuestCgroups) async throws(CgroupError) -> [String: CgroupStats] {
         try await Self.offload { () throws(CgroupError) in try guestStats(guest) }
     }
