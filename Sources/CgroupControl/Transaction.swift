@@ -383,7 +383,7 @@ extension CgroupSystem {
     private func parentEffective(_ dir: String, v1: String, v2: String) throws(CgroupError) -> CPUSet? {
         guard let slash = dir.lastIndex(of: "/") else { return nil }
         let parent = String(dir[..<slash])
-        guard layout.hierarchies.contains(where: { parent.hasPrefix($0.mountPoint) && parent.count >= $0.mountPoint.count }),
+        guard layout.hierarchies.contains(where: { parent == $0.mountPoint || parent.hasPrefix($0.mountPoint + "/") }),
               !layout.hierarchies.contains(where: { $0.mountPoint == dir }) else { return nil }
         let text = (try? fs.readIfPresent(parent + "/" + v2)) ?? nil
         guard let raw = text ?? ((try? fs.readIfPresent(parent + "/" + v1)) ?? nil) else { return nil }

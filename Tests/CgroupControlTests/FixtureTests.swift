@@ -372,3 +372,24 @@ enum Fixture {
         #expect(throws: CgroupError.self) { try sys.keyed("novalue\n", file: "f") }
     }
 }
+
+@Suite struct ProcMountsFallbackTests {
+    /// Without /proc/self/mountinfo, /proc/mounts is used; v2 controllers come from the
+    /// mount's cgroup.controllers when it exists.
+    @Test func detectFromProcMounts() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgmounts-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/proc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/cg/unified", withIntermediateDirectories: true)
+        try "cgroup /cg/cpu,cpuacct cgroup rw,nosuid,cpu,cpuacct 0 0\ncgroup2 /cg/unified cgroup2 rw,nsdelegate 0 0\n"
+            .write(toFile: root + "/proc/mounts", atomically: false, encoding: .utf8)
+        try "io memory\n".write(toFile: root + "/cg/unified/cgroup.controllers", atomically: false, encoding: .utf8)
+        let sys = try CgroupSystem.detect(root: root)
+        #expect(sys.layout.kind == .hybrid)
+        #expect(sys.layout.hierarchy(for: .cpuacct)?.mountPoint == "/cg/cpu,cpuacct")
+        #expect(sys.layout.hierarchy(for: .blkio)?.version == .v2)
+        #expect(sys.layout.hierarchy(for: .memory)?.mountPoint == "/cg/unified")
+        // No /proc/cgroups here: nothing breaks, the table is just empty.
+        #expect(sys.layout.controllerTable.isEmpty)
+    }
+}
