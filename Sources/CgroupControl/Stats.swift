@@ -92,13 +92,11 @@ extension CgroupSystem {
         var cpuStatDir: String?
         if let dir = cgroup.directory(for: .cpu, in: layout), let text = try optionalRead(dir + "/cpu.stat") {
             cpuStatDir = dir
-            let kv = try keyed(text, file: dir + "/cpu.stat")
-            merge(cpuStat: kv, into: &cpu, v2: layout.version(of: .cpu) == .v2)
+            try mergeCPUStat(text, file: dir + "/cpu.stat", into: &cpu)
             sawCPU = true
         }
         if let u = unifiedDir, u != cpuStatDir, let text = try optionalRead(u + "/cpu.stat") {
-            let kv = try keyed(text, file: u + "/cpu.stat")
-            merge(cpuStat: kv, into: &cpu, v2: true)
+            try mergeCPUStat(text, file: u + "/cpu.stat", into: &cpu)
             sawCPU = true
         }
         if layout.version(of: .cpuacct) == .v1, let dir = cgroup.directory(for: .cpuacct, in: layout) {
@@ -190,38 +188,60 @@ extension CgroupSystem {
         return n
     }
 
-    /// `key value` lines (cpu.stat, memory.stat, memory.events…).
-    func keyed(_ text: String, file: String) throws(CgroupError) -> [String: UInt64] {
+    /// `key value` lines (cpu.stat, memory.stat, memory.events…), each passed to `body`.
+    func forEachKeyed(_ text: String, file: String, _ body: (String, UInt64) -> Void) throws(CgroupError) {
         var bad: String?
-        let out: [String: UInt64] = Scan.withBytes(text) { buf in
-            var out: [String: UInt64] = [:]
+        Scan.withBytes(text) { buf in
             Scan.lines(buf) { line in
                 guard let sp = line.first(where: { buf[$0] == 0x20 }), sp > line.lowerBound,
                       let v = Scan.uint(buf, (sp + 1)..<line.upperBound) else {
                     bad = Scan.string(buf, line)
                     return false
                 }
-                out[Scan.string(buf, line.lowerBound..<sp)] = v
+                body(Scan.string(buf, line.lowerBound..<sp), v)
                 return true
             }
-            return out
         }
         if let bad { throw .malformed(file: file, line: bad, reason: "expected 'key number'") }
+    }
+
+    /// `key value` lines as a dictionary.
+    func keyed(_ text: String, file: String) throws(CgroupError) -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        out.reserveCapacity(64)
+        try forEachKeyed(text, file: file) { out[$0] = $1 }
         return out
     }
 
-    private func merge(cpuStat kv: [String: UInt64], into c: inout CPUStats, v2: Bool) {
-        func set(_ path: WritableKeyPath<CPUStats, UInt64?>, _ v: UInt64?) { if c[keyPath: path] == nil, let v { c[keyPath: path] = v } }
-        set(\.usageMicroseconds, kv["usage_usec"])
-        set(\.userMicroseconds, kv["user_usec"])
-        set(\.systemMicroseconds, kv["system_usec"])
+    /// Merges a v1 or v2 cpu.stat into `c`, keeping fields already set (the cpu
+    /// controller's file is read first). No dictionary: this runs for every vCPU.
+    private func mergeCPUStat(_ text: String, file: String, into c: inout CPUStats) throws(CgroupError) {
+        var got = CPUStats()
+        try forEachKeyed(text, file: file) { key, v in
+            switch key {
+            case "usage_usec": got.usageMicroseconds = v
+            case "user_usec": got.userMicroseconds = v
+            case "system_usec": got.systemMicroseconds = v
+            case "nr_periods": got.periods = v
+            case "nr_throttled": got.throttledPeriods = v
+            case "throttled_usec": got.throttledMicroseconds = v
+            case "throttled_time": got.throttledMicroseconds = v / 1000   // v1: ns
+            case "nr_bursts": got.bursts = v
+            case "burst_usec": got.burstMicroseconds = v
+            case "burst_time": got.burstMicroseconds = v / 1000          // v1: ns
+            default: break
+            }
+        }
+        c.usageMicroseconds = c.usageMicroseconds ?? got.usageMicroseconds
+        c.userMicroseconds = c.userMicroseconds ?? got.userMicroseconds
+        c.systemMicroseconds = c.systemMicroseconds ?? got.systemMicroseconds
         // The throttling counters come from the cpu controller; the v2 core cpu.stat of a
-        // hybrid host reports them only when the v2 cpu controller is enabled.
-        set(\.periods, kv["nr_periods"])
-        set(\.throttledPeriods, kv["nr_throttled"])
-        set(\.throttledMicroseconds, kv["throttled_usec"] ?? kv["throttled_time"].map { $0 / 1000 })
-        set(\.bursts, kv["nr_bursts"])
-        set(\.burstMicroseconds, kv["burst_usec"] ?? kv["burst_time"].map { $0 / 1000 })
+        // hybrid host has them only when the v2 cpu controller is enabled.
+        c.periods = c.periods ?? got.periods
+        c.throttledPeriods = c.throttledPeriods ?? got.throttledPeriods
+        c.throttledMicroseconds = c.throttledMicroseconds ?? got.throttledMicroseconds
+        c.bursts = c.bursts ?? got.bursts
+        c.burstMicroseconds = c.burstMicroseconds ?? got.burstMicroseconds
     }
 
     func pressure(_ file: String) throws(CgroupError) -> Pressure? {
