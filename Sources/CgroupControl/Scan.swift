@@ -43,6 +43,15 @@ enum Scan {
         return Double(whole) + Double(frac) / scale
     }
 
+    /// True when the bytes in `r` spell the ASCII `literal`.
+    @inline(__always)
+    static func equals(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ literal: StaticString) -> Bool {
+        guard r.count == literal.utf8CodeUnitCount else { return false }
+        let lit = literal.utf8Start
+        for (k, j) in r.enumerated() where buf[j] != lit[k] { return false }
+        return true
+    }
+
     static func string(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: buf[r]), as: UTF8.self)
     }

@@ -250,38 +250,31 @@ extension CgroupSystem {
         let p: Pressure = Scan.withBytes(text) { buf in
             var p = Pressure()
             Scan.lines(buf) { line in
-                // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123"
-                var fields: [Range<Int>] = []
-                var start = line.lowerBound
-                for j in line where buf[j] == 0x20 {
-                    if j > start { fields.append(start..<j) }
-                    start = j + 1
+                // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123"; parsed in place, no
+                // allocation (a pressure file is read for every vCPU).
+                var kind: UInt8 = 0
+                var a10: Double?, a60: Double?, a300: Double?, total: UInt64?
+                var tokenStart = line.lowerBound
+                var index = 0
+                for j in line.lowerBound...line.upperBound where j == line.upperBound || buf[j] == 0x20 {
+                    let tok = tokenStart..<j
+                    tokenStart = j + 1
+                    if tok.isEmpty { continue }
+                    defer { index += 1 }
+                    if index == 0 { kind = buf[tok.lowerBound]; continue }
+                    guard let eq = tok.first(where: { buf[$0] == 0x3D }) else { continue }
+                    let key = tok.lowerBound..<eq, v = (eq + 1)..<tok.upperBound
+                    if Scan.equals(buf, key, "avg10") { a10 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "avg60") { a60 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "avg300") { a300 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "total") { total = Scan.uint(buf, v) }
                 }
-                if start < line.upperBound { fields.append(start..<line.upperBound) }
-                var vals: [Double?] = [nil, nil, nil]
-                var total: UInt64?
-                for f in fields.dropFirst() {
-                    guard let eq = f.first(where: { buf[$0] == 0x3D }) else { continue }
-                    let key = Scan.string(buf, f.lowerBound..<eq)
-                    let v = (eq + 1)..<f.upperBound
-                    switch key {
-                    case "avg10": vals[0] = Scan.decimal(buf, v)
-                    case "avg60": vals[1] = Scan.decimal(buf, v)
-                    case "avg300": vals[2] = Scan.decimal(buf, v)
-                    case "total": total = Scan.uint(buf, v)
-                    default: continue
-                    }
-                }
-                guard fields.count >= 5, let a10 = vals[0], let a60 = vals[1], let a300 = vals[2], let total else {
+                guard let a10, let a60, let a300, let total else {
                     bad = Scan.string(buf, line)
                     return false
                 }
                 let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
-                switch Scan.string(buf, fields[0]) {
-                case "some": p.some = pl
-                case "full": p.full = pl
-                default: break
-                }
+                if kind == UInt8(ascii: "s") { p.some = pl } else if kind == UInt8(ascii: "f") { p.full = pl }
                 return true
             }
             return p

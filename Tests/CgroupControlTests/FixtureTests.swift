@@ -393,3 +393,20 @@ enum Fixture {
         #expect(sys.layout.controllerTable.isEmpty)
     }
 }
+
+@Suite struct PressureParsingTests {
+    @Test func malformedPressureIsTypedError() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let top = FixtureWriteTests.v2Top
+        let sys = try CgroupSystem.detect(root: root)
+        for bad in ["some avg10=x.00 avg60=0.00 avg300=0.00 total=1\n", "full avg10=0.00\n", "some total=12\n"] {
+            try bad.write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
+            #expect(throws: CgroupError.self) { try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu) }
+        }
+        try "some avg10=12.5 avg60=0.07 avg300=100.00 total=99\n".write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
+        let p = try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu).cpuPressure
+        #expect(p?.some == PressureLine(avg10: 12.5, avg60: 0.07, avg300: 100, totalMicroseconds: 99))
+        #expect(p?.full == nil)
+    }
+}
