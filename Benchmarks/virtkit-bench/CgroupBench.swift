@@ -49,7 +49,7 @@ enum CgroupBench {
     static func measure(_ flavour: Flavour, root: String, gen: Generated, o: Options) throws {
         let counter = ReadCounter()
         let sys = try CgroupSystem.detect(root: root, counter: counter)
-        var t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = DispatchTime.now().uptimeNanoseconds
         let trees = try gen.pids.map { try sys.guest(pid: $0) }
         let discoverNs = DispatchTime.now().uptimeNanoseconds - t0
         let discoverReads = counter.count
@@ -189,7 +189,7 @@ enum CgroupBench {
                 gen.pids.append(pid)
                 var files: [String] = []
                 let cpuStat = "usage_usec \(9_000_000 + i)\nuser_usec 6000000\nsystem_usec 3000000\nnr_periods 400\nnr_throttled 12\nthrottled_usec 800000\nnr_bursts 0\nburst_usec 0\n"
-                for child in [""] + ["/emulator"] + (0..<vcpus).map { "/vcpu\($0)" } {
+                for child in ["", "/emulator"] + (0..<vcpus).map({ "/vcpu\($0)" }) {
                     try write(root, base + child + "/cpu.stat", cpuStat)
                     try write(root, base + child + "/cpu.pressure", psi)
                     files += [base + child + "/cpu.stat", base + child + "/cpu.pressure"]
@@ -218,7 +218,7 @@ enum CgroupBench {
                 gen.pids.append(pid)
                 var files: [String] = []
                 let cpu = "/sys/fs/cgroup/cpu,cpuacct" + top
-                for child in [""] + ["/emulator"] + (0..<vcpus).map { "/vcpu\($0)" } {
+                for child in ["", "/emulator"] + (0..<vcpus).map({ "/vcpu\($0)" }) {
                     try write(root, "/sys/fs/cgroup/cpuset" + top + child + "/cpuset.cpus", "0-3\n")
                     for (f, t) in [("cpu.stat", "nr_periods 400\nnr_throttled 12\nthrottled_time 800000000\nnr_bursts 0\nburst_time 0\n"),
                                    ("cpuacct.usage", "\(9_000_000_000 + i)\n"), ("cpuacct.stat", "user 600\nsystem 300\n"),
