@@ -49,6 +49,7 @@ enum CgroupBench {
     static func measure(_ flavour: Flavour, root: String, gen: Generated, o: Options) throws {
         let counter = ReadCounter()
         let sys = try CgroupSystem.detect(root: root, counter: counter)
+        counter.reset()   // layout detection is once per host, not per guest
         let t0 = DispatchTime.now().uptimeNanoseconds
         let trees = try gen.pids.map { try sys.guest(pid: $0) }
         let discoverNs = DispatchTime.now().uptimeNanoseconds - t0
