@@ -9,6 +9,7 @@ import Synchronization
 
 /// An `errno` value with its symbolic name (`EACCES`), as the kernel reported it.
 public struct Errno: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The raw `errno` value.
     public var code: Int32
     public init(_ code: Int32) { self.code = code }
 
@@ -54,9 +55,13 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
     public enum Operation: String, Hashable, Sendable, Codable {
         case read, write, mkdir, rmdir, list
     }
+    /// What was attempted.
     public var operation: Operation
+    /// The host path (without the injected root).
     public var path: String
+    /// The value being written, for writes.
     public var value: String?
+    /// Why the kernel refused.
     public var errno: Errno
 
     public init(operation: Operation, path: String, value: String? = nil, errno: Errno) {
@@ -79,7 +84,9 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
 public final class ReadCounter: Sendable {
     private let reads = Atomic<Int>(0)
     public init() {}
+    /// Files read so far.
     public var count: Int { reads.load(ordering: .relaxed) }
+    /// Starts counting again from zero.
     public func reset() { reads.store(0, ordering: .relaxed) }
     func increment() { reads.wrappingAdd(1, ordering: .relaxed) }
 }
@@ -179,10 +186,12 @@ public struct CgroupFS: Sendable {
         if closed != 0 { throw CgroupIOError(operation: .write, path: path, value: value, errno: Errno(closeErrno)) }
     }
 
+    /// `access(2)` F_OK on the host path.
     public func exists(_ path: String) -> Bool {
         access(hostPath(path), F_OK) == 0
     }
 
+    /// `stat(2)`: true for a directory (a cgroup).
     public func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(hostPath(path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

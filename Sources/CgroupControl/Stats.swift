@@ -6,15 +6,21 @@ import VirtCore
 /// CPU time and bandwidth throttling, merged from v2 `cpu.stat` or v1 `cpu.stat` +
 /// `cpuacct.*`; all times in microseconds. nil: not reported on this host.
 public struct CPUStats: Hashable, Sendable, Codable {
+    /// v2 `usage_usec`; v1 `cpuacct.usage` (ns → µs).
     public var usageMicroseconds: UInt64?
+    /// v2 `user_usec`; v1 `cpuacct.stat` user (USER_HZ ticks → µs).
     public var userMicroseconds: UInt64?
+    /// v2 `system_usec`; v1 `cpuacct.stat` system.
     public var systemMicroseconds: UInt64?
     /// Enforcement periods that had runnable tasks.
     public var periods: UInt64?
     /// Periods in which the group was throttled.
     public var throttledPeriods: UInt64?
+    /// v2 `throttled_usec`; v1 `throttled_time` (ns → µs).
     public var throttledMicroseconds: UInt64?
+    /// `nr_bursts`.
     public var bursts: UInt64?
+    /// v2 `burst_usec`; v1 `burst_time` (ns → µs).
     public var burstMicroseconds: UInt64?
     /// v1 `cpuacct.usage_percpu` in nanoseconds, per CPU.
     public var perCPUNanoseconds: [UInt64]?
@@ -22,6 +28,7 @@ public struct CPUStats: Hashable, Sendable, Codable {
 
 /// Memory use: `memory.current`/`memory.usage_in_bytes`, `memory.stat`, `memory.events`.
 public struct MemoryStats: Hashable, Sendable, Codable {
+    /// v2 `memory.current`; v1 `memory.usage_in_bytes`.
     public var currentBytes: UInt64?
     public var swapCurrentBytes: UInt64?
     /// Every `memory.stat` key as the kernel names it (v1 and v2 differ: `rss` vs `anon`).
