@@ -410,3 +410,19 @@ enum Fixture {
         #expect(p?.full == nil)
     }
 }
+
+@Suite struct CreateTests {
+    /// On v2 the parent must pass the knob controllers down before a child has their files.
+    @Test func createEnablesV2ControllersInParent() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "memory\n".write(toFile: root + "/sys/fs/cgroup/machine.slice/cgroup.subtree_control", atomically: false, encoding: .utf8)
+        let sys = try CgroupSystem.detect(root: root)
+        let cg = sys.cgroup("/machine.slice/new-group")
+        try sys.create(cg)
+        #expect(FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
+        #expect(try Fixture.contents(root, "/sys/fs/cgroup/machine.slice/cgroup.subtree_control") == "+cpuset +cpu +io +pids")
+        try sys.remove(cg)
+        #expect(!FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
+    }
+}
