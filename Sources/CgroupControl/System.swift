@@ -142,6 +142,7 @@ public struct CgroupSystem: Sendable {
     // MARK: Async twins (the same work on a Dispatch queue, off the cooperative pool)
 
     /// The async form of `apply(_:to:dryRun:)`.
+    @discardableResult
     public func apply(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) async throws(CgroupError) -> [PlannedWrite] {
         try await Self.offload { () throws(CgroupError) in try apply(changes, to: cgroup, dryRun: dryRun) }
     }
