@@ -54,8 +54,9 @@ enum ReadBack: Hashable, Sendable {
     case ioMax(BlockDevice, [String: String])
     /// v1 `blkio.throttle.*_device`: the device's value (0 = no line).
     case v1Device(BlockDevice, UInt64)
-    /// `cpuset.cpus.partition`: the first word.
-    case firstWord
+    /// `cpuset.cpus.partition`: exactly the state written; the kernel appends a reason
+    /// (`root invalid (…)`) when it accepted the write but cannot honour it.
+    case partition(String)
 
     func matches(_ raw: String) -> Bool {
         let t = raw.trimmingASCIIWhitespace()
@@ -96,8 +97,8 @@ enum ReadBack: Hashable, Sendable {
             let line = t.split(separator: "\n").first { $0.hasPrefix("\(dev) ") }
             let got = line.flatMap { UInt64($0.split(separator: " ").last ?? "") } ?? 0
             return got == want
-        case .firstWord:
-            return true
+        case .partition(let want):
+            return t == want
         }
     }
 }
@@ -244,7 +245,7 @@ extension CgroupSystem {
                 guard v == .v2 else { throw .unsupported(knob: change.knob, version: v) }
                 if case .other(let s) = p { throw .invalidValue(knob: change.knob, value: s, reason: "must be member, root or isolated") }
                 out.append(PlannedWrite(file: dir + "/cpuset.cpus.partition", value: p.rawValue, change: change.description,
-                                        check: .firstWord, restore: .firstWord))
+                                        check: .partition(p.rawValue), restore: .firstWord))
             case .memoryMax(let l), .memoryHigh(let l), .memoryLow(let l), .memoryMin(let l):
                 try validateBytes(l, change)
                 let (dir, v) = try directory(.memory, cgroup)

@@ -426,3 +426,22 @@ enum Fixture {
         #expect(!FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
     }
 }
+
+@Suite struct PartitionTests {
+    /// A partition state the kernel reports as invalid is a failed write, rolled back.
+    @Test func invalidPartitionStateRollsBack() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        try sys.apply([.cpusetPartition(.root)], to: top)
+        #expect(try sys.settings(of: top).cpusetPartition == .root)
+        // Simulate the kernel's answer for an unusable partition: the read-back differs.
+        let file = FixtureWriteTests.v2Top + "/cpuset.cpus.partition"
+        let w = try #require(try sys.plan([.cpusetPartition(.isolated)], for: top).first)
+        #expect(w.check.matches("isolated invalid (Cpu list in cpuset.cpus not exclusive)\n") == false)
+        #expect(w.check.matches("isolated\n"))
+        #expect(w.restore.value(from: "root invalid (Parent is not a partition root)\n") == "root")
+        #expect(try Fixture.contents(root, file) == "root")
+    }
+}
