@@ -27,7 +27,7 @@ enum CgroupBench {
             case "--vcpus": o.vcpus = max(1, Int(it.next() ?? "") ?? o.vcpus)
             case "--iterations": o.iterations = max(3, Int(it.next() ?? "") ?? o.iterations)
             case "--python": o.python = it.next() ?? o.python
-            default: throw CLIBenchError("unknown option \(a)")
+            default: throw BenchError("unknown option \(a)")
             }
         }
         for flavour in [Flavour.v2Systemd, .v1] {
@@ -49,50 +49,66 @@ enum CgroupBench {
     static func measure(_ flavour: Flavour, root: String, gen: Generated, o: Options) throws {
         let counter = ReadCounter()
         let sys = try CgroupSystem.detect(root: root, counter: counter)
-        var t0 = DispatchTime.now().uptimeNanoseconds
+        counter.reset()   // layout detection is once per host, not per guest
+        let t0 = DispatchTime.now().uptimeNanoseconds
         let trees = try gen.pids.map { try sys.guest(pid: $0) }
         let discoverNs = DispatchTime.now().uptimeNanoseconds - t0
         let discoverReads = counter.count
         counter.reset()
 
-        var ours: [Double] = []
+        // Passes alternate CgroupControl and the raw floor, so both see the same host load;
+        // wall time and this thread's CPU time are both kept (CPU time is steadier on a busy host).
+        let allFiles = gen.statsFiles.flatMap { $0 }.map { root + $0 }
+        var ours: [Sample] = [], floor: [Sample] = []
         var checksum: UInt64 = 0
+        var bytes = 0
         for _ in 0..<o.iterations {
-            t0 = DispatchTime.now().uptimeNanoseconds
-            for g in trees {
-                let s = try sys.guestStats(g)
-                checksum &+= s["top"]?.cpu?.usageMicroseconds ?? 0
-            }
-            ours.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            ours.append(try Sample.measure {
+                for g in trees {
+                    let s = try sys.guestStats(g)
+                    checksum &+= s["top"]?.cpu?.usageMicroseconds ?? 0
+                }
+            })
+            floor.append(try Sample.measure {
+                bytes = 0
+                for f in allFiles { bytes += (FileManager.default.contents(atPath: f)?.count ?? 0) }
+            })
         }
         let readsPerGuest = Double(counter.count) / Double(o.iterations * gen.pids.count)
         let minimum = Double(gen.statsFiles.reduce(0) { $0 + $1.count }) / Double(gen.pids.count)
-
-        // Raw floor: the same files, read whole, not parsed.
-        let allFiles = gen.statsFiles.flatMap { $0 }.map { root + $0 }
-        var floor: [Double] = []
-        var bytes = 0
-        for _ in 0..<o.iterations {
-            t0 = DispatchTime.now().uptimeNanoseconds
-            bytes = 0
-            for f in allFiles { bytes += (FileManager.default.contents(atPath: f)?.count ?? 0) }
-            floor.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-
         let py = try pythonReference(files: allFiles, iterations: o.iterations, python: o.python)
 
-        let m = median(ours), f = median(floor)
+        let mw = median(ours.map(\.wall)), mc = median(ours.map(\.cpu))
+        let fw = median(floor.map(\.wall)), fc = median(floor.map(\.cpu))
         print("cgroup bench (\(flavour.rawValue)): \(gen.pids.count) guests × (top, emulator, \(o.vcpus) vCPUs), \(o.iterations) passes, checksum \(checksum)")
         print(String(format: "  discovery from QEMU PIDs: %.2f ms for all guests, %.1f reads/guest", Double(discoverNs) / 1e6,
                      Double(discoverReads) / Double(gen.pids.count)))
-        print(String(format: "  CgroupControl typed stats: %.2f ms per pass (%.1f µs/guest), %.2f reads/guest vs minimum %.2f (ratio %.2f)",
-                     m * 1e3, m * 1e6 / Double(gen.pids.count), readsPerGuest, minimum, readsPerGuest / minimum))
-        print(String(format: "  raw Foundation read of the same %d files (no parsing, %d bytes): %.2f ms → CgroupControl/raw = %.2f×",
-                     allFiles.count, bytes, f * 1e3, m / f))
+        print(String(format: "  CgroupControl typed stats: %.2f ms wall, %.2f ms CPU per pass (%.1f µs CPU/guest); %.2f reads/guest vs minimum %.2f (ratio %.2f)",
+                     mw * 1e3, mc * 1e3, mc * 1e6 / Double(gen.pids.count), readsPerGuest, minimum, readsPerGuest / minimum))
+        print(String(format: "  raw Foundation read of the same %d files (no parsing, %d bytes): %.2f ms wall, %.2f ms CPU → CgroupControl/raw = %.2f× wall, %.2f× CPU",
+                     allFiles.count, bytes, fw * 1e3, fc * 1e3, mw / fw, mc / fc))
         if let py {
-            print(String(format: "  python3 read+parse of the same files: %.2f ms → CgroupControl is %.2f× faster", py * 1e3, py / m))
+            print(String(format: "  python3 read+parse of the same files: %.2f ms wall, %.2f ms CPU → CgroupControl is %.2f× faster (wall), %.2f× (CPU)",
+                         py.wall * 1e3, py.cpu * 1e3, py.wall / mw, py.cpu / mc))
         } else {
             print("  python3 reference: SKIPPED (\(o.python) not runnable)")
+        }
+        fflush(nil)
+    }
+
+    /// Wall and thread-CPU seconds of one pass.
+    struct Sample {
+        var wall: Double
+        var cpu: Double
+        static func measure(_ body: () throws -> Void) throws -> Sample {
+            let w0 = DispatchTime.now().uptimeNanoseconds, c0 = threadCPU()
+            try body()
+            return Sample(wall: Double(DispatchTime.now().uptimeNanoseconds - w0) / 1e9, cpu: threadCPU() - c0)
+        }
+        static func threadCPU() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
         }
     }
 
@@ -101,8 +117,8 @@ enum CgroupBench {
         return s.isEmpty ? 0 : s[s.count / 2]
     }
 
-    /// Runs python3 over the same files; returns its median seconds per pass.
-    static func pythonReference(files: [String], iterations: Int, python: String) throws -> Double? {
+    /// Runs python3 over the same files; returns its median wall and CPU seconds per pass.
+    static func pythonReference(files: [String], iterations: Int, python: String) throws -> Sample? {
         guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
         let list = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-cgbench-files-\(getpid()).txt").path
         try files.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
@@ -111,8 +127,10 @@ enum CgroupBench {
         import sys, time
         files = open(sys.argv[1]).read().split("\\n")
         times = []
+        cpus = []
         for _ in range(int(sys.argv[2])):
             t = time.perf_counter()
+            c = time.thread_time()
             out = 0
             for f in files:
                 with open(f) as fh:
@@ -121,8 +139,10 @@ enum CgroupBench {
                         if len(parts) >= 2 and parts[-1].isdigit():
                             out += int(parts[-1])
             times.append(time.perf_counter() - t)
+            cpus.append(time.thread_time() - c)
         times.sort()
-        print(times[len(times) // 2])
+        cpus.sort()
+        print(times[len(times) // 2], cpus[len(cpus) // 2])
         """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
@@ -133,15 +153,24 @@ enum CgroupBench {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { return nil }
-        return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let f = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Double($0) }
+        return f.count == 2 ? Sample(wall: f[0], cpu: f[1]) : nil
     }
 
     // MARK: fixture generation
 
+    /// Plain open/write/close: Foundation's writers fsync, which makes generating thousands
+    /// of files take minutes on a busy disk.
     static func write(_ root: String, _ path: String, _ text: String) throws {
         let full = root + path
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: full, atomically: false, encoding: .utf8)
+        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BenchError("cannot create \(full): errno \(errno)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw BenchError("cannot write \(full): errno \(errno)")
+        }
     }
 
     static func generate(_ flavour: Flavour, root: String, guests: Int, vcpus: Int) throws -> Generated {
@@ -161,7 +190,7 @@ enum CgroupBench {
                 gen.pids.append(pid)
                 var files: [String] = []
                 let cpuStat = "usage_usec \(9_000_000 + i)\nuser_usec 6000000\nsystem_usec 3000000\nnr_periods 400\nnr_throttled 12\nthrottled_usec 800000\nnr_bursts 0\nburst_usec 0\n"
-                for child in [""] + ["/emulator"] + (0..<vcpus).map { "/vcpu\($0)" } {
+                for child in ["", "/emulator"] + (0..<vcpus).map({ "/vcpu\($0)" }) {
                     try write(root, base + child + "/cpu.stat", cpuStat)
                     try write(root, base + child + "/cpu.pressure", psi)
                     files += [base + child + "/cpu.stat", base + child + "/cpu.pressure"]
@@ -190,7 +219,7 @@ enum CgroupBench {
                 gen.pids.append(pid)
                 var files: [String] = []
                 let cpu = "/sys/fs/cgroup/cpu,cpuacct" + top
-                for child in [""] + ["/emulator"] + (0..<vcpus).map { "/vcpu\($0)" } {
+                for child in ["", "/emulator"] + (0..<vcpus).map({ "/vcpu\($0)" }) {
                     try write(root, "/sys/fs/cgroup/cpuset" + top + child + "/cpuset.cpus", "0-3\n")
                     for (f, t) in [("cpu.stat", "nr_periods 400\nnr_throttled 12\nthrottled_time 800000000\nnr_bursts 0\nburst_time 0\n"),
                                    ("cpuacct.usage", "\(9_000_000_000 + i)\n"), ("cpuacct.stat", "user 600\nsystem 300\n"),
@@ -213,9 +242,4 @@ enum CgroupBench {
         }
         return gen
     }
-}
-
-struct CLIBenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
 }

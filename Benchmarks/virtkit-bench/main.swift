@@ -5,6 +5,7 @@ import Foundation
 let suites: [String: ([String]) async throws -> Void] = [
     "domainxml": DomainXMLBench.run(arguments:),
     "cgroup": CgroupBench.run(arguments:),
+    "libvirt": LibvirtBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -8,7 +8,7 @@ import VirtCore
 struct CgroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cgroup", abstract: "Show cgroup layout, a guest's cgroups, and change them safely.",
-        subcommands: [Layout.self, Show.self, Set.self])
+        subcommands: [Layout.self, Show.self, SetCommand.self])
 
     /// Typed cgroup errors become one line for the operator.
     static func run<T>(_ body: () async throws -> T) async throws -> T {
@@ -67,6 +67,7 @@ struct CgroupCommand: AsyncParsableCommand {
     static func locate(_ domain: String, uri: String, sys: CgroupSystem) async throws -> Located {
         var name = ""
         var id: UInt32?
+        var vcpus = 0
         try await withConnection(uri, readOnly: true) { conn in
             let dom: Domain
             if let n = Int32(domain) { dom = try await conn.domain(id: n) }
@@ -74,14 +75,21 @@ struct CgroupCommand: AsyncParsableCommand {
             else { dom = try await conn.domain(named: domain) }
             name = dom.name
             id = dom.id
+            if id != nil { vcpus = (try? await dom.vcpuCount(flags: .maximum)) ?? 0 }
         }
         guard let id else { throw CLIError("domain '\(name)' is not running: it has no cgroups") }
-        // The PID file is authoritative; without it (not a local QEMU guest) say so.
-        let pid: Int32
-        do { pid = try sys.qemuPID(domainName: name) } catch {
-            throw CLIError("no QEMU PID for '\(name)' on this host (\(error)); cgroups are only visible for local qemu:///system guests")
+        // The QEMU PID is authoritative. Without it (the PID file is not readable here),
+        // fall back to libvirt's naming rules, but only if that cgroup exists.
+        if let pid = try? sys.qemuPID(domainName: name) {
+            return Located(name: name, id: id, tree: try await sys.guest(pid: pid))
         }
-        return Located(name: name, id: id, tree: try await sys.guest(pid: pid))
+        let predicted = GuestCgroups.predict(id: Int(id), name: name, vcpus: vcpus, systemd: sys.hostHasSystemd, layout: sys.layout)
+        guard let dir = predicted.top.directories(in: sys.layout).first(where: { sys.fs.isDirectory($0) }) else {
+            throw CLIError("no QEMU PID for '\(name)' and no cgroup at libvirt's predicted path \(predicted.top.displayPath); "
+                           + "cgroups are only visible for guests of a local QEMU driver")
+        }
+        FileHandle.standardError.write(Data("note: no QEMU PID file for '\(name)'; using libvirt's predicted cgroups (\(dir))\n".utf8))
+        return Located(name: name, id: id, tree: predicted)
     }
 
     struct Show: AsyncParsableCommand {
@@ -95,6 +103,9 @@ struct CgroupCommand: AsyncParsableCommand {
             var domain: String
             var id: UInt32
             var layout: String
+            /// `process` (from the QEMU PID, authoritative) or `predicted` (libvirt's naming rules).
+            var source: String
+            var pid: Int32?
             var predictedTop: String
             var cgroups: [Node]
             var settings: CgroupSettings
@@ -107,11 +118,15 @@ struct CgroupCommand: AsyncParsableCommand {
                 let stats = try await sys.guestStats(g.tree)
                 let settings = try await sys.settings(of: g.tree.top)
                 let predicted = LibvirtNaming.guestTopPath(id: Int(g.id), name: g.name, systemd: sys.hostHasSystemd)
-                let out = Out(domain: g.name, id: g.id, layout: sys.layout.kind.rawValue, predictedTop: predicted,
+                var pid: Int32?
+                if case .process(let p) = g.tree.source { pid = p }
+                let out = Out(domain: g.name, id: g.id, layout: sys.layout.kind.rawValue, source: pid == nil ? "predicted" : "process",
+                              pid: pid, predictedTop: predicted,
                               cgroups: g.tree.all.map { .init(label: $0.label, paths: $0.cgroup.paths, stats: stats[$0.label]) },
                               settings: settings)
                 if output.json { return try printJSON(out) }
-                print("\(g.name) (id \(g.id)), \(out.layout) host; libvirt's naming predicts \(predicted)")
+                print("\(g.name) (id \(g.id)), \(out.layout) host, cgroups " + (pid.map { "of QEMU PID \($0)" } ?? "predicted")
+                      + "; libvirt's naming predicts \(predicted)")
                 for n in out.cgroups { print("  \(pad(n.label, 10)) \(Cgroup(paths: n.paths).displayPath)") }
                 print("knobs (top):")
                 let s = settings
@@ -139,8 +154,9 @@ struct CgroupCommand: AsyncParsableCommand {
 
     // MARK: set
 
-    struct Set: AsyncParsableCommand {
+    struct SetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Change the guest's top cgroup (what libvirt's global_quota/global_period govern), as one transaction.")
         @Argument(help: "Domain name, ID or UUID.") var domain: String
         @OptionGroup var connection: ConnectionOptions

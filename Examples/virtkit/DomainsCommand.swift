@@ -26,13 +26,14 @@ struct DomainsCommand: AsyncParsableCommand {
 
     static func collect(_ conn: Connection, flags: DomainStatsFlags) async throws -> [Entry] {
         // One bulk call for state + reason of every domain, one list for persistence.
-        let stats = try await conn.allDomainStats(groups: .state, flags: flags)
+        let stats = try await conn.allDomainStats(groups: .state, flags: flags, handles: true)
         let persistent = Set(try await conn.listAllDomains(flags: .persistent).map(\.uuid))
         return stats.map { s in
-            Entry(
-                name: s.name, uuid: s.domain.uuid.uuidString.lowercased(), id: s.domain.id,
+            let uuid = s.domain?.uuid
+            return Entry(
+                name: s.name, uuid: uuid?.uuidString.lowercased() ?? "", id: s.domain?.id,
                 state: s.state?.state.key ?? "unknown", reason: s.state?.reasonDescription ?? "unknown",
-                reasonCode: s.state?.reasonRawValue ?? -1, persistent: persistent.contains(s.domain.uuid))
+                reasonCode: s.state?.reasonRawValue ?? -1, persistent: uuid.map(persistent.contains) ?? false)
         }.sorted { $0.name < $1.name }
     }
 

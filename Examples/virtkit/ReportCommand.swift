@@ -29,14 +29,14 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         try await withConnection(connection.resolvedURI, readOnly: true) { conn in
             let host = try await NodeCommand.collect(conn)
-            let stats = try await conn.allDomainStats(groups: [.state, .cpuTotal, .balloon, .vcpu])
+            let stats = try await conn.allDomainStats(groups: [.state, .cpuTotal, .balloon, .vcpu], handles: true)
             var guests = stats.map { s in
                 Guest(name: s.name, state: s.state?.state.key ?? "unknown", reason: s.state?.reasonDescription ?? "unknown",
                       vcpus: s.vcpu?.current, memoryKiB: s.balloon?.current, cpuTimeNs: s.cpu?.time)
             }
             // Drivers without balloon/vcpu stats (test driver): fill from virDomainGetInfo.
             for (i, s) in stats.enumerated() where guests[i].vcpus == nil || guests[i].memoryKiB == nil {
-                if let info = try? await s.domain.info() {
+                if let info = try? await s.domain?.info() {
                     guests[i].vcpus = guests[i].vcpus ?? info.vcpus
                     guests[i].memoryKiB = guests[i].memoryKiB ?? info.memory.kibibytes
                     guests[i].cpuTimeNs = guests[i].cpuTimeNs ?? info.cpuTime

@@ -6,6 +6,7 @@ public struct Cgroup: Hashable, Sendable, Codable {
     /// Mount point → path relative to the hierarchy root (starts with `/`).
     public var paths: [String: String]
 
+    /// A cgroup from its per-hierarchy paths.
     public init(paths: [String: String]) { self.paths = paths }
 
     /// The same path in every hierarchy of `layout` (how a new cgroup is created).

@@ -29,7 +29,9 @@ public enum CPUQuota: Hashable, Sendable, Codable, CustomStringConvertible {
 
 /// A block device by `MAJOR:MINOR`, as io.max and blkio.throttle.* name it.
 public struct BlockDevice: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+    /// Device major number.
     public var major: UInt32
+    /// Device minor number.
     public var minor: UInt32
     public init(major: UInt32, minor: UInt32) { self.major = major; self.minor = minor }
     /// Parses `8:0`.
@@ -44,9 +46,13 @@ public struct BlockDevice: Hashable, Sendable, Codable, CustomStringConvertible,
 
 /// Per-device I/O limits; nil fields are left unchanged.
 public struct IOLimits: Hashable, Sendable, Codable {
+    /// `rbps` / `read_bps_device`.
     public var readBytesPerSecond: Limit?
+    /// `wbps` / `write_bps_device`.
     public var writeBytesPerSecond: Limit?
+    /// `riops` / `read_iops_device`.
     public var readIOPS: Limit?
+    /// `wiops` / `write_iops_device`.
     public var writeIOPS: Limit?
     public init(readBytesPerSecond: Limit? = nil, writeBytesPerSecond: Limit? = nil, readIOPS: Limit? = nil, writeIOPS: Limit? = nil) {
         self.readBytesPerSecond = readBytesPerSecond

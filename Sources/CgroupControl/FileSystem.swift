@@ -9,6 +9,7 @@ import Synchronization
 
 /// An `errno` value with its symbolic name (`EACCES`), as the kernel reported it.
 public struct Errno: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The raw `errno` value.
     public var code: Int32
     public init(_ code: Int32) { self.code = code }
 
@@ -54,9 +55,13 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
     public enum Operation: String, Hashable, Sendable, Codable {
         case read, write, mkdir, rmdir, list
     }
+    /// What was attempted.
     public var operation: Operation
+    /// The host path (without the injected root).
     public var path: String
+    /// The value being written, for writes.
     public var value: String?
+    /// Why the kernel refused.
     public var errno: Errno
 
     public init(operation: Operation, path: String, value: String? = nil, errno: Errno) {
@@ -79,7 +84,9 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
 public final class ReadCounter: Sendable {
     private let reads = Atomic<Int>(0)
     public init() {}
+    /// Files read so far.
     public var count: Int { reads.load(ordering: .relaxed) }
+    /// Starts counting again from zero.
     public func reset() { reads.store(0, ordering: .relaxed) }
     func increment() { reads.wrappingAdd(1, ordering: .relaxed) }
 }
@@ -115,14 +122,30 @@ public struct CgroupFS: Sendable {
         let fd = open(real, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
         defer { close(fd) }
-        // Cgroup files are small; one 4 KiB read usually returns everything.
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Cgroup files are small: read straight into a String's storage; only files over
+        // 4 KiB take the slower growing path.
+        var failure: Int32 = 0
+        var complete = false
+        let text = String(unsafeUninitializedCapacity: 4096) { buf in
+            var used = 0
+            while used < buf.count {
+                let n = Glibc.read(fd, buf.baseAddress! + used, buf.count - used)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return 0 }
+                if n == 0 { complete = true; break }
+                used += n
+            }
+            return used
+        }
+        if failure != 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(failure)) }
+        if complete { return text }
+        // Larger than 4 KiB: start over from offset 0 into a growing buffer and decode once,
+        // so a multi-byte character is never split between two decodes.
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
+        var bytes = [UInt8](repeating: 0, count: 16384)
         var used = 0
         while true {
-            if used == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-            let n = buffer.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress! + used, raw.count - used)
-            }
+            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CgroupIOError(operation: .read, path: path, errno: Errno(errno))
@@ -130,7 +153,7 @@ public struct CgroupFS: Sendable {
             if n == 0 { break }
             used += n
         }
-        return String(decoding: buffer[0..<used], as: UTF8.self)
+        return String(decoding: bytes[0..<used], as: UTF8.self)
     }
 
     /// Like `read`, but a missing file (ENOENT) is nil: "not reported" rather than an error.
@@ -163,10 +186,12 @@ public struct CgroupFS: Sendable {
         if closed != 0 { throw CgroupIOError(operation: .write, path: path, value: value, errno: Errno(closeErrno)) }
     }
 
+    /// `access(2)` F_OK on the host path.
     public func exists(_ path: String) -> Bool {
         access(hostPath(path), F_OK) == 0
     }
 
+    /// `stat(2)`: true for a directory (a cgroup).
     public func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(hostPath(path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

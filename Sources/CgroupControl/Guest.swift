@@ -9,8 +9,11 @@ public struct GuestCgroups: Hashable, Sendable, Codable {
         case predicted
     }
 
+    /// Whether the tree came from the QEMU PID or was predicted.
     public var source: Source
+    /// The guest's own cgroup (libvirt's `global_*` tunables).
     public var top: Cgroup
+    /// QEMU's non-vCPU threads (`emulator_*` tunables).
     public var emulator: Cgroup?
     /// vCPU index → cgroup, sorted by index.
     public var vcpus: [Int: Cgroup]

@@ -36,8 +36,11 @@ public enum CgroupVersion: String, Hashable, Sendable, Codable {
 
 /// One line of /proc/self/mountinfo or /proc/mounts.
 public struct MountEntry: Hashable, Sendable, Codable {
+    /// The mounted device or file-system name.
     public var source: String
+    /// Where it is mounted.
     public var mountPoint: String
+    /// `cgroup`, `cgroup2`, `tmpfs`…
     public var fsType: String
     /// For mountinfo the super-block options (where cgroup controllers are listed); for
     /// /proc/mounts the single option list.
@@ -93,13 +96,17 @@ public struct MountEntry: Hashable, Sendable, Codable {
 
 /// One row of /proc/cgroups: `subsys_name hierarchy num_cgroups enabled`.
 public struct ControllerInfo: Hashable, Sendable, Codable {
+    /// The controller name, as /proc/cgroups spells it.
     public var name: String
     /// The v1 hierarchy ID, 0 when the controller is not bound to a v1 hierarchy (so it is
     /// on v2, or unused).
     public var hierarchy: Int
+    /// How many cgroups use it.
     public var cgroups: Int
+    /// False when disabled on the kernel command line (`cgroup_disable=`).
     public var enabled: Bool
 
+    /// Parses /proc/cgroups; malformed rows are skipped.
     public static func parse(_ text: String) -> [ControllerInfo] {
         var out: [ControllerInfo] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -113,6 +120,7 @@ public struct ControllerInfo: Hashable, Sendable, Codable {
 
 /// One mounted cgroup hierarchy.
 public struct CgroupHierarchy: Hashable, Sendable, Codable {
+    /// v1 or v2.
     public var version: CgroupVersion
     /// Where it is mounted (a host path; `CgroupFS` adds the root).
     public var mountPoint: String
@@ -140,6 +148,7 @@ public enum LayoutKind: String, Hashable, Sendable, Codable {
 /// The cgroup hierarchies of a host, detected from /proc/self/mountinfo (or /proc/mounts)
 /// and /proc/cgroups.
 public struct CgroupLayout: Hashable, Sendable, Codable {
+    /// v1, v2 or hybrid.
     public var kind: LayoutKind
     /// v1 hierarchies in mount order (the last mount of a controller wins, as bind mounts repeat them).
     public var v1: [CgroupHierarchy]

@@ -15,6 +15,7 @@ public struct ProcessCgroupEntry: Hashable, Sendable, Codable {
 
 /// A process's cgroup membership, from /proc/PID/cgroup.
 public struct ProcessCgroups: Hashable, Sendable, Codable {
+    /// One entry per line of the file.
     public var entries: [ProcessCgroupEntry]
 
     /// Parses the text of /proc/PID/cgroup; malformed lines are an error (the kernel never

@@ -2,7 +2,9 @@ import VirtCore
 
 /// Per-device I/O limits as read back (`io.max` / `blkio.throttle.*_device`).
 public struct IODeviceLimits: Hashable, Sendable, Codable {
+    /// The device (`MAJ:MIN`).
     public var device: BlockDevice
+    /// Its limits; nil fields have no limit line.
     public var limits: IOLimits
 }
 
@@ -13,22 +15,37 @@ public struct CgroupSettings: Hashable, Sendable, Codable {
     public var cpuWeight: Int?
     /// v1 `cpu.shares` as written.
     public var cpuShares: Int?
+    /// v2 `cpu.max` first field; v1 `cpu.cfs_quota_us` (-1 = unlimited).
     public var cpuQuota: CPUQuota?
+    /// v2 `cpu.max` second field; v1 `cpu.cfs_period_us`.
     public var cpuPeriodMicroseconds: Int64?
+    /// v2 `cpu.max.burst`; v1 `cpu.cfs_burst_us`.
     public var cpuBurstMicroseconds: Int64?
+    /// `cpuset.cpus` (empty: inherit, on v2).
     public var cpusetCPUs: CPUSet?
+    /// v2 `cpuset.cpus.effective`; v1 `cpuset.effective_cpus`.
     public var cpusetCPUsEffective: CPUSet?
+    /// `cpuset.mems`.
     public var cpusetMems: NodeSet?
+    /// v2 `cpuset.mems.effective`; v1 `cpuset.effective_mems`.
     public var cpusetMemsEffective: NodeSet?
+    /// v2 `cpuset.cpus.partition`.
     public var cpusetPartition: CpusetPartition?
+    /// v2 `memory.max`; v1 `memory.limit_in_bytes`.
     public var memoryMax: Limit?
+    /// v2 `memory.high`; v1 `memory.soft_limit_in_bytes`.
     public var memoryHigh: Limit?
+    /// v2 `memory.low`.
     public var memoryLow: Limit?
+    /// v2 `memory.min`.
     public var memoryMin: Limit?
     /// Swap alone (v2 `memory.swap.max`; v1 memsw − memory limit).
     public var swapMax: Limit?
+    /// v2 `io.weight` (or `io.bfq.weight`) default; v1 `blkio.weight` (or `blkio.bfq.weight`).
     public var ioWeight: Int?
+    /// v2 `io.max`; v1 `blkio.throttle.{read,write}_{bps,iops}_device`.
     public var ioLimits: [IODeviceLimits]?
+    /// `pids.max`.
     public var pidsMax: Limit?
 }
 

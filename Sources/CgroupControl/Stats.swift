@@ -6,15 +6,21 @@ import VirtCore
 /// CPU time and bandwidth throttling, merged from v2 `cpu.stat` or v1 `cpu.stat` +
 /// `cpuacct.*`; all times in microseconds. nil: not reported on this host.
 public struct CPUStats: Hashable, Sendable, Codable {
+    /// v2 `usage_usec`; v1 `cpuacct.usage` (ns → µs).
     public var usageMicroseconds: UInt64?
+    /// v2 `user_usec`; v1 `cpuacct.stat` user (USER_HZ ticks → µs).
     public var userMicroseconds: UInt64?
+    /// v2 `system_usec`; v1 `cpuacct.stat` system.
     public var systemMicroseconds: UInt64?
     /// Enforcement periods that had runnable tasks.
     public var periods: UInt64?
     /// Periods in which the group was throttled.
     public var throttledPeriods: UInt64?
+    /// v2 `throttled_usec`; v1 `throttled_time` (ns → µs).
     public var throttledMicroseconds: UInt64?
+    /// `nr_bursts`.
     public var bursts: UInt64?
+    /// v2 `burst_usec`; v1 `burst_time` (ns → µs).
     public var burstMicroseconds: UInt64?
     /// v1 `cpuacct.usage_percpu` in nanoseconds, per CPU.
     public var perCPUNanoseconds: [UInt64]?
@@ -22,6 +28,7 @@ public struct CPUStats: Hashable, Sendable, Codable {
 
 /// Memory use: `memory.current`/`memory.usage_in_bytes`, `memory.stat`, `memory.events`.
 public struct MemoryStats: Hashable, Sendable, Codable {
+    /// v2 `memory.current`; v1 `memory.usage_in_bytes`.
     public var currentBytes: UInt64?
     public var swapCurrentBytes: UInt64?
     /// Every `memory.stat` key as the kernel names it (v1 and v2 differ: `rss` vs `anon`).
@@ -92,13 +99,11 @@ extension CgroupSystem {
         var cpuStatDir: String?
         if let dir = cgroup.directory(for: .cpu, in: layout), let text = try optionalRead(dir + "/cpu.stat") {
             cpuStatDir = dir
-            let kv = try keyed(text, file: dir + "/cpu.stat")
-            merge(cpuStat: kv, into: &cpu, v2: layout.version(of: .cpu) == .v2)
+            try mergeCPUStat(text, file: dir + "/cpu.stat", into: &cpu)
             sawCPU = true
         }
         if let u = unifiedDir, u != cpuStatDir, let text = try optionalRead(u + "/cpu.stat") {
-            let kv = try keyed(text, file: u + "/cpu.stat")
-            merge(cpuStat: kv, into: &cpu, v2: true)
+            try mergeCPUStat(text, file: u + "/cpu.stat", into: &cpu)
             sawCPU = true
         }
         if layout.version(of: .cpuacct) == .v1, let dir = cgroup.directory(for: .cpuacct, in: layout) {
@@ -190,55 +195,98 @@ extension CgroupSystem {
         return n
     }
 
-    /// `key value` lines (cpu.stat, memory.stat, memory.events…).
+    /// `key value` lines (cpu.stat, memory.stat, memory.events…), each passed to `body`.
+    func forEachKeyed(_ text: String, file: String, _ body: (String, UInt64) -> Void) throws(CgroupError) {
+        var bad: String?
+        Scan.withBytes(text) { buf in
+            Scan.lines(buf) { line in
+                guard let sp = line.first(where: { buf[$0] == 0x20 }), sp > line.lowerBound,
+                      let v = Scan.uint(buf, (sp + 1)..<line.upperBound) else {
+                    bad = Scan.string(buf, line)
+                    return false
+                }
+                body(Scan.string(buf, line.lowerBound..<sp), v)
+                return true
+            }
+        }
+        if let bad { throw .malformed(file: file, line: bad, reason: "expected 'key number'") }
+    }
+
+    /// `key value` lines as a dictionary.
     func keyed(_ text: String, file: String) throws(CgroupError) -> [String: UInt64] {
         var out: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 2, let v = UInt64(f[1]) else {
-                throw .malformed(file: file, line: String(line), reason: "expected 'key number'")
-            }
-            out[String(f[0])] = v
-        }
+        out.reserveCapacity(64)
+        try forEachKeyed(text, file: file) { out[$0] = $1 }
         return out
     }
 
-    private func merge(cpuStat kv: [String: UInt64], into c: inout CPUStats, v2: Bool) {
-        func set(_ path: WritableKeyPath<CPUStats, UInt64?>, _ v: UInt64?) { if c[keyPath: path] == nil, let v { c[keyPath: path] = v } }
-        set(\.usageMicroseconds, kv["usage_usec"])
-        set(\.userMicroseconds, kv["user_usec"])
-        set(\.systemMicroseconds, kv["system_usec"])
+    /// Merges a v1 or v2 cpu.stat into `c`, keeping fields already set (the cpu
+    /// controller's file is read first). No dictionary: this runs for every vCPU.
+    private func mergeCPUStat(_ text: String, file: String, into c: inout CPUStats) throws(CgroupError) {
+        var got = CPUStats()
+        try forEachKeyed(text, file: file) { key, v in
+            switch key {
+            case "usage_usec": got.usageMicroseconds = v
+            case "user_usec": got.userMicroseconds = v
+            case "system_usec": got.systemMicroseconds = v
+            case "nr_periods": got.periods = v
+            case "nr_throttled": got.throttledPeriods = v
+            case "throttled_usec": got.throttledMicroseconds = v
+            case "throttled_time": got.throttledMicroseconds = v / 1000   // v1: ns
+            case "nr_bursts": got.bursts = v
+            case "burst_usec": got.burstMicroseconds = v
+            case "burst_time": got.burstMicroseconds = v / 1000          // v1: ns
+            default: break
+            }
+        }
+        c.usageMicroseconds = c.usageMicroseconds ?? got.usageMicroseconds
+        c.userMicroseconds = c.userMicroseconds ?? got.userMicroseconds
+        c.systemMicroseconds = c.systemMicroseconds ?? got.systemMicroseconds
         // The throttling counters come from the cpu controller; the v2 core cpu.stat of a
-        // hybrid host reports them only when the v2 cpu controller is enabled.
-        set(\.periods, kv["nr_periods"])
-        set(\.throttledPeriods, kv["nr_throttled"])
-        set(\.throttledMicroseconds, kv["throttled_usec"] ?? kv["throttled_time"].map { $0 / 1000 })
-        set(\.bursts, kv["nr_bursts"])
-        set(\.burstMicroseconds, kv["burst_usec"] ?? kv["burst_time"].map { $0 / 1000 })
+        // hybrid host has them only when the v2 cpu controller is enabled.
+        c.periods = c.periods ?? got.periods
+        c.throttledPeriods = c.throttledPeriods ?? got.throttledPeriods
+        c.throttledMicroseconds = c.throttledMicroseconds ?? got.throttledMicroseconds
+        c.bursts = c.bursts ?? got.bursts
+        c.burstMicroseconds = c.burstMicroseconds ?? got.burstMicroseconds
     }
 
     func pressure(_ file: String) throws(CgroupError) -> Pressure? {
         guard let text = try optionalRead(file) else { return nil }
-        var p = Pressure()
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 5 else { throw .malformed(file: file, line: String(line), reason: "expected 'some|full avg10= avg60= avg300= total='") }
-            var vals: [String: Substring] = [:]
-            for kv in f.dropFirst() {
-                let p = kv.split(separator: "=", maxSplits: 1)
-                if p.count == 2 { vals[String(p[0])] = p[1] }
+        var bad: String?
+        let p: Pressure = Scan.withBytes(text) { buf in
+            var p = Pressure()
+            Scan.lines(buf) { line in
+                // "some avg10=0.00 avg60=0.00 avg300=0.00 total=123"; parsed in place, no
+                // allocation (a pressure file is read for every vCPU).
+                var kind: UInt8 = 0
+                var a10: Double?, a60: Double?, a300: Double?, total: UInt64?
+                var tokenStart = line.lowerBound
+                var index = 0
+                for j in line.lowerBound...line.upperBound where j == line.upperBound || buf[j] == 0x20 {
+                    let tok = tokenStart..<j
+                    tokenStart = j + 1
+                    if tok.isEmpty { continue }
+                    defer { index += 1 }
+                    if index == 0 { kind = buf[tok.lowerBound]; continue }
+                    guard let eq = tok.first(where: { buf[$0] == 0x3D }) else { continue }
+                    let key = tok.lowerBound..<eq, v = (eq + 1)..<tok.upperBound
+                    if Scan.equals(buf, key, "avg10") { a10 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "avg60") { a60 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "avg300") { a300 = Scan.decimal(buf, v) }
+                    else if Scan.equals(buf, key, "total") { total = Scan.uint(buf, v) }
+                }
+                guard let a10, let a60, let a300, let total else {
+                    bad = Scan.string(buf, line)
+                    return false
+                }
+                let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
+                if kind == UInt8(ascii: "s") { p.some = pl } else if kind == UInt8(ascii: "f") { p.full = pl }
+                return true
             }
-            guard let a10 = vals["avg10"].flatMap({ Double($0) }), let a60 = vals["avg60"].flatMap({ Double($0) }),
-                  let a300 = vals["avg300"].flatMap({ Double($0) }), let total = vals["total"].flatMap({ UInt64($0) }) else {
-                throw .malformed(file: file, line: String(line), reason: "bad pressure values")
-            }
-            let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
-            switch f[0] {
-            case "some": p.some = pl
-            case "full": p.full = pl
-            default: continue
-            }
+            return p
         }
+        if let bad { throw .malformed(file: file, line: bad, reason: "expected 'some|full avg10= avg60= avg300= total='") }
         return p
     }
 

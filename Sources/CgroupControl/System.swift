@@ -43,6 +43,7 @@ public struct CgroupSystem: Sendable {
     /// `cpuset.cpus`/`cpuset.mems` start empty, so they are copied from the parent
     /// (`cgroup.clone_children` semantics) — a task cannot join an empty cpuset.
     public func create(_ cgroup: Cgroup) throws(CgroupError) {
+        try enableV2Controllers(above: cgroup)
         var made: [String] = []
         for dir in cgroup.directories(in: layout) where !fs.isDirectory(dir) {
             do { try fs.makeDirectory(dir) } catch {
@@ -64,6 +65,27 @@ public struct CgroupSystem: Sendable {
                 }
             }
         }
+    }
+
+    /// On v2 a child only gets a controller's files when its parent lists the controller in
+    /// `cgroup.subtree_control` (libvirt's `virCgroupV2EnableController` does the same).
+    /// Enables, in the new cgroup's parent, the knob controllers (cpu, cpuset, memory, io,
+    /// pids) that are used through v2 and that the parent has but does not yet pass down.
+    func enableV2Controllers(above cgroup: Cgroup) throws(CgroupError) {
+        guard let dir = cgroup.unifiedDirectory(in: layout), !fs.isDirectory(dir),
+              let slash = dir.lastIndex(of: "/") else { return }
+        let parent = String(dir[..<slash])
+        guard let available = try optionalRead(parent + "/cgroup.controllers"),
+              let enabled = try optionalRead(parent + "/cgroup.subtree_control") else { return }
+        let have = Swift.Set(enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }))
+        // Only the controllers CgroupControl has knobs for, and only where they are used through v2.
+        let wanted: [Controller] = [.cpu, .cpuset, .memory, .blkio, .pids].filter { layout.version(of: $0) == .v2 }
+        let wantedNames = Swift.Set(wanted.map(\.v2Name))
+        let missing = available.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .filter { !have.contains($0) && wantedNames.contains(String($0)) }
+        if missing.isEmpty { return }
+        let value = missing.map { "+" + $0 }.joined(separator: " ")
+        do { try fs.write(parent + "/cgroup.subtree_control", value) } catch { throw .io(error) }
     }
 
     /// Removes the cgroup from every hierarchy (`rmdir(2)`; it must have no tasks and no
@@ -117,20 +139,26 @@ public struct CgroupSystem: Sendable {
         return comm == "systemd" || fs.isDirectory("/run/systemd/system")
     }
 
-    // MARK: Async twins
+    // MARK: Async twins (the same work on a Dispatch queue, off the cooperative pool)
 
+    /// The async form of `apply(_:to:dryRun:)`.
+    @discardableResult
     public func apply(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) async throws(CgroupError) -> [PlannedWrite] {
         try await Self.offload { () throws(CgroupError) in try apply(changes, to: cgroup, dryRun: dryRun) }
     }
+    /// The async form of `settings(of:)`.
     public func settings(of cgroup: Cgroup) async throws(CgroupError) -> CgroupSettings {
         try await Self.offload { () throws(CgroupError) in try settings(of: cgroup) }
     }
+    /// The async form of `stats(of:scope:)` (full scope).
     public func stats(of cgroup: Cgroup) async throws(CgroupError) -> CgroupStats {
         try await Self.offload { () throws(CgroupError) in try stats(of: cgroup) }
     }
+    /// The async form of `guest(pid:)`.
     public func guest(pid: Int32) async throws(CgroupError) -> GuestCgroups {
         try await Self.offload { () throws(CgroupError) in try guest(pid: pid) }
     }
+    /// The async form of `guestStats(_:)`.
     public func guestStats(_ guest: GuestCgroups) async throws(CgroupError) -> [String: CgroupStats] {
         try await Self.offload { () throws(CgroupError) in try guestStats(guest) }
     }

@@ -54,8 +54,9 @@ enum ReadBack: Hashable, Sendable {
     case ioMax(BlockDevice, [String: String])
     /// v1 `blkio.throttle.*_device`: the device's value (0 = no line).
     case v1Device(BlockDevice, UInt64)
-    /// `cpuset.cpus.partition`: the first word.
-    case firstWord
+    /// `cpuset.cpus.partition`: exactly the state written; the kernel appends a reason
+    /// (`root invalid (…)`) when it accepted the write but cannot honour it.
+    case partition(String)
 
     func matches(_ raw: String) -> Bool {
         let t = raw.trimmingASCIIWhitespace()
@@ -96,8 +97,8 @@ enum ReadBack: Hashable, Sendable {
             let line = t.split(separator: "\n").first { $0.hasPrefix("\(dev) ") }
             let got = line.flatMap { UInt64($0.split(separator: " ").last ?? "") } ?? 0
             return got == want
-        case .firstWord:
-            return true
+        case .partition(let want):
+            return t == want
         }
     }
 }
@@ -236,33 +237,15 @@ extension CgroupSystem {
                 out.append(PlannedWrite(file: dir + (v == .v2 ? "/cpu.max.burst" : "/cpu.cfs_burst_us"), value: "\(b)",
                                         change: change.description, check: .exact))
             case .cpusetCPUs(let cpus):
-                let (dir, _) = try directory(.cpuset, cgroup)
-                if cpus.isEmpty { throw .invalidValue(knob: change.knob, value: "", reason: "an empty CPU set leaves the tasks nowhere to run") }
-                if let allowed = try parentEffective(dir, v1: "cpuset.effective_cpus", v2: "cpuset.cpus.effective"),
-                   !cpus.isSubset(of: allowed) {
-                    throw .invalidValue(knob: change.knob, value: cpus.listString,
-                                        reason: "CPUs \(cpus.subtracting(allowed).listString) are not in the parent's effective set \(allowed.listString)")
-                }
-                out.append(PlannedWrite(file: dir + "/cpuset.cpus", value: cpus.listString, change: change.description,
-                                        check: .idList(cpus.listString)))
+                out.append(try cpusetWrite(cpus, file: "cpuset.cpus", v1: "cpuset.effective_cpus", v2: "cpuset.cpus.effective", change, cgroup))
             case .cpusetMems(let mems):
-                let (dir, _) = try directory(.cpuset, cgroup)
-                if mems.isEmpty { throw .invalidValue(knob: change.knob, value: "", reason: "an empty node set leaves no memory to allocate") }
-                if let allowed = try parentEffective(dir, v1: "cpuset.effective_mems", v2: "cpuset.mems.effective") {
-                    let asNodes = NodeSet(allowed.ids)
-                    if !mems.isSubset(of: asNodes) {
-                        throw .invalidValue(knob: change.knob, value: mems.listString,
-                                            reason: "nodes \(mems.subtracting(asNodes).listString) are not in the parent's effective set \(asNodes.listString)")
-                    }
-                }
-                out.append(PlannedWrite(file: dir + "/cpuset.mems", value: mems.listString, change: change.description,
-                                        check: .idList(mems.listString)))
+                out.append(try cpusetWrite(mems, file: "cpuset.mems", v1: "cpuset.effective_mems", v2: "cpuset.mems.effective", change, cgroup))
             case .cpusetPartition(let p):
                 let (dir, v) = try directory(.cpuset, cgroup)
                 guard v == .v2 else { throw .unsupported(knob: change.knob, version: v) }
                 if case .other(let s) = p { throw .invalidValue(knob: change.knob, value: s, reason: "must be member, root or isolated") }
                 out.append(PlannedWrite(file: dir + "/cpuset.cpus.partition", value: p.rawValue, change: change.description,
-                                        check: .firstWord, restore: .firstWord))
+                                        check: .partition(p.rawValue), restore: .firstWord))
             case .memoryMax(let l), .memoryHigh(let l), .memoryLow(let l), .memoryMin(let l):
                 try validateBytes(l, change)
                 let (dir, v) = try directory(.memory, cgroup)
@@ -366,6 +349,21 @@ extension CgroupSystem {
         return out
     }
 
+    /// `cpuset.cpus` / `cpuset.mems`: non-empty and within the parent's effective set.
+    private func cpusetWrite<K: IDSetKind>(_ ids: IDSet<K>, file: String, v1: String, v2: String, _ change: CgroupChange,
+                                           _ cgroup: Cgroup) throws(CgroupError) -> PlannedWrite {
+        let (dir, _) = try directory(.cpuset, cgroup)
+        if ids.isEmpty { throw .invalidValue(knob: change.knob, value: "", reason: "an empty \(K.noun) set leaves the tasks nothing to use") }
+        if let parent = try parentEffective(dir, v1: v1, v2: v2) {
+            let allowed = IDSet<K>(parent.ids)
+            if !ids.isSubset(of: allowed) {
+                throw .invalidValue(knob: change.knob, value: ids.listString,
+                                    reason: "\(K.noun)s \(ids.subtracting(allowed).listString) are not in the parent's effective set \(allowed.listString)")
+            }
+        }
+        return PlannedWrite(file: dir + "/" + file, value: ids.listString, change: change.description, check: .idList(ids.listString))
+    }
+
     private func validateBytes(_ l: Limit, _ change: CgroupChange) throws(CgroupError) {
         if case .value(let n) = l, n > LibvirtRanges.memoryMaxBytes {
             throw .invalidValue(knob: change.knob, value: "\(n)", reason: "exceeds libvirt's maximum of \(LibvirtRanges.memoryMaxBytes) bytes")
@@ -383,7 +381,7 @@ extension CgroupSystem {
     private func parentEffective(_ dir: String, v1: String, v2: String) throws(CgroupError) -> CPUSet? {
         guard let slash = dir.lastIndex(of: "/") else { return nil }
         let parent = String(dir[..<slash])
-        guard layout.hierarchies.contains(where: { parent.hasPrefix($0.mountPoint) && parent.count >= $0.mountPoint.count }),
+        guard layout.hierarchies.contains(where: { parent == $0.mountPoint || parent.hasPrefix($0.mountPoint + "/") }),
               !layout.hierarchies.contains(where: { $0.mountPoint == dir }) else { return nil }
         let text = (try? fs.readIfPresent(parent + "/" + v2)) ?? nil
         guard let raw = text ?? ((try? fs.readIfPresent(parent + "/" + v1)) ?? nil) else { return nil }

@@ -344,3 +344,104 @@ enum Fixture {
         #expect(s.cpuWeight == 100)
     }
 }
+
+@Suite struct FileSystemTests {
+    /// Files over the 4 KiB fast path are read whole, with multi-byte text across the boundary intact.
+    @Test func largeFileReadsWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cgfs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = String(repeating: "a", count: 4095) + "é" + (0..<2000).map { "key_\($0) \($0)\n" }.joined()
+        try text.write(toFile: dir + "/big", atomically: false, encoding: .utf8)
+        let counter = ReadCounter()
+        let fs = CgroupFS(root: dir, counter: counter)
+        #expect(try fs.read("/big") == text)
+        #expect(counter.count == 1)
+        #expect(try fs.readIfPresent("/absent") == nil)
+        #expect(throws: CgroupIOError.self) { try fs.read("/") }
+        // The root prefix is applied once; an empty file reads as "".
+        try "".write(toFile: dir + "/empty", atomically: false, encoding: .utf8)
+        #expect(try fs.read("/empty") == "")
+    }
+
+    @Test func byteScannerRejectsGarbage() throws {
+        let sys = try Fixture.system("v2-systemd")
+        #expect(try sys.keyed("a 1\nb 22\n\nc 333", file: "f") == ["a": 1, "b": 22, "c": 333])
+        #expect(throws: CgroupError.self) { try sys.keyed("a 1x\n", file: "f") }
+        #expect(throws: CgroupError.self) { try sys.keyed("a 99999999999999999999999\n", file: "f") }
+        #expect(throws: CgroupError.self) { try sys.keyed("novalue\n", file: "f") }
+    }
+}
+
+@Suite struct ProcMountsFallbackTests {
+    /// Without /proc/self/mountinfo, /proc/mounts is used; v2 controllers come from the
+    /// mount's cgroup.controllers when it exists.
+    @Test func detectFromProcMounts() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgmounts-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/proc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/cg/unified", withIntermediateDirectories: true)
+        try "cgroup /cg/cpu,cpuacct cgroup rw,nosuid,cpu,cpuacct 0 0\ncgroup2 /cg/unified cgroup2 rw,nsdelegate 0 0\n"
+            .write(toFile: root + "/proc/mounts", atomically: false, encoding: .utf8)
+        try "io memory\n".write(toFile: root + "/cg/unified/cgroup.controllers", atomically: false, encoding: .utf8)
+        let sys = try CgroupSystem.detect(root: root)
+        #expect(sys.layout.kind == .hybrid)
+        #expect(sys.layout.hierarchy(for: .cpuacct)?.mountPoint == "/cg/cpu,cpuacct")
+        #expect(sys.layout.hierarchy(for: .blkio)?.version == .v2)
+        #expect(sys.layout.hierarchy(for: .memory)?.mountPoint == "/cg/unified")
+        // No /proc/cgroups here: nothing breaks, the table is just empty.
+        #expect(sys.layout.controllerTable.isEmpty)
+    }
+}
+
+@Suite struct PressureParsingTests {
+    @Test func malformedPressureIsTypedError() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let top = FixtureWriteTests.v2Top
+        let sys = try CgroupSystem.detect(root: root)
+        for bad in ["some avg10=x.00 avg60=0.00 avg300=0.00 total=1\n", "full avg10=0.00\n", "some total=12\n"] {
+            try bad.write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
+            #expect(throws: CgroupError.self) { try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu) }
+        }
+        try "some avg10=12.5 avg60=0.07 avg300=100.00 total=99\n".write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
+        let p = try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu).cpuPressure
+        #expect(p?.some == PressureLine(avg10: 12.5, avg60: 0.07, avg300: 100, totalMicroseconds: 99))
+        #expect(p?.full == nil)
+    }
+}
+
+@Suite struct CreateTests {
+    /// On v2 the parent must pass the knob controllers down before a child has their files.
+    @Test func createEnablesV2ControllersInParent() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "memory\n".write(toFile: root + "/sys/fs/cgroup/machine.slice/cgroup.subtree_control", atomically: false, encoding: .utf8)
+        let sys = try CgroupSystem.detect(root: root)
+        let cg = sys.cgroup("/machine.slice/new-group")
+        try sys.create(cg)
+        #expect(FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
+        #expect(try Fixture.contents(root, "/sys/fs/cgroup/machine.slice/cgroup.subtree_control") == "+cpuset +cpu +io +pids")
+        try sys.remove(cg)
+        #expect(!FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
+    }
+}
+
+@Suite struct PartitionTests {
+    /// A partition state the kernel reports as invalid is a failed write, rolled back.
+    @Test func invalidPartitionStateRollsBack() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sys = try CgroupSystem.detect(root: root)
+        let top = try sys.guest(pid: 5151).top
+        try sys.apply([.cpusetPartition(.root)], to: top)
+        #expect(try sys.settings(of: top).cpusetPartition == .root)
+        // Simulate the kernel's answer for an unusable partition: the read-back differs.
+        let file = FixtureWriteTests.v2Top + "/cpuset.cpus.partition"
+        let w = try #require(try sys.plan([.cpusetPartition(.isolated)], for: top).first)
+        #expect(w.check.matches("isolated invalid (Cpu list in cpuset.cpus not exclusive)\n") == false)
+        #expect(w.check.matches("isolated\n"))
+        #expect(w.restore.value(from: "root invalid (Parent is not a partition root)\n") == "root")
+        #expect(try Fixture.contents(root, file) == "root")
+    }
+}

@@ -103,4 +103,30 @@ import VirtKitTestSupport
             #expect(try await dom.schedulerParameters().globalQuota == 70_000)
         }
     }
+
+    /// A memory limit far below what the running guest uses: the kernel refuses it (v1:
+    /// EBUSY after failed reclaim; v2 accepts and OOM-kills, so only v1 is asserted) and the
+    /// CPU weight written before it is restored.
+    @Test func refusedMemoryLimitRollsBackOnGuest() async throws {
+        try await Self.withGuest { sys, conn, dom in
+            guard sys.layout.version(of: .memory) == .v1 else {
+                LiveEnvironment.unavailable("memory controller is v2 here: a tiny memory.max OOM-kills instead of failing"); return
+            }
+            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
+            let before = try await sys.settings(of: g.top)
+            do {
+                try await sys.apply([.cpuWeight(300), .memoryMax(.value(1 << 20))], to: g.top)
+                Issue.record("the kernel accepted a 1 MiB limit for a running guest")
+            } catch {
+                guard case .transactionFailed(let f)? = error as? CgroupError else { Issue.record("unexpected \(error)"); return }
+                #expect(f.reason.errno?.name == "EBUSY", "\(f)")
+                #expect(f.failedWrite.file.hasSuffix("/memory.limit_in_bytes"))
+                #expect(f.restored.count == 1 && f.restoreErrors.isEmpty)
+            }
+            let after = try await sys.settings(of: g.top)
+            #expect(after.cpuWeight == before.cpuWeight)
+            #expect(after.memoryMax == before.memoryMax)
+            #expect(try await dom.isActive())
+        }
+    }
 }

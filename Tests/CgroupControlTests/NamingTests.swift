@@ -91,4 +91,27 @@ import VirtKitTestSupport
             #expect("machine-qemu\\x2d" + LibvirtNaming.systemdEscape(name) + ".scope" == legacy, "escape of \(name)")
         }
     }
+
+    /// The escaping against systemd's own `systemd-escape` (the same `unit_name_escape`).
+    @Test func agreesWithSystemdEscape() throws {
+        let tool = "/usr/bin/systemd-escape"
+        guard FileManager.default.isExecutableFile(atPath: tool) else {
+            FileHandle.standardError.write(Data("note: \(tool) not installed; escaping checked against libvirt only\n".utf8))
+            return
+        }
+        let inputs = ["qemu-1-demo", ".hidden", "a b/c\\d:e_f.-.é", "tab\tname", "日本", "x/y/z", "UPPER_lower:9", "emoji\u{1F600}", "-", "a..b"]
+        for input in inputs {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = ["--", input]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            #expect(LibvirtNaming.systemdEscape(input) == out.trimmingCharacters(in: .newlines), "\(input)")
+        }
+    }
 }
+

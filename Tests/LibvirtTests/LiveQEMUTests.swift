@@ -78,7 +78,9 @@ import VirtKitTestSupport
             #expect(s.cpu?.time != nil)
             #expect(s.blockCount == 0 && s.blocks.isEmpty)
             let all = try await conn.allDomainStats(groups: [.state, .cpuTotal, .balloon, .vcpu, .interface, .block, .perf], flags: .running)
-            #expect(all.contains { $0.domain.uuid == dom.uuid })
+            #expect(all.contains { $0.name == dom.name })
+            let withHandles = try await conn.domainStats([dom], groups: .state, handles: true)
+            #expect(withHandles.first?.domain?.uuid == dom.uuid)
 
             // Per-call figures.
             let info = try await dom.info()

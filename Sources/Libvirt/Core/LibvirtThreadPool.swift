@@ -1,3 +1,4 @@
+import CLibvirt
 import Foundation
 
 /// The dedicated threads every blocking libvirt call runs on (the module's one seam into C).
@@ -39,8 +40,13 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     public init(threadCount: Int, name: String = "virtkit-libvirt") {
         self.threadCount = max(1, threadCount)
         for i in 0..<self.threadCount {
-            let thread = Thread { [self] in self.workerLoop() }
-            thread.name = "\(name)-\(i)"
+            let threadName = "\(name)-\(i)"
+            let thread = Thread { [self] in
+                // Visible in top/perf/gdb (Linux limits names to 15 bytes).
+                virtkit_set_thread_name(String(threadName.suffix(15)))
+                self.workerLoop()
+            }
+            thread.name = threadName
             thread.start()
         }
     }
