@@ -12,7 +12,7 @@ import PackageDescription
 //   VirtKit        umbrella re-exporting all of the above
 let package = Package(
     name: "VirtKit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "VirtKit", targets: ["VirtKit"]),
         .library(name: "VirtCore", targets: ["VirtCore"]),
