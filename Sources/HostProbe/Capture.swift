@@ -27,7 +27,13 @@ extension HostProbe {
     /// or empty.
     @discardableResult
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
-        let out = ProbeRoot(path: directory).path
+        var absolute = directory
+        if !absolute.hasPrefix("/") {
+            var buf = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buf, buf.count) != nil else { throw CaptureError(path: directory, reason: "getcwd failed") }
+            absolute = String(cString: buf) + "/" + directory
+        }
+        let out = ProbeRoot.normalize(absolute)
         if let d = opendir(out) {
             var nonEmpty = false
             while let e = readdir(d) {

@@ -238,6 +238,13 @@ final class SourceReader {
             default: kind = .other
             }
             out.append(DirEntry(name: name, kind: kind))
+            // A capture must reproduce what a listing shows: sub-directories and links
+            // (IOMMU group members, `mq/0`) even when nothing below them is read.
+            if record != nil {
+                let child = Self.join(resolved, name)
+                if kind == .directory { record?.directories.insert(child) }
+                if kind == .symlink, case .success(let t) = readLinkRaw(host + "/" + name) { record?.links[child] = t }
+            }
         }
         record?.directories.insert(resolved)
         out.sort { $0.name < $1.name }
