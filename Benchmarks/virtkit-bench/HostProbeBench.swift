@@ -125,7 +125,7 @@ enum HostProbeBench {
 
     static func cpuSeconds() -> Double {
         var ru = rusage()
-        getrusage(RUSAGE_SELF, &ru)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &ru)
         return Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
     }
 }

@@ -172,6 +172,15 @@ final class ProbeContext {
         }
     }
 
+    /// The first of several spellings that exists (`core_cpus` is the kernel's new name for
+    /// `thread_siblings`; some trees only have one of them).
+    func cpuListOrMask(_ dir: String, anyOf bases: [String], _ what: @autoclosure () -> String) -> CPUSet? {
+        for b in bases {
+            if let s = cpuListOrMask(dir, b, what()) { return s }
+        }
+        return nil
+    }
+
     func list(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> [DirEntry] {
         switch reader.list(path) {
         case .success(let e): return e

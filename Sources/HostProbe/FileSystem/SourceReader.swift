@@ -94,6 +94,11 @@ final class SourceReader {
         if name == ".." { return Self.parentOf(parent) }
         let candidate = Self.join(parent, name)
         if let hit = resolvedDirs[candidate] { return hit }
+        // Bind points and the virtual directories above them exist whatever the host has.
+        if sortedBinds.contains(where: { $0.virtualPath == candidate || $0.virtualPath.hasPrefix(candidate + "/") }) {
+            resolvedDirs[candidate] = candidate
+            return candidate
+        }
         switch readLinkRaw(hostPath(candidate)) {
         case .success(let target):
             record?.links[candidate] = target
@@ -266,7 +271,12 @@ final class SourceReader {
     func exists(_ v: String) -> Bool {
         guard let r = try? resolve(v) else { return false }
         var st = stat()
-        return stat(hostPath(r), &st) == 0
+        guard stat(hostPath(r), &st) == 0 else { return false }
+        // A capture must reproduce what was found to exist.
+        if record != nil {
+            if st.st_mode & S_IFMT == S_IFDIR { record?.directories.insert(r) } else { record?.files.insert(r) }
+        }
+        return true
     }
 
     /// Facts about a device node such as `/dev/kvm`: whether it exists, is a character

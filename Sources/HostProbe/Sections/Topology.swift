@@ -24,9 +24,12 @@ public struct CPUTopology: Sendable, Hashable, Codable {
 
     /// Packages (sockets) with at least one online CPU.
     public var packageCount: Int { Set(cpus.filter(\.online).compactMap(\.package)).count }
-    /// Distinct (package, die, core) among online CPUs.
+    /// Physical cores with an online CPU: distinct thread-sibling sets (what hwloc calls a
+    /// Core), or distinct (package, die, core id) when siblings are unknown.
     public var coreCount: Int {
-        Set(cpus.filter(\.online).map { "\($0.package ?? -1)/\($0.die ?? -1)/\($0.core ?? $0.id)" }).count
+        Set(cpus.filter(\.online).map { c in
+            c.threadSiblings.map { "s" + $0.intersection(online).listString } ?? "\(c.package ?? -1)/\(c.die ?? -1)/\(c.core ?? c.id)"
+        }).count
     }
     public func cpu(_ id: Int) -> LogicalCPU? {
         // `cpus` is sorted by id; most hosts number densely.
@@ -179,7 +182,8 @@ extension HostProbe {
             if let onlineFile {
                 isOnline = onlineFile.contains(id)
             } else if let v = ctx.line(cd + "/online", "CPU \(id) online") {
-                isOnline = v == "1"
+                // Some old kernels leave the file empty for online CPUs (hwloc's 128ia64 archive).
+                isOnline = v != "0"
             } else {
                 isOnline = true
             }
@@ -189,8 +193,8 @@ extension HostProbe {
             if let v = ctx.int(t + "/die_id", "CPU \(id) die id"), v >= 0 { cpu.die = v }
             if let v = ctx.int(t + "/cluster_id", "CPU \(id) cluster id"), v >= 0 { cpu.cluster = v }
             if let v = ctx.int(t + "/core_id", "CPU \(id) core id"), v >= 0 { cpu.core = v }
-            cpu.threadSiblings = ctx.cpuListOrMask(t, "thread_siblings", "CPU \(id) thread siblings")
-            cpu.coreSiblings = ctx.cpuListOrMask(t, "core_siblings", "CPU \(id) core siblings")
+            cpu.threadSiblings = ctx.cpuListOrMask(t, anyOf: ["thread_siblings", "core_cpus"], "CPU \(id) thread siblings")
+            cpu.coreSiblings = ctx.cpuListOrMask(t, anyOf: ["core_siblings", "package_cpus"], "CPU \(id) core siblings")
             cpu.node = nodeOf[id]
             if isOnline {
                 cpu.caches = probeCaches(ctx, cd + "/cache", cpu: id)
@@ -333,9 +337,12 @@ extension HostProbe {
             let f = line.split(separator: " ")
             guard f.count >= 4 else { continue }
             let mnt = String(f[1]).replacingOctalEscapes()
+            let opts = f[3].split(separator: ",")
             switch f[2] {
             case "cgroup2": if cgroup2 == nil { cgroup2 = mnt }
-            case "cgroup" where f[3].split(separator: ",").contains("cpuset"): cgroup1 = mnt
+            // `noprefix` cpuset cgroups name their files `cpus`/`mems`, like the legacy fs.
+            case "cgroup" where opts.contains("cpuset") && opts.contains("noprefix"): legacy = mnt
+            case "cgroup" where opts.contains("cpuset"): cgroup1 = mnt
             case "cpuset": legacy = mnt
             default: break
             }
