@@ -22,6 +22,7 @@ enum HostProbeBench {
             }
             i += 1
         }
+        let onlyInProcess = arguments.contains("--in-process")
         let archive = corpus + "/hwloc-2.9.0/linux/256ia64-64n2s2c.tar.bz2"
         guard FileManager.default.fileExists(atPath: archive) else {
             print("hostprobe: \(archive) not found (set VIRTKIT_CORPUS)")
@@ -37,7 +38,7 @@ enum HostProbeBench {
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("virtkit").path
         let lstopo = ["/usr/bin/lstopo-no-graphics", "/usr/local/bin/lstopo-no-graphics"].first { FileManager.default.isExecutableFile(atPath: $0) }
         print("hostprobe: whole process on 256ia64-64n2s2c (256 CPUs, 64 nodes), \(reps) repetitions each, interleaved")
-        if FileManager.default.isExecutableFile(atPath: exe), let lstopo {
+        if !onlyInProcess, FileManager.default.isExecutableFile(atPath: exe), let lstopo {
             var ours: [Double] = [], theirs: [Double] = []
             _ = timed(exe, ["probe", "--root", tree, "--json"], [:])
             _ = timed(lstopo, ["--of", "console"], ["HWLOC_FSROOT": tree])
@@ -67,6 +68,9 @@ enum HostProbeBench {
         }
         print("hostprobe: in-process")
         report("full probe of 256ia64-64n2s2c", treeTimes)
+        for section in ProbeSection.allCases {
+            report("  section \(section.rawValue)", (0..<max(reps / 4, 3)).map { _ in clock { _ = treeProbe.snapshotSync(sections: [section]) } })
+        }
         report("full probe of the live host", liveTimes)
 
         // 3. sample at 1 Hz.

@@ -67,13 +67,43 @@ final class SourceReader {
     }
 
     private static func parentOf(_ v: String) -> String {
-        guard let slash = v.lastIndex(of: "/"), slash != v.startIndex else { return "/" }
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")), slash != v.startIndex else { return "/" }
         return String(v[..<slash])
     }
 
+    private static func lastName(_ v: String) -> Substring {
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")) else { return v[...] }
+        return v[v.index(after: slash)...]
+    }
+
+    /// Whether `v` needs ``ProbeRoot/normalize(_:)``: relative, `//`, `.` or `..`
+    /// components, or a trailing slash. One pass over the bytes; the hot path skips the split.
+    static func needsNormalize(_ v: String) -> Bool {
+        var prev: UInt8 = 0
+        var prev2: UInt8 = 0
+        var first = true
+        for b in v.utf8 {
+            if first {
+                if b != UInt8(ascii: "/") { return true }
+                first = false
+            } else if b == UInt8(ascii: "/") {
+                if prev == UInt8(ascii: "/") { return true }
+                if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+            }
+            prev2 = prev
+            prev = b
+        }
+        if first { return true }
+        if prev == UInt8(ascii: "/"), v.utf8.count > 1 { return true }
+        if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+        return false
+    }
+
+    static func normalized(_ v: String) -> String { needsNormalize(v) ? ProbeRoot.normalize(v) : v }
+
     /// Fully resolves virtual path `v` (every component, links followed inside the root).
     func resolve(_ v: String) throws(ReadFailure) -> String {
-        let n = v.hasPrefix("/") && !v.contains("//") && !v.contains("/.") && !v.hasSuffix("/") ? v : ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         if fastPath { return n }
         return try resolveDir(n)
     }
@@ -82,8 +112,7 @@ final class SourceReader {
     private func resolveDir(_ v: String) throws(ReadFailure) -> String {
         if let hit = resolvedDirs[v] { return hit }
         let parent = try resolveDir(Self.parentOf(v))
-        let name = v[v.index(after: v.lastIndex(of: "/") ?? v.startIndex)...]
-        let r = try resolveChild(parent, name)
+        let r = try resolveChild(parent, Self.lastName(v))
         resolvedDirs[v] = r
         return r
     }
@@ -147,9 +176,9 @@ final class SourceReader {
             host = v
         } else {
             do {
-                let n = ProbeRoot.normalize(v)
+                let n = Self.normalized(v)
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+                resolved = Self.join(parent, Self.lastName(n))
                 if resolvedDirs[resolved] == nil, n != "/" {
                     // Try the file itself without following: the common case is one syscall.
                     let fd = open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -190,6 +219,16 @@ final class SourceReader {
         return .success(total)
     }
 
+    /// The file's content without leading and trailing ASCII whitespace: one sysfs value.
+    func readTrimmed(_ v: String) -> Result<String, ReadFailure> {
+        withBytes(v) { buf in
+            var s = 0, e = buf.count
+            while s < e, buf[s] == 0x20 || buf[s] == 0x0A || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
+            while e > s, buf[e - 1] == 0x20 || buf[e - 1] == 0x0A || buf[e - 1] == 0x09 || buf[e - 1] == 0x0D { e -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buf[s..<e]), as: UTF8.self)
+        }
+    }
+
     /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
     func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
         switch readBytes(v) {
@@ -200,14 +239,14 @@ final class SourceReader {
 
     /// The target text of the symlink at `v` (e.g. `../../../bus/pci/drivers/virtio-pci`).
     func readLink(_ v: String) -> Result<String, ReadFailure> {
-        let n = ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         let resolved: String
         if fastPath {
             resolved = n
         } else {
             do {
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+                resolved = Self.join(parent, Self.lastName(n))
             } catch {
                 return .failure(error)
             }

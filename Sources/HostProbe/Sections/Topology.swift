@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import VirtCore
 
 /// The logical CPUs of the host and what they share (`/sys/devices/system/cpu`,
@@ -133,17 +136,16 @@ extension HostProbe {
             guard let id = numberedName(e.name, prefix: "node") else { continue }
             let dir = nodeDir + "/" + e.name
             var cpus: CPUSet?
-            switch ctx.reader.read(dir + "/cpulist") {
+            switch ctx.reader.readTrimmed(dir + "/cpulist") {
             case .success(let s):
-                do { cpus = try CPUSet(parsing: s.trimmingASCIIWhitespace(), allowEmpty: true) } catch {
+                do { cpus = try CPUSet(parsing: s, allowEmpty: true) } catch {
                     ctx.note("NUMA node \(id) CPUs", dir + "/cpulist", .garbled(error.description))
                 }
             case .failure(.missing):
-                switch ctx.reader.read(dir + "/cpumap") {
+                switch ctx.reader.readTrimmed(dir + "/cpumap") {
                 case .success(let s):
-                    do { cpus = try CPUSet(hexMask: s.trimmingASCIIWhitespace()) } catch {
-                        ctx.note("NUMA node \(id) CPUs", dir + "/cpumap", .garbled(error.description))
-                    }
+                    cpus = parseHexMask(s)
+                    if cpus == nil { ctx.note("NUMA node \(id) CPUs", dir + "/cpumap", .garbled("'\(s.prefix(40))' is not a hex CPU mask")) }
                 case .failure(.missing):
                     cpus = CPUSet(ctx.list(dir, "NUMA node \(id) directory").compactMap { numberedName($0.name, prefix: "cpu") })
                 case .failure(let f):
@@ -265,26 +267,58 @@ extension HostProbe {
         return parseCPUInfo(text)
     }
 
-    /// Parses the text of `/proc/cpuinfo`.
+    /// Parses the text of `/proc/cpuinfo`. Works on bytes: a 256-CPU host has ~5000 lines,
+    /// and only the first block's keys, the flags and the first frequency matter.
     public static func parseCPUInfo(_ text: String) -> CPUInfo {
         var first: [String: String] = [:]
         var flags = Set<String>()
         var processors = 0
         var mhz: Double?
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let colon = raw.firstIndex(of: ":") else { continue }
-            let key = raw[..<colon].trimmingASCIIWhitespace()
-            let value = raw[raw.index(after: colon)...].trimmingASCIIWhitespace()
-            if key == "processor" { processors += 1 }
-            if key == "flags" || key == "Features" || key == "features" {
-                for w in value.split(separator: " ") { flags.insert(String(w)) }
+        var lastFlags: [UInt8] = []
+        var copy = text
+        copy.withUTF8 { buf in
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+            func equals(_ lit: StaticString, _ s: Int, _ e: Int) -> Bool {
+                lit.utf8CodeUnitCount == e - s && memcmp(lit.utf8Start, buf.baseAddress! + s, e - s) == 0
             }
-            if mhz == nil, key == "cpu MHz" || key == "clock" || key == "cpu MHz dynamic" {
-                // POWER writes "3690.000000MHz"
-                let digits = value.prefix { $0.isNumber || $0 == "." }
-                mhz = Double(digits)
+            func string(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self) }
+            var i = 0
+            let n = buf.count
+            var inFirstBlock = true
+            while i < n {
+                var eol = i
+                while eol < n, buf[eol] != 0x0A { eol += 1 }
+                defer { i = eol + 1 }
+                if eol == i { if processors > 0 { inFirstBlock = false }; continue }
+                var colon = i
+                while colon < eol, buf[colon] != UInt8(ascii: ":") { colon += 1 }
+                guard colon < eol else { continue }
+                var ks = i, ke = colon
+                while ks < ke, isSpace(buf[ks]) { ks += 1 }
+                while ke > ks, isSpace(buf[ke - 1]) { ke -= 1 }
+                var vs = colon + 1, ve = eol
+                while vs < ve, isSpace(buf[vs]) { vs += 1 }
+                while ve > vs, isSpace(buf[ve - 1]) { ve -= 1 }
+                if equals("processor", ks, ke) {
+                    processors += 1
+                    if processors > 1 { inFirstBlock = false }
+                } else if equals("flags", ks, ke) || equals("Features", ks, ke) || equals("features", ks, ke) {
+                    // Every CPU usually repeats the same line: compare bytes before splitting.
+                    if !(lastFlags.count == ve - vs && lastFlags.withUnsafeBufferPointer { memcmp($0.baseAddress!, buf.baseAddress! + vs, ve - vs) == 0 }) {
+                        lastFlags = Array(buf[vs..<ve])
+                        for w in string(vs, ve).split(separator: " ") { flags.insert(String(w)) }
+                    }
+                } else if mhz == nil, equals("cpu MHz", ks, ke) || equals("clock", ks, ke) || equals("cpu MHz dynamic", ks, ke) {
+                    // POWER writes "3690.000000MHz".
+                    var e = vs
+                    while e < ve, buf[e] == UInt8(ascii: ".") || (buf[e] >= 0x30 && buf[e] <= 0x39) { e += 1 }
+                    mhz = Double(string(vs, e))
+                }
+                if inFirstBlock {
+                    let key = string(ks, ke)
+                    if first[key] == nil { first[key] = string(vs, ve) }
+                }
             }
-            if first[key] == nil { first[key] = value }
         }
         let arch: String
         if first["vendor_id"] == "IBM/S390" || first["vendor_id"]?.hasPrefix("IBM/S390") == true {
