@@ -47,7 +47,31 @@ final class SourceReader {
         self.sortedBinds = root.binds.sorted { $0.virtualPath.count > $1.virtualPath.count }
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        for (_, fd) in dirFDs { close(fd) }
+    }
+
+    /// A few recently used directories held open, so a file in them is opened
+    /// with `openat(dirfd, name)`: the kernel walks one component instead of the whole
+    /// host path (a fixture under /tmp is 10+ components deep; per-CPU files come in runs
+    /// of ten from the same directory). Bounded so a 1000-CPU tree cannot exhaust fds.
+    private var dirFDs: [String: Int32] = [:]
+    private var dirOrder: [String] = []
+    private static let maxDirFDs = 16
+
+    private func dirFD(_ physical: String) -> Int32? {
+        if let fd = dirFDs[physical] { return fd }
+        let fd = open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        if dirOrder.count >= Self.maxDirFDs {
+            let old = dirOrder.removeFirst()
+            if let ofd = dirFDs.removeValue(forKey: old) { close(ofd) }
+        }
+        dirFDs[physical] = fd
+        dirOrder.append(physical)
+        return fd
+    }
 
     var recorded: ReadRecord? { record }
 
@@ -178,10 +202,14 @@ final class SourceReader {
             do {
                 let n = Self.normalized(v)
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, Self.lastName(n))
-                if resolvedDirs[resolved] == nil, n != "/" {
+                let name = Self.lastName(n)
+                resolved = Self.join(parent, name)
+                if resolvedDirs[resolved] == nil, n != "/", !name.isEmpty, name != "..", name != "." {
                     // Try the file itself without following: the common case is one syscall.
-                    let fd = open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                    // Bind mount points are files of their own: open them by full path.
+                    let dfd = sortedBinds.isEmpty ? dirFD(parent) : nil
+                    let fd = dfd.map { openat($0, String(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+                        ?? open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                     if fd >= 0 { return finishRead(fd, resolved) }
                     let e = errno
                     if e != ELOOP { return .failure(.fromErrno(e)) }
