@@ -173,8 +173,8 @@ struct HwlocConformanceTests {
     /// Why a non-x86/ARM archive may differ, from what is known about those platforms.
     static func reason(_ arch: String, _ name: String) -> String {
         switch arch {
-        case "ia64": return "ia64 firmware numbers packages sparsely and hwloc groups its NUMA nodes by distance"
-        case "ppc": return "POWER exposes cores and packages through the device tree (hwloc reads /proc/device-tree), not sysfs ids"
+        case "ia64": return "ia64 (SGI Altix): a CPU-less memory node equidistant from all CPU nodes; HostProbe gives it the CPUs of its nearest nodes (all), hwloc attaches it to the machine root with no PU locality"
+        case "ppc": return "POWER: hwloc builds cores from /proc/device-tree and attaches GPU/coherent memory nodes from the device tree, HostProbe reads sysfs ids only"
         case "s390": return "s390 books/drawers and core ids come from the hypervisor; hwloc maps them differently"
         default: return "architecture '\(arch)' (\(name)) is outside the KVM x86/ARM scope"
         }

@@ -384,7 +384,7 @@ extension HostProbe {
         let sub = path == "/" ? "" : path
         var files: [(cpus: String, mems: String)] = []
         if let cgroup1, !v2 {
-            files.append(("\(cgroup1)\(sub)/cpuset.effective_cpus", "\(cgroup1)\(sub)/cpuset.effective_mems"))
+            // hwloc reads the configured v1 sets, not `cpuset.effective_*`.
             files.append(("\(cgroup1)\(sub)/cpuset.cpus", "\(cgroup1)\(sub)/cpuset.mems"))
         }
         if let legacy { files.append(("\(legacy)\(sub)/cpus", "\(legacy)\(sub)/mems")) }
