@@ -68,6 +68,13 @@ enum HostProbeBench {
         }
         print("hostprobe: in-process")
         report("full probe of 256ia64-64n2s2c", treeTimes)
+        let snap = treeProbe.snapshotSync()
+        for (name, fmt) in [("JSON encode, pretty+sorted (CLI)", JSONEncoder.OutputFormatting([.prettyPrinted, .sortedKeys])),
+                            ("JSON encode, compact", JSONEncoder.OutputFormatting())] {
+            let enc = JSONEncoder()
+            enc.outputFormatting = fmt
+            report("  " + name, (0..<max(reps / 4, 3)).map { _ in clock { _ = try? enc.encode(snap) } })
+        }
         for section in ProbeSection.allCases {
             report("  section \(section.rawValue)", (0..<max(reps / 4, 3)).map { _ in clock { _ = treeProbe.snapshotSync(sections: [section]) } })
         }
