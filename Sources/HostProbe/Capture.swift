@@ -77,6 +77,20 @@ extension HostProbe {
         return summary
     }
 
+    /// ``capture(to:sections:)`` on HostProbe's I/O queue, off the cooperative pool.
+    @discardableResult
+    public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async throws(CaptureError) -> CaptureSummary {
+        let probe = self
+        let result: Result<CaptureSummary, CaptureError> = await withCheckedContinuation { cont in
+            HostProbe.ioQueue.async {
+                cont.resume(returning: Result { () throws(CaptureError) -> CaptureSummary in
+                    try probe.capture(to: directory, sections: sections)
+                })
+            }
+        }
+        return try result.get()
+    }
+
     private func parent(_ p: String) -> String {
         guard let i = p.lastIndex(of: "/"), i != p.startIndex else { return "/" }
         return String(p[..<i])
