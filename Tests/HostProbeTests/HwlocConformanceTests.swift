@@ -90,9 +90,7 @@ struct HwlocView {
             let me = objs.count - 1
             if type == "NUMANode" {
                 // A NUMA node hangs off its parent (possibly through a memory-side cache).
-                var p = stack.last
-                while let q = p, objs[q].type == "MemCache" { p = stack.dropLast(stack.count - stack.firstIndex(of: q)!).last }
-                if let p { nodeParents.append((me, p)) }
+                if let p = stack.last(where: { objs[$0].type != "MemCache" }) { nodeParents.append((me, p)) }
             }
             if type == "PU", let n = pnum {
                 pus.insert(n)

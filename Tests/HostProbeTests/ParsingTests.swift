@@ -32,6 +32,23 @@ struct ParsingTests {
         #expect(HostProbe.parseCPUInfo("vendor_id       : IBM/S390\n").architecture == "s390")
     }
 
+    @Test func cpuinfoEdgeCases() {
+        #expect(HostProbe.parseCPUInfo("").processorCount == 0)
+        let empty = HostProbe.parseCPUInfo("processor\t: 0\nflags\t:\n\nprocessor\t: 1\nflags\t:\n")
+        #expect(empty.processorCount == 2 && empty.flags.isEmpty)
+        let mixed = HostProbe.parseCPUInfo("processor: 0\nflags: a b\n\nprocessor: 1\nflags: a c\n\nprocessor: 2\nflags: a c\n")
+        #expect(mixed.flags == ["a", "b", "c"])
+        #expect(HostProbe.parseCPUInfo(":::\n\u{FF}garbage: x\n").architecture == "unknown")
+    }
+
+    @Test func hexMasks() {
+        #expect(parseHexMask("00000001,0000000f") == CPUSet([0, 1, 2, 3, 32]))
+        #expect(parseHexMask("0x3") == [0, 1])
+        #expect(parseHexMask("") == nil)
+        #expect(parseHexMask("zz") == nil)
+        #expect(parseHexMask("0") == [])
+    }
+
     @Test func procStatAndPressure() throws {
         let s = try ProcStat.parse("cpu  10 1 5 100 2 0 1 3 0 0\ncpu0 10 1 5 100 2 0 1 3 0 0\nctxt 99\nintr 1234 1 2\nprocs_running 3\nprocs_blocked 1\n").get()
         #expect(s.total.total == 122)

@@ -304,7 +304,9 @@ extension HostProbe {
                     if processors > 1 { inFirstBlock = false }
                 } else if equals("flags", ks, ke) || equals("Features", ks, ke) || equals("features", ks, ke) {
                     // Every CPU usually repeats the same line: compare bytes before splitting.
-                    if !(lastFlags.count == ve - vs && lastFlags.withUnsafeBufferPointer { memcmp($0.baseAddress!, buf.baseAddress! + vs, ve - vs) == 0 }) {
+                    let same = ve > vs && lastFlags.count == ve - vs
+                        && lastFlags.withUnsafeBufferPointer { old in old.baseAddress.map { memcmp($0, buf.baseAddress! + vs, ve - vs) == 0 } ?? false }
+                    if !same {
                         lastFlags = Array(buf[vs..<ve])
                         for w in string(vs, ve).split(separator: " ") { flags.insert(String(w)) }
                     }
