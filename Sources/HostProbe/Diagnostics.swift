@@ -118,8 +118,13 @@ final class ProbeContext {
 
     /// The first line, trimmed (sysfs attributes are one value and a newline).
     func line(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> String? {
-        guard let s = text(path, what(), required: required) else { return nil }
-        return s.trimmingASCIIWhitespace()
+        switch reader.readTrimmed(path) {
+        case .success(let s): return s
+        case .failure(.missing) where !required: return nil
+        case .failure(let f):
+            note(what(), path, f)
+            return nil
+        }
     }
 
     /// A decimal integer attribute; garbled content is a diagnostic.
@@ -149,18 +154,17 @@ final class ProbeContext {
     /// A kernel hex cpumask (`ff,00000001`).
     func cpuMask(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> CPUSet? {
         guard let s = line(path, what(), required: required) else { return nil }
-        do { return try CPUSet(hexMask: s) } catch {
-            note(what(), path, .garbled(error.description))
-            return nil
-        }
+        if let set = parseHexMask(s) { return set }
+        note(what(), path, .garbled("'\(s.prefix(40))' is not a hex CPU mask"))
+        return nil
     }
 
     /// `*_list` when present, else the hex mask beside it (kernels before 2.6.2x only
     /// have the mask, e.g. hwloc's older archives).
     func cpuListOrMask(_ dir: String, _ base: String, _ what: @autoclosure () -> String) -> CPUSet? {
-        switch reader.read(dir + "/" + base + "_list") {
+        switch reader.readTrimmed(dir + "/" + base + "_list") {
         case .success(let s):
-            do { return try CPUSet(parsing: s.trimmingASCIIWhitespace(), allowEmpty: true) } catch {
+            do { return try CPUSet(parsing: s, allowEmpty: true) } catch {
                 note(what(), dir + "/" + base + "_list", .garbled(error.description))
                 return nil
             }
@@ -170,6 +174,15 @@ final class ProbeContext {
             note(what(), dir + "/" + base + "_list", f)
             return nil
         }
+    }
+
+    /// The first of several spellings that exists (`core_cpus` is the kernel's new name for
+    /// `thread_siblings`; some trees only have one of them).
+    func cpuListOrMask(_ dir: String, anyOf bases: [String], _ what: @autoclosure () -> String) -> CPUSet? {
+        for b in bases {
+            if let s = cpuListOrMask(dir, b, what()) { return s }
+        }
+        return nil
     }
 
     func list(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> [DirEntry] {
@@ -216,4 +229,32 @@ func parseMeminfo(_ text: String) -> [String: UInt64] {
         out[key] = n
     }
     return out
+}
+
+/// The kernel's hex cpumask (`ff,0000000f`, optional `0x`) read byte by byte: the same
+/// syntax as `CPUSet(hexMask:)`, without its per-Character Unicode lookups, which showed
+/// in profiles of 256-CPU trees (thousands of masks per probe).
+func parseHexMask(_ text: String) -> CPUSet? {
+    var ids: [Int] = []
+    var bit = 0
+    var digits = 0
+    var u = Array(text.utf8)
+    if u.count >= 2, u[0] == UInt8(ascii: "0"), u[1] == UInt8(ascii: "x") || u[1] == UInt8(ascii: "X") { u.removeFirst(2) }
+    for b in u.reversed() {
+        let nibble: Int
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = Int(b - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = Int(b - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = Int(b - UInt8(ascii: "A")) + 10
+        case UInt8(ascii: ","), 0x20, 0x0A, 0x09: continue
+        default: return nil
+        }
+        digits += 1
+        if nibble != 0 {
+            if bit + 3 > CPUSet.maxID { return nil }
+            for k in 0..<4 where nibble & (1 << k) != 0 { ids.append(bit + k) }
+        }
+        bit += 4
+    }
+    return digits == 0 ? nil : CPUSet(ids)
 }

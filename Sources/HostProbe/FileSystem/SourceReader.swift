@@ -47,7 +47,31 @@ final class SourceReader {
         self.sortedBinds = root.binds.sorted { $0.virtualPath.count > $1.virtualPath.count }
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        for (_, fd) in dirFDs { close(fd) }
+    }
+
+    /// A few recently used directories held open, so a file in them is opened
+    /// with `openat(dirfd, name)`: the kernel walks one component instead of the whole
+    /// host path (a fixture under /tmp is 10+ components deep; per-CPU files come in runs
+    /// of ten from the same directory). Bounded so a 1000-CPU tree cannot exhaust fds.
+    private var dirFDs: [String: Int32] = [:]
+    private var dirOrder: [String] = []
+    private static let maxDirFDs = 16
+
+    private func dirFD(_ physical: String) -> Int32? {
+        if let fd = dirFDs[physical] { return fd }
+        let fd = open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        if dirOrder.count >= Self.maxDirFDs {
+            let old = dirOrder.removeFirst()
+            if let ofd = dirFDs.removeValue(forKey: old) { close(ofd) }
+        }
+        dirFDs[physical] = fd
+        dirOrder.append(physical)
+        return fd
+    }
 
     var recorded: ReadRecord? { record }
 
@@ -67,13 +91,43 @@ final class SourceReader {
     }
 
     private static func parentOf(_ v: String) -> String {
-        guard let slash = v.lastIndex(of: "/"), slash != v.startIndex else { return "/" }
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")), slash != v.startIndex else { return "/" }
         return String(v[..<slash])
     }
 
+    private static func lastName(_ v: String) -> Substring {
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")) else { return v[...] }
+        return v[v.index(after: slash)...]
+    }
+
+    /// Whether `v` needs ``ProbeRoot/normalize(_:)``: relative, `//`, `.` or `..`
+    /// components, or a trailing slash. One pass over the bytes; the hot path skips the split.
+    static func needsNormalize(_ v: String) -> Bool {
+        var prev: UInt8 = 0
+        var prev2: UInt8 = 0
+        var first = true
+        for b in v.utf8 {
+            if first {
+                if b != UInt8(ascii: "/") { return true }
+                first = false
+            } else if b == UInt8(ascii: "/") {
+                if prev == UInt8(ascii: "/") { return true }
+                if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+            }
+            prev2 = prev
+            prev = b
+        }
+        if first { return true }
+        if prev == UInt8(ascii: "/"), v.utf8.count > 1 { return true }
+        if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+        return false
+    }
+
+    static func normalized(_ v: String) -> String { needsNormalize(v) ? ProbeRoot.normalize(v) : v }
+
     /// Fully resolves virtual path `v` (every component, links followed inside the root).
     func resolve(_ v: String) throws(ReadFailure) -> String {
-        let n = v.hasPrefix("/") && !v.contains("//") && !v.contains("/.") && !v.hasSuffix("/") ? v : ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         if fastPath { return n }
         return try resolveDir(n)
     }
@@ -82,8 +136,7 @@ final class SourceReader {
     private func resolveDir(_ v: String) throws(ReadFailure) -> String {
         if let hit = resolvedDirs[v] { return hit }
         let parent = try resolveDir(Self.parentOf(v))
-        let name = v[v.index(after: v.lastIndex(of: "/") ?? v.startIndex)...]
-        let r = try resolveChild(parent, name)
+        let r = try resolveChild(parent, Self.lastName(v))
         resolvedDirs[v] = r
         return r
     }
@@ -94,6 +147,11 @@ final class SourceReader {
         if name == ".." { return Self.parentOf(parent) }
         let candidate = Self.join(parent, name)
         if let hit = resolvedDirs[candidate] { return hit }
+        // Bind points and the virtual directories above them exist whatever the host has.
+        if sortedBinds.contains(where: { $0.virtualPath == candidate || $0.virtualPath.hasPrefix(candidate + "/") }) {
+            resolvedDirs[candidate] = candidate
+            return candidate
+        }
         switch readLinkRaw(hostPath(candidate)) {
         case .success(let target):
             record?.links[candidate] = target
@@ -142,12 +200,16 @@ final class SourceReader {
             host = v
         } else {
             do {
-                let n = ProbeRoot.normalize(v)
+                let n = Self.normalized(v)
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
-                if resolvedDirs[resolved] == nil, n != "/" {
+                let name = Self.lastName(n)
+                resolved = Self.join(parent, name)
+                if resolvedDirs[resolved] == nil, n != "/", !name.isEmpty, name != "..", name != "." {
                     // Try the file itself without following: the common case is one syscall.
-                    let fd = open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                    // Bind mount points are files of their own: open them by full path.
+                    let dfd = sortedBinds.isEmpty ? dirFD(parent) : nil
+                    let fd = dfd.map { openat($0, String(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+                        ?? open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                     if fd >= 0 { return finishRead(fd, resolved) }
                     let e = errno
                     if e != ELOOP { return .failure(.fromErrno(e)) }
@@ -185,6 +247,16 @@ final class SourceReader {
         return .success(total)
     }
 
+    /// The file's content without leading and trailing ASCII whitespace: one sysfs value.
+    func readTrimmed(_ v: String) -> Result<String, ReadFailure> {
+        withBytes(v) { buf in
+            var s = 0, e = buf.count
+            while s < e, buf[s] == 0x20 || buf[s] == 0x0A || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
+            while e > s, buf[e - 1] == 0x20 || buf[e - 1] == 0x0A || buf[e - 1] == 0x09 || buf[e - 1] == 0x0D { e -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buf[s..<e]), as: UTF8.self)
+        }
+    }
+
     /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
     func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
         switch readBytes(v) {
@@ -195,14 +267,14 @@ final class SourceReader {
 
     /// The target text of the symlink at `v` (e.g. `../../../bus/pci/drivers/virtio-pci`).
     func readLink(_ v: String) -> Result<String, ReadFailure> {
-        let n = ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         let resolved: String
         if fastPath {
             resolved = n
         } else {
             do {
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+                resolved = Self.join(parent, Self.lastName(n))
             } catch {
                 return .failure(error)
             }
@@ -238,6 +310,13 @@ final class SourceReader {
             default: kind = .other
             }
             out.append(DirEntry(name: name, kind: kind))
+            // A capture must reproduce what a listing shows: sub-directories and links
+            // (IOMMU group members, `mq/0`) even when nothing below them is read.
+            if record != nil {
+                let child = Self.join(resolved, name)
+                if kind == .directory { record?.directories.insert(child) }
+                if kind == .symlink, case .success(let t) = readLinkRaw(host + "/" + name) { record?.links[child] = t }
+            }
         }
         record?.directories.insert(resolved)
         out.sort { $0.name < $1.name }
@@ -259,7 +338,12 @@ final class SourceReader {
     func exists(_ v: String) -> Bool {
         guard let r = try? resolve(v) else { return false }
         var st = stat()
-        return stat(hostPath(r), &st) == 0
+        guard stat(hostPath(r), &st) == 0 else { return false }
+        // A capture must reproduce what was found to exist.
+        if record != nil {
+            if st.st_mode & S_IFMT == S_IFDIR { record?.directories.insert(r) } else { record?.files.insert(r) }
+        }
+        return true
     }
 
     /// Facts about a device node such as `/dev/kvm`: whether it exists, is a character
