@@ -6,6 +6,11 @@ import Musl
 
 struct Errno: Error { var code: Int32 }
 
+/// `O_PATH` (Linux, `<fcntl.h>` under `_GNU_SOURCE`, so not imported by Glibc): an fd
+/// usable as an `openat` base that needs only search permission. 010000000 on every
+/// architecture Swift runs on (x86_64, aarch64, armv7, riscv64, ppc64le, s390x).
+private let oPath: Int32 = 0o10000000
+
 /// One directory entry from ``SourceReader/list(_:)``.
 struct DirEntry: Hashable {
     enum Kind: Hashable { case directory, symlink, file, other }
@@ -35,6 +40,7 @@ final class SourceReader {
     private let fastPath: Bool
     private var record: ReadRecord?
     private var resolvedDirs: [String: String] = ["/": "/"]
+    private var failedDirs: [String: ReadFailure] = [:]
     private var linkDepth = 0
     private var buffer: UnsafeMutableRawBufferPointer
     private let sortedBinds: [ProbeRoot.Bind]
@@ -61,16 +67,34 @@ final class SourceReader {
     private static let maxDirFDs = 16
 
     private func dirFD(_ physical: String) -> Int32? {
-        if let fd = dirFDs[physical] { return fd }
-        let fd = open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if let fd = dirFDs[physical] {
+            // Least recently used goes first: `/sys/devices/system/cpu` stays open across
+            // the whole per-CPU loop instead of being reopened every 16 directories.
+            if dirOrder.last != physical, let i = dirOrder.lastIndex(of: physical) {
+                dirOrder.remove(at: i)
+                dirOrder.append(physical)
+            }
+            return fd
+        }
+        // Relative to the parent when it is open (a short walk), else by the full host path.
+        let parent = Self.parentOf(physical)
+        let fd = physical != "/" && sortedBinds.isEmpty ? dirFDs[parent].map {
+            openat($0, String(Self.lastName(physical)), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        } ?? open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            : open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
+        keepDirFD(physical, fd)
+        return fd
+    }
+
+    private func keepDirFD(_ physical: String, _ fd: Int32) {
+        if let old = dirFDs[physical] { close(old); dirOrder.removeAll { $0 == physical } }
         if dirOrder.count >= Self.maxDirFDs {
             let old = dirOrder.removeFirst()
             if let ofd = dirFDs.removeValue(forKey: old) { close(ofd) }
         }
         dirFDs[physical] = fd
         dirOrder.append(physical)
-        return fd
     }
 
     var recorded: ReadRecord? { record }
@@ -135,10 +159,18 @@ final class SourceReader {
     /// `v` is normalized (absolute, no `.`/`..`); the result is physical (no links).
     private func resolveDir(_ v: String) throws(ReadFailure) -> String {
         if let hit = resolvedDirs[v] { return hit }
-        let parent = try resolveDir(Self.parentOf(v))
-        let r = try resolveChild(parent, Self.lastName(v))
-        resolvedDirs[v] = r
-        return r
+        // A path that failed once fails again within one probe: `cpuN/cpufreq` is looked
+        // up twice per CPU on hosts without cpufreq, `cpuN/cache` once per reader.
+        if let failure = failedDirs[v] { throw failure }
+        do {
+            let parent = try resolveDir(Self.parentOf(v))
+            let r = try resolveChild(parent, Self.lastName(v))
+            resolvedDirs[v] = r
+            return r
+        } catch {
+            failedDirs[v] = error
+            throw error
+        }
     }
 
     /// Resolves `name` inside the physical directory `parent`.
@@ -151,6 +183,21 @@ final class SourceReader {
         if sortedBinds.contains(where: { $0.virtualPath == candidate || $0.virtualPath.hasPrefix(candidate + "/") }) {
             resolvedDirs[candidate] = candidate
             return candidate
+        }
+        // The common case is a real directory: opening it relative to its parent with
+        // O_NOFOLLOW proves it is not a link (one syscall instead of a failing `readlink`
+        // plus a later open), and the fd is kept for the files read inside it.
+        if sortedBinds.isEmpty, let pfd = dirFD(parent) {
+            // O_PATH: needs search permission only, like the `readlink` it replaces.
+            let fd = openat(pfd, String(name), oPath | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd >= 0 {
+                keepDirFD(candidate, fd)
+                resolvedDirs[candidate] = candidate
+                return candidate
+            }
+            let e = errno
+            if e == ENOENT { throw ReadFailure.missing }
+            // ENOTDIR/ELOOP (a link or a file) and anything else: `readlink` tells which.
         }
         switch readLinkRaw(hostPath(candidate)) {
         case .success(let target):
