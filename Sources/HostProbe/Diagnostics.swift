@@ -213,20 +213,42 @@ func numberedName(_ name: String, prefix: String) -> Int? {
 /// Parses `Key:   123 kB` lines (`/proc/meminfo`, node `meminfo` with its `Node N `
 /// prefix stripped) into KiB or plain counts.
 func parseMeminfo(_ text: String) -> [String: UInt64] {
+    // Byte-wise: 65 node meminfo files per probe of a 64-node tree made the
+    // split-based version show in profiles. Same rules: empty lines skipped; `Node N `
+    // (one space after N) dropped; the key is everything before the first `:`; the value
+    // is the first space-separated token after it.
     var out: [String: UInt64] = [:]
-    for raw in text.split(separator: "\n") {
-        var line = raw[...]
-        if line.hasPrefix("Node ") {
-            // "Node 0 MemTotal:  123 kB"
-            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-            guard parts.count == 3 else { continue }
-            line = parts[2]
+    var copy = text
+    copy.withUTF8 { buf in
+        let n = buf.count
+        let space = UInt8(ascii: " ")
+        var i = 0
+        while i < n {
+            var eol = i
+            while eol < n, buf[eol] != 0x0A { eol += 1 }
+            defer { i = eol + 1 }
+            var s = i
+            if eol - s >= 5, buf[s] == UInt8(ascii: "N"), buf[s + 1] == UInt8(ascii: "o"), buf[s + 2] == UInt8(ascii: "d"),
+               buf[s + 3] == UInt8(ascii: "e"), buf[s + 4] == space {
+                // Tokens "Node", N, then the rest after the single space that ends N.
+                s += 5
+                while s < eol, buf[s] == space { s += 1 }
+                guard s < eol else { continue }
+                while s < eol, buf[s] != space { s += 1 }
+                s += 1
+                guard s < eol else { continue }
+            }
+            var colon = s
+            while colon < eol, buf[colon] != UInt8(ascii: ":") { colon += 1 }
+            guard colon < eol else { continue }
+            var vs = colon + 1
+            while vs < eol, buf[vs] == space { vs += 1 }
+            var ve = vs
+            while ve < eol, buf[ve] != space { ve += 1 }
+            guard ve > vs,
+                  let v = UInt64(String(decoding: UnsafeBufferPointer(rebasing: buf[vs..<ve]), as: UTF8.self)) else { continue }
+            out[String(decoding: UnsafeBufferPointer(rebasing: buf[s..<colon]), as: UTF8.self)] = v
         }
-        guard let colon = line.firstIndex(of: ":") else { continue }
-        let key = String(line[..<colon])
-        let value = line[line.index(after: colon)...].split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = value.first, let n = UInt64(first) else { continue }
-        out[key] = n
     }
     return out
 }

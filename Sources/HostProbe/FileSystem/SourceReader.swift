@@ -63,6 +63,9 @@ final class SourceReader {
     /// host path (a fixture under /tmp is 10+ components deep; per-CPU files come in runs
     /// of ten from the same directory). Bounded so a 1000-CPU tree cannot exhaust fds.
     private var dirFDs: [String: Int32] = [:]
+    /// The directory of the last file read: virtual path, physical path, open fd (if any).
+    /// Cleared whenever that fd is closed.
+    private var lastDir: (virtual: String, physical: String, fd: Int32?)?
     private var dirOrder: [String] = []
     private static let maxDirFDs = 16
 
@@ -88,13 +91,18 @@ final class SourceReader {
     }
 
     private func keepDirFD(_ physical: String, _ fd: Int32) {
-        if let old = dirFDs[physical] { close(old); dirOrder.removeAll { $0 == physical } }
+        if let old = dirFDs[physical] { closeDirFD(old); dirOrder.removeAll { $0 == physical } }
         if dirOrder.count >= Self.maxDirFDs {
             let old = dirOrder.removeFirst()
-            if let ofd = dirFDs.removeValue(forKey: old) { close(ofd) }
+            if let ofd = dirFDs.removeValue(forKey: old) { closeDirFD(ofd) }
         }
         dirFDs[physical] = fd
         dirOrder.append(physical)
+    }
+
+    private func closeDirFD(_ fd: Int32) {
+        if lastDir?.fd == fd { lastDir = nil }
+        close(fd)
     }
 
     var recorded: ReadRecord? { record }
@@ -112,6 +120,12 @@ final class SourceReader {
 
     private static func join(_ dir: String, _ name: some StringProtocol) -> String {
         dir == "/" ? "/" + name : dir + "/" + name
+    }
+
+    /// The directory part of normalized `v` without copying it (`/` for top-level names).
+    private static func parentPart(_ v: String) -> Substring {
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")), slash != v.startIndex else { return "/" }
+        return v[..<slash]
     }
 
     private static func parentOf(_ v: String) -> String {
@@ -248,16 +262,27 @@ final class SourceReader {
         } else {
             do {
                 let n = Self.normalized(v)
-                let parent = try resolveDir(Self.parentOf(n))
                 let name = Self.lastName(n)
-                resolved = Self.join(parent, name)
-                if resolvedDirs[resolved] == nil, n != "/", !name.isEmpty, name != "..", name != "." {
+                if n != "/", !name.isEmpty, name != "..", name != "." {
+                    // Per-CPU and per-node files come in runs from one directory: compare
+                    // with the last one instead of hashing the path into two dictionaries.
+                    let parentV = Self.parentPart(n)
+                    let parent: String
+                    let dfd: Int32?
+                    if let last = lastDir, parentV == last.virtual {
+                        (parent, dfd) = (last.physical, last.fd)
+                    } else {
+                        let pv = String(parentV)
+                        parent = try resolveDir(pv)
+                        // Bind mount points are files of their own: open them by full path.
+                        dfd = sortedBinds.isEmpty ? dirFD(parent) : nil
+                        lastDir = (pv, parent, dfd)
+                    }
                     // Try the file itself without following: the common case is one syscall.
-                    // Bind mount points are files of their own: open them by full path.
-                    let dfd = sortedBinds.isEmpty ? dirFD(parent) : nil
+                    // A link (ELOOP) takes the resolving path below.
                     let fd = dfd.map { openat($0, String(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-                        ?? open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                    if fd >= 0 { return finishRead(fd, resolved) }
+                        ?? open(hostPath(Self.join(parent, name)), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                    if fd >= 0 { return finishRead(fd, record == nil ? "" : Self.join(parent, name)) }
                     let e = errno
                     if e != ELOOP { return .failure(.fromErrno(e)) }
                 }
