@@ -79,6 +79,7 @@ enum HostProbeBench {
             enc.outputFormatting = fmt
             report("  " + name, (0..<max(reps / 4, 3)).map { _ in clock { _ = try? enc.encode(snap) } })
         }
+        report("  SortedPrettyJSON (CLI since perf)", (0..<max(reps / 4, 3)).map { _ in clock { _ = try? SortedPrettyJSON.encode(snap) } })
         for section in ProbeSection.allCases {
             report("  section \(section.rawValue)", (0..<max(reps / 4, 3)).map { _ in clock { _ = treeProbe.snapshotSync(sections: [section]) } })
         }

@@ -45,7 +45,11 @@ struct ProbeShowCommand: AsyncParsableCommand {
         // The async form reads on HostProbe's I/O queue, not on the cooperative pool.
         let snap = await HostProbe(root: rootOptions.probeRoot).snapshot(sections: wanted)
         if output.json {
-            try printJSON(snap)
+            // Same bytes as printJSON (pretty, sorted keys, unescaped slashes), without
+            // Foundation's first-use cost in a short-lived process; see SortedPrettyJSON.
+            var bytes = try SortedPrettyJSON.encode(snap)
+            bytes.append(0x0A)
+            FileHandle.standardOutput.write(Data(bytes))
         } else {
             print(ProbeTable.render(snap), terminator: "")
         }
