@@ -18,7 +18,7 @@ struct CgroupCommand: AsyncParsableCommand {
     // MARK: layout
 
     struct Layout: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "How cgroups are mounted (v1, v2 or hybrid) and libvirt's view.")
+        static let configuration = CommandConfiguration(commandName: "layout", abstract: "How cgroups are mounted (v1, v2 or hybrid) and libvirt's view.")
         @Option(name: .long, help: "File-system root to inspect (default /).") var root = "/"
         @OptionGroup var output: OutputOptions
 
@@ -93,7 +93,7 @@ struct CgroupCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A guest's cgroup tree, knobs and statistics.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "A guest's cgroup tree, knobs and statistics.")
         @Argument(help: "Domain name, ID or UUID.") var domain: String
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
