@@ -83,8 +83,9 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         enqueue(job)
     }
 
-    /// Stops the threads after the queued jobs are done. Jobs submitted afterwards are
-    /// abandoned with `CancellationError`. The shared pool is never shut down.
+    /// Stops the threads after the queued jobs are done. `run` calls made afterwards throw
+    /// `CancellationError`; `execute` work runs on the caller's thread. The shared pool is
+    /// never shut down.
     public func shutdown() {
         condition.lock()
         isShutDown = true
@@ -105,9 +106,14 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         condition.lock()
         if job.state == .cancelled || isShutDown {
             // Cancelled before it was queued (onCancel ran first) or pool gone.
+            let detached = job.abandon == nil && job.state != .cancelled
             job.state = .cancelled
             condition.unlock()
-            job.abandon?()
+            if detached {
+                job.work?()  // `execute` after shutdown: a release must still happen, so run it here
+            } else {
+                job.abandon?()
+            }
             return
         }
         job.state = .queued
