@@ -1,11 +1,26 @@
 import CLibvirt
+import Foundation
 
 /// Process-wide libvirt set-up: `virInitialize` once, and libvirt's default error
 /// printing switched off (`virSetErrorFunc` with a no-op), because every error is
-/// captured as a `LibvirtError` instead. Called by `Connection.open`; call it yourself
-/// only to get an initialization failure early.
+/// captured as a `LibvirtError` instead; SIGPIPE is ignored if it still has its default
+/// action (see below). Called by `Connection.open` and every other
+/// entry point; call it yourself before using libvirt's C API directly.
+///
+/// Why it matters: libvirt keeps its last error in a pthread key created by
+/// `virInitialize`. Any libvirt call before that (even `virTypedParamsAdd*`, which resets
+/// the error) uses key 0 — which belongs to someone else (GLib's slice allocator) — and
+/// corrupts that memory.
 public enum LibvirtLibrary {
     private static let initResult: LibvirtError? = {
+        // libvirt writes to daemon sockets without MSG_NOSIGNAL and expects the
+        // application to ignore SIGPIPE (virsh does): otherwise a daemon that goes away
+        // mid-call kills the process instead of failing the call with a LibvirtError.
+        // Only the default disposition is replaced; an application's own handler stays.
+        var current = sigaction()
+        if sigaction(SIGPIPE, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil {
+            signal(SIGPIPE, SIG_IGN)
+        }
         // A no-op handler: without one libvirt writes each error to stderr
         // (virDefaultErrorFunc). The error is still stored thread-locally.
         virSetErrorFunc(nil, { _, _ in })
