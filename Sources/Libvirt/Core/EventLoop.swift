@@ -81,6 +81,8 @@ public final class LibvirtEventLoop: @unchecked Sendable {
     }
 
     private func runLoop() {
+        virtkit_set_thread_name("virtkit-events")
+        _ = virtkit_block_sigpipe()  // keepalive writes happen here (see LibvirtThreadPool)
         while true {
             lock.lock()
             if stopRequested {

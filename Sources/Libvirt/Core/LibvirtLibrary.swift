@@ -1,10 +1,8 @@
 import CLibvirt
-import Foundation
 
 /// Process-wide libvirt set-up: `virInitialize` once, and libvirt's default error
 /// printing switched off (`virSetErrorFunc` with a no-op), because every error is
-/// captured as a `LibvirtError` instead; SIGPIPE is ignored if it still has its default
-/// action (see below). Called by `Connection.open` and every other
+/// captured as a `LibvirtError` instead. Called by `Connection.open` and every other
 /// entry point; call it yourself before using libvirt's C API directly.
 ///
 /// Why it matters: libvirt keeps its last error in a pthread key created by
@@ -13,14 +11,6 @@ import Foundation
 /// corrupts that memory.
 public enum LibvirtLibrary {
     private static let initResult: LibvirtError? = {
-        // libvirt writes to daemon sockets without MSG_NOSIGNAL and expects the
-        // application to ignore SIGPIPE (virsh does): otherwise a daemon that goes away
-        // mid-call kills the process instead of failing the call with a LibvirtError.
-        // Only the default disposition is replaced; an application's own handler stays.
-        var current = sigaction()
-        if sigaction(SIGPIPE, nil, &current) == 0, current.__sigaction_handler.sa_handler == nil {
-            signal(SIGPIPE, SIG_IGN)
-        }
         // A no-op handler: without one libvirt writes each error to stderr
         // (virDefaultErrorFunc). The error is still stored thread-locally.
         virSetErrorFunc(nil, { _, _ in })
