@@ -2,7 +2,9 @@
 // `static func run(arguments:)` entry and registers it in `suites` below.
 import Foundation
 
-let suites: [String: ([String]) async throws -> Void] = [:]
+let suites: [String: ([String]) async throws -> Void] = [
+    "libvirt": LibvirtBench.run(arguments:),
+]
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let name = args.first, let suite = suites[name] else {

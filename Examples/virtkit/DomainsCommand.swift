@@ -1,7 +1,53 @@
 import ArgumentParser
+import Foundation
+import Libvirt
 
-// Placeholder until its issue lands: shows only that the command is not built yet.
+/// `virtkit domains`: every domain with its state and the reason for it.
 struct DomainsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "domains", abstract: "(not built yet)")
-    func run() async throws { throw CLIError("virtkit domains is not built yet") }
+    static let configuration = CommandConfiguration(commandName: "domains", abstract: "List domains with state and reason.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(name: .long, help: "Only running/paused/other active domains.") var active = false
+    @Flag(name: .long, help: "Only defined, inactive domains.") var inactive = false
+
+    struct Entry: Codable {
+        var name: String
+        var uuid: String
+        /// Hypervisor ID while active.
+        var id: UInt32?
+        /// Stable key: running, paused, shutoff, …
+        var state: String
+        /// Reason key as libvirt names it: booted, user, destroyed, …
+        var reason: String
+        var reasonCode: Int32
+        var persistent: Bool
+    }
+
+    static func collect(_ conn: Connection, flags: DomainStatsFlags) async throws -> [Entry] {
+        // One bulk call for state + reason of every domain, one list for persistence.
+        let stats = try await conn.allDomainStats(groups: .state, flags: flags, handles: true)
+        let persistent = Set(try await conn.listAllDomains(flags: .persistent).map(\.uuid))
+        return stats.map { s in
+            let uuid = s.domain?.uuid
+            return Entry(
+                name: s.name, uuid: uuid?.uuidString.lowercased() ?? "", id: s.domain?.id,
+                state: s.state?.state.key ?? "unknown", reason: s.state?.reasonDescription ?? "unknown",
+                reasonCode: s.state?.reasonRawValue ?? -1, persistent: uuid.map(persistent.contains) ?? false)
+        }.sorted { $0.name < $1.name }
+    }
+
+    func run() async throws {
+        var flags: DomainStatsFlags = []
+        if active { flags.insert(.active) }
+        if inactive { flags.insert(.inactive) }
+        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+            let entries = try await Self.collect(conn, flags: flags)
+            if output.json { return try printJSON(entries) }
+            print(pad("ID", 6) + pad("NAME", 28) + pad("STATE", 12) + pad("REASON", 20) + "PERSISTENT")
+            for e in entries {
+                print(pad(e.id.map(String.init) ?? "-", 6) + pad(e.name, 28) + pad(e.state, 12) + pad(e.reason, 20) + (e.persistent ? "yes" : "no"))
+            }
+        }
+    }
 }

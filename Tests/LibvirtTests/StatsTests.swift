@@ -26,6 +26,13 @@ import Testing
         let some = try await conn.listAllDomains(flags: .shutoff)
         let listed = try await conn.domainStats(some, groups: .state)
         #expect(listed.count == some.count && listed.allSatisfy { $0.state?.state == .shutoff })
+        // Handles on request: each record's Domain is a working handle of its own.
+        let handled = try await conn.allDomainStats(groups: .state, handles: true)
+        #expect(handled.allSatisfy { $0.domain?.name == $0.name })
+        #expect(stats.allSatisfy { $0.domain == nil })
+        let h = try #require(handled.first { $0.state?.state == .paused }?.domain)
+        try await h.resume()
+        #expect(try await h.state() == .running(.unpaused))
         let raw = try await conn.allDomainStatsRaw(groups: .state)
         #expect(raw.count == 60)
         #expect(raw.allSatisfy { $0.parameters["state.state"] != nil && $0.parameters["state.reason"] != nil })
@@ -98,7 +105,7 @@ import Testing
         let dom = try #require(virDomainLookupByName(conn, "test"))
         defer { virDomainFree(dom) }
         let holder = try await Connection.open("test:///default")
-        var st = DomainStats(domain: Domain(retaining: dom, connection: holder))
+        var st = DomainStats(name: "test", domain: Domain(retaining: dom, connection: holder))
         DomainStatsDecoder.decode(params, count: Int(n), into: &st)
 
         #expect(st.state == .paused(.apiError))

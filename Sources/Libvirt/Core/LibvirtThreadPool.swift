@@ -1,3 +1,4 @@
+import CLibvirt
 import Foundation
 
 /// The dedicated threads every blocking libvirt call runs on (the module's one seam into C).
@@ -31,6 +32,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     private var head = 0
     private var isShutDown = false
     private var busy = 0
+    private var waiting = 0  // queued jobs not cancelled
     /// Number of worker threads.
     public let threadCount: Int
 
@@ -38,8 +40,13 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     public init(threadCount: Int, name: String = "virtkit-libvirt") {
         self.threadCount = max(1, threadCount)
         for i in 0..<self.threadCount {
-            let thread = Thread { [self] in self.workerLoop() }
-            thread.name = "\(name)-\(i)"
+            let threadName = "\(name)-\(i)"
+            let thread = Thread { [self] in
+                // Visible in top/perf/gdb (Linux limits names to 15 bytes).
+                virtkit_set_thread_name(String(threadName.suffix(15)))
+                self.workerLoop()
+            }
+            thread.name = threadName
             thread.start()
         }
     }
@@ -47,7 +54,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     /// Jobs waiting for a thread plus jobs running (for tests and diagnostics).
     public var load: (queued: Int, running: Int) {
         condition.lock(); defer { condition.unlock() }
-        return (queue.count - head, busy)
+        return (waiting, busy)
     }
 
     /// Runs `body` on one of the pool's threads and returns its result.
@@ -104,6 +111,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             return
         }
         job.state = .queued
+        waiting += 1
         queue.append(job)
         condition.signal()
         condition.unlock()
@@ -117,6 +125,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             condition.unlock()
         case .queued:
             job.state = .cancelled  // the worker skips it
+            waiting -= 1
             condition.unlock()
             job.abandon?()
         case .running, .cancelled:
@@ -137,6 +146,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             }
             guard job.state == .queued else { condition.unlock(); continue }
             job.state = .running
+            waiting -= 1
             busy += 1
             condition.unlock()
             job.work?()

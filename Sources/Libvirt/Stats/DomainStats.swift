@@ -62,10 +62,11 @@ public struct StatsField: Hashable, Sendable {
 /// Every field is optional: nil means libvirt didn't report it (group not requested,
 /// not supported by the driver, or domain inactive), never 0.
 public struct DomainStats: Sendable {
-    /// The domain (its own reference).
-    public let domain: Domain
-    /// The domain's name (read from the handle).
-    public var name: String { domain.name }
+    /// The domain's name (`virDomainGetName` on the record's handle).
+    public var name: String
+    /// A handle on the domain, only when asked for with `handles: true` (see
+    /// `Connection.allDomainStats`); otherwise use `name` with `Connection.domain(named:)`.
+    public let domain: Domain?
 
     /// `state.state` + `state.reason`.
     public var state: DomainStatus?
@@ -86,7 +87,10 @@ public struct DomainStats: Sendable {
     /// hypervisor counters, fields of newer libvirt versions), in libvirt's order.
     public var extra: [StatsField] = []
 
-    init(domain: Domain) { self.domain = domain }
+    init(name: String, domain: Domain?) {
+        self.name = name
+        self.domain = domain
+    }
 
     /// `cpu.*` (nanoseconds).
     public struct CPU: Hashable, Sendable {
@@ -185,20 +189,25 @@ public struct DomainStats: Sendable {
 
 extension Connection {
     /// Statistics of all domains matching `flags` (`virConnectGetAllDomainStats`), decoded
-    /// to typed records. The C records are always freed (`virDomainStatsRecordListFree`).
-    public func allDomainStats(groups: DomainStatsGroups = .all, flags: DomainStatsFlags = []) async throws -> [DomainStats] {
+    /// to typed records; the C records are always freed (`virDomainStatsRecordListFree`).
+    ///
+    /// - Parameter handles: also give each record a `Domain` handle. Off by default: the
+    ///   hot path identifies domains by name, because a handle costs a `virDomainRef` now
+    ///   and a `virDomainFree` on whichever thread drops the record (each libvirt domain
+    ///   call formats the UUID for debug logging even with logging off, and freeing
+    ///   libvirt objects on another thread is slower): `virtkit-bench libvirt` measures both.
+    public func allDomainStats(groups: DomainStatsGroups = .all, flags: DomainStatsFlags = [], handles: Bool = false) async throws -> [DomainStats] {
         try await call { c throws(LibvirtError) in
             var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
             let n = virConnectGetAllDomainStats(c, groups.rawValue, &records, flags.rawValue)
             guard n >= 0 else { throw LibvirtError.takeLast(after: "virConnectGetAllDomainStats") }
-            defer { virDomainStatsRecordListFree(records) }
-            return DomainStatsDecoder.decode(records, count: Int(n), connection: self)
+            return DomainStatsDecoder.decodeAndFree(records, count: Int(n), connection: self, handles: handles)
         }
     }
 
     /// Statistics of the given domains (`virDomainListGetStats`). Domains must belong to
     /// this connection; only `noWait`, `backing` and `enforceStats` flags apply.
-    public func domainStats(_ domains: [Domain], groups: DomainStatsGroups = .all, flags: DomainStatsFlags = []) async throws -> [DomainStats] {
+    public func domainStats(_ domains: [Domain], groups: DomainStatsGroups = .all, flags: DomainStatsFlags = [], handles: Bool = false) async throws -> [DomainStats] {
         if domains.isEmpty { return [] }
         return try await call { _ throws(LibvirtError) in
             var list: [OpaquePointer?] = domains.map { $0.handle }
@@ -206,8 +215,7 @@ extension Connection {
             var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
             let n = virDomainListGetStats(&list, groups.rawValue, &records, flags.rawValue)
             guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainListGetStats") }
-            defer { virDomainStatsRecordListFree(records) }
-            return DomainStatsDecoder.decode(records, count: Int(n), connection: self)
+            return DomainStatsDecoder.decodeAndFree(records, count: Int(n), connection: self, handles: handles)
         }
     }
 
@@ -240,13 +248,22 @@ private struct RawRecord: Sendable {
 /// (no per-field String or dictionary), creating Strings only for string values and
 /// for fields that end up in `extra`/`perf`.
 enum DomainStatsDecoder {
-    static func decode(_ records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?, count: Int, connection: Connection) -> [DomainStats] {
-        guard let records, count > 0 else { return [] }
+    /// Decodes every record, then frees the list with `virDomainStatsRecordListFree` (on
+    /// this pool thread, like the C caller would). With `handles`, each record's domain
+    /// gets its own reference (`virDomainRef`) for its `Domain`.
+    static func decodeAndFree(
+        _ records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?, count: Int, connection: Connection, handles: Bool
+    ) -> [DomainStats] {
+        guard let records else { return [] }
+        defer { virDomainStatsRecordListFree(records) }
         var out: [DomainStats] = []
-        out.reserveCapacity(count)
-        for i in 0..<count {
-            guard let r = records[i], let dom = r.pointee.dom else { continue }
-            var s = DomainStats(domain: Domain(retaining: dom, connection: connection))
+        out.reserveCapacity(max(count, 0))
+        var i = 0
+        while let r = records[i] {  // NULL-terminated
+            i += 1
+            guard let dom = r.pointee.dom else { continue }
+            let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
+            var s = DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil)
             decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
             out.append(s)
         }
