@@ -4,6 +4,7 @@ import Foundation
 
 let suites: [String: ([String]) async throws -> Void] = [
     "libvirt": LibvirtBench.run(arguments:),
+    "lab": LabBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -108,7 +108,8 @@ struct LabScenarioTests {
         let bEmpty = await eventually(timeout: .seconds(30)) {
             !((try? await b.listAllDomains().map(\.name)) ?? [name]).contains(name)
         }
-        #expect(bEmpty, "B holds nothing: \((try? await b.listAllDomains().map(\.name)) ?? [])")
+        let leftOnB = (try? await b.listAllDomains().map(\.name)) ?? []
+        #expect(bEmpty, "B holds nothing: \(leftOnB)")
         let completed = try await guest.jobStats(flags: .completed)
         #expect(completed.type == .cancelled || completed.type == .failed || completed.type == .none)
         await a.close()
