@@ -7,8 +7,9 @@ enum Fixtures {
     static let dir = LiveEnvironment.packageRoot().appendingPathComponent("Tests/HostProbeTests/Fixtures")
 
     /// The committed trees hold no symlinks (sysfs links form cycles that tools walking the
-    /// package would follow forever); `<tree>.symlinks` lists them. Each test run copies
-    /// the trees once into a temporary directory and creates the links there.
+    /// package would follow forever); `<tree>.symlinks` lists them. Git keeps no empty
+    /// directories; `<tree>.dirs` lists them. Each test run copies the trees once into a
+    /// temporary directory and recreates both there.
     static let materialized: String = {
         let tmp = makeTempDir("fixtures")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter {
@@ -18,6 +19,10 @@ enum Fixtures {
         for n in names {
             let dst = tmp + "/" + n
             try? FileManager.default.copyItem(atPath: dir.appendingPathComponent(n).path, toPath: dst)
+            let emptyDirs = (try? String(contentsOf: dir.appendingPathComponent(n + ".dirs"), encoding: .utf8)) ?? ""
+            for line in emptyDirs.split(separator: "\n") {
+                try? FileManager.default.createDirectory(atPath: dst + line, withIntermediateDirectories: true)
+            }
             let manifest = (try? String(contentsOf: dir.appendingPathComponent(n + ".symlinks"), encoding: .utf8)) ?? ""
             for line in manifest.split(separator: "\n") {
                 let f = line.split(separator: "\t", maxSplits: 1)

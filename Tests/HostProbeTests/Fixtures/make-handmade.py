@@ -36,6 +36,17 @@ def write_links():
                 f.write(f"{path}\t{target}\n")
 
 
+def write_empty_dirs(root):
+    """git keeps no empty directories: list them in `<tree>.dirs` for the tests to recreate."""
+    empty = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if not dirnames and not filenames:
+            empty.append("/" + os.path.relpath(dirpath, root))
+    with open(root + ".dirs", "w") as f:
+        for path in sorted(empty):
+            f.write(path + "\n")
+
+
 def links_to_manifest(root):
     """Turns the real symlinks of a captured tree into `<tree>.symlinks`."""
     out = []
@@ -50,8 +61,12 @@ def links_to_manifest(root):
             f.write(f"{path}\t{target}\n")
 
 
+MADE = []  # roots fresh() made in this run
+
+
 def fresh(name):
     root = os.path.join(HERE, name)
+    MADE.append(root)
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
     return root
@@ -293,9 +308,12 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--links-to-manifest":
         # After `virtkit probe capture --out Fixtures/NAME`: python3 make-handmade.py --links-to-manifest NAME
         links_to_manifest(os.path.join(HERE, sys.argv[2]))
+        write_empty_dirs(os.path.join(HERE, sys.argv[2]))
         sys.exit(0)
     two_socket_smt()
     offline_cpus()
     iommu_sriov()
     broken()
     write_links()
+    for root in MADE:
+        write_empty_dirs(root)
