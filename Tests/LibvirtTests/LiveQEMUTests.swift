@@ -120,6 +120,42 @@ import VirtKitTestSupport
         #expect(try await conn.listAllDomains().allSatisfy { !$0.name.hasPrefix("virtkit-test-life-\(getpid())") })
     }
 
+    /// A daemon connection that dies (socket cut under it) gives typed errors and
+    /// `isAlive() == false`, never a crash; handles of it refuse calls the same way.
+    @Test func deadConnectionGivesTypedErrors() async throws {
+        let socketPath = "/var/run/libvirt/libvirt-sock"
+        guard FileManager.default.fileExists(atPath: socketPath) else {
+            LiveEnvironment.unavailable("\(socketPath) missing (libvirtd not running)")
+            return
+        }
+        let proxy = try SocketProxy(target: socketPath)
+        let conn: Connection
+        do {
+            conn = try await Connection.open("qemu+unix:///system?socket=\(proxy.path)")
+        } catch {
+            LiveEnvironment.unavailable("cannot open qemu:///system through a proxy: \(error)")
+            return
+        }
+        #expect(try await conn.hypervisorType() == "QEMU")
+        #expect(await conn.isAlive())
+        let domains = try await conn.listAllDomains()
+        proxy.kill()
+        do {
+            _ = try await conn.listAllDomains()
+            Issue.record("call on a dead connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code != .ok)
+            #expect(!e.message.isEmpty)
+        }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while await conn.isAlive(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await conn.isAlive() == false)
+        if let d = domains.first {
+            await #expect(throws: LibvirtError.self) { _ = try await d.state() }
+        }
+        await conn.close()
+    }
+
     @Test func liveErrorPaths() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }

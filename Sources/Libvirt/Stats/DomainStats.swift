@@ -58,6 +58,48 @@ public struct StatsField: Hashable, Sendable {
     public var value: TypedValue
 }
 
+/// The fields of a record without a typed home, in libvirt's order, stored compactly:
+/// names as one byte buffer (a qemu guest reports ~40 hypervisor counters per vCPU, so
+/// a String per name would dominate decoding); `StatsField`s are made on access.
+public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
+    private var nameBytes: [UInt8] = []
+    private var nameEnds: [Int] = []
+    private var values: [TypedValue] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { values.count }
+
+    public subscript(position: Int) -> StatsField {
+        let start = position == 0 ? 0 : nameEnds[position - 1]
+        return StatsField(name: String(decoding: nameBytes[start..<nameEnds[position]], as: UTF8.self), value: values[position])
+    }
+
+    /// The value of the first field named `name` (linear search).
+    public subscript(name: String) -> TypedValue? {
+        var start = 0
+        let target = Array(name.utf8)
+        for (i, end) in nameEnds.enumerated() {
+            if end - start == target.count && nameBytes[start..<end].elementsEqual(target) { return values[i] }
+            start = end
+        }
+        return nil
+    }
+
+    mutating func append(name: UnsafeBufferPointer<UInt8>, value: TypedValue) {
+        nameBytes.append(contentsOf: name)
+        nameEnds.append(nameBytes.count)
+        values.append(value)
+    }
+
+    public mutating func append(_ field: StatsField) {
+        nameBytes.append(contentsOf: field.name.utf8)
+        nameEnds.append(nameBytes.count)
+        values.append(field.value)
+    }
+}
+
 /// The statistics of one domain (`virDomainStatsRecord`), decoded to typed fields.
 /// Every field is optional: nil means libvirt didn't report it (group not requested,
 /// not supported by the driver, or domain inactive), never 0.
@@ -85,7 +127,7 @@ public struct DomainStats: Sendable {
     public var perf: [StatsField] = []
     /// Every other field (iothread, memory bandwidth, dirty rate, KVM `vm.*` and per-vCPU
     /// hypervisor counters, fields of newer libvirt versions), in libvirt's order.
-    public var extra: [StatsField] = []
+    public var extra = StatsFields()
 
     init(name: String, domain: Domain?) {
         self.name = name
@@ -402,7 +444,7 @@ enum DomainStatsDecoder {
 
     @inline(__always)
     private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats) {
-        s.extra.append(StatsField(name: TypedParameterCoding.name(p), value: TypedParameterCoding.value(p)))
+        s.extra.append(name: FieldName(p).whole, value: TypedParameterCoding.value(p))
     }
 
     // Typed readers: nil when libvirt used a type that doesn't fit.
@@ -475,6 +517,13 @@ struct FieldName {
         guard i > offset, i < Self.length, base[i] == UInt8(ascii: ".") else { return nil }
         offset = i + 1
         return v
+    }
+
+    /// The whole name's bytes (valid while the parameter array lives).
+    var whole: UnsafeBufferPointer<UInt8> {
+        var end = 0
+        while end < Self.length, base[end] != 0 { end += 1 }
+        return UnsafeBufferPointer(start: base, count: end)
     }
 
     /// The rest of the name as a String.
