@@ -6,6 +6,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "domainxml": DomainXMLBench.run(arguments:),
     "cgroup": CgroupBench.run(arguments:),
     "libvirt": LibvirtBench.run(arguments:),
+    "hostprobe": HostProbeBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

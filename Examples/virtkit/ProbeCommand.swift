@@ -42,10 +42,14 @@ struct ProbeShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let wanted = try parseSections(sections)
-        // Synchronous on purpose: a one-shot CLI has nothing else to run concurrently.
-        let snap = HostProbe(root: rootOptions.probeRoot).snapshotSync(sections: wanted)
+        // The async form reads on HostProbe's I/O queue, not on the cooperative pool.
+        let snap = await HostProbe(root: rootOptions.probeRoot).snapshot(sections: wanted)
         if output.json {
-            try printJSON(snap)
+            // Same bytes as printJSON (pretty, sorted keys, unescaped slashes), without
+            // Foundation's first-use cost in a short-lived process; see SortedPrettyJSON.
+            var bytes = try SortedPrettyJSON.encode(snap)
+            bytes.append(0x0A)
+            FileHandle.standardOutput.write(Data(bytes))
         } else {
             print(ProbeTable.render(snap), terminator: "")
         }
@@ -81,7 +85,7 @@ struct ProbeCaptureCommand: AsyncParsableCommand {
         let wanted = try parseSections(sections)
         let summary: CaptureSummary
         do {
-            summary = try HostProbe(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
+            summary = try await HostProbe(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
         } catch {
             throw CLIError("capture failed: \(error)")
         }
@@ -107,22 +111,24 @@ enum ProbeTable {
                  + ((info?.runsUnderHypervisor ?? false) ? ", under a hypervisor" : ""))
             if let iso = t.isolated, !iso.isEmpty { line("     isolated \(iso)") }
             if let nz = t.nohzFull, !nz.isEmpty { line("     nohz_full \(nz)") }
-            line(pad(["CPU", "online", "pkg", "die", "core", "node", "siblings", "L1d/L2/L3", "governor"]))
+            var rows = [["CPU", "online", "pkg", "die", "core", "node", "siblings", "L1d/L2/L3", "governor"]]
             for c in t.cpus {
                 let caches = c.caches.filter { $0.type != "Instruction" }.map { kib($0.sizeKiB) }.joined(separator: "/")
-                line(pad(["\(c.id)", c.online ? "yes" : "no", opt(c.package), opt(c.die), opt(c.core), opt(c.node),
-                          c.threadSiblings?.listString ?? "-", caches.isEmpty ? "-" : caches, c.cpufreq?.governor ?? "-"]))
+                rows.append(["\(c.id)", c.online ? "yes" : "no", opt(c.package), opt(c.die), opt(c.core), opt(c.node),
+                             c.threadSiblings?.listString ?? "-", caches.isEmpty ? "-" : caches, c.cpufreq?.governor ?? "-"])
             }
+            o += table(rows)
             line()
         }
         if let n = s.numa {
             line("NUMA \(n.nodes.count) node(s)\(n.synthesized ? " (no NUMA in sysfs: one node)" : "")")
-            line(pad(["node", "cpus", "memory", "free", "distances", "hugepages (size: total/free)"]))
+            var rows = [["node", "cpus", "memory", "free", "distances", "hugepages (size: total/free)"]]
             for node in n.nodes {
                 let hp = node.hugepages.map { "\(kib($0.sizeKiB)): \($0.total.map(String.init) ?? "?")/\($0.free.map(String.init) ?? "?")" }
-                line(pad(["\(node.id)", node.cpus.listString, kib(node.memTotalKiB), kib(node.memFreeKiB),
-                          node.distances.map(String.init).joined(separator: " "), hp.joined(separator: ", ")]))
+                rows.append(["\(node.id)", node.cpus.listString, kib(node.memTotalKiB), kib(node.memFreeKiB),
+                             node.distances.map(String.init).joined(separator: " "), hp.joined(separator: ", ")])
             }
+            o += table(rows)
             line()
         }
         if let m = s.memory {
@@ -152,32 +158,35 @@ enum ProbeTable {
         }
         if let p = s.pci {
             line("PCI  \(p.devices.count) device(s)")
-            line(pad(["address", "class", "vendor:device", "driver", "node", "iommu", "sriov", "link"]))
+            var rows = [["address", "class", "vendor:device", "driver", "node", "iommu", "sriov", "link"]]
             for d in p.devices {
                 let cls = d.classCode.map { String(format: "%06x", $0) } ?? "?"
                 let vd = "\(d.vendor.map { String(format: "%04x", $0) } ?? "?"):\(d.device.map { String(format: "%04x", $0) } ?? "?")"
                 let sriov = d.sriovTotalVFs.map { "\(d.sriovNumVFs ?? 0)/\($0)" } ?? (d.physicalFunction.map { "VF of \($0)" } ?? "-")
                 let link = d.linkSpeed.map { "\($0) x\(opt(d.linkWidth))" } ?? "-"
-                line(pad([d.address, cls, vd, d.driver ?? "-", opt(d.numaNode), opt(d.iommuGroup), sriov, link]))
+                rows.append([d.address, cls, vd, d.driver ?? "-", opt(d.numaNode), opt(d.iommuGroup), sriov, link])
             }
+            o += table(rows)
             line()
         }
         if let b = s.block {
             line("BLOCK")
-            line(pad(["device", "scheduler", "nr_req", "rot", "nomerges", "ra_kb", "hwq", "size"]))
+            var rows = [["device", "scheduler", "nr_req", "rot", "nomerges", "ra_kb", "hwq", "size"]]
             for d in b.devices {
-                line(pad([d.name, d.scheduler?.active ?? "-", opt(d.nrRequests), d.rotational.map { $0 ? "yes" : "no" } ?? "-",
-                          opt(d.nomerges), opt(d.readAheadKiB), opt(d.hardwareQueues), d.sizeBytes.map { MemorySize(bytes: $0).humanReadable } ?? "-"]))
+                rows.append([d.name, d.scheduler?.active ?? "-", opt(d.nrRequests), d.rotational.map { $0 ? "yes" : "no" } ?? "-",
+                             opt(d.nomerges), opt(d.readAheadKiB), opt(d.hardwareQueues), d.sizeBytes.map { MemorySize(bytes: $0).humanReadable } ?? "-"])
             }
+            o += table(rows)
             line()
         }
         if let n = s.network {
             line("NETWORK")
-            line(pad(["iface", "state", "mtu", "speed", "driver", "rxq/txq", "master", "node"]))
+            var rows = [["iface", "state", "mtu", "speed", "driver", "rxq/txq", "master", "node"]]
             for i in n.interfaces {
-                line(pad([i.name, i.state ?? "-", opt(i.mtu), i.speedMbps.map { "\($0)Mb/s" } ?? "-", i.driver ?? (i.isBridge ? "bridge" : "-"),
-                          "\(i.rxQueues)/\(i.txQueues)", i.master ?? "-", opt(i.numaNode)]))
+                rows.append([i.name, i.state ?? "-", opt(i.mtu), i.speedMbps.map { "\($0)Mb/s" } ?? "-", i.driver ?? (i.isBridge ? "bridge" : "-"),
+                             "\(i.rxQueues)/\(i.txQueues)", i.master ?? "-", opt(i.numaNode)])
             }
+            o += table(rows)
             line()
         }
         if !s.diagnostics.isEmpty {
@@ -189,12 +198,20 @@ enum ProbeTable {
 
     static func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
 
-    static func pad(_ cols: [String]) -> String {
-        let widths = [8, 9, 10, 8, 8, 6, 12, 14, 10]
-        return "     " + cols.enumerated().map { i, c in
-            let w = i < widths.count ? widths[i] : 10
-            return c.count >= w ? c + " " : c + String(repeating: " ", count: w - c.count)
-        }.joined()
+    /// Left-aligned columns sized to their widest cell.
+    static func table(_ rows: [[String]]) -> String {
+        var widths: [Int] = []
+        for r in rows {
+            for (i, c) in r.enumerated() {
+                if i >= widths.count { widths.append(0) }
+                widths[i] = max(widths[i], c.count)
+            }
+        }
+        return rows.map { r in
+            "     " + r.enumerated().map { i, c in
+                i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
     }
 }
 

@@ -27,7 +27,13 @@ extension HostProbe {
     /// or empty.
     @discardableResult
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
-        let out = ProbeRoot(path: directory).path
+        var absolute = directory
+        if !absolute.hasPrefix("/") {
+            var buf = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&buf, buf.count) != nil else { throw CaptureError(path: directory, reason: "getcwd failed") }
+            absolute = String(cString: buf) + "/" + directory
+        }
+        let out = ProbeRoot.normalize(absolute)
         if let d = opendir(out) {
             var nonEmpty = false
             while let e = readdir(d) {
@@ -69,6 +75,20 @@ extension HostProbe {
             summary.deviceNodes += 1
         }
         return summary
+    }
+
+    /// ``capture(to:sections:)`` on HostProbe's I/O queue, off the cooperative pool.
+    @discardableResult
+    public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async throws(CaptureError) -> CaptureSummary {
+        let probe = self
+        let result: Result<CaptureSummary, CaptureError> = await withCheckedContinuation { cont in
+            HostProbe.ioQueue.async {
+                cont.resume(returning: Result { () throws(CaptureError) -> CaptureSummary in
+                    try probe.capture(to: directory, sections: sections)
+                })
+            }
+        }
+        return try result.get()
     }
 
     private func parent(_ p: String) -> String {

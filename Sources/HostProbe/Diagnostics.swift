@@ -118,8 +118,13 @@ final class ProbeContext {
 
     /// The first line, trimmed (sysfs attributes are one value and a newline).
     func line(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> String? {
-        guard let s = text(path, what(), required: required) else { return nil }
-        return s.trimmingASCIIWhitespace()
+        switch reader.readTrimmed(path) {
+        case .success(let s): return s
+        case .failure(.missing) where !required: return nil
+        case .failure(let f):
+            note(what(), path, f)
+            return nil
+        }
     }
 
     /// A decimal integer attribute; garbled content is a diagnostic.
@@ -149,18 +154,17 @@ final class ProbeContext {
     /// A kernel hex cpumask (`ff,00000001`).
     func cpuMask(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> CPUSet? {
         guard let s = line(path, what(), required: required) else { return nil }
-        do { return try CPUSet(hexMask: s) } catch {
-            note(what(), path, .garbled(error.description))
-            return nil
-        }
+        if let set = parseHexMask(s) { return set }
+        note(what(), path, .garbled("'\(s.prefix(40))' is not a hex CPU mask"))
+        return nil
     }
 
     /// `*_list` when present, else the hex mask beside it (kernels before 2.6.2x only
     /// have the mask, e.g. hwloc's older archives).
     func cpuListOrMask(_ dir: String, _ base: String, _ what: @autoclosure () -> String) -> CPUSet? {
-        switch reader.read(dir + "/" + base + "_list") {
+        switch reader.readTrimmed(dir + "/" + base + "_list") {
         case .success(let s):
-            do { return try CPUSet(parsing: s.trimmingASCIIWhitespace(), allowEmpty: true) } catch {
+            do { return try CPUSet(parsing: s, allowEmpty: true) } catch {
                 note(what(), dir + "/" + base + "_list", .garbled(error.description))
                 return nil
             }
@@ -170,6 +174,15 @@ final class ProbeContext {
             note(what(), dir + "/" + base + "_list", f)
             return nil
         }
+    }
+
+    /// The first of several spellings that exists (`core_cpus` is the kernel's new name for
+    /// `thread_siblings`; some trees only have one of them).
+    func cpuListOrMask(_ dir: String, anyOf bases: [String], _ what: @autoclosure () -> String) -> CPUSet? {
+        for b in bases {
+            if let s = cpuListOrMask(dir, b, what()) { return s }
+        }
+        return nil
     }
 
     func list(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> [DirEntry] {
@@ -200,20 +213,70 @@ func numberedName(_ name: String, prefix: String) -> Int? {
 /// Parses `Key:   123 kB` lines (`/proc/meminfo`, node `meminfo` with its `Node N `
 /// prefix stripped) into KiB or plain counts.
 func parseMeminfo(_ text: String) -> [String: UInt64] {
+    // Byte-wise: 65 node meminfo files per probe of a 64-node tree made the
+    // split-based version show in profiles. Same rules: empty lines skipped; `Node N `
+    // (one space after N) dropped; the key is everything before the first `:`; the value
+    // is the first space-separated token after it.
     var out: [String: UInt64] = [:]
-    for raw in text.split(separator: "\n") {
-        var line = raw[...]
-        if line.hasPrefix("Node ") {
-            // "Node 0 MemTotal:  123 kB"
-            let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-            guard parts.count == 3 else { continue }
-            line = parts[2]
+    var copy = text
+    copy.withUTF8 { buf in
+        let n = buf.count
+        let space = UInt8(ascii: " ")
+        var i = 0
+        while i < n {
+            var eol = i
+            while eol < n, buf[eol] != 0x0A { eol += 1 }
+            defer { i = eol + 1 }
+            var s = i
+            if eol - s >= 5, buf[s] == UInt8(ascii: "N"), buf[s + 1] == UInt8(ascii: "o"), buf[s + 2] == UInt8(ascii: "d"),
+               buf[s + 3] == UInt8(ascii: "e"), buf[s + 4] == space {
+                // Tokens "Node", N, then the rest after the single space that ends N.
+                s += 5
+                while s < eol, buf[s] == space { s += 1 }
+                guard s < eol else { continue }
+                while s < eol, buf[s] != space { s += 1 }
+                s += 1
+                guard s < eol else { continue }
+            }
+            var colon = s
+            while colon < eol, buf[colon] != UInt8(ascii: ":") { colon += 1 }
+            guard colon < eol else { continue }
+            var vs = colon + 1
+            while vs < eol, buf[vs] == space { vs += 1 }
+            var ve = vs
+            while ve < eol, buf[ve] != space { ve += 1 }
+            guard ve > vs,
+                  let v = UInt64(String(decoding: UnsafeBufferPointer(rebasing: buf[vs..<ve]), as: UTF8.self)) else { continue }
+            out[String(decoding: UnsafeBufferPointer(rebasing: buf[s..<colon]), as: UTF8.self)] = v
         }
-        guard let colon = line.firstIndex(of: ":") else { continue }
-        let key = String(line[..<colon])
-        let value = line[line.index(after: colon)...].split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = value.first, let n = UInt64(first) else { continue }
-        out[key] = n
     }
     return out
+}
+
+/// The kernel's hex cpumask (`ff,0000000f`, optional `0x`) read byte by byte: the same
+/// syntax as `CPUSet(hexMask:)`, without its per-Character Unicode lookups, which showed
+/// in profiles of 256-CPU trees (thousands of masks per probe).
+func parseHexMask(_ text: String) -> CPUSet? {
+    var ids: [Int] = []
+    var bit = 0
+    var digits = 0
+    var u = Array(text.utf8)
+    if u.count >= 2, u[0] == UInt8(ascii: "0"), u[1] == UInt8(ascii: "x") || u[1] == UInt8(ascii: "X") { u.removeFirst(2) }
+    for b in u.reversed() {
+        let nibble: Int
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = Int(b - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = Int(b - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = Int(b - UInt8(ascii: "A")) + 10
+        case UInt8(ascii: ","), 0x20, 0x0A, 0x09: continue
+        default: return nil
+        }
+        digits += 1
+        if nibble != 0 {
+            if bit + 3 > CPUSet.maxID { return nil }
+            for k in 0..<4 where nibble & (1 << k) != 0 { ids.append(bit + k) }
+        }
+        bit += 4
+    }
+    return digits == 0 ? nil : CPUSet(ids)
 }

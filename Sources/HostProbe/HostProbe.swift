@@ -58,6 +58,11 @@ public struct HostProbe: Sendable {
         }
     }
 
+    /// Reads one file under `root` with HostProbe's in-root link resolution (synchronous).
+    public static func readFile(_ path: String, root: ProbeRoot = .live) -> Result<String, ReadFailure> {
+        SourceReader(root: root).read(path)
+    }
+
     /// File reads for async APIs happen here, never on the cooperative pool.
     static let ioQueue = DispatchQueue(label: "VirtKit.HostProbe.io", attributes: .concurrent)
 

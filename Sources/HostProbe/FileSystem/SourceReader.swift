@@ -6,6 +6,11 @@ import Musl
 
 struct Errno: Error { var code: Int32 }
 
+/// `O_PATH` (Linux, `<fcntl.h>` under `_GNU_SOURCE`, so not imported by Glibc): an fd
+/// usable as an `openat` base that needs only search permission. 010000000 on every
+/// architecture Swift runs on (x86_64, aarch64, armv7, riscv64, ppc64le, s390x).
+private let oPath: Int32 = 0o10000000
+
 /// One directory entry from ``SourceReader/list(_:)``.
 struct DirEntry: Hashable {
     enum Kind: Hashable { case directory, symlink, file, other }
@@ -35,6 +40,7 @@ final class SourceReader {
     private let fastPath: Bool
     private var record: ReadRecord?
     private var resolvedDirs: [String: String] = ["/": "/"]
+    private var failedDirs: [String: ReadFailure] = [:]
     private var linkDepth = 0
     private var buffer: UnsafeMutableRawBufferPointer
     private let sortedBinds: [ProbeRoot.Bind]
@@ -47,7 +53,57 @@ final class SourceReader {
         self.sortedBinds = root.binds.sorted { $0.virtualPath.count > $1.virtualPath.count }
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        for (_, fd) in dirFDs { close(fd) }
+    }
+
+    /// A few recently used directories held open, so a file in them is opened
+    /// with `openat(dirfd, name)`: the kernel walks one component instead of the whole
+    /// host path (a fixture under /tmp is 10+ components deep; per-CPU files come in runs
+    /// of ten from the same directory). Bounded so a 1000-CPU tree cannot exhaust fds.
+    private var dirFDs: [String: Int32] = [:]
+    /// The directory of the last file read: virtual path, physical path, open fd (if any).
+    /// Cleared whenever that fd is closed.
+    private var lastDir: (virtual: String, physical: String, fd: Int32?)?
+    private var dirOrder: [String] = []
+    private static let maxDirFDs = 16
+
+    private func dirFD(_ physical: String) -> Int32? {
+        if let fd = dirFDs[physical] {
+            // Least recently used goes first: `/sys/devices/system/cpu` stays open across
+            // the whole per-CPU loop instead of being reopened every 16 directories.
+            if dirOrder.last != physical, let i = dirOrder.lastIndex(of: physical) {
+                dirOrder.remove(at: i)
+                dirOrder.append(physical)
+            }
+            return fd
+        }
+        // Relative to the parent when it is open (a short walk), else by the full host path.
+        let parent = Self.parentOf(physical)
+        let fd = physical != "/" && sortedBinds.isEmpty ? dirFDs[parent].map {
+            openat($0, String(Self.lastName(physical)), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        } ?? open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            : open(hostPath(physical), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        keepDirFD(physical, fd)
+        return fd
+    }
+
+    private func keepDirFD(_ physical: String, _ fd: Int32) {
+        if let old = dirFDs[physical] { closeDirFD(old); dirOrder.removeAll { $0 == physical } }
+        if dirOrder.count >= Self.maxDirFDs {
+            let old = dirOrder.removeFirst()
+            if let ofd = dirFDs.removeValue(forKey: old) { closeDirFD(ofd) }
+        }
+        dirFDs[physical] = fd
+        dirOrder.append(physical)
+    }
+
+    private func closeDirFD(_ fd: Int32) {
+        if lastDir?.fd == fd { lastDir = nil }
+        close(fd)
+    }
 
     var recorded: ReadRecord? { record }
 
@@ -66,14 +122,50 @@ final class SourceReader {
         dir == "/" ? "/" + name : dir + "/" + name
     }
 
+    /// The directory part of normalized `v` without copying it (`/` for top-level names).
+    private static func parentPart(_ v: String) -> Substring {
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")), slash != v.startIndex else { return "/" }
+        return v[..<slash]
+    }
+
     private static func parentOf(_ v: String) -> String {
-        guard let slash = v.lastIndex(of: "/"), slash != v.startIndex else { return "/" }
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")), slash != v.startIndex else { return "/" }
         return String(v[..<slash])
     }
 
+    private static func lastName(_ v: String) -> Substring {
+        guard let slash = v.utf8.lastIndex(of: UInt8(ascii: "/")) else { return v[...] }
+        return v[v.index(after: slash)...]
+    }
+
+    /// Whether `v` needs ``ProbeRoot/normalize(_:)``: relative, `//`, `.` or `..`
+    /// components, or a trailing slash. One pass over the bytes; the hot path skips the split.
+    static func needsNormalize(_ v: String) -> Bool {
+        var prev: UInt8 = 0
+        var prev2: UInt8 = 0
+        var first = true
+        for b in v.utf8 {
+            if first {
+                if b != UInt8(ascii: "/") { return true }
+                first = false
+            } else if b == UInt8(ascii: "/") {
+                if prev == UInt8(ascii: "/") { return true }
+                if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+            }
+            prev2 = prev
+            prev = b
+        }
+        if first { return true }
+        if prev == UInt8(ascii: "/"), v.utf8.count > 1 { return true }
+        if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
+        return false
+    }
+
+    static func normalized(_ v: String) -> String { needsNormalize(v) ? ProbeRoot.normalize(v) : v }
+
     /// Fully resolves virtual path `v` (every component, links followed inside the root).
     func resolve(_ v: String) throws(ReadFailure) -> String {
-        let n = v.hasPrefix("/") && !v.contains("//") && !v.contains("/.") && !v.hasSuffix("/") ? v : ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         if fastPath { return n }
         return try resolveDir(n)
     }
@@ -81,11 +173,18 @@ final class SourceReader {
     /// `v` is normalized (absolute, no `.`/`..`); the result is physical (no links).
     private func resolveDir(_ v: String) throws(ReadFailure) -> String {
         if let hit = resolvedDirs[v] { return hit }
-        let parent = try resolveDir(Self.parentOf(v))
-        let name = v[v.index(after: v.lastIndex(of: "/") ?? v.startIndex)...]
-        let r = try resolveChild(parent, name)
-        resolvedDirs[v] = r
-        return r
+        // A path that failed once fails again within one probe: `cpuN/cpufreq` is looked
+        // up twice per CPU on hosts without cpufreq, `cpuN/cache` once per reader.
+        if let failure = failedDirs[v] { throw failure }
+        do {
+            let parent = try resolveDir(Self.parentOf(v))
+            let r = try resolveChild(parent, Self.lastName(v))
+            resolvedDirs[v] = r
+            return r
+        } catch {
+            failedDirs[v] = error
+            throw error
+        }
     }
 
     /// Resolves `name` inside the physical directory `parent`.
@@ -94,6 +193,26 @@ final class SourceReader {
         if name == ".." { return Self.parentOf(parent) }
         let candidate = Self.join(parent, name)
         if let hit = resolvedDirs[candidate] { return hit }
+        // Bind points and the virtual directories above them exist whatever the host has.
+        if sortedBinds.contains(where: { $0.virtualPath == candidate || $0.virtualPath.hasPrefix(candidate + "/") }) {
+            resolvedDirs[candidate] = candidate
+            return candidate
+        }
+        // The common case is a real directory: opening it relative to its parent with
+        // O_NOFOLLOW proves it is not a link (one syscall instead of a failing `readlink`
+        // plus a later open), and the fd is kept for the files read inside it.
+        if sortedBinds.isEmpty, let pfd = dirFD(parent) {
+            // O_PATH: needs search permission only, like the `readlink` it replaces.
+            let fd = openat(pfd, String(name), oPath | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd >= 0 {
+                keepDirFD(candidate, fd)
+                resolvedDirs[candidate] = candidate
+                return candidate
+            }
+            let e = errno
+            if e == ENOENT { throw ReadFailure.missing }
+            // ENOTDIR/ELOOP (a link or a file) and anything else: `readlink` tells which.
+        }
         switch readLinkRaw(hostPath(candidate)) {
         case .success(let target):
             record?.links[candidate] = target
@@ -142,13 +261,28 @@ final class SourceReader {
             host = v
         } else {
             do {
-                let n = ProbeRoot.normalize(v)
-                let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
-                if resolvedDirs[resolved] == nil, n != "/" {
+                let n = Self.normalized(v)
+                let name = Self.lastName(n)
+                if n != "/", !name.isEmpty, name != "..", name != "." {
+                    // Per-CPU and per-node files come in runs from one directory: compare
+                    // with the last one instead of hashing the path into two dictionaries.
+                    let parentV = Self.parentPart(n)
+                    let parent: String
+                    let dfd: Int32?
+                    if let last = lastDir, parentV == last.virtual {
+                        (parent, dfd) = (last.physical, last.fd)
+                    } else {
+                        let pv = String(parentV)
+                        parent = try resolveDir(pv)
+                        // Bind mount points are files of their own: open them by full path.
+                        dfd = sortedBinds.isEmpty ? dirFD(parent) : nil
+                        lastDir = (pv, parent, dfd)
+                    }
                     // Try the file itself without following: the common case is one syscall.
-                    let fd = open(hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                    if fd >= 0 { return finishRead(fd, resolved) }
+                    // A link (ELOOP) takes the resolving path below.
+                    let fd = dfd.map { openat($0, String(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+                        ?? open(hostPath(Self.join(parent, name)), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                    if fd >= 0 { return finishRead(fd, record == nil ? "" : Self.join(parent, name)) }
                     let e = errno
                     if e != ELOOP { return .failure(.fromErrno(e)) }
                 }
@@ -185,6 +319,16 @@ final class SourceReader {
         return .success(total)
     }
 
+    /// The file's content without leading and trailing ASCII whitespace: one sysfs value.
+    func readTrimmed(_ v: String) -> Result<String, ReadFailure> {
+        withBytes(v) { buf in
+            var s = 0, e = buf.count
+            while s < e, buf[s] == 0x20 || buf[s] == 0x0A || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
+            while e > s, buf[e - 1] == 0x20 || buf[e - 1] == 0x0A || buf[e - 1] == 0x09 || buf[e - 1] == 0x0D { e -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buf[s..<e]), as: UTF8.self)
+        }
+    }
+
     /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
     func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
         switch readBytes(v) {
@@ -195,14 +339,14 @@ final class SourceReader {
 
     /// The target text of the symlink at `v` (e.g. `../../../bus/pci/drivers/virtio-pci`).
     func readLink(_ v: String) -> Result<String, ReadFailure> {
-        let n = ProbeRoot.normalize(v)
+        let n = Self.normalized(v)
         let resolved: String
         if fastPath {
             resolved = n
         } else {
             do {
                 let parent = try resolveDir(Self.parentOf(n))
-                resolved = Self.join(parent, n[n.index(after: n.lastIndex(of: "/") ?? n.startIndex)...])
+                resolved = Self.join(parent, Self.lastName(n))
             } catch {
                 return .failure(error)
             }
@@ -238,6 +382,13 @@ final class SourceReader {
             default: kind = .other
             }
             out.append(DirEntry(name: name, kind: kind))
+            // A capture must reproduce what a listing shows: sub-directories and links
+            // (IOMMU group members, `mq/0`) even when nothing below them is read.
+            if record != nil {
+                let child = Self.join(resolved, name)
+                if kind == .directory { record?.directories.insert(child) }
+                if kind == .symlink, case .success(let t) = readLinkRaw(host + "/" + name) { record?.links[child] = t }
+            }
         }
         record?.directories.insert(resolved)
         out.sort { $0.name < $1.name }
@@ -259,7 +410,12 @@ final class SourceReader {
     func exists(_ v: String) -> Bool {
         guard let r = try? resolve(v) else { return false }
         var st = stat()
-        return stat(hostPath(r), &st) == 0
+        guard stat(hostPath(r), &st) == 0 else { return false }
+        // A capture must reproduce what was found to exist.
+        if record != nil {
+            if st.st_mode & S_IFMT == S_IFDIR { record?.directories.insert(r) } else { record?.files.insert(r) }
+        }
+        return true
     }
 
     /// Facts about a device node such as `/dev/kvm`: whether it exists, is a character

@@ -97,8 +97,9 @@ public struct RateSample: Sendable, Hashable, Codable {
         var s = RateSample(interval: dt, perCPU: [], loadAverage: b.loadavg, pressure: [:], threads: [], diagnostics: b.diagnostics)
         if let sa = a.stat, let sb = b.stat {
             s.total = CPUUsage.between(sa.total, sb.total, cpu: nil)
-            s.perCPU = sb.cpus.keys.sorted().compactMap { id in
-                sa.cpus[id].map { CPUUsage.between($0, sb.cpus[id]!, cpu: id) }
+            // CPUs hot-plugged during the interval have no baseline and are left out.
+            s.perCPU = sb.cpus.sorted { $0.key < $1.key }.compactMap { id, now in
+                sa.cpus[id].map { CPUUsage.between($0, now, cpu: id) }
             }
             s.contextSwitchesPerSecond = rate(sa.contextSwitches, sb.contextSwitches)
             s.interruptsPerSecond = rate(sa.interrupts, sb.interrupts)

@@ -29,6 +29,10 @@ public struct NUMANode: Sendable, Hashable, Codable {
     public var distances: [Int]
     /// `nodeN/hugepages/hugepages-<size>kB`, ascending size.
     public var hugepages: [HugepagePool]
+    /// For a CPU-less node (CXL, NVDIMM, HBM memory tiers): the CPUs it is local to, found
+    /// as hwloc does — the CPUs of its best CPU initiators (`nodeN/access1/initiators`,
+    /// ACPI HMAT), else of the CPU nodes at the smallest SLIT distance.
+    public var localCPUs: CPUSet?
 }
 
 /// A hugepage pool of one page size (global `/sys/kernel/mm/hugepages` or per node).
@@ -202,6 +206,20 @@ extension HostProbe {
             }
             node.hugepages = probeHugepagePools(ctx, nd + "/hugepages", global: false, what: "NUMA node \(id) hugepages")
             info.nodes.append(node)
+        }
+        let cpusByNode = Dictionary(nodeCPUs.map { ($0.id, $0.cpus) }, uniquingKeysWith: { a, _ in a })
+        let ids = info.nodes.map(\.id)
+        for i in info.nodes.indices where info.nodes[i].cpus.isEmpty {
+            let node = info.nodes[i]
+            if case .success(let entries) = ctx.reader.list(d + "/node\(node.id)/access1/initiators") {
+                let local = entries.compactMap { numberedName($0.name, prefix: "node") }.reduce(CPUSet()) { $0.union(cpusByNode[$1] ?? []) }
+                if !local.isEmpty { info.nodes[i].localCPUs = local; continue }
+            }
+            // No HMAT: the nearest nodes that have CPUs.
+            guard node.distances.count == ids.count else { continue }
+            let candidates = ids.indices.filter { ids[$0] != node.id && !(cpusByNode[ids[$0]] ?? []).isEmpty }
+            guard let best = candidates.map({ node.distances[$0] }).min() else { continue }
+            info.nodes[i].localCPUs = candidates.filter { node.distances[$0] == best }.reduce(CPUSet()) { $0.union(cpusByNode[ids[$1]] ?? []) }
         }
         return info
     }

@@ -45,6 +45,10 @@ public enum Sysctl {
 
     /// Reads one sysctl under `root` (synchronous; one `open`/`read`/`close`).
     public static func read(_ name: String, root: ProbeRoot = .live) -> Result<String, ReadFailure> {
+        let comps = (name.contains("/") ? name : name.replacingDots()).split(separator: "/", omittingEmptySubsequences: false)
+        if comps.isEmpty || comps.contains(where: { $0.isEmpty || $0 == ".." || $0 == "." }) {
+            return .failure(.garbled("'\(name)' is not a sysctl name"))
+        }
         let reader = SourceReader(root: root)
         return reader.read(path(of: name)).map(normalizeValue)
     }

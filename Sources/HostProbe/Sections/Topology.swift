@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import VirtCore
 
 /// The logical CPUs of the host and what they share (`/sys/devices/system/cpu`,
@@ -24,9 +27,12 @@ public struct CPUTopology: Sendable, Hashable, Codable {
 
     /// Packages (sockets) with at least one online CPU.
     public var packageCount: Int { Set(cpus.filter(\.online).compactMap(\.package)).count }
-    /// Distinct (package, die, core) among online CPUs.
+    /// Physical cores with an online CPU: distinct thread-sibling sets (what hwloc calls a
+    /// Core), or distinct (package, die, core id) when siblings are unknown.
     public var coreCount: Int {
-        Set(cpus.filter(\.online).map { "\($0.package ?? -1)/\($0.die ?? -1)/\($0.core ?? $0.id)" }).count
+        Set(cpus.filter(\.online).map { c in
+            c.threadSiblings.map { "s" + $0.intersection(online).listString } ?? "\(c.package ?? -1)/\(c.die ?? -1)/\(c.core ?? c.id)"
+        }).count
     }
     public func cpu(_ id: Int) -> LogicalCPU? {
         // `cpus` is sorted by id; most hosts number densely.
@@ -130,17 +136,16 @@ extension HostProbe {
             guard let id = numberedName(e.name, prefix: "node") else { continue }
             let dir = nodeDir + "/" + e.name
             var cpus: CPUSet?
-            switch ctx.reader.read(dir + "/cpulist") {
+            switch ctx.reader.readTrimmed(dir + "/cpulist") {
             case .success(let s):
-                do { cpus = try CPUSet(parsing: s.trimmingASCIIWhitespace(), allowEmpty: true) } catch {
+                do { cpus = try CPUSet(parsing: s, allowEmpty: true) } catch {
                     ctx.note("NUMA node \(id) CPUs", dir + "/cpulist", .garbled(error.description))
                 }
             case .failure(.missing):
-                switch ctx.reader.read(dir + "/cpumap") {
+                switch ctx.reader.readTrimmed(dir + "/cpumap") {
                 case .success(let s):
-                    do { cpus = try CPUSet(hexMask: s.trimmingASCIIWhitespace()) } catch {
-                        ctx.note("NUMA node \(id) CPUs", dir + "/cpumap", .garbled(error.description))
-                    }
+                    cpus = parseHexMask(s)
+                    if cpus == nil { ctx.note("NUMA node \(id) CPUs", dir + "/cpumap", .garbled("'\(s.prefix(40))' is not a hex CPU mask")) }
                 case .failure(.missing):
                     cpus = CPUSet(ctx.list(dir, "NUMA node \(id) directory").compactMap { numberedName($0.name, prefix: "cpu") })
                 case .failure(let f):
@@ -179,7 +184,8 @@ extension HostProbe {
             if let onlineFile {
                 isOnline = onlineFile.contains(id)
             } else if let v = ctx.line(cd + "/online", "CPU \(id) online") {
-                isOnline = v == "1"
+                // Some old kernels leave the file empty for online CPUs (hwloc's 128ia64 archive).
+                isOnline = v != "0"
             } else {
                 isOnline = true
             }
@@ -189,8 +195,8 @@ extension HostProbe {
             if let v = ctx.int(t + "/die_id", "CPU \(id) die id"), v >= 0 { cpu.die = v }
             if let v = ctx.int(t + "/cluster_id", "CPU \(id) cluster id"), v >= 0 { cpu.cluster = v }
             if let v = ctx.int(t + "/core_id", "CPU \(id) core id"), v >= 0 { cpu.core = v }
-            cpu.threadSiblings = ctx.cpuListOrMask(t, "thread_siblings", "CPU \(id) thread siblings")
-            cpu.coreSiblings = ctx.cpuListOrMask(t, "core_siblings", "CPU \(id) core siblings")
+            cpu.threadSiblings = ctx.cpuListOrMask(t, anyOf: ["thread_siblings", "core_cpus"], "CPU \(id) thread siblings")
+            cpu.coreSiblings = ctx.cpuListOrMask(t, anyOf: ["core_siblings", "package_cpus"], "CPU \(id) core siblings")
             cpu.node = nodeOf[id]
             if isOnline {
                 cpu.caches = probeCaches(ctx, cd + "/cache", cpu: id)
@@ -261,26 +267,60 @@ extension HostProbe {
         return parseCPUInfo(text)
     }
 
-    /// Parses the text of `/proc/cpuinfo`.
+    /// Parses the text of `/proc/cpuinfo`. Works on bytes: a 256-CPU host has ~5000 lines,
+    /// and only the first block's keys, the flags and the first frequency matter.
     public static func parseCPUInfo(_ text: String) -> CPUInfo {
         var first: [String: String] = [:]
         var flags = Set<String>()
         var processors = 0
         var mhz: Double?
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let colon = raw.firstIndex(of: ":") else { continue }
-            let key = raw[..<colon].trimmingASCIIWhitespace()
-            let value = raw[raw.index(after: colon)...].trimmingASCIIWhitespace()
-            if key == "processor" { processors += 1 }
-            if key == "flags" || key == "Features" || key == "features" {
-                for w in value.split(separator: " ") { flags.insert(String(w)) }
+        var lastFlags: [UInt8] = []
+        var copy = text
+        copy.withUTF8 { buf in
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+            func equals(_ lit: StaticString, _ s: Int, _ e: Int) -> Bool {
+                lit.utf8CodeUnitCount == e - s && memcmp(lit.utf8Start, buf.baseAddress! + s, e - s) == 0
             }
-            if mhz == nil, key == "cpu MHz" || key == "clock" || key == "cpu MHz dynamic" {
-                // POWER writes "3690.000000MHz"
-                let digits = value.prefix { $0.isNumber || $0 == "." }
-                mhz = Double(digits)
+            func string(_ s: Int, _ e: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: buf[s..<e]), as: UTF8.self) }
+            var i = 0
+            let n = buf.count
+            var inFirstBlock = true
+            while i < n {
+                var eol = i
+                while eol < n, buf[eol] != 0x0A { eol += 1 }
+                defer { i = eol + 1 }
+                if eol == i { if processors > 0 { inFirstBlock = false }; continue }
+                var colon = i
+                while colon < eol, buf[colon] != UInt8(ascii: ":") { colon += 1 }
+                guard colon < eol else { continue }
+                var ks = i, ke = colon
+                while ks < ke, isSpace(buf[ks]) { ks += 1 }
+                while ke > ks, isSpace(buf[ke - 1]) { ke -= 1 }
+                var vs = colon + 1, ve = eol
+                while vs < ve, isSpace(buf[vs]) { vs += 1 }
+                while ve > vs, isSpace(buf[ve - 1]) { ve -= 1 }
+                if equals("processor", ks, ke) {
+                    processors += 1
+                    if processors > 1 { inFirstBlock = false }
+                } else if equals("flags", ks, ke) || equals("Features", ks, ke) || equals("features", ks, ke) {
+                    // Every CPU usually repeats the same line: compare bytes before splitting.
+                    let same = ve > vs && lastFlags.count == ve - vs
+                        && lastFlags.withUnsafeBufferPointer { old in old.baseAddress.map { memcmp($0, buf.baseAddress! + vs, ve - vs) == 0 } ?? false }
+                    if !same {
+                        lastFlags = Array(buf[vs..<ve])
+                        for w in string(vs, ve).split(separator: " ") { flags.insert(String(w)) }
+                    }
+                } else if mhz == nil, equals("cpu MHz", ks, ke) || equals("clock", ks, ke) || equals("cpu MHz dynamic", ks, ke) {
+                    // POWER writes "3690.000000MHz".
+                    var e = vs
+                    while e < ve, buf[e] == UInt8(ascii: ".") || (buf[e] >= 0x30 && buf[e] <= 0x39) { e += 1 }
+                    mhz = Double(string(vs, e))
+                }
+                if inFirstBlock {
+                    let key = string(ks, ke)
+                    if first[key] == nil { first[key] = string(vs, ve) }
+                }
             }
-            if first[key] == nil { first[key] = value }
         }
         let arch: String
         if first["vendor_id"] == "IBM/S390" || first["vendor_id"]?.hasPrefix("IBM/S390") == true {
@@ -333,9 +373,12 @@ extension HostProbe {
             let f = line.split(separator: " ")
             guard f.count >= 4 else { continue }
             let mnt = String(f[1]).replacingOctalEscapes()
+            let opts = f[3].split(separator: ",")
             switch f[2] {
             case "cgroup2": if cgroup2 == nil { cgroup2 = mnt }
-            case "cgroup" where f[3].split(separator: ",").contains("cpuset"): cgroup1 = mnt
+            // `noprefix` cpuset cgroups name their files `cpus`/`mems`, like the legacy fs.
+            case "cgroup" where opts.contains("cpuset") && opts.contains("noprefix"): legacy = mnt
+            case "cgroup" where opts.contains("cpuset"): cgroup1 = mnt
             case "cpuset": legacy = mnt
             default: break
             }
@@ -343,7 +386,7 @@ extension HostProbe {
         let sub = path == "/" ? "" : path
         var files: [(cpus: String, mems: String)] = []
         if let cgroup1, !v2 {
-            files.append(("\(cgroup1)\(sub)/cpuset.effective_cpus", "\(cgroup1)\(sub)/cpuset.effective_mems"))
+            // hwloc reads the configured v1 sets, not `cpuset.effective_*`.
             files.append(("\(cgroup1)\(sub)/cpuset.cpus", "\(cgroup1)\(sub)/cpuset.mems"))
         }
         if let legacy { files.append(("\(legacy)\(sub)/cpus", "\(legacy)\(sub)/mems")) }
