@@ -119,14 +119,16 @@ start_b() {
         for _ in $(seq 1 50); do alive "$B/holder.pid" && break; sleep 0.1; done
         alive "$B/holder.pid" || die "host B namespace did not come up: $(cat "$B/holder.err" 2>/dev/null)"
     fi
-    alive "$B/virtlogd.pid" || in_b virtlogd -d -p "$B/virtlogd.pid" 2>>"$B/virtlogd.stderr"
+    alive "$B/virtlogd.pid" || in_b virtlogd -d -p "$B/virtlogd.pid" </dev/null >/dev/null 2>>"$B/virtlogd.stderr"
     start_b_libvirtd
 }
 
+# Daemons get /dev/null for stdin/stdout: a caller reading our output through a pipe
+# (tests, `virtkit lab`) would otherwise wait for EOF until the daemon exits.
 start_b_libvirtd() {
     if ! alive "$B/libvirtd.pid"; then
         rm -f "$B/libvirtd.pid"
-        in_b libvirtd -d -p "$B/libvirtd.pid" 2>>"$B/libvirtd.stderr"
+        in_b libvirtd -d -p "$B/libvirtd.pid" </dev/null >/dev/null 2>>"$B/libvirtd.stderr"
     fi
     for _ in $(seq 1 100); do
         answers "$HOSTB_URI" && return 0
@@ -179,9 +181,9 @@ start_disk() {
     local args=(-P "$pidf" -i 127.0.0.1 -p "$port")
     if [ -n "$errno" ]; then
         nbdkit "${args[@]}" --filter=error file "file=$img" \
-            "error=$errno" error-rate=100% "error-file=$(error_file "$d")"
+            "error=$errno" error-rate=100% "error-file=$(error_file "$d")" </dev/null >/dev/null 2>>"$LAB/disks/$d.log"
     else
-        nbdkit "${args[@]}" file "file=$img"
+        nbdkit "${args[@]}" file "file=$img" </dev/null >/dev/null 2>>"$LAB/disks/$d.log"
     fi
     for _ in $(seq 1 50); do alive "$pidf" && return 0; sleep 0.1; done
     die "nbdkit for disk '$d' did not start (port $port busy?)"

@@ -1,7 +1,66 @@
 import ArgumentParser
+import Foundation
 
-// Placeholder until its issue lands: shows only that the command is not built yet.
+/// `virtkit lab up|down|status`: the two-host lab (Scripts/lab.sh does the work; this
+/// finds the script and passes the arguments through).
 struct LabCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lab", abstract: "(not built yet)")
-    func run() async throws { throw CLIError("virtkit lab is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Start, stop or describe the two-host lab (host B in its own namespace, nbdkit disks).")
+
+    @Argument(help: "up | down | status | restart-b | fail eio|enospc | repair eio|enospc")
+    var action: String
+    @Argument(help: "Argument of fail/repair.")
+    var disk: String?
+    @OptionGroup var output: OutputOptions
+    @Option(name: .long, help: "Path of lab.sh (default: $VIRTKIT_LAB_SCRIPT, else Scripts/lab.sh next to the package).")
+    var script: String?
+
+    func validate() throws {
+        guard ["up", "down", "status", "restart-b", "fail", "repair"].contains(action) else {
+            throw ValidationError("unknown action '\(action)' (up, down, status, restart-b, fail, repair)")
+        }
+    }
+
+    func run() async throws {
+        let path = try findScript()
+        var args = [path, action]
+        if let disk { args.append(disk) }
+        if output.json { args.append("--json") }
+        let argv = args
+        // The script is the one implementation; run it with our stdio, off the cooperative pool.
+        let status: Int32 = await withCheckedContinuation { c in
+            Thread {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/bin/bash")
+                p.arguments = argv
+                do {
+                    try p.run()
+                    p.waitUntilExit()
+                    c.resume(returning: p.terminationStatus)
+                } catch {
+                    c.resume(returning: 127)
+                }
+            }.start()
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func findScript() throws -> String {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let script { candidates.append(script) }
+        if let env = ProcessInfo.processInfo.environment["VIRTKIT_LAB_SCRIPT"] { candidates.append(env) }
+        candidates.append(fm.currentDirectoryPath + "/Scripts/lab.sh")
+        // The executable lives in <package>/.build*/…/debug: walk up to the package.
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while url.path != "/" {
+            candidates.append(url.appendingPathComponent("Scripts/lab.sh").path)
+            url.deleteLastPathComponent()
+        }
+        guard let found = candidates.first(where: { fm.isExecutableFile(atPath: $0) || fm.fileExists(atPath: $0) }) else {
+            throw CLIError("can't find Scripts/lab.sh; pass --script PATH or set VIRTKIT_LAB_SCRIPT")
+        }
+        return found
+    }
 }

@@ -1,7 +1,112 @@
 import ArgumentParser
+import Foundation
+import Libvirt
 
-// Placeholder until its issue lands: shows only that the command is not built yet.
+/// `virtkit migrate`: live-migrates a domain, with a progress bar on a terminal and JSON
+/// lines (one per progress sample, then the final statistics) otherwise.
 struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "(not built yet)")
-    func run() async throws { throw CLIError("virtkit migrate is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Migrate a domain to another host (Ctrl-C aborts; the guest stays on the source).")
+
+    @Argument(help: "The domain (name or UUID).")
+    var domain: String
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: .long, help: "Destination libvirt URI, e.g. qemu+ssh://host/system.")
+    var to: String
+    @Flag(name: .long, help: "Live migration (keep the guest running while copying memory).")
+    var live = false
+    @Option(name: .long, help: "Bandwidth limit in MiB/s.")
+    var bandwidth: UInt64?
+    @Option(name: .long, help: "Data URI for QEMU, e.g. tcp://127.0.0.1 (default: the destination's hostname).")
+    var migrateURI: String?
+    @Flag(name: .long, help: "Peer-to-peer: the source daemon opens --to itself.")
+    var p2p = false
+    @Flag(name: .long, help: "Define the domain persistently on the destination.")
+    var persistent = false
+    @Flag(name: .long, help: "Remove the source's persistent definition.")
+    var undefineSource = false
+    @Flag(name: .long, help: "Print JSON lines (progress, then the result) even on a terminal.")
+    var json = false
+
+    func run() async throws {
+        guard bandwidth.map({ $0 > 0 }) ?? true else { throw ValidationError("--bandwidth must be > 0") }
+        let source = try await Connection.open(connection.resolvedURI)
+        let dom: Domain
+        if let u = UUID(uuidString: domain) { dom = try await source.domain(uuid: u) } else { dom = try await source.domain(named: domain) }
+        var options = MigrationOptions()
+        options.live = live
+        options.bandwidth = bandwidth
+        options.migrateURI = migrateURI
+        options.peerToPeer = p2p
+        options.persistOnDestination = persistent
+        options.undefineSource = undefineSource
+        let target: MigrationTarget
+        if p2p {
+            target = .uri(to)
+        } else {
+            target = .connection(try await Connection.open(to))
+        }
+        let bar = !json && isatty(STDOUT_FILENO) == 1
+        let started = ContinuousClock.now
+        let result = try await dom.migrate(to: target, options: options) { stats in
+            if bar {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
+            } else {
+                try? printJSONLine(ProgressLine(stats))
+            }
+        }
+        let wall = ContinuousClock.now - started
+        if bar {
+            print("\r\u{1B}[K" + "migrated \(dom.name) in \(ms(wall)) ms" + (result.finalStats?.downtime.map { ", downtime \(ms($0)) ms" } ?? ""))
+        } else {
+            var line = result.finalStats.map(ProgressLine.init) ?? ProgressLine(JobStats(type: .completed, parameters: [:]))
+            line.event = "completed"
+            line.wallMs = ms(wall)
+            try printJSONLine(line)
+        }
+    }
+}
+
+private func ms(_ d: Duration) -> Int64 { d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000 }
+
+/// One progress sample (stable keys; absent values are omitted, "not reported" is not 0).
+struct ProgressLine: Encodable {
+    var event = "progress"
+    var type: String
+    var percent: Double?
+    var dataTotal: UInt64?
+    var dataProcessed: UInt64?
+    var dataRemaining: UInt64?
+    var memoryBytesPerSecond: UInt64?
+    var dirtyPagesPerSecond: UInt64?
+    var iteration: UInt64?
+    var elapsedMs: Int64?
+    var remainingMs: Int64?
+    var downtimeMs: Int64?
+    var wallMs: Int64?
+
+    init(_ s: JobStats) {
+        type = s.type.description
+        percent = s.progress.map { ($0 * 1000).rounded() / 10 }
+        dataTotal = s.dataTotal
+        dataProcessed = s.dataProcessed
+        dataRemaining = s.dataRemaining
+        memoryBytesPerSecond = s.memoryRate
+        dirtyPagesPerSecond = s.memoryDirtyRate
+        iteration = s.memoryIteration
+        elapsedMs = s.timeElapsed.map(ms)
+        remainingMs = s.timeRemaining.map(ms)
+        downtimeMs = s.downtime.map(ms)
+    }
+
+    /// `[#####.....]  42.0%  12.3 MiB/s  remaining 20.1 MiB`
+    var bar: String {
+        let p = percent ?? 0
+        let filled = Int((p / 100 * 30).rounded())
+        let rate = memoryBytesPerSecond.map { String(format: "%.1f MiB/s", Double($0) / 1_048_576) } ?? "? MiB/s"
+        let rem = dataRemaining.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?"
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] "
+            + String(format: "%5.1f%%", p) + "  \(rate)  remaining \(rem)" + (iteration.map { "  iteration \($0)" } ?? "")
+    }
 }

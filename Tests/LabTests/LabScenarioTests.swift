@@ -104,8 +104,12 @@ struct LabScenarioTests {
             return !job.isActive
         }
         #expect(rolledBack, "the guest runs on A without a job")
-        let onB = try await b.listAllDomains().map(\.name)
-        #expect(!onB.contains(name), "B holds nothing: \(onB)")
+        // B tears its incoming domain down a moment after A's job ends.
+        let bEmpty = await eventually(timeout: .seconds(30)) {
+            !((try? await b.listAllDomains().map(\.name)) ?? [name]).contains(name)
+        }
+        let leftOnB = (try? await b.listAllDomains().map(\.name)) ?? []
+        #expect(bEmpty, "B holds nothing: \(leftOnB)")
         let completed = try await guest.jobStats(flags: .completed)
         #expect(completed.type == .cancelled || completed.type == .failed || completed.type == .none)
         await a.close()
@@ -128,12 +132,14 @@ struct LabScenarioTests {
         let events = EventRecorder(try await a.domainEvents(ids: [.lifecycle, .ioError]))
         let guest = try await a.createDomain(xml: try await Lab.guestXML(name, disk: disk))
 
-        // SeaBIOS's boot-sector read fails → error_policy=stop pauses the guest.
-        let io = await events.first(timeout: .seconds(60)) { m -> IOErrorEvent? in
+        // SeaBIOS's boot-sector read fails → error_policy=stop pauses the guest. SeaBIOS
+        // needs 8 s to get there on an idle machine, several times that under load.
+        let io = await events.first(timeout: .seconds(180)) { m -> IOErrorEvent? in
             guard case .event(let e) = m, e.domainName == name, case .ioError(let io) = e.kind else { return nil }
             return io
         }
-        let ioError = try #require(io?.0, "an I/O error event for \(name)")
+        let stateNow = try? await guest.state()
+        let ioError = try #require(io?.0, "an I/O error event for \(name) (state now: \(stateNow.map { "\($0)" } ?? "?"))")
         #expect(ioError.devAlias == "virtio-disk0", "the event names the disk")
         #expect(ioError.action == .pause)
         let paused = await events.first { m -> Bool? in
@@ -187,6 +193,8 @@ struct LabScenarioTests {
             }
             return all
         }
+        // Never wait forever for the health log (it ends at the reconnect).
+        let healthTimeout = Task { try await Task.sleep(for: .seconds(120)); healthLog.cancel() }
         let events = EventRecorder(try await monitor.domainEvents(domainUUID: uuid, ids: [.lifecycle]))
 
         let (rc, _, err) = await Lab.runAsync(["restart-b"])
@@ -212,7 +220,9 @@ struct LabScenarioTests {
         }
         #expect(later != nil, "an event after the reconnect arrived")
         let log = await healthLog.value
-        #expect(log.contains { if case .closed = $0 { true } else { false } })
+        healthTimeout.cancel()
+        #expect(log.contains { if case .closed = $0 { true } else { false } }, "health: \(log)")
+        #expect(log.contains { if case .reconnected = $0 { true } else { false } }, "health: \(log)")
         await events.stop()
         await monitor.shutdown()
         try? await g.destroy()

@@ -26,7 +26,32 @@ public enum DomainEventID: Int32, CaseIterable, Hashable, Sendable, Codable, Cus
     case metadataChange = 23      // VIR_DOMAIN_EVENT_ID_METADATA_CHANGE
     case blockThreshold = 24      // VIR_DOMAIN_EVENT_ID_BLOCK_THRESHOLD
 
-    public var description: String { String(describing: self) }
+    /// The event's name, as `virsh event --list` spells it.
+    public var description: String {
+        switch self {
+        case .lifecycle: "lifecycle"
+        case .reboot: "reboot"
+        case .rtcChange: "rtc-change"
+        case .watchdog: "watchdog"
+        case .ioError: "io-error-reason"
+        case .controlError: "control-error"
+        case .trayChange: "tray-change"
+        case .pmWakeup: "pm-wakeup"
+        case .pmSuspend: "pm-suspend"
+        case .balloonChange: "balloon-change"
+        case .pmSuspendDisk: "pm-suspend-disk"
+        case .deviceRemoved: "device-removed"
+        case .blockJob: "block-job-2"
+        case .tunable: "tunable"
+        case .agentLifecycle: "agent-lifecycle"
+        case .deviceAdded: "device-added"
+        case .migrationIteration: "migration-iteration"
+        case .jobCompleted: "job-completed"
+        case .deviceRemovalFailed: "device-removal-failed"
+        case .metadataChange: "metadata-change"
+        case .blockThreshold: "block-threshold"
+        }
+    }
 }
 
 extension Set where Element == DomainEventID {

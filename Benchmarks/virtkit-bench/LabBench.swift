@@ -1,0 +1,204 @@
+import Foundation
+import Libvirt
+
+/// `virtkit-bench lab`: on the two-host lab (`Scripts/lab.sh up` first),
+///   (1) event latency: suspend/resume call start → lifecycle event at the consumer
+///       (VirtKit's AsyncStream) vs python3-libvirt (default event impl on a thread,
+///       callback → queue) on the same guest, same run; median and p99;
+///   (2) live migration of a small idle guest A → B → A: wall time and the final stats'
+///       downtime, VirtKit `migrate(to:)` vs `virsh migrate --live` (downtime from
+///       `virsh domjobinfo --completed` on the destination), alternating, same run.
+/// Options: --events N (200), --migrations M (5 round trips each), --lab PATH (Scripts/lab.sh),
+///          --python PATH (/usr/bin/python3).
+enum LabBench {
+    struct LabHost { var name: String; var uri: String; var migrateURI: String }
+
+    static func run(arguments: [String]) async throws {
+        var events = 200, migrations = 5
+        var script = FileManager.default.currentDirectoryPath + "/Scripts/lab.sh"
+        var python = "/usr/bin/python3"
+        var it = arguments.makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--events": events = Int(it.next() ?? "") ?? events
+            case "--migrations": migrations = Int(it.next() ?? "") ?? migrations
+            case "--lab": script = it.next() ?? script
+            case "--python": python = it.next() ?? python
+            default: throw LabBenchError("unknown option \(a)")
+            }
+        }
+        let (a, b) = try labHosts(script)
+        report("lab bench — host A \(a.name), host B \(b.name)")
+        let connA = try await Connection.open(a.uri)
+        let connB = try await Connection.open(b.uri)
+        let name = "virtkit-lab-bench-\(getpid())"
+        let xml = try shell("/bin/bash", [script, "xml", name, "shared"]).out
+        let guest = try await connA.createDomain(xml: xml)
+        defer { _ = try? shell("/usr/bin/virsh", ["-c", a.uri, "destroy", name]); _ = try? shell("/usr/bin/virsh", ["-c", b.uri, "destroy", name]) }
+        try await Task.sleep(for: .seconds(3))
+
+        // (1) Event latency
+        let stream = try await connA.domainEvents(for: guest, .lifecycle)
+        var iterator = stream.makeAsyncIterator()
+        var lat: [Double] = []
+        for i in 0..<(events + 10) {
+            let t0 = ContinuousClock.now
+            if i % 2 == 0 { try await guest.suspend() } else { try await guest.resume() }
+            while let m = await iterator.next() {
+                if case .event(let e) = m, case .lifecycle = e.kind {
+                    let arrived = ContinuousClock.now
+                    if i >= 10 { lat.append(seconds(arrived - t0)) }  // 10 warm-up rounds
+                    break
+                }
+            }
+        }
+        if try await guest.state().state == .paused { try await guest.resume() }
+        let py = try pythonLatency(python, uri: a.uri, name: name, count: events)
+        report("(1) event latency, suspend/resume call → lifecycle event at the consumer, \(events) events")
+        report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
+        report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", pct(py, 50) * 1e3, pct(py, 99) * 1e3))
+        report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", pct(lat, 50) / pct(py, 50), pct(lat, 99) / pct(py, 99)))
+
+        // (2) Live migration A → B → A, alternating tools.
+        var vkWall: [Double] = [], vkDown: [Double] = [], vsWall: [Double] = [], vsDown: [Double] = []
+        var options = MigrationOptions()
+        options.live = true
+        options.migrateURI = b.migrateURI
+        for _ in 0..<migrations {
+            for (from, to, fromConn, toConn) in [(a, b, connA, connB), (b, a, connB, connA)] {
+                // VirtKit
+                let d = try await fromConn.domain(named: name)
+                let t0 = ContinuousClock.now
+                let r = try await d.migrate(to: .connection(toConn), options: options)
+                vkWall.append(seconds(ContinuousClock.now - t0))
+                if let dt = r.finalStats?.downtime { vkDown.append(seconds(dt)) }
+                // back with virsh, measured
+                let t1 = ContinuousClock.now
+                _ = try shell("/usr/bin/virsh", ["-c", to.uri, "migrate", "--live", name, from.uri, to.migrateURI])
+                vsWall.append(seconds(ContinuousClock.now - t1))
+                let info = try shell("/usr/bin/virsh", ["-c", from.uri, "domjobinfo", "--completed", name]).out
+                if let ms = info.split(separator: "\n").first(where: { $0.hasPrefix("Total downtime:") })?
+                    .split(separator: " ").compactMap({ Double($0) }).first {
+                    vsDown.append(ms / 1e3)
+                }
+                _ = toConn
+            }
+        }
+        report("(2) live migration, idle 64 MiB guest, \(vkWall.count) migrations per tool (A→B and B→A, alternating)")
+        report(String(format: "    VirtKit migrate(to:)    wall median %7.1f ms   downtime median %6.1f ms", pct(vkWall, 50) * 1e3, pct(vkDown, 50) * 1e3))
+        report(String(format: "    virsh migrate --live    wall median %7.1f ms   downtime median %6.1f ms", pct(vsWall, 50) * 1e3, pct(vsDown, 50) * 1e3))
+        report(String(format: "    ratio VirtKit/virsh     wall %.2f×   downtime %.2f×", pct(vkWall, 50) / pct(vsWall, 50), pct(vkDown, 50) / max(1e-9, pct(vsDown, 50))))
+        await connA.close()
+        await connB.close()
+    }
+
+    static func labHosts(_ script: String) throws -> (LabHost, LabHost) {
+        let r = try shell("/bin/bash", [script, "status", "--json"])
+        guard r.status == 0,
+              let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any],
+              let hosts = obj["hosts"] as? [[String: Any]], hosts.count == 2 else {
+            throw LabBenchError("the lab is not up (run Scripts/lab.sh up): \(r.err)")
+        }
+        func host(_ h: [String: Any]) -> LabHost {
+            LabHost(name: h["name"] as? String ?? "?", uri: h["uri"] as? String ?? "", migrateURI: h["migrateURI"] as? String ?? "tcp://127.0.0.1")
+        }
+        return (host(hosts[0]), host(hosts[1]))
+    }
+
+    /// python3-libvirt's event latency, timed inside Python: suspend/resume, then wait for
+    /// the callback (run by virEventRunDefaultImpl on a thread) to hand the event over.
+    static func pythonLatency(_ python: String, uri: String, name: String, count: Int) throws -> [Double] {
+        let code = """
+        import libvirt, threading, time, queue, sys
+        libvirt.virEventRegisterDefaultImpl()
+        def loop():
+            while True: libvirt.virEventRunDefaultImpl()
+        threading.Thread(target=loop, daemon=True).start()
+        c = libvirt.open(sys.argv[1]); d = c.lookupByName(sys.argv[2]); q = queue.Queue()
+        c.domainEventRegisterAny(d, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lambda *a: q.put(time.monotonic()), None)
+        out = []
+        for i in range(int(sys.argv[3]) + 10):
+            t0 = time.monotonic()
+            (d.suspend if i % 2 == 0 else d.resume)()
+            t1 = q.get(timeout=10)
+            if i >= 10: out.append(t1 - t0)
+        if d.state()[0] == libvirt.VIR_DOMAIN_PAUSED: d.resume()
+        print(" ".join(repr(x) for x in out))
+        """
+        let r = try shell(python, ["-c", code, uri, name, "\(count)"])
+        guard r.status == 0 else { throw LabBenchError("python3-libvirt run failed: \(r.err)") }
+        return r.out.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    static func pct(_ xs: [Double], _ p: Double) -> Double {
+        guard !xs.isEmpty else { return .nan }
+        let s = xs.sorted()
+        return s[min(s.count - 1, Int((p / 100 * Double(s.count - 1)).rounded()))]
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    @discardableResult
+    static func shell(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let r = spawnAndWait(exe, args)
+        if exe.hasSuffix("virsh"), r.0 != 0, !args.contains("destroy") { throw LabBenchError("virsh \(args.joined(separator: " ")): \(r.2)") }
+        return r
+    }
+
+    static func report(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+struct LabBenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs `exe args` and returns (status, stdout, stderr): posix_spawn + waitpid on the
+/// calling thread. Not Foundation's `Process`: its exit monitoring (SIGCHLD) loses children
+/// in a process that also runs libvirt's GLib event loop, and `waitUntilExit` then hangs.
+func spawnAndWait(_ exe: String, _ args: [String]) -> (Int32, String, String) {
+    var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { return (-1, "", "pipe failed") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+    let argv = ([exe] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+    close(outPipe[1]); close(errPipe[1])
+    guard rc == 0 else { close(outPipe[0]); close(errPipe[0]); return (-1, "", "posix_spawn \(exe): \(rc)") }
+    // Drain stderr on another thread so neither pipe can fill up and block the child.
+    let errFD = errPipe[0]
+    let errBox = ByteBox()
+    let done = DispatchSemaphore(value: 0)
+    Thread { errBox.bytes = readAll(errFD); done.signal() }.start()
+    let outData = readAll(outPipe[0])
+    done.wait()
+    let errData = errBox.bytes
+    close(outPipe[0]); close(errPipe[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (exit, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+private func readAll(_ fd: Int32) -> [UInt8] {
+    var data = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buf, buf.count)
+        if n > 0 { data += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
+    }
+    return data
+}
+
+/// Bytes handed from the stderr reader thread. `@unchecked Sendable`: written by that
+/// thread only, read after it signalled the semaphore.
+private final class ByteBox: @unchecked Sendable { var bytes = [UInt8]() }
