@@ -140,6 +140,7 @@ struct XMLRoundtripCommand: ParsableCommand {
 
         if output.json {
             try printJSON(Report(totals: totals, failures: failures, invalidValues: invalid))
+            if !failures.isEmpty { throw ExitCode(1) }
             return
         }
         let mb = Double(totals.bytes) / 1_000_000
@@ -213,6 +214,7 @@ struct XMLUnmodeledCommand: ParsableCommand {
             failures: failures)
         if output.json {
             try printJSON(report)
+            if !failures.isEmpty { throw ExitCode(1) }
             return
         }
         func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
@@ -224,5 +226,6 @@ struct XMLUnmodeledCommand: ParsableCommand {
             for p in report.passthrough { print(String(format: "%7d  ", p.count) + p.path) }
         }
         for f in failures { print("failed: \(f.file): \(f.reason)") }
+        if !failures.isEmpty { throw ExitCode(1) }
     }
 }

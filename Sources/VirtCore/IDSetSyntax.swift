@@ -5,12 +5,14 @@ public struct IDSetParseError: Error, Hashable, Sendable, CustomStringConvertibl
         case invalidCharacter(Character)
         case invalidNumber(String)
         case reversedRange(Int, Int)
+        /// `^N-M`: libvirt's `virBitmapParse` only excludes single IDs.
+        case negatedRange
         case tooLarge(Int)
         case invalidHexMask
     }
 
     public var input: String
-    /// 0-based character offset of the offending item in `input`.
+    /// 0-based UTF-8 byte offset of the offending item in `input`.
     public var offset: Int
     public var reason: Reason
 
@@ -21,6 +23,7 @@ public struct IDSetParseError: Error, Hashable, Sendable, CustomStringConvertibl
         case .invalidCharacter(let c): what = "unexpected character '\(c)'"
         case .invalidNumber(let s): what = "'\(s)' is not a number"
         case .reversedRange(let a, let b): what = "range \(a)-\(b) runs backwards"
+        case .negatedRange: what = "'^' excludes single IDs only (libvirt rejects ^N-M)"
         case .tooLarge(let n): what = "\(n) exceeds the largest supported ID"
         case .invalidHexMask: what = "not a hex mask"
         }
@@ -30,8 +33,8 @@ public struct IDSetParseError: Error, Hashable, Sendable, CustomStringConvertibl
 
 extension IDSet {
     /// Parses libvirt's and the kernel's list syntax: comma-separated IDs and
-    /// inclusive ranges, with `^N` / `^N-M` excluding IDs added by earlier items
-    /// (libvirt's `virBitmapParse`), e.g. `0-7,^2,10`. Whitespace around items is
+    /// inclusive ranges, with `^N` excluding an ID added by an earlier item
+    /// (libvirt's `virBitmapParse`, which refuses `^N-M`), e.g. `0-7,^2,10`. Whitespace around items is
     /// ignored. An empty string is an error unless `allowEmpty` is set (the kernel
     /// writes an empty line for an empty `cpuset.cpus`).
     public init(parsing text: String, allowEmpty: Bool = false) throws(IDSetParseError) {
@@ -44,6 +47,10 @@ extension IDSet {
             IDSetParseError(input: text, offset: offset, reason: reason)
         }
         func skipSpaces() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A { i += 1 } }
+        func character(at offset: Int) -> Character {
+            let tail = String(decoding: bytes[offset...], as: UTF8.self)
+            return tail.first ?? "\u{FFFD}"
+        }
         func number() throws(IDSetParseError) -> Int {
             let start = i
             var value = 0
@@ -53,7 +60,7 @@ extension IDSet {
                 i += 1
             }
             if i == start {
-                if i < bytes.count { throw fail(.invalidCharacter(Character(UnicodeScalar(bytes[i]))), at: i) }
+                if i < bytes.count { throw fail(.invalidCharacter(character(at: i)), at: i) }
                 throw fail(.invalidNumber(""), at: i)
             }
             return value
@@ -73,6 +80,7 @@ extension IDSet {
             var hi = lo
             skipSpaces()
             if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+                if negate { throw fail(.negatedRange, at: itemStart) }
                 i += 1
                 skipSpaces()
                 hi = try number()
@@ -87,7 +95,7 @@ extension IDSet {
             skipSpaces()
             if i == bytes.count { break }
             guard bytes[i] == UInt8(ascii: ",") else {
-                throw fail(.invalidCharacter(Character(UnicodeScalar(bytes[i]))), at: i)
+                throw fail(.invalidCharacter(character(at: i)), at: i)
             }
             i += 1
         }

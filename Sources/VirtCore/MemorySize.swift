@@ -8,9 +8,16 @@ public struct MemorySize: Hashable, Comparable, Sendable, Codable {
     public var bytes: UInt64
 
     public init(bytes: UInt64) { self.bytes = bytes }
-    public static func kibibytes(_ n: UInt64) -> Self { Self(bytes: n * 1024) }
-    public static func mebibytes(_ n: UInt64) -> Self { Self(bytes: n << 20) }
-    public static func gibibytes(_ n: UInt64) -> Self { Self(bytes: n << 30) }
+    // The unit constructors and `+` saturate at `UInt64.max` bytes instead of trapping:
+    // they take values reported by kernels and daemons (libvirt reports "unlimited" as
+    // 2^53-1 KiB and some counters as UINT64_MAX), which must never crash the caller.
+    public static func kibibytes(_ n: UInt64) -> Self { scaled(n, by: 1 << 10) }
+    public static func mebibytes(_ n: UInt64) -> Self { scaled(n, by: 1 << 20) }
+    public static func gibibytes(_ n: UInt64) -> Self { scaled(n, by: 1 << 30) }
+    private static func scaled(_ n: UInt64, by factor: UInt64) -> Self {
+        let (product, overflow) = n.multipliedReportingOverflow(by: factor)
+        return Self(bytes: overflow ? .max : product)
+    }
     public static let zero = Self(bytes: 0)
 
     /// Whole KiB, rounded down; libvirt's APIs mostly speak KiB.
@@ -18,7 +25,10 @@ public struct MemorySize: Hashable, Comparable, Sendable, Codable {
     public var mebibytes: Double { Double(bytes) / 1_048_576 }
 
     public static func < (a: Self, b: Self) -> Bool { a.bytes < b.bytes }
-    public static func + (a: Self, b: Self) -> Self { Self(bytes: a.bytes + b.bytes) }
+    public static func + (a: Self, b: Self) -> Self {
+        let (sum, overflow) = a.bytes.addingReportingOverflow(b.bytes)
+        return Self(bytes: overflow ? .max : sum)
+    }
 
     /// A unit as libvirt spells it.
     public struct Unit: Hashable, Sendable, RawRepresentable, CustomStringConvertible {

@@ -23,6 +23,8 @@ import VirtCore
         #expect(throws: IDSetParseError.self) { try CPUSet(parsing: "0-4000000000") }
         #expect(throws: IDSetParseError.self) { try CPUSet(parsing: "1,,2") }
         #expect(try CPUSet(parsing: "\n", allowEmpty: true).isEmpty)
+        // libvirt's virBitmapParse excludes single IDs only.
+        #expect(throws: IDSetParseError.self) { try CPUSet(parsing: "0-7,^2-3") }
     }
 
     @Test func errorCarriesOffsetAndReason() {
@@ -32,6 +34,16 @@ import VirtCore
         } catch {
             #expect(error.offset == 4)
             #expect(error.reason == .reversedRange(5, 2))
+        }
+    }
+
+    @Test func nonASCIIIsNamedInTheError() {
+        do {
+            _ = try CPUSet(parsing: "1,é")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.reason == .invalidCharacter("é"))
+            #expect(error.offset == 2)
         }
     }
 
@@ -84,6 +96,13 @@ import VirtCore
         #expect(throws: MemorySize.ParseError.self) { try MemorySize(value: "1", unit: "furlongs") }
         #expect(throws: MemorySize.ParseError.self) { try MemorySize(value: "-1", unit: nil) }
         #expect(throws: MemorySize.ParseError.self) { try MemorySize(value: "99999999", unit: "EiB") }
+    }
+
+    @Test func arithmeticSaturatesInsteadOfTrapping() {
+        #expect(MemorySize.kibibytes(.max).bytes == .max)
+        #expect(MemorySize.gibibytes(1 << 40).bytes == .max)
+        #expect((MemorySize(bytes: .max) + .kibibytes(1)).bytes == .max)
+        #expect(MemorySize.mebibytes(3).bytes == 3 << 20)
     }
 
     @Test func commandLineFormAndDescription() throws {
