@@ -133,10 +133,16 @@ public struct CgroupSystem: Sendable {
         return pid
     }
 
-    /// True when systemd is PID 1 (libvirt then registers guests as systemd scopes).
+    /// True when libvirt would register guests as systemd scopes: systemd runs the host
+    /// (PID 1, or `/run/systemd/system`) *and* systemd-machined is there to register with
+    /// (libvirt's `virSystemdHasMachined`; it asks D-Bus, we look for machined's state
+    /// directory or its binary). Without machined, libvirt falls back to `machine/…` names.
     public var hostHasSystemd: Bool {
         let comm = ((try? fs.readIfPresent("/proc/1/comm")) ?? nil)?.trimmingASCIIWhitespace()
-        return comm == "systemd" || fs.isDirectory("/run/systemd/system")
+        guard comm == "systemd" || fs.isDirectory("/run/systemd/system") else { return false }
+        return fs.isDirectory("/run/systemd/machines")
+            || fs.exists("/usr/lib/systemd/systemd-machined")
+            || fs.exists("/lib/systemd/systemd-machined")
     }
 
     // MARK: Async twins (the same work on a Dispatch queue, off the cooperative pool)

@@ -46,6 +46,17 @@ enum Fixture {
         #expect(sys.hostHasSystemd)
     }
 
+    @Test func systemdWithoutMachinedUsesLibvirtsOwnNames() throws {
+        // libvirt registers scopes only through systemd-machined; without it (containers,
+        // minimal hosts) guests get `machine/qemu-ID-NAME.libvirt-qemu` even under systemd.
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.removeItem(atPath: root + "/run/systemd/machines")
+        let sys = try CgroupSystem.detect(root: root)
+        #expect(!sys.hostHasSystemd)
+        #expect(LibvirtNaming.guestTopPath(id: 3, name: "web", systemd: sys.hostHasSystemd) == "/machine/qemu-3-web.libvirt-qemu")
+    }
+
     @Test func hybridWithSystemd() throws {
         let sys = try Fixture.system("hybrid-systemd")
         #expect(sys.layout.kind == .hybrid)
