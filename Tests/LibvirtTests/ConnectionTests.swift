@@ -152,3 +152,17 @@ import VirtCore
         #expect(PausedReason(rawValue: 5) == .ioError)
     }
 }
+
+@Suite struct ConnectionCloseTests {
+    /// close() from a cancelled task still closes (it doesn't go through the cancellable path).
+    @Test func closeFromCancelledTaskStillCloses() async throws {
+        let conn = try await Connection.open(try TestNode.uri([TestNode.Guest(name: "a")], tag: "cancel-close"))
+        let t = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await conn.close()
+        }
+        await t.value
+        #expect(conn.isClosed)
+        await #expect(throws: LibvirtError.self) { _ = try await conn.uri() }
+    }
+}

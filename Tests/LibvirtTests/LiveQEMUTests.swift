@@ -12,10 +12,25 @@ import VirtKitTestSupport
     /// Opens the daemon or reports it unavailable (a failure under VIRTKIT_REQUIRE_LIVE=1).
     static func connect(sourceLocation: SourceLocation = #_sourceLocation) async -> Connection? {
         do {
-            return try await Connection.open(uri)
+            let conn = try await Connection.open(uri)
+            await sweepStaleGuests(conn)
+            return conn
         } catch {
             LiveEnvironment.unavailable("cannot open \(uri): \(error) (run Scripts/start-libvirt.sh)", sourceLocation: sourceLocation)
             return nil
+        }
+    }
+
+    /// Removes `virtkit-test-<tag>-<pid>-…` guests left by a test process that died
+    /// (crash or kill) before its cleanup ran; guests of live processes are left alone.
+    static func sweepStaleGuests(_ conn: Connection) async {
+        guard let all = try? await conn.listAllDomains() else { return }
+        for d in all where d.name.hasPrefix("virtkit-test-") {
+            let parts = d.name.split(separator: "-")
+            guard parts.count >= 5, let pid = Int32(parts[parts.count - 2]), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if (try? await d.isActive()) == true { try? await d.destroy() }
+            try? await d.undefine()
         }
     }
 

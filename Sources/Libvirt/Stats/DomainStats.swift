@@ -87,6 +87,13 @@ public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
         return nil
     }
 
+    /// Reserves room for `fields` more fields of about `nameBytes` name bytes each.
+    mutating func reserve(fields: Int, nameBytes perName: Int = 24) {
+        nameBytes.reserveCapacity(nameBytes.count + fields * perName)
+        nameEnds.reserveCapacity(nameEnds.count + fields)
+        values.reserveCapacity(values.count + fields)
+    }
+
     mutating func append(name: UnsafeBufferPointer<UInt8>, value: TypedValue) {
         nameBytes.append(contentsOf: name)
         nameEnds.append(nameBytes.count)
@@ -318,10 +325,11 @@ enum DomainStatsDecoder {
         var reasonRaw: Int32 = 0
         for i in 0..<count {
             let p = UnsafePointer(params + i)
+            let rest = count - i
             var f = FieldName(p)
             switch f.byte {
             case UInt8(ascii: "s") where f.eat("state."):
-                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s) }
+                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s, rest) }
             case UInt8(ascii: "c") where f.eat("cpu."):
                 var cpu = s.cpu ?? .init()
                 if f.isLast("time") { cpu.time = u64(p) }
@@ -329,15 +337,15 @@ enum DomainStatsDecoder {
                 else if f.isLast("system") { cpu.system = u64(p) }
                 else if f.isLast("haltpoll.success.time") { cpu.haltPollSuccessTime = u64(p) }
                 else if f.isLast("haltpoll.fail.time") { cpu.haltPollFailTime = u64(p) }
-                else { other(p, &s) }
+                else { other(p, &s, rest) }
                 s.cpu = cpu
             case UInt8(ascii: "b") where f.eat("balloon."):
-                decodeBalloon(p, &f, &s)
+                decodeBalloon(p, &f, &s, rest)
             case UInt8(ascii: "b") where f.eat("block."):
                 if f.isLast("count") { s.blockCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
                 while s.blocks.count <= idx { s.blocks.append(.init()) }
-                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s) }
+                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s, rest) }
             case UInt8(ascii: "v") where f.eat("vcpu."):
                 var v = s.vcpu ?? .init()
                 if f.isLast("current") { v.current = int(p) }
@@ -349,24 +357,24 @@ enum DomainStatsDecoder {
                     else if f.isLast("wait") { v.entries[idx].wait = u64(p) }
                     else if f.isLast("delay") { v.entries[idx].delay = u64(p) }
                     else if f.isLast("halted") { v.entries[idx].halted = bool(p) }
-                    else { other(p, &s) }
-                } else { other(p, &s) }
+                    else { other(p, &s, rest) }
+                } else { other(p, &s, rest) }
                 s.vcpu = v
             case UInt8(ascii: "n") where f.eat("net."):
                 if f.isLast("count") { s.interfaceCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
                 while s.interfaces.count <= idx { s.interfaces.append(.init()) }
-                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s) }
+                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s, rest) }
             case UInt8(ascii: "p") where f.eat("perf."):
                 s.perf.append(StatsField(name: f.rest, value: TypedParameterCoding.value(p)))
             default:
-                other(p, &s)
+                other(p, &s, rest)
             }
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
     }
 
-    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats) {
+    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats, _ rest: Int) {
         var b = s.balloon ?? .init()
         defer { s.balloon = b }
         switch f.byte {
@@ -390,7 +398,7 @@ enum DomainStatsDecoder {
             if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return }
         default: break
         }
-        other(p, &s)
+        other(p, &s, rest)
     }
 
     private static func decodeInterface(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ n: inout DomainStats.Interface) -> Bool {
@@ -443,7 +451,10 @@ enum DomainStatsDecoder {
     }
 
     @inline(__always)
-    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats) {
+    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats, _ rest: Int) {
+        // On the first untyped field, size `extra` for all remaining fields at once (a qemu
+        // guest sends ~40 hypervisor counters per vCPU) instead of growing three arrays.
+        if s.extra.isEmpty && rest > 8 { s.extra.reserve(fields: rest) }
         s.extra.append(name: FieldName(p).whole, value: TypedParameterCoding.value(p))
     }
 
