@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "virtkit-bench",
-            dependencies: ["VirtKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VirtKit", "CLibvirt", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/virtkit-bench"
         ),
 
@@ -66,7 +66,7 @@ let package = Package(
         // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
         .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"]),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "CLibvirt", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),

@@ -24,9 +24,9 @@ struct OutputOptions: ParsableArguments {
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    FileHandle.standardOutput.write(data)
-    FileHandle.standardOutput.write(Data("\n".utf8))
+    var data = try encoder.encode(value)
+    data.append(0x0A)
+    writeStandardOutput(data)
 }
 
 /// Writes `value` as one compact JSON line (for streams: events, samples, progress).
@@ -35,7 +35,18 @@ func printJSONLine<T: Encodable>(_ value: T) throws {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var data = try encoder.encode(value)
     data.append(0x0A)
-    FileHandle.standardOutput.write(data)
+    writeStandardOutput(data)
+}
+
+/// Writes to stdout; a reader that went away (`virtkit domains --json | head`) ends the
+/// process quietly with status 0, as `cat` does, instead of the uncatchable exception
+/// `FileHandle.write(_:)` raises on EPIPE.
+func writeStandardOutput(_ data: Data) {
+    do {
+        try FileHandle.standardOutput.write(contentsOf: data)
+    } catch {
+        exit(0)
+    }
 }
 
 /// A one-line failure for the operator; ArgumentParser prints it as `Error: …` and exits 1.

@@ -34,7 +34,7 @@ struct EventsCommand: AsyncParsableCommand {
                 try printJSONLine(EventLine(message))
             } else {
                 // Unbuffered, so each event shows at once also in a pipe or file.
-                FileHandle.standardOutput.write(Data((EventLine(message).text + "\n").utf8))
+                writeStandardOutput(Data((EventLine(message).text + "\n").utf8))
             }
             if case .event = message { n += 1 }
             if let count, n >= count { break }

@@ -51,7 +51,7 @@ struct MigrateCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let result = try await dom.migrate(to: target, options: options) { stats in
             if bar {
-                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
+                writeStandardOutput(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
             } else {
                 try? printJSONLine(ProgressLine(stats))
             }

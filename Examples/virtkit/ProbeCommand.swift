@@ -49,7 +49,7 @@ struct ProbeShowCommand: AsyncParsableCommand {
             // Foundation's first-use cost in a short-lived process; see SortedPrettyJSON.
             var bytes = try SortedPrettyJSON.encode(snap)
             bytes.append(0x0A)
-            FileHandle.standardOutput.write(Data(bytes))
+            writeStandardOutput(Data(bytes))
         } else {
             print(ProbeTable.render(snap), terminator: "")
         }
