@@ -40,14 +40,19 @@ enum LabBench {
         // (1) Event latency
         let stream = try await connA.domainEvents(for: guest, .lifecycle)
         var iterator = stream.makeAsyncIterator()
-        var lat: [Double] = []
+        var lat: [Double] = [], atCallback: [Double] = [], callReturn: [Double] = []
         for i in 0..<(events + 10) {
             let t0 = ContinuousClock.now
             if i % 2 == 0 { try await guest.suspend() } else { try await guest.resume() }
+            let returned = ContinuousClock.now
             while let m = await iterator.next() {
                 if case .event(let e) = m, case .lifecycle = e.kind {
                     let arrived = ContinuousClock.now
-                    if i >= 10 { lat.append(seconds(arrived - t0)) }  // 10 warm-up rounds
+                    if i >= 10 {  // 10 warm-up rounds
+                        lat.append(seconds(arrived - t0))
+                        atCallback.append(seconds(e.received - t0))
+                        callReturn.append(seconds(returned - t0))
+                    }
                     break
                 }
             }
@@ -56,6 +61,7 @@ enum LabBench {
         let py = try pythonLatency(python, uri: a.uri, name: name, count: events)
         report("(1) event latency, suspend/resume call → lifecycle event at the consumer, \(events) events")
         report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
+        report(String(format: "      of which: call returned median %.3f ms; C callback ran median %.3f ms", pct(callReturn, 50) * 1e3, pct(atCallback, 50) * 1e3))
         report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", pct(py, 50) * 1e3, pct(py, 99) * 1e3))
         report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", pct(lat, 50) / pct(py, 50), pct(lat, 99) / pct(py, 99)))
 
@@ -64,24 +70,24 @@ enum LabBench {
         var options = MigrationOptions()
         options.live = true
         options.migrateURI = b.migrateURI
+        // Each round: VirtKit A→B, virsh B→A, virsh A→B, VirtKit B→A (the guest ends on A).
         for _ in 0..<migrations {
-            for (from, to, fromConn, toConn) in [(a, b, connA, connB), (b, a, connB, connA)] {
-                // VirtKit
-                let d = try await fromConn.domain(named: name)
+            for (from, to, toConn, tool) in [(a, b, connB, "vk"), (b, a, connA, "virsh"), (a, b, connB, "virsh"), (b, a, connA, "vk")] {
                 let t0 = ContinuousClock.now
-                let r = try await d.migrate(to: .connection(toConn), options: options)
-                vkWall.append(seconds(ContinuousClock.now - t0))
-                if let dt = r.finalStats?.downtime { vkDown.append(seconds(dt)) }
-                // back with virsh, measured
-                let t1 = ContinuousClock.now
-                _ = try shell("/usr/bin/virsh", ["-c", to.uri, "migrate", "--live", name, from.uri, to.migrateURI])
-                vsWall.append(seconds(ContinuousClock.now - t1))
-                let info = try shell("/usr/bin/virsh", ["-c", from.uri, "domjobinfo", "--completed", name]).out
-                if let ms = info.split(separator: "\n").first(where: { $0.hasPrefix("Total downtime:") })?
-                    .split(separator: " ").compactMap({ Double($0) }).first {
-                    vsDown.append(ms / 1e3)
+                if tool == "vk" {
+                    let d = try await (from.uri == a.uri ? connA : connB).domain(named: name)
+                    let r = try await d.migrate(to: .connection(toConn), options: options)
+                    vkWall.append(seconds(ContinuousClock.now - t0))
+                    if let dt = r.finalStats?.downtime { vkDown.append(seconds(dt)) }
+                } else {
+                    _ = try shell("/usr/bin/virsh", ["-c", from.uri, "migrate", "--live", name, to.uri, to.migrateURI])
+                    vsWall.append(seconds(ContinuousClock.now - t0))
+                    let info = try shell("/usr/bin/virsh", ["-c", to.uri, "domjobinfo", "--completed", name]).out
+                    if let ms = info.split(separator: "\n").first(where: { $0.hasPrefix("Total downtime:") })?
+                        .split(separator: " ").compactMap({ Double($0) }).first {
+                        vsDown.append(ms / 1e3)
+                    }
                 }
-                _ = toConn
             }
         }
         report("(2) live migration, idle 64 MiB guest, \(vkWall.count) migrations per tool (A→B and B→A, alternating)")
