@@ -6,9 +6,21 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <pthread.h>
+#include <signal.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
+
+/// Blocks SIGPIPE on the calling thread. libvirt writes to daemon sockets with plain
+/// write(): on a thread where SIGPIPE is blocked, a vanished peer gives EPIPE (a libvirt
+/// error) instead of killing the process, without touching the process-wide disposition.
+static inline int virtkit_block_sigpipe(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
 
 /// Names the calling thread (Linux: prctl(PR_SET_NAME), at most 15 bytes shown) so the
 /// libvirt pool threads are recognisable in top/perf/gdb. prctl is variadic, hence

@@ -16,6 +16,11 @@ import VirtCore
         let caps = try await conn.capabilitiesXML()
         #expect(caps.contains("<capabilities>"))
         #expect(await conn.isAlive())
+        let sec = try await conn.security()
+        #expect(sec.secure)  // in-process driver: nothing on the wire
+        #expect(try await conn.freeMemory().bytes > 0)
+        let counts = try await conn.domainCounts()
+        #expect(counts.active + counts.inactive >= 1)
         await conn.close()
     }
 
@@ -115,5 +120,49 @@ import VirtCore
         LibvirtEventLoop.wake()
         try await Task.sleep(for: .milliseconds(50))
         #expect(LibvirtEventLoop.shared.iterationCount > before)
+        // stop() wakes the blocked poll and joins; start() runs it again.
+        LibvirtEventLoop.shared.stop()
+        #expect(LibvirtEventLoop.shared.isRunning == false)
+        try LibvirtEventLoop.shared.start()
+        #expect(LibvirtEventLoop.shared.isRunning)
+        let again = LibvirtEventLoop.shared.iterationCount
+        LibvirtEventLoop.wake()
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(LibvirtEventLoop.shared.iterationCount > again)
+    }
+
+    @Test func errorCodesKeepUnknownValues() {
+        let e = LibvirtError(code: .init(rawValue: 9_999), domain: .init(rawValue: 777), message: "", level: .init(rawValue: 5))
+        #expect(e.code.cName == nil && e.code.description == "VIR_ERR_9999")
+        #expect(e.domain.description == "VIR_FROM_777")
+        #expect(e.level == .unknown(5))
+        #expect(LibvirtError.Code.noDomain.cName == "VIR_ERR_NO_DOMAIN")
+        #expect(LibvirtError.Domain.qemu.cName == "VIR_FROM_QEMU")
+        #expect(DomainStatus(state: 3, reason: 99) == .paused(.unknown(99)))
+        #expect(DomainStatus(state: 42, reason: 1) == .unknown(state: 42, reason: 1))
+        #expect(DomainStatus(state: 1, reason: 11) == .running(.postcopyFailed))
+        #expect(DomainStatus(state: 5, reason: 8) == .shutoff(.daemon))
+        #expect(DomainStatus(state: 6, reason: 1) == .crashed(.panicked))
+        #expect(DomainStatus(state: 3, reason: 13).description == "paused (post-copy failed)")
+        // Every paused reason libvirt 9 defines round-trips.
+        for raw in Int32(0)...14 { #expect(PausedReason(rawValue: raw).rawValue == raw) }
+        for raw in Int32(0)...11 { #expect(RunningReason(rawValue: raw).rawValue == raw) }
+        for raw in Int32(0)...8 { #expect(ShutoffReason(rawValue: raw).rawValue == raw) }
+        #expect(PausedReason(rawValue: 11) == .startingUp)
+        #expect(PausedReason(rawValue: 5) == .ioError)
+    }
+}
+
+@Suite struct ConnectionCloseTests {
+    /// close() from a cancelled task still closes (it doesn't go through the cancellable path).
+    @Test func closeFromCancelledTaskStillCloses() async throws {
+        let conn = try await Connection.open(try TestNode.uri([TestNode.Guest(name: "a")], tag: "cancel-close"))
+        let t = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await conn.close()
+        }
+        await t.value
+        #expect(conn.isClosed)
+        await #expect(throws: LibvirtError.self) { _ = try await conn.uri() }
     }
 }

@@ -19,8 +19,31 @@ import VirtKitTestSupport
         #expect(try await dom.isActive() == false)
         try await dom.start()
         #expect(try await dom.state().state == .running)
+        try await dom.reboot()
+        #expect(try await dom.state().state == .running)
         try await dom.shutdown()
         #expect(try await dom.state() == .shutoff(.shutdown))
+        // Operations that need a running domain fail with a typed error.
+        do {
+            try await dom.suspend()
+            Issue.record("suspending a shut-off domain succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .internalError)  // the test driver's "domain 'test' not running"
+            #expect(e.message.contains("not running"))
+        }
+    }
+
+    @Test func transientDomainFromXML() async throws {
+        let conn = try await TestNode.single()
+        defer { Task { await conn.close() } }
+        let name = TestGuest.uniqueName("transient")
+        let dom = try await conn.createDomain(xml: TestGuest.xml(name: name, type: "test"))
+        #expect(try await dom.isActive())
+        #expect(try await dom.isPersistent() == false)
+        #expect(try await conn.listAllDomains(flags: .transient).map(\.name) == [name])
+        try await dom.destroy()
+        // A destroyed transient domain is gone.
+        await #expect(throws: LibvirtError.self) { _ = try await conn.domain(named: name) }
     }
 
     @Test func defineLookupUndefine() async throws {

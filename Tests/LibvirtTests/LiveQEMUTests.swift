@@ -12,10 +12,25 @@ import VirtKitTestSupport
     /// Opens the daemon or reports it unavailable (a failure under VIRTKIT_REQUIRE_LIVE=1).
     static func connect(sourceLocation: SourceLocation = #_sourceLocation) async -> Connection? {
         do {
-            return try await Connection.open(uri)
+            let conn = try await Connection.open(uri)
+            await sweepStaleGuests(conn)
+            return conn
         } catch {
             LiveEnvironment.unavailable("cannot open \(uri): \(error) (run Scripts/start-libvirt.sh)", sourceLocation: sourceLocation)
             return nil
+        }
+    }
+
+    /// Removes `virtkit-test-<tag>-<pid>-…` guests left by a test process that died
+    /// (crash or kill) before its cleanup ran; guests of live processes are left alone.
+    static func sweepStaleGuests(_ conn: Connection) async {
+        guard let all = try? await conn.listAllDomains() else { return }
+        for d in all where d.name.hasPrefix("virtkit-test-") {
+            let parts = d.name.split(separator: "-")
+            guard parts.count >= 5, let pid = Int32(parts[parts.count - 2]), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            if (try? await d.isActive()) == true { try? await d.destroy() }
+            try? await d.undefine()
         }
     }
 
@@ -118,6 +133,42 @@ import VirtKitTestSupport
         }
         // Cleaned up: the name is gone.
         #expect(try await conn.listAllDomains().allSatisfy { !$0.name.hasPrefix("virtkit-test-life-\(getpid())") })
+    }
+
+    /// A daemon connection that dies (socket cut under it) gives typed errors and
+    /// `isAlive() == false`, never a crash; handles of it refuse calls the same way.
+    @Test func deadConnectionGivesTypedErrors() async throws {
+        let socketPath = "/var/run/libvirt/libvirt-sock"
+        guard FileManager.default.fileExists(atPath: socketPath) else {
+            LiveEnvironment.unavailable("\(socketPath) missing (libvirtd not running)")
+            return
+        }
+        let proxy = try SocketProxy(target: socketPath)
+        let conn: Connection
+        do {
+            conn = try await Connection.open("qemu+unix:///system?socket=\(proxy.path)")
+        } catch {
+            LiveEnvironment.unavailable("cannot open qemu:///system through a proxy: \(error)")
+            return
+        }
+        #expect(try await conn.hypervisorType() == "QEMU")
+        #expect(await conn.isAlive())
+        let domains = try await conn.listAllDomains()
+        proxy.kill()
+        do {
+            _ = try await conn.listAllDomains()
+            Issue.record("call on a dead connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code != .ok)
+            #expect(!e.message.isEmpty)
+        }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while await conn.isAlive(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await conn.isAlive() == false)
+        if let d = domains.first {
+            await #expect(throws: LibvirtError.self) { _ = try await d.state() }
+        }
+        await conn.close()
     }
 
     @Test func liveErrorPaths() async throws {

@@ -71,6 +71,7 @@ import Testing
     /// Feeds the decoder a hand-built parameter array with every group's fields
     /// (what qemu:///system reports), including unknown ones.
     @Test func decoderCoversEveryGroup() async throws {
+        try LibvirtLibrary.initialize()  // before any direct libvirt C call (see its docs)
         var params: UnsafeMutablePointer<virTypedParameter>?
         var n: Int32 = 0, cap: Int32 = 0
         defer { virTypedParamsFree(params, n) }

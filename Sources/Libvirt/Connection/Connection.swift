@@ -87,7 +87,13 @@ public final class Connection: @unchecked Sendable {
     public func close() async {
         guard let h = takeHandle() else { return }
         let box = HandleBox(h)
-        _ = try? await pool.run { _ = virConnectClose(box.pointer) }
+        // Not `run`: the close must happen even if this task is already cancelled.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            pool.execute {
+                _ = virConnectClose(box.pointer)
+                done.resume()
+            }
+        }
     }
 
     private func takeHandle() -> OpaquePointer? {

@@ -26,6 +26,9 @@ public final class LibvirtEventLoop: @unchecked Sendable {
 
     private init() {}
 
+    /// Set once `registration` succeeded (read by `wake()` without forcing registration).
+    private static let registrationDone = OnceFlag()
+
     /// True while the loop thread runs.
     public var isRunning: Bool {
         lock.lock(); defer { lock.unlock() }
@@ -42,6 +45,7 @@ public final class LibvirtEventLoop: @unchecked Sendable {
     /// thread if it isn't running. Idempotent.
     public func start() throws(LibvirtError) {
         if let error = Self.registration { throw error }
+        Self.registrationDone.store()
         lock.lock(); defer { lock.unlock() }
         guard thread == nil else { return }
         stopRequested = false
@@ -68,11 +72,17 @@ public final class LibvirtEventLoop: @unchecked Sendable {
 
     /// Makes `virEventRunDefaultImpl` return once, e.g. after changing what the loop watches.
     public static func wake() {
+        // Only once an implementation is registered (which also means libvirt is initialized):
+        // without one, virEventAddTimeout fails and touches the thread-local error.
+        guard registrationDone.load() else { return }
         // The callback removes its own one-shot timer; it runs on the loop thread.
         _ = virEventAddTimeout(0, { timer, _ in virEventRemoveTimeout(timer) }, nil, nil)
+        virResetLastError()  // a failed add would leave an error on this thread
     }
 
     private func runLoop() {
+        virtkit_set_thread_name("virtkit-events")
+        _ = virtkit_block_sigpipe()  // keepalive writes happen here (see LibvirtThreadPool)
         while true {
             lock.lock()
             if stopRequested {
@@ -91,4 +101,12 @@ public final class LibvirtEventLoop: @unchecked Sendable {
             lock.lock(); iterations &+= 1; lock.unlock()
         }
     }
+}
+
+/// A set-once flag. `@unchecked Sendable`: the Bool is only accessed under `lock`.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func store() { lock.lock(); value = true; lock.unlock() }
+    func load() -> Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

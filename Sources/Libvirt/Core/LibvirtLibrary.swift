@@ -2,8 +2,13 @@ import CLibvirt
 
 /// Process-wide libvirt set-up: `virInitialize` once, and libvirt's default error
 /// printing switched off (`virSetErrorFunc` with a no-op), because every error is
-/// captured as a `LibvirtError` instead. Called by `Connection.open`; call it yourself
-/// only to get an initialization failure early.
+/// captured as a `LibvirtError` instead. Called by `Connection.open` and every other
+/// entry point; call it yourself before using libvirt's C API directly.
+///
+/// Why it matters: libvirt keeps its last error in a pthread key created by
+/// `virInitialize`. Any libvirt call before that (even `virTypedParamsAdd*`, which resets
+/// the error) uses key 0 — which belongs to someone else (GLib's slice allocator) — and
+/// corrupts that memory.
 public enum LibvirtLibrary {
     private static let initResult: LibvirtError? = {
         // A no-op handler: without one libvirt writes each error to stderr

@@ -17,6 +17,10 @@ import Foundation
 /// has no per-call cancellation (only `virDomainAbortJob` for jobs, or closing the
 /// connection) — so it runs to completion and its result is returned.
 ///
+/// Signals: the threads block SIGPIPE, so a libvirt write to a vanished daemon fails
+/// the call with EPIPE instead of killing the process (the process-wide disposition is
+/// left alone).
+///
 /// Sendable: `@unchecked` because the mutable queue and flags are only touched with
 /// `condition` held (NSCondition is a pthread mutex + condvar).
 public final class LibvirtThreadPool: @unchecked Sendable {
@@ -44,6 +48,8 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             let thread = Thread { [self] in
                 // Visible in top/perf/gdb (Linux limits names to 15 bytes).
                 virtkit_set_thread_name(String(threadName.suffix(15)))
+                // A daemon that vanishes mid-write must fail the call, not kill the process.
+                _ = virtkit_block_sigpipe()
                 self.workerLoop()
             }
             thread.name = threadName
@@ -83,8 +89,9 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         enqueue(job)
     }
 
-    /// Stops the threads after the queued jobs are done. Jobs submitted afterwards are
-    /// abandoned with `CancellationError`. The shared pool is never shut down.
+    /// Stops the threads after the queued jobs are done. `run` calls made afterwards throw
+    /// `CancellationError`; `execute` work runs on the caller's thread. The shared pool is
+    /// never shut down.
     public func shutdown() {
         condition.lock()
         isShutDown = true
@@ -105,9 +112,14 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         condition.lock()
         if job.state == .cancelled || isShutDown {
             // Cancelled before it was queued (onCancel ran first) or pool gone.
+            let detached = job.abandon == nil && job.state != .cancelled
             job.state = .cancelled
             condition.unlock()
-            job.abandon?()
+            if detached {
+                job.work?()  // `execute` after shutdown: a release must still happen, so run it here
+            } else {
+                job.abandon?()
+            }
             return
         }
         job.state = .queued

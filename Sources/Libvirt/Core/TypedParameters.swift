@@ -119,6 +119,8 @@ enum TypedParameterCoding {
     static func withEncoded<T>(
         _ parameters: TypedParameters, _ body: (UnsafeMutablePointer<virTypedParameter>?, Int32) throws(LibvirtError) -> T
     ) throws(LibvirtError) -> T {
+        // virTypedParamsAdd* touch libvirt's thread-local error: never before virInitialize.
+        try LibvirtLibrary.initialize()
         var params: UnsafeMutablePointer<virTypedParameter>?
         var n: Int32 = 0
         var max: Int32 = 0

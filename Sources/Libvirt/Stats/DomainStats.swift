@@ -58,6 +58,55 @@ public struct StatsField: Hashable, Sendable {
     public var value: TypedValue
 }
 
+/// The fields of a record without a typed home, in libvirt's order, stored compactly:
+/// names as one byte buffer (a qemu guest reports ~40 hypervisor counters per vCPU, so
+/// a String per name would dominate decoding); `StatsField`s are made on access.
+public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
+    private var nameBytes: [UInt8] = []
+    private var nameEnds: [Int] = []
+    private var values: [TypedValue] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { values.count }
+
+    public subscript(position: Int) -> StatsField {
+        let start = position == 0 ? 0 : nameEnds[position - 1]
+        return StatsField(name: String(decoding: nameBytes[start..<nameEnds[position]], as: UTF8.self), value: values[position])
+    }
+
+    /// The value of the first field named `name` (linear search).
+    public subscript(name: String) -> TypedValue? {
+        var start = 0
+        let target = Array(name.utf8)
+        for (i, end) in nameEnds.enumerated() {
+            if end - start == target.count && nameBytes[start..<end].elementsEqual(target) { return values[i] }
+            start = end
+        }
+        return nil
+    }
+
+    /// Reserves room for `fields` more fields of about `nameBytes` name bytes each.
+    mutating func reserve(fields: Int, nameBytes perName: Int = 24) {
+        nameBytes.reserveCapacity(nameBytes.count + fields * perName)
+        nameEnds.reserveCapacity(nameEnds.count + fields)
+        values.reserveCapacity(values.count + fields)
+    }
+
+    mutating func append(name: UnsafeBufferPointer<UInt8>, value: TypedValue) {
+        nameBytes.append(contentsOf: name)
+        nameEnds.append(nameBytes.count)
+        values.append(value)
+    }
+
+    public mutating func append(_ field: StatsField) {
+        nameBytes.append(contentsOf: field.name.utf8)
+        nameEnds.append(nameBytes.count)
+        values.append(field.value)
+    }
+}
+
 /// The statistics of one domain (`virDomainStatsRecord`), decoded to typed fields.
 /// Every field is optional: nil means libvirt didn't report it (group not requested,
 /// not supported by the driver, or domain inactive), never 0.
@@ -85,7 +134,7 @@ public struct DomainStats: Sendable {
     public var perf: [StatsField] = []
     /// Every other field (iothread, memory bandwidth, dirty rate, KVM `vm.*` and per-vCPU
     /// hypervisor counters, fields of newer libvirt versions), in libvirt's order.
-    public var extra: [StatsField] = []
+    public var extra = StatsFields()
 
     init(name: String, domain: Domain?) {
         self.name = name
@@ -276,10 +325,11 @@ enum DomainStatsDecoder {
         var reasonRaw: Int32 = 0
         for i in 0..<count {
             let p = UnsafePointer(params + i)
+            let rest = count - i
             var f = FieldName(p)
             switch f.byte {
             case UInt8(ascii: "s") where f.eat("state."):
-                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s) }
+                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s, rest) }
             case UInt8(ascii: "c") where f.eat("cpu."):
                 var cpu = s.cpu ?? .init()
                 if f.isLast("time") { cpu.time = u64(p) }
@@ -287,15 +337,15 @@ enum DomainStatsDecoder {
                 else if f.isLast("system") { cpu.system = u64(p) }
                 else if f.isLast("haltpoll.success.time") { cpu.haltPollSuccessTime = u64(p) }
                 else if f.isLast("haltpoll.fail.time") { cpu.haltPollFailTime = u64(p) }
-                else { other(p, &s) }
+                else { other(p, &s, rest) }
                 s.cpu = cpu
             case UInt8(ascii: "b") where f.eat("balloon."):
-                decodeBalloon(p, &f, &s)
+                decodeBalloon(p, &f, &s, rest)
             case UInt8(ascii: "b") where f.eat("block."):
                 if f.isLast("count") { s.blockCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
                 while s.blocks.count <= idx { s.blocks.append(.init()) }
-                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s) }
+                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s, rest) }
             case UInt8(ascii: "v") where f.eat("vcpu."):
                 var v = s.vcpu ?? .init()
                 if f.isLast("current") { v.current = int(p) }
@@ -307,24 +357,24 @@ enum DomainStatsDecoder {
                     else if f.isLast("wait") { v.entries[idx].wait = u64(p) }
                     else if f.isLast("delay") { v.entries[idx].delay = u64(p) }
                     else if f.isLast("halted") { v.entries[idx].halted = bool(p) }
-                    else { other(p, &s) }
-                } else { other(p, &s) }
+                    else { other(p, &s, rest) }
+                } else { other(p, &s, rest) }
                 s.vcpu = v
             case UInt8(ascii: "n") where f.eat("net."):
                 if f.isLast("count") { s.interfaceCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s); continue }
+                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
                 while s.interfaces.count <= idx { s.interfaces.append(.init()) }
-                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s) }
+                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s, rest) }
             case UInt8(ascii: "p") where f.eat("perf."):
                 s.perf.append(StatsField(name: f.rest, value: TypedParameterCoding.value(p)))
             default:
-                other(p, &s)
+                other(p, &s, rest)
             }
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
     }
 
-    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats) {
+    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats, _ rest: Int) {
         var b = s.balloon ?? .init()
         defer { s.balloon = b }
         switch f.byte {
@@ -348,7 +398,7 @@ enum DomainStatsDecoder {
             if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return }
         default: break
         }
-        other(p, &s)
+        other(p, &s, rest)
     }
 
     private static func decodeInterface(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ n: inout DomainStats.Interface) -> Bool {
@@ -401,8 +451,11 @@ enum DomainStatsDecoder {
     }
 
     @inline(__always)
-    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats) {
-        s.extra.append(StatsField(name: TypedParameterCoding.name(p), value: TypedParameterCoding.value(p)))
+    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats, _ rest: Int) {
+        // On the first untyped field, size `extra` for all remaining fields at once (a qemu
+        // guest sends ~40 hypervisor counters per vCPU) instead of growing three arrays.
+        if s.extra.isEmpty && rest > 8 { s.extra.reserve(fields: rest) }
+        s.extra.append(name: FieldName(p).whole, value: TypedParameterCoding.value(p))
     }
 
     // Typed readers: nil when libvirt used a type that doesn't fit.
@@ -475,6 +528,13 @@ struct FieldName {
         guard i > offset, i < Self.length, base[i] == UInt8(ascii: ".") else { return nil }
         offset = i + 1
         return v
+    }
+
+    /// The whole name's bytes (valid while the parameter array lives).
+    var whole: UnsafeBufferPointer<UInt8> {
+        var end = 0
+        while end < Self.length, base[end] != 0 { end += 1 }
+        return UnsafeBufferPointer(start: base, count: end)
     }
 
     /// The rest of the name as a String.
