@@ -31,7 +31,8 @@
 #   shared  idle program (cli; hlt): a small idle guest; the shared storage for migration
 #   busy    dirties 512 KiB of guest RAM in an endless loop: a migration capped at a low
 #           bandwidth can't converge, so it can be cancelled part-way
-#   eio / enospc  idle program behind nbdkit's error filter: every request fails with that
+#   eio / enospc  idle program behind nbdkit's error filter (guests reach it through a
+#           per-guest qcow2 overlay, see disk_xml): every request fails with that
 #           errno while the disk's error-file exists (`fail`/`repair`, or touch/rm the
 #           path). A guest started while it exists pauses on SeaBIOS's boot-sector read
 #           (error_policy=stop) about 8 s after start (SeaBIOS's POST); after the repair a
@@ -207,6 +208,38 @@ remove_domains() {
     done
 }
 
+# The guest's disk. A failing disk is reached through a per-guest qcow2 overlay whose
+# backing file is the nbd export: libvirt 9.0 drops the I/O-error events of a disk whose
+# source is the network itself (the event's srcPath is NULL for it and the daemon can't
+# send it), while for a file disk the event names the file and the alias. Reads of the
+# (unallocated) overlay go to the backing export, so the errors still come from nbdkit.
+disk_xml() {   # disk_xml NAME DISK
+    local name=$1 disk=$2 port; port=$(disk_port "$disk")
+    if [ -n "$(disk_errno "$disk")" ]; then
+        local ov=$LAB/overlays/$name.qcow2
+        mkdir -p "$LAB/overlays"
+        rm -f "$ov"
+        qemu-img create -q -f qcow2 -F raw -b "nbd://127.0.0.1:$port" "$ov" >/dev/null
+        cat <<EOF
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none' error_policy='stop' rerror_policy='stop'/>
+      <source file='$ov'/>
+      <target dev='vda' bus='virtio'/>
+      <boot order='1'/>
+    </disk>
+EOF
+    else
+        cat <<EOF
+    <disk type='network' device='disk'>
+      <driver name='qemu' type='raw' cache='none' error_policy='stop' rerror_policy='stop'/>
+      <source protocol='nbd'><host name='127.0.0.1' port='$port'/></source>
+      <target dev='vda' bus='virtio'/>
+      <boot order='1'/>
+    </disk>
+EOF
+    fi
+}
+
 domain_xml() {   # domain_xml NAME DISK
     local name=$1 disk=${2:-shared} type=qemu
     [ -c /dev/kvm ] && [ -w /dev/kvm ] && type=kvm
@@ -219,12 +252,7 @@ domain_xml() {   # domain_xml NAME DISK
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
   <devices>
-    <disk type='network' device='disk'>
-      <driver name='qemu' type='raw' cache='none' error_policy='stop' rerror_policy='stop'/>
-      <source protocol='nbd'><host name='127.0.0.1' port='$(disk_port "$disk")'/></source>
-      <target dev='vda' bus='virtio'/>
-      <boot order='1'/>
-    </disk>
+$(disk_xml "$name" "$disk")
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
   </devices>

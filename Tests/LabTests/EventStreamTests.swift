@@ -86,6 +86,24 @@ struct EventStreamTests {
         await conn.close()
     }
 
+    /// A non-lifecycle callback signature (`virConnectDomainEventMetadataChangeCallback`,
+    /// cast like VIR_DOMAIN_EVENT_CALLBACK) decodes its type and namespace.
+    @Test func metadataChangeEventCarriesTypeAndNamespace() async throws {
+        let conn = try await Connection.open(Self.node(["alpha"]))
+        let alpha = try await conn.domain(named: "alpha")
+        let recorder = EventRecorder(try await conn.domainEvents(for: alpha, .metadataChange, .lifecycle))
+        let rc = try await conn.pool.run {
+            virDomainSetMetadata(alpha.handle, Int32(VIR_DOMAIN_METADATA_ELEMENT.rawValue), "<note>hi</note>", "vk", "https://virtkit.example/ns", 0)
+        }
+        #expect(rc == 0)
+        let got = await recorder.first(timeout: .seconds(10)) { m -> DomainEventKind? in
+            if case .event(let e) = m, case .metadataChange = e.kind { return e.kind } else { return nil }
+        }
+        #expect(got?.0 == .metadataChange(type: .element, namespace: "https://virtkit.example/ns"))
+        await recorder.stop()
+        await conn.close()
+    }
+
     @Test func closeEventsOnTestDriverAreSilentNotFailing() async throws {
         let conn = try await Connection.open(Self.node(["alpha"]))
         let closes = try await conn.closeEvents()

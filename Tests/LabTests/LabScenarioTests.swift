@@ -61,6 +61,7 @@ struct LabScenarioTests {
         #expect(last.downtime != nil)
         #expect(try await a.domain(named: name).state() == .running(.migrated))
         await #expect { _ = try await b.domain(named: name) } throws: { ($0 as? LibvirtError)?.code == .noDomain }
+        await destroyQuietly(a, name)
         await a.close()
         await b.close()
     }
@@ -112,6 +113,8 @@ struct LabScenarioTests {
         #expect(bEmpty, "B holds nothing: \(leftOnB)")
         let completed = try await guest.jobStats(flags: .completed)
         #expect(completed.type == .cancelled || completed.type == .failed || completed.type == .none)
+        await destroyQuietly(a, name)
+        await destroyQuietly(b, name)
         await a.close()
         await b.close()
     }
@@ -141,6 +144,7 @@ struct LabScenarioTests {
         let stateNow = try? await guest.state()
         let ioError = try #require(io?.0, "an I/O error event for \(name) (state now: \(stateNow.map { "\($0)" } ?? "?"))")
         #expect(ioError.devAlias == "virtio-disk0", "the event names the disk")
+        #expect(ioError.srcPath.hasSuffix("\(name).qcow2"), "and its source: \(ioError.srcPath)")
         #expect(ioError.action == .pause)
         let paused = await events.first { m -> Bool? in
             guard case .event(let e) = m, e.domainName == name, e.kind == .lifecycle(.suspended(.ioError)) else { return nil }
@@ -169,6 +173,7 @@ struct LabScenarioTests {
         try await Task.sleep(for: .seconds(1))
         #expect(try await guest.state().state == .running)
         await events.stop()
+        await destroyQuietly(a, name)
         await a.close()
     }
 

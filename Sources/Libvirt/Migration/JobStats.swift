@@ -97,11 +97,13 @@ public struct JobStats: Hashable, Sendable {
     /// True while a job runs (bounded or unbounded).
     public var isActive: Bool { type == .bounded || type == .unbounded }
 
-    /// Fraction of the data transferred, 0…1, when the totals are known.
+    /// Fraction of the data done, 0…1, when the totals are known: from `data_remaining`
+    /// (`data_processed` counts bytes sent, and zero pages are sent as a few bytes each, so
+    /// it can stay far below the total of a finished migration).
     public var progress: Double? {
         guard let total = dataTotal, total > 0 else { return nil }
-        if let processed = dataProcessed { return min(1, Double(processed) / Double(total)) }
         if let remaining = dataRemaining { return min(1, Double(total - min(total, remaining)) / Double(total)) }
+        if let processed = dataProcessed { return min(1, Double(processed) / Double(total)) }
         return nil
     }
 }
