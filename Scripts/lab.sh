@@ -105,7 +105,11 @@ start_b() {
         mount --bind /run/libvirt "$LAB/hosta/run"
     fi
     if ! alive "$B/holder.pid"; then
-        rm -f "$B/holder.pid" "$B/libvirtd.pid" "$B/virtlogd.pid"
+        # A dead holder with live daemons (its starter was killed, e.g. a session ending):
+        # they still hold B's old namespace and pid-file locks, so stop them first.
+        stop_pidfile "$B/libvirtd.pid"
+        stop_pidfile "$B/virtlogd.pid"
+        rm -f "$B/holder.pid"
         # The holder keeps the namespaces alive across libvirtd restarts; everything else
         # in B is started in them with nsenter.
         unshare -m -u --propagation private -- /bin/sh -ec '
@@ -327,6 +331,8 @@ down)
         fi
         stop_pidfile "$B/virtlogd.pid"
         stop_pidfile "$B/holder.pid" KILL
+        # Daemons of an earlier, abandoned B namespace no pid file points at any more.
+        pkill -KILL -f -- "-p $B/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
         for d in "${DISKS[@]}"; do stop_pidfile "$LAB/disks/$d.pid"; done
         is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"

@@ -14,6 +14,7 @@ step "Starting libvirtd"
 Scripts/start-libvirt.sh
 if [ -x Scripts/lab.sh ]; then
     step "Bringing up the two-host lab"
+    Scripts/lab.sh down >/dev/null 2>&1 || true   # leftovers of an earlier run
     Scripts/lab.sh up
     trap 'Scripts/lab.sh down >/dev/null 2>&1 || true' EXIT
 fi

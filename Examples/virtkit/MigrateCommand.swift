@@ -49,12 +49,31 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         let bar = !json && isatty(STDOUT_FILENO) == 1
         let started = ContinuousClock.now
-        let result = try await dom.migrate(to: target, options: options) { stats in
-            if bar {
-                writeStandardOutput(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
-            } else {
-                try? printJSONLine(ProgressLine(stats))
+        let work = Task {
+            try await dom.migrate(to: target, options: options) { stats in
+                if bar {
+                    writeStandardOutput(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
+                } else {
+                    try? printJSONLine(ProgressLine(stats))
+                }
             }
+        }
+        // Ctrl-C cancels the migration task, which aborts the libvirt job (virDomainAbortJob)
+        // and leaves the guest running on the source, instead of killing the process mid-job.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { work.cancel() }
+        interrupt.resume()
+        defer {
+            interrupt.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        let result: MigrationResult
+        do {
+            result = try await work.value
+        } catch is CancellationError {
+            if bar { print("") }
+            throw CLIError("migration aborted; \(dom.name) keeps running on the source")
         }
         let wall = ContinuousClock.now - started
         if bar {
