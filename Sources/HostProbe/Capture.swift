@@ -29,9 +29,9 @@ extension HostProbe {
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
         var absolute = directory
         if !absolute.hasPrefix("/") {
-            var buf = [CChar](repeating: 0, count: 4096)
-            guard getcwd(&buf, buf.count) != nil else { throw CaptureError(path: directory, reason: "getcwd failed") }
-            absolute = String(cString: buf) + "/" + directory
+            guard let cwd = getcwd(nil, 0) else { throw CaptureError(path: directory, reason: "getcwd failed") }
+            defer { free(cwd) }
+            absolute = String(cString: cwd) + "/" + directory
         }
         let out = ProbeRoot.normalize(absolute)
         if let d = opendir(out) {
