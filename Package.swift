@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "virtkit-bench",
-            dependencies: ["VirtKit", "CLibvirt", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VirtKit", "CLibvirt", "VirtKitTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/virtkit-bench"
         ),
 
