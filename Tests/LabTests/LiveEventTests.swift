@@ -90,20 +90,15 @@ struct LiveEventTests {
 
     // MARK: block-job-2
 
-    /// A pull of `vda`'s backing file into its qcow2 overlay ends with one block-job event
-    /// naming the disk by target, typed `.pull` / `.completed`.
-    @Test(.timeLimit(.minutes(1)))
-    func blockPullDeliversCompletedBlockJobEvent() async throws {
-        guard let conn = await Self.connect() else { return }
-        let name = Self.uniqueName("pull")
-        let base = "\(Self.imageDir)/\(name)-base.qcow2"
-        let overlay = "\(Self.imageDir)/\(name).qcow2"
-        defer {
-            for f in [base, overlay] { try? FileManager.default.removeItem(atPath: f) }
-            Task { await conn.close() }
-        }
-        try await Self.qemuImg(["create", "-q", "-f", "qcow2", base, "16M"])
-        try await Self.qemuImg(["create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", overlay])
+    /// A running guest whose `vda` is a qcow2 overlay on a qcow2 base; `body` gets the domain
+    /// and the base's path. Guest and images are removed afterwards.
+    static func withOverlayGuest(_ conn: Connection, tag: String, _ body: (Domain, String) async throws -> Void) async throws {
+        let name = uniqueName(tag)
+        let base = "\(imageDir)/\(name)-base.qcow2"
+        let overlay = "\(imageDir)/\(name).qcow2"
+        defer { for f in [base, overlay] { try? FileManager.default.removeItem(atPath: f) } }
+        try await qemuImg(["create", "-q", "-f", "qcow2", base, "16M"])
+        try await qemuImg(["create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", overlay])
         let xml = TestGuest.xml(name: name, extraDevices: """
             <disk type='file' device='disk'>
               <driver name='qemu' type='qcow2'/>
@@ -111,12 +106,22 @@ struct LiveEventTests {
               <target dev='vda' bus='virtio'/>
             </disk>
             """)
-        try await Self.withGuest(conn, name: name, xml: xml, files: [base, overlay]) { dom in
+        try await withGuest(conn, name: name, xml: xml) { dom in try await body(dom, base) }
+    }
+
+    /// A pull of `vda`'s backing file into its qcow2 overlay ends with one block-job event
+    /// naming the disk by target, typed `.pull` / `.completed`.
+    @Test(.timeLimit(.minutes(1)))
+    func blockPullDeliversCompletedBlockJobEvent() async throws {
+        guard let conn = await Self.connect() else { return }
+        defer { Task { await conn.close() } }
+        try await Self.withOverlayGuest(conn, tag: "pull") { dom, base in
+            let name = dom.name
             let before = try await dom.xmlDescription()
             #expect(before.contains(base), "libvirt sees the backing file before the pull")
             let events = EventRecorder(try await conn.domainEvents(for: dom, .blockJob))
             try await Self.call(conn, "virDomainBlockPull") { virDomainBlockPull(dom.handle, "vda", 0, 0) }
-            let got = await events.first(timeout: .seconds(30)) { m -> (DomainEvent)? in
+            let got = await events.first(timeout: .seconds(30)) { m -> DomainEvent? in
                 guard case .event(let e) = m, case .blockJob = e.kind else { return nil }
                 return e
             }
@@ -132,6 +137,39 @@ struct LiveEventTests {
             // And the event told the truth: the overlay no longer depends on the base.
             let after = try await dom.xmlDescription()
             #expect(!after.contains(base), "the backing file is gone from the chain after the pull")
+        }
+    }
+
+    /// An active commit (`virDomainBlockCommit` with `VIR_DOMAIN_BLOCK_COMMIT_ACTIVE`) reports
+    /// `.ready` once base and overlay are in sync, and `.completed` after the pivot
+    /// (`virDomainBlockJobAbort` with `VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT`), both typed `.activeCommit`.
+    @Test(.timeLimit(.minutes(1)))
+    func activeCommitDeliversReadyThenCompleted() async throws {
+        guard let conn = await Self.connect() else { return }
+        defer { Task { await conn.close() } }
+        try await Self.withOverlayGuest(conn, tag: "commit") { dom, base in
+            let events = EventRecorder(try await conn.domainEvents(for: dom, .blockJob))
+            let active = UInt32(VIR_DOMAIN_BLOCK_COMMIT_ACTIVE.rawValue)
+            try await Self.call(conn, "virDomainBlockCommit") { virDomainBlockCommit(dom.handle, "vda", nil, nil, 0, active) }
+            let ready = await events.first(timeout: .seconds(20)) { m -> DomainEventKind? in
+                guard case .event(let e) = m, case .blockJob = e.kind else { return nil }
+                return e.kind
+            }
+            let afterReady = await events.messages
+            #expect(ready?.0 == .blockJob(disk: "vda", type: .activeCommit, status: .ready), "got: \(afterReady)")
+
+            let pivot = UInt32(VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT.rawValue)
+            try await Self.call(conn, "virDomainBlockJobAbort") { virDomainBlockJobAbort(dom.handle, "vda", pivot) }
+            let done = await events.first(from: (ready?.1 ?? -1) + 1, timeout: .seconds(20)) { m -> DomainEventKind? in
+                guard case .event(let e) = m, case .blockJob = e.kind else { return nil }
+                return e.kind
+            }
+            let all = await events.messages
+            await events.stop()
+            #expect(done?.0 == .blockJob(disk: "vda", type: .activeCommit, status: .completed), "got: \(all)")
+            // After the pivot the guest runs on the base image.
+            let xml = try await dom.xmlDescription()
+            #expect(xml.contains("<source file='\(base)'"), "vda now reads \(base)")
         }
     }
 
