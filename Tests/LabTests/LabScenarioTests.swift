@@ -31,6 +31,8 @@ struct LabScenarioTests {
         // Let SeaBIOS reach the idle boot sector, so the guest is running real code.
         try await Task.sleep(for: .seconds(2))
 
+        // Migration-iteration events come from the source (QEMU's MIGRATION_PASS).
+        let iterations = EventRecorder(try await a.domainEvents(for: guest, .migrationIteration))
         // A → B, driven by this process (virDomainMigrate3), progress via the callback.
         let samples = SampleBox()
         let result = try await guest.migrate(to: .connection(b), options: Self.migrateOptions(lab), pollInterval: .milliseconds(5)) {
@@ -48,6 +50,12 @@ struct LabScenarioTests {
         print("A→B: \(seen.count) progress samples; final: elapsed \(final.timeElapsed.map { "\($0)" } ?? "?"), downtime \(final.downtime.map { "\($0)" } ?? "?")")
         #expect(!seen.isEmpty, "progress was observed")
         #expect(seen.allSatisfy { $0.isActive && $0.dataTotal != nil })
+        let firstPass = await iterations.first(timeout: .seconds(10)) { message -> Int? in
+            if case .event(let e) = message, e.domainName == name, case .migrationIteration(let n) = e.kind { return n }
+            return nil
+        }
+        let received = await iterations.messages
+        #expect(firstPass?.0 ?? 0 >= 1, "a migration-iteration event named the pass: \(received)")
 
         // B → A, peer-to-peer (B's daemon opens A's socket URI), as an AsyncSequence.
         var back: [JobStats] = []
