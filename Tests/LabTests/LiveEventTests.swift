@@ -217,4 +217,28 @@ struct LiveEventTests {
             #expect(kinds == [.deviceAdded(alias: alias), .deviceRemoved(alias: alias)], "\(all)")
         }
     }
+
+    // MARK: reboot
+
+    /// A hard reset (`virDomainReset`, QEMU's `system_reset`) needs no guest OS and makes
+    /// QEMU emit RESET, which libvirt reports as the reboot event.
+    @Test(.timeLimit(.minutes(1)))
+    func resetDeliversRebootEvent() async throws {
+        guard let conn = await Self.connect() else { return }
+        defer { Task { await conn.close() } }
+        let name = Self.uniqueName("reset")
+        try await Self.withGuest(conn, name: name, xml: TestGuest.xml(name: name)) { dom in
+            let events = EventRecorder(try await conn.domainEvents(for: dom, .reboot))
+            try await Self.call(conn, "virDomainReset") { virDomainReset(dom.handle, 0) }
+            let reboot = await events.first(timeout: .seconds(20)) { m -> DomainEvent? in
+                guard case .event(let e) = m, e.kind == .reboot else { return nil }
+                return e
+            }
+            let all = await events.messages
+            await events.stop()
+            let event = try #require(reboot?.0, "a reboot event within 20 s (got: \(all))")
+            #expect(event.domainName == name)
+            #expect(try await dom.state().state == .running, "a reset guest keeps running")
+        }
+    }
 }
