@@ -195,14 +195,20 @@ struct LabMigrationOptionTests {
             o.tunnelled = true
             o.bandwidth = 1
             let sockets = MaxBox()
+            let anyTCP = MaxBox()  // the sampler sees QEMU's sockets: its NBD disk connection
             let samples = MaxBox()
             let result = try await env.guest.migrate(to: .connection(env.b), options: o, pollInterval: .milliseconds(20)) { s in
-                if s.isActive { samples.record(samples.max + 1); sockets.record(migrationConnections(pid: pid)) }
+                guard s.isActive else { return }
+                samples.record(samples.max + 1)
+                let c = tcpConnections(pid: pid)
+                sockets.record(c.toMigrationPorts)
+                anyTCP.record(c.all)
             }
             let final = try #require(result.finalStats)
             print("tunnelled: \(samples.max) samples, max direct connections \(sockets.max); final \(Self.describe(final))")
             #expect(final.type == .completed)
             #expect(samples.max >= 3, "the job was observed running")
+            #expect(anyTCP.max >= 1, "the source QEMU's TCP sockets were visible")
             #expect(sockets.max == 0, "no direct QEMU→B migration connection")
             #expect((final.memoryProcessed ?? 0) > 0)
             #expect(result.destination == nil, "peer-to-peer: A's daemon drove it")
@@ -317,9 +323,12 @@ private func qemuPID(_ name: String) -> Int32? {
 
 /// How many established TCP connections process `pid` holds to host B's migration ports
 /// (49300-49363, `Scripts/lab.sh`): its fds' socket inodes matched against /proc/net/tcp{,6}.
-private func migrationConnections(pid: Int32) -> Int {
+private func migrationConnections(pid: Int32) -> Int { tcpConnections(pid: pid).toMigrationPorts }
+
+/// Established TCP connections of `pid`: all, and those to host B's migration ports.
+private func tcpConnections(pid: Int32) -> (all: Int, toMigrationPorts: Int) {
     let fdDir = "/proc/\(pid)/fd"
-    guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdDir) else { return 0 }
+    guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdDir) else { return (0, 0) }
     var inodes = Set<String>()
     for fd in fds {
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDir)/\(fd)"),
@@ -327,7 +336,7 @@ private func migrationConnections(pid: Int32) -> Int {
             inodes.insert(String(target.dropFirst(8).dropLast()))
         }
     }
-    var count = 0
+    var (all, count) = (0, 0)
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
         for line in text.split(separator: "\n").dropFirst() {
@@ -335,10 +344,11 @@ private func migrationConnections(pid: Int32) -> Int {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
             guard f.count > 9, f[3] == "01", inodes.contains(String(f[9])),
                   let portHex = f[2].split(separator: ":").last, let port = Int(portHex, radix: 16) else { continue }
+            all += 1
             if (49300...49363).contains(port) { count += 1 }
         }
     }
-    return count
+    return (all, count)
 }
 
 /// The largest value recorded from the migration's callback thread.
