@@ -27,7 +27,8 @@ public struct MigrationOptions: Hashable, Sendable {
     public var undefineSource = false
     public var copyStorage: CopyStorage?
     /// `VIR_MIGRATE_COMPRESSED` with `VIR_MIGRATE_PARAM_COMPRESSION` = this method
-    /// (`xbzrle`, `mt`, `zlib`, `zstd`); empty string: libvirt's default method.
+    /// (`xbzrle`, `mt`; `zlib`/`zstd` with parallel connections need libvirt ≥ 9.4 — 9.0
+    /// rejects them); empty string: libvirt's default method.
     public var compression: String?
     /// `VIR_MIGRATE_AUTO_CONVERGE`: throttle vCPUs of a guest that dirties memory too fast.
     public var autoConverge = false
