@@ -8,11 +8,13 @@ import VirtKitTestSupport
 /// `MigrationOptions`, each checked for its own evidence (not just "it completed"): the
 /// migration sockets of the source QEMU, the transferred bytes, the auto-converge throttle,
 /// the post-copy lifecycle events, the copied disk's contents on host B.
-/// Serialized: they share the lab's daemons, disks and migration ports. Every test has its
+/// Nested in `LabScenarioTests` so its `.serialized` covers both suites: they share the lab's
+/// daemons, disks and migration ports (the scenarios restart host B's libvirtd). Every test has its
 /// own 90 s deadline (`withDeadline`; Swift Testing's `.timeLimit` only takes minutes) and
 /// removes its guest from both hosts whether it passed or not.
+extension LabScenarioTests {
 @Suite("Lab migration options", .serialized)
-struct LabMigrationOptionTests {
+struct MigrationOptionRuns {
     static func name(_ what: String) -> String { "virtkit-lab-opt-\(what)-\(getpid())" }
 
     /// What a test body gets: the lab, connections to A and B, its guest (running on A).
@@ -279,11 +281,12 @@ struct LabMigrationOptionTests {
         return xml.replacingCharacters(in: start.lowerBound..<end.upperBound, with: disk)
     }
 }
+}
 
 /// Waits (up to 60 s) until the busy guest runs its boot sector's loop (SeaBIOS's POST takes
 /// ~8 s and is itself CPU-bound, so CPU time can't tell): its vCPU is at 0000:7C00-7C1F in
 /// QEMU's `info registers` (HMP through `virsh qemu-monitor-command`).
-private func waitUntilBusy(_ env: LabMigrationOptionTests.Env) async -> Bool {
+private func waitUntilBusy(_ env: LabScenarioTests.MigrationOptionRuns.Env) async -> Bool {
     let deadline = ContinuousClock.now + .seconds(60)
     while ContinuousClock.now < deadline {
         let (rc, out, _) = await run("/usr/bin/virsh", ["-c", env.lab.a.uri, "qemu-monitor-command", "--hmp", env.name, "info registers"])
