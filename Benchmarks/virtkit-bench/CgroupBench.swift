@@ -112,11 +112,6 @@ enum CgroupBench {
         }
     }
 
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? 0 : s[s.count / 2]
-    }
-
     /// Runs python3 over the same files; returns its median wall and CPU seconds per pass.
     static func pythonReference(files: [String], iterations: Int, python: String) throws -> Sample? {
         guard FileManager.default.isExecutableFile(atPath: python) else { return nil }

@@ -148,8 +148,6 @@ enum DomainXMLBench {
         return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
 
-    static func median(_ s: [Double]) -> Double { s.sorted()[s.count / 2] }
-
     static func fmt(_ v: Double, _ width: Int) -> String {
         let s = String(format: "%.1f", v)
         return String(repeating: " ", count: max(0, width - s.count)) + s

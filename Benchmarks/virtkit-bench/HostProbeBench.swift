@@ -129,11 +129,6 @@ enum HostProbeBench {
         return Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
     }
 
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? .nan : s[s.count / 2]
-    }
-
     static func report(_ what: String, _ xs: [Double]) {
         let s = xs.sorted()
         print(String(format: "  %-34@ median %8.3f ms  min %8.3f ms  max %8.3f ms", what as NSString, median(s), s.first ?? .nan, s.last ?? .nan))

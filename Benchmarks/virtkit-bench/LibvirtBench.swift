@@ -188,11 +188,6 @@ enum LibvirtBench {
         return Sample(wall: parts[0], cpu: parts[1])
     }
 
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? 0 : s[s.count / 2]
-    }
-
     // MARK: Fixtures
 
     /// A test-driver node with `n` domains cycling through running, paused, shut off, crashed, pmsuspended.
