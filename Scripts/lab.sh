@@ -7,7 +7,9 @@
 #   Scripts/lab.sh restart-b           restart host B's libvirtd (same namespace, same state)
 #   Scripts/lab.sh fail eio|enospc     switch a failing disk's errors on (creates its error-file)
 #   Scripts/lab.sh repair eio|enospc   switch them off (removes the error-file)
-#   Scripts/lab.sh xml NAME [shared|eio|enospc]  print a small guest's domain XML on that disk
+#   Scripts/lab.sh xml NAME [shared|busy|eio|enospc]  print a small guest's domain XML on that disk
+#   Scripts/lab.sh xml NAME devices [WATCHDOG-ACTION]  a guest that drives its guest-agent
+#                                     channel, balloon and (with an action) ib700 watchdog
 #
 # Host A is the system libvirtd (Scripts/start-libvirt.sh). Host B is a second libvirtd in
 # its own mount + UTS namespace, held open by a `sleep` holder process: own hostname and
@@ -38,10 +40,23 @@
 #           (error_policy=stop) about 8 s after start (SeaBIOS's POST); after the repair a
 #           resume retries the read and the guest runs on.
 #
+# The devices guest (`xml NAME devices`) boots Scripts/lab-boot/devices.S from a small
+# read-only local image ($LAB/images/devices.img, assembled at `up` with the Swift
+# toolchain's clang and ld.lld): it opens and closes its guest-agent port, reports every
+# balloon target the host sets, and arms the ib700 watchdog when the guest has one —
+# the guest-side halves of the agent-lifecycle, balloon-change and watchdog events. (A
+# Linux guest would do the same, but its kernel takes minutes to boot on this nested
+# machine kind.)
+#
+# Post-copy migration needs userfaultfd, which QEMU (as libvirt-qemu, without
+# CAP_SYS_PTRACE) may use only with vm.unprivileged_userfaultfd=1: `up` sets it and `down`
+# restores the value it found.
+#
 # Only domains whose name starts with `virtkit-lab-` are removed from host A by `down`
 # (host A is shared); every domain on host B is.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=${VIRTKIT_LAB_DIR:-/var/lib/virtkit-lab}
 HOSTB_NAME=${VIRTKIT_LAB_HOSTB_NAME:-virtkit-lab-b}
 NBD_PORT_BASE=${VIRTKIT_LAB_NBD_PORT:-10851}
@@ -194,6 +209,28 @@ start_disk() {
     die "nbdkit for disk '$d' did not start (port $port busy?)"
 }
 
+# Assembles Scripts/lab-boot/devices.S into a 1 MiB raw image (boot sector + 55 AA).
+build_devices_image() {
+    local img=$LAB/images/devices.img src=$HERE/lab-boot/devices.S tmp
+    [ -s "$img" ] && [ "$img" -nt "$src" ] && return 0
+    local bin; bin=$(dirname "$(readlink -f "$(command -v swift)")")
+    local clang=$bin/clang lld=$bin/ld.lld
+    [ -x "$clang" ] || clang=$(command -v clang) || die "no clang (the Swift toolchain's) to assemble $src"
+    [ -x "$lld" ] || lld=$(command -v ld.lld) || die "no ld.lld (the Swift toolchain's) to link $src"
+    mkdir -p "$LAB/images"
+    tmp=$(mktemp -d)
+    "$clang" --target=i386-unknown-none-elf -m16 -c "$src" -o "$tmp/devices.o" \
+        && "$lld" -m elf_i386 --image-base=0 -Ttext=0x7c00 -e start --oformat=binary -o "$tmp/devices.bin" "$tmp/devices.o" \
+        || { rm -rf "$tmp"; die "could not assemble $src"; }
+    [ "$(stat -c %s "$tmp/devices.bin")" -le 510 ] || { rm -rf "$tmp"; die "$src does not fit a boot sector"; }
+    truncate -s 1M "$tmp/devices.img"
+    dd if="$tmp/devices.bin" of="$tmp/devices.img" conv=notrunc status=none
+    printf '\x55\xaa' | dd of="$tmp/devices.img" bs=1 seek=510 conv=notrunc status=none
+    chmod 644 "$tmp/devices.img"
+    mv "$tmp/devices.img" "$img"
+    rm -rf "$tmp"
+}
+
 # ---------------------------------------------------------------- domains
 lab_domains() {   # lab_domains URI ALL: names of the lab's domains on that host
     virsh -q -c "$1" list --all --name 2>/dev/null | while read -r n; do
@@ -244,9 +281,39 @@ EOF
     fi
 }
 
-domain_xml() {   # domain_xml NAME DISK
+devices_xml() {   # devices_xml NAME TYPE [WATCHDOG-ACTION]
+    local name=$1 type=$2 action=${3:-} watchdog=""
+    [ -s "$LAB/images/devices.img" ] || die "no $LAB/images/devices.img (run: $0 up)"
+    [ -n "$action" ] && watchdog="<watchdog model='ib700' action='$action'/>"
+    cat <<EOF
+<domain type='$type'>
+  <name>$name</name>
+  <memory unit='MiB'>64</memory>
+  <currentMemory unit='MiB'>64</currentMemory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$LAB/images/devices.img'/>
+      <target dev='vda' bus='virtio'/>
+      <readonly/>
+    </disk>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <controller type='usb' model='none'/>
+    $watchdog
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+EOF
+}
+
+domain_xml() {   # domain_xml NAME DISK [KERNEL-ARGS]
     local name=$1 disk=${2:-shared} type=qemu
     [ -c /dev/kvm ] && [ -w /dev/kvm ] && type=kvm
+    if [ "$disk" = devices ]; then devices_xml "$name" "$type" "${3:-}"; return; fi
     cat <<EOF
 <domain type='$type'>
   <name>$name</name>
@@ -273,7 +340,8 @@ status_json() {
         "$(hostname)" "$HOSTA_URI" "$HOSTA_URI_LOCAL" "$(answers "$HOSTA_URI" && echo true || echo false)"
     printf '    {"name": "%s", "uri": "%s", "migrateURI": "tcp://127.0.0.1", "migrationPorts": [49300, 49363], "up": %s, "libvirtdPID": %s, "namespacePID": %s}\n' \
         "$HOSTB_NAME" "$HOSTB_URI" "$hb" "$(pid_of "$B/libvirtd.pid")" "$(pid_of "$B/holder.pid")"
-    printf '  ],\n  "disks": [\n'
+    printf '  ],\n  "devicesImage": "%s",\n  "userfaultfd": %s,\n  "disks": [\n' \
+        "$LAB/images/devices.img" "$(cat /proc/sys/vm/unprivileged_userfaultfd 2>/dev/null || echo null)"
     local first=1
     for d in "${DISKS[@]}"; do
         [ $first = 1 ] || printf ',\n'; first=0
@@ -314,6 +382,11 @@ up)
     answers "$HOSTA_URI_LOCAL" || die "host A (qemu:///system) does not answer: run Scripts/start-libvirt.sh first"
     mkdir -p "$LAB"
     for d in "${DISKS[@]}"; do start_disk "$d"; done
+    build_devices_image
+    if [ -w /proc/sys/vm/unprivileged_userfaultfd ] && [ ! -e "$LAB/userfaultfd.orig" ]; then
+        cat /proc/sys/vm/unprivileged_userfaultfd >"$LAB/userfaultfd.orig"
+        echo 1 >/proc/sys/vm/unprivileged_userfaultfd
+    fi
     start_b
     is_up || die "lab did not come up"
     if [ $json = 1 ]; then status_json; else status_text; fi
@@ -336,6 +409,7 @@ down)
         for d in "${DISKS[@]}"; do stop_pidfile "$LAB/disks/$d.pid"; done
         is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
+        if [ -s "$LAB/userfaultfd.orig" ]; then cat "$LAB/userfaultfd.orig" >/proc/sys/vm/unprivileged_userfaultfd; fi
         rm -rf "$LAB"
         log "lab removed"
     fi
@@ -348,6 +422,6 @@ status)
 restart-b) restart_b ;;
 fail)   [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 fail eio|enospc"; mkdir -p "$LAB/errors"; touch "$(error_file "$1")" ;;
 repair) [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 repair eio|enospc"; rm -f "$(error_file "$1")" ;;
-xml) [ -n "${1:-}" ] || die "usage: $0 xml NAME [shared|eio|enospc]"; domain_xml "$1" "${2:-shared}" ;;
+xml) [ -n "${1:-}" ] || die "usage: $0 xml NAME [shared|busy|eio|enospc | devices [WATCHDOG-ACTION]]"; domain_xml "$1" "${2:-shared}" "${3:-}" ;;
 *) die "usage: $0 up|down|status [--json] | restart-b | fail|repair eio|enospc | xml NAME [DISK]" ;;
 esac

@@ -149,7 +149,11 @@ private final class MigrationControl: @unchecked Sendable {
     private var _finished = false
     private var _cancelled = false
     private var _switchedToPostCopy = false
+    private var _postCopyError: LibvirtError?
     var finished: Bool { lock.lock(); defer { lock.unlock() }; return _finished }
+    /// Why the automatic switch to post-copy failed (the job was then aborted).
+    var postCopyError: LibvirtError? { lock.lock(); defer { lock.unlock() }; return _postCopyError }
+    func failPostCopy(_ e: LibvirtError) { lock.lock(); _postCopyError = e; lock.unlock() }
     var cancelled: Bool { lock.lock(); defer { lock.unlock() }; return _cancelled }
     func finish() { lock.lock(); _finished = true; lock.unlock() }
     func cancel() { lock.lock(); _cancelled = true; lock.unlock() }
@@ -195,7 +199,9 @@ extension Domain {
     /// `pollInterval`. Cancelling the calling task aborts the job (`virDomainAbortJob`,
     /// repeated until libvirt has given up the migration) and waits for libvirt to roll
     /// back, so the guest keeps running on the source; then throws `CancellationError`.
-    /// Every other failure is the typed `LibvirtError` libvirt reported.
+    /// Every other failure is the typed `LibvirtError` libvirt reported. With
+    /// `options.postCopy.switchAfterIteration`, a refused switch to post-copy aborts the
+    /// job and is the error thrown (unless the migration had already completed).
     public func migrate(
         to target: MigrationTarget, options: MigrationOptions = MigrationOptions(),
         pollInterval: Duration = .milliseconds(100),
@@ -262,6 +268,10 @@ extension Domain {
                     for try await box in group where box.pointer != nil { result = box.pointer }
                 } catch {
                     if control.cancelled { throw CancellationError() }
+                    if let e = control.postCopyError {
+                        throw LibvirtError(code: e.code, domain: e.domain,
+                                           message: "switch to post-copy failed, migration aborted: \(e.message)")
+                    }
                     throw error
                 }
                 return result
@@ -299,7 +309,15 @@ extension Domain {
             guard stats.isActive else { continue }
             progress?(stats)
             if let n = postCopySwitch, let it = stats.memoryIteration, it >= UInt64(n), control.claimPostCopySwitch() {
-                _ = try? await domain.startPostCopy()
+                do {
+                    try await domain.startPostCopy()
+                } catch {
+                    // The caller asked for post-copy; a migration left in pre-copy may never
+                    // converge. Abort it; `migrate` reports this error unless the job had
+                    // already completed (then the failed switch doesn't matter).
+                    control.failPostCopy(error as? LibvirtError ?? LibvirtError(code: .operationFailed, message: "\(error)"))
+                    pool.execute { _ = virDomainAbortJob(domain.handle); virResetLastError() }
+                }
             }
         }
     }

@@ -45,9 +45,10 @@ struct Lab: Decodable, Sendable {
         }
     }
 
-    /// The lab's guest XML for `name` on `disk` (`lab.sh xml`).
-    static func guestXML(_ name: String, disk: String) async throws -> String {
-        let (rc, out, err) = await runAsync(["xml", name, disk])
+    /// The lab's guest XML for `name` on `disk` (`lab.sh xml`); `extra` is the devices
+    /// guest's watchdog action.
+    static func guestXML(_ name: String, disk: String, extra: String? = nil) async throws -> String {
+        let (rc, out, err) = await runAsync(["xml", name, disk] + (extra.map { [$0] } ?? []))
         guard rc == 0 else { throw LabError("lab.sh xml failed: \(err)") }
         return out
     }
