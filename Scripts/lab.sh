@@ -52,6 +52,12 @@
 # CAP_SYS_PTRACE) may use only with vm.unprivileged_userfaultfd=1: `up` sets it and `down`
 # restores the value it found.
 #
+# TLS migration: `up` makes a throw-away CA with one server and one client certificate
+# (SANs 127.0.0.1, localhost, both host names) in $LAB/pki. Host B's qemu.conf points
+# migrate_tls_x509_cert_dir there; host A (the system daemon, whose config the lab leaves
+# alone) uses libvirt's default /etc/pki/qemu, which `up` makes a symlink to $LAB/pki when
+# that path does not exist yet (`down` removes only that symlink).
+#
 # Only domains whose name starts with `virtkit-lab-` are removed from host A by `down`
 # (host A is shared); every domain on host B is.
 set -euo pipefail
@@ -107,6 +113,7 @@ migration_port_max = 49363
 # guest's cgroup machine/qemu-ID-NAME.libvirt-qemu, and IDs restart at 1 on each host, so
 # a migrating guest could collide with itself. Host B runs its guests without cgroups.
 cgroup_controllers = [ ]
+migrate_tls_x509_cert_dir = "$LAB/pki"
 EOF
     fi
     mkdir -p "$B/lib"/{boot,images,qemu,sanlock} "$B/log"/{qemu,lxc} "$B/cache/qemu"
@@ -229,6 +236,40 @@ build_devices_image() {
     chmod 644 "$tmp/devices.img"
     mv "$tmp/devices.img" "$img"
     rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------- TLS
+make_pki() {
+    local pki=$LAB/pki
+    if [ ! -s "$pki/client-cert.pem" ]; then
+        local tmp; tmp=$(mktemp -d)
+        (
+            cd "$tmp"
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+                -subj "/CN=VirtKit lab CA" -keyout ca-key.pem -out ca-cert.pem \
+                -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+            for role in server client; do
+                local usage=serverAuth; [ $role = client ] && usage=clientAuth
+                openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=virtkit-lab-$role" \
+                    -keyout $role-key.pem -out $role.csr
+                printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s,DNS:%s\nextendedKeyUsage=%s\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n' \
+                    "$(hostname)" "$HOSTB_NAME" $usage >$role.ext
+                openssl x509 -req -in $role.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial \
+                    -days 30 -extfile $role.ext -out $role-cert.pem
+            done
+        ) >"$tmp/openssl.log" 2>&1 || { cat "$tmp/openssl.log" >&2; rm -rf "$tmp"; die "could not make the TLS certificates"; }
+        mkdir -p "$pki"
+        cp "$tmp"/{ca-cert,server-cert,server-key,client-cert,client-key}.pem "$pki/"
+        rm -rf "$tmp"
+        # QEMU reads them as libvirt-qemu.
+        chown root:libvirt-qemu "$pki" "$pki"/*.pem 2>/dev/null || true
+        chmod 0750 "$pki"; chmod 0640 "$pki"/*.pem
+    fi
+    if [ ! -e /etc/pki/qemu ] && [ ! -L /etc/pki/qemu ]; then
+        mkdir -p /etc/pki
+        ln -s "$pki" /etc/pki/qemu
+        echo /etc/pki/qemu >"$LAB/pki.link"
+    fi
 }
 
 # ---------------------------------------------------------------- domains
@@ -383,6 +424,7 @@ up)
     mkdir -p "$LAB"
     for d in "${DISKS[@]}"; do start_disk "$d"; done
     build_devices_image
+    make_pki
     if [ -w /proc/sys/vm/unprivileged_userfaultfd ] && [ ! -e "$LAB/userfaultfd.orig" ]; then
         cat /proc/sys/vm/unprivileged_userfaultfd >"$LAB/userfaultfd.orig"
         echo 1 >/proc/sys/vm/unprivileged_userfaultfd
@@ -410,6 +452,7 @@ down)
         is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
         if [ -s "$LAB/userfaultfd.orig" ]; then cat "$LAB/userfaultfd.orig" >/proc/sys/vm/unprivileged_userfaultfd; fi
+        if [ -s "$LAB/pki.link" ] && [ -L "$(cat "$LAB/pki.link")" ]; then rm -f "$(cat "$LAB/pki.link")"; fi
         rm -rf "$LAB"
         log "lab removed"
     fi
