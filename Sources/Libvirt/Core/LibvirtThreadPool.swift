@@ -125,8 +125,8 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         job.state = .queued
         waiting += 1
         queue.append(job)
-        condition.signal()
         condition.unlock()
+        condition.signal()
     }
 
     private func cancel(_ job: Job) {
