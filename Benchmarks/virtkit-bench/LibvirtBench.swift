@@ -84,10 +84,14 @@ enum LibvirtBench {
             let conn = try await Connection.open(uri)
             guard let raw = virConnectOpen(uri) else { throw BenchError("virConnectOpen(\(uri)) failed") }
             defer { virConnectClose(raw) }
+            let byThread0 = contextSwitchesByThread()
             let switches0 = contextSwitches()
             let s = try await measure(engine, conn: conn, raw: raw, uri: uri, groups: groups, iterations: o.fleetIterations, python: o.python)
             let switches = Double(contextSwitches() - switches0) / Double(o.fleetIterations)
             say(String(format: "%@: wall %.3f ms, client CPU %.3f ms, %.1f context switches per call", engine.rawValue, s.wall * 1e3, s.cpu * 1e3, switches))
+            for (t, n) in contextSwitchesByThread().sorted(by: { $0.key < $1.key }) where n - (byThread0[t] ?? 0) > 0 {
+                say(String(format: "  %@: %.2f per call", t, Double(n - (byThread0[t] ?? 0)) / Double(o.fleetIterations)))
+            }
             await conn.close()
             return
         }
@@ -213,16 +217,22 @@ enum LibvirtBench {
     }
 
     /// Context switches of all this process's threads so far (/proc/self/task/*/status).
-    static func contextSwitches() -> Int {
+    static func contextSwitches() -> Int { contextSwitchesByThread().values.reduce(0, +) }
+
+    /// Context switches so far per thread ("name/tid").
+    static func contextSwitchesByThread() -> [String: Int] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        var n = 0
+        var out: [String: Int] = [:]
         for t in tasks {
             guard let text = try? String(contentsOfFile: "/proc/self/task/\(t)/status", encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n") where line.contains("ctxt_switches") {
-                n += Int(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+            var name = t, n = 0
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespaces) + "/" + t }
+                if line.contains("ctxt_switches") { n += Int(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0 }
             }
+            out[name] = n
         }
-        return n
+        return out
     }
 
     /// The raw C pair, on the calling thread.

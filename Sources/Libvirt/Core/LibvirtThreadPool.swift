@@ -71,7 +71,10 @@ public final class LibvirtThreadPool: @unchecked Sendable {
         try Task.checkCancellation()
         let job = Job()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            // Unsafe (not checked) continuation: the job's state machine resumes it exactly
+            // once (work or abandon, under `condition`), and the checked variant costs an
+            // extra allocation on this per-call path.
+            try await withUnsafeThrowingContinuation { (cont: UnsafeContinuation<T, Error>) in
                 job.work = { cont.resume(with: Result { try body() }) }
                 job.abandon = { cont.resume(throwing: CancellationError()) }
                 enqueue(job)
@@ -146,8 +149,11 @@ public final class LibvirtThreadPool: @unchecked Sendable {
     }
 
     private func workerLoop() {
+        var finished = false
         while true {
             condition.lock()
+            if finished { busy -= 1 }  // the previous job, counted under the same lock as taking the next one
+            finished = false
             while head == queue.count && !isShutDown { condition.wait() }
             if head == queue.count && isShutDown { condition.unlock(); return }
             let job = queue[head]
@@ -164,7 +170,7 @@ public final class LibvirtThreadPool: @unchecked Sendable {
             job.work?()
             job.work = nil
             job.abandon = nil
-            condition.lock(); busy -= 1; condition.unlock()
+            finished = true
         }
     }
 }

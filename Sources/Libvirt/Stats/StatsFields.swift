@@ -26,7 +26,8 @@ public struct StatsField: Hashable, Sendable {
 /// Equality and hashing compare the encoded fields (so two `.double(.nan)` values compare
 /// equal here, unlike `TypedValue ==`).
 public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
-    private var storage: StatsFieldStorage?
+    /// Shared with the other records of the same call (internal for tests).
+    private(set) var storage: StatsFieldStorage?
     /// Entry numbers in `storage` that belong to this value.
     private var entries: Range<Int>
 
@@ -140,9 +141,23 @@ final class StatsFieldStorage: @unchecked Sendable {
             let s = p.pointee.value.s
             appendString(type: type, name: name, UnsafeRawBufferPointer(start: s, count: s.map { strlen($0) } ?? 0))
         } else {
+            // Only the union member of `type` is copied, the rest zeroed: equal fields are
+            // equal bytes (`==`/`hash` compare bytes).
             let o = beginEntry(type: type, name: name, payload: 8)
-            var v = p.pointee.value
-            withUnsafeBytes(of: &v) { (base.unsafelyUnwrapped + o).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: 8) }
+            let b = base.unsafelyUnwrapped + o
+            let v = p.pointee.value
+            switch type {
+            case Int32(VIR_TYPED_PARAM_LLONG.rawValue), Int32(VIR_TYPED_PARAM_ULLONG.rawValue), Int32(VIR_TYPED_PARAM_DOUBLE.rawValue):
+                b.storeBytes(of: v.ul, as: UInt64.self)
+            case Int32(VIR_TYPED_PARAM_INT.rawValue), Int32(VIR_TYPED_PARAM_UINT.rawValue):
+                b.storeBytes(of: 0, as: UInt64.self)
+                b.storeBytes(of: v.ui, as: UInt32.self)
+            case Int32(VIR_TYPED_PARAM_BOOLEAN.rawValue):
+                b.storeBytes(of: 0, as: UInt64.self)
+                b.storeBytes(of: v.b, as: CChar.self)
+            default:  // a type newer than libvirt 9: its value can't be read
+                b.storeBytes(of: 0, as: UInt64.self)
+            }
         }
     }
 
