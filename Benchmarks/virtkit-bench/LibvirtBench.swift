@@ -38,6 +38,9 @@ enum LibvirtBench {
         case rawPool = "raw-pool"
         /// `Connection.allDomainStats()`: pool hop + typed records.
         case virtkit
+        /// The same calls from a task running on VirtKit's pool as its task executor
+        /// (`withTaskExecutorPreference(LibvirtThreadPool.shared)`): no hop per call.
+        case executor = "virtkit-executor"
         /// … with a `Domain` handle per record.
         case handles
         /// python3-libvirt's `getAllDomainStats()` in a subprocess (timed inside Python).
@@ -48,6 +51,7 @@ enum LibvirtBench {
             case .raw: "raw C (no decode)"
             case .rawPool: "raw C on VirtKit's pool"
             case .virtkit: "VirtKit typed records"
+            case .executor: "VirtKit, task on pool executor"
             case .handles: "… with Domain handles"
             case .python: "python3-libvirt dicts"
             }
@@ -86,9 +90,14 @@ enum LibvirtBench {
             defer { virConnectClose(raw) }
             let byThread0 = contextSwitchesByThread()
             let switches0 = contextSwitches()
+            var ru0 = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &ru0)
             let s = try await measure(engine, conn: conn, raw: raw, uri: uri, groups: groups, iterations: o.fleetIterations, python: o.python)
             let switches = Double(contextSwitches() - switches0) / Double(o.fleetIterations)
-            say(String(format: "%@: wall %.3f ms, client CPU %.3f ms, %.1f context switches per call", engine.rawValue, s.wall * 1e3, s.cpu * 1e3, switches))
+            var ru1 = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &ru1)
+            let faults = Double(ru1.ru_minflt - ru0.ru_minflt) / Double(o.fleetIterations)
+            say(String(format: "%@: wall %.3f ms, client CPU %.3f ms, %.1f context switches, %.1f page faults per call", engine.rawValue, s.wall * 1e3, s.cpu * 1e3, switches, faults))
             for (t, n) in contextSwitchesByThread().sorted(by: { $0.key < $1.key }) where n - (byThread0[t] ?? 0) > 0 {
                 say(String(format: "  %@: %.2f per call", t, Double(n - (byThread0[t] ?? 0)) / Double(o.fleetIterations)))
             }
@@ -194,6 +203,17 @@ enum LibvirtBench {
         case .rawPool: return try await rawCOnPool(RawBox(raw), groups: groups, iterations: iterations)
         case .virtkit: return try await typed(conn, groups: groups, iterations: iterations, handles: false)
         case .handles: return try await typed(conn, groups: groups, iterations: iterations, handles: true)
+        case .executor:
+            // Timed from outside: the hop onto the pool and back is part of the figure.
+            let start = clocks()
+            let n = try await withTaskExecutorPreference(LibvirtThreadPool.shared) {
+                var sink = 0
+                for _ in 0..<iterations { sink &+= try await conn.allDomainStats(groups: groups).count }
+                return sink
+            }
+            let result = sample(since: start, iterations: iterations)
+            if n == -1 { say("\(n)") }
+            return result
         case .python: return try pythonTime(python, uri: uri, groups: groups, iterations: iterations)
         }
     }

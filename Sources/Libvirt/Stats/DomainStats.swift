@@ -243,9 +243,9 @@ private struct RawRecord: Sendable {
 /// for string values and `perf.*` names, and copies every other field compactly into one
 /// `StatsFieldStorage` per call (decoded to Swift only when read, see `StatsFields`).
 struct DomainStatsDecoder {
-    /// Where this call's untyped fields go (made on the first one: a test-driver fleet
-    /// reports none).
-    private var storage: StatsFieldStorage?
+    /// Where this call's untyped fields go (its buffer is allocated on the first one: a
+    /// test-driver fleet reports none).
+    private let storage = StatsFieldStorage()
     /// Parameters of this call not decoded yet: sizes `storage` once.
     private var fieldsLeft: Int
 
@@ -291,6 +291,7 @@ struct DomainStatsDecoder {
         var balloon = DomainStats.Balloon(), hasBalloon = false
         var vcpu = DomainStats.VCPUs(), hasVCPU = false
         var extraStart: Int?
+        let store = storage  // one reference for the loop, not a retain/release per field
         for i in 0..<count {
             let p = UnsafePointer(params + i)
             var f = FieldName(p)
@@ -329,20 +330,17 @@ struct DomainStatsDecoder {
                 break
             }
             // No typed home: keep it, compactly.
-            let store: StatsFieldStorage
-            if let storage { store = storage } else {
-                store = StatsFieldStorage()
-                store.reserve(fields: fieldsLeft - i)
-                storage = store
+            if extraStart == nil {
+                if store.entryCount == 0 { store.reserve(fields: fieldsLeft - i) }
+                extraStart = store.entryCount
             }
-            if extraStart == nil { extraStart = store.entryCount }
             store.append(p, nameLength: FieldName.byteCount(of: p))
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
         if hasCPU { s.cpu = cpu }
         if hasBalloon { s.balloon = balloon }
         if hasVCPU { s.vcpu = vcpu }
-        if let extraStart, let storage { s.extra = StatsFields(storage: storage, entries: extraStart..<storage.entryCount) }
+        if let extraStart { s.extra = StatsFields(storage: store, entries: extraStart..<store.entryCount) }
     }
 
     private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {
