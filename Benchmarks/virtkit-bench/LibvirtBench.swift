@@ -45,6 +45,11 @@ enum LibvirtBench {
         case handles
         /// python3-libvirt's `getAllDomainStats()` in a subprocess (timed inside Python).
         case python
+        /// Diagnostic (`--profile` only): the raw C pair from a task on the pool executor.
+        case rawExecutor = "raw-executor"
+
+        /// The engines every round runs.
+        static let measured: [Engine] = [.raw, .rawPool, .virtkit, .executor, .handles, .python]
 
         var label: String {
             switch self {
@@ -54,6 +59,7 @@ enum LibvirtBench {
             case .executor: "VirtKit, task on pool executor"
             case .handles: "… with Domain handles"
             case .python: "python3-libvirt dicts"
+            case .rawExecutor: "raw C, task on pool executor"
             }
         }
     }
@@ -166,7 +172,7 @@ enum LibvirtBench {
         // pool thread and the awaiting task both count) is the client's own work; wall
         // time adds the daemon's.
         var samples: [Engine: [Sample]] = [:]
-        let engines = Engine.allCases
+        let engines = Engine.measured
         for r in 0..<rounds {
             for k in 0..<engines.count {
                 let e = engines[(r + k) % engines.count]
@@ -214,6 +220,19 @@ enum LibvirtBench {
             let result = sample(since: start, iterations: iterations)
             if n == -1 { say("\(n)") }
             return result
+        case .rawExecutor:
+            let box = RawBox(raw)
+            let start = clocks()
+            try await withTaskExecutorPreference(LibvirtThreadPool.shared) {
+                for _ in 0..<iterations {
+                    try await LibvirtThreadPool.shared.run {
+                        var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+                        guard virConnectGetAllDomainStats(box.c, groups.rawValue, &records, 0) >= 0 else { throw BenchError("virConnectGetAllDomainStats failed") }
+                        virDomainStatsRecordListFree(records)
+                    }
+                }
+            }
+            return sample(since: start, iterations: iterations)
         case .python: return try pythonTime(python, uri: uri, groups: groups, iterations: iterations)
         }
     }

@@ -108,8 +108,7 @@ import VirtKitTestSupport
         defer { virDomainFree(dom) }
         let holder = try await Connection.open("test:///default")
         var st = DomainStats(name: "test", domain: Domain(retaining: dom, connection: holder))
-        var decoder = DomainStatsDecoder(fieldsInCall: Int(n))
-        decoder.decode(params, count: Int(n), into: &st)
+        DomainStatsDecoder.decode(params, count: Int(n), into: &st)
 
         #expect(st.state == .paused(.apiError))
         #expect(st.cpu == DomainStats.CPU(time: 10, user: 4, system: 6, haltPollSuccessTime: 1, haltPollFailTime: 2))
@@ -159,8 +158,8 @@ import VirtKitTestSupport
     }
 
     /// Every C value type survives the compact copy (including a type newer than libvirt 9
-    /// and NULL/empty strings), records of one call share one buffer that lives as long as
-    /// any of them, and `StatsFields` behaves as a value.
+    /// and NULL/empty strings), a record's buffer lives as long as any copy of its fields,
+    /// and `StatsFields` behaves as a value.
     @Test func untypedFieldsKeepEveryTypeAndShareStorage() async throws {
         try LibvirtLibrary.initialize()
         var params: UnsafeMutablePointer<virTypedParameter>?
@@ -189,45 +188,44 @@ import VirtKitTestSupport
         weak var weakStorage: StatsFieldStorage?
         do {
             var a = DomainStats(name: "a", domain: nil), b = DomainStats(name: "b", domain: nil)
-            var decoder = DomainStatsDecoder(fieldsInCall: array.count * 2)
             array.withUnsafeMutableBufferPointer { buf in
-                decoder.decode(buf.baseAddress, count: buf.count, into: &a)
-                decoder.decode(buf.baseAddress, count: 3, into: &b)
+                DomainStatsDecoder.decode(buf.baseAddress, count: buf.count, into: &a)
+                DomainStatsDecoder.decode(buf.baseAddress, count: 3, into: &b)
             }
             #expect(a.extra.map(\.value) == [.int(-7), .uint(4_000_000_000), .llong(Int64.min), .ullong(UInt64.max), .double(0.25),
                                              .boolean(true), .string("measured ü"), .string(""), .ullong(9), .unknownType(99), .string("")])
             #expect(a.extra.map(\.name) == array.map { TypedParameterCoding.name([$0]) })
             array.withUnsafeBufferPointer { Self.expectExtraMatchesC(a.extra, $0.baseAddress, count: $0.count) }
-            #expect(b.extra.count == 3 && b.extra.storage === a.extra.storage)  // one buffer per call
+            #expect(b.extra.count == 3 && b.extra.storage !== a.extra.storage)  // a buffer per record
             #expect(Array(b.extra) == Array(a.extra.prefix(3)))
             #expect(b.extra != a.extra && a.extra == a.extra)
 
             // A record decoded again in another call compares and hashes equal.
             var again = DomainStats(name: "a", domain: nil)
-            var other = DomainStatsDecoder(fieldsInCall: array.count)
-            array.withUnsafeMutableBufferPointer { other.decode($0.baseAddress, count: $0.count, into: &again) }
+            array.withUnsafeMutableBufferPointer { DomainStatsDecoder.decode($0.baseAddress, count: $0.count, into: &again) }
             #expect(again.extra == a.extra && again.extra.hashValue == a.extra.hashValue)
             #expect(again.extra.storage !== a.extra.storage)
 
-            // Value semantics: appending to one record's fields copies them out of the shared
-            // buffer; the other records don't change.
+            // Value semantics: appending to a copy copies the fields out of the shared buffer;
+            // the record doesn't change.
             var edited = b.extra
+            #expect(edited.storage === b.extra.storage)
             edited.append(StatsField(name: "added", value: .string("yes")))
             #expect(edited.count == 4 && edited["added"] == .string("yes") && edited[3].name == "added")
             #expect(Array(edited.prefix(3)) == Array(b.extra) && b.extra.count == 3 && a.extra.count == 11)
-            #expect(edited.storage !== a.extra.storage)
+            #expect(edited.storage !== b.extra.storage)
             var fresh = StatsFields()
             #expect(fresh.isEmpty && fresh["x"] == nil && fresh == StatsFields())
             for f in a.extra { fresh.append(f) }
             #expect(fresh == a.extra && Array(fresh) == Array(a.extra))
 
             weakStorage = a.extra.storage
-            let keep = b.extra  // outlives both records
+            let keep = a.extra  // outlives the record
             a = DomainStats(name: "a", domain: nil)
             b = DomainStats(name: "b", domain: nil)
-            #expect(weakStorage != nil && keep[0].value == .int(-7))
+            #expect(weakStorage != nil && keep[0].value == .int(-7) && keep.count == 11)
         }
-        #expect(weakStorage == nil, "the call's field buffer is freed with its last record")
+        #expect(weakStorage == nil, "a record's field buffer is freed with its last copy")
     }
 
     /// On a real daemon: decode the very records `virConnectGetAllDomainStats` returned both
@@ -264,8 +262,7 @@ import VirtKitTestSupport
         #expect(got == 1)
         let r = try #require(records?[0])
         var st = DomainStats(name: name, domain: nil)
-        var decoder = DomainStatsDecoder(fieldsInCall: Int(r.pointee.nparams))
-        decoder.decode(r.pointee.params, count: Int(r.pointee.nparams), into: &st)
+        DomainStatsDecoder.decode(r.pointee.params, count: Int(r.pointee.nparams), into: &st)
         let c = TypedParameterCoding.decode(r.pointee.params, count: Int(r.pointee.nparams))
         Self.expectExtraMatchesC(st.extra, r.pointee.params, count: Int(r.pointee.nparams))
         virDomainStatsRecordListFree(records)

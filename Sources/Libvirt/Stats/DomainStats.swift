@@ -240,19 +240,10 @@ private struct RawRecord: Sendable {
 
 /// The hot-path decoder: matches field names byte by byte against static prefixes (no
 /// per-field String or dictionary), fills typed accumulators in place, makes Strings only
-/// for string values and `perf.*` names, and copies every other field compactly into one
-/// `StatsFieldStorage` per call (decoded to Swift only when read, see `StatsFields`).
-struct DomainStatsDecoder {
-    /// Where this call's untyped fields go (its buffer is allocated on the first one: a
-    /// test-driver fleet reports none).
-    private let storage = StatsFieldStorage()
-    /// Parameters of this call not decoded yet: sizes `storage` once.
-    private var fieldsLeft: Int
-
-    init(fieldsInCall: Int) {
-        fieldsLeft = fieldsInCall
-    }
-
+/// for string values and `perf.*` names, and copies every other field compactly into a
+/// `StatsFieldStorage` of the record's own (decoded to Swift only when read, see
+/// `StatsFields`).
+enum DomainStatsDecoder {
     /// Decodes every record, then frees the list with `virDomainStatsRecordListFree` (on
     /// this pool thread, like the C caller would). With `handles`, each record's domain
     /// gets its own reference (`virDomainRef`) for its `Domain`.
@@ -261,28 +252,23 @@ struct DomainStatsDecoder {
     ) -> [DomainStats] {
         guard let records else { return [] }
         defer { virDomainStatsRecordListFree(records) }
-        var n = 0, fields = 0
-        while let r = records[n] {  // NULL-terminated
-            fields += Int(max(r.pointee.nparams, 0))
-            n += 1
-        }
-        var decoder = DomainStatsDecoder(fieldsInCall: fields)
+        var n = 0
+        while records[n] != nil { n += 1 }  // NULL-terminated
         var out: [DomainStats] = []
         out.reserveCapacity(n)
         for i in 0..<n {
             guard let r = records[i], let dom = r.pointee.dom else { continue }
             let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
             var s = DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil)
-            decoder.decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
+            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
             out.append(s)
         }
         return out
     }
 
     /// Decodes one record's parameters into `s`.
-    mutating func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
+    static func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
         guard let params, count > 0 else { return }
-        defer { fieldsLeft -= count }
         var stateRaw: Int32?
         var reasonRaw: Int32 = 0
         // Accumulators kept out of `s` so that nothing is copied back and forth (an
@@ -290,8 +276,11 @@ struct DomainStatsDecoder {
         var cpu = DomainStats.CPU(), hasCPU = false
         var balloon = DomainStats.Balloon(), hasBalloon = false
         var vcpu = DomainStats.VCPUs(), hasVCPU = false
-        var extraStart: Int?
-        let store = storage  // one reference for the loop, not a retain/release per field
+        // A buffer per record, sized for it, allocated on the record's first untyped field
+        // (a test-driver fleet has none). Not one per call: a ~50 KB buffer outliving the
+        // C list made glibc trim and re-fault its heap on every call (twice the page
+        // faults), and one kept record would pin every record's fields.
+        var store: StatsFieldStorage?
         for i in 0..<count {
             let p = UnsafePointer(params + i)
             var f = FieldName(p)
@@ -330,17 +319,18 @@ struct DomainStatsDecoder {
                 break
             }
             // No typed home: keep it, compactly.
-            if extraStart == nil {
-                if store.entryCount == 0 { store.reserve(fields: fieldsLeft - i) }
-                extraStart = store.entryCount
+            if store == nil {
+                let fresh = StatsFieldStorage()
+                fresh.reserve(fields: count - i)
+                store = fresh
             }
-            store.append(p, nameLength: FieldName.byteCount(of: p))
+            store.unsafelyUnwrapped.append(p, nameLength: FieldName.byteCount(of: p))
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
         if hasCPU { s.cpu = cpu }
         if hasBalloon { s.balloon = balloon }
         if hasVCPU { s.vcpu = vcpu }
-        if let extraStart { s.extra = StatsFields(storage: store, entries: extraStart..<store.entryCount) }
+        if let store { s.extra = StatsFields(storage: store, entries: 0..<store.entryCount) }
     }
 
     private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {

@@ -18,15 +18,15 @@ public struct StatsField: Hashable, Sendable {
 /// A qemu guest reports ~40 such counters per vCPU, about 80 % of a call's fields, and
 /// most callers never read them. So the decoder copies them out of the C records
 /// (before `virDomainStatsRecordListFree`) as compact bytes — name, C type tag and the
-/// 8-byte value, or the string's bytes — into one buffer shared by all records of the
-/// call, and a `StatsField` (with its `String` name and `TypedValue`) is only made when
-/// an element is read. Nothing is lost: every element gives exactly the name, type and
-/// value libvirt reported.
+/// 8-byte value, or the string's bytes — into one buffer per record, and a `StatsField`
+/// (with its `String` name and `TypedValue`) is only made when an element is read.
+/// Nothing is lost: every element gives exactly the name, type and value libvirt
+/// reported. Copies share the buffer until one of them is appended to.
 ///
 /// Equality and hashing compare the encoded fields (so two `.double(.nan)` values compare
 /// equal here, unlike `TypedValue ==`).
 public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
-    /// Shared with the other records of the same call (internal for tests).
+    /// Shared by copies of this value (internal for tests).
     private(set) var storage: StatsFieldStorage?
     /// Entry numbers in `storage` that belong to this value.
     private var entries: Range<Int>
@@ -92,19 +92,22 @@ public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
     }
 }
 
-/// The encoded untyped fields of one stats call, back to back. Entry layout (unaligned,
+/// The encoded untyped fields of one stats record, back to back. Entry layout (unaligned,
 /// native byte order): C type (`Int32`), name length (`UInt32`), name bytes, then the
 /// 8 bytes of the C value union, or for strings a `UInt32` length and the bytes.
 ///
 /// Sendable: `@unchecked` because it is mutable, but only while the decoder fills it on
-/// one pool thread before any record that references it is returned, or through
+/// one pool thread before the record that references it is returned, or through
 /// `StatsFields.append` when the value holds the only reference; read-only afterwards.
 final class StatsFieldStorage: @unchecked Sendable {
-    private var base: UnsafeMutableRawPointer?
-    private var capacity = 0
-    private var byteCount = 0
+    // `@exclusivity(unchecked)`: the decoder appends ~900 fields per call, and the dynamic
+    // exclusivity checks on class properties showed up in its profile; accesses never
+    // overlap here (no closure or inout access spans another).
+    @exclusivity(unchecked) private var base: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var capacity = 0
+    @exclusivity(unchecked) private var byteCount = 0
     /// Start offset of each entry.
-    private var starts: [UInt32] = []
+    @exclusivity(unchecked) private var starts: [UInt32] = []
 
     var entryCount: Int { starts.count }
 
@@ -125,9 +128,9 @@ final class StatsFieldStorage: @unchecked Sendable {
         capacity = newCapacity
     }
 
-    /// Sizes the buffer for about `fields` more entries (once per call, so appends don't regrow).
+    /// Sizes the buffer for about `fields` more entries (once per record, so appends don't regrow).
     func reserve(fields: Int) {
-        let bytes = fields * 44  // 8-byte header + a ~28-byte name + 8-byte value
+        let bytes = fields * 40  // 8-byte header + a ~24-byte name + 8-byte value
         if byteCount + bytes > capacity { grow(to: byteCount + bytes) }
         starts.reserveCapacity(starts.count + fields)
     }
