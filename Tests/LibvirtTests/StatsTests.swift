@@ -286,6 +286,36 @@ import VirtKitTestSupport
         #expect(viaAPI.extra.count == st.extra.count)
     }
 
+    /// A task on the pool as its task executor runs its libvirt calls in place (no hop),
+    /// with the same results; other tasks still hop.
+    @Test func statsFromATaskOnThePoolExecutor() async throws {
+        let guests = TestNode.fleet(count: 30)
+        let conn = try await Connection.open(try TestNode.uri(guests, tag: "executor"))
+        defer { Task { await conn.close() } }
+        let pool = LibvirtThreadPool.shared
+        #expect(!pool.isCurrentThread)
+        let hopped = try await conn.allDomainStats(groups: .state)
+        let (onPool, inPlace, threadName) = try await withTaskExecutorPreference(pool) {
+            let before = pool.isCurrentThread
+            let stats = try await conn.allDomainStats(groups: .state)
+            // The blocking body of `run` runs on the very thread the task is on.
+            let taskThread = pthread_self()
+            let bodyThread = try await pool.run { pthread_self() }
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return (stats, before && pool.isCurrentThread && pthread_equal(taskThread, bodyThread) != 0, name)
+        }
+        #expect(inPlace && threadName.contains("libvirt-"), "ran on \(threadName)")  // a pool thread (names keep their last 15 bytes)
+        let elsewhere = pthread_self()
+        #expect(try await pool.run { pthread_self() } != elsewhere)  // without the preference: a hop
+        #expect(onPool.map(\.name) == hopped.map(\.name) && onPool.map(\.state) == hopped.map(\.state))
+        // Cancelled before the call: it never runs, even in place.
+        let task = Task(executorPreference: pool) { () async throws -> Int in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await conn.allDomainStats(groups: .state).count
+        }
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+    }
+
     @Test func typedParameterCodingRoundTrip() throws {
         let input: TypedParameters = ["a": .int(-1), "b": .uint(2), "c": .llong(-3), "d": .ullong(4), "e": .double(0.5),
                                       "f": .boolean(true), "g": .string("x y")]
