@@ -488,18 +488,31 @@ struct FieldName {
     /// The byte at the cursor (0 at the end).
     var byte: UInt8 { offset < Self.length ? base[offset] : 0 }
 
+    /// Whether the `n` bytes at the cursor are `s`'s (a byte loop: these literals are a few
+    /// bytes long, shorter than a call to `memcmp` costs).
+    @inline(__always) private func matches(_ s: StaticString, _ n: Int) -> Bool {
+        let p = s.utf8Start
+        var i = 0
+        while i < n {
+            if base[offset + i] != p[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Advances past `prefix` if the name continues with it.
     @inline(__always) mutating func eat(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
-        guard offset + n < Self.length, memcmp(base + offset, prefix.utf8Start, n) == 0 else { return false }
+        guard offset + n < Self.length, matches(prefix, n) else { return false }
         offset += n
         return true
     }
 
-    /// True if the rest of the name is exactly `suffix`.
+    /// True if the rest of the name is exactly `suffix` (the length is checked first: it
+    /// rejects most candidates without comparing).
     @inline(__always) func isLast(_ suffix: StaticString) -> Bool {
         let n = suffix.utf8CodeUnitCount
-        return offset + n < Self.length && memcmp(base + offset, suffix.utf8Start, n) == 0 && base[offset + n] == 0
+        return offset + n < Self.length && base[offset + n] == 0 && matches(suffix, n)
     }
 
     /// Reads a decimal index followed by `.` (the `<n>.` of `vcpu.<n>.time`).
