@@ -10,7 +10,11 @@ import Libvirt
 ///   (b) qemu:///system with M small diskless guests (`bench-<pid>-<i>`) started here,
 ///       measured once they are idle, and destroyed after.
 /// Each round runs every engine (in a rotated order) for K calls; the report gives medians
-/// over rounds of client CPU time and wall time per call, and the three ratios.
+/// over rounds of client CPU time and wall time per call, and the three ratios. Engines:
+/// raw C; raw C run on VirtKit's pool (the cost of the thread hop alone); VirtKit called
+/// from a task on Swift's cooperative pool (the default: a hop per call); VirtKit from a
+/// task on the pool as its task executor (calls run in place); VirtKit with a `Domain`
+/// handle per record; python3-libvirt.
 /// Options: --fleet N (1000), --guests M (20), --iterations K (60; live: K/6, at least 5),
 ///          --rounds R (15), --skip-live, --skip-fleet, --python PATH (/usr/bin/python3),
 ///          --idle-timeout S (300), --profile ENGINE --uri URI (one engine in a loop, for perf).
