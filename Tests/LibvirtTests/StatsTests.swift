@@ -2,6 +2,7 @@ import CLibvirt
 import Foundation
 @testable import Libvirt
 import Testing
+import VirtKitTestSupport
 
 @Suite struct StatsTests {
     @Test func fleetStateStatsMatchDomainState() async throws {
@@ -129,6 +130,190 @@ import Testing
         #expect(st.perf == [StatsField(name: "cmt", value: .ullong(42)), StatsField(name: "cpu_cycles", value: .ullong(43))])
         #expect(st.extra.map(\.name) == ["cpu.cache.monitor.count", "vcpu.0.exits.sum", "dirtyrate.calc_mode", "vm.remote_tlb_flush.sum", "vcpu.x.time"])
         #expect(st.extra[2].value == .string("page-sampling"))
+        #expect(st.extra["vm.remote_tlb_flush.sum"] == .ullong(2) && st.extra["vcpu.x.time"] == .ullong(1))
+        #expect(st.extra["vm.remote_tlb_flush"] == nil && st.extra["nope"] == nil)
+        // Exactly what libvirt handed over, field by field, against the generic decoder.
+        let typedNames = Set(TypedParameterCoding.decodeList(params, count: Int(n)).map(\.name)).subtracting(st.extra.map(\.name))
+        #expect(!typedNames.contains("vcpu.0.exits.sum") && typedNames.contains("vcpu.0.time"))
+        Self.expectExtraMatchesC(st.extra, params, count: Int(n))
+    }
+
+    /// `extra` holds, in order, exactly the C parameters the typed fields don't: same names,
+    /// same C types, same values (the generic `TypedParameterCoding` decode of the same array).
+    static func expectExtraMatchesC(_ extra: StatsFields, _ params: UnsafePointer<virTypedParameter>?, count: Int,
+                                    sourceLocation: SourceLocation = #_sourceLocation) {
+        let all = TypedParameterCoding.decodeList(params, count: count)
+        var j = 0
+        for field in extra {
+            while j < all.count && all[j].name != field.name { j += 1 }
+            guard j < all.count else {
+                Issue.record("extra field \(field.name) not among the C parameters (or out of order)", sourceLocation: sourceLocation)
+                return
+            }
+            #expect(field.value == all[j].value || (field.value.double?.isNaN == true && all[j].value.double?.isNaN == true),
+                    "\(field.name): \(field.value) vs C \(all[j].value)", sourceLocation: sourceLocation)
+            #expect(extra[field.name] != nil, sourceLocation: sourceLocation)
+            j += 1
+        }
+    }
+
+    /// Every C value type survives the compact copy (including a type newer than libvirt 9
+    /// and NULL/empty strings), a record's buffer lives as long as any copy of its fields,
+    /// and `StatsFields` behaves as a value.
+    @Test func untypedFieldsKeepEveryTypeAndShareStorage() async throws {
+        try LibvirtLibrary.initialize()
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var n: Int32 = 0, cap: Int32 = 0
+        defer { virTypedParamsFree(params, n) }
+        _ = virTypedParamsAddInt(&params, &n, &cap, "iothread.0.poll-max-ns", -7)
+        _ = virTypedParamsAddUInt(&params, &n, &cap, "iothread.count", 4_000_000_000)
+        _ = virTypedParamsAddLLong(&params, &n, &cap, "memory.bandwidth.monitor.0.vcpus.x", Int64.min)
+        _ = virTypedParamsAddULLong(&params, &n, &cap, "vm.max_mmu_page_hash_collisions.max", UInt64.max)
+        _ = virTypedParamsAddDouble(&params, &n, &cap, "dirtyrate.megabytes_per_second.ratio", 0.25)
+        _ = virTypedParamsAddBoolean(&params, &n, &cap, "vcpu.0.guest_mode.cur", 1)
+        _ = virTypedParamsAddString(&params, &n, &cap, "dirtyrate.calc_status", "measured ü")
+        _ = virTypedParamsAddString(&params, &n, &cap, "dirtyrate.empty", "")
+        _ = virTypedParamsAddULLong(&params, &n, &cap, String(repeating: "x", count: 79), 9)  // longest name libvirt allows
+        var array = Array(UnsafeBufferPointer(start: try #require(params), count: Int(n)))
+        var unknown = virTypedParameter()
+        withUnsafeMutableBytes(of: &unknown.field) { $0.copyBytes(from: Array("future.field".utf8)) }
+        unknown.type = 99
+        unknown.value.ul = 0xDEAD
+        array.append(unknown)
+        var nullString = virTypedParameter()
+        withUnsafeMutableBytes(of: &nullString.field) { $0.copyBytes(from: Array("dirtyrate.null".utf8)) }
+        nullString.type = Int32(VIR_TYPED_PARAM_STRING.rawValue)
+        array.append(nullString)
+
+        weak var weakStorage: StatsFieldStorage?
+        do {
+            var a = DomainStats(name: "a", domain: nil), b = DomainStats(name: "b", domain: nil)
+            array.withUnsafeMutableBufferPointer { buf in
+                DomainStatsDecoder.decode(buf.baseAddress, count: buf.count, into: &a)
+                DomainStatsDecoder.decode(buf.baseAddress, count: 3, into: &b)
+            }
+            #expect(a.extra.map(\.value) == [.int(-7), .uint(4_000_000_000), .llong(Int64.min), .ullong(UInt64.max), .double(0.25),
+                                             .boolean(true), .string("measured ü"), .string(""), .ullong(9), .unknownType(99), .string("")])
+            #expect(a.extra.map(\.name) == array.map { TypedParameterCoding.name([$0]) })
+            array.withUnsafeBufferPointer { Self.expectExtraMatchesC(a.extra, $0.baseAddress, count: $0.count) }
+            #expect(b.extra.count == 3 && b.extra.storage !== a.extra.storage)  // a buffer per record
+            #expect(Array(b.extra) == Array(a.extra.prefix(3)))
+            #expect(b.extra != a.extra && a.extra == a.extra)
+
+            // A record decoded again in another call compares and hashes equal.
+            var again = DomainStats(name: "a", domain: nil)
+            array.withUnsafeMutableBufferPointer { DomainStatsDecoder.decode($0.baseAddress, count: $0.count, into: &again) }
+            #expect(again.extra == a.extra && again.extra.hashValue == a.extra.hashValue)
+            #expect(again.extra.storage !== a.extra.storage)
+
+            // Value semantics: appending to a copy copies the fields out of the shared buffer;
+            // the record doesn't change.
+            var edited = b.extra
+            #expect(edited.storage === b.extra.storage)
+            edited.append(StatsField(name: "added", value: .string("yes")))
+            #expect(edited.count == 4 && edited["added"] == .string("yes") && edited[3].name == "added")
+            #expect(Array(edited.prefix(3)) == Array(b.extra) && b.extra.count == 3 && a.extra.count == 11)
+            #expect(edited.storage !== b.extra.storage)
+            var fresh = StatsFields()
+            #expect(fresh.isEmpty && fresh["x"] == nil && fresh == StatsFields())
+            for f in a.extra { fresh.append(f) }
+            #expect(fresh == a.extra && Array(fresh) == Array(a.extra))
+
+            weakStorage = a.extra.storage
+            let keep = a.extra  // outlives the record
+            a = DomainStats(name: "a", domain: nil)
+            b = DomainStats(name: "b", domain: nil)
+            #expect(weakStorage != nil && keep[0].value == .int(-7) && keep.count == 11)
+        }
+        #expect(weakStorage == nil, "a record's field buffer is freed with its last copy")
+    }
+
+    /// On a real daemon: decode the very records `virConnectGetAllDomainStats` returned both
+    /// ways before freeing them: typed records + lazily decoded `extra` vs the generic
+    /// decoder, for a running guest of our own (every group qemu reports).
+    @Test func liveExtraFieldsAreExactlyWhatLibvirtReported() async throws {
+        let conn: Connection
+        do { conn = try await Connection.open("qemu:///system") } catch {
+            LiveEnvironment.unavailable("cannot open qemu:///system: \(error) (run Scripts/start-libvirt.sh)")
+            return
+        }
+        defer { Task { await conn.close() } }
+        let name = "bench-statstest-\(getpid())"
+        let dom = try await conn.createDomain(xml: TestGuest.xml(name: name, vcpus: 2))  // transient: gone once destroyed
+        do {
+            try await Self.compareLive(conn, dom, name)
+        } catch {
+            try? await dom.destroy()
+            throw error
+        }
+        try await dom.destroy()
+    }
+
+    static func compareLive(_ conn: Connection, _ dom: Domain, _ name: String) async throws {
+
+        let raw = try #require(virConnectOpen("qemu:///system"))
+        defer { virConnectClose(raw) }
+        let d = try #require(virDomainLookupByName(raw, name))
+        defer { virDomainFree(d) }
+        var list: [OpaquePointer?] = [d, nil]
+        var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
+        let groups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block, .perf, .iothread, .memory, .vm]
+        let got = virDomainListGetStats(&list, groups.rawValue, &records, 0)
+        #expect(got == 1)
+        let r = try #require(records?[0])
+        var st = DomainStats(name: name, domain: nil)
+        DomainStatsDecoder.decode(r.pointee.params, count: Int(r.pointee.nparams), into: &st)
+        let c = TypedParameterCoding.decode(r.pointee.params, count: Int(r.pointee.nparams))
+        Self.expectExtraMatchesC(st.extra, r.pointee.params, count: Int(r.pointee.nparams))
+        virDomainStatsRecordListFree(records)
+
+        // Typed fields hold the same numbers; untyped ones are all in `extra`.
+        #expect(st.cpu?.time == c["cpu.time"]?.uint64 && st.cpu?.time != nil)
+        #expect(st.balloon?.maximum == c["balloon.maximum"]?.uint64 && st.balloon?.maximum == 65_536)
+        #expect(st.vcpu?.entries.count == 2)
+        for i in 0..<2 {
+            #expect(st.vcpu?.entries[i].time == c["vcpu.\(i).time"]?.uint64)
+            #expect(st.vcpu?.entries[i].state == c["vcpu.\(i).state"]?.int64.map { DomainStats.VCPU.State(rawValue: Int32($0)) })
+        }
+        let typedCount = c.count - st.extra.count
+        #expect(typedCount > 10 && typedCount < c.count)
+        if let exits = c["vcpu.0.exits.sum"] { #expect(st.extra["vcpu.0.exits.sum"] == exits) }  // KVM counters, when KVM is used
+        #expect(Set(st.extra.map(\.name)).isSubset(of: Set(c.keys)))
+
+        // The async API on the same guest: the same field names (values move).
+        let viaAPI = try #require(try await conn.domainStats([dom], groups: groups).first)
+        #expect(viaAPI.extra.map(\.name) == st.extra.map(\.name))
+        #expect(viaAPI.extra.count == st.extra.count)
+    }
+
+    /// A task on the pool as its task executor runs its libvirt calls in place (no hop),
+    /// with the same results; other tasks still hop.
+    @Test func statsFromATaskOnThePoolExecutor() async throws {
+        let guests = TestNode.fleet(count: 30)
+        let conn = try await Connection.open(try TestNode.uri(guests, tag: "executor"))
+        defer { Task { await conn.close() } }
+        let pool = LibvirtThreadPool.shared
+        #expect(!pool.isCurrentThread)
+        let hopped = try await conn.allDomainStats(groups: .state)
+        let (onPool, inPlace, threadName) = try await withTaskExecutorPreference(pool) {
+            let before = pool.isCurrentThread
+            let stats = try await conn.allDomainStats(groups: .state)
+            // The blocking body of `run` runs on the very thread the task is on.
+            let taskThread = pthread_self()
+            let bodyThread = try await pool.run { pthread_self() }
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return (stats, before && pool.isCurrentThread && pthread_equal(taskThread, bodyThread) != 0, name)
+        }
+        #expect(inPlace && threadName.contains("libvirt-"), "ran on \(threadName)")  // a pool thread (names keep their last 15 bytes)
+        let elsewhere = pthread_self()
+        #expect(try await pool.run { pthread_self() } != elsewhere)  // without the preference: a hop
+        #expect(onPool.map(\.name) == hopped.map(\.name) && onPool.map(\.state) == hopped.map(\.state))
+        // Cancelled before the call: it never runs, even in place.
+        let task = Task(executorPreference: pool) { () async throws -> Int in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await conn.allDomainStats(groups: .state).count
+        }
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
     }
 
     @Test func typedParameterCodingRoundTrip() throws {

@@ -52,61 +52,6 @@ public struct DomainStatsFlags: OptionSet, Hashable, Sendable {
     public static let enforceStats = Self(rawValue: VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS.rawValue)
 }
 
-/// One named statistic libvirt reported that has no typed field here (kept, not lost).
-public struct StatsField: Hashable, Sendable {
-    public var name: String
-    public var value: TypedValue
-}
-
-/// The fields of a record without a typed home, in libvirt's order, stored compactly:
-/// names as one byte buffer (a qemu guest reports ~40 hypervisor counters per vCPU, so
-/// a String per name would dominate decoding); `StatsField`s are made on access.
-public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
-    private var nameBytes: [UInt8] = []
-    private var nameEnds: [Int] = []
-    private var values: [TypedValue] = []
-
-    public init() {}
-
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { values.count }
-
-    public subscript(position: Int) -> StatsField {
-        let start = position == 0 ? 0 : nameEnds[position - 1]
-        return StatsField(name: String(decoding: nameBytes[start..<nameEnds[position]], as: UTF8.self), value: values[position])
-    }
-
-    /// The value of the first field named `name` (linear search).
-    public subscript(name: String) -> TypedValue? {
-        var start = 0
-        let target = Array(name.utf8)
-        for (i, end) in nameEnds.enumerated() {
-            if end - start == target.count && nameBytes[start..<end].elementsEqual(target) { return values[i] }
-            start = end
-        }
-        return nil
-    }
-
-    /// Reserves room for `fields` more fields of about `nameBytes` name bytes each.
-    mutating func reserve(fields: Int, nameBytes perName: Int = 24) {
-        nameBytes.reserveCapacity(nameBytes.count + fields * perName)
-        nameEnds.reserveCapacity(nameEnds.count + fields)
-        values.reserveCapacity(values.count + fields)
-    }
-
-    mutating func append(name: UnsafeBufferPointer<UInt8>, value: TypedValue) {
-        nameBytes.append(contentsOf: name)
-        nameEnds.append(nameBytes.count)
-        values.append(value)
-    }
-
-    public mutating func append(_ field: StatsField) {
-        nameBytes.append(contentsOf: field.name.utf8)
-        nameEnds.append(nameBytes.count)
-        values.append(field.value)
-    }
-}
-
 /// The statistics of one domain (`virDomainStatsRecord`), decoded to typed fields.
 /// Every field is optional: nil means libvirt didn't report it (group not requested,
 /// not supported by the driver, or domain inactive), never 0.
@@ -293,9 +238,11 @@ private struct RawRecord: Sendable {
     let parameters: TypedParameters
 }
 
-/// The hot-path decoder: matches field names byte by byte against static prefixes
-/// (no per-field String or dictionary), creating Strings only for string values and
-/// for fields that end up in `extra`/`perf`.
+/// The hot-path decoder: matches field names byte by byte against static prefixes (no
+/// per-field String or dictionary), fills typed accumulators in place, makes Strings only
+/// for string values and `perf.*` names, and copies every other field compactly into a
+/// `StatsFieldStorage` of the record's own (decoded to Swift only when read, see
+/// `StatsFields`).
 enum DomainStatsDecoder {
     /// Decodes every record, then frees the list with `virDomainStatsRecordListFree` (on
     /// this pool thread, like the C caller would). With `handles`, each record's domain
@@ -305,12 +252,12 @@ enum DomainStatsDecoder {
     ) -> [DomainStats] {
         guard let records else { return [] }
         defer { virDomainStatsRecordListFree(records) }
+        var n = 0
+        while records[n] != nil { n += 1 }  // NULL-terminated
         var out: [DomainStats] = []
-        out.reserveCapacity(max(count, 0))
-        var i = 0
-        while let r = records[i] {  // NULL-terminated
-            i += 1
-            guard let dom = r.pointee.dom else { continue }
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            guard let r = records[i], let dom = r.pointee.dom else { continue }
             let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
             var s = DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil)
             decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
@@ -319,86 +266,133 @@ enum DomainStatsDecoder {
         return out
     }
 
+    /// Decodes one record's parameters into `s`.
     static func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
-        guard let params else { return }
+        guard let params, count > 0 else { return }
         var stateRaw: Int32?
         var reasonRaw: Int32 = 0
+        // Accumulators kept out of `s` so that nothing is copied back and forth (an
+        // optional struct holding an array copied per field would copy the array).
+        var cpu = DomainStats.CPU(), hasCPU = false
+        var balloon = DomainStats.Balloon(), hasBalloon = false
+        var vcpu = DomainStats.VCPUs(), hasVCPU = false
+        // A buffer per record, sized for it, allocated on the record's first untyped field
+        // (a test-driver fleet has none). Not one per call: a ~50 KB buffer outliving the
+        // C list made glibc trim and re-fault its heap on every call (twice the page
+        // faults), and one kept record would pin every record's fields.
+        var store: StatsFieldStorage?
         for i in 0..<count {
             let p = UnsafePointer(params + i)
-            let rest = count - i
             var f = FieldName(p)
             switch f.byte {
             case UInt8(ascii: "s") where f.eat("state."):
-                if f.isLast("state") { stateRaw = int32(p) } else if f.isLast("reason") { reasonRaw = int32(p) ?? 0 } else { other(p, &s, rest) }
+                if f.isLast("state") { stateRaw = Self.int32(p); continue }
+                if f.isLast("reason") { reasonRaw = Self.int32(p) ?? 0; continue }
             case UInt8(ascii: "c") where f.eat("cpu."):
-                var cpu = s.cpu ?? .init()
-                if f.isLast("time") { cpu.time = u64(p) }
-                else if f.isLast("user") { cpu.user = u64(p) }
-                else if f.isLast("system") { cpu.system = u64(p) }
-                else if f.isLast("haltpoll.success.time") { cpu.haltPollSuccessTime = u64(p) }
-                else if f.isLast("haltpoll.fail.time") { cpu.haltPollFailTime = u64(p) }
-                else { other(p, &s, rest) }
-                s.cpu = cpu
+                if Self.decodeCPU(p, &f, &cpu) { hasCPU = true; continue }
             case UInt8(ascii: "b") where f.eat("balloon."):
-                decodeBalloon(p, &f, &s, rest)
+                if Self.decodeBalloon(p, &f, &balloon) { hasBalloon = true; continue }
             case UInt8(ascii: "b") where f.eat("block."):
-                if f.isLast("count") { s.blockCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
-                while s.blocks.count <= idx { s.blocks.append(.init()) }
-                if !decodeBlock(p, &f, &s.blocks[idx]) { other(p, &s, rest) }
+                if f.isLast("count") { s.blockCount = Self.int(p); continue }
+                if let idx = f.eatIndex() {
+                    if s.blocks.count <= idx { s.blocks.append(contentsOf: repeatElement(.init(), count: idx + 1 - s.blocks.count)) }
+                    if Self.decodeBlock(p, &f, &s.blocks[idx]) { continue }
+                }
             case UInt8(ascii: "v") where f.eat("vcpu."):
-                var v = s.vcpu ?? .init()
-                if f.isLast("current") { v.current = int(p) }
-                else if f.isLast("maximum") { v.maximum = int(p) }
-                else if let idx = f.eatIndex() {
-                    while v.entries.count <= idx { v.entries.append(.init()) }
-                    if f.isLast("state") { v.entries[idx].state = int32(p).map(DomainStats.VCPU.State.init(rawValue:)) }
-                    else if f.isLast("time") { v.entries[idx].time = u64(p) }
-                    else if f.isLast("wait") { v.entries[idx].wait = u64(p) }
-                    else if f.isLast("delay") { v.entries[idx].delay = u64(p) }
-                    else if f.isLast("halted") { v.entries[idx].halted = bool(p) }
-                    else { other(p, &s, rest) }
-                } else { other(p, &s, rest) }
-                s.vcpu = v
+                if let idx = f.eatIndex() {
+                    if Self.decodeVCPU(p, &f, idx, &vcpu) { hasVCPU = true; continue }
+                } else if f.isLast("current") {
+                    vcpu.current = Self.int(p); hasVCPU = true; continue
+                } else if f.isLast("maximum") {
+                    vcpu.maximum = Self.int(p); hasVCPU = true; continue
+                }
             case UInt8(ascii: "n") where f.eat("net."):
-                if f.isLast("count") { s.interfaceCount = int(p); continue }
-                guard let idx = f.eatIndex() else { other(p, &s, rest); continue }
-                while s.interfaces.count <= idx { s.interfaces.append(.init()) }
-                if !decodeInterface(p, &f, &s.interfaces[idx]) { other(p, &s, rest) }
+                if f.isLast("count") { s.interfaceCount = Self.int(p); continue }
+                if let idx = f.eatIndex() {
+                    if s.interfaces.count <= idx { s.interfaces.append(contentsOf: repeatElement(.init(), count: idx + 1 - s.interfaces.count)) }
+                    if Self.decodeInterface(p, &f, &s.interfaces[idx]) { continue }
+                }
             case UInt8(ascii: "p") where f.eat("perf."):
                 s.perf.append(StatsField(name: f.rest, value: TypedParameterCoding.value(p)))
+                continue
             default:
-                other(p, &s, rest)
+                break
             }
+            // No typed home: keep it, compactly.
+            if store == nil {
+                let fresh = StatsFieldStorage()
+                fresh.reserve(fields: count - i)
+                store = fresh
+            }
+            store.unsafelyUnwrapped.append(p, nameLength: FieldName.byteCount(of: p))
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
+        if hasCPU { s.cpu = cpu }
+        if hasBalloon { s.balloon = balloon }
+        if hasVCPU { s.vcpu = vcpu }
+        if let store { s.extra = StatsFields(storage: store, entries: 0..<store.entryCount) }
     }
 
-    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ s: inout DomainStats, _ rest: Int) {
-        var b = s.balloon ?? .init()
-        defer { s.balloon = b }
+    private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {
         switch f.byte {
-        case UInt8(ascii: "c"): if f.isLast("current") { b.current = u64(p); return }
-        case UInt8(ascii: "m"):
-            if f.isLast("maximum") { b.maximum = u64(p); return }
-            if f.isLast("major_fault") { b.majorFault = u64(p); return }
-            if f.isLast("minor_fault") { b.minorFault = u64(p); return }
-        case UInt8(ascii: "s"):
-            if f.isLast("swap_in") { b.swapIn = u64(p); return }
-            if f.isLast("swap_out") { b.swapOut = u64(p); return }
-        case UInt8(ascii: "u"):
-            if f.isLast("unused") { b.unused = u64(p); return }
-            if f.isLast("usable") { b.usable = u64(p); return }
-        case UInt8(ascii: "a"): if f.isLast("available") { b.available = u64(p); return }
-        case UInt8(ascii: "r"): if f.isLast("rss") { b.rss = u64(p); return }
-        case UInt8(ascii: "l"): if f.isLast("last-update") { b.lastUpdate = u64(p); return }
-        case UInt8(ascii: "d"): if f.isLast("disk_caches") { b.diskCaches = u64(p); return }
+        case UInt8(ascii: "t"): if f.isLast("time") { c.time = u64(p); return true }
+        case UInt8(ascii: "u"): if f.isLast("user") { c.user = u64(p); return true }
+        case UInt8(ascii: "s"): if f.isLast("system") { c.system = u64(p); return true }
         case UInt8(ascii: "h"):
-            if f.isLast("hugetlb_pgalloc") { b.hugetlbPageAllocations = u64(p); return }
-            if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return }
+            if f.eat("haltpoll.") {
+                if f.isLast("success.time") { c.haltPollSuccessTime = u64(p); return true }
+                if f.isLast("fail.time") { c.haltPollFailTime = u64(p); return true }
+            }
         default: break
         }
-        other(p, &s, rest)
+        return false
+    }
+
+    private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ b: inout DomainStats.Balloon) -> Bool {
+        switch f.byte {
+        case UInt8(ascii: "c"): if f.isLast("current") { b.current = u64(p); return true }
+        case UInt8(ascii: "m"):
+            if f.isLast("maximum") { b.maximum = u64(p); return true }
+            if f.isLast("major_fault") { b.majorFault = u64(p); return true }
+            if f.isLast("minor_fault") { b.minorFault = u64(p); return true }
+        case UInt8(ascii: "s"):
+            if f.isLast("swap_in") { b.swapIn = u64(p); return true }
+            if f.isLast("swap_out") { b.swapOut = u64(p); return true }
+        case UInt8(ascii: "u"):
+            if f.isLast("unused") { b.unused = u64(p); return true }
+            if f.isLast("usable") { b.usable = u64(p); return true }
+        case UInt8(ascii: "a"): if f.isLast("available") { b.available = u64(p); return true }
+        case UInt8(ascii: "r"): if f.isLast("rss") { b.rss = u64(p); return true }
+        case UInt8(ascii: "l"): if f.isLast("last-update") { b.lastUpdate = u64(p); return true }
+        case UInt8(ascii: "d"): if f.isLast("disk_caches") { b.diskCaches = u64(p); return true }
+        case UInt8(ascii: "h"):
+            if f.isLast("hugetlb_pgalloc") { b.hugetlbPageAllocations = u64(p); return true }
+            if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return true }
+        default: break
+        }
+        return false
+    }
+
+    /// `vcpu.<idx>.*` (the cursor is past the index). Most fields here are the ~40 KVM
+    /// counters without a typed home, so one byte decides before any comparison.
+    private static func decodeVCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ idx: Int, _ v: inout DomainStats.VCPUs) -> Bool {
+        @inline(__always) func entry(_ body: (inout DomainStats.VCPU) -> Void) -> Bool {
+            if v.entries.count <= idx {
+                if v.entries.isEmpty, let m = v.maximum ?? v.current, m > idx, m <= 4096 { v.entries.reserveCapacity(m) }
+                v.entries.append(contentsOf: repeatElement(.init(), count: idx + 1 - v.entries.count))
+            }
+            body(&v.entries[idx])
+            return true
+        }
+        switch f.byte {
+        case UInt8(ascii: "s"): if f.isLast("state") { return entry { $0.state = int32(p).map(DomainStats.VCPU.State.init(rawValue:)) } }
+        case UInt8(ascii: "t"): if f.isLast("time") { return entry { $0.time = u64(p) } }
+        case UInt8(ascii: "w"): if f.isLast("wait") { return entry { $0.wait = u64(p) } }
+        case UInt8(ascii: "d"): if f.isLast("delay") { return entry { $0.delay = u64(p) } }
+        case UInt8(ascii: "h"): if f.isLast("halted") { return entry { $0.halted = bool(p) } }
+        default: break
+        }
+        return false
     }
 
     private static func decodeInterface(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ n: inout DomainStats.Interface) -> Bool {
@@ -450,14 +444,6 @@ enum DomainStatsDecoder {
         return false
     }
 
-    @inline(__always)
-    private static func other(_ p: UnsafePointer<virTypedParameter>, _ s: inout DomainStats, _ rest: Int) {
-        // On the first untyped field, size `extra` for all remaining fields at once (a qemu
-        // guest sends ~40 hypervisor counters per vCPU) instead of growing three arrays.
-        if s.extra.isEmpty && rest > 8 { s.extra.reserve(fields: rest) }
-        s.extra.append(name: FieldName(p).whole, value: TypedParameterCoding.value(p))
-    }
-
     // Typed readers: nil when libvirt used a type that doesn't fit.
     @inline(__always) static func u64(_ p: UnsafePointer<virTypedParameter>) -> UInt64? {
         switch p.pointee.type {
@@ -502,18 +488,31 @@ struct FieldName {
     /// The byte at the cursor (0 at the end).
     var byte: UInt8 { offset < Self.length ? base[offset] : 0 }
 
+    /// Whether the `n` bytes at the cursor are `s`'s (a byte loop: these literals are a few
+    /// bytes long, shorter than a call to `memcmp` costs).
+    @inline(__always) private func matches(_ s: StaticString, _ n: Int) -> Bool {
+        let p = s.utf8Start
+        var i = 0
+        while i < n {
+            if base[offset + i] != p[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Advances past `prefix` if the name continues with it.
     @inline(__always) mutating func eat(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
-        guard offset + n < Self.length, memcmp(base + offset, prefix.utf8Start, n) == 0 else { return false }
+        guard offset + n < Self.length, matches(prefix, n) else { return false }
         offset += n
         return true
     }
 
-    /// True if the rest of the name is exactly `suffix`.
+    /// True if the rest of the name is exactly `suffix` (the length is checked first: it
+    /// rejects most candidates without comparing).
     @inline(__always) func isLast(_ suffix: StaticString) -> Bool {
         let n = suffix.utf8CodeUnitCount
-        return offset + n < Self.length && memcmp(base + offset, suffix.utf8Start, n) == 0 && base[offset + n] == 0
+        return offset + n < Self.length && base[offset + n] == 0 && matches(suffix, n)
     }
 
     /// Reads a decimal index followed by `.` (the `<n>.` of `vcpu.<n>.time`).
@@ -530,11 +529,9 @@ struct FieldName {
         return v
     }
 
-    /// The whole name's bytes (valid while the parameter array lives).
-    var whole: UnsafeBufferPointer<UInt8> {
-        var end = 0
-        while end < Self.length, base[end] != 0 { end += 1 }
-        return UnsafeBufferPointer(start: base, count: end)
+    /// The length of `p`'s field name (`strnlen`: the array need not be NUL-terminated).
+    @inline(__always) static func byteCount(of p: UnsafePointer<virTypedParameter>) -> Int {
+        strnlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), length)
     }
 
     /// The rest of the name as a String.
