@@ -15,4 +15,10 @@ guard let name = args.first, let suite = suites[name] else {
     print("usage: virtkit-bench <suite> [options]\nsuites: \(suites.keys.sorted().joined(separator: ", "))")
     exit(args.isEmpty ? 0 : 2)
 }
-try await suite(Array(args.dropFirst()))
+do {
+    try await suite(Array(args.dropFirst()))
+} catch {
+    // One clear line and a failing status, not a crash report.
+    FileHandle.standardError.write(Data("virtkit-bench \(name): \(error)\n".utf8))
+    exit(1)
+}
