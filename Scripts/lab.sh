@@ -266,7 +266,7 @@ make_pki() {
         chmod 0750 "$pki"; chmod 0640 "$pki"/*.pem
     fi
     if [ ! -e /etc/pki/qemu ] && [ ! -L /etc/pki/qemu ]; then
-        mkdir -p /etc/pki
+        [ -d /etc/pki ] || { mkdir /etc/pki; touch "$LAB/pki.madedir"; }
         ln -s "$pki" /etc/pki/qemu
         echo /etc/pki/qemu >"$LAB/pki.link"
     fi
@@ -453,6 +453,7 @@ down)
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
         if [ -s "$LAB/userfaultfd.orig" ]; then cat "$LAB/userfaultfd.orig" >/proc/sys/vm/unprivileged_userfaultfd; fi
         if [ -s "$LAB/pki.link" ] && [ -L "$(cat "$LAB/pki.link")" ]; then rm -f "$(cat "$LAB/pki.link")"; fi
+        if [ -e "$LAB/pki.madedir" ]; then rmdir /etc/pki 2>/dev/null || true; fi
         rm -rf "$LAB"
         log "lab removed"
     fi
