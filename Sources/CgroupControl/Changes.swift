@@ -27,23 +27,6 @@ public enum CPUQuota: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 }
 
-/// A block device by `MAJOR:MINOR`, as io.max and blkio.throttle.* name it.
-public struct BlockDevice: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
-    /// Device major number.
-    public var major: UInt32
-    /// Device minor number.
-    public var minor: UInt32
-    public init(major: UInt32, minor: UInt32) { self.major = major; self.minor = minor }
-    /// Parses `8:0`.
-    public init?(_ text: String) {
-        let p = text.split(separator: ":")
-        guard p.count == 2, let a = UInt32(p[0]), let b = UInt32(p[1]) else { return nil }
-        major = a; minor = b
-    }
-    public var description: String { "\(major):\(minor)" }
-    public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
-}
-
 /// Per-device I/O limits; nil fields are left unchanged.
 public struct IOLimits: Hashable, Sendable, Codable {
     /// `rbps` / `read_bps_device`.
@@ -124,7 +107,7 @@ public enum CgroupChange: Hashable, Sendable, CustomStringConvertible {
     /// v2 `io.weight` (`default N`, 1…10000); v1 `blkio.weight` (10…1000).
     case ioWeight(Int)
     /// Per-device throttles: v2 `io.max`; v1 `blkio.throttle.{read,write}_{bps,iops}_device`.
-    case ioLimit(BlockDevice, IOLimits)
+    case ioLimit(DeviceNumber, IOLimits)
     /// `pids.max`.
     case pidsMax(Limit)
 
@@ -225,11 +208,3 @@ extension CpusetPartition {
     public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
 }
 
-extension BlockDevice {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        guard let d = BlockDevice(try c.decode(String.self)) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected MAJ:MIN") }
-        self = d
-    }
-    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(description) }
-}

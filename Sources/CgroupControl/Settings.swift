@@ -3,7 +3,7 @@ import VirtCore
 /// Per-device I/O limits as read back (`io.max` / `blkio.throttle.*_device`).
 public struct IODeviceLimits: Hashable, Sendable, Codable {
     /// The device (`MAJ:MIN`).
-    public var device: BlockDevice
+    public var device: DeviceNumber
     /// Its limits; nil fields have no limit line.
     public var limits: IOLimits
 }
@@ -143,7 +143,7 @@ extension CgroupSystem {
                 var out: [IODeviceLimits] = []
                 for line in t.split(separator: "\n") {
                     let f = line.split(separator: " ")
-                    guard let first = f.first, let dev = BlockDevice(String(first)) else {
+                    guard let first = f.first, let dev = DeviceNumber(String(first)) else {
                         throw .malformed(file: (ioDir ?? "") + "/io.max", line: String(line), reason: "expected 'MAJ:MIN key=value…'")
                     }
                     var l = IOLimits()
@@ -166,7 +166,7 @@ extension CgroupSystem {
             let w1 = try int(ioDir, "blkio.weight")
             let w2 = w1 == nil ? try int(ioDir, "blkio.bfq.weight") : nil
             if let w = w1 ?? w2 { s.ioWeight = Int(w) }
-            var byDev: [BlockDevice: IOLimits] = [:]
+            var byDev: [DeviceNumber: IOLimits] = [:]
             var saw = false
             for (file, key) in [("blkio.throttle.read_bps_device", \IOLimits.readBytesPerSecond),
                                 ("blkio.throttle.write_bps_device", \IOLimits.writeBytesPerSecond),
@@ -176,7 +176,7 @@ extension CgroupSystem {
                 saw = true
                 for line in t.split(separator: "\n") {
                     let f = line.split(separator: " ")
-                    guard f.count == 2, let dev = BlockDevice(String(f[0])), let v = UInt64(f[1]) else {
+                    guard f.count == 2, let dev = DeviceNumber(String(f[0])), let v = UInt64(f[1]) else {
                         throw .malformed(file: (ioDir ?? "") + "/" + file, line: String(line), reason: "expected 'MAJ:MIN N'")
                     }
                     byDev[dev, default: IOLimits()][keyPath: key] = .value(v)

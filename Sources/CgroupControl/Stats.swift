@@ -43,7 +43,7 @@ public struct MemoryStats: Hashable, Sendable, Codable {
 
 /// Per-device I/O counters.
 public struct IODeviceStats: Hashable, Sendable, Codable {
-    public var device: BlockDevice
+    public var device: DeviceNumber
     public var readBytes: UInt64?
     public var writeBytes: UInt64?
     public var readIOs: UInt64?
@@ -294,7 +294,7 @@ extension CgroupSystem {
         var out: [IODeviceStats] = []
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
-            guard let first = f.first, let dev = BlockDevice(String(first)) else {
+            guard let first = f.first, let dev = DeviceNumber(String(first)) else {
                 throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN key=value…'")
             }
             var d = IODeviceStats(device: dev)
@@ -317,12 +317,12 @@ extension CgroupSystem {
     }
 
     func ioStatV1(bytes: String, ios: String, file: String) throws(CgroupError) -> [IODeviceStats] {
-        var byDev: [BlockDevice: IODeviceStats] = [:]
+        var byDev: [DeviceNumber: IODeviceStats] = [:]
         func parse(_ text: String, _ isBytes: Bool) throws(CgroupError) {
             for line in text.split(separator: "\n") {
                 let f = line.split(separator: " ")
                 if f.count == 2 && f[0] == "Total" { continue }
-                guard f.count == 3, let dev = BlockDevice(String(f[0])), let v = UInt64(f[2]) else {
+                guard f.count == 3, let dev = DeviceNumber(String(f[0])), let v = UInt64(f[2]) else {
                     throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN Op N'")
                 }
                 var d = byDev[dev] ?? IODeviceStats(device: dev)
@@ -345,5 +345,5 @@ extension CgroupSystem {
 }
 
 extension IODeviceStats {
-    init(device: BlockDevice) { self.device = device }
+    init(device: DeviceNumber) { self.device = device }
 }

@@ -51,9 +51,9 @@ enum ReadBack: Hashable, Sendable {
     /// `io.weight`: the `default` line.
     case ioWeightDefault(Int)
     /// `io.max`: the device's line has these key=value pairs.
-    case ioMax(BlockDevice, [String: String])
+    case ioMax(DeviceNumber, [String: String])
     /// v1 `blkio.throttle.*_device`: the device's value (0 = no line).
-    case v1Device(BlockDevice, UInt64)
+    case v1Device(DeviceNumber, UInt64)
     /// `cpuset.cpus.partition`: exactly the state written; the kernel appends a reason
     /// (`root invalid (…)`) when it accepted the write but cannot honour it.
     case partition(String)
@@ -112,9 +112,9 @@ enum Restore: Hashable, Sendable {
     /// `io.weight`: the earlier `default N` line.
     case ioWeightDefault
     /// `io.max`: the device's earlier line, or all `max` when it had none.
-    case ioMaxDevice(BlockDevice)
+    case ioMaxDevice(DeviceNumber)
     /// v1 `blkio.throttle.*_device`: `MAJ:MIN old`, or `MAJ:MIN 0` to remove.
-    case v1Device(BlockDevice)
+    case v1Device(DeviceNumber)
 
     func value(from raw: String) -> String {
         let t = raw.trimmingASCIIWhitespace()

@@ -156,7 +156,7 @@ enum Fixture {
         #expect(s.memory?.oomKills == 1)
         #expect(s.memory?.events["high"] == 3)
         #expect(s.io?.count == 2)
-        #expect(s.io?.first(where: { $0.device == BlockDevice(major: 253, minor: 1) })?.readBytes == 1024)
+        #expect(s.io?.first(where: { $0.device == DeviceNumber(major: 253, minor: 1) })?.readBytes == 1024)
         #expect(s.pidsCurrent == 37)
         #expect(s.cpuPressure?.some?.avg10 == 1.25)
         #expect(s.cpuPressure?.some?.totalMicroseconds == 123_456)
@@ -234,7 +234,7 @@ enum Fixture {
         let v1 = try Fixture.system("v1-libvirt")
         let g1 = try v1.guest(pid: 4242)
         let w1 = try v1.plan([.cpuWeight(200), .cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000),
-                              .ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(1000), writeIOPS: .max))],
+                              .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(1000), writeIOPS: .max))],
                              for: g1.top)
         let top1 = "/sys/fs/cgroup/cpu,cpuacct/machine/qemu-3-web.libvirt-qemu"
         #expect(w1.map(\.file) == [top1 + "/cpu.shares", top1 + "/cpu.cfs_period_us", top1 + "/cpu.cfs_quota_us",
@@ -244,7 +244,7 @@ enum Fixture {
 
         let v2 = try Fixture.system("v2-systemd")
         let w2 = try v2.plan([.cpuShares(2048), .cpuBandwidth(quota: .unlimited, periodMicroseconds: nil), .memoryLow(.value(1 << 20)),
-                              .ioWeight(300), .ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readIOPS: .value(500)))],
+                              .ioWeight(300), .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readIOPS: .value(500)))],
                              for: try v2.guest(pid: 5151).top)
         #expect(w2.map(\.value) == ["200", "max", "1048576", "default 300", "8:0 riops=500"])
         #expect(w2.map { $0.file.split(separator: "/").last.map(String.init) ?? "" } == ["cpu.weight", "cpu.max", "memory.low", "io.weight", "io.max"])
@@ -341,7 +341,7 @@ enum Fixture {
         let sys = try CgroupSystem.detect(root: root)
         let top = try sys.guest(pid: 5151).top
         #expect(throws: CgroupError.self) {
-            try sys.apply([.ioLimit(BlockDevice(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(4096))), .pidsMax(.value(3))], to: top)
+            try sys.apply([.ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(4096))), .pidsMax(.value(3))], to: top)
         }
         #expect(try Fixture.contents(root, Self.v2Top + "/io.max") == "8:0 rbps=max wbps=1048576 riops=max wiops=max")
     }

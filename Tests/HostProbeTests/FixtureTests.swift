@@ -151,6 +151,7 @@ struct FixtureTests {
         #expect(nvme.scheduler?.available == ["none", "mq-deadline", "kyber"])
         #expect(nvme.hardwareQueues == 4 && nvme.nrRequests == 1023 && nvme.rotational == false)
         #expect(nvme.sizeBytes == 1_953_525_168 * 512)
+        #expect(nvme.device == DeviceNumber(major: 259, minor: 0), "from dev: what CgroupChange.ioLimit takes")
         let v = HostValidation.run(s)
         #expect(v.first { $0.id == "iommu.support" }?.status == .pass)
         #expect(v.first { $0.id == "iommu.enabled" }?.status == .pass)

@@ -40,6 +40,23 @@ struct LiveHostTests {
         #expect(s.diagnostics.filter { $0.failure != .missing }.isEmpty, "\(s.diagnostics)")
     }
 
+    /// Each block device's number from sysfs is the `st_rdev` of its /dev node (the number
+    /// cgroup I/O limits are keyed by).
+    @Test func blockDeviceNumbersMatchTheDeviceNodes() throws {
+        let devices = try #require(HostProbe().snapshotSync(sections: [.block]).block?.devices)
+        var checked = 0
+        for d in devices {
+            var st = stat()
+            guard stat("/dev/\(d.name)", &st) == 0 else { continue }
+            let rdev = UInt64(st.st_rdev)
+            let major = UInt32((rdev >> 8) & 0xfff | (rdev >> 32) & ~0xfff)
+            let minor = UInt32(rdev & 0xff | (rdev >> 12) & ~0xff)
+            #expect(d.device == DeviceNumber(major: major, minor: minor), "\(d.name)")
+            checked += 1
+        }
+        if checked == 0 { LiveEnvironment.unavailable("no block device with a /dev node on this host") }
+    }
+
     /// KVM_GET_API_VERSION and KVM_CREATE_VM on the real /dev/kvm.
     @Test func kvmIoctls() throws {
         guard FileManager.default.fileExists(atPath: "/dev/kvm") else {

@@ -43,6 +43,8 @@ public struct BlockInfo: Sendable, Hashable, Codable {
 
 public struct BlockDevice: Sendable, Hashable, Codable {
     public var name: String
+    /// `dev`: the device number, as cgroup I/O limits (`CgroupChange.ioLimit`) name it.
+    public var device: DeviceNumber?
     /// `queue/scheduler`: active (`[mq-deadline]`) and the available ones.
     public var scheduler: SysfsChoice?
     public var nrRequests: Int?
@@ -153,6 +155,10 @@ extension HostProbe {
             let q = d + "/queue"
             let w = "block \(e.name)"
             var b = BlockDevice(name: e.name)
+            if let dev = ctx.line(d + "/dev", w + " device number") {
+                b.device = DeviceNumber(dev)
+                if b.device == nil { ctx.note("device number", d + "/dev", .garbled("'\(dev)' is not MAJOR:MINOR")) }
+            }
             b.scheduler = ctx.line(q + "/scheduler", w + " scheduler").map(SysfsChoice.init(parsing:))
             b.nrRequests = ctx.int(q + "/nr_requests", w + " nr_requests")
             b.rotational = ctx.int(q + "/rotational", w + " rotational").map { $0 != 0 }
