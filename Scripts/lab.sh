@@ -220,10 +220,15 @@ start_disk() {
 build_devices_image() {
     local img=$LAB/images/devices.img src=$HERE/lab-boot/devices.S tmp
     [ -s "$img" ] && [ "$img" -nt "$src" ] && return 0
-    local bin; bin=$(dirname "$(readlink -f "$(command -v swift)")")
-    local clang=$bin/clang lld=$bin/ld.lld
-    [ -x "$clang" ] || clang=$(command -v clang) || die "no clang (the Swift toolchain's) to assemble $src"
-    [ -x "$lld" ] || lld=$(command -v ld.lld) || die "no ld.lld (the Swift toolchain's) to link $src"
+    # The toolchain's bin directory: next to the real `swift`, or (behind a proxy such as
+    # swiftly) from the runtime resource path the driver reports (<toolchain>/usr/lib/swift).
+    local clang="" lld="" bin rrp
+    for bin in "$(dirname "$(readlink -f "$(command -v swift || echo /nonexistent)")")" \
+               "$(rrp=$(swift -print-target-info 2>/dev/null | sed -n 's/.*"runtimeResourcePath": "\(.*\)".*/\1/p'); [ -n "$rrp" ] && echo "$rrp/../../bin")"; do
+        if [ -x "$bin/clang" ] && [ -x "$bin/ld.lld" ]; then clang=$bin/clang; lld=$bin/ld.lld; break; fi
+    done
+    [ -n "$clang" ] || clang=$(command -v clang) || die "no clang (the Swift toolchain's) to assemble $src"
+    [ -n "$lld" ] || lld=$(command -v ld.lld) || die "no ld.lld (the Swift toolchain's) to link $src"
     mkdir -p "$LAB/images"
     tmp=$(mktemp -d)
     "$clang" --target=i386-unknown-none-elf -m16 -c "$src" -o "$tmp/devices.o" \
