@@ -14,6 +14,13 @@ public struct DeviceNumber: Hashable, Sendable, Codable, CustomStringConvertible
         self.minor = minor
     }
 
+    /// Splits a `dev_t` (`stat`'s `st_rdev`) as glibc's `major()`/`minor()` do: 12 bits of
+    /// major at bit 8 plus the rest from bit 32; 8 bits of minor plus the rest from bit 12.
+    public init(rawDeviceNumber d: UInt64) {
+        self.init(major: UInt32(truncatingIfNeeded: (d >> 8) & 0xfff | (d >> 32) & ~0xfff),
+                  minor: UInt32(truncatingIfNeeded: d & 0xff | (d >> 12) & ~0xff))
+    }
+
     /// Parses `8:0` (decimal, nothing around it); nil otherwise.
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)

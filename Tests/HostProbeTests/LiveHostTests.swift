@@ -48,10 +48,7 @@ struct LiveHostTests {
         for d in devices {
             var st = stat()
             guard stat("/dev/\(d.name)", &st) == 0 else { continue }
-            let rdev = UInt64(st.st_rdev)
-            let major = UInt32((rdev >> 8) & 0xfff | (rdev >> 32) & ~0xfff)
-            let minor = UInt32(rdev & 0xff | (rdev >> 12) & ~0xff)
-            #expect(d.device == DeviceNumber(major: major, minor: minor), "\(d.name)")
+            #expect(d.device == DeviceNumber(rawDeviceNumber: UInt64(st.st_rdev)), "\(d.name)")
             checked += 1
         }
         if checked == 0 { LiveEnvironment.unavailable("no block device with a /dev node on this host") }

@@ -14,6 +14,15 @@ import VirtCore
         #expect(DeviceNumber(text) == nil)
     }
 
+    /// glibc's `makedev` layout, including numbers past 12/8 bits.
+    @Test func splitsARawDevT() {
+        #expect(DeviceNumber(rawDeviceNumber: 0x0803) == DeviceNumber(major: 8, minor: 3))
+        #expect(DeviceNumber(rawDeviceNumber: 0x0ae8) == DeviceNumber(major: 10, minor: 232))  // /dev/kvm
+        let major: UInt64 = 0x1234, minor: UInt64 = 0x56789
+        let dev = (major & 0xfff) << 8 | (major & ~0xfff) << 32 | (minor & 0xff) | (minor & ~0xff) << 12
+        #expect(DeviceNumber(rawDeviceNumber: dev) == DeviceNumber(major: 0x1234, minor: 0x56789))
+    }
+
     @Test func ordersByMajorThenMinor() {
         let sorted = ["8:16", "7:1", "8:0", "253:0"].compactMap { DeviceNumber($0) }.sorted().map(\.description)
         #expect(sorted == ["7:1", "8:0", "8:16", "253:0"])

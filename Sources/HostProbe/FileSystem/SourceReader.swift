@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import VirtCore
 
 struct Errno: Error { var code: Int32 }
 
@@ -427,12 +428,13 @@ final class SourceReader {
         guard stat(host, &st) == 0 else { return DeviceNode(path: v, present: false) }
         record?.deviceNodes.insert(r)
         let isChar = st.st_mode & S_IFMT == S_IFCHR
+        let number = isChar ? DeviceNumber(rawDeviceNumber: UInt64(st.st_rdev)) : nil
         return DeviceNode(
             path: v, present: true,
             isCharacterDevice: isChar,
             accessible: access(host, R_OK | W_OK) == 0,
-            major: isChar ? Int((st.st_rdev >> 8) & 0xfff | (st.st_rdev >> 32) & ~0xfff) : nil,
-            minor: isChar ? Int(st.st_rdev & 0xff | (st.st_rdev >> 12) & ~0xff) : nil)
+            major: number.map { Int($0.major) },
+            minor: number.map { Int($0.minor) })
     }
 }
 
