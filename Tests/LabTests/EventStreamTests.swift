@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CLibvirt
 import VirtCore
+import VirtKitTestSupport
 @testable import Libvirt
 
 /// Event streams, close events and migration options against libvirt's embedded test

@@ -1,6 +1,7 @@
 import Foundation
 import Libvirt
 import Testing
+import VirtKitTestSupport
 
 /// A Unix socket that accepts libvirt clients and never answers: every remote libvirt call
 /// on it blocks in the C library (waiting for the RPC reply) until `shutdown()`.
@@ -69,7 +70,7 @@ final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
         // Wait until the pool is saturated. The bound is generous: the whole test process
         // shares 2 cooperative threads with CPU-heavy suites, so the 24 tasks may enqueue
         // late and the workers may not have been scheduled yet right after.
-        try await waitUntil { pool.load.running == 4 && pool.load.queued == 20 }
+        await eventually(timeout: .seconds(60)) { pool.load.running == 4 && pool.load.queued == 20 }
         #expect(pool.load.running == 4)
         #expect(pool.load.queued == 20)
 
@@ -117,7 +118,7 @@ final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
         }
         #expect(libvirtErrors == 14)
         // Workers mark themselves idle just after resuming the caller.
-        try await waitUntil { pool.load.running == 0 && pool.load.queued == 0 }
+        await eventually(timeout: .seconds(60)) { pool.load.running == 0 && pool.load.queued == 0 }
         #expect(pool.load.running == 0 && pool.load.queued == 0)
     }
 
@@ -150,11 +151,4 @@ final class Counter: @unchecked Sendable {  // guarded by lock
     private var n = 0
     func increment() { lock.lock(); n += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes (the caller then
-/// checks the state itself, so a timeout shows up as a failed expectation).
-func waitUntil(timeout: Duration = .seconds(60), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
 }

@@ -85,16 +85,6 @@ actor LabCache {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 /// Consumes an event stream in the background and keeps every message, so tests can
 /// wait for a message without ending the stream (cancelling an AsyncStream's consumer
 /// terminates the stream). `stop()` ends the consumer, which deregisters the callbacks.
