@@ -6,7 +6,7 @@ import HostProbe
 /// 1. Whole process, same run: `virtkit probe --root <256ia64-64n2s2c> --json` against
 ///    `lstopo-no-graphics --of console` with `HWLOC_FSROOT` on the same extracted tree.
 /// 2. In-process: a full probe of the live host, and of the same tree.
-/// 3. CPU cost of `sample(every: 1 s)` measured with getrusage over S seconds.
+/// 3. CPU cost of `sample(every: 1 s)` measured with the process CPU clock over S seconds.
 enum HostProbeBench {
     static func run(arguments: [String]) async throws {
         var reps = 20
@@ -86,15 +86,15 @@ enum HostProbeBench {
         report("full probe of the live host", liveTimes)
 
         // 3. sample at 1 Hz.
-        print("hostprobe: CPU cost of sample(every: 1 s) over \(sampleSeconds) s (getrusage, whole process)")
-        let before = cpuSeconds()
+        print("hostprobe: CPU cost of sample(every: 1 s) over \(sampleSeconds) s (process CPU clock, whole process)")
+        let before = processCPUSeconds()
         let wallStart = Date()
         var n = 0
         for await _ in HostProbe().sample(every: .seconds(1)) {
             n += 1
             if n >= sampleSeconds { break }
         }
-        let cpu = cpuSeconds() - before
+        let cpu = processCPUSeconds() - before
         let wall = Date().timeIntervalSince(wallStart)
         print(String(format: "  %d samples in %.1f s wall: %.2f ms CPU total, %.3f ms CPU per sample, %.4f%% of one CPU",
                      n, wall, cpu * 1000, cpu * 1000 / Double(max(n, 1)), cpu / wall * 100))
@@ -132,11 +132,5 @@ enum HostProbeBench {
     static func report(_ what: String, _ xs: [Double]) {
         let s = xs.sorted()
         print(String(format: "  %-34@ median %8.3f ms  min %8.3f ms  max %8.3f ms", what as NSString, median(s), s.first ?? .nan, s.last ?? .nan))
-    }
-
-    static func cpuSeconds() -> Double {
-        var ru = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &ru)
-        return Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
     }
 }

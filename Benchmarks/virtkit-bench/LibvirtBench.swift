@@ -248,10 +248,9 @@ enum LibvirtBench {
     }
 
     static func clocks() -> (wall: Double, cpu: Double) {
-        var w = timespec(), c = timespec()
+        var w = timespec()
         clock_gettime(CLOCK_MONOTONIC, &w)
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c)
-        return (Double(w.tv_sec) + Double(w.tv_nsec) / 1e9, Double(c.tv_sec) + Double(c.tv_nsec) / 1e9)
+        return (Double(w.tv_sec) + Double(w.tv_nsec) / 1e9, processCPUSeconds())
     }
 
     static func sample(since start: (wall: Double, cpu: Double), iterations: Int) -> Sample {
