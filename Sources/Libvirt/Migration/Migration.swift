@@ -278,7 +278,7 @@ extension Domain {
             }
         } onCancel: {
             control.cancel()
-            pool.execute { _ = virDomainAbortJob(source.handle); virResetLastError() }
+            source.requestAbort()
         }
         let destDomain = destination.flatMap { ptr in dconn.map { Domain(adopting: ptr, connection: $0) } }
         if control.cancelled {
@@ -287,6 +287,13 @@ extension Domain {
         }
         let final = await Self.finalStats(completed, destination: destDomain)
         return MigrationResult(destination: destDomain, finalStats: final)
+    }
+
+    /// Asks libvirt to abort the current job (`virDomainAbortJob`) without waiting: fire and
+    /// forget from a cancellation handler or the poller, which retry while it matters. Its
+    /// error ("no job" before the job started) is cleared, not reported.
+    fileprivate func requestAbort() {
+        connection.pool.execute { _ = virDomainAbortJob(self.handle); virResetLastError() }
     }
 
     /// Polls the job while the migration call runs; after a cancellation keeps aborting
@@ -300,7 +307,7 @@ extension Domain {
             await uncancellableSleep(interval)
             if control.finished { return }
             if control.cancelled {
-                pool.execute { _ = virDomainAbortJob(domain.handle); virResetLastError() }
+                domain.requestAbort()
                 continue
             }
             guard let stats = try? await pool.run({ () throws(LibvirtError) -> JobStats in
@@ -316,7 +323,7 @@ extension Domain {
                     // converge. Abort it; `migrate` reports this error unless the job had
                     // already completed (then the failed switch doesn't matter).
                     control.failPostCopy(error as? LibvirtError ?? LibvirtError(code: .operationFailed, message: "\(error)"))
-                    pool.execute { _ = virDomainAbortJob(domain.handle); virResetLastError() }
+                    domain.requestAbort()
                 }
             }
         }
