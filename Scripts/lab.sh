@@ -327,20 +327,9 @@ EOF
     fi
 }
 
-devices_xml() {   # devices_xml NAME TYPE [WATCHDOG-ACTION]
-    local name=$1 type=$2 action=${3:-} watchdog=""
+devices_guest_devices() {   # devices_guest_devices [WATCHDOG-ACTION]: the devices guest's <devices> lines
     [ -s "$LAB/images/devices.img" ] || die "no $LAB/images/devices.img (run: $0 up)"
-    [ -n "$action" ] && watchdog="<watchdog model='ib700' action='$action'/>"
     cat <<EOF
-<domain type='$type'>
-  <name>$name</name>
-  <memory unit='MiB'>64</memory>
-  <currentMemory unit='MiB'>64</currentMemory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
-  <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
       <source file='$LAB/images/devices.img'/>
@@ -349,17 +338,19 @@ devices_xml() {   # devices_xml NAME TYPE [WATCHDOG-ACTION]
     </disk>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
     <controller type='usb' model='none'/>
-    $watchdog
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
 EOF
+    [ -z "${1:-}" ] || echo "    <watchdog model='ib700' action='$1'/>"
+    echo "    <memballoon model='virtio'/>"
 }
 
-domain_xml() {   # domain_xml NAME DISK [KERNEL-ARGS]
-    local name=$1 disk=${2:-shared} type=qemu
+domain_xml() {   # domain_xml NAME DISK [WATCHDOG-ACTION (devices guest)]
+    local name=$1 disk=${2:-shared} type=qemu devices
     [ -c /dev/kvm ] && [ -w /dev/kvm ] && type=kvm
-    if [ "$disk" = devices ]; then devices_xml "$name" "$type" "${3:-}"; return; fi
+    if [ "$disk" = devices ]; then
+        devices=$(devices_guest_devices "${3:-}")
+    else
+        devices=$(disk_xml "$name" "$disk"; printf "    <controller type='usb' model='none'/>\n    <memballoon model='none'/>")
+    fi
     cat <<EOF
 <domain type='$type'>
   <name>$name</name>
@@ -369,9 +360,7 @@ domain_xml() {   # domain_xml NAME DISK [KERNEL-ARGS]
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
   <devices>
-$(disk_xml "$name" "$disk")
-    <controller type='usb' model='none'/>
-    <memballoon model='none'/>
+$devices
   </devices>
 </domain>
 EOF
