@@ -361,16 +361,11 @@ struct MigrationOptionRuns {
 /// ~8 s and is itself CPU-bound, so CPU time can't tell): its vCPU is at 0000:7C00-7C1F in
 /// QEMU's `info registers` (HMP through `virsh qemu-monitor-command`).
 private func waitUntilBusy(_ env: LabScenarioTests.MigrationOptionRuns.Env) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
+    await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
         let (rc, out, _) = await run("/usr/bin/virsh", ["-c", env.lab.a.uri, "qemu-monitor-command", "--hmp", env.name, "info registers"])
-        if rc == 0, out.contains("CS =0000 "), let r = out.range(of: "EIP=00007c"),
-           let digit = out[r.upperBound...].first, "01".contains(digit) {
-            return true
-        }
-        try? await Task.sleep(for: .milliseconds(500))
+        guard rc == 0, out.contains("CS =0000 "), let r = out.range(of: "EIP=00007c"), let digit = out[r.upperBound...].first else { return false }
+        return "01".contains(digit)
     }
-    return false
 }
 
 /// Runs a tool on a plain thread (not the cooperative pool), awaited.
