@@ -252,22 +252,36 @@ enum DomainStatsDecoder {
     ) -> [DomainStats] {
         guard let records else { return [] }
         defer { virDomainStatsRecordListFree(records) }
-        var n = 0
-        while records[n] != nil { n += 1 }  // NULL-terminated
+        var n = 0, most = 0
+        while let r = records[n] {  // NULL-terminated
+            most = max(most, Int(r.pointee.nparams))
+            n += 1
+        }
         var out: [DomainStats] = []
         out.reserveCapacity(n)
+        var extras = StatsFieldBuilder(fields: most)
         for i in 0..<n {
             guard let r = records[i], let dom = r.pointee.dom else { continue }
             let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
-            var s = DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil)
-            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &s)
-            out.append(s)
+            out.append(DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil))
+            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &out[out.count - 1], extras: &extras)  // in place: no copy of the record
         }
         return out
     }
 
-    /// Decodes one record's parameters into `s`.
+    /// Decodes one record's parameters into `s` (a builder of its own for the untyped fields).
     static func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
+        var extras = StatsFieldBuilder(fields: count)
+        decode(params, count: count, into: &s, extras: &extras)
+    }
+
+    /// Decodes one record's parameters into `s`; the untyped ones go through `extras`
+    /// (reused for every record of a call) into an exactly sized buffer of the record's own.
+    /// Not one buffer per call: a ~50 KB buffer outliving the C list made glibc trim and
+    /// re-fault its heap on every call, and one kept record would pin every record's fields.
+    static func decode(
+        _ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats, extras: inout StatsFieldBuilder
+    ) {
         guard let params, count > 0 else { return }
         var stateRaw: Int32?
         var reasonRaw: Int32 = 0
@@ -276,11 +290,6 @@ enum DomainStatsDecoder {
         var cpu = DomainStats.CPU(), hasCPU = false
         var balloon = DomainStats.Balloon(), hasBalloon = false
         var vcpu = DomainStats.VCPUs(), hasVCPU = false
-        // A buffer per record, sized for it, allocated on the record's first untyped field
-        // (a test-driver fleet has none). Not one per call: a ~50 KB buffer outliving the
-        // C list made glibc trim and re-fault its heap on every call (twice the page
-        // faults), and one kept record would pin every record's fields.
-        var store: StatsFieldStorage?
         for i in 0..<count {
             let p = UnsafePointer(params + i)
             var f = FieldName(p)
@@ -319,18 +328,13 @@ enum DomainStatsDecoder {
                 break
             }
             // No typed home: keep it, compactly.
-            if store == nil {
-                let fresh = StatsFieldStorage()
-                fresh.reserve(fields: count - i)
-                store = fresh
-            }
-            store.unsafelyUnwrapped.append(p, nameLength: FieldName.byteCount(of: p))
+            extras.append(p, nameLength: FieldName.byteCount(of: p))
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
         if hasCPU { s.cpu = cpu }
         if hasBalloon { s.balloon = balloon }
         if hasVCPU { s.vcpu = vcpu }
-        if let store { s.extra = StatsFields(storage: store, entries: 0..<store.entryCount) }
+        if let storage = extras.take() { s.extra = StatsFields(storage: storage, entries: 0..<storage.entryCount) }
     }
 
     private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {
