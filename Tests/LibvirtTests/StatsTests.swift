@@ -228,6 +228,69 @@ import VirtKitTestSupport
         #expect(weakStorage == nil, "a record's field buffer is freed with its last copy")
     }
 
+    /// The hot path adopts libvirt's C parameter array instead of copying: a record list
+    /// built the way libvirt builds it (malloc'd list, record and parameters) decodes to
+    /// the same untyped fields as the copying decoder, the adopted array is taken out of
+    /// the C record (so `virDomainStatsRecordListFree` leaves it alone) and freed with the
+    /// last copy of the fields; appending to adopted fields copies them first.
+    @Test func adoptedUntypedFieldsMatchTheCopyAndOutliveTheCList() async throws {
+        try LibvirtLibrary.initialize()
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var n: Int32 = 0, cap: Int32 = 0
+        _ = virTypedParamsAddInt(&params, &n, &cap, "state.state", 1)
+        _ = virTypedParamsAddInt(&params, &n, &cap, "iothread.0.poll-max-ns", -7)
+        _ = virTypedParamsAddULLong(&params, &n, &cap, "cpu.time", 12)
+        _ = virTypedParamsAddDouble(&params, &n, &cap, "dirtyrate.megabytes_per_second.ratio", 0.25)
+        _ = virTypedParamsAddBoolean(&params, &n, &cap, "vcpu.0.guest_mode.cur", 1)
+        _ = virTypedParamsAddString(&params, &n, &cap, "dirtyrate.calc_status", "measured ü")
+        _ = virTypedParamsAddULLong(&params, &n, &cap, "future.field", 0xDEAD)
+        _ = virTypedParamsAddString(&params, &n, &cap, "dirtyrate.null", "x")
+        _ = virTypedParamsAddULLong(&params, &n, &cap, String(repeating: "x", count: 79), 9)
+        let p = try #require(params)
+        p[6].type = 99  // a type newer than libvirt 9
+        free(p[7].value.s)
+        p[7].value.s = nil  // a NULL string
+
+        // The copying decoder on the same parameters, for reference (before they're adopted).
+        var copied = DomainStats(name: "copy", domain: nil)
+        DomainStatsDecoder.decode(p, count: Int(n), into: &copied)
+        #expect(copied.extra.storage != nil && copied.extra.adopted == nil && copied.extra.count == 7)
+
+        let conn = try #require(virConnectOpen("test:///default"))
+        defer { virConnectClose(conn) }
+        let dom = try #require(virDomainLookupByName(conn, "test"))  // the list free drops this reference
+        let record = try #require(malloc(MemoryLayout<virDomainStatsRecord>.stride)?.assumingMemoryBound(to: virDomainStatsRecord.self))
+        record.pointee = virDomainStatsRecord(dom: dom, params: p, nparams: n)
+        let list = try #require(malloc(2 * MemoryLayout<virDomainStatsRecordPtr?>.stride)?.assumingMemoryBound(to: virDomainStatsRecordPtr?.self))
+        list[0] = record
+        list[1] = nil
+        let holder = try await Connection.open("test:///default")
+        defer { Task { await holder.close() } }
+
+        weak var weakAdopted: AdoptedStatsParams?
+        do {
+            var stats = DomainStatsDecoder.decodeAndFree(list, count: 1, connection: holder, handles: false)  // frees list and record
+            try #require(stats.count == 1)
+            let extra = stats[0].extra
+            #expect(stats[0].name == "test" && stats[0].state == .running(.unspecified) && stats[0].cpu?.time == 12)
+            #expect(extra.adopted != nil && extra.storage == nil)
+            #expect(extra.map(\.value) == [.int(-7), .double(0.25), .boolean(true), .string("measured ü"), .unknownType(99), .string(""), .ullong(9)])
+            #expect(Array(extra) == Array(copied.extra))
+            #expect(extra == copied.extra && extra.hashValue == copied.extra.hashValue)  // equal across the two storages
+            #expect(extra["dirtyrate.calc_status"] == .string("measured ü") && extra["nope"] == nil)
+            weakAdopted = extra.adopted
+
+            var edited = extra
+            edited.append(StatsField(name: "added", value: .uint(1)))
+            #expect(edited.adopted == nil && edited.storage != nil && edited.count == 8 && edited["added"] == .uint(1))
+            #expect(Array(edited.prefix(7)) == Array(extra) && stats[0].extra.count == 7 && stats[0].extra.adopted != nil)
+
+            stats.removeAll()
+            #expect(weakAdopted != nil && extra[0].value == .int(-7))  // the fields outlive the record they came from
+        }
+        #expect(weakAdopted == nil, "the adopted C array is freed with the last copy of its fields")
+    }
+
     /// On a real daemon: decode the very records `virConnectGetAllDomainStats` returned both
     /// ways before freeing them: typed records + lazily decoded `extra` vs the generic
     /// decoder, for a running guest of our own (every group qemu reports).

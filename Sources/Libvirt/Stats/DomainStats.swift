@@ -240,8 +240,8 @@ private struct RawRecord: Sendable {
 
 /// The hot-path decoder: matches field names byte by byte against static prefixes (no
 /// per-field String or dictionary), fills typed accumulators in place, makes Strings only
-/// for string values and `perf.*` names, and copies every other field compactly into a
-/// `StatsFieldStorage` of the record's own (decoded to Swift only when read, see
+/// for string values and `perf.*` names, and notes where every other field is: those stay
+/// in libvirt's C array, which the record adopts (decoded to Swift only when read, see
 /// `StatsFields`).
 enum DomainStatsDecoder {
     /// Decodes every record, then frees the list with `virDomainStatsRecordListFree` (on
@@ -259,28 +259,36 @@ enum DomainStatsDecoder {
         }
         var out: [DomainStats] = []
         out.reserveCapacity(n)
-        var extras = StatsFieldBuilder(fields: most)
+        var untyped = UntypedFieldIndices(capacity: most)
         for i in 0..<n {
             guard let r = records[i], let dom = r.pointee.dom else { continue }
             let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
             out.append(DomainStats(name: name, domain: handles ? Domain(retaining: dom, connection: connection) : nil))
-            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &out[out.count - 1], extras: &extras)  // in place: no copy of the record
+            untyped.removeAll()
+            decode(r.pointee.params, count: Int(r.pointee.nparams), into: &out[out.count - 1], untyped: &untyped)  // in place: no copy of the record
+            // The untyped fields stay where libvirt put them: the record adopts the C array
+            // (and the list free below skips it), nothing is copied.
+            if untyped.count > 0, let params = r.pointee.params {
+                out[out.count - 1].extra = StatsFields(adopted: .adopt(params, count: r.pointee.nparams, indices: untyped.buffer))
+                r.pointee.params = nil
+                r.pointee.nparams = 0
+            }
         }
         return out
     }
 
-    /// Decodes one record's parameters into `s` (a builder of its own for the untyped fields).
+    /// Decodes one record's parameters into `s`, copying the untyped ones (the caller keeps
+    /// ownership of `params`).
     static func decode(_ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats) {
-        var extras = StatsFieldBuilder(fields: count)
-        decode(params, count: count, into: &s, extras: &extras)
+        var untyped = UntypedFieldIndices(capacity: count)
+        decode(params, count: count, into: &s, untyped: &untyped)
+        if untyped.count > 0, let params { s.extra = StatsFields(storage: .copying(params, indices: untyped.buffer)) }
     }
 
-    /// Decodes one record's parameters into `s`; the untyped ones go through `extras`
-    /// (reused for every record of a call) into an exactly sized buffer of the record's own.
-    /// Not one buffer per call: a ~50 KB buffer outliving the C list made glibc trim and
-    /// re-fault its heap on every call, and one kept record would pin every record's fields.
+    /// Decodes one record's typed fields into `s` and appends the positions of the others
+    /// to `untyped`.
     static func decode(
-        _ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats, extras: inout StatsFieldBuilder
+        _ params: UnsafeMutablePointer<virTypedParameter>?, count: Int, into s: inout DomainStats, untyped: inout UntypedFieldIndices
     ) {
         guard let params, count > 0 else { return }
         var stateRaw: Int32?
@@ -327,14 +335,12 @@ enum DomainStatsDecoder {
             default:
                 break
             }
-            // No typed home: keep it, compactly.
-            extras.append(p, nameLength: FieldName.byteCount(of: p))
+            untyped.append(i)  // no typed home: kept in `extra`
         }
         if let stateRaw { s.state = DomainStatus(state: stateRaw, reason: reasonRaw) }
         if hasCPU { s.cpu = cpu }
         if hasBalloon { s.balloon = balloon }
         if hasVCPU { s.vcpu = vcpu }
-        if let storage = extras.take() { s.extra = StatsFields(storage: storage, entries: 0..<storage.entryCount) }
     }
 
     private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {
@@ -531,11 +537,6 @@ struct FieldName {
         guard i > offset, i < Self.length, base[i] == UInt8(ascii: ".") else { return nil }
         offset = i + 1
         return v
-    }
-
-    /// The length of `p`'s field name (`strnlen`: the array need not be NUL-terminated).
-    @inline(__always) static func byteCount(of p: UnsafePointer<virTypedParameter>) -> Int {
-        strnlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), length)
     }
 
     /// The rest of the name as a String.

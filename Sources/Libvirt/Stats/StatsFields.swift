@@ -15,52 +15,79 @@ public struct StatsField: Hashable, Sendable {
 /// The fields of a record without a typed home (iothread, dirty rate, KVM `vm.*` and
 /// per-vCPU hypervisor counters, fields of newer libvirt versions), in libvirt's order.
 ///
-/// A qemu guest reports ~40 such counters per vCPU, about 80 % of a call's fields, and
-/// most callers never read them. So the decoder copies them out of the C records
-/// (before `virDomainStatsRecordListFree`) as compact bytes — name, C type tag and the
-/// 8-byte value, or the string's bytes — into one buffer per record, and a `StatsField`
-/// (with its `String` name and `TypedValue`) is only made when an element is read.
-/// Nothing is lost: every element gives exactly the name, type and value libvirt
-/// reported. Copies share the buffer until one of them is appended to.
+/// A qemu guest reports ~40 such counters per vCPU, about 70 % of a call's fields, and
+/// most callers never read them. So `allDomainStats` doesn't copy them at all: a record
+/// adopts libvirt's own C parameter array (taken out of the C record before
+/// `virDomainStatsRecordListFree`, freed with `virTypedParamsFree` when the last copy of
+/// the record is gone: plain memory, safe on any thread) plus the positions of its
+/// untyped fields, and a `StatsField` (with its `String` name and `TypedValue`) is only
+/// made when an element is read. The trade: a kept record holds libvirt's 96 bytes per
+/// field. Fields decoded from parameters the decoder doesn't own, and any `StatsFields`
+/// that is appended to, live in a compact buffer of their own instead (name, C type tag
+/// and the 8-byte value, or the string's bytes). Nothing is lost either way: every element
+/// gives exactly the name, type and value libvirt reported. Copies share storage until
+/// one of them is appended to.
 ///
 /// Equality and hashing compare the encoded fields (so two `.double(.nan)` values compare
 /// equal here, unlike `TypedValue ==`).
 public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
-    /// Shared by copies of this value (internal for tests). `nonisolated(unsafe)`: the
-    /// storage is a `ManagedBuffer`, which can't be `Sendable`; it is only mutated while
-    /// uniquely referenced (see `StatsFieldStorage`).
+    /// Compact storage shared by copies of this value (internal for tests).
+    /// `nonisolated(unsafe)`: a `ManagedBuffer` can't be `Sendable`; it is only mutated
+    /// while uniquely referenced (see `StatsFieldStorage`).
     nonisolated(unsafe) private(set) var storage: StatsFieldStorage?
-    /// Entry numbers in `storage` that belong to this value.
+    /// Or: the C parameters these fields are read from (never mutated; see `AdoptedStatsParams`).
+    nonisolated(unsafe) private(set) var adopted: AdoptedStatsParams?
+    /// Entry numbers in the storage that belong to this value.
     private var entries: Range<Int>
 
     public init() {
-        storage = nil
         entries = 0..<0
     }
 
-    init(storage: StatsFieldStorage, entries: Range<Int>) {
+    init(storage: StatsFieldStorage) {
         self.storage = storage
-        self.entries = entries
+        entries = 0..<storage.entryCount
+    }
+
+    init(adopted: AdoptedStatsParams) {
+        self.adopted = adopted
+        entries = 0..<adopted.entryCount
     }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { entries.count }
 
+    /// Entry `i` of the storage, encoded (`StatsFieldEncoding`): in place for compact
+    /// storage, encoded into a temporary buffer for adopted C parameters.
+    private func withEncodedEntry<R>(_ i: Int, _ body: (UnsafeRawPointer) -> R) -> R {
+        if let adopted {
+            let field = CStatsParameter(adopted.parameter(i))
+            return withUnsafeTemporaryAllocation(byteCount: field.size, alignment: 8) { buffer in
+                let b = buffer.baseAddress.unsafelyUnwrapped
+                field.write(to: b)
+                return body(b)
+            }
+        }
+        // `storage` is non-nil whenever `entries` is non-empty and nothing is adopted.
+        return body(storage.unsafelyUnwrapped.entry(at: i))
+    }
+
     /// The field at `position`, decoded now.
     public subscript(position: Int) -> StatsField {
         precondition(position >= 0 && position < entries.count, "StatsFields index out of range")
-        // `storage` is non-nil whenever `entries` is non-empty.
-        let e = storage.unsafelyUnwrapped.entry(entries.lowerBound + position)
+        let e = withEncodedEntry(entries.lowerBound + position) { StatsFieldEncoding.decode($0) }
         return StatsField(name: e.name, value: e.value)
     }
 
     /// The value of the first field named `name` (a linear scan comparing bytes; no
     /// `String` is made for the fields passed over).
     public subscript(name: String) -> TypedValue? {
-        guard let storage, !entries.isEmpty else { return nil }
         var target = name
         return target.withUTF8 { t -> TypedValue? in
-            for i in entries where storage.nameEquals(i, t) { return storage.entry(i).value }
+            for i in entries {
+                let found = withEncodedEntry(i) { e in StatsFieldEncoding.nameEquals(e, t) ? StatsFieldEncoding.decode(e).value : nil }
+                if let found { return found }
+            }
             return nil
         }
     }
@@ -68,21 +95,28 @@ public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
     /// Every field name, in order.
     public var names: [String] { map(\.name) }
 
-    /// Appends a field (copies this value's fields to storage of its own first when the
-    /// storage is shared with other records or full; capacities double, so appends are
-    /// amortized O(1)).
+    /// Appends a field (copies this value's fields to compact storage of its own first when
+    /// the storage is shared with other records, adopted from C, or full; capacities double,
+    /// so appends are amortized O(1)).
     public mutating func append(_ field: StatsField) {
         var name = field.name
         name.withUTF8 { name in
             let nameBytes = UnsafeRawBufferPointer(name)
             field.value.withEncodedPayload { type, string, scalar in
                 let size = StatsFieldEncoding.size(nameLength: nameBytes.count, string: string)
-                if storage == nil || !isKnownUniquelyReferenced(&storage) || entries.upperBound != storage?.entryCount
-                    || !(storage?.hasRoom(forBytes: size) ?? false) {
-                    let used = storage.map { $0.bytes(of: entries).count } ?? 0
+                if adopted != nil || storage == nil || !isKnownUniquelyReferenced(&storage)
+                    || entries.upperBound != storage?.entryCount || !(storage?.hasRoom(forBytes: size) ?? false) {
+                    var used = 0
+                    for i in entries { used += withEncodedEntry(i) { StatsFieldEncoding.entrySize(at: $0) } }
                     let own = StatsFieldStorage.make(entryCapacity: Swift.max(8, entries.count * 2), byteCapacity: Swift.max(256, (used + size) * 2))
-                    if let storage { own.copyEntries(entries, from: storage) }
+                    for i in entries {
+                        withEncodedEntry(i) { e in
+                            let n = StatsFieldEncoding.entrySize(at: e)
+                            own.append { $0.copyMemory(from: e, byteCount: n) }
+                        }
+                    }
                     storage = own
+                    adopted = nil
                     entries = 0..<own.entryCount
                 }
                 storage.unsafelyUnwrapped.append { dst in
@@ -95,13 +129,23 @@ public struct StatsFields: RandomAccessCollection, Hashable, Sendable {
 
     public static func == (a: StatsFields, b: StatsFields) -> Bool {
         guard a.entries.count == b.entries.count else { return false }
-        guard let sa = a.storage, let sb = b.storage else { return true }  // both empty
-        return sa.bytes(of: a.entries).elementsEqual(sb.bytes(of: b.entries))
+        for (i, j) in zip(a.entries, b.entries) {
+            let same = a.withEncodedEntry(i) { ea in
+                b.withEncodedEntry(j) { eb in
+                    let n = StatsFieldEncoding.entrySize(at: ea)
+                    return n == StatsFieldEncoding.entrySize(at: eb) && memcmp(ea, eb, n) == 0
+                }
+            }
+            if !same { return false }
+        }
+        return true
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(entries.count)
-        if let storage { hasher.combine(bytes: UnsafeRawBufferPointer(storage.bytes(of: entries))) }
+        for i in entries {
+            withEncodedEntry(i) { hasher.combine(bytes: UnsafeRawBufferPointer(start: $0, count: StatsFieldEncoding.entrySize(at: $0))) }
+        }
     }
 }
 
@@ -156,6 +200,20 @@ enum StatsFieldEncoding {
         }
     }
 
+    /// The size of the encoded entry at `b`.
+    static func entrySize(at b: UnsafeRawPointer) -> Int {
+        let nameLength = Int(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        guard b.loadUnaligned(as: Int32.self) == stringType else { return 8 + nameLength + 8 }
+        return 8 + nameLength + 4 + Int(b.loadUnaligned(fromByteOffset: 8 + nameLength, as: UInt32.self))
+    }
+
+    /// Whether the entry at `b` is named exactly `name`.
+    static func nameEquals(_ b: UnsafeRawPointer, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard Int(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == name.count else { return false }
+        guard let t = name.baseAddress else { return true }
+        return memcmp(b + 8, t, name.count) == 0
+    }
+
     /// Decodes the entry at `b`.
     static func decode(_ b: UnsafeRawPointer) -> (name: String, value: TypedValue) {
         let type = b.loadUnaligned(as: Int32.self)
@@ -195,7 +253,7 @@ extension TypedValue {
     }
 }
 
-/// The encoded untyped fields of one stats record, in one allocation: a header, then the
+/// Untyped fields in a compact buffer of their own, in one allocation: a header, then the
 /// entries' start offsets (`UInt32` × `entryCapacity`), then the entries back to back
 /// (`StatsFieldEncoding`).
 ///
@@ -219,6 +277,15 @@ final class StatsFieldStorage: ManagedBuffer<StatsFieldStorage.Header, UInt8> {
         return unsafeDowncast(buffer, to: StatsFieldStorage.self)
     }
 
+    /// The C parameters `indices` of `params`, copied.
+    static func copying(_ params: UnsafePointer<virTypedParameter>, indices: UnsafeBufferPointer<UInt32>) -> StatsFieldStorage {
+        var bytes = 0
+        for i in indices { bytes += CStatsParameter(params + Int(i)).size }
+        let storage = make(entryCapacity: indices.count, byteCapacity: bytes)
+        for i in indices { storage.append { CStatsParameter(params + Int(i)).write(to: $0) } }
+        return storage
+    }
+
     var entryCount: Int { header.entryCount }
 
     /// Start of the offsets and of the entries (valid while `self` is alive: tail storage
@@ -235,139 +302,111 @@ final class StatsFieldStorage: ManagedBuffer<StatsFieldStorage.Header, UInt8> {
         header.entryCount < header.entryCapacity && header.byteCount + n <= header.byteCapacity
     }
 
-    /// Appends an entry that `write` encodes (the caller checked `hasRoom`).
+    /// Appends an entry that `write` encodes (the caller made sure there is room).
     func append(_ write: (UnsafeMutableRawPointer) -> Void) {
         let r = regions
         let o = header.byteCount
         r.offsets[header.entryCount] = UInt32(truncatingIfNeeded: o)
         write(r.bytes + o)
         header.entryCount += 1
-        header.byteCount = o + Self.entrySize(at: r.bytes + o)
+        header.byteCount = o + StatsFieldEncoding.entrySize(at: r.bytes + o)
     }
 
-    /// Fills empty storage with `count` entries (`offsets` from 0, `byteCount` bytes).
-    func fill(offsets: UnsafePointer<UInt32>, count: Int, bytes: UnsafeRawPointer, byteCount: Int) {
+    /// The encoded entry `i`.
+    func entry(at i: Int) -> UnsafeRawPointer {
         let r = regions
-        r.offsets.update(from: offsets, count: count)
-        r.bytes.copyMemory(from: bytes, byteCount: byteCount)
-        header.entryCount = count
-        header.byteCount = byteCount
-    }
-
-    /// Copies entries `range` of `other` (the copy-on-write path of `StatsFields.append`).
-    func copyEntries(_ range: Range<Int>, from other: StatsFieldStorage) {
-        guard !range.isEmpty else { return }
-        let src = other.bytes(of: range)
-        let r = regions, o = other.regions
-        let shift = header.byteCount - Int(o.offsets[range.lowerBound])
-        for (k, i) in range.enumerated() { r.offsets[header.entryCount + k] = UInt32(Int(o.offsets[i]) + shift) }
-        if let from = src.baseAddress { (r.bytes + header.byteCount).copyMemory(from: from, byteCount: src.count) }
-        header.entryCount += range.count
-        header.byteCount += src.count
-    }
-
-    /// The encoded bytes of entries `range` (contiguous: entries are stored in order).
-    func bytes(of range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
-        guard !range.isEmpty else { return UnsafeBufferPointer(start: nil, count: 0) }
-        let r = regions
-        let start = Int(r.offsets[range.lowerBound])
-        let end = range.upperBound < header.entryCount ? Int(r.offsets[range.upperBound]) : header.byteCount
-        return UnsafeBufferPointer(start: r.bytes.assumingMemoryBound(to: UInt8.self) + start, count: end - start)
-    }
-
-    /// Whether entry `i`'s name is exactly `name`.
-    func nameEquals(_ i: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        let r = regions
-        let b = r.bytes + Int(r.offsets[i])
-        guard Int(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) == name.count else { return false }
-        guard let t = name.baseAddress else { return true }
-        return memcmp(b + 8, t, name.count) == 0
-    }
-
-    /// Decodes entry `i`.
-    func entry(_ i: Int) -> (name: String, value: TypedValue) {
-        let r = regions
-        return StatsFieldEncoding.decode(r.bytes + Int(r.offsets[i]))
-    }
-
-    /// The size of the encoded entry at `b`.
-    private static func entrySize(at b: UnsafeRawPointer) -> Int {
-        let nameLength = Int(b.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        guard b.loadUnaligned(as: Int32.self) == StatsFieldEncoding.stringType else { return 8 + nameLength + 8 }
-        return 8 + nameLength + 4 + Int(b.loadUnaligned(fromByteOffset: 8 + nameLength, as: UInt32.self))
+        return UnsafeRawPointer(r.bytes + Int(r.offsets[i]))
     }
 }
 
-/// Collects one record's untyped fields straight from the C parameters into a scratch
-/// buffer that the decoder reuses for every record of a call, then copies them into an
-/// exactly sized `StatsFieldStorage` (one allocation per record). Plain pointers in a
-/// local value: the per-field path does no reference counting and no array bookkeeping.
-struct StatsFieldBuilder: ~Copyable {
-    private var bytes: UnsafeMutableRawPointer
-    private var byteCapacity: Int
-    private var byteCount = 0
-    private var offsets: UnsafeMutablePointer<UInt32>
-    private var offsetCapacity: Int
-    private var count = 0
+/// One C parameter as an untyped-field entry: its encoded size and how to write it.
+struct CStatsParameter {
+    let p: UnsafePointer<virTypedParameter>
+    let name: UnsafeRawBufferPointer
+    let string: UnsafeRawBufferPointer?
 
-    /// Room for about `fields` fields before it grows.
-    init(fields: Int) {
-        offsetCapacity = max(16, fields)
-        offsets = .allocate(capacity: offsetCapacity)
-        byteCapacity = offsetCapacity * 48  // 8-byte header + a ~30-byte name + 8-byte value
-        bytes = .allocate(byteCount: byteCapacity, alignment: 8)
-    }
-
-    deinit {
-        offsets.deallocate()
-        bytes.deallocate()
-    }
-
-    /// Appends `p` (its name is `nameLength` bytes long).
     @inline(__always)
-    mutating func append(_ p: UnsafePointer<virTypedParameter>, nameLength: Int) {
-        let name = UnsafeRawBufferPointer(start: UnsafeRawPointer(p), count: nameLength)
-        var string: UnsafeRawBufferPointer?
+    init(_ p: UnsafePointer<virTypedParameter>) {
+        self.p = p
+        // `strnlen`: the char[80] field need not be NUL-terminated.
+        name = UnsafeRawBufferPointer(start: UnsafeRawPointer(p), count: strnlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self), 80))
         if p.pointee.type == StatsFieldEncoding.stringType {
             let s = p.pointee.value.s
             string = UnsafeRawBufferPointer(start: s, count: s.map { strlen($0) } ?? 0)  // NULL reads as ""
+        } else {
+            string = nil
         }
-        let size = StatsFieldEncoding.size(nameLength: nameLength, string: string)
-        if count == offsetCapacity || byteCount + size > byteCapacity { grow(adding: size) }
-        offsets[count] = UInt32(truncatingIfNeeded: byteCount)
-        StatsFieldEncoding.write(bytes + byteCount, type: p.pointee.type, name: name, string: string) {
-            StatsFieldEncoding.storeScalar(of: p, into: $0)
-        }
+    }
+
+    var size: Int { StatsFieldEncoding.size(nameLength: name.count, string: string) }
+
+    @inline(__always)
+    func write(to dst: UnsafeMutableRawPointer) {
+        let p = p
+        StatsFieldEncoding.write(dst, type: p.pointee.type, name: name, string: string) { StatsFieldEncoding.storeScalar(of: p, into: $0) }
+    }
+}
+
+/// A record's untyped fields read straight from libvirt's C parameter array, which it owns
+/// (adopted from the C record, so nothing is copied on the hot path): the array, its
+/// length, and the positions of the untyped fields. `virTypedParamsFree` in deinit only
+/// frees memory (no connection or daemon involved), so it is fine on any thread.
+/// Never mutated after `adopt`.
+final class AdoptedStatsParams: ManagedBuffer<AdoptedStatsParams.Header, UInt32> {
+    struct Header {
+        let params: UnsafeMutablePointer<virTypedParameter>
+        let count: Int32
+        let entryCount: Int
+    }
+
+    /// Takes ownership of `params` (`count` parameters); `indices` are the untyped ones.
+    static func adopt(_ params: UnsafeMutablePointer<virTypedParameter>, count: Int32, indices: UnsafeBufferPointer<UInt32>) -> AdoptedStatsParams {
+        let buffer = create(minimumCapacity: indices.count) { _ in Header(params: params, count: count, entryCount: indices.count) }
+        buffer.withUnsafeMutablePointerToElements { $0.initialize(from: indices.baseAddress.unsafelyUnwrapped, count: indices.count) }
+        return unsafeDowncast(buffer, to: AdoptedStatsParams.self)
+    }
+
+    deinit { virTypedParamsFree(header.params, header.count) }
+
+    var entryCount: Int { header.entryCount }
+
+    /// The C parameter of entry `i`.
+    func parameter(_ i: Int) -> UnsafePointer<virTypedParameter> {
+        UnsafePointer(header.params + Int(withUnsafeMutablePointerToElements { $0[i] }))
+    }
+}
+
+/// The positions of a record's untyped fields, collected by the decoder into one scratch
+/// buffer that it reuses for every record of a call (no per-field allocation or reference
+/// counting).
+struct UntypedFieldIndices: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt32>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(16, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ i: Int) {
+        if count == capacity { grow() }
+        base[count] = UInt32(truncatingIfNeeded: i)
         count += 1
-        byteCount += size
     }
 
-    private mutating func grow(adding size: Int) {
-        if count == offsetCapacity {
-            let more = UnsafeMutablePointer<UInt32>.allocate(capacity: offsetCapacity * 2)
-            more.update(from: offsets, count: count)
-            offsets.deallocate()
-            offsets = more
-            offsetCapacity *= 2
-        }
-        if byteCount + size > byteCapacity {
-            let capacity = max(byteCapacity * 2, byteCount + size)
-            let more = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
-            more.copyMemory(from: bytes, byteCount: byteCount)
-            bytes.deallocate()
-            bytes = more
-            byteCapacity = capacity
-        }
+    private mutating func grow() {
+        let more = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity * 2)
+        more.update(from: base, count: count)
+        base.deallocate()
+        base = more
+        capacity *= 2
     }
 
-    /// The fields appended since the last call, as storage of their own (nil when there
-    /// were none); the builder is empty again afterwards.
-    mutating func take() -> StatsFieldStorage? {
-        guard count > 0 else { return nil }
-        let storage = StatsFieldStorage.make(entryCapacity: count, byteCapacity: byteCount)
-        storage.fill(offsets: offsets, count: count, bytes: bytes, byteCount: byteCount)
-        count = 0
-        byteCount = 0
-        return storage
-    }
+    var buffer: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func removeAll() { count = 0 }
 }
