@@ -197,11 +197,13 @@ enum LibvirtBench {
             func paired(_ a: Engine, _ b: Engine) -> Double {
                 median(zip(samples[a] ?? [], samples[b] ?? []).map { $0[keyPath: key] / $1[keyPath: key] })
             }
-            let (c, v, p, h, rp) = (med(.raw), med(.virtkit), med(.python), med(.handles), med(.rawPool))
+            let (c, v, p, h, rp, x) = (med(.raw), med(.virtkit), med(.python), med(.handles), med(.rawPool), med(.executor))
             say(String(format: "    ratios of medians: VirtKit/raw C = %.3fx (goal ≤ 1.2x) · Python/VirtKit = %.2fx (goal ≥ 1x) · Python/raw C = %.2fx",
                        v / c, p / v, p / c))
             say(String(format: "    median per-round ratios: VirtKit/raw C = %.3fx · Python/VirtKit = %.2fx · Python/raw C = %.2fx",
                        paired(.virtkit, .raw), paired(.python, .virtkit), paired(.python, .raw)))
+            say(String(format: "    task on the pool executor (no hop per call): VirtKit/raw C = %.3fx (per round %.3fx) · Python/VirtKit = %.2fx (per round %.2fx)",
+                       x / c, paired(.executor, .raw), p / x, paired(.python, .executor)))
             say(String(format: "    pool hop alone: raw C on pool/raw C = %.3fx · with handles: VirtKit/raw C = %.3fx, Python/VirtKit = %.2fx",
                        rp / c, h / c, p / h))
         }
