@@ -269,7 +269,7 @@ import VirtKitTestSupport
 
         weak var weakAdopted: AdoptedStatsParams?
         do {
-            var stats = DomainStatsDecoder.decodeAndFree(list, count: 1, connection: holder, handles: false)  // frees list and record
+            var stats = DomainStatsDecoder.decodeAndFree(list, connection: holder, handles: false)  // frees list and record
             try #require(stats.count == 1)
             let extra = stats[0].extra
             #expect(stats[0].name == "test" && stats[0].state == .running(.unspecified) && stats[0].cpu?.time == 12)

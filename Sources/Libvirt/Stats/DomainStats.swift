@@ -183,7 +183,9 @@ public struct DomainStats: Sendable {
 
 extension Connection {
     /// Statistics of all domains matching `flags` (`virConnectGetAllDomainStats`), decoded
-    /// to typed records; the C records are always freed (`virDomainStatsRecordListFree`).
+    /// to typed records; the C records are always freed (`virDomainStatsRecordListFree`),
+    /// except the parameter arrays of records with untyped fields, which those records'
+    /// `extra` keeps until it is dropped (see `StatsFields`).
     ///
     /// - Parameter handles: also give each record a `Domain` handle. Off by default: the
     ///   hot path identifies domains by name, because a handle costs a `virDomainRef` now
@@ -195,7 +197,7 @@ extension Connection {
             var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
             let n = virConnectGetAllDomainStats(c, groups.rawValue, &records, flags.rawValue)
             guard n >= 0 else { throw LibvirtError.takeLast(after: "virConnectGetAllDomainStats") }
-            return DomainStatsDecoder.decodeAndFree(records, count: Int(n), connection: self, handles: handles)
+            return DomainStatsDecoder.decodeAndFree(records, connection: self, handles: handles)
         }
     }
 
@@ -209,7 +211,7 @@ extension Connection {
             var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
             let n = virDomainListGetStats(&list, groups.rawValue, &records, flags.rawValue)
             guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainListGetStats") }
-            return DomainStatsDecoder.decodeAndFree(records, count: Int(n), connection: self, handles: handles)
+            return DomainStatsDecoder.decodeAndFree(records, connection: self, handles: handles)
         }
     }
 
@@ -248,7 +250,7 @@ enum DomainStatsDecoder {
     /// this pool thread, like the C caller would). With `handles`, each record's domain
     /// gets its own reference (`virDomainRef`) for its `Domain`.
     static func decodeAndFree(
-        _ records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?, count: Int, connection: Connection, handles: Bool
+        _ records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?, connection: Connection, handles: Bool
     ) -> [DomainStats] {
         guard let records else { return [] }
         defer { virDomainStatsRecordListFree(records) }
@@ -312,7 +314,7 @@ enum DomainStatsDecoder {
             case UInt8(ascii: "b") where f.eat("block."):
                 if f.isLast("count") { s.blockCount = Self.int(p); continue }
                 if let idx = f.eatIndex() {
-                    if s.blocks.count <= idx { s.blocks.append(contentsOf: repeatElement(.init(), count: idx + 1 - s.blocks.count)) }
+                    s.blocks.pad(toInclude: idx, with: .init())
                     if Self.decodeBlock(p, &f, &s.blocks[idx]) { continue }
                 }
             case UInt8(ascii: "v") where f.eat("vcpu."):
@@ -326,7 +328,7 @@ enum DomainStatsDecoder {
             case UInt8(ascii: "n") where f.eat("net."):
                 if f.isLast("count") { s.interfaceCount = Self.int(p); continue }
                 if let idx = f.eatIndex() {
-                    if s.interfaces.count <= idx { s.interfaces.append(contentsOf: repeatElement(.init(), count: idx + 1 - s.interfaces.count)) }
+                    s.interfaces.pad(toInclude: idx, with: .init())
                     if Self.decodeInterface(p, &f, &s.interfaces[idx]) { continue }
                 }
             case UInt8(ascii: "p") where f.eat("perf."):
@@ -389,7 +391,7 @@ enum DomainStatsDecoder {
         @inline(__always) func entry(_ body: (inout DomainStats.VCPU) -> Void) -> Bool {
             if v.entries.count <= idx {
                 if v.entries.isEmpty, let m = v.maximum ?? v.current, m > idx, m <= 4096 { v.entries.reserveCapacity(m) }
-                v.entries.append(contentsOf: repeatElement(.init(), count: idx + 1 - v.entries.count))
+                v.entries.pad(toInclude: idx, with: .init())
             }
             body(&v.entries[idx])
             return true
@@ -544,5 +546,14 @@ struct FieldName {
         var end = offset
         while end < Self.length, base[end] != 0 { end += 1 }
         return String(decoding: UnsafeBufferPointer(start: base + offset, count: end - offset), as: UTF8.self)
+    }
+}
+
+extension Array {
+    /// Appends `filler` until `index` is a valid index (records index `vcpu.<n>`,
+    /// `net.<n>`, `block.<n>` fields by number, and libvirt may skip numbers).
+    @inline(__always)
+    mutating func pad(toInclude index: Int, with filler: Element) {
+        if count <= index { append(contentsOf: repeatElement(filler, count: index + 1 - count)) }
     }
 }
