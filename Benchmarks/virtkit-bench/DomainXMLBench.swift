@@ -2,7 +2,7 @@
 //
 // Both sides load every file into memory first and time only the work; repetitions alternate
 // Swift and a persistent lxml worker process so machine load hits both alike. Passes:
-// - parse: Swift `XMLDocument(parsing:)` (builds every element object with its links; values
+// - parse: Swift `LosslessXMLDocument(parsing:)` (builds every element object with its links; values
 //   stay byte spans) vs `etree.fromstring`;
 // - parse + read every name/attribute/text: the lazy Strings paid in full, vs lxml iter();
 // - round trip: parse + serializedBytes() (an unedited document is its original bytes),
@@ -58,9 +58,9 @@ enum DomainXMLBench {
 
         // Memory first, on a fresh heap: everything parsed and held at once.
         let rss0 = currentRSS()
-        var held: [XMLDocument] = []
+        var held: [LosslessXMLDocument] = []
         held.reserveCapacity(files.count)
-        for f in files { held.append(try XMLDocument(parsing: f)) }
+        for f in files { held.append(try LosslessXMLDocument(parsing: f)) }
         let retained = currentRSS() - rss0
         var identical = 0
         for (d, f) in zip(held, files) where d.serializedBytes(walkingTree: true) == f { identical += 1 }
@@ -78,12 +78,12 @@ enum DomainXMLBench {
         var sink = 0
         let swiftPasses: [(name: String, lxml: String?, body: () throws -> Void)] = [
             ("parse (full tree)", "parse", {
-                for f in files { sink &+= try XMLDocument(parsing: f).root.attributeNames.count }
+                for f in files { sink &+= try LosslessXMLDocument(parsing: f).root.attributeNames.count }
             }),
             ("parse + read every name/attr/text", "read", {
                 // The lazy Strings are paid here: every element's name, attributes and text.
                 for f in files {
-                    var stack = [try XMLDocument(parsing: f).root]
+                    var stack = [try LosslessXMLDocument(parsing: f).root]
                     while let e = stack.popLast() {
                         sink &+= e.name.utf8.count
                         for (n, v) in e.attributes { sink &+= n.utf8.count &+ v.utf8.count }
@@ -93,17 +93,17 @@ enum DomainXMLBench {
                 }
             }),
             ("round trip parse+serializedBytes", "roundtrip", {
-                for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes().count }
+                for f in files { sink &+= try LosslessXMLDocument(parsing: f).serializedBytes().count }
             }),
             ("round trip parse+serialize()->String", "roundtrip", {
-                for f in files { sink &+= try XMLDocument(parsing: f).serialize().utf8.count }
+                for f in files { sink &+= try LosslessXMLDocument(parsing: f).serialize().utf8.count }
             }),
             ("round trip, node-by-node emit", "roundtrip", {
-                for f in files { sink &+= try XMLDocument(parsing: f).serializedBytes(walkingTree: true).count }
+                for f in files { sink &+= try LosslessXMLDocument(parsing: f).serializedBytes(walkingTree: true).count }
             }),
             ("parse + 1 attribute edit + emit", "roundtrip", {
                 for f in files {
-                    let d = try XMLDocument(parsing: f)
+                    let d = try LosslessXMLDocument(parsing: f)
                     // A typical tool edit: one attribute deep in the tree, then serialize.
                     (d.root.firstChild(named: "vcpu") ?? d.root).setAttribute("current", "1")
                     sink &+= d.serializedBytes().count

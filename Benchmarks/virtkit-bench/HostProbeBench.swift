@@ -62,13 +62,13 @@ enum HostProbeBench {
         }
 
         // 2. In-process.
-        let treeProbe = HostProbe(rootPath: tree)
+        let treeProbe = HostProber(rootPath: tree)
         var treeTimes: [Double] = []
         var liveTimes: [Double] = []
-        _ = HostProbe().snapshotSync()
+        _ = HostProber().snapshotSync()
         for _ in 0..<reps {
             treeTimes.append(clock { _ = treeProbe.snapshotSync() })
-            liveTimes.append(clock { _ = HostProbe().snapshotSync() })
+            liveTimes.append(clock { _ = HostProber().snapshotSync() })
         }
         print("hostprobe: in-process")
         report("full probe of 256ia64-64n2s2c", treeTimes)
@@ -90,7 +90,7 @@ enum HostProbeBench {
         let before = processCPUSeconds()
         let wallStart = Date()
         var n = 0
-        for await _ in HostProbe().sample(every: .seconds(1)) {
+        for await _ in HostProber().sample(every: .seconds(1)) {
             n += 1
             if n >= sampleSeconds { break }
         }

@@ -1,4 +1,5 @@
 import CLibvirt
+import VirtCore
 import Foundation
 import Libvirt
 
@@ -43,7 +44,7 @@ enum LibvirtBench {
         /// `Connection.allDomainStats()`: pool hop + typed records.
         case virtkit
         /// The same calls from a task running on VirtKit's pool as its task executor
-        /// (`withTaskExecutorPreference(LibvirtThreadPool.shared)`): no hop per call.
+        /// (`withTaskExecutorPreference(BlockingThreadPool.libvirt)`): no hop per call.
         case executor = "virtkit-executor"
         /// … with a `Domain` handle per record.
         case handles
@@ -114,7 +115,7 @@ enum LibvirtBench {
             await conn.close()
             return
         }
-        say("libvirt bench — \(try LibvirtLibrary.version()), VirtKit pool \(LibvirtThreadPool.shared.threadCount) threads, \(o.rounds) rounds")
+        say("libvirt bench — \(try LibvirtLibrary.version()), VirtKit pool \(BlockingThreadPool.libvirt.threadCount) threads, \(o.rounds) rounds")
 
         // (a) test-driver fleet
         if !o.skipFleet {
@@ -218,7 +219,7 @@ enum LibvirtBench {
         case .executor:
             // Timed from outside: the hop onto the pool and back is part of the figure.
             let start = clocks()
-            let n = try await withTaskExecutorPreference(LibvirtThreadPool.shared) {
+            let n = try await withTaskExecutorPreference(BlockingThreadPool.libvirt) {
                 var sink = 0
                 for _ in 0..<iterations { sink &+= try await conn.allDomainStats(groups: groups).count }
                 return sink
@@ -229,9 +230,9 @@ enum LibvirtBench {
         case .rawExecutor:
             let box = RawBox(raw)
             let start = clocks()
-            try await withTaskExecutorPreference(LibvirtThreadPool.shared) {
+            try await withTaskExecutorPreference(BlockingThreadPool.libvirt) {
                 for _ in 0..<iterations {
-                    try await LibvirtThreadPool.shared.run {
+                    try await BlockingThreadPool.libvirt.run {
                         var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
                         guard virConnectGetAllDomainStats(box.c, groups.rawValue, &records, 0) >= 0 else { throw BenchError("virConnectGetAllDomainStats failed") }
                         virDomainStatsRecordListFree(records)
@@ -295,7 +296,7 @@ enum LibvirtBench {
         let g = groups.rawValue
         let start = clocks()
         for _ in 0..<iterations {
-            try await LibvirtThreadPool.shared.run {
+            try await BlockingThreadPool.libvirt.run {
                 var records: UnsafeMutablePointer<virDomainStatsRecordPtr?>?
                 guard virConnectGetAllDomainStats(box.c, g, &records, 0) >= 0 else { throw BenchError("virConnectGetAllDomainStats failed") }
                 virDomainStatsRecordListFree(records)

@@ -38,8 +38,8 @@ struct NodeCommand: AsyncParsableCommand {
             uri: try await conn.uri(), hostname: try await conn.hostname(), hypervisor: try await conn.hypervisorType(),
             libvirtVersion: try await conn.libraryVersion().description,
             hypervisorVersion: try await conn.hypervisorVersion().description,
-            cpuModel: info.model, cpus: info.cpus, mhz: info.mhz, numaNodes: info.nodes, sockets: info.sockets,
-            coresPerSocket: info.cores, threadsPerCore: info.threads, memoryKiB: info.memory.kibibytes,
+            cpuModel: info.model ?? "", cpus: info.cpus, mhz: info.mhz, numaNodes: info.nodes, sockets: info.sockets,
+            coresPerSocket: info.cores, threadsPerCore: info.threads, memoryKiB: info.memory?.kibibytes ?? 0,
             cellsFreeKiB: (try? await conn.cellsFreeMemory())?.map(\.kibibytes) ?? [],
             memoryStatsKiB: mem?.raw)
     }

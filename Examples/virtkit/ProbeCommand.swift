@@ -43,7 +43,7 @@ struct ProbeShowCommand: AsyncParsableCommand {
     func run() async throws {
         let wanted = try parseSections(sections)
         // The async form reads on HostProbe's I/O queue, not on the cooperative pool.
-        let snap = await HostProbe(root: rootOptions.probeRoot).snapshot(sections: wanted)
+        let snap = await HostProber(root: rootOptions.probeRoot).snapshot(sections: wanted)
         if output.json {
             // Same bytes as printJSON (pretty, sorted keys, unescaped slashes), without
             // Foundation's first-use cost in a short-lived process; see SortedPrettyJSON.
@@ -85,7 +85,7 @@ struct ProbeCaptureCommand: AsyncParsableCommand {
         let wanted = try parseSections(sections)
         let summary: CaptureSummary
         do {
-            summary = try await HostProbe(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
+            summary = try await HostProber(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
         } catch {
             throw CLIError("capture failed: \(error)")
         }

@@ -29,7 +29,7 @@ struct SampleCommand: AsyncParsableCommand {
         if !output.json {
             print("   busy   usr   sys  iowt steal |   cs/s  intr/s | run blk |  flt/s swpin swpout | psi cpu  mem   io | retx/s")
         }
-        for await s in HostProbe().sample(every: .milliseconds(Int(interval * 1000)), processes: pid) {
+        for await s in HostProber().sample(every: .milliseconds(Int(interval * 1000)), processes: pid) {
             if output.json {
                 try printJSONLine(s)
             } else {

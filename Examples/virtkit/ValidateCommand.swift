@@ -21,7 +21,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let snap = await HostProbe(root: rootOptions.probeRoot).snapshot(sections: HostValidation.sections)
+        let snap = await HostProber(root: rootOptions.probeRoot).snapshot(sections: HostValidation.sections)
         let results = HostValidation.run(snap)
         let worst = results.map(\.status).max() ?? .pass
         if output.json {

@@ -104,8 +104,8 @@ struct XMLRoundtripCommand: ParsableCommand {
             for (file, bytes) in inputs {
                 totals.files += 1
                 totals.bytes += bytes.count
-                let document: XMLDocument
-                do { document = try XMLDocument(parsing: bytes) } catch {
+                let document: LosslessXMLDocument
+                do { document = try LosslessXMLDocument(parsing: bytes) } catch {
                     if record { failures.append(Failure(file: file, reason: "parse: \(error)")) }
                     continue
                 }
@@ -200,7 +200,7 @@ struct XMLUnmodeledCommand: ParsableCommand {
         var failures: [XMLRoundtripCommand.Failure] = []
         for file in files {
             do {
-                let domain = try DomainDefinition(document: XMLDocument(parsing: readBytes(file)))
+                let domain = try DomainDefinition(document: LosslessXMLDocument(parsing: readBytes(file)))
                 total.merge(domain.coverage())
             } catch {
                 failures.append(.init(file: file, reason: "\(error)"))

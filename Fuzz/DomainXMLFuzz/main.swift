@@ -7,9 +7,9 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    let doc: XMLDocument
+    let doc: LosslessXMLDocument
     do {
-        doc = try XMLDocument(parsing: bytes)
+        doc = try LosslessXMLDocument(parsing: bytes)
     } catch {
         // Typed error: the position must lie inside the input (or at its end).
         precondition(error.offset >= 0 && error.offset <= bytes.count && error.line >= 1 && error.column >= 1,
@@ -28,7 +28,7 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
         stack.append(contentsOf: e.childElements)
     }
     let canonical = doc.canonicalForm()
-    precondition((try? XMLDocument(parsing: canonical)) != nil, "canonical form does not parse")
+    precondition((try? LosslessXMLDocument(parsing: canonical)) != nil, "canonical form does not parse")
     // Edit: the result must parse again and carry the edit; the rest stays canonical-equal.
     let targetIsRoot = doc.root.childElements.isEmpty
     let target = doc.root.childElements.first ?? doc.root
@@ -42,7 +42,7 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
                  && Array(afterAttr[(afterAttr.count - (bytes.count - e))...]) == Array(bytes[e...]),
                  "attribute edit changed bytes outside the start tag")
     let hadContent = target.storedNodes.contains { target.whitespace($0) == nil }
-    let child = target.appendChild(XMLElement(name: "fuzzchild", attributes: [("a", "1")], text: "t&"))
+    let child = target.appendChild(LosslessXMLElement(name: "fuzzchild", attributes: [("a", "1")], text: "t&"))
     if hadContent {
         // Appending then removing is exactly undone when the element had content to align to.
         target.removeChild(child)
@@ -50,7 +50,7 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
         target.appendChild(child)
     }
     let edited = doc.serializedBytes()
-    guard let re = try? XMLDocument(parsing: edited) else {
+    guard let re = try? LosslessXMLDocument(parsing: edited) else {
         preconditionFailure("edited document does not parse")
     }
     let reTarget = targetIsRoot ? re.root : re.root.childElements.first

@@ -9,7 +9,7 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// What ``HostProbe/capture(to:sections:)`` wrote.
+/// What ``HostProber/capture(to:sections:)`` wrote.
 public struct CaptureSummary: Sendable, Hashable, Codable {
     public var files: Int
     public var links: Int
@@ -20,10 +20,10 @@ public struct CaptureSummary: Sendable, Hashable, Codable {
     public var skipped: [String]
 }
 
-extension HostProbe {
+extension HostProber {
     /// Probes `sections` while recording every file, link, directory and device node it
     /// touches, then recreates exactly those under `directory` (like hwloc-gather-topology),
-    /// so `HostProbe(rootPath: directory)` sees the same host. `directory` must be absent
+    /// so `HostProber(rootPath: directory)` sees the same host. `directory` must be absent
     /// or empty.
     @discardableResult
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
@@ -82,7 +82,7 @@ extension HostProbe {
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async throws(CaptureError) -> CaptureSummary {
         let probe = self
         let result: Result<CaptureSummary, CaptureError> = await withCheckedContinuation { cont in
-            HostProbe.ioQueue.async {
+            HostProber.ioQueue.async {
                 cont.resume(returning: Result { () throws(CaptureError) -> CaptureSummary in
                     try probe.capture(to: directory, sections: sections)
                 })

@@ -5,7 +5,7 @@ import VirtCore
 public struct HostSnapshot: Sendable, Hashable, Codable {
     /// The root the snapshot was read under (`/` for the live host).
     public var root: String
-    public var topology: CPUTopology?
+    public var topology: HostCPUTopology?
     public var numa: NUMAInfo?
     public var memory: MemoryInfo?
     public var sysctls: SysctlInfo?
@@ -31,7 +31,7 @@ public struct HostSnapshot: Sendable, Hashable, Codable {
 /// The synchronous `snapshotSync` does plain `open`/`read`/`close` calls; the async
 /// `snapshot` runs the same work on a dedicated dispatch queue so it never blocks
 /// Swift's cooperative thread pool.
-public struct HostProbe: Sendable {
+public struct HostProber: Sendable {
     public var root: ProbeRoot
     /// Extra sysctls (dotted names) to read besides ``Sysctl/virtualizationSet``; missing
     /// ones become diagnostics.
@@ -54,7 +54,7 @@ public struct HostProbe: Sendable {
     public func snapshot(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async -> HostSnapshot {
         let probe = self
         return await withCheckedContinuation { cont in
-            HostProbe.ioQueue.async { cont.resume(returning: probe.snapshotSync(sections: sections)) }
+            HostProber.ioQueue.async { cont.resume(returning: probe.snapshotSync(sections: sections)) }
         }
     }
 
@@ -126,29 +126,9 @@ public struct HostProbe: Sendable {
     }
 }
 
-/// The topology summary libvirt reports in `virNodeGetInfo` (`virsh nodeinfo`), computed
-/// from a snapshot the way libvirt's `virHostCPUGetInfoPopulateLinux` does: sockets per
-/// node, cores per socket and threads per core are maxima, and when their product does
-/// not match the CPU count libvirt reports 1 node, 1 socket, N cores, 1 thread.
-public struct LibvirtNodeInfo: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var cpus: Int
-    public var mhz: Int
-    public var nodes: Int
-    public var sockets: Int
-    public var cores: Int
-    public var threads: Int
-    /// `VIR_NODEINFO_MAXCPUS`: nodes × sockets × cores × threads.
-    public var maxCPUs: Int { nodes * sockets * cores * threads }
-
-    /// The line libvirt's `virhostcputest` writes to its `.expected` files.
-    public var description: String {
-        "CPUs: \(cpus)/\(maxCPUs), MHz: \(mhz), Nodes: \(nodes), Sockets: \(sockets), Cores: \(cores), Threads: \(threads)"
-    }
-}
-
 extension HostSnapshot {
     /// libvirt's node info for this snapshot; needs the `topology` and `numa` sections.
-    public var libvirtNodeInfo: LibvirtNodeInfo? {
+    public var hostNodeInfo: HostNodeInfo? {
         guard let topo = topology, let numa else { return nil }
         let present = topo.present ?? CPUSet(topo.cpus.map(\.id))
         let online = topo.online
@@ -172,7 +152,7 @@ extension HostSnapshot {
             return (processors, sockets.count, coresBySocket.values.map(\.count).max() ?? 0, threads)
         }
 
-        var info = LibvirtNodeInfo(cpus: 0, mhz: Int(topo.cpuinfo?.mhz ?? 0), nodes: 0, sockets: 0, cores: 0, threads: 0)
+        var info = HostNodeInfo(cpus: 0, mhz: Int(topo.cpuinfo?.mhz ?? 0), nodes: 0, sockets: 0, cores: 0, threads: 0)
         if !numa.synthesized {
             for node in numa.nodes {
                 info.nodes += 1
@@ -186,7 +166,7 @@ extension HostSnapshot {
         if info.cpus == 0 || info.nodes == 0 {
             offline = 0
             let r = parse(CPUSet(topo.cpus.map(\.id)))
-            info = LibvirtNodeInfo(cpus: r.cpus, mhz: info.mhz, nodes: 1, sockets: r.sockets, cores: r.cores, threads: r.threads)
+            info = HostNodeInfo(cpus: r.cpus, mhz: info.mhz, nodes: 1, sockets: r.sockets, cores: r.cores, threads: r.threads)
         }
         if info.maxCPUs != info.cpus + offline {
             info.nodes = 1

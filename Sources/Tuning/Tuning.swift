@@ -1,11 +1,4 @@
+// Tuning: diagnosis (Diagnosis/), placement plans with apply and rollback (Placement/, Plans/)
+// and the paused-guest guardian (Guardian/), over the other modules. Rules and planners are
+// pure functions over Sendable values; gathering live input is separate.
 import VirtCore
-import Libvirt
-import DomainXML
-import HostProbe
-import CgroupControl
-
-/// Diagnosis and reconfiguration planning over the other modules.
-///
-/// Not built yet: its own issue will bring host/guest diagnoses and pinning plans.
-/// Until then the module only fixes its place in the dependency graph.
-public enum Tuning {}

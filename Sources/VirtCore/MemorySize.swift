@@ -142,3 +142,15 @@ extension StringProtocol {
         return String(self[start...end])
     }
 }
+
+extension MemorySize {
+    /// For people: three significant figures in the largest binary unit below the value
+    /// (`5.60 GiB`, `512 MiB`, `1.50 KiB`, `100 B`); `description` is the exact form.
+    public var humanReadable: String {
+        let units: [(UInt64, String)] = [(1 << 60, "EiB"), (1 << 50, "PiB"), (1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, name) in units where bytes >= size {
+            return significant(Double(bytes) / Double(size)) + " " + name
+        }
+        return "\(bytes) B"
+    }
+}

@@ -110,7 +110,7 @@ struct HwlocView {
 struct HwlocConformanceTests {
     /// Compares one archive; returns the differences (empty when HostProbe agrees).
     static func differences(_ a: HwlocCorpus.Archive) -> (arch: String, diffs: [String]) {
-        let snap = HostProbe(rootPath: a.root).snapshotSync(sections: [.topology, .numa])
+        let snap = HostProber(rootPath: a.root).snapshotSync(sections: [.topology, .numa])
         let hw = HwlocView(parsing: a.output)
         guard let topo = snap.topology, let numa = snap.numa else { return ("?", ["no topology"]) }
         let arch = Self.architecture(a.name, cpuinfo: topo.cpuinfo?.architecture)

@@ -28,9 +28,9 @@ struct LibvirtConformanceTests {
                 .init(virtualPath: "/sys/devices/system", hostPath: dir.appendingPathComponent(sysdir).path),
                 .init(virtualPath: "/proc/cpuinfo", hostPath: dir.appendingPathComponent(name + ".cpuinfo").path),
             ])
-            let snap = HostProbe(root: root).snapshotSync(sections: [.topology, .numa])
+            let snap = HostProber(root: root).snapshotSync(sections: [.topology, .numa])
             let expected = try String(contentsOf: dir.appendingPathComponent(exp), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            let mine = snap.libvirtNodeInfo?.description ?? "(no node info)"
+            let mine = snap.hostNodeInfo?.description ?? "(no node info)"
             if arch == "x86_64" || arch == "aarch64" || arch == "armv6l" {
                 checked += 1
                 #expect(mine == expected, "\(name)")

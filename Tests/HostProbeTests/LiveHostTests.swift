@@ -13,7 +13,7 @@ struct LiveHostTests {
             LiveEnvironment.unavailable("libnuma reports no NUMA support (numa_available() < 0)")
             return
         }
-        let s = HostProbe().snapshotSync(sections: [.topology, .numa])
+        let s = HostProber().snapshotSync(sections: [.topology, .numa])
         let numa = try #require(s.numa)
         let topo = try #require(s.topology)
         #expect(numa.nodes.count == Int(numa_max_node()) + 1 || numa.nodes.map(\.id).max() == Int(numa_max_node()))
@@ -32,7 +32,7 @@ struct LiveHostTests {
     }
 
     @Test func liveProbeSeesThisMachine() async throws {
-        let s = await HostProbe().snapshot()
+        let s = await HostProber().snapshot()
         let topo = try #require(s.topology)
         #expect(topo.online.count == sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         #expect(s.memory?.totalKiB.map { $0 > 0 } == true)
@@ -43,7 +43,7 @@ struct LiveHostTests {
     /// Each block device's number from sysfs is the `st_rdev` of its /dev node (the number
     /// cgroup I/O limits are keyed by).
     @Test func blockDeviceNumbersMatchTheDeviceNodes() throws {
-        let devices = try #require(HostProbe().snapshotSync(sections: [.block]).block?.devices)
+        let devices = try #require(HostProber().snapshotSync(sections: [.block]).block?.devices)
         var checked = 0
         for d in devices {
             var st = stat()
@@ -60,7 +60,7 @@ struct LiveHostTests {
             LiveEnvironment.unavailable("/dev/kvm does not exist")
             return
         }
-        let k = try #require(HostProbe().snapshotSync(sections: [.kvm]).kvm)
+        let k = try #require(HostProber().snapshotSync(sections: [.kvm]).kvm)
         #expect(k.device.present && k.device.isCharacterDevice == true)
         #expect(k.device.major == 10 && k.device.minor == 232)
         guard k.device.accessible == true else {
@@ -71,7 +71,7 @@ struct LiveHostTests {
         #expect(k.createVMSucceeded == true, "\(k.liveCheckError ?? "")")
         #expect(k.usable == true)
         #expect((k.maxVCPUs ?? 0) >= 1)
-        let v = HostValidation.run(HostProbe().snapshotSync(sections: HostValidation.sections))
+        let v = HostValidation.run(HostProber().snapshotSync(sections: HostValidation.sections))
         #expect(v.first { $0.id == "cpu.virtualization" }?.status == .pass, "a working KVM_CREATE_VM passes even without vmx/svm flags")
     }
 
@@ -83,12 +83,12 @@ struct LiveHostTests {
         burner.start()
         defer { stop.set() }
         var samples: [RateSample] = []
-        for await s in HostProbe().sample(every: .milliseconds(200), processes: [pid]) {
+        for await s in HostProber().sample(every: .milliseconds(200), processes: [pid]) {
             samples.append(s)
             if samples.count == 3 { break }
         }
         #expect(samples.count == 3)
-        let online = HostProbe().snapshotSync(sections: [.topology]).topology?.online.count ?? 0
+        let online = HostProber().snapshotSync(sections: [.topology]).topology?.online.count ?? 0
         for s in samples {
             #expect(s.interval > 0.1 && s.interval < 5)
             let total = try #require(s.total)

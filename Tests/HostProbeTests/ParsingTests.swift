@@ -26,19 +26,19 @@ struct ParsingTests {
     }
 
     @Test func cpuinfoArchitectures() {
-        #expect(HostProbe.parseCPUInfo("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t: fpu svm hypervisor\ncpu MHz\t: 2994.3\n").hardwareVirtualization == "svm")
-        #expect(HostProbe.parseCPUInfo("processor\t: 0\nCPU implementer\t: 0x41\nFeatures\t: fp asimd\n").architecture == "arm")
-        #expect(HostProbe.parseCPUInfo("processor\t: 0\ncpu\t\t: POWER8E (raw), altivec supported\nclock\t\t: 3690.000000MHz\n").mhz == 3690)
-        #expect(HostProbe.parseCPUInfo("vendor_id       : IBM/S390\n").architecture == "s390")
+        #expect(HostProber.parseCPUInfo("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t: fpu svm hypervisor\ncpu MHz\t: 2994.3\n").hardwareVirtualization == "svm")
+        #expect(HostProber.parseCPUInfo("processor\t: 0\nCPU implementer\t: 0x41\nFeatures\t: fp asimd\n").architecture == "arm")
+        #expect(HostProber.parseCPUInfo("processor\t: 0\ncpu\t\t: POWER8E (raw), altivec supported\nclock\t\t: 3690.000000MHz\n").mhz == 3690)
+        #expect(HostProber.parseCPUInfo("vendor_id       : IBM/S390\n").architecture == "s390")
     }
 
     @Test func cpuinfoEdgeCases() {
-        #expect(HostProbe.parseCPUInfo("").processorCount == 0)
-        let empty = HostProbe.parseCPUInfo("processor\t: 0\nflags\t:\n\nprocessor\t: 1\nflags\t:\n")
+        #expect(HostProber.parseCPUInfo("").processorCount == 0)
+        let empty = HostProber.parseCPUInfo("processor\t: 0\nflags\t:\n\nprocessor\t: 1\nflags\t:\n")
         #expect(empty.processorCount == 2 && empty.flags.isEmpty)
-        let mixed = HostProbe.parseCPUInfo("processor: 0\nflags: a b\n\nprocessor: 1\nflags: a c\n\nprocessor: 2\nflags: a c\n")
+        let mixed = HostProber.parseCPUInfo("processor: 0\nflags: a b\n\nprocessor: 1\nflags: a c\n\nprocessor: 2\nflags: a c\n")
         #expect(mixed.flags == ["a", "b", "c"])
-        #expect(HostProbe.parseCPUInfo(":::\n\u{FF}garbage: x\n").architecture == "unknown")
+        #expect(HostProber.parseCPUInfo(":::\n\u{FF}garbage: x\n").architecture == "unknown")
     }
 
     @Test func hexMasks() {

@@ -27,7 +27,7 @@ struct RootAndCaptureTests {
             .init(virtualPath: "/sys/devices/system", hostPath: fx + "/sys/devices/system"),
             .init(virtualPath: "/proc/cpuinfo", hostPath: fx + "/proc/cpuinfo"),
         ])
-        let s = HostProbe(root: root).snapshotSync(sections: [.topology, .numa])
+        let s = HostProber(root: root).snapshotSync(sections: [.topology, .numa])
         #expect(s.topology?.cpus.count == 16)
         #expect(s.numa?.nodes.count == 2)
         // cpu0/cpufreq -> ../cpufreq/policy0 resolves inside the bind.
@@ -38,12 +38,12 @@ struct RootAndCaptureTests {
     func captureReproducesTheSnapshot(name: String) throws {
         let out = makeTempDir("capture") + "/tree"
         defer { try? FileManager.default.removeItem(atPath: (out as NSString).deletingLastPathComponent) }
-        let probe = HostProbe(root: Fixtures.root(name))
+        let probe = HostProber(root: Fixtures.root(name))
         let summary = try probe.capture(to: out)
         #expect(summary.files > 0)
         #expect(summary.skipped.isEmpty)
         var a = probe.snapshotSync()
-        var b = HostProbe(rootPath: out).snapshotSync()
+        var b = HostProber(rootPath: out).snapshotSync()
         a.root = ""; b.root = ""
         #expect(a == b)
         // Capturing into a non-empty directory is refused.
@@ -75,7 +75,7 @@ struct RootAndCaptureTests {
         #expect(s.block?.devices.first { $0.name == "vda" }?.scheduler?.active == "mq-deadline")
         #expect(s.diagnostics.isEmpty, "\(s.diagnostics)")
         // libvirt would report this as 1 node, 1 socket, 2 cores, 1 thread.
-        #expect(s.libvirtNodeInfo?.description.hasPrefix("CPUs: 2/2") == true)
+        #expect(s.hostNodeInfo?.description.hasPrefix("CPUs: 2/2") == true)
     }
 
     @Test func sectionsAreIndependent() {
@@ -88,7 +88,7 @@ struct RootAndCaptureTests {
     }
 
     @Test func asyncSnapshotMatchesSync() async {
-        let probe = HostProbe(root: Fixtures.root("2s4c2t-2n"))
+        let probe = HostProber(root: Fixtures.root("2s4c2t-2n"))
         let a = await probe.snapshot()
         #expect(a == probe.snapshotSync())
     }
@@ -113,5 +113,5 @@ struct RootAndCaptureTests {
 
 /// Reads one file under `root` through HostProbe's resolver.
 func readUnder(_ root: ProbeRoot, _ path: String) throws(ReadFailure) -> String {
-    try HostProbe.readFile(path, root: root).get().trimmingCharacters(in: .whitespacesAndNewlines)
+    try HostProber.readFile(path, root: root).get().trimmingCharacters(in: .whitespacesAndNewlines)
 }

@@ -20,7 +20,7 @@ struct SortedPrettyJSONTests {
     }
 
     @Test func liveSnapshot() throws {
-        let snap = HostProbe().snapshotSync()
+        let snap = HostProber().snapshotSync()
         #expect(try SortedPrettyJSON.encode(snap) == (try Self.foundation(snap)))
     }
 

@@ -38,7 +38,7 @@ enum Fixtures {
     static func path(_ name: String) -> String { materialized + "/" + name }
     static func root(_ name: String) -> ProbeRoot { ProbeRoot(path: path(name)) }
     static func probe(_ name: String, _ sections: Set<ProbeSection> = Set(ProbeSection.allCases)) -> HostSnapshot {
-        HostProbe(root: root(name)).snapshotSync(sections: sections)
+        HostProber(root: root(name)).snapshotSync(sections: sections)
     }
     static let captured = "captured-epyc-kvm-guest-2cpu"
 }

@@ -94,7 +94,7 @@ extension LiveEventTests {
     func expiredWatchdogPausesTheGuestWithReasonWatchdog() async throws {
         try await Self.withDevicesGuest("watchdog", watchdog: "pause") { _, dom, events in
             let name = dom.name
-            let fired = await events.first(timeout: .seconds(45)) { m -> WatchdogAction? in
+            let fired = await events.first(timeout: .seconds(45)) { m -> WatchdogEventAction? in
                 guard case .event(let e) = m, e.domainName == name, case .watchdog(let a) = e.kind else { return nil }
                 return a
             }

@@ -1,4 +1,5 @@
 import Foundation
+import VirtCore
 import Libvirt
 import Testing
 import VirtKitTestSupport
@@ -58,7 +59,7 @@ final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
     /// still complete promptly. Cancelling queued calls never runs them.
     @Test func blockedLibvirtCallsDoNotStarveOtherTasks() async throws {
         let server = try SilentLibvirtSocket()
-        let pool = LibvirtThreadPool(threadCount: 4, name: "vk-test-slow")
+        let pool = BlockingThreadPool(threadCount: 4, name: "vk-test-slow")
         defer { pool.shutdown() }
         let uri = "qemu+unix:///system?socket=\(server.path)"
 
@@ -123,7 +124,7 @@ final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
     }
 
     @Test func cancelledBeforeStartNeverRuns() async throws {
-        let pool = LibvirtThreadPool(threadCount: 1, name: "vk-test-cancel")
+        let pool = BlockingThreadPool(threadCount: 1, name: "vk-test-cancel")
         defer { pool.shutdown() }
         let gate = DispatchSemaphore(value: 0)
         let ran = Counter()

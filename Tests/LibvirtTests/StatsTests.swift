@@ -1,4 +1,5 @@
 import CLibvirt
+import VirtCore
 import Foundation
 @testable import Libvirt
 import Testing
@@ -355,7 +356,7 @@ import VirtKitTestSupport
         let guests = TestNode.fleet(count: 30)
         let conn = try await Connection.open(try TestNode.uri(guests, tag: "executor"))
         defer { Task { await conn.close() } }
-        let pool = LibvirtThreadPool.shared
+        let pool = BlockingThreadPool.libvirt
         #expect(!pool.isCurrentThread)
         let hopped = try await conn.allDomainStats(groups: .state)
         let (onPool, inPlace, threadName) = try await withTaskExecutorPreference(pool) {

@@ -36,7 +36,7 @@ public struct XMLParseLimits: Sendable, Hashable {
 }
 
 /// A malformed or refused document: where (1-based line and byte column, 0-based byte offset)
-/// and why. Thrown by `XMLDocument.init(parsing:)`; the parser never traps on input.
+/// and why. Thrown by `LosslessXMLDocument.init(parsing:)`; the parser never traps on input.
 public struct XMLParseError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Why the parser stopped.
     public enum Reason: Sendable, Hashable, CustomStringConvertible {

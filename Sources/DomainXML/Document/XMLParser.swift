@@ -1,5 +1,5 @@
 // The tokenizer/tree builder: one forward pass over UTF-8 bytes, iterative (no recursion,
-// so depth is bounded only by the limit), building XMLElement objects whose names,
+// so depth is bounded only by the limit), building LosslessXMLElement objects whose names,
 // attributes and text stay as spans into the source bytes.
 //
 // Accepted: XML 1.0 as libvirt writes and reads it, in UTF-8 (optional BOM, optional XML
@@ -22,16 +22,16 @@ struct XMLParser {
     /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
     /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
     var stack: [OpenElement] = []
-    var root: XMLElement?
+    var root: LosslessXMLElement?
 
     struct OpenElement {
-        let ref: Unmanaged<XMLElement>
+        let ref: Unmanaged<LosslessXMLElement>
         let mark: Int
-        var element: XMLElement { ref.takeUnretainedValue() }
+        var element: LosslessXMLElement { ref.takeUnretainedValue() }
     }
 
     struct Result {
-        var root: XMLElement
+        var root: LosslessXMLElement
         var rootStart: Int
         var rootEnd: Int
     }
@@ -373,7 +373,7 @@ struct XMLParser {
     // MARK: Elements
 
     /// Parses the root element and everything inside it; returns it and the offset after it.
-    mutating func parseElementTree(_ start: Int) throws(XMLParseError) -> (XMLElement, Int) {
+    mutating func parseElementTree(_ start: Int) throws(XMLParseError) -> (LosslessXMLElement, Int) {
         var i = try openElement(start)
         guard let root else { throw fail(start, .missingRootElement) }
         if stack.isEmpty { return (root, i) }
@@ -483,7 +483,7 @@ struct XMLParser {
                                   valueStart: UInt32(vs), valueEnd: UInt32(i)))
             i += 1
         }
-        let el = XMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
+        let el = LosslessXMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
                             attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
                             selfClosing: selfClosing)
         let hasParent = !stack.isEmpty
@@ -532,7 +532,7 @@ struct XMLParser {
         return try result.get()
     }
 
-    mutating func close(_ el: XMLElement, _ mark: Int, _ s: Int) throws(XMLParseError) -> Int {
+    mutating func close(_ el: LosslessXMLElement, _ mark: Int, _ s: Int) throws(XMLParseError) -> Int {
         let ns = s + 2
         let ne = try scanName(ns, expected: "an element name after '</'")
         let os = Int(el.start) + 1, oe = Int(el.nameEnd)

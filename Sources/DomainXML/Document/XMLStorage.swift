@@ -24,7 +24,7 @@ struct AttrSpan {
     var valueEnd: UInt32
 }
 
-/// A new text node (set through `XMLElement.text`): stored decoded, escaped on output.
+/// A new text node (set through `LosslessXMLElement.text`): stored decoded, escaped on output.
 final class NewText {
     let value: String
     init(_ value: String) { self.value = value }
@@ -33,7 +33,7 @@ final class NewText {
 /// A child node. Parsed leaves are byte spans into the owning element's `SourceStorage`
 /// (whole construct, markers included); nothing is copied or decoded until asked.
 enum NodeStorage {
-    case element(XMLElement)
+    case element(LosslessXMLElement)
     case text(UInt32, UInt32)
     case cdata(UInt32, UInt32)
     case comment(UInt32, UInt32)

@@ -169,7 +169,7 @@ private final class SamplerState: @unchecked Sendable {
     }
 }
 
-extension HostProbe {
+extension HostProber {
     /// Live rates every `interval`: each element is the delta between two reads of
     /// `/proc/stat`, `/proc/vmstat`, `/proc/pressure/*`, `/proc/net/snmp`, `/proc/loadavg`
     /// and, for each PID in `processes`, `/proc/PID/task/*/{stat,status,schedstat}`.

@@ -93,7 +93,7 @@ public struct NetworkInterface: Sendable, Hashable, Codable {
     public var isVirtual: Bool
 }
 
-extension HostProbe {
+extension HostProber {
     static func hex<T: FixedWidthInteger>(_ s: String?) -> T? {
         guard var s else { return nil }
         if s.hasPrefix("0x") { s.removeFirst(2) }

@@ -102,7 +102,7 @@ public struct CgroupSupport: Sendable, Hashable, Codable {
     public var controllers: [String: String]
 }
 
-extension HostProbe {
+extension HostProber {
     // linux/kvm.h: _IO(KVMIO=0xAE, nr)
     static let KVM_GET_API_VERSION: UInt = 0xAE00
     static let KVM_CREATE_VM: UInt = 0xAE01

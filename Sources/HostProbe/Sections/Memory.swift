@@ -138,7 +138,7 @@ public struct ZswapInfo: Sendable, Hashable, Codable {
     public var storedKiB: UInt64?
 }
 
-extension HostProbe {
+extension HostProber {
     /// `hugepages-2048kB` → 2048.
     static func hugepageSize(_ name: String) -> UInt64? {
         guard name.hasPrefix("hugepages-"), name.hasSuffix("kB") else { return nil }

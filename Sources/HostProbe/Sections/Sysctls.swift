@@ -62,7 +62,7 @@ extension String {
     func replacingDots() -> String { String(map { $0 == "." ? "/" : $0 }) }
 }
 
-extension HostProbe {
+extension HostProber {
     static func probeSysctls(_ ctx: ProbeContext, extra: [String]) -> SysctlInfo {
         var values: [String: String] = [:]
         for name in Sysctl.virtualizationSet + extra {

@@ -5,7 +5,7 @@ import VirtCore
 
 /// The logical CPUs of the host and what they share (`/sys/devices/system/cpu`,
 /// `/proc/cpuinfo`). JSON key `topology`.
-public struct CPUTopology: Sendable, Hashable, Codable {
+public struct HostCPUTopology: Sendable, Hashable, Codable {
     /// Every CPU with a `cpuN` directory, ascending.
     public var cpus: [LogicalCPU]
     /// `cpu/possible`, `cpu/present`, `cpu/online`, `cpu/offline` as the kernel lists them.
@@ -62,7 +62,7 @@ public struct LogicalCPU: Sendable, Hashable, Codable {
     /// `topology/core_siblings_list` (`package_cpus_list`): CPUs in this package.
     public var coreSiblings: CPUSet?
     /// `cache/indexK`, L1d first.
-    public var caches: [CPUCache]
+    public var caches: [HostCPUCache]
     /// `cpufreq/…` when the CPU has a cpufreq policy.
     public var cpufreq: CPUFreq?
 
@@ -74,7 +74,7 @@ public struct LogicalCPU: Sendable, Hashable, Codable {
 }
 
 /// One cache a CPU uses (`cpuN/cache/indexK`).
-public struct CPUCache: Sendable, Hashable, Codable {
+public struct HostCPUCache: Sendable, Hashable, Codable {
     public var level: Int?
     /// `Data`, `Instruction`, `Unified` (other values kept as written).
     public var type: String?
@@ -123,7 +123,7 @@ public struct CPUInfo: Sendable, Hashable, Codable {
     public func hasFlag(_ f: String) -> Bool { flags.contains(f) }
 }
 
-extension HostProbe {
+extension HostProber {
     static let cpuDir = "/sys/devices/system/cpu"
     static let nodeDir = "/sys/devices/system/node"
 
@@ -160,12 +160,12 @@ extension HostProbe {
         return out
     }
 
-    static func probeTopology(_ ctx: ProbeContext, nodeCPUs: [(id: Int, cpus: CPUSet)]?) -> CPUTopology {
+    static func probeTopology(_ ctx: ProbeContext, nodeCPUs: [(id: Int, cpus: CPUSet)]?) -> HostCPUTopology {
         let d = cpuDir
         let entries = ctx.list(d, "CPU directory", required: true)
         let ids = entries.compactMap { numberedName($0.name, prefix: "cpu") }.sorted()
         let onlineFile = ctx.cpuList(d + "/online", "online CPUs")
-        var topo = CPUTopology(cpus: [], online: CPUSet())
+        var topo = HostCPUTopology(cpus: [], online: CPUSet())
         topo.possible = ctx.cpuList(d + "/possible", "possible CPUs")
         topo.present = ctx.cpuList(d + "/present", "present CPUs")
         topo.offline = ctx.cpuList(d + "/offline", "offline CPUs")
@@ -211,12 +211,12 @@ extension HostProbe {
         return topo
     }
 
-    static func probeCaches(_ ctx: ProbeContext, _ dir: String, cpu: Int) -> [CPUCache] {
+    static func probeCaches(_ ctx: ProbeContext, _ dir: String, cpu: Int) -> [HostCPUCache] {
         guard case .success(let entries) = ctx.reader.list(dir) else { return [] }
-        var out: [CPUCache] = []
+        var out: [HostCPUCache] = []
         for e in entries where numberedName(e.name, prefix: "index") != nil {
             let id = dir + "/" + e.name
-            var c = CPUCache()
+            var c = HostCPUCache()
             let what = "CPU \(cpu) cache \(e.name)"
             c.level = ctx.int(id + "/level", what + " level")
             c.type = ctx.line(id + "/type", what + " type")

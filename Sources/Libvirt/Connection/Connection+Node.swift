@@ -2,26 +2,6 @@ import CLibvirt
 import Foundation
 import VirtCore
 
-/// The host's CPU and memory summary (`virNodeInfo`, from `virNodeGetInfo`).
-public struct NodeInfo: Hashable, Sendable, Codable {
-    /// CPU model string (e.g. `x86_64`).
-    public var model: String
-    /// Host memory.
-    public var memory: MemorySize
-    /// Active CPUs.
-    public var cpus: Int
-    /// Expected CPU frequency in MHz (0 if unknown).
-    public var mhz: Int
-    /// NUMA nodes (1 for uniform memory access or when libvirt can't tell).
-    public var nodes: Int
-    /// Sockets per node.
-    public var sockets: Int
-    /// Cores per socket.
-    public var cores: Int
-    /// Threads per core.
-    public var threads: Int
-}
-
 /// Host CPU time counters in nanoseconds (`virNodeGetCPUStats`); nil = not reported.
 public struct NodeCPUStats: Hashable, Sendable, Codable {
     public var kernel: UInt64?
@@ -47,12 +27,12 @@ public struct NodeMemoryStats: Hashable, Sendable, Codable {
 
 extension Connection {
     /// The host summary (`virNodeGetInfo`).
-    public func nodeInfo() async throws -> NodeInfo {
+    public func nodeInfo() async throws -> HostNodeInfo {
         try await call { c throws(LibvirtError) in
             var info = virNodeInfo()
             guard virNodeGetInfo(c, &info) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetInfo") }
             let model = withUnsafeBytes(of: info.model) { fixedString($0) }
-            return NodeInfo(
+            return HostNodeInfo(
                 model: model, memory: .kibibytes(UInt64(info.memory)), cpus: Int(info.cpus), mhz: Int(info.mhz),
                 nodes: Int(info.nodes), sockets: Int(info.sockets), cores: Int(info.cores), threads: Int(info.threads))
         }

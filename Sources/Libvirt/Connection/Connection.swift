@@ -1,10 +1,11 @@
 import CLibvirt
+import VirtCore
 import Foundation
 
 /// A connection to a libvirt driver (`virConnectPtr`): `qemu:///system`, `test:///default`,
 /// `qemu+ssh://host/system`, …
 ///
-/// Every call runs on a `LibvirtThreadPool` thread, never on Swift's cooperative pool.
+/// Every call runs on a `BlockingThreadPool` thread, never on Swift's cooperative pool.
 /// `close()` is explicit and idempotent; afterwards every call (also through the
 /// `Domain` handles of this connection) throws `LibvirtError` with code `.invalidConn`.
 /// A connection whose daemon went away answers with libvirt's own typed error.
@@ -18,7 +19,7 @@ public final class Connection: @unchecked Sendable {
     private let lock = NSLock()
     private var handle: OpaquePointer?
     /// The threads this connection's calls (and its domains' calls) run on.
-    public let pool: LibvirtThreadPool
+    public let pool: BlockingThreadPool
     /// The URI the connection was opened with (nil: libvirt's default); see `uri()` for the resolved one.
     public let requestedURI: String?
     /// Whether the connection was opened read-only.
@@ -34,7 +35,7 @@ public final class Connection: @unchecked Sendable {
         public static let noAliases = Self(rawValue: VIR_CONNECT_NO_ALIASES.rawValue)
     }
 
-    private init(handle: OpaquePointer, uri: String?, readOnly: Bool, pool: LibvirtThreadPool) {
+    private init(handle: OpaquePointer, uri: String?, readOnly: Bool, pool: BlockingThreadPool) {
         self.handle = handle
         self.requestedURI = uri
         self.isReadOnly = readOnly
@@ -46,17 +47,17 @@ public final class Connection: @unchecked Sendable {
     /// Initializes libvirt and starts the shared `LibvirtEventLoop` first (libvirt needs
     /// a registered loop before opening for keepalive and events).
     /// - Parameter uri: the driver URI; nil lets libvirt choose (`LIBVIRT_DEFAULT_URI`, …).
-    public static func open(_ uri: String?, readOnly: Bool = false, pool: LibvirtThreadPool = .shared) async throws -> Connection {
+    public static func open(_ uri: String?, readOnly: Bool = false, pool: BlockingThreadPool = .libvirt) async throws -> Connection {
         try await open(uri, flags: readOnly ? .readOnly : [], useAuthAPI: false, pool: pool)
     }
 
     /// Opens a connection with flags through `virConnectOpenAuth` without an auth callback
     /// (for URIs whose authentication needs no interaction: local sockets, SSH keys, TLS).
-    public static func open(_ uri: String?, flags: OpenFlags, pool: LibvirtThreadPool = .shared) async throws -> Connection {
+    public static func open(_ uri: String?, flags: OpenFlags, pool: BlockingThreadPool = .libvirt) async throws -> Connection {
         try await open(uri, flags: flags, useAuthAPI: true, pool: pool)
     }
 
-    private static func open(_ uri: String?, flags: OpenFlags, useAuthAPI: Bool, pool: LibvirtThreadPool) async throws -> Connection {
+    private static func open(_ uri: String?, flags: OpenFlags, useAuthAPI: Bool, pool: BlockingThreadPool) async throws -> Connection {
         try LibvirtLibrary.initialize()
         try LibvirtEventLoop.shared.start()
         return try await pool.run { () throws(LibvirtError) -> Connection in

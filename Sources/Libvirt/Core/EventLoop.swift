@@ -1,4 +1,5 @@
 import CLibvirt
+import VirtCore
 import Foundation
 
 /// libvirt's default event loop (`virEventRegisterDefaultImpl`), run on a dedicated thread
@@ -82,7 +83,7 @@ public final class LibvirtEventLoop: @unchecked Sendable {
 
     private func runLoop() {
         virtkit_set_thread_name("virtkit-events")
-        _ = virtkit_block_sigpipe()  // keepalive writes happen here (see LibvirtThreadPool)
+        _ = virtkit_block_sigpipe()  // keepalive writes happen here (see BlockingThreadPool)
         while true {
             lock.lock()
             if stopRequested {

@@ -7,7 +7,7 @@ import VirtCore
 /// (`virDomainRef`) so each `Domain` owns exactly one.
 ///
 /// Name, UUID and ID are read from the handle without talking to the daemon; everything
-/// else runs on the connection's `LibvirtThreadPool`. After `Connection.close()` every
+/// else runs on the connection's `BlockingThreadPool`. After `Connection.close()` every
 /// call throws `.invalidConn`.
 ///
 /// Sendable: `@unchecked` because the handle is immutable and libvirt domain objects are

@@ -68,7 +68,7 @@ public enum DomainEventKind: Hashable, Sendable, CustomStringConvertible {
     /// Guest RTC changed; offset from the host's UTC in seconds.
     case rtcChange(offsetSeconds: Int64)
     /// The watchdog fired and the hypervisor did `action`.
-    case watchdog(WatchdogAction)
+    case watchdog(WatchdogEventAction)
     /// A disk I/O error (`virConnectDomainEventIOErrorReasonCallback`): the disk's source
     /// path and device alias, what the hypervisor did, and QEMU's reason (`"enospc"`, or
     /// `""`/`"eio"`-like text for other errors).

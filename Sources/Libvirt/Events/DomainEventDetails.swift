@@ -178,7 +178,7 @@ public enum LifecycleEvent: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainEventWatchdogAction`: what the hypervisor did when the watchdog fired.
-public enum WatchdogAction: CEnumMirror {
+public enum WatchdogEventAction: CEnumMirror {
     case none, pause, reset, poweroff, shutdown, debug, injectNMI, unknown(Int32)
     public static let known: [(Self, String)] = [(.none, "none"), (.pause, "pause"), (.reset, "reset"), (.poweroff, "poweroff"), (.shutdown, "shutdown"), (.debug, "debug"), (.injectNMI, "inject-nmi")]
     public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }

@@ -132,7 +132,7 @@ private let onRTC: @convention(c) (OpaquePointer?, OpaquePointer?, Int64, Unsafe
     EventFanout.from(opaque)?.deliver(dom, .rtcChange(offsetSeconds: offset))
 }
 private let onWatchdog: @convention(c) (OpaquePointer?, OpaquePointer?, Int32, UnsafeMutableRawPointer?) -> Void = { _, dom, action, opaque in
-    EventFanout.from(opaque)?.deliver(dom, .watchdog(WatchdogAction(raw: action)))
+    EventFanout.from(opaque)?.deliver(dom, .watchdog(WatchdogEventAction(raw: action)))
 }
 private let onIOErrorReason: @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = { _, dom, src, alias, action, reason, opaque in
     EventFanout.from(opaque)?.deliver(dom, .ioError(IOErrorEvent(srcPath: str(src), devAlias: str(alias), action: IOErrorAction(raw: action), reason: str(reason))))

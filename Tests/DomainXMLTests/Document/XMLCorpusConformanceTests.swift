@@ -11,8 +11,8 @@ struct XMLCorpusConformanceTests {
         #expect(corpus.count >= 1000, "expected the full corpus, found \(corpus.count) files")
         var parsed = 0, identical = 0, walked = 0
         for (name, bytes) in corpus {
-            let doc: XMLDocument
-            do { doc = try XMLDocument(parsing: bytes) } catch {
+            let doc: LosslessXMLDocument
+            do { doc = try LosslessXMLDocument(parsing: bytes) } catch {
                 Issue.record("\(name): \(error)")
                 continue
             }
@@ -39,7 +39,7 @@ struct XMLCorpusConformanceTests {
             guard let doc = parseOrNil(bytes) else { Issue.record("\(name) did not parse"); continue }
             for device in doc.root.firstChild(named: "devices")?.childElements ?? [] {
                 let xml = device.serialize()
-                let alone = try XMLDocument(parsing: xml)
+                let alone = try LosslessXMLDocument(parsing: xml)
                 #expect(alone.serialize() == xml)
                 #expect(alone.root.name == device.name)
                 #expect(alone.root.attributeNames == device.attributeNames)
@@ -70,16 +70,16 @@ struct XMLCorpusConformanceTests {
         for (name, bytes) in corpus {
             guard let doc = parseOrNil(bytes) else { Issue.record("\(name) did not parse"); continue }
             // Same document with every indentation collapsed and attributes reversed must be equal.
-            let flat = XMLElement(name: doc.root.name)
+            let flat = LosslessXMLElement(name: doc.root.name)
             copy(doc.root, into: flat)
-            let rebuilt = try XMLDocument(parsing: XMLDocument(root: flat).serialize())
-            #expect(XMLDocument.canonicallyEqual(doc, rebuilt), "\(name): rebuilt copy is not canonically equal")
+            let rebuilt = try LosslessXMLDocument(parsing: LosslessXMLDocument(root: flat).serialize())
+            #expect(LosslessXMLDocument.canonicallyEqual(doc, rebuilt), "\(name): rebuilt copy is not canonically equal")
         }
     }
 
     /// Deep copy through the public builder API with attributes in reverse order and
     /// whitespace-only text dropped when the element has element children.
-    func copy(_ from: XMLElement, into to: XMLElement) {
+    func copy(_ from: LosslessXMLElement, into to: LosslessXMLElement) {
         for (n, v) in from.attributes.reversed() { to.setAttribute(n, v) }
         let hasElements = !from.childElements.isEmpty
         if !hasElements {
@@ -88,7 +88,7 @@ struct XMLCorpusConformanceTests {
         }
         for node in from.nodes {
             if case let .element(c) = node {
-                let nc = XMLElement(name: c.name)
+                let nc = LosslessXMLElement(name: c.name)
                 copy(c, into: nc)
                 to.appendChild(nc)
             } else if case let .comment(c) = node {
@@ -119,10 +119,10 @@ struct XMLCorpusConformanceTests {
             #expect(q == 0x27 || q == 0x22)
             let expected = Array(bytes[..<Int(span.valueStart)]) + Array("v&lt;&amp;&gt;&apos;&quot;".utf8) + Array(bytes[Int(span.valueEnd)...])
             #expect(out == expected, "\(name): attribute edit changed more than the value")
-            #expect(try XMLDocument(parsing: out).serializedBytes() == out)
-            #expect(try XMLDocument(parsing: out).root.children(named: "devices").count == doc.root.children(named: "devices").count)
+            #expect(try LosslessXMLDocument(parsing: out).serializedBytes() == out)
+            #expect(try LosslessXMLDocument(parsing: out).root.children(named: "devices").count == doc.root.children(named: "devices").count)
             // Round-trip of the edited value through a re-parse.
-            let re = try XMLDocument(parsing: out)
+            let re = try LosslessXMLDocument(parsing: out)
             let reTarget = allElements(re.root)[elements.firstIndex { $0 === target }!]
             #expect(reTarget.attribute(attr) == "v<&>'\"")
             edits += 1
@@ -143,8 +143,8 @@ struct XMLCorpusConformanceTests {
             guard let li = ns.firstIndex(where: { if case let .element(e) = $0 { e === last } else { false } }),
                   li > 0, case let .text(ws0, ws1) = ns[li - 1] else { continue }
             let ws = Array(bytes[Int(ws0)..<Int(ws1)])
-            let rng = XMLElement(name: "rng", attributes: [("model", "virtio")])
-            rng.appendChild(XMLElement(name: "backend", attributes: [("model", "random")], text: "/dev/urandom"))
+            let rng = LosslessXMLElement(name: "rng", attributes: [("model", "virtio")])
+            rng.appendChild(LosslessXMLElement(name: "backend", attributes: [("model", "random")], text: "/dev/urandom"))
             devices.appendChild(rng)
             let indent = Array(ws[(ws.lastIndex(of: 0x0A)! + 1)...]).utf8String
             let inserted = ws.utf8String + "<rng model='virtio'>\n\(indent)  <backend model='random'>/dev/urandom</backend>\n\(indent)</rng>"
@@ -160,7 +160,7 @@ struct XMLCorpusConformanceTests {
             let expectedRemove = Array(bytes[..<Int(fws)]) + Array(bytes[Int(first.end)...])
             #expect(doc.serializedBytes() == expectedRemove, "\(name): remove changed more than the device")
             #expect(first.parent == nil)
-            #expect(try XMLDocument(parsing: doc.serializedBytes()).root.firstChild(named: "devices")!.childElements.count == kids.count - 1)
+            #expect(try LosslessXMLDocument(parsing: doc.serializedBytes()).root.firstChild(named: "devices")!.childElements.count == kids.count - 1)
             checked += 1
         }
         #expect(checked > 500)

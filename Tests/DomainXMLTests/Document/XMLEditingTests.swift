@@ -17,7 +17,7 @@ struct XMLEditingTests {
 
     """
 
-    func doc() throws -> XMLDocument { try XMLDocument(parsing: Self.domain) }
+    func doc() throws -> LosslessXMLDocument { try LosslessXMLDocument(parsing: Self.domain) }
 
     @Test("setAttribute keeps position, spacing and quote style; new attributes append")
     func setAttribute() throws {
@@ -58,7 +58,7 @@ struct XMLEditingTests {
         let out = d.serialize()
         #expect(out.contains("cpuset = \"a&quot;b&apos;c&lt;&amp;&gt;&#10;\""))
         #expect(out.contains("<domain type='kvm' x='&apos;'>"))
-        let re = try XMLDocument(parsing: out)
+        let re = try LosslessXMLDocument(parsing: out)
         #expect(re.root.firstChild(named: "vcpu")?.attribute("cpuset") == "a\"b'c<&>\n")
     }
 
@@ -66,7 +66,7 @@ struct XMLEditingTests {
     func appendIndentsLikeSiblings() throws {
         let d = try doc()
         let devices = try #require(d.root.firstChild(named: "devices"))
-        devices.appendChild(XMLElement(name: "memballoon", attributes: [("model", "none")]))
+        devices.appendChild(LosslessXMLElement(name: "memballoon", attributes: [("model", "none")]))
         let expected = Self.domain.replacingOccurrences(
             of: "<interface type='user'/>\n",
             with: "<interface type='user'/>\n    <memballoon model='none'/>\n")
@@ -77,9 +77,9 @@ struct XMLEditingTests {
     func appendIntoEmpty() throws {
         let d = try doc()
         let cputune = try #require(d.root.firstChild(named: "cputune"))
-        let pin = XMLElement(name: "vcpupin", attributes: [("vcpu", "0"), ("cpuset", "1")])
+        let pin = LosslessXMLElement(name: "vcpupin", attributes: [("vcpu", "0"), ("cpuset", "1")])
         cputune.appendChild(pin)
-        cputune.appendChild(XMLElement(name: "emulatorpin", attributes: [("cpuset", "2-3")]))
+        cputune.appendChild(LosslessXMLElement(name: "emulatorpin", attributes: [("cpuset", "2-3")]))
         let expected = Self.domain.replacingOccurrences(
             of: "  <cputune/>\n",
             with: "  <cputune>\n    <vcpupin vcpu='0' cpuset='1'/>\n    <emulatorpin cpuset='2-3'/>\n  </cputune>\n")
@@ -91,10 +91,10 @@ struct XMLEditingTests {
     @Test("built subtrees are indented at their position, two spaces per level")
     func builtSubtree() throws {
         let d = try doc()
-        let numa = XMLElement(name: "numatune")
-        let mem = XMLElement(name: "memory", attributes: [("mode", "strict"), ("nodeset", "0")])
+        let numa = LosslessXMLElement(name: "numatune")
+        let mem = LosslessXMLElement(name: "memory", attributes: [("mode", "strict"), ("nodeset", "0")])
         numa.appendChild(mem)
-        numa.appendChild(XMLElement(name: "memnode", attributes: [("cellid", "0"), ("mode", "strict"), ("nodeset", "0")]))
+        numa.appendChild(LosslessXMLElement(name: "memnode", attributes: [("cellid", "0"), ("mode", "strict"), ("nodeset", "0")]))
         d.root.insertChild(numa, at: 2)
         let expected = Self.domain.replacingOccurrences(
             of: "  <cputune/>\n",
@@ -119,9 +119,9 @@ struct XMLEditingTests {
         #expect(!d.serialize().contains("vcpu"))
         #expect(d.serialize().contains("  <name>vm1</name>\n  <cputune/>"))
         // Removing something that is not a child is a no-op.
-        devices.removeChild(XMLElement(name: "x"))
+        devices.removeChild(LosslessXMLElement(name: "x"))
         devices.removeChild(disk)
-        #expect(try XMLDocument(parsing: d.serialize()).root.firstChild(named: "devices")?.childElements.count == 1)
+        #expect(try LosslessXMLDocument(parsing: d.serialize()).root.firstChild(named: "devices")?.childElements.count == 1)
     }
 
     @Test("moving an element re-parents it")
@@ -133,7 +133,7 @@ struct XMLEditingTests {
         #expect(iface.parent === d.root)
         #expect(devices.children(named: "interface").isEmpty)
         #expect(d.root.childElements.last === iface)
-        let re = try XMLDocument(parsing: d.serialize())
+        let re = try LosslessXMLDocument(parsing: d.serialize())
         #expect(re.root.childElements.map(\.name) == ["name", "vcpu", "cputune", "devices", "interface"])
         #expect(d.serialize().contains("  </devices>\n  <interface type='user'/>\n</domain>"))
     }
@@ -158,14 +158,14 @@ struct XMLEditingTests {
 
     @Test("builder documents use libvirt's layout")
     func builder() throws {
-        let root = XMLElement(name: "domain", attributes: [("type", "kvm")])
-        root.appendChild(XMLElement(name: "name", text: "new & vm"))
-        root.appendChild(XMLElement(name: "memory", attributes: [("unit", "KiB")], text: "1048576"))
+        let root = LosslessXMLElement(name: "domain", attributes: [("type", "kvm")])
+        root.appendChild(LosslessXMLElement(name: "name", text: "new & vm"))
+        root.appendChild(LosslessXMLElement(name: "memory", attributes: [("unit", "KiB")], text: "1048576"))
         let devices = root.child(named: "devices", create: true)!
-        let disk = devices.appendChild(XMLElement(name: "disk", attributes: [("type", "file"), ("device", "disk")]))
-        disk.appendChild(XMLElement(name: "source", attributes: [("file", "/var/lib/x.qcow2")]))
+        let disk = devices.appendChild(LosslessXMLElement(name: "disk", attributes: [("type", "file"), ("device", "disk")]))
+        disk.appendChild(LosslessXMLElement(name: "source", attributes: [("file", "/var/lib/x.qcow2")]))
         disk.appendComment("boot -- disk")
-        let d = XMLDocument(root: root)
+        let d = LosslessXMLDocument(root: root)
         let expected = """
         <domain type='kvm'>
           <name>new &amp; vm</name>
@@ -181,16 +181,16 @@ struct XMLEditingTests {
         """
         #expect(d.serialize() == expected)
         #expect(disk.serialize() == "<disk type='file' device='disk'>\n  <source file='/var/lib/x.qcow2'/>\n  <!--boot - - disk-->\n</disk>")
-        let re = try XMLDocument(parsing: expected)
-        #expect(XMLDocument.canonicallyEqual(d, re))
+        let re = try LosslessXMLDocument(parsing: expected)
+        #expect(LosslessXMLDocument.canonicallyEqual(d, re))
         #expect(re.root.firstChild(named: "name")?.text == "new & vm")
     }
 
     @Test("names that are not XML names are made well-formed")
     func sanitizing() throws {
-        let e = XMLElement(name: "bad name<", attributes: [("a b", "1"), ("", "2")])
+        let e = LosslessXMLElement(name: "bad name<", attributes: [("a b", "1"), ("", "2")])
         #expect(e.serialize() == "<bad_name_ a_b='1' _='2'/>")
-        #expect(try XMLDocument(parsing: e.serialize()).root.attributeNames == ["a_b", "_"])
+        #expect(try LosslessXMLDocument(parsing: e.serialize()).root.attributeNames == ["a_b", "_"])
         e.setAttribute("a b", "3")
         #expect(e.serialize() == "<bad_name_ a_b='3' _='2'/>")
     }
@@ -206,27 +206,27 @@ struct XMLEditingTests {
 
     @Test("canonical form ignores attribute order and indentation, not values or text")
     func canonical() throws {
-        let a = try XMLDocument(parsing: "<a x='1' y=\"2\">\n  <b>t</b>\n  <c/>\n</a>")
-        let b = try XMLDocument(parsing: "<?xml version='1.0'?><a y='2'   x='1'><b>t</b><c></c></a>\n")
-        let c = try XMLDocument(parsing: "<a x='1' y='3'><b>t</b><c/></a>")
-        let d = try XMLDocument(parsing: "<a x='1' y='2'><b> t</b><c/></a>")
-        #expect(XMLDocument.canonicallyEqual(a, b))
-        #expect(!XMLDocument.canonicallyEqual(a, c))
-        #expect(!XMLDocument.canonicallyEqual(a, d))
+        let a = try LosslessXMLDocument(parsing: "<a x='1' y=\"2\">\n  <b>t</b>\n  <c/>\n</a>")
+        let b = try LosslessXMLDocument(parsing: "<?xml version='1.0'?><a y='2'   x='1'><b>t</b><c></c></a>\n")
+        let c = try LosslessXMLDocument(parsing: "<a x='1' y='3'><b>t</b><c/></a>")
+        let d = try LosslessXMLDocument(parsing: "<a x='1' y='2'><b> t</b><c/></a>")
+        #expect(LosslessXMLDocument.canonicallyEqual(a, b))
+        #expect(!LosslessXMLDocument.canonicallyEqual(a, c))
+        #expect(!LosslessXMLDocument.canonicallyEqual(a, d))
         #expect(a.canonicalForm() == "<a x=\"1\" y=\"2\"><b>t</b><c></c></a>")
-        let e = try XMLDocument(parsing: "<a>x<![CDATA[<y>]]>&amp;</a>")
+        let e = try LosslessXMLDocument(parsing: "<a>x<![CDATA[<y>]]>&amp;</a>")
         #expect(e.canonicalForm() == "<a>x&lt;y&gt;&amp;</a>")
     }
 
     @Test("a deep built tree serializes and is released")
     func deepBuiltTree() throws {
-        let root = XMLElement(name: "a")
+        let root = LosslessXMLElement(name: "a")
         var cur = root
-        for _ in 0..<1000 { cur = cur.appendChild(XMLElement(name: "a")) }
-        let text = XMLDocument(root: root).serialize()
+        for _ in 0..<1000 { cur = cur.appendChild(LosslessXMLElement(name: "a")) }
+        let text = LosslessXMLDocument(root: root).serialize()
         var limits = XMLParseLimits()
         limits.maxDepth = 1001
-        #expect(try XMLDocument(parsing: text, limits: limits).serialize() == text)
+        #expect(try LosslessXMLDocument(parsing: text, limits: limits).serialize() == text)
     }
 }
 
@@ -234,7 +234,7 @@ struct XMLEditingTests {
 struct XMLTextEdgeTests {
     @Test("setting empty text on an empty element keeps it byte-identical")
     func emptyText() throws {
-        let d = try XMLDocument(parsing: "<a>\n  <genid/>\n  <b></b>\n  <c>x</c>\n</a>")
+        let d = try LosslessXMLDocument(parsing: "<a>\n  <genid/>\n  <b></b>\n  <c>x</c>\n</a>")
         d.root.firstChild(named: "genid")?.text = ""
         d.root.firstChild(named: "b")?.text = nil
         #expect(d.isUnedited)
@@ -249,13 +249,13 @@ struct XMLMixedContentTests {
     @Test("in mixed content, whitespace beside text is data and survives add/remove")
     func mixedContent() throws {
         let text = "<p>Hello <b>big</b> world <i>x</i></p>"
-        let d = try XMLDocument(parsing: text)
+        let d = try LosslessXMLDocument(parsing: text)
         let i = try #require(d.root.firstChild(named: "i"))
         d.root.removeChild(i)
         #expect(d.serialize() == "<p>Hello <b>big</b> world </p>")
         d.root.appendChild(i)
         #expect(d.serialize() == text)
-        d.root.insertChild(XMLElement(name: "u"), at: 1)
+        d.root.insertChild(LosslessXMLElement(name: "u"), at: 1)
         #expect(d.serialize() == "<p>Hello <b>big</b> world <u/><i>x</i></p>")
     }
 }
@@ -264,14 +264,14 @@ struct XMLMixedContentTests {
 struct XMLLargeEditTests {
     @Test("appending 20,000 children to parsed and built elements keeps order and layout")
     func manyChildren() throws {
-        let d = try XMLDocument(parsing: "<domain>\n  <devices>\n    <disk/>\n  </devices>\n</domain>\n")
+        let d = try LosslessXMLDocument(parsing: "<domain>\n  <devices>\n    <disk/>\n  </devices>\n</domain>\n")
         let devices = try #require(d.root.firstChild(named: "devices"))
-        let built = XMLElement(name: "devices")
+        let built = LosslessXMLElement(name: "devices")
         for k in 0..<20_000 {
-            devices.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
-            built.appendChild(XMLElement(name: "hostdev", attributes: [("id", String(k))]))
+            devices.appendChild(LosslessXMLElement(name: "hostdev", attributes: [("id", String(k))]))
+            built.appendChild(LosslessXMLElement(name: "hostdev", attributes: [("id", String(k))]))
         }
-        devices.insertChild(XMLElement(name: "first"), at: 0)
+        devices.insertChild(LosslessXMLElement(name: "first"), at: 0)
         devices.removeChild(devices.firstChild(named: "disk")!)
         let kids = devices.childElements
         #expect(kids.count == 20_001)
@@ -280,6 +280,6 @@ struct XMLLargeEditTests {
         #expect(out.hasPrefix("<domain>\n  <devices>\n    <first/>\n    <hostdev id='0'/>\n    <hostdev id='1'/>\n"))
         #expect(out.hasSuffix("    <hostdev id='19999'/>\n  </devices>\n</domain>\n"))
         #expect(built.childElements.count == 20_000)
-        #expect(try XMLDocument(parsing: XMLDocument(root: built).serialize()).root.childElements.count == 20_000)
+        #expect(try LosslessXMLDocument(parsing: LosslessXMLDocument(root: built).serialize()).root.childElements.count == 20_000)
     }
 }

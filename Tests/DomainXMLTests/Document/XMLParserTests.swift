@@ -25,7 +25,7 @@ struct XMLParserTests {
 
     @Test("all node kinds, the prolog and the epilog survive byte-identically")
     func roundTripAllKinds() throws {
-        let doc = try XMLDocument(parsing: Self.sample)
+        let doc = try LosslessXMLDocument(parsing: Self.sample)
         #expect(doc.serialize() == Self.sample)
         #expect(doc.serializedBytes(walkingTree: true) == Array(Self.sample.utf8))
         #expect(doc.root.name == "domain")
@@ -34,17 +34,17 @@ struct XMLParserTests {
 
     @Test("references are decoded: predefined and numeric, in text and attributes")
     func decoding() throws {
-        let doc = try XMLDocument(parsing: Self.sample)
+        let doc = try LosslessXMLDocument(parsing: Self.sample)
         #expect(doc.root.firstChild(named: "name")?.text == "demo & co")
         #expect(doc.root.firstChild(named: "title")?.text == "café 😀 <x> \"'")
         #expect(doc.root.firstChild(named: "description")?.text == "a <raw> & section tail")
-        let d = try XMLDocument(parsing: "<a v='&lt;&#65;&#x42;&amp;&#00000000000000000067;'/>")
+        let d = try LosslessXMLDocument(parsing: "<a v='&lt;&#65;&#x42;&amp;&#00000000000000000067;'/>")
         #expect(d.root.attribute("v") == "<AB&C")
     }
 
     @Test("attribute values are normalized and line ends in text become LF")
     func normalization() throws {
-        let d = try XMLDocument(parsing: "<a v='x\ty\nz\r\nw' w='&#10;'>l1\r\nl2\rl3</a>")
+        let d = try LosslessXMLDocument(parsing: "<a v='x\ty\nz\r\nw' w='&#10;'>l1\r\nl2\rl3</a>")
         #expect(d.root.attribute("v") == "x y z w")
         #expect(d.root.attribute("w") == "\n")
         #expect(d.root.text == "l1\nl2\nl3")
@@ -53,7 +53,7 @@ struct XMLParserTests {
 
     @Test("names, prefixes and namespaces")
     func namespaces() throws {
-        let doc = try XMLDocument(parsing: Self.sample)
+        let doc = try LosslessXMLDocument(parsing: Self.sample)
         let cmd = try #require(doc.root.firstChild(named: "qemu:commandline"))
         #expect(cmd.prefix == "qemu")
         #expect(cmd.localName == "commandline")
@@ -70,7 +70,7 @@ struct XMLParserTests {
 
     @Test("nodes lists every child in order, decoded")
     func nodeList() throws {
-        let d = try XMLDocument(parsing: "<a>x<!--c--><b/><![CDATA[<d>]]><?t  data?>&lt;</a>")
+        let d = try LosslessXMLDocument(parsing: "<a>x<!--c--><b/><![CDATA[<d>]]><?t  data?>&lt;</a>")
         let kinds: [String] = d.root.nodes.map {
             switch $0 {
             case let .text(t): "text:\(t)"
@@ -87,7 +87,7 @@ struct XMLParserTests {
     @Test("a BOM, a plain DOCTYPE and whitespace are kept; the DOCTYPE is not resolved")
     func prologPassthrough() throws {
         let text = "\u{FEFF}<?xml version='1.0'?>\n<!DOCTYPE domain SYSTEM \"http://example.invalid/x>y.dtd\">\n<domain/>\n"
-        let doc = try XMLDocument(parsing: text)
+        let doc = try LosslessXMLDocument(parsing: text)
         #expect(doc.serialize() == text)
         #expect(doc.root.name == "domain")
     }
@@ -95,7 +95,7 @@ struct XMLParserTests {
     @Test("a single device element is a document of its own")
     func deviceDocument() throws {
         let disk = "<disk type='file' device='disk'>\n  <source file='/x.img'/>\n  <target dev='vda' bus='virtio'/>\n</disk>"
-        let doc = try XMLDocument(parsing: disk)
+        let doc = try LosslessXMLDocument(parsing: disk)
         #expect(doc.root.name == "disk")
         #expect(doc.root.firstChild(named: "target")?.attribute("dev") == "vda")
         #expect(doc.serialize() == disk)
@@ -103,26 +103,26 @@ struct XMLParserTests {
 
     @Test("element lookup and absent values")
     func lookups() throws {
-        let d = try XMLDocument(parsing: "<a><b i='1'/><c/><b i='2'></b></a>")
+        let d = try LosslessXMLDocument(parsing: "<a><b i='1'/><c/><b i='2'></b></a>")
         #expect(d.root.children(named: "b").map { $0.attribute("i") } == ["1", "2"])
         #expect(d.root.firstChild(named: "x") == nil)
         #expect(d.root.child(named: "x", create: false) == nil)
         #expect(d.root.attribute("nope") == nil)
         #expect(d.root.firstChild(named: "c")?.text == nil)
         #expect(d.root.children(named: "b")[1].text == nil)
-        #expect(try XMLDocument(parsing: "<a></a>").root.text == nil)
-        #expect(try XMLDocument(parsing: "<a> </a>").root.text == " ")
+        #expect(try LosslessXMLDocument(parsing: "<a></a>").root.text == nil)
+        #expect(try LosslessXMLDocument(parsing: "<a> </a>").root.text == " ")
     }
 
     @Test("elements know where they were in the input")
     func sourcePositions() throws {
-        let d = try XMLDocument(parsing: "<a>\n  <b/>\n\t<c>x</c></a>")
+        let d = try LosslessXMLDocument(parsing: "<a>\n  <b/>\n\t<c>x</c></a>")
         #expect(d.root.sourcePosition?.line == 1)
         let b = try #require(d.root.firstChild(named: "b")?.sourcePosition)
         #expect(b.line == 2 && b.column == 3 && b.offset == 6)
         let c = try #require(d.root.firstChild(named: "c")?.sourcePosition)
         #expect(c.line == 3 && c.column == 2)
-        #expect(XMLElement(name: "x").sourcePosition == nil)
+        #expect(LosslessXMLElement(name: "x").sourcePosition == nil)
     }
 
     // MARK: Errors with positions

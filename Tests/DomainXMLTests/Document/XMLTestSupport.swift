@@ -23,8 +23,8 @@ extension Array where Element == UInt8 {
 }
 
 /// Parses or records the failure.
-func parseOrNil(_ bytes: [UInt8], limits: XMLParseLimits = .default) -> XMLDocument? {
-    do { return try XMLDocument(parsing: bytes, limits: limits) } catch { return nil }
+func parseOrNil(_ bytes: [UInt8], limits: XMLParseLimits = .default) -> LosslessXMLDocument? {
+    do { return try LosslessXMLDocument(parsing: bytes, limits: limits) } catch { return nil }
 }
 
 /// The error thrown for `text`, or nil when it parsed.
@@ -34,7 +34,7 @@ func parseError(_ text: String, limits: XMLParseLimits = .default) -> XMLParseEr
 
 func parseError(_ bytes: [UInt8], limits: XMLParseLimits = .default) -> XMLParseError? {
     do {
-        _ = try XMLDocument(parsing: bytes, limits: limits)
+        _ = try LosslessXMLDocument(parsing: bytes, limits: limits)
         return nil
     } catch {
         return error
@@ -42,7 +42,7 @@ func parseError(_ bytes: [UInt8], limits: XMLParseLimits = .default) -> XMLParse
 }
 
 /// Depth-first list of every element under (and including) `e`.
-func allElements(_ e: XMLElement) -> [XMLElement] {
+func allElements(_ e: LosslessXMLElement) -> [LosslessXMLElement] {
     var out = [e]
     var k = 0
     while k < out.count {

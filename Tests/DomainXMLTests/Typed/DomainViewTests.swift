@@ -8,8 +8,8 @@ struct DomainViewTests {
     @Test func identity() {
         let xml = domainXML("  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>\n  <title>T</title>\n  <description>D &amp; E</description>")
         checkProperty(xml, { $0.name }, reads: "t", write: "vm-2", serializes: "<name>vm-2</name>")
-        checkProperty(xml, { $0.uuid }, reads: DomainUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809"),
-                      write: DomainUUID("00112233445566778899aabbccddeeff")!,
+        checkProperty(xml, { $0.uuid }, reads: LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809"),
+                      write: LibvirtUUID("00112233445566778899aabbccddeeff")!,
                       serializes: "<uuid>00112233-4455-6677-8899-aabbccddeeff</uuid>")
         checkProperty(xml, { $0.title }, reads: "T", write: "New title", serializes: "<title>New title</title>")
         checkProperty(xml, { $0.description }, reads: "D & E", write: "a < b", serializes: "<description>a &lt; b</description>")

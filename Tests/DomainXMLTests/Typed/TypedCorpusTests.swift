@@ -16,7 +16,7 @@ struct TypedCorpusTests {
         var rewritten = 0
         var invalid: [String] = []
         for (name, bytes) in corpus {
-            let document = try XMLDocument(parsing: bytes)
+            let document = try LosslessXMLDocument(parsing: bytes)
             let before = document.canonicalForm()
             let domain = try DomainDefinition(document: document)
             let summary = domain.rewriteModeledProperties()
@@ -47,7 +47,7 @@ struct TypedCorpusTests {
         guard let corpus = DocCorpus.load() else { return }
         var checked = 0
         for (name, bytes) in corpus {
-            let domain = try DomainDefinition(document: XMLDocument(parsing: bytes))
+            let domain = try DomainDefinition(document: LosslessXMLDocument(parsing: bytes))
             guard let root = domain.element else { continue }
             DomainDefinition.schema.spec.walk(root) { element, spec in
                 for leaf in spec.leaves {
@@ -66,7 +66,7 @@ struct TypedCorpusTests {
         guard let corpus = DocCorpus.load() else { return }
         var total = CoverageReport()
         for (_, bytes) in corpus {
-            total.merge(try DomainDefinition(document: XMLDocument(parsing: bytes)).coverage())
+            total.merge(try DomainDefinition(document: LosslessXMLDocument(parsing: bytes)).coverage())
         }
         let elementPct = total.elementCoverage * 100
         let attributePct = total.attributeCoverage * 100
@@ -86,7 +86,7 @@ struct TypedCorpusTests {
         var edited: [String] = []
         var names: [String] = []
         for (i, (name, bytes)) in corpus.enumerated() where rejectedBefore[i] == nil {
-            let domain = try DomainDefinition(document: XMLDocument(parsing: bytes))
+            let domain = try DomainDefinition(document: LosslessXMLDocument(parsing: bytes))
             try TuningEdit.apply(to: domain)
             let text = domain.serialize()
             // The edits are really there for the next reader.
@@ -134,10 +134,10 @@ enum TuningEdit {
 
 extension LeafKey {
     /// Writes the current value in the codec's own spelling and checks it reads back equal.
-    func reencodeCheck(_ element: XMLElement, spec: ElementSpec) -> String? {
+    func reencodeCheck(_ element: LosslessXMLElement, spec: ElementSpec) -> String? {
         guard let value = try? read(element) else { return nil }
         // A scratch copy, so the corpus document itself is not changed.
-        guard let copy = try? XMLDocument(parsing: element.serialize()) else { return "copy failed" }
+        guard let copy = try? LosslessXMLDocument(parsing: element.serialize()) else { return "copy failed" }
         let ref = ElementRef(copy.root, document: copy)
         clearRaw(ref, spec: spec)
         write(value, node: ref, spec: spec)

@@ -109,11 +109,11 @@ struct TypedErrorAndBuilderTests {
         #expect(throws: ValueProblem.self) { try Bool.xmlCodec.decode("on") }
         #expect(try Codec<Bool>.onOff.decode("on") == true)
         #expect(Codec<Bool>.onOff.encode(false) == "off")
-        let uuid = try #require(DomainUUID("C7A5FDBD-EDAF-9455-926A-D65C16DB1809"))
+        let uuid = try #require(LibvirtUUID("C7A5FDBD-EDAF-9455-926A-D65C16DB1809"))
         #expect(uuid.description == "c7a5fdbd-edaf-9455-926a-d65c16db1809")
-        #expect(DomainUUID("c7a5fdbdedaf9455926ad65c16db1809") == uuid)
-        #expect(DomainUUID("c7a5fdbd-edaf-9455-926a-d65c16db18") == nil)
-        #expect(DomainUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809ff") == nil)
+        #expect(LibvirtUUID("c7a5fdbdedaf9455926ad65c16db1809") == uuid)
+        #expect(LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db18") == nil)
+        #expect(LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809ff") == nil)
         #expect(try CPUSet.xmlCodec.decode("0-7,^2") == CPUSet([0, 1, 3, 4, 5, 6, 7]))
         #expect(throws: ValueProblem.self) { try NodeSet.xmlCodec.decode("") }
         #expect(DiskCache(rawValue: "none") == .bypass)
@@ -134,7 +134,7 @@ struct TypedErrorAndBuilderTests {
 
     @Test func builderMakesLibvirtShapedDocuments() throws {
         let d = DomainDefinition(type: .kvm, name: "built", memory: .gibibytes(2), vcpus: 2, arch: "x86_64", machine: "q35")
-        d.uuid.set(DomainUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809"))
+        d.uuid.set(LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809"))
         d.onCrash.set(.destroy)
         d.features.acpi.set(true)
         d.devices.emulator.set("/usr/bin/qemu-system-x86_64")

@@ -113,48 +113,11 @@ extension IDSet: XMLValue {
     }
 }
 
-/// A domain or secret UUID: 16 bytes, written `8-4-4-4-12` in lowercase hex.
-public struct DomainUUID: Hashable, Sendable, CustomStringConvertible, XMLValue {
-    public var bytes: [UInt8]
-
-    /// libvirt's `virUUIDParse`: 32 hex digits, `-` allowed between byte pairs, blanks around.
-    public init?(_ text: String) {
-        let t = Array(text.trimmingASCIIWhitespace().utf8)
-        var out: [UInt8] = []
-        var i = 0
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
-        }
-        while out.count < 16 {
-            while i < t.count, t[i] == UInt8(ascii: "-") { i += 1 }
-            guard i + 1 < t.count, let hi = hex(t[i]), let lo = hex(t[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        guard i == t.count else { return nil }
-        bytes = out
-    }
-
-    public init(bytes: [UInt8]) { self.bytes = bytes }
-
-    public var description: String {
-        var s = ""
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { s += "-" }
-            let h = String(b, radix: 16)
-            s += b < 16 ? "0" + h : h
-        }
-        return s
-    }
-
-    public static var xmlCodec: Codec<DomainUUID> {
+/// UUIDs in XML (`<uuid>`, `secret=`) are VirtCore's `LibvirtUUID`.
+extension LibvirtUUID: XMLValue {
+    public static var xmlCodec: Codec<LibvirtUUID> {
         Codec(decode: { text throws(ValueProblem) in
-            guard let u = DomainUUID(text) else { throw ValueProblem(.invalidUUID) }
+            guard let u = LibvirtUUID(text) else { throw ValueProblem(.invalidUUID) }
             return u
         }, encode: { $0.description })
     }

@@ -59,9 +59,9 @@ public struct ValueProblem: Error, Hashable, Sendable {
 }
 
 /// `/domain/devices/disk[2]/driver`: the element's path, positions only where needed.
-func elementPath(_ element: XMLElement) -> String {
+func elementPath(_ element: LosslessXMLElement) -> String {
     var parts: [String] = []
-    var current: XMLElement? = element
+    var current: LosslessXMLElement? = element
     while let e = current {
         var part = e.name
         if let parent = e.parent {

@@ -5,26 +5,26 @@ import VirtCore
 /// creates it at its schema position, clearing the last value removes it again).
 public struct ElementRef {
     indirect enum Location {
-        case element(XMLElement)
+        case element(LosslessXMLElement)
         case child(parent: ElementRef, name: String, parentSpec: ElementSpec)
     }
 
     let location: Location
     /// Keeps a standalone document alive while views into it exist.
-    public let document: XMLDocument?
+    public let document: LosslessXMLDocument?
 
-    public init(_ element: XMLElement, document: XMLDocument? = nil) {
+    public init(_ element: LosslessXMLElement, document: LosslessXMLDocument? = nil) {
         location = .element(element)
         self.document = document
     }
 
-    init(location: Location, document: XMLDocument?) {
+    init(location: Location, document: LosslessXMLDocument?) {
         self.location = location
         self.document = document
     }
 
     /// The element, or nil when it does not exist (yet).
-    public var element: XMLElement? {
+    public var element: LosslessXMLElement? {
         switch location {
         case .element(let e): return e
         case .child(let parent, let name, _): return parent.element.flatMap { firstTypedChild(of: $0, named: name) }
@@ -32,13 +32,13 @@ public struct ElementRef {
     }
 
     /// The element, created (with any missing ancestors) at its schema position if needed.
-    public func materialize() -> XMLElement {
+    public func materialize() -> LosslessXMLElement {
         switch location {
         case .element(let e): return e
         case .child(let parent, let name, let parentSpec):
             let p = parent.materialize()
             if let e = firstTypedChild(of: p, named: name) { return e }
-            let e = XMLElement(name: name)
+            let e = LosslessXMLElement(name: name)
             parentSpec.insert(e, into: p)
             declareNamespace(of: e)
             return e
@@ -58,7 +58,7 @@ public struct ElementRef {
     }
 }
 
-extension XMLElement {
+extension LosslessXMLElement {
     var isEmpty: Bool {
         attributeNames.isEmpty && childElements.isEmpty && (text?.trimmingASCIIWhitespace().isEmpty ?? true)
     }
@@ -96,7 +96,7 @@ public protocol ElementView: SendableMetatype {
 
 extension ElementView {
     /// The element this view reads, or nil when it does not exist yet.
-    public var element: XMLElement? { node.element }
+    public var element: LosslessXMLElement? { node.element }
     /// True when the element exists in the document.
     public var exists: Bool { node.element != nil }
 
@@ -176,7 +176,7 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
     let parent: ElementRef
     let name: String
     let parentSpec: ElementSpec
-    let elements: [XMLElement]
+    let elements: [LosslessXMLElement]
 
     init(parent: ElementRef, name: String, parentSpec: ElementSpec) {
         self.parent = parent
@@ -192,7 +192,7 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
     /// Appends a new, empty `<name/>` and returns its view, to be filled through its properties.
     @discardableResult
     public func append() -> V {
-        let e = XMLElement(name: name)
+        let e = LosslessXMLElement(name: name)
         parentSpec.insert(e, into: parent.materialize())
         declareNamespace(of: e)
         return V(node: ElementRef(e, document: parent.document))
@@ -206,15 +206,15 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
         guard let source = view.element else { return append() }
         let target = parent.materialize()
         var e = source
-        if isAncestor(source, of: target), let copy = try? XMLDocument(parsing: source.serialize()).root {
+        if isAncestor(source, of: target), let copy = try? LosslessXMLDocument(parsing: source.serialize()).root {
             e = copy
         }
         parentSpec.insert(e, into: target)
         return V(node: ElementRef(e, document: parent.document))
     }
 
-    private func isAncestor(_ a: XMLElement, of b: XMLElement) -> Bool {
-        var cur: XMLElement? = b
+    private func isAncestor(_ a: LosslessXMLElement, of b: LosslessXMLElement) -> Bool {
+        var cur: LosslessXMLElement? = b
         while let c = cur {
             if c === a { return true }
             cur = c.parent
@@ -232,17 +232,17 @@ public struct ChildList<V: ElementView>: RandomAccessCollection {
 /// An element modeled as opaque XML (`<metadata>`): kept verbatim, readable and replaceable.
 public struct RawElement {
     public let node: ElementRef
-    public var element: XMLElement? { node.element }
+    public var element: LosslessXMLElement? { node.element }
     public var exists: Bool { node.element != nil }
     /// The whole element as written.
     public var xmlString: String? { node.element?.serialize() }
     /// The child elements (e.g. each application's metadata element).
-    public var childElements: [XMLElement] { node.element?.childElements ?? [] }
+    public var childElements: [LosslessXMLElement] { node.element?.childElements ?? [] }
 
     /// Parses `xml` and appends it as the last child of this element (created if needed).
     public func append(xml: String) throws(DomainXMLError) {
-        let parsed: XMLDocument
-        do { parsed = try XMLDocument(parsing: xml) } catch { throw DomainXMLError(path: "", reason: .malformedXML(error)) }
+        let parsed: LosslessXMLDocument
+        do { parsed = try LosslessXMLDocument(parsing: xml) } catch { throw DomainXMLError(path: "", reason: .malformedXML(error)) }
         node.materialize().appendChild(parsed.root)
     }
 

@@ -9,9 +9,9 @@ public protocol SchemaEntry: Sendable {
 public protocol LeafKey<Value>: SchemaEntry {
     associatedtype Value: Equatable
     /// The decoded value; nil when absent. `element` is the view's element.
-    func read(_ element: XMLElement) throws(DomainXMLError) -> Value?
+    func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value?
     /// The text as written, undecoded.
-    func raw(_ element: XMLElement) -> String?
+    func raw(_ element: LosslessXMLElement) -> String?
     /// Writes `value` (nil removes it), creating the view's element and children as needed.
     func write(_ value: Value?, node: ElementRef, spec: ElementSpec)
     /// Whether `validate()` reports the value's absence.
@@ -21,7 +21,7 @@ public protocol LeafKey<Value>: SchemaEntry {
 extension LeafKey {
     public var isRequired: Bool { false }
 
-    func check(_ element: XMLElement) -> DomainXMLError? {
+    func check(_ element: LosslessXMLElement) -> DomainXMLError? {
         do {
             if try read(element) == nil, isRequired {
                 let child = (self as? any ChildNamed)?.childName.map { "/" + $0 } ?? ""
@@ -68,7 +68,7 @@ private func spelling<V>(_ value: V, old: String?, codec: Codec<V>) -> String {
     return codec.encode(value)
 }
 
-private func decode<V>(_ text: String, _ codec: Codec<V>, at element: XMLElement, attribute: String?) throws(DomainXMLError) -> V {
+private func decode<V>(_ text: String, _ codec: Codec<V>, at element: LosslessXMLElement, attribute: String?) throws(DomainXMLError) -> V {
     do {
         return try codec.decode(text)
     } catch {
@@ -96,9 +96,9 @@ public struct Attr<Value: Equatable>: LeafKey, AttributeNamed {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? { element.attribute(name) }
+    public func raw(_ element: LosslessXMLElement) -> String? { element.attribute(name) }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
         guard let text = element.attribute(name) else { return nil }
         return try decode(text, codec, at: element, attribute: name)
     }
@@ -138,11 +138,11 @@ public struct Text<Value: Equatable>: LeafKey {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? {
+    public func raw(_ element: LosslessXMLElement) -> String? {
         element.childElements.isEmpty ? element.text : nil
     }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
         guard let text = raw(element) else { return nil }
         return try decode(text, codec, at: element, attribute: nil)
     }
@@ -183,12 +183,12 @@ public struct ChildText<Value: Equatable>: LeafKey {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? {
+    public func raw(_ element: LosslessXMLElement) -> String? {
         guard let child = element.firstChild(named: name) else { return nil }
         return child.text ?? ""
     }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
         guard let child = element.firstChild(named: name) else { return nil }
         return try decode(child.text ?? "", codec, at: child, attribute: nil)
     }
@@ -232,9 +232,9 @@ public struct ChildAttr<Value: Equatable>: LeafKey {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? { element.firstChild(named: child)?.attribute(name) }
+    public func raw(_ element: LosslessXMLElement) -> String? { element.firstChild(named: child)?.attribute(name) }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
         guard let c = element.firstChild(named: child), let text = c.attribute(name) else { return nil }
         return try decode(text, codec, at: c, attribute: name)
     }
@@ -264,11 +264,11 @@ public struct Flag: LeafKey {
         builder.leaf(self)
     }
 
-    public func raw(_ element: XMLElement) -> String? {
+    public func raw(_ element: LosslessXMLElement) -> String? {
         element.firstChild(named: name) == nil ? nil : ""
     }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> Bool? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Bool? {
         element.firstChild(named: name) != nil
     }
 
@@ -323,22 +323,22 @@ public struct MemoryValue: LeafKey {
     }
 
     /// The element carrying text/value and unit.
-    private func holder(_ element: XMLElement) -> XMLElement? {
+    private func holder(_ element: LosslessXMLElement) -> LosslessXMLElement? {
         if case .child(let name) = place { return element.firstChild(named: name) }
         return element
     }
 
-    private func number(in holder: XMLElement) -> String? {
+    private func number(in holder: LosslessXMLElement) -> String? {
         if case .attribute(let name) = place { return holder.attribute(name) }
         return holder.text
     }
 
-    public func raw(_ element: XMLElement) -> String? {
+    public func raw(_ element: LosslessXMLElement) -> String? {
         guard let h = holder(element), let n = number(in: h) else { return nil }
         return h.attribute(unitAttribute).map { "\(n) \($0)" } ?? n
     }
 
-    public func read(_ element: XMLElement) throws(DomainXMLError) -> MemorySize? {
+    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> MemorySize? {
         guard let h = holder(element), let n = number(in: h) else { return nil }
         let unit = h.attribute(unitAttribute)
         do {
@@ -361,7 +361,7 @@ public struct MemoryValue: LeafKey {
             node.pruneIfEmpty()
             return
         }
-        let h: XMLElement
+        let h: LosslessXMLElement
         if case .child(let name) = place {
             h = node.child(name, in: spec).materialize()
         } else {

@@ -12,7 +12,7 @@ private let prefixForNamespace: [String: String] = Dictionary(uniqueKeysWithValu
 /// The name the key tables use for `element` when its written name is not one of `names`:
 /// `qemu:<local>` for an element in the QEMU namespace whatever its prefix. Only computed on a
 /// miss, so plain libvirt elements pay one dictionary lookup.
-func schemaName<T>(of element: XMLElement, in names: [String: T]) -> String {
+func schemaName<T>(of element: LosslessXMLElement, in names: [String: T]) -> String {
     let written = element.name
     if names[written] != nil, !written.contains(":") { return written }
     guard let uri = element.namespaceURI, let prefix = prefixForNamespace[uri] else {
@@ -23,13 +23,13 @@ func schemaName<T>(of element: XMLElement, in names: [String: T]) -> String {
 }
 
 /// The children of `parent` that a key named `name` refers to.
-func typedChildren(of parent: XMLElement, named name: String) -> [XMLElement] {
+func typedChildren(of parent: LosslessXMLElement, named name: String) -> [LosslessXMLElement] {
     guard name.contains(":") else { return parent.children(named: name) }
     let table = [name: ()]
     return parent.childElements.filter { schemaName(of: $0, in: table) == name }
 }
 
-func firstTypedChild(of parent: XMLElement, named name: String) -> XMLElement? {
+func firstTypedChild(of parent: LosslessXMLElement, named name: String) -> LosslessXMLElement? {
     guard name.contains(":") else { return parent.firstChild(named: name) }
     let table = [name: ()]
     return parent.childElements.first { schemaName(of: $0, in: table) == name }
@@ -37,7 +37,7 @@ func firstTypedChild(of parent: XMLElement, named name: String) -> XMLElement? {
 
 /// After inserting a new `prefix:name` element: bind the prefix to its namespace, on the
 /// document root when the prefix is free there (libvirt's style), else on the element itself.
-func declareNamespace(of element: XMLElement) {
+func declareNamespace(of element: LosslessXMLElement) {
     guard let prefix = element.prefix, let uri = knownNamespaces[prefix], element.namespaceURI != uri else { return }
     var root = element
     while let p = root.parent { root = p }

@@ -46,7 +46,7 @@ public final class ElementSpec: Sendable {
     /// Inserts `child` before the first existing sibling that the schema orders after it, so a new
     /// element lands where libvirt would format it (the schema's `interleave`s allow any order,
     /// some `group`s do not).
-    func insert(_ child: XMLElement, into parent: XMLElement) {
+    func insert(_ child: LosslessXMLElement, into parent: LosslessXMLElement) {
         guard let r = rank[child.name] else { parent.appendChild(child); return }
         for (i, sibling) in parent.childElements.enumerated() {
             if let s = rank[schemaName(of: sibling, in: rank)], s > r {
@@ -76,7 +76,7 @@ public final class ElementSpec: Sendable {
 
     /// Visits `element` and every modeled descendant element with its spec (inline and raw
     /// children belong to their parent's keys).
-    func walk(_ element: XMLElement, _ visit: (XMLElement, ElementSpec) -> Void) {
+    func walk(_ element: LosslessXMLElement, _ visit: (LosslessXMLElement, ElementSpec) -> Void) {
         visit(element, self)
         for child in element.childElements {
             if case .view(let spec)? = children[schemaName(of: child, in: children)] { spec().walk(child, visit) }
@@ -153,7 +153,7 @@ private func isNamespaceDeclaration(_ name: String) -> Bool {
 
 extension ElementSpec {
     /// Counts `element` (at `path`) and its subtree as typed or passthrough against this spec.
-    func coverage(of element: XMLElement, path: String, into report: inout CoverageReport) {
+    func coverage(of element: LosslessXMLElement, path: String, into report: inout CoverageReport) {
         report.typedElements += 1
         countAttributes(element, path: path, modeled: attributes, into: &report)
         for child in element.childElements {
@@ -175,7 +175,7 @@ extension ElementSpec {
         }
     }
 
-    private func countAttributes(_ e: XMLElement, path: String, modeled: Set<String>, into report: inout CoverageReport) {
+    private func countAttributes(_ e: LosslessXMLElement, path: String, modeled: Set<String>, into report: inout CoverageReport) {
         for name in e.attributeNames where !isNamespaceDeclaration(name) {
             if modeled.contains(name) {
                 report.typedAttributes += 1
@@ -186,7 +186,7 @@ extension ElementSpec {
         }
     }
 
-    private func passthrough(_ e: XMLElement, path: String, into report: inout CoverageReport) {
+    private func passthrough(_ e: LosslessXMLElement, path: String, into report: inout CoverageReport) {
         report.passthroughElements += 1
         report.passthrough[path, default: 0] += 1
         for name in e.attributeNames where !isNamespaceDeclaration(name) {
@@ -196,7 +196,7 @@ extension ElementSpec {
         for child in e.childElements { passthrough(child, path: path + "/" + child.name, into: &report) }
     }
 
-    private func typedSubtree(_ e: XMLElement, into report: inout CoverageReport) {
+    private func typedSubtree(_ e: LosslessXMLElement, into report: inout CoverageReport) {
         report.typedElements += 1
         report.typedAttributes += e.attributeNames.filter { !isNamespaceDeclaration($0) }.count
         for child in e.childElements { typedSubtree(child, into: &report) }

@@ -12,8 +12,8 @@ public protocol DeviceView: ElementView {
 extension DeviceView {
     /// Parses device XML; the root must be `elementName`.
     public init(parsing text: String, limits: XMLParseLimits = .default) throws(DomainXMLError) {
-        let document: XMLDocument
-        do { document = try XMLDocument(parsing: text, limits: limits) } catch {
+        let document: LosslessXMLDocument
+        do { document = try LosslessXMLDocument(parsing: text, limits: limits) } catch {
             throw DomainXMLError(path: "", reason: .malformedXML(error))
         }
         guard document.root.name == Self.elementName else {
@@ -25,8 +25,8 @@ extension DeviceView {
 
     /// A new, empty device (`<disk/>`), to fill in through its properties.
     public init() {
-        let element = XMLElement(name: Self.elementName)
-        let document = XMLDocument(root: element)
+        let element = LosslessXMLElement(name: Self.elementName)
+        let document = LosslessXMLDocument(root: element)
         self.init(node: ElementRef(element, document: document))
     }
 }
@@ -179,7 +179,7 @@ public struct SecretRef: ElementView {
         public init() {}
         public let type = Attr<String>("type")
         public let usage = Attr<String>("usage")
-        public let uuid = Attr<DomainUUID>("uuid")
+        public let uuid = Attr<LibvirtUUID>("uuid")
     }
 }
 

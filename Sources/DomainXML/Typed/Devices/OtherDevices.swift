@@ -339,7 +339,7 @@ public struct TPMEncryption: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let secret = Attr<DomainUUID>("secret")
+        public let secret = Attr<LibvirtUUID>("secret")
     }
 }
 
@@ -747,7 +747,7 @@ public struct MemoryDevice: DeviceView {
         public let model = Attr<String>("model")
         public let access = Attr<MemoryAccess>("access")
         public let discard = Attr<Bool>("discard")
-        public let uuid = ChildText<DomainUUID>("uuid")
+        public let uuid = ChildText<LibvirtUUID>("uuid")
         public let source = Child<MemoryDeviceSource>("source")
         public let target = Child<MemoryDeviceTarget>("target")
         public let alias = Child<DeviceAlias>("alias")

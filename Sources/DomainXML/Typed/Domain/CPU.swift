@@ -13,8 +13,8 @@ public struct CPUConfig: ElementView {
         public let migratable = Attr<Bool>("migratable", codec: .onOff)
         public let model = Child<CPUModel>("model")
         public let vendor = ChildText<String>("vendor")
-        public let topology = Child<CPUTopology>("topology")
-        public let cache = Child<CPUCache>("cache")
+        public let topology = Child<GuestCPUTopology>("topology")
+        public let cache = Child<GuestCPUCache>("cache")
         public let maxphysaddr = Child<CPUMaxPhysAddr>("maxphysaddr")
         public let features = Children<CPUFeature>("feature")
         public let numa = Child<GuestNUMA>("numa")
@@ -35,7 +35,7 @@ public struct CPUModel: ElementView {
 }
 
 /// `<topology sockets dies clusters cores threads/>`.
-public struct CPUTopology: ElementView {
+public struct GuestCPUTopology: ElementView {
     public static let schema = Schema<Self>()
     public let node: ElementRef
     public init(node: ElementRef) { self.node = node }
@@ -50,7 +50,7 @@ public struct CPUTopology: ElementView {
 }
 
 /// `<cache level mode/>`.
-public struct CPUCache: ElementView {
+public struct GuestCPUCache: ElementView {
     public static let schema = Schema<Self>()
     public let node: ElementRef
     public init(node: ElementRef) { self.node = node }

@@ -1,6 +1,6 @@
 import VirtCore
 
-/// A libvirt domain definition (`<domain>`): typed views over a lossless `XMLDocument`.
+/// A libvirt domain definition (`<domain>`): typed views over a lossless `LosslessXMLDocument`.
 ///
 /// Every property reads and writes the document's own nodes (virtinst's `XMLProperty` model),
 /// so elements and attributes no view models survive edits untouched, and an unedited
@@ -10,21 +10,21 @@ import VirtCore
 public struct DomainDefinition: ElementView {
     public static let schema = Schema<Self>()
     public let node: ElementRef
-    public let document: XMLDocument
+    public let document: LosslessXMLDocument
 
     public init(node: ElementRef) {
         if let document = node.document {
             self.document = document
             self.node = node
         } else {
-            let document = XMLDocument(root: node.materialize())
+            let document = LosslessXMLDocument(root: node.materialize())
             self.document = document
             self.node = ElementRef(document.root, document: document)
         }
     }
 
     /// Views `document`, whose root must be `<domain>`.
-    public init(document: XMLDocument) throws(DomainXMLError) {
+    public init(document: LosslessXMLDocument) throws(DomainXMLError) {
         guard document.root.name == "domain" else {
             throw DomainXMLError(path: "/" + document.root.name,
                                  reason: .wrongRootElement(expected: "domain", found: document.root.name))
@@ -35,8 +35,8 @@ public struct DomainDefinition: ElementView {
 
     /// Parses domain XML (`virsh dumpxml` output, a file from `/etc/libvirt/qemu`).
     public init(parsing text: String, limits: XMLParseLimits = .default) throws(DomainXMLError) {
-        let document: XMLDocument
-        do { document = try XMLDocument(parsing: text, limits: limits) } catch {
+        let document: LosslessXMLDocument
+        do { document = try LosslessXMLDocument(parsing: text, limits: limits) } catch {
             throw DomainXMLError(path: "", reason: .malformedXML(error))
         }
         try self.init(document: document)
@@ -46,7 +46,7 @@ public struct DomainDefinition: ElementView {
     /// an `hvm` OS; add devices through `devices`.
     public init(type: DomainType, name: String, memory: MemorySize? = nil, vcpus: Int? = nil,
                 arch: String? = nil, machine: String? = nil) {
-        let document = XMLDocument(root: XMLElement(name: "domain", attributes: [("type", type.rawValue)]))
+        let document = LosslessXMLDocument(root: LosslessXMLElement(name: "domain", attributes: [("type", type.rawValue)]))
         self.document = document
         self.node = ElementRef(document.root, document: document)
         self.name.set(name)
@@ -67,7 +67,7 @@ public struct DomainDefinition: ElementView {
         public let type = Attr<DomainType>("type", required: true)
         public let id = Attr<Int>("id")
         public let name = ChildText<String>("name", required: true)
-        public let uuid = ChildText<DomainUUID>("uuid")
+        public let uuid = ChildText<LibvirtUUID>("uuid")
         public let genid = ChildText<String>("genid")
         public let title = ChildText<String>("title")
         public let description = ChildText<String>("description")

@@ -2,7 +2,7 @@
 
 /// One child node of an element, decoded.
 public enum XMLNode {
-    case element(XMLElement)
+    case element(LosslessXMLElement)
     /// Character data with references resolved and line ends normalized.
     case text(String)
     /// The content of a CDATA section, as written.
@@ -14,10 +14,10 @@ public enum XMLNode {
 
 /// An XML element. A parsed element keeps its name, attributes and content as spans into the
 /// original bytes: an unedited element serializes as exactly those bytes, an edited one
-/// re-emits only what changed (see `XMLDocument`).
+/// re-emits only what changed (see `LosslessXMLDocument`).
 ///
 /// Not thread-safe: a tree is used from one task at a time (it is deliberately not `Sendable`).
-public final class XMLElement {
+public final class LosslessXMLElement {
     enum Content {
         case empty
         /// The single text child of a leaf (`<name>foo</name>`), kept without an array.
@@ -46,7 +46,7 @@ public final class XMLElement {
     let storage: SourceStorage
     /// Cleared by the parent's deinit and by every detach, so it never dangles; unowned(unsafe)
     /// avoids the side-table allocation a weak reference costs per element.
-    unowned(unsafe) var _parent: XMLElement?
+    unowned(unsafe) var _parent: LosslessXMLElement?
     /// Offset of `<`; the name is `bytes[start+1..<nameEnd]` (built elements store `<name`).
     let start: UInt32
     let nameEnd: UInt32
@@ -138,7 +138,7 @@ public final class XMLElement {
     /// nearest `xmlns`/`xmlns:prefix` attribute on it or an ancestor; nil when unbound.
     public var namespaceURI: String? {
         let key = prefix.map { "xmlns:" + $0 } ?? "xmlns"
-        var e: XMLElement? = self
+        var e: LosslessXMLElement? = self
         while let cur = e {
             if let v = cur.attribute(key) { return v.isEmpty ? nil : v }
             e = cur.parent
@@ -162,7 +162,7 @@ public final class XMLElement {
     }
 
     /// The parent element, or nil for a root or detached element.
-    public var parent: XMLElement? { _parent }
+    public var parent: LosslessXMLElement? { _parent }
 
     // MARK: Attributes
 
@@ -289,7 +289,7 @@ public final class XMLElement {
 
     /// Marks this element and its ancestors for re-serialization.
     func markDirty() {
-        var e: XMLElement? = self
+        var e: LosslessXMLElement? = self
         while let cur = e, !cur.flags.contains(.subtreeDirty) {
             cur.flags.insert(.subtreeDirty)
             e = cur._parent
@@ -297,24 +297,24 @@ public final class XMLElement {
     }
 
     /// Child elements in document order.
-    public var childElements: [XMLElement] {
+    public var childElements: [LosslessXMLElement] {
         guard case let .nodes(ns) = content else { return [] }
-        var out: [XMLElement] = []
+        var out: [LosslessXMLElement] = []
         for node in ns { if case let .element(e) = node { out.append(e) } }
         return out
     }
 
     /// The first child element whose qualified name is `name`.
-    public func firstChild(named name: String) -> XMLElement? {
+    public func firstChild(named name: String) -> LosslessXMLElement? {
         guard case let .nodes(ns) = content else { return nil }
         for node in ns { if case let .element(e) = node, e.hasName(name) { return e } }
         return nil
     }
 
     /// All child elements whose qualified name is `name`, in order.
-    public func children(named name: String) -> [XMLElement] {
+    public func children(named name: String) -> [LosslessXMLElement] {
         guard case let .nodes(ns) = content else { return [] }
-        var out: [XMLElement] = []
+        var out: [LosslessXMLElement] = []
         for node in ns { if case let .element(e) = node, e.hasName(name) { out.append(e) } }
         return out
     }
@@ -322,9 +322,9 @@ public final class XMLElement {
     /// The first child element named `name`; when there is none and `create` is true, a new
     /// empty one is appended (indented like its siblings) and returned.
     @discardableResult
-    public func child(named name: String, create: Bool) -> XMLElement? {
+    public func child(named name: String, create: Bool) -> LosslessXMLElement? {
         if let c = firstChild(named: name) { return c }
-        return create ? appendChild(XMLElement(name: name)) : nil
+        return create ? appendChild(LosslessXMLElement(name: name)) : nil
     }
 
     /// Every child node in order, decoded.
@@ -433,10 +433,10 @@ public final class XMLElement {
 
     /// Inserting an element into itself or its own descendant would make a cycle: that is a
     /// programming error (not an input error) and traps with a clear message.
-    func checkInsertable(_ child: XMLElement) {
-        var e: XMLElement? = self
+    func checkInsertable(_ child: LosslessXMLElement) {
+        var e: LosslessXMLElement? = self
         while let cur = e {
-            precondition(cur !== child, "XMLElement: cannot insert an element into itself or its descendant")
+            precondition(cur !== child, "LosslessXMLElement: cannot insert an element into itself or its descendant")
             e = cur._parent
         }
     }
@@ -444,7 +444,7 @@ public final class XMLElement {
     /// Appends `child` after the last child element, indented like its siblings (or one
     /// level below this element when it had none). A child attached elsewhere is moved.
     @discardableResult
-    public func appendChild(_ child: XMLElement) -> XMLElement {
+    public func appendChild(_ child: LosslessXMLElement) -> LosslessXMLElement {
         checkInsertable(child)
         child.removeFromParent()
         appendNode(.element(child))
@@ -498,7 +498,7 @@ public final class XMLElement {
 
     /// Inserts `child` so that it becomes child element number `index` (clamped), indented
     /// like the element it is inserted before.
-    public func insertChild(_ child: XMLElement, at index: Int) {
+    public func insertChild(_ child: LosslessXMLElement, at index: Int) {
         checkInsertable(child)
         child.removeFromParent()
         var ns = takeNodes()
@@ -527,7 +527,7 @@ public final class XMLElement {
     /// Removes `child` (no-op if it is not a child) together with the whitespace-only text
     /// right before it (its indentation), so no blank line is left behind — except in mixed
     /// content, where whitespace next to real text is kept.
-    public func removeChild(_ child: XMLElement) {
+    public func removeChild(_ child: LosslessXMLElement) {
         var ns = takeNodes()
         guard let k = ns.firstIndex(where: { if case let .element(e) = $0 { e === child } else { false } }) else {
             restoreNodes(ns)

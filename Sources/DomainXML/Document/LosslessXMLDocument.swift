@@ -3,7 +3,7 @@
 //
 // Design (why it is lossless and fast):
 // - The parser (XMLParser.swift) makes one pass over the UTF-8 bytes after a vectorized UTF-8
-//   check, and builds one XMLElement object per element with parent/child links. Names,
+//   check, and builds one LosslessXMLElement object per element with parent/child links. Names,
 //   attributes, text, comments, CDATA and PIs are stored as 32-bit byte spans into the
 //   original bytes (attributes in one flat table per document); Strings are created only
 //   when a caller asks for a value. Nothing is validated or tokenized later: a document
@@ -24,14 +24,14 @@
 /// A DOCTYPE without internal subset is kept verbatim and never fetched; an internal subset or
 /// any `<!ENTITY` is refused (`XMLParseError.Reason.doctypeNotAllowed` /
 /// `.entityDeclarationNotAllowed`), so entities are never expanded.
-public final class XMLDocument {
+public final class LosslessXMLDocument {
     let storage: SourceStorage?
     /// Offsets of the root element in `storage` (prolog before, epilog after).
     let rootStart: Int
     let rootEnd: Int
 
     /// The root element.
-    public let root: XMLElement
+    public let root: LosslessXMLElement
 
     /// Parses UTF-8 text.
     public convenience init(parsing text: String, limits: XMLParseLimits = .default) throws(XMLParseError) {
@@ -50,7 +50,7 @@ public final class XMLDocument {
 
     /// A new document around `root`, serialized with libvirt's 2-space indentation and a
     /// trailing newline (as `virsh dumpxml` prints it).
-    public init(root: XMLElement) {
+    public init(root: LosslessXMLElement) {
         self.storage = nil
         self.root = root
         self.rootStart = 0
@@ -104,14 +104,14 @@ public final class XMLDocument {
     }
 
     /// True when both documents have the same canonical form.
-    public static func canonicallyEqual(_ a: XMLDocument, _ b: XMLDocument) -> Bool {
+    public static func canonicallyEqual(_ a: LosslessXMLDocument, _ b: LosslessXMLDocument) -> Bool {
         var x: [UInt8] = [], y: [UInt8] = []
         canonical(a.root, into: &x)
         canonical(b.root, into: &y)
         return x == y
     }
 
-    static func canonical(_ e: XMLElement, into out: inout [UInt8]) {
+    static func canonical(_ e: LosslessXMLElement, into out: inout [UInt8]) {
         let qname = Array(e.storage.bytes[Int(e.start) + 1..<Int(e.nameEnd)])
         out.append(0x3C)
         out.append(contentsOf: qname)
