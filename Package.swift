@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
+        .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
