@@ -33,13 +33,13 @@ public struct GuestLocator: Sendable {
     public func locate(name: String, uuid: LibvirtUUID, id: Int) async throws -> GuestLocation {
         let me = self
         return try await BlockingThreadPool.fileIO.run { () throws(GuestLocationError) -> GuestLocation in
-            try me.locateBlocking(name: name, uuid: uuid, id: id)
+            try me.locateSync(name: name, uuid: uuid, id: id)
         }
     }
 
     /// The blocking form of `locate(name:uuid:id:)`, for scripts and fixture tests.
     @available(*, noasync, message: "reads /proc and /sys; use locate(name:uuid:id:)")
-    public func locateBlocking(name: String, uuid: LibvirtUUID, id: Int) throws(GuestLocationError) -> GuestLocation {
+    public func locateSync(name: String, uuid: LibvirtUUID, id: Int) throws(GuestLocationError) -> GuestLocation {
         try locateBlockingImpl(name: name, uuid: uuid, id: id)
     }
 
@@ -60,8 +60,8 @@ public struct GuestLocator: Sendable {
         var cgroups: GuestCgroups?
         var note: String?
         do {
-            let system = try self.cgroups ?? CgroupSystem.detect(root: root)
-            cgroups = try system.guest(pid: pid)
+            let system = try self.cgroups ?? CgroupSystem.detectSync(root: root)
+            cgroups = try system.guestSync(pid: pid)
         } catch {
             note = "cgroups not found: \(error)"
         }
