@@ -127,31 +127,20 @@ public struct GuestLocator: Sendable {
         return out
     }
 
-    // MARK: Files (small, bounded reads; never follows the caller outside `root` by name)
+    // MARK: Files (bounded reads confined to `root`, VirtCore's RootedFileReader)
+
+    private var reader: RootedFileReader { RootedFileReader(root: root) }
 
     private func readBytes(_ relative: String, limit: Int = 64 << 10) -> [UInt8]? {
-        let fd = open(root + relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while out.count < limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, limit - out.count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return out
+        try? reader.read("/" + relative, limit: limit)
     }
 
     private func readText(_ relative: String) -> String? {
-        readBytes(relative).map { String(decoding: $0, as: UTF8.self) }
+        try? reader.readString("/" + relative)
     }
 
     private func entries(of relative: String) -> [String] {
-        guard let dir = opendir(root + relative) else { return [] }
+        guard let host = try? reader.hostPath("/" + relative), let dir = opendir(host) else { return [] }
         defer { closedir(dir) }
         var out: [String] = []
         while let e = readdir(dir) {
