@@ -4,7 +4,7 @@
 /// Thrown at the access that hit it (`try domain.vcpu.count.value`) and collected all at once
 /// by `validate()`. `path` is the element path with 1-based positions where siblings share a
 /// name (`/domain/devices/disk[2]/driver`); `attribute` names the attribute when the value is one.
-public struct DomainXMLError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct TypedXMLError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Reason: Hashable, Sendable {
         /// Not an integer in the accepted syntax, or outside the property's range.
         case invalidInteger
@@ -54,8 +54,8 @@ public struct DomainXMLError: Error, Hashable, Sendable, CustomStringConvertible
 
 /// The reason a codec rejected a string; the key that called it adds path and value.
 public struct ValueProblem: Error, Hashable, Sendable {
-    public var reason: DomainXMLError.Reason
-    public init(_ reason: DomainXMLError.Reason) { self.reason = reason }
+    public var reason: TypedXMLError.Reason
+    public init(_ reason: TypedXMLError.Reason) { self.reason = reason }
 }
 
 /// `/domain/devices/disk[2]/driver`: the element's path, positions only where needed.

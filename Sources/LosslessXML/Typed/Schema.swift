@@ -208,7 +208,7 @@ public struct RewriteSummary: Sendable, Hashable {
     /// Property values (present in the document) read and written back.
     public var rewritten = 0
     /// Values that did not decode; they are left untouched.
-    public var unreadable: [DomainXMLError] = []
+    public var unreadable: [TypedXMLError] = []
 }
 
 extension ElementView {
