@@ -130,9 +130,12 @@ extension ElementView {
     public func validate() -> [TypedXMLError] {
         guard let e = element else { return [] }
         var problems: [TypedXMLError] = []
-        Self.schema.spec.walk(e) { element, spec in
+        Self.schema.spec.walk(e, validating: true) { element, spec in
             for leaf in spec.leaves {
                 if let p = leaf.check(element) { problems.append(p) }
+            }
+            for rule in spec.rules {
+                if let p = rule.check(element) { problems.append(p) }
             }
         }
         return problems

@@ -399,9 +399,23 @@ public struct MemoryValue: LeafKey {
 /// A single child element with its own view: `Child<DiskDriver>("driver")`.
 public struct Child<V: ElementView>: SchemaEntry {
     public let name: String
-    public init(_ name: String) { self.name = name }
+    let validatedWhen: (@Sendable (LosslessXMLElement) -> Bool)?
+
+    public init(_ name: String) {
+        self.name = name
+        validatedWhen = nil
+    }
+
+    /// A child that `validate()` checks only when `condition` holds for it (the rest of the
+    /// typed layer always sees it).
+    public init(_ name: String, validatedWhen condition: @escaping @Sendable (LosslessXMLElement) -> Bool) {
+        self.name = name
+        validatedWhen = condition
+    }
+
     public func register(in builder: inout SpecBuilder) {
         builder.child(name, .view({ V.schema.spec }))
+        if let validatedWhen { builder.validationGuards[name] = validatedWhen }
     }
 }
 
@@ -412,6 +426,25 @@ public struct Children<V: ElementView>: SchemaEntry {
     public func register(in builder: inout SpecBuilder) {
         builder.child(name, .view({ V.schema.spec }))
     }
+}
+
+/// A check `validate()` runs on the element beyond its values' own decoding: a constraint
+/// between values, or a child or attribute libvirt's schema forbids in this place.
+public struct Rule: SchemaEntry {
+    let check: @Sendable (LosslessXMLElement) -> TypedXMLError?
+
+    public init(_ check: @escaping @Sendable (LosslessXMLElement) -> TypedXMLError?) { self.check = check }
+
+    /// Reports `attribute` on `child` (or on the element itself when `child` is nil) as not allowed.
+    public static func forbidden(attribute: String, on child: String? = nil) -> Rule {
+        Rule { element in
+            guard let holder = child.map({ element.firstChild(named: $0) }) ?? element,
+                  let value = holder.attribute(attribute) else { return nil }
+            return TypedXMLError(path: elementPath(holder), attribute: attribute, value: value, reason: .notAllowed)
+        }
+    }
+
+    public func register(in builder: inout SpecBuilder) { builder.rule(self) }
 }
 
 /// A child kept as opaque XML (`<metadata>`): modeled as a whole, never interpreted.

@@ -22,6 +22,10 @@ public struct TypedXMLError: Error, Hashable, Sendable, CustomStringConvertible 
         case wrongRootElement(expected: String, found: String)
         /// The text is not well-formed XML.
         case malformedXML(XMLParseError)
+        /// Present where libvirt's schema does not allow it.
+        case notAllowed
+        /// A value libvirt refuses for a reason the other cases do not name (`why` says it).
+        case invalidValue(String)
     }
 
     public var path: String
@@ -48,6 +52,8 @@ public struct TypedXMLError: Error, Hashable, Sendable, CustomStringConvertible 
         case .missing: return "\(at): required but missing"
         case .wrongRootElement(let expected, let found): return "\(at): expected <\(expected)>, found <\(found)>"
         case .malformedXML(let error): return "malformed XML: \(error)"
+        case .notAllowed: return "\(at):\(shown) is not allowed here"
+        case .invalidValue(let why): return "\(at):\(shown) \(why)"
         }
     }
 }
@@ -59,7 +65,7 @@ public struct ValueProblem: Error, Hashable, Sendable {
 }
 
 /// `/domain/devices/disk[2]/driver`: the element's path, positions only where needed.
-func elementPath(_ element: LosslessXMLElement) -> String {
+package func elementPath(_ element: LosslessXMLElement) -> String {
     var parts: [String] = []
     var current: LosslessXMLElement? = element
     while let e = current {

@@ -20,7 +20,7 @@ public enum DurationUnit: Sendable, Hashable {
     }
 
     /// `count` of this unit, without trapping: nil when it does not fit a `Duration`.
-    func duration(_ count: UInt64) -> Duration? {
+    public func duration(_ count: UInt64) -> Duration? {
         let perUnit = UInt64(nanosecondsPerUnit)
         if perUnit >= 1_000_000_000 {
             let (seconds, overflow) = count.multipliedReportingOverflow(by: perUnit / 1_000_000_000)
@@ -32,7 +32,7 @@ public enum DurationUnit: Sendable, Hashable {
     }
 
     /// `d` as a whole number of units (truncated toward zero; negative spans give nil).
-    func count(_ d: Duration) -> UInt64? {
+    public func count(_ d: Duration) -> UInt64? {
         let (s, atto) = d.components
         guard s >= 0, atto >= 0 else { return nil }
         let perUnit = UInt64(nanosecondsPerUnit)
@@ -109,5 +109,46 @@ public struct MemoryLimitValue: LeafKey {
             if let e = node.element, (try? read(e)) == .unlimited { return }
             amount.write(.kibibytes(Self.unlimitedKiB), node: node, spec: spec)
         }
+    }
+}
+
+extension Timestamp: XMLValue {
+    /// libvirt's `SECONDS.NANOSECONDS` since the epoch (`<atime>1341933637.273190990</atime>`),
+    /// or whole seconds (`<creationTime>1272917631</creationTime>`).
+    public static var xmlCodec: Codec<Timestamp> {
+        Codec(decode: { text throws(ValueProblem) in
+            let t = text.trimmingASCIIWhitespace()
+            let parts = t.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let seconds = Int64(parts[0]), !parts[0].hasPrefix("+") else {
+                throw ValueProblem(.invalidValue("is not a time in seconds since the epoch"))
+            }
+            var fraction: Int64 = 0
+            if parts.count == 2 {
+                let digits = parts[1]
+                guard (1...9).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(digits) else {
+                    throw ValueProblem(.invalidValue("is not a time in seconds since the epoch"))
+                }
+                fraction = n
+                for _ in digits.count..<9 { fraction *= 10 }
+            }
+            return Timestamp(sinceUnixEpoch: .seconds(seconds) + .nanoseconds(seconds < 0 ? -fraction : fraction))
+        }, encode: { time in
+            let (s, atto) = time.sinceUnixEpoch.components
+            let ns = atto / 1_000_000_000
+            guard ns != 0 else { return String(s) }
+            let digits = String(abs(ns))
+            return "\(s).\(String(repeating: "0", count: 9 - digits.count))\(digits)"
+        })
+    }
+}
+
+extension Codec where Value == Int {
+    /// A file mode in octal (`<mode>0644</mode>`); written with a leading `0`, as libvirt does.
+    public static var octal: Codec<Int> {
+        Codec(decode: { text throws(ValueProblem) in
+            let t = text.trimmingASCIIWhitespace()
+            guard !t.isEmpty, let n = Int(t, radix: 8), n >= 0, !t.hasPrefix("+") else { throw ValueProblem(.invalidInteger) }
+            return n
+        }, encode: { "0" + String($0, radix: 8) })
     }
 }
