@@ -10,7 +10,8 @@ import PackageDescription
 //   LibvirtXML     the other libvirt XML kinds on LosslessXML (capabilities, storage, network, …)
 //   HostProbe      /sys and /proc facts under an injectable root (toolchain only)
 //   CgroupControl  cgroup v1/v2/hybrid discovery, knobs and stats (toolchain only)
-//   Tuning         diagnosis and reconfiguration plans
+//   LibvirtJoins   libvirt domains joined with the host: QEMU PID, threads, cgroups, CPUs; typed definitions
+//   Tuning         diagnosis, placement plans, the paused-guest guardian
 //   VirtKit        umbrella re-exporting all of the above
 let package = Package(
     name: "VirtKit",
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "LibvirtXML", targets: ["LibvirtXML"]),
         .library(name: "HostProbe", targets: ["HostProbe"]),
         .library(name: "CgroupControl", targets: ["CgroupControl"]),
+        .library(name: "LibvirtJoins", targets: ["LibvirtJoins"]),
         .library(name: "Tuning", targets: ["Tuning"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
@@ -53,8 +55,9 @@ let package = Package(
         .target(name: "LibvirtXML", dependencies: ["VirtCore", "LosslessXML", "DomainXML"]),
         .target(name: "HostProbe", dependencies: ["VirtCore"]),
         .target(name: "CgroupControl", dependencies: ["VirtCore"]),
-        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "Tuning"]),
+        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
+        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
 
         // MARK: Executables
         .executableTarget(
@@ -77,7 +80,10 @@ let package = Package(
         .testTarget(name: "LibvirtXMLTests", dependencies: ["LibvirtXML", "DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        // Imports only the umbrella: compiles only while every public name is unambiguous.
+        .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

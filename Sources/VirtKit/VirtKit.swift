@@ -6,4 +6,5 @@
 @_exported import LibvirtXML
 @_exported import HostProbe
 @_exported import CgroupControl
+@_exported import LibvirtJoins
 @_exported import Tuning
