@@ -499,7 +499,7 @@ let allPublicTypes: [(module: String, name: String, isAlias: Bool, type: Any.Typ
     ("Libvirt", "WatchdogEventAction", false, WatchdogEventAction.self),
     ("DomainXML", "WatchdogModel", false, WatchdogModel.self),
     ("DomainXML", "XMLEnum", false, (any XMLEnum).self),
-    ("DomainXML", "XMLNode", false, XMLNode.self),
+    ("DomainXML", "LosslessXMLNode", false, LosslessXMLNode.self),
     ("DomainXML", "XMLParseError", false, XMLParseError.self),
     ("DomainXML", "XMLParseLimits", false, XMLParseLimits.self),
     ("DomainXML", "XMLValue", false, (any XMLValue).self),
