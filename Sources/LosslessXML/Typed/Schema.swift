@@ -156,7 +156,7 @@ public struct CoverageReport: Sendable, Codable, Hashable {
     /// The most frequent passthrough paths, most common first.
     public func top(_ n: Int) -> [(path: String, count: Int)] {
         passthrough.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .prefix(n).map { ($0.key, $0.value) }
+            .prefix(max(0, n)).map { ($0.key, $0.value) }
     }
 }
 
