@@ -24,6 +24,8 @@ struct HostLedger {
         /// Online threads, ascending.
         var threads: [Int]
         var node: Int
+        /// Package and die, as one key: cores of one group share caches.
+        var group: Int
     }
 
     struct Node {
@@ -89,7 +91,7 @@ struct HostLedger {
             } else {
                 ci = cores.count
                 coreIndex[key] = ci
-                cores.append(Core(threads: [], node: n))
+                cores.append(Core(threads: [], node: n, group: (cpu.package ?? 0) * 4096 + (cpu.die ?? 0)))
                 nodes[n].cores.append(ci)
             }
             cores[ci].threads.append(cpu.id)

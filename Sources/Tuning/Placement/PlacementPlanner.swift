@@ -280,6 +280,30 @@ public struct PlacementPlanner: Sendable {
         }
         let coreList = ledger.cores
         let threadCount = { (c: Int) in coreList[c].threads.count }
+        // Packages (and dies) of the node: the one that holds the whole cell with the least
+        // to spare first, then the emptiest, so a cell stays in one package when it can.
+        var freeByGroup: [Int: Int] = [:]
+        for c in whole { freeByGroup[coreList[c].group, default: 0] += threadCount(c) }
+        for f in fragments { freeByGroup[coreList[f.core].group, default: 0] += f.free.count }
+        let groups = freeByGroup.keys.sorted { a, b in
+            let fa = freeByGroup[a]!, fb = freeByGroup[b]!
+            let holdsA = fa >= size, holdsB = fb >= size
+            if holdsA != holdsB { return holdsA }
+            if fa != fb { return holdsA ? fa < fb : fa > fb }
+            return a < b
+        }
+        var groupRank: [Int: Int] = [:]
+        for (i, g) in groups.enumerated() { groupRank[g] = i }
+        let rank = { (c: Int) in groupRank[coreList[c].group] ?? 0 }
+        /// Ordering keys compared left to right.
+        func ordered(_ cores: [Int], _ key: (Int) -> [Int]) -> [Int] {
+            cores.map { ($0, key($0)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
+        }
+        /// The smallest of `cores` holding `count` threads (best package first), else the biggest.
+        func bestFit(_ cores: [Int], _ count: Int) -> Int? {
+            ordered(cores.filter { threadCount($0) >= count }) { [threadCount($0), rank($0), $0] }.first
+                ?? ordered(cores) { [-threadCount($0), rank($0), $0] }.first
+        }
         var cpus: [Int] = []
         var blocked: [Int] = []
         var broken = 0
@@ -288,41 +312,38 @@ public struct PlacementPlanner: Sendable {
         case .isolate:
             // One vCPU per whole core, fewest threads first so the fewest are kept empty.
             guard whole.count >= size else { return nil }
-            let chosen = whole.sorted { threadCount($0) != threadCount($1) ? threadCount($0) < threadCount($1) : $0 < $1 }.prefix(size)
-            for c in chosen {
-                cpus.append(ledger.cores[c].threads[0])
-                blocked.append(contentsOf: ledger.cores[c].threads.dropFirst())
+            for c in ordered(whole, { [rank($0), threadCount($0), $0] }).prefix(size) {
+                cpus.append(coreList[c].threads[0])
+                blocked.append(contentsOf: coreList[c].threads.dropFirst())
             }
             broken = size
         case .require:
-            let smt = whole.filter { threadCount($0) > 1 }.sorted { threadCount($0) != threadCount($1) ? threadCount($0) > threadCount($1) : $0 < $1 }
+            let smt = ordered(whole.filter { threadCount($0) > 1 }) { [rank($0), -threadCount($0), $0] }
             guard smt.reduce(0, { $0 + threadCount($1) }) >= size else { return nil }
             var used = Set<Int>()
             for c in smt where threadCount(c) <= remaining {
-                cpus.append(contentsOf: ledger.cores[c].threads)
+                cpus.append(contentsOf: coreList[c].threads)
                 remaining -= threadCount(c)
                 used.insert(c)
                 broken += 1
             }
             while remaining > 0 {
-                // The remainder on the smallest whole core that holds it (else the biggest);
-                // its other threads stay empty for everyone else.
-                let rest = smt.filter { !used.contains($0) }
-                guard let c = rest.last(where: { threadCount($0) >= remaining }) ?? rest.first else { return nil }
+                // The remainder on the smallest whole core that holds it; its other threads
+                // stay empty for everyone else.
+                guard let c = bestFit(smt.filter { !used.contains($0) }, remaining) else { return nil }
                 let take = min(remaining, threadCount(c))
-                cpus.append(contentsOf: ledger.cores[c].threads.prefix(take))
-                blocked.append(contentsOf: ledger.cores[c].threads.dropFirst(take))
+                cpus.append(contentsOf: coreList[c].threads.prefix(take))
+                blocked.append(contentsOf: coreList[c].threads.dropFirst(take))
                 remaining -= take
                 used.insert(c)
                 broken += 1
             }
         case .prefer:
-            stage = .wholeCores
-            let wholeSorted = whole.sorted { threadCount($0) != threadCount($1) ? threadCount($0) > threadCount($1) : $0 < $1 }
+            let wholeSorted = ordered(whole) { [rank($0), -threadCount($0), $0] }
             var used = Set<Int>()
             // Whole cores that the guest fills completely.
             for c in wholeSorted where threadCount(c) <= remaining {
-                cpus.append(contentsOf: ledger.cores[c].threads)
+                cpus.append(contentsOf: coreList[c].threads)
                 remaining -= threadCount(c)
                 used.insert(c)
                 broken += 1
@@ -330,7 +351,9 @@ public struct PlacementPlanner: Sendable {
             if remaining > 0 {
                 // The remainder on partly used cores, best fit first (one fragment that holds it
                 // all, the fullest first), so whole cores stay whole.
-                let frags = fragments.sorted { $0.free.count != $1.free.count ? $0.free.count < $1.free.count : $0.core < $1.core }
+                let frags = fragments.sorted {
+                    [rank($0.core), $0.free.count, $0.core].lexicographicallyPrecedes([rank($1.core), $1.free.count, $1.core])
+                }
                 if let f = frags.first(where: { $0.free.count >= remaining }) {
                     cpus.append(contentsOf: f.free.prefix(remaining))
                     remaining = 0
@@ -344,10 +367,9 @@ public struct PlacementPlanner: Sendable {
             }
             while remaining > 0 {
                 // Break the smallest whole core that holds the rest.
-                let rest = wholeSorted.filter { !used.contains($0) }
-                guard let c = rest.last(where: { threadCount($0) >= remaining }) ?? rest.first else { return nil }
+                guard let c = bestFit(wholeSorted.filter { !used.contains($0) }, remaining) else { return nil }
                 let take = min(remaining, threadCount(c))
-                cpus.append(contentsOf: ledger.cores[c].threads.prefix(take))
+                cpus.append(contentsOf: coreList[c].threads.prefix(take))
                 remaining -= take
                 used.insert(c)
                 broken += 1
