@@ -99,8 +99,9 @@ enum PlacementBench {
             func beats(_ p: Int, _ w: Int) -> Bool { sums[0] > p || (sums[0] == p && sums[1] >= w) }
             let ok = beats(sums[2], sums[3]) && beats(sums[4], sums[5])
             if !ok { worse.append(name) }
-            print(String(format: "  %-36@ %5d %5d %6d | %5d / %4d | %6d / %4d  | %6d / %4d  | %@",
-                         name as NSString, host.onlineCPUs.count, host.nodes.count, guests,
+            let padded = name.count >= 36 ? name : name.padding(toLength: 36, withPad: " ", startingAt: 0)
+            print(String(format: "  %@ %5d %5d %6d | %5d / %4d | %6d / %4d  | %6d / %4d  | %@",
+                         padded as NSString, host.onlineCPUs.count, host.nodes.count, guests,
                          sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], (ok ? "yes" : "NO") as NSString))
         }
         print(String(format: "  total placed: VirtKit %d, Nova %d, kubelet %d; whole cores free: %d, %d, %d",
@@ -134,6 +135,8 @@ enum PlacementBench {
 
     static func speed(host: HostTopology, repeats: Int) throws {
         print("placement: planning time on 256ia64-64n2s2c (256 CPUs, 64 nodes), \(repeats) runs each, in-process")
+        print("  (the references treat every guest as dedicated, prefer, one cell: they skip isolate/require, emulator")
+        print("   isolation, guest cells and shared guests, so their placed counts here are not comparable)")
         print("  guests |  VirtKit min / median (placed) |  Nova first fit min / median (placed) |  kubelet min / median (placed)")
         let clock = ContinuousClock()
         for count in [50, 500, 5_000] {

@@ -38,6 +38,8 @@ struct HostLedger {
         var sharedLoad: Int
         var distances: [Int: Int]
         var freeCPUs: Int
+        /// All cores in one package and die (no package ranking needed).
+        var singleGroup = true
     }
 
     enum Change {
@@ -95,6 +97,7 @@ struct HostLedger {
                 nodes[n].cores.append(ci)
             }
             cores[ci].threads.append(cpu.id)
+            if let first = nodes[n].cores.first, cores[first].group != cores[ci].group { nodes[n].singleGroup = false }
             if cores[ci].threads.count > 1 { smt = true }
             coreOf[cpu.id] = ci
             if !reserved.contains(cpu.id) {

@@ -110,6 +110,25 @@ public struct PlacementPlanner: Sendable {
         var wholeCoresBroken: Int
     }
 
+    /// A candidate node for one cell; smaller is better, fields in objective order.
+    struct NodeScore: Comparable {
+        /// 1 when the guest prefers a PCI device's node and this is not it.
+        var pciMiss: Int
+        /// Whole cores the cell (and its emulator) break.
+        var broken: Int
+        /// Σ distance to the guest's other cells.
+        var distance: Int
+        /// Dedicated: −(free CPUs left per core); shared: load per shared CPU (balance).
+        var load: Int
+        /// −free MiB (balance of memory).
+        var memory: Int
+        var node: Int
+
+        static func < (a: Self, b: Self) -> Bool {
+            (a.pciMiss, a.broken, a.distance, a.load, a.memory, a.node) < (b.pciMiss, b.broken, b.distance, b.load, b.memory, b.node)
+        }
+    }
+
     /// How far a node got before failing; the furthest stage names the guest's reason.
     enum Stage: Int, Comparable {
         case cpus, wholeCores, memory, hugepages, emulator
@@ -165,16 +184,10 @@ public struct PlacementPlanner: Sendable {
             } else {
                 candidates = usableNodes.filter { !usedNodes.contains($0) && !requiredNodes.dropFirst(position).contains($0) }
             }
-            var bestNode: (score: [Int], pick: CellPick, emulator: Int?)?
+            var bestNode: (score: NodeScore, pick: CellPick, emulator: Int?)?
             for n in candidates {
-                let mark = ledger.mark
-                defer { ledger.rollback(to: mark) }
-                var stage = Stage.cpus
-                guard let pick = pickCell(g, number: number, size: sizes[cell], node: n, ledger: &ledger, stage: &stage) else {
-                    furthest = max(furthest, stage)
-                    continue
-                }
-                // Memory.
+                // Cheap checks first: CPU count, then memory or pages.
+                if g.cpuPolicy == .dedicated && ledger.nodes[n].freeCPUs < sizes[cell] + (needEmulator ? 1 : 0) { continue }
                 if let page = g.hugepageSize?.bytes {
                     guard let pi = pageIndex[n], ledger.nodes[n].pages[pi].free >= memories[cell] / page else {
                         furthest = max(furthest, .hugepages)
@@ -182,6 +195,13 @@ public struct PlacementPlanner: Sendable {
                     }
                 } else if ledger.nodes[n].memoryFree < memories[cell] {
                     furthest = max(furthest, .memory)
+                    continue
+                }
+                let mark = ledger.mark
+                defer { ledger.rollback(to: mark) }
+                var stage = Stage.cpus
+                guard let pick = pickCell(g, number: number, size: sizes[cell], node: n, ledger: &ledger, stage: &stage) else {
+                    furthest = max(furthest, stage)
                     continue
                 }
                 var emulator: Int?
@@ -205,17 +225,10 @@ public struct PlacementPlanner: Sendable {
                     let freeAfter = needEmulator ? node.freeCPUs : node.freeCPUs - pick.cpus.count - pick.blocked.count
                     load = -freeAfter * 1000 / max(1, node.cores.count)
                 }
-                let score = [
-                    preferredNodes.isEmpty || preferredNodes.contains(n) ? 0 : 1,
-                    broken,
-                    distance,
-                    load,
-                    -Int(min(node.memoryFree / (1 << 20), UInt64(Int.max / 2))),
-                    n,
-                ]
-                if bestNode == nil || score.lexicographicallyPrecedes(bestNode!.score) {
-                    bestNode = (score, pick, emulator)
-                }
+                let score = NodeScore(
+                    pciMiss: preferredNodes.isEmpty || preferredNodes.contains(n) ? 0 : 1, broken: broken, distance: distance,
+                    load: load, memory: -Int(min(node.memoryFree >> 20, UInt64(Int.max / 2))), node: n)
+                if bestNode == nil || score < bestNode!.score { bestNode = (score, pick, emulator) }
             }
             guard let chosen = bestNode else { return .failure(failure(furthest, g: g, sizes: sizes, memories: memories)) }
             commit(chosen.pick, number: number, ledger: &ledger)
@@ -282,27 +295,25 @@ public struct PlacementPlanner: Sendable {
         let threadCount = { (c: Int) in coreList[c].threads.count }
         // Packages (and dies) of the node: the one that holds the whole cell with the least
         // to spare first, then the emptiest, so a cell stays in one package when it can.
-        var freeByGroup: [Int: Int] = [:]
-        for c in whole { freeByGroup[coreList[c].group, default: 0] += threadCount(c) }
-        for f in fragments { freeByGroup[coreList[f.core].group, default: 0] += f.free.count }
-        let groups = freeByGroup.keys.sorted { a, b in
-            let fa = freeByGroup[a]!, fb = freeByGroup[b]!
-            let holdsA = fa >= size, holdsB = fb >= size
-            if holdsA != holdsB { return holdsA }
-            if fa != fb { return holdsA ? fa < fb : fa > fb }
-            return a < b
-        }
         var groupRank: [Int: Int] = [:]
-        for (i, g) in groups.enumerated() { groupRank[g] = i }
-        let rank = { (c: Int) in groupRank[coreList[c].group] ?? 0 }
-        /// Ordering keys compared left to right.
-        func ordered(_ cores: [Int], _ key: (Int) -> [Int]) -> [Int] {
-            cores.map { ($0, key($0)) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
+        if !ledger.nodes[n].singleGroup {
+            var freeByGroup: [Int: Int] = [:]
+            for c in whole { freeByGroup[coreList[c].group, default: 0] += threadCount(c) }
+            for f in fragments { freeByGroup[coreList[f.core].group, default: 0] += f.free.count }
+            let groups = freeByGroup.keys.sorted { a, b in
+                let fa = freeByGroup[a]!, fb = freeByGroup[b]!
+                let holdsA = fa >= size, holdsB = fb >= size
+                if holdsA != holdsB { return holdsA }
+                if fa != fb { return holdsA ? fa < fb : fa > fb }
+                return a < b
+            }
+            for (i, g) in groups.enumerated() { groupRank[g] = i }
         }
+        let rank = { (c: Int) in groupRank.isEmpty ? 0 : groupRank[coreList[c].group] ?? 0 }
         /// The smallest of `cores` holding `count` threads (best package first), else the biggest.
         func bestFit(_ cores: [Int], _ count: Int) -> Int? {
-            ordered(cores.filter { threadCount($0) >= count }) { [threadCount($0), rank($0), $0] }.first
-                ?? ordered(cores) { [-threadCount($0), rank($0), $0] }.first
+            cores.filter { threadCount($0) >= count }.min { (threadCount($0), rank($0), $0) < (threadCount($1), rank($1), $1) }
+                ?? cores.min { (-threadCount($0), rank($0), $0) < (-threadCount($1), rank($1), $1) }
         }
         var cpus: [Int] = []
         var blocked: [Int] = []
@@ -312,13 +323,13 @@ public struct PlacementPlanner: Sendable {
         case .isolate:
             // One vCPU per whole core, fewest threads first so the fewest are kept empty.
             guard whole.count >= size else { return nil }
-            for c in ordered(whole, { [rank($0), threadCount($0), $0] }).prefix(size) {
+            for c in whole.sorted(by: { (rank($0), threadCount($0), $0) < (rank($1), threadCount($1), $1) }).prefix(size) {
                 cpus.append(coreList[c].threads[0])
                 blocked.append(contentsOf: coreList[c].threads.dropFirst())
             }
             broken = size
         case .require:
-            let smt = ordered(whole.filter { threadCount($0) > 1 }) { [rank($0), -threadCount($0), $0] }
+            let smt = whole.filter { threadCount($0) > 1 }.sorted { (rank($0), -threadCount($0), $0) < (rank($1), -threadCount($1), $1) }
             guard smt.reduce(0, { $0 + threadCount($1) }) >= size else { return nil }
             var used = Set<Int>()
             for c in smt where threadCount(c) <= remaining {
@@ -339,7 +350,7 @@ public struct PlacementPlanner: Sendable {
                 broken += 1
             }
         case .prefer:
-            let wholeSorted = ordered(whole) { [rank($0), -threadCount($0), $0] }
+            let wholeSorted = whole.sorted { (rank($0), -threadCount($0), $0) < (rank($1), -threadCount($1), $1) }
             var used = Set<Int>()
             // Whole cores that the guest fills completely.
             for c in wholeSorted where threadCount(c) <= remaining {
@@ -351,9 +362,7 @@ public struct PlacementPlanner: Sendable {
             if remaining > 0 {
                 // The remainder on partly used cores, best fit first (one fragment that holds it
                 // all, the fullest first), so whole cores stay whole.
-                let frags = fragments.sorted {
-                    [rank($0.core), $0.free.count, $0.core].lexicographicallyPrecedes([rank($1.core), $1.free.count, $1.core])
-                }
+                let frags = fragments.sorted { (rank($0.core), $0.free.count, $0.core) < (rank($1.core), $1.free.count, $1.core) }
                 if let f = frags.first(where: { $0.free.count >= remaining }) {
                     cpus.append(contentsOf: f.free.prefix(remaining))
                     remaining = 0
