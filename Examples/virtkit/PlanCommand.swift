@@ -23,9 +23,21 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The request file (JSON).")
     var request: String
     @OptionGroup var output: OutputOptions
+    @Flag(name: .long, help: "Apply the plan to the existing domains it names (with --uri).")
+    var apply = false
+    @Flag(name: .long, help: "With --apply: change the running guests (default: --live and --config).")
+    var live = false
+    @Flag(name: .long, help: "With --apply: change the persistent definitions.")
+    var config = false
+    @Flag(name: .long, help: "With --apply: print each change (before → after, definition diff) and change nothing.")
+    var dryRun = false
+    @Option(name: .long, help: "With --apply: the journal file (default: ./virtkit-plan-<time>.journal.json).")
+    var journal: String?
 
     func validate() throws {
         if (root == nil) == (uri == nil) { throw ValidationError("give exactly one of --root DIR and --uri URI") }
+        if apply && uri == nil { throw ValidationError("--apply needs --uri") }
+        if !apply && (live || config || dryRun || journal != nil) { throw ValidationError("--live, --config, --dry-run and --journal go with --apply") }
     }
 
     func run() async throws {
@@ -48,8 +60,15 @@ struct PlanCommand: AsyncParsableCommand {
             // The topology of the host libvirt runs on: this one (capabilities-based topology
             // for remote hosts comes with the fleet issue).
             host = try await Self.topology(root: "/")
-            let connection = try await Connection.open(uri, readOnly: true)
+            let connection = try await Connection.open(uri, readOnly: !apply)
             occupancy = try await PlacementOccupancy.gather(from: connection, excluding: Set(batch.guests.map(\.name)))
+            if apply {
+                let plan: PlacementPlan
+                do { plan = try PlacementPlanner(host: host, occupancy: occupancy).plan(batch) } catch { throw CLIError("\(request): \(error)") }
+                try await applyPlan(plan, connection: connection, uri: uri ?? "")
+                await connection.close()
+                return
+            }
             await connection.close()
         }
         let plan: PlacementPlan
@@ -59,6 +78,29 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(Self.render(plan), terminator: "")
         }
+    }
+
+    func applyPlan(_ plan: PlacementPlan, connection: Connection, uri: String) async throws {
+        if let u = plan.unplaced.first { throw CLIError("\(u.name) could not be placed: \(u.reason); nothing applied") }
+        var scope: ReconfigurationScope = []
+        if live { scope.insert(.live) }
+        if config { scope.insert(.config) }
+        if scope.isEmpty { scope = [.live, .config] }
+        let steps: ReconfigurationPlan
+        do { steps = try await ReconfigurationPlan.placing(plan, on: connection, uri: uri, scope: scope) } catch { throw CLIError("\(error)") }
+        if dryRun {
+            print(steps.steps.isEmpty ? "nothing to change" : steps.dryRunDescription, terminator: "")
+            return
+        }
+        let path = journal ?? "virtkit-plan-\(Int(Date().timeIntervalSince1970)).journal.json"
+        // Fault injection for the crash-recovery test: die after N steps.
+        let kill = ProcessInfo.processInfo.environment["VIRTKIT_PLAN_KILL_AFTER_STEPS"].flatMap(Int.init)
+        do {
+            try await ReconfigurationApplier(connection: connection, killAfterSteps: kill).apply(steps, journal: path)
+        } catch {
+            throw CLIError("\(error) (journal: \(path))")
+        }
+        print("applied \(steps.steps.count) step(s); journal: \(path) (undo: virtkit rollback \(path))")
     }
 
     static func topology(root: String) async throws -> HostTopology {

@@ -19,7 +19,7 @@ struct VirtKitCLI: AsyncParsableCommand {
             // Events, migration, lab
             EventsCommand.self, MigrateCommand.self, LabCommand.self,
             // Tuning: placement
-            PlanCommand.self,
+            PlanCommand.self, RollbackCommand.self,
         ]
     )
 }
