@@ -319,6 +319,32 @@ public struct PlacementPlanner: Sendable {
         var blocked: [Int] = []
         var broken = 0
         var remaining = size
+        /// Takes every core of `sorted` that the cell fills completely; returns them.
+        func fillWholeCores(_ sorted: [Int]) -> Set<Int> {
+            var used = Set<Int>()
+            for c in sorted where threadCount(c) <= remaining {
+                cpus.append(contentsOf: coreList[c].threads)
+                remaining -= threadCount(c)
+                used.insert(c)
+                broken += 1
+            }
+            return used
+        }
+        /// Puts what is left on the best-fitting cores of `sorted` not in `used`, part of a core
+        /// each; false when they run out.
+        func splitWholeCores(_ sorted: [Int], skipping used: Set<Int>, keepRestEmpty: Bool) -> Bool {
+            var used = used
+            while remaining > 0 {
+                guard let c = bestFit(sorted.filter { !used.contains($0) }, remaining) else { return false }
+                let take = min(remaining, threadCount(c))
+                cpus.append(contentsOf: coreList[c].threads.prefix(take))
+                if keepRestEmpty { blocked.append(contentsOf: coreList[c].threads.dropFirst(take)) }
+                remaining -= take
+                used.insert(c)
+                broken += 1
+            }
+            return true
+        }
         switch g.threadPolicy {
         case .isolate:
             // One vCPU per whole core, fewest threads first so the fewest are kept empty.
@@ -331,34 +357,13 @@ public struct PlacementPlanner: Sendable {
         case .require:
             let smt = whole.filter { threadCount($0) > 1 }.sorted { (rank($0), -threadCount($0), $0) < (rank($1), -threadCount($1), $1) }
             guard smt.reduce(0, { $0 + threadCount($1) }) >= size else { return nil }
-            var used = Set<Int>()
-            for c in smt where threadCount(c) <= remaining {
-                cpus.append(contentsOf: coreList[c].threads)
-                remaining -= threadCount(c)
-                used.insert(c)
-                broken += 1
-            }
-            while remaining > 0 {
-                // The remainder on the smallest whole core that holds it; its other threads
-                // stay empty for everyone else.
-                guard let c = bestFit(smt.filter { !used.contains($0) }, remaining) else { return nil }
-                let take = min(remaining, threadCount(c))
-                cpus.append(contentsOf: coreList[c].threads.prefix(take))
-                blocked.append(contentsOf: coreList[c].threads.dropFirst(take))
-                remaining -= take
-                used.insert(c)
-                broken += 1
-            }
+            let used = fillWholeCores(smt)
+            // The remainder on the smallest whole core that holds it; its other threads stay
+            // empty for everyone else.
+            guard splitWholeCores(smt, skipping: used, keepRestEmpty: true) else { return nil }
         case .prefer:
             let wholeSorted = whole.sorted { (rank($0), -threadCount($0), $0) < (rank($1), -threadCount($1), $1) }
-            var used = Set<Int>()
-            // Whole cores that the guest fills completely.
-            for c in wholeSorted where threadCount(c) <= remaining {
-                cpus.append(contentsOf: coreList[c].threads)
-                remaining -= threadCount(c)
-                used.insert(c)
-                broken += 1
-            }
+            let used = fillWholeCores(wholeSorted)
             if remaining > 0 {
                 // The remainder on partly used cores, best fit first (one fragment that holds it
                 // all, the fullest first), so whole cores stay whole.
@@ -374,15 +379,8 @@ public struct PlacementPlanner: Sendable {
                     }
                 }
             }
-            while remaining > 0 {
-                // Break the smallest whole core that holds the rest.
-                guard let c = bestFit(wholeSorted.filter { !used.contains($0) }, remaining) else { return nil }
-                let take = min(remaining, threadCount(c))
-                cpus.append(contentsOf: coreList[c].threads.prefix(take))
-                remaining -= take
-                used.insert(c)
-                broken += 1
-            }
+            // Break the smallest whole core that holds the rest.
+            guard splitWholeCores(wholeSorted, skipping: used, keepRestEmpty: false) else { return nil }
         }
         return CellPick(node: n, cpus: cpus, blocked: blocked, wholeCoresBroken: broken)
     }
