@@ -70,8 +70,9 @@ struct HostLedger {
                 pages.append((p.pageSize.bytes, p.free ?? p.total))
                 hugeBytes &+= p.pageSize.bytes &* p.total
             }
-            // Base memory: what the node has, less its huge page pools.
-            let total = n.memory?.bytes ?? 0
+            // Base memory: what the node has, less its huge page pools. Not reported is not 0:
+            // a node of unknown size does not limit memory.
+            let total = n.memory?.bytes ?? UInt64.max
             var distances: [Int: Int] = [:]
             for d in n.distances { distances[d.node] = d.value }
             nodes.append(Node(id: n.id, cores: [], memoryFree: total > hugeBytes ? total - hugeBytes : 0,

@@ -109,7 +109,8 @@ public struct PlacementRequestError: Error, Hashable, Sendable, CustomStringConv
         case zeroMemory
         case invalidCellCount(Int)
         case cellsExceedVCPUs(cells: Int, vcpus: Int)
-        case negativeIOThreads(Int)
+        /// Outside 0…`maxIOThreads`.
+        case invalidIOThreads(Int)
         case emulatorIsolationNeedsDedicatedCPUs
         /// Memory that is not a whole number of pages of `pageSize` per cell.
         case memoryNotPageAligned(pageSize: MemorySize)
@@ -143,7 +144,7 @@ public struct PlacementRequestError: Error, Hashable, Sendable, CustomStringConv
         case .zeroMemory: what = "memoryMiB must be at least 1"
         case .invalidCellCount(let n): what = "numaNodes must be at least 1 (got \(n))"
         case .cellsExceedVCPUs(let c, let v): what = "\(c) NUMA cells need at least \(c) vCPUs (got \(v))"
-        case .negativeIOThreads(let n): what = "iothreads must not be negative (got \(n))"
+        case .invalidIOThreads(let n): what = "iothreads must be 0…\(PlacementRequest.maxIOThreads) (got \(n))"
         case .emulatorIsolationNeedsDedicatedCPUs: what = "emulatorThreads 'isolate' needs cpuPolicy 'dedicated'"
         case .memoryNotPageAligned(let p): what = "memory per NUMA cell is not a whole number of \(p) pages"
         case .invalidPageSize(let p): what = "hugepage size \(p) is not a power of two of at least 4 KiB"
@@ -158,6 +159,9 @@ public struct PlacementRequestError: Error, Hashable, Sendable, CustomStringConv
 }
 
 extension PlacementRequest {
+    /// The most IOThreads a guest may ask for (bounds what a request file can make us allocate).
+    public static let maxIOThreads = 1024
+
     /// Checks the batch against `host`; the planner calls this first.
     public func validate(on host: HostTopology) throws(PlacementRequestError) {
         let hostCPUs = CPUSet(host.cpus.map(\.id))
@@ -176,7 +180,7 @@ extension PlacementRequest {
                 if n < 1 { throw fail(.invalidCellCount(n)) }
                 if n > g.vcpus { throw fail(.cellsExceedVCPUs(cells: n, vcpus: g.vcpus)) }
             }
-            if g.iothreads < 0 { throw fail(.negativeIOThreads(g.iothreads)) }
+            if g.iothreads < 0 || g.iothreads > Self.maxIOThreads { throw fail(.invalidIOThreads(g.iothreads)) }
             if g.emulatorThreads == .isolate && g.cpuPolicy == .shared { throw fail(.emulatorIsolationNeedsDedicatedCPUs) }
             if let page = g.hugepageSize {
                 guard page.bytes >= 4096, page.bytes & (page.bytes - 1) == 0 else { throw fail(.invalidPageSize(page)) }

@@ -13,8 +13,9 @@ extension HostTopology {
         }
         let numaNodes = (snapshot.numa?.nodes ?? []).sorted { $0.id < $1.id }
         var nodes: [HostTopology.Node] = numaNodes.map { n in
+            // A synthesized node (no NUMA in sysfs) lists no CPUs; its CPUs name it.
             HostTopology.Node(
-                id: n.id, cpus: n.cpus,
+                id: n.id, cpus: n.cpus.union(CPUSet(cpus.filter { $0.node == n.id }.map(\.id))),
                 memory: n.memTotalKiB.map { .kibibytes($0) }, freeMemory: n.memFreeKiB.map { .kibibytes($0) },
                 distances: zip(numaNodes, n.distances).map { HostTopology.NodeDistance(node: $0.0.id, value: $0.1) },
                 pagePools: n.hugepages.map { HostTopology.PagePool(pageSize: .kibibytes($0.sizeKiB), total: $0.total ?? 0, free: $0.free) })

@@ -213,7 +213,8 @@ enum PlanRules {
         // Capacity per node.
         for n in host.nodes {
             let huge = n.pagePools.filter { $0.pageSize.bytes > 4096 }.reduce(UInt64(0)) { $0 + $1.pageSize.bytes * $1.total }
-            let base = (n.memory?.bytes ?? 0) > huge ? (n.memory?.bytes ?? 0) - huge : 0
+            // A node of unknown size (not reported) does not limit memory.
+            let base = n.memory.map { $0.bytes > huge ? $0.bytes - huge : 0 } ?? .max
             if let used = memoryOnNode[n.id], used > base { out.append("node \(n.id): \(used) bytes placed, \(base) available") }
             for (size, pages) in pagesOnNode[n.id] ?? [:] {
                 let free = n.pagePool(of: size).map { $0.free ?? $0.total } ?? 0

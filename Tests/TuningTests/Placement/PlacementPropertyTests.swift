@@ -17,11 +17,45 @@ import VirtCore
                 let plan = try PlacementPlanner(host: host.topology).plan(request)
                 let broken = PlanRules.violations(of: plan, request: request, host: host.topology)
                 #expect(broken.isEmpty, "\(host.name) seed \(seed): \(broken.prefix(5))")
+                // Every placement's XML fragments are valid domain XML.
+                for p in plan.placements {
+                    let f = p.domainXMLFragments
+                    let xml = "<domain type='kvm'><name>x</name><memory unit='KiB'>\(request.guests.first { $0.name == p.name }!.memory.kibibytes)</memory><vcpu>\(p.vcpuPins.count)</vcpu>"
+                        + f.cputune + f.numatune + f.cpu + (f.memoryBacking ?? "") + "</domain>"
+                    let problems = try DomainDefinition(parsing: xml).validate()
+                    #expect(problems.isEmpty, "\(host.name) \(p.name): \(problems)")
+                }
                 batches += 1
                 placed += plan.placements.count
             }
         }
         #expect(placed > batches, "the random batches must place guests, not only refuse them")
+    }
+
+    /// The rule checker itself finds broken plans (so the property tests can fail).
+    @Test func ruleCheckerCatchesBrokenPlans() throws {
+        let host = TestHosts.make([[[0, 4], [1, 5]], [[2, 6], [3, 7]]], memoryMiB: 1024)
+        let request = PlacementRequest(reservedCPUs: [0], guests: [
+            GuestPlacementRequest(name: "a", vcpus: 2, memory: .mebibytes(512), threadPolicy: .isolate),
+            GuestPlacementRequest(name: "b", vcpus: 2, memory: .mebibytes(768)),
+        ])
+        let good = try PlacementPlanner(host: host).plan(request)
+        #expect(PlanRules.violations(of: good, request: request, host: host).isEmpty)
+        #expect(good.placements.count == 2)
+        func broken(_ edit: (inout PlacementPlan) -> Void) -> [String] {
+            var plan = good
+            edit(&plan)
+            return PlanRules.violations(of: plan, request: request, host: host)
+        }
+        // b on a's CPU; a on the reserved CPU; a cell's vCPU on another node; memory over a node;
+        // isolate sharing a core; an offline-free world: a CPU the host does not have.
+        #expect(!broken { $0.placements[1].vcpuPins[0] = $0.placements[0].vcpuPins[0] }.isEmpty)
+        #expect(!broken { $0.placements[0].vcpuPins[0] = [0] }.isEmpty)
+        #expect(!broken { p in p.placements[0].vcpuPins[1] = p.placements[0].cells[0].hostNode == 0 ? [3] : [1] }.isEmpty)
+        #expect(!broken { p in p.placements[1].cells[0].memory = .mebibytes(2048) }.isEmpty)
+        #expect(!broken { p in p.placements[0].vcpuPins[1] = CPUSet([(p.placements[0].vcpuPins[0].min! + 4) % 8]) }.isEmpty)
+        #expect(!broken { $0.placements[1].vcpuPins[0] = [99] }.isEmpty)
+        #expect(!broken { $0.placements[1].cells[0].hostNode = 1 - $0.placements[1].cells[0].hostNode }.isEmpty)
     }
 
     @Test func rulesHoldAgainstExistingGuests() throws {
