@@ -30,7 +30,8 @@ struct ReferenceHost {
                 return Core(threads: online, socket: host.cpu(first)?.package ?? 0)
             }
         }
-        nodeMemory = host.nodes.map { $0.memory?.bytes ?? 0 }
+        // Unknown memory does not limit, as in the planner.
+        nodeMemory = host.nodes.map { $0.memory?.bytes ?? .max }
     }
 
     func freeCount(node n: Int) -> Int { nodeCores[n].reduce(0) { $0 + $1.threads.filter { free.contains($0) }.count } }
