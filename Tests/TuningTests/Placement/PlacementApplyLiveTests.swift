@@ -138,4 +138,25 @@ import VirtKitTestSupport
             #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore)
         }
     }
+
+    @Test func dryRunPrintsChangesAndChangesNothing() async throws {
+        let binary = LiveEnvironment.packageRoot().appendingPathComponent(".build/debug/virtkit").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            LiveEnvironment.unavailable("\(binary) is not built (swift build --build-tests)")
+            return
+        }
+        try await withGuest(vcpus: 1) { _, domain in
+            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
+            let pinsBefore = try await domain.vcpuPinning(flags: .live)
+            let request = NSTemporaryDirectory() + "virtkit-place-\(UUID().uuidString).json"
+            try Data(#"{"guests": [{"name": "\#(domain.name)", "vcpus": 1, "memoryMiB": 64}]}"#.utf8).write(to: URL(fileURLWithPath: request))
+            let (status, out, err) = spawnAndWait(binary, ["plan", "--uri", Self.uri, "--request", request, "--apply", "--dry-run"])
+            #expect(status == 0, "\(err)")
+            #expect(out.contains("vCPU 0 pin (live): \(pinsBefore[0].listString) → "), "\(out)")
+            #expect(out.contains("persistent definition"))
+            #expect(out.contains("+  <cputune>") && out.contains("+    <vcpupin vcpu='0'"), "\(out)")
+            #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore)
+            #expect(try await domain.vcpuPinning(flags: .live) == pinsBefore)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import DomainXML
 import Foundation
 import Testing
 import Tuning
@@ -90,5 +91,40 @@ import VirtKitTestSupport
         #expect(out.isEmpty)
         let lines = err.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(lines.count == 1, "\(err)")
+    }
+}
+
+/// What an existing guest holds, read from its definition.
+@Suite struct OccupancyFromDefinitionTests {
+    @Test func pinsMemoryAndPagesFromTheDefinition() throws {
+        let xml = """
+            <domain type='kvm'><name>old</name><memory unit='MiB'>3072</memory><vcpu cpuset='4-7'>3</vcpu>
+              <memoryBacking><hugepages><page size='2' unit='MiB'/></hugepages></memoryBacking>
+              <cputune><vcpupin vcpu='0' cpuset='2'/><vcpupin vcpu='1' cpuset='3'/><emulatorpin cpuset='8'/>
+                <iothreadpin iothread='1' cpuset='9'/></cputune>
+              <numatune><memory mode='strict' nodeset='0-1'/><memnode cellid='0' mode='strict' nodeset='1'/>
+                <memnode cellid='1' mode='strict' nodeset='0'/></numatune>
+              <cpu><numa><cell id='0' cpus='0-1' memory='2048' unit='MiB'/><cell id='1' cpus='2' memory='1024' unit='MiB'/></numa></cpu>
+            </domain>
+            """
+        let g = PlacementOccupancy.Guest(definition: try DomainDefinition(parsing: xml))
+        #expect(g.name == "old")
+        // vCPU 2 has no vcpupin: it falls back to <vcpu cpuset>.
+        #expect(g.vcpuPins == [[2], [3], [4, 5, 6, 7]])
+        #expect(g.emulatorPin == [8])
+        #expect(g.iothreadPins == [[9]])
+        #expect(g.memoryByNode.isEmpty)
+        #expect(g.hugepagesByNode == [1: [.mebibytes(2): 1024], 0: [.mebibytes(2): 512]])
+    }
+
+    @Test func unpinnedGuestHoldsNoCPUs() throws {
+        let g = PlacementOccupancy.Guest(definition: try DomainDefinition(parsing: "<domain type='kvm'><name>free</name><memory unit='MiB'>512</memory><vcpu>2</vcpu></domain>"))
+        #expect(g.vcpuPins.isEmpty)
+        #expect(g.memoryByNode.isEmpty)
+        // And the planner then has every CPU.
+        let host = TestHosts.singletons([0, 1])
+        let plan = try PlacementPlanner(host: host, occupancy: PlacementOccupancy(guests: [g]))
+            .plan(PlacementRequest(guests: [GuestPlacementRequest(name: "new", vcpus: 2, memory: .mebibytes(64))]))
+        #expect(plan.placements.count == 1)
     }
 }
