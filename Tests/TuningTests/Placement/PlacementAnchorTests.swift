@@ -87,6 +87,23 @@ import VirtCore
 
     // MARK: Nova's defects (W2–W7) must not exist here
 
+    @Test func w1BatchBeatsOneAtATime() throws {
+        // Two 4-CPU nodes; guests of 2, 2 and 4 vCPUs arrive in that order. Spreading first fit
+        // puts the two small ones on different nodes and has no node left for the big one; the
+        // batch places all three.
+        let host = TestHosts.make([[[0], [1], [2], [3]], [[4], [5], [6], [7]]])
+        let p = try plan(host, [guest(2, name: "a"), guest(2, name: "b"), guest(4, name: "c")])
+        #expect(p.placements.map(\.name) == ["a", "b", "c"])
+        #expect(p.placement(named: "a")?.memoryNodes == p.placement(named: "b")?.memoryNodes)
+    }
+
+    @Test func replacedGuestsOwnPinsAreNotOccupancy() throws {
+        let host = TestHosts.singletons([0, 1])
+        let occupancy = PlacementOccupancy(guests: [.init(name: "g", vcpuPins: [[0], [1]])])
+        #expect(try plan(host, [guest(2)], occupancy: occupancy).placements.isEmpty)
+        #expect(try plan(host, [guest(2)], occupancy: occupancy.excluding(["g"])).placements.count == 1)
+    }
+
     @Test func w2NoPinsFromAnotherNode() throws {
         // Three multi-cell guests over three nodes that each fit different node sets (the fit
         // cache case): every cell's CPUs lie on its own node and no CPU is given twice.
