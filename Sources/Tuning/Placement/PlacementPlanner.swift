@@ -259,7 +259,7 @@ public struct PlacementPlanner: Sendable {
             if g.cpuPolicy == .shared { return .noSharedCPUs }
             return .notEnoughCPUs(needed: biggest)
         case .wholeCores:
-            return .notEnoughWholeCores(needed: g.threadPolicy == .isolate ? biggest : biggest, policy: g.threadPolicy)
+            return .notEnoughWholeCores(needed: biggest, policy: g.threadPolicy)
         case .memory: return .notEnoughMemory(needed: MemorySize(bytes: memories.max() ?? g.memory.bytes))
         case .hugepages:
             let page = g.hugepageSize ?? .zero
