@@ -59,6 +59,9 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             // The topology of the host libvirt runs on: this one (capabilities-based topology
             // for remote hosts comes with the fleet issue).
+            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") {
+                throw CLIError("--uri \(uri) names a remote host; plan on it with --root and its captured tree")
+            }
             host = try await Self.topology(root: "/")
             let connection = try await Connection.open(uri, readOnly: !apply)
             occupancy = try await PlacementOccupancy.gather(from: connection, excluding: Set(batch.guests.map(\.name)))
