@@ -32,6 +32,9 @@ extension GuestPlacement {
             }
         }
 
+        // libvirt refuses per-cell memnodes under automatic (numad) placement, and numatune
+        // inherits `<vcpu placement='auto'>`: the plan is the placement now.
+        if (try? domain.vcpu.placement.value) == .auto { domain.vcpu.placement.set(.static) }
         let numa = domain.numatune
         numa.memory.mode.set(.strict)
         numa.memory.placement.remove()

@@ -134,3 +134,41 @@ extension GuestPlacement {
                                         memoryByNode: memory, hugepagesByNode: pages)
     }
 }
+
+/// Writing a placement into an existing definition keeps what it does not own.
+@Suite struct PlacementWriteTests {
+    @Test func writeReplacesPinsAndKeepsTheRest() throws {
+        let xml = """
+            <domain type='kvm'>
+              <name>old</name>
+              <memory unit='MiB'>1024</memory>
+              <vcpu placement='auto'>2</vcpu>
+              <cputune>
+                <shares>2048</shares>
+                <vcpupin vcpu='0' cpuset='0-7'/>
+              </cputune>
+              <numatune>
+                <memory mode='interleave' placement='auto'/>
+              </numatune>
+              <cpu mode='host-passthrough'/>
+              <!-- keep me -->
+            </domain>
+            """
+        let host = TestHosts.make([[[0, 4], [1, 5]], [[2, 6], [3, 7]]])
+        let plan = try PlacementPlanner(host: host).plan(PlacementRequest(guests: [
+            GuestPlacementRequest(name: "old", vcpus: 2, memory: .mebibytes(1024), threadPolicy: .require),
+        ]))
+        let p = try #require(plan.placements.first)
+        let d = try DomainDefinition(parsing: xml)
+        p.write(to: d)
+        #expect(d.validate().isEmpty)
+        #expect(try d.vcpu.placement.value == .static)
+        #expect(try d.cputune.shares.value == 2048)
+        #expect(try d.cputune.vcpupin.map { try $0.cpuset.value } == p.vcpuPins)
+        #expect(try d.numatune.memory.mode.value == .strict)
+        #expect(d.numatune.memory.placement.raw == nil)
+        #expect(try d.cpu.mode.value == .hostPassthrough)
+        #expect(try d.cpu.topology.threads.value == 2)
+        #expect(d.serialize().contains("<!-- keep me -->"))
+    }
+}
