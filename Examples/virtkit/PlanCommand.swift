@@ -23,6 +23,8 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The request file (JSON).")
     var request: String
     @OptionGroup var output: OutputOptions
+    @Flag(name: .long, help: "Let huge page pools grow from free node memory when their free pages fall short.")
+    var growHugepages = false
     @Flag(name: .long, help: "Apply the plan to the existing domains it names (with --uri).")
     var apply = false
     @Flag(name: .long, help: "With --apply: change the running guests (default: --live and --config).")
@@ -67,7 +69,7 @@ struct PlanCommand: AsyncParsableCommand {
             occupancy = try await PlacementOccupancy.gather(from: connection, excluding: Set(batch.guests.map(\.name)))
             if apply {
                 let plan: PlacementPlan
-                do { plan = try PlacementPlanner(host: host, occupancy: occupancy).plan(batch) } catch { throw CLIError("\(request): \(error)") }
+                do { plan = try PlacementPlanner(host: host, occupancy: occupancy, growHugepagePools: growHugepages).plan(batch) } catch { throw CLIError("\(request): \(error)") }
                 try await applyPlan(plan, connection: connection, uri: uri ?? "")
                 await connection.close()
                 return
@@ -75,7 +77,7 @@ struct PlanCommand: AsyncParsableCommand {
             await connection.close()
         }
         let plan: PlacementPlan
-        do { plan = try PlacementPlanner(host: host, occupancy: occupancy).plan(batch) } catch { throw CLIError("\(request): \(error)") }
+        do { plan = try PlacementPlanner(host: host, occupancy: occupancy, growHugepagePools: growHugepages).plan(batch) } catch { throw CLIError("\(request): \(error)") }
         if output.json {
             try printJSON(PlacementReport(plan))
         } else {
@@ -125,6 +127,7 @@ struct PlanCommand: AsyncParsableCommand {
             for c in p.cells { out += "  cell \(c.id)    vCPUs \(c.vcpus.listString), \(c.memory) on node \(c.hostNode)\n" }
         }
         for u in plan.unplaced { out += "\(u.name): not placed: \(u.reason)\n" }
+        for g in plan.hugepagePoolGrowth { out += "node \(g.node): grow the \(g.pageSize) huge page pool by \(g.pages) pages\n" }
         out += "score: \(plan.score)\n"
         return out
     }

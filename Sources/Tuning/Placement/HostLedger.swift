@@ -32,8 +32,8 @@ struct HostLedger {
         var id: Int
         var cores: [Int]
         var memoryFree: UInt64
-        /// (page size in bytes, free pages).
-        var pages: [(size: UInt64, free: UInt64)]
+        /// (page size in bytes, free pages, pages the plan adds to the pool).
+        var pages: [(size: UInt64, free: UInt64, grown: UInt64)]
         /// vCPUs of shared guests floating here (existing and planned).
         var sharedLoad: Int
         var distances: [Int: Int]
@@ -45,7 +45,7 @@ struct HostLedger {
     enum Change {
         case cpu(Int, Use)
         case memory(node: Int, bytes: UInt64)
-        case pages(node: Int, index: Int, free: UInt64)
+        case pages(node: Int, index: Int, free: UInt64, grown: UInt64)
         case sharedLoad(node: Int, value: Int)
     }
 
@@ -64,10 +64,10 @@ struct HostLedger {
         nodes = []
         for n in host.nodes {
             nodeIndex[n.id] = nodes.count
-            var pages: [(UInt64, UInt64)] = []
+            var pages: [(UInt64, UInt64, UInt64)] = []
             var hugeBytes: UInt64 = 0
             for p in n.pagePools where p.pageSize.bytes > 4096 {
-                pages.append((p.pageSize.bytes, p.free ?? p.total))
+                pages.append((p.pageSize.bytes, p.free ?? p.total, 0))
                 hugeBytes &+= p.pageSize.bytes &* p.total
             }
             // Base memory: what the node has, less its huge page pools. Not reported is not 0:
@@ -159,9 +159,16 @@ struct HostLedger {
         nodes[n].memoryFree -= bytes
     }
 
+    /// Takes `count` pages; what the pool lacks is added to it from the node's base memory.
     mutating func takePages(node n: Int, index: Int, count: UInt64) {
-        journal.append(.pages(node: n, index: index, free: nodes[n].pages[index].free))
-        nodes[n].pages[index].free -= count
+        let pool = nodes[n].pages[index]
+        journal.append(.pages(node: n, index: index, free: pool.free, grown: pool.grown))
+        let fromPool = min(pool.free, count)
+        nodes[n].pages[index].free -= fromPool
+        if count > fromPool {
+            nodes[n].pages[index].grown += count - fromPool
+            takeMemory(node: n, bytes: (count - fromPool) * pool.size)
+        }
     }
 
     mutating func addSharedLoad(node n: Int, vcpus: Int) {
@@ -182,7 +189,9 @@ struct HostLedger {
                 if cur == .free { nodes[n].freeCPUs -= 1 }
                 if old == .free { nodes[n].freeCPUs += 1 }
             case .memory(let n, let bytes): nodes[n].memoryFree = bytes
-            case .pages(let n, let i, let free): nodes[n].pages[i].free = free
+            case .pages(let n, let i, let free, let grown):
+                nodes[n].pages[i].free = free
+                nodes[n].pages[i].grown = grown
             case .sharedLoad(let n, let v): nodes[n].sharedLoad = v
             }
         }

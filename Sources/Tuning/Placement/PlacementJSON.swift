@@ -172,8 +172,16 @@ public struct PlacementReport: Encodable, Sendable, Hashable {
         public var reason: String
     }
 
+    public struct PoolGrowth: Encodable, Sendable, Hashable {
+        public var node: Int
+        public var pageSize: String
+        public var pages: UInt64
+    }
+
     public var placements: [Entry]
     public var unplaced: [Unplaced]
+    /// Huge page pools to grow (only with `--grow-hugepages`).
+    public var hugepagePoolGrowth: [PoolGrowth]
 
     public init(_ plan: PlacementPlan) {
         placements = plan.placements.map { p in
@@ -187,5 +195,6 @@ public struct PlacementReport: Encodable, Sendable, Hashable {
                 topology: p.topology, hugepageSize: p.hugepageSize?.description, domainXML: p.domainXMLFragments)
         }
         unplaced = plan.unplaced.map { Unplaced(name: $0.name, reason: $0.reason.description) }
+        hugepagePoolGrowth = plan.hugepagePoolGrowth.map { PoolGrowth(node: $0.node, pageSize: $0.pageSize.description, pages: $0.pages) }
     }
 }

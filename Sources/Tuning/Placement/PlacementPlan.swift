@@ -160,16 +160,32 @@ public struct PlacementScore: Sendable, Hashable, Comparable, CustomStringConver
     }
 }
 
+/// Pages a plan adds to one node's huge page pool (`PlacementPlanner.growHugepagePools`).
+public struct HugepagePoolGrowth: Sendable, Hashable, Codable {
+    public var node: Int
+    public var pageSize: MemorySize
+    public var pages: UInt64
+
+    public init(node: Int, pageSize: MemorySize, pages: UInt64) {
+        self.node = node
+        self.pageSize = pageSize
+        self.pages = pages
+    }
+}
+
 /// The planner's answer for a batch: placements in request order, then the guests left out.
 public struct PlacementPlan: Sendable, Hashable {
     public var placements: [GuestPlacement]
     public var unplaced: [UnplacedGuest]
     public var score: PlacementScore
+    /// Huge page pools to grow before the guests start; empty unless the planner may grow them.
+    public var hugepagePoolGrowth: [HugepagePoolGrowth]
 
-    public init(placements: [GuestPlacement], unplaced: [UnplacedGuest], score: PlacementScore) {
+    public init(placements: [GuestPlacement], unplaced: [UnplacedGuest], score: PlacementScore, hugepagePoolGrowth: [HugepagePoolGrowth] = []) {
         self.placements = placements
         self.unplaced = unplaced
         self.score = score
+        self.hugepagePoolGrowth = hugepagePoolGrowth
     }
 
     public func placement(named name: String) -> GuestPlacement? { placements.first { $0.name == name } }

@@ -20,11 +20,15 @@ public struct PlacementPlanner: Sendable {
     public var occupancy: PlacementOccupancy
     /// Shared-guest vCPUs allowed per shared host CPU (Nova's `cpu_allocation_ratio`).
     public var sharedCPUAllocationRatio: Int
+    /// Allow huge page pools to grow from a node's free base memory when their free pages do
+    /// not hold a cell (the plan lists the growth; applying it writes `nr_hugepages`).
+    public var growHugepagePools: Bool
 
-    public init(host: HostTopology, occupancy: PlacementOccupancy = .empty, sharedCPUAllocationRatio: Int = 4) {
+    public init(host: HostTopology, occupancy: PlacementOccupancy = .empty, sharedCPUAllocationRatio: Int = 4, growHugepagePools: Bool = false) {
         self.host = host
         self.occupancy = occupancy
         self.sharedCPUAllocationRatio = max(1, sharedCPUAllocationRatio)
+        self.growHugepagePools = growHugepagePools
     }
 
     /// Plans `request`; a request the host can never satisfy (0 vCPUs, …) throws, a guest that
@@ -96,7 +100,13 @@ public struct PlacementPlanner: Sendable {
         let total = frees.reduce(0, +)
         let imbalance = frees.reduce(0) { $0 + ($1 * frees.count - total) * ($1 * frees.count - total) }
         let score = PlacementScore(placed: placements.count, nodesCrossed: crossed, wholeCoresFree: ledger.wholeCoresFree, imbalance: imbalance)
-        return PlacementPlan(placements: placements, unplaced: unplaced, score: score)
+        var growth: [HugepagePoolGrowth] = []
+        for node in ledger.nodes {
+            for pool in node.pages where pool.grown > 0 {
+                growth.append(HugepagePoolGrowth(node: node.id, pageSize: MemorySize(bytes: pool.size), pages: pool.grown))
+            }
+        }
+        return PlacementPlan(placements: placements, unplaced: unplaced, score: score, hugepagePoolGrowth: growth)
     }
 
     // MARK: One guest
@@ -189,7 +199,8 @@ public struct PlacementPlanner: Sendable {
                 // Cheap checks first: CPU count, then memory or pages.
                 if g.cpuPolicy == .dedicated && ledger.nodes[n].freeCPUs < sizes[cell] + (needEmulator ? 1 : 0) { continue }
                 if let page = g.hugepageSize?.bytes {
-                    guard let pi = pageIndex[n], ledger.nodes[n].pages[pi].free >= memories[cell] / page else {
+                    guard let pi = pageIndex[n], ledger.nodes[n].pages[pi].free >= memories[cell] / page
+                        || growHugepagePools && ledger.nodes[n].memoryFree >= memories[cell] - min(memories[cell], ledger.nodes[n].pages[pi].free * page) else {
                         furthest = max(furthest, .hugepages)
                         continue
                     }

@@ -17,10 +17,19 @@ extension ReconfigurationPlan {
     /// The steps that give the existing domains of `plan` their placements: per guest, live
     /// vCPU pins, the emulator pin and the memory nodes (running guests), then the persistent
     /// definition edited through DomainXML. Current values are read now and kept as each
-    /// step's `before`; unchanged values make no step. Guests of `plan` with no domain of that
+    /// step's `before`; unchanged values make no step. Huge page pools the plan grows come
+    /// first (`nr_hugepages` under `hostRoot`). Guests of `plan` with no domain of that
     /// name are skipped (they are new: their definitions take the XML fragments).
-    public static func placing(_ plan: PlacementPlan, on connection: Connection, uri: String, scope: ReconfigurationScope) async throws -> ReconfigurationPlan {
+    public static func placing(
+        _ plan: PlacementPlan, on connection: Connection, uri: String, scope: ReconfigurationScope, hostRoot: String = "/"
+    ) async throws -> ReconfigurationPlan {
         var steps: [ReconfigurationStep] = []
+        // Pools first: guests started or re-placed afterwards find their pages.
+        for g in plan.hugepagePoolGrowth {
+            let before = try await HugepagePoolFile.read(HugepagePoolFile.path(node: g.node, pageSize: g.pageSize, root: hostRoot))
+            steps.append(ReconfigurationStep(domain: "", uuid: "",
+                                             change: .hugepagePool(node: g.node, pageSize: g.pageSize, before: before, after: before + g.pages)))
+        }
         for p in plan.placements {
             guard let domain = try? await connection.domain(named: p.name) else { continue }
             let uuid = domain.uuid.uuidString

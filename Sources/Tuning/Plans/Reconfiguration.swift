@@ -12,6 +12,8 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
     /// The persistent definition, redefined through DomainXML; `before` is the exact inactive
     /// XML, which a rollback defines again.
     case persistentDefinition(before: String, after: String)
+    /// A host node's huge page pool (`/sys/devices/system/node/nodeN/hugepages/hugepages-SkB/nr_hugepages`).
+    case hugepagePool(node: Int, pageSize: MemorySize, before: UInt64, after: UInt64)
 
     /// The same change backwards.
     public var inverse: ReconfigurationChange {
@@ -20,6 +22,7 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .emulatorPin(let b, let a): .emulatorPin(before: a, after: b)
         case .memoryNodes(let b, let a): .memoryNodes(before: a, after: b)
         case .persistentDefinition(let b, let a): .persistentDefinition(before: a, after: b)
+        case .hugepagePool(let n, let s, let b, let a): .hugepagePool(node: n, pageSize: s, before: a, after: b)
         }
     }
 
@@ -29,6 +32,7 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .vcpuPin(_, let b, let a), .emulatorPin(let b, let a): b == a
         case .memoryNodes(let b, let a): b == a
         case .persistentDefinition(let b, let a): b == a
+        case .hugepagePool(_, _, let b, let a): b == a
         }
     }
 
@@ -39,11 +43,12 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .emulatorPin(let b, let a): "emulator pin (live): \(b.listString) → \(a.listString)"
         case .memoryNodes(let b, let a): "memory nodes (live): \(b.listString) → \(a.listString)"
         case .persistentDefinition: "persistent definition: redefine (diff below)"
+        case .hugepagePool(let n, let s, let b, let a): "node \(n) \(s) huge pages (host): \(b) → \(a)"
         }
     }
 }
 
-/// A change to a named guest.
+/// A change to a named guest, or to the host (`domain` and `uuid` empty).
 public struct ReconfigurationStep: Sendable, Hashable, Codable {
     public var domain: String
     /// The domain's UUID when planned, so a rollback never touches a namesake.
@@ -71,7 +76,7 @@ public struct ReconfigurationPlan: Sendable, Hashable, Codable {
     public var dryRunDescription: String {
         var out = ""
         for (i, s) in steps.enumerated() {
-            out += "\(i + 1). \(s.domain): \(s.change.summary)\n"
+            out += "\(i + 1). \(s.domain.isEmpty ? "host" : s.domain): \(s.change.summary)\n"
             if case .persistentDefinition(let before, let after) = s.change {
                 out += LineDiff.unified(before, after).split(separator: "\n", omittingEmptySubsequences: false).map { "   " + $0 }.joined(separator: "\n")
                 out += "\n"

@@ -34,12 +34,15 @@ public struct ReconfigurationError: Error, Sendable, CustomStringConvertible {
 /// Applies reconfiguration plans through libvirt with a journal, and rolls them back.
 public struct ReconfigurationApplier: Sendable {
     public var connection: Connection
+    /// Where host files (huge page pools) are written: `/`, or a test tree.
+    public var hostRoot: String
     /// Test hook for crash recovery: kill the process (SIGKILL) right after this many steps
     /// are journaled as done. Nil in normal use.
     public var killAfterSteps: Int?
 
-    public init(connection: Connection, killAfterSteps: Int? = nil) {
+    public init(connection: Connection, hostRoot: String = "/", killAfterSteps: Int? = nil) {
         self.connection = connection
+        self.hostRoot = hostRoot
         self.killAfterSteps = killAfterSteps
     }
 
@@ -48,7 +51,7 @@ public struct ReconfigurationApplier: Sendable {
     public func apply(_ plan: ReconfigurationPlan, journal path: String) async throws {
         // Validate: every domain exists with its planned UUID, live steps need a running guest,
         // every new definition passes DomainXML's validation.
-        for step in plan.steps {
+        for step in plan.steps where !step.domain.isEmpty {
             let domain = try await lookup(step)
             if step.change.isLive, !(try await domain.isActive()) {
                 throw ReconfigurationError(reason: .invalid("\(step.domain) is not running (live step)"))
@@ -109,8 +112,16 @@ public struct ReconfigurationApplier: Sendable {
 
     /// Makes one change and reads it back.
     private func perform(_ step: ReconfigurationStep) async throws {
-        let domain = try await lookup(step)
         func mismatch(_ found: String) -> ReconfigurationError { ReconfigurationError(reason: .readBackMismatch(step: step, found: found)) }
+        if case .hugepagePool(let node, let size, _, let after) = step.change {
+            let path = HugepagePoolFile.path(node: node, pageSize: size, root: hostRoot)
+            try await BlockingThreadPool.fileIO.run { () throws -> Void in try "\(after)\n".write(toFile: path, atomically: false, encoding: .utf8) }
+            // The kernel may find fewer free pages than asked: that is a failure, undone.
+            let now = try await HugepagePoolFile.read(path)
+            guard now == after else { throw mismatch("\(now) pages") }
+            return
+        }
+        let domain = try await lookup(step)
         switch step.change {
         case .vcpuPin(let vcpu, _, let after):
             try await domain.pinVCPU(vcpu, to: after, flags: .live)
@@ -124,6 +135,7 @@ public struct ReconfigurationApplier: Sendable {
             try await domain.setNUMAParameters(NUMAParameters(nodeset: after), flags: .live)
             let now = try await domain.numaParameters(flags: .live).nodeset
             guard now == after else { throw mismatch(now?.listString ?? "none") }
+        case .hugepagePool: break
         case .persistentDefinition(_, let after):
             _ = try await connection.defineDomain(xml: after)
             let now = try await domain.xmlDescription(flags: [.inactive, .secure])
@@ -134,9 +146,27 @@ public struct ReconfigurationApplier: Sendable {
 }
 
 extension ReconfigurationChange {
+    /// Changes a running guest (needs it running).
     var isLive: Bool {
-        if case .persistentDefinition = self { return false }
-        return true
+        switch self {
+        case .vcpuPin, .emulatorPin, .memoryNodes: true
+        case .persistentDefinition, .hugepagePool: false
+        }
+    }
+}
+
+/// A node's `nr_hugepages` file.
+enum HugepagePoolFile {
+    static func path(node: Int, pageSize: MemorySize, root: String) -> String {
+        (root == "/" ? "" : root) + "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(pageSize.kibibytes)kB/nr_hugepages"
+    }
+
+    static func read(_ path: String) async throws -> UInt64 {
+        let text = try await BlockingThreadPool.fileIO.run { () throws -> String in try String(contentsOfFile: path, encoding: .utf8) }
+        guard let n = UInt64(text.trimmingASCIIWhitespace()) else {
+            throw ReconfigurationError(reason: .invalid("\(path): '\(text)' is not a page count"))
+        }
+        return n
     }
 }
 

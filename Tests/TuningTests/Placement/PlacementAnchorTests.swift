@@ -1,3 +1,5 @@
+import Foundation
+import Libvirt
 import Testing
 import Tuning
 import VirtCore
@@ -323,5 +325,49 @@ import VirtCore
         h.pciDevices = g.pciDevices
         let both = try plan(host, [g, h])
         #expect(both.unplaced.map(\.reason) == [.pciDeviceTaken("0000:81:00.0")])
+    }
+}
+
+/// Huge page pools grown from free node memory, planned and applied (to a test tree).
+@Suite struct HugepagePoolGrowthTests {
+    let host = TestHosts.make([[[0], [1]], [[2], [3]]], memoryMiB: 4096,
+                              pagePools: [HostTopology.PagePool(pageSize: .mebibytes(2), total: 0, free: 0)])
+    var guest: GuestPlacementRequest {
+        GuestPlacementRequest(name: "hp", vcpus: 2, memory: .gibibytes(1), hugepageSize: .mebibytes(2))
+    }
+
+    @Test func growthIsPlannedOnlyWhenAllowed() throws {
+        let refused = try PlacementPlanner(host: host).plan(PlacementRequest(guests: [guest]))
+        #expect(refused.unplaced.first?.reason == .notEnoughHugepages(pageSize: .mebibytes(2), pages: 512))
+        #expect(refused.hugepagePoolGrowth.isEmpty)
+        let grown = try PlacementPlanner(host: host, growHugepagePools: true).plan(PlacementRequest(guests: [guest]))
+        let p = try #require(grown.placements.first)
+        #expect(grown.hugepagePoolGrowth == [HugepagePoolGrowth(node: p.cells[0].hostNode, pageSize: .mebibytes(2), pages: 512)])
+        // The grown pages come out of the node's base memory: 3 GiB are left there, not 4.
+        let big = GuestPlacementRequest(name: "big", vcpus: 1, memory: .mebibytes(3500))
+        let both = try PlacementPlanner(host: host, growHugepagePools: true).plan(PlacementRequest(guests: [guest, big]))
+        #expect(both.placements.count == 2)
+        #expect(both.placement(named: "big")?.cells[0].hostNode != both.placement(named: "hp")?.cells[0].hostNode)
+    }
+
+    @Test func poolStepAppliesAndRollsBack() async throws {
+        let root = NSTemporaryDirectory() + "virtkit-pool-\(UUID().uuidString)"
+        let plan = try PlacementPlanner(host: host, growHugepagePools: true).plan(PlacementRequest(guests: [guest]))
+        let node = try #require(plan.hugepagePoolGrowth.first).node
+        let dir = root + "/sys/devices/system/node/node\(node)/hugepages/hugepages-2048kB"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "0\n".write(toFile: dir + "/nr_hugepages", atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+
+        let connection = try await Connection.open("test:///default")
+        let steps = try await ReconfigurationPlan.placing(plan, on: connection, uri: "test:///default", scope: [.live, .config], hostRoot: root)
+        #expect(steps.steps.map(\.change) == [.hugepagePool(node: node, pageSize: .mebibytes(2), before: 0, after: 512)])
+        let journal = root + "/journal.json"
+        let applier = ReconfigurationApplier(connection: connection, hostRoot: root)
+        try await applier.apply(steps, journal: journal)
+        #expect(try String(contentsOfFile: dir + "/nr_hugepages", encoding: .utf8) == "512\n")
+        try await applier.rollback(journal: journal)
+        #expect(try String(contentsOfFile: dir + "/nr_hugepages", encoding: .utf8) == "0\n")
+        await connection.close()
     }
 }
