@@ -113,16 +113,11 @@ import VirtKitTestSupport
     }
 
     @Test func killedApplyIsRestoredByRollback() async throws {
-        let binary = LiveEnvironment.packageRoot().appendingPathComponent(".build/debug/virtkit").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            LiveEnvironment.unavailable("\(binary) is not built (swift build --build-tests)")
-            return
-        }
+        guard let binary = BuiltCLI.path() else { return }
         try await withGuest(vcpus: 1) { _, domain in
             let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
             let pinsBefore = try await domain.vcpuPinning(flags: .live)
-            let request = NSTemporaryDirectory() + "virtkit-place-\(UUID().uuidString).json"
-            try Data(#"{"guests": [{"name": "\#(domain.name)", "vcpus": 1, "memoryMiB": 64}]}"#.utf8).write(to: URL(fileURLWithPath: request))
+            let request = try BuiltCLI.requestFile(#"{"guests": [{"name": "\#(domain.name)", "vcpus": 1, "memoryMiB": 64}]}"#)
             let journal = journalPath()
             setenv("VIRTKIT_PLAN_KILL_AFTER_STEPS", "2", 1)
             let (status, _, err) = spawnAndWait(binary, ["plan", "--uri", Self.uri, "--request", request, "--apply", "--journal", journal])
@@ -140,16 +135,11 @@ import VirtKitTestSupport
     }
 
     @Test func dryRunPrintsChangesAndChangesNothing() async throws {
-        let binary = LiveEnvironment.packageRoot().appendingPathComponent(".build/debug/virtkit").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            LiveEnvironment.unavailable("\(binary) is not built (swift build --build-tests)")
-            return
-        }
+        guard let binary = BuiltCLI.path() else { return }
         try await withGuest(vcpus: 1) { _, domain in
             let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
             let pinsBefore = try await domain.vcpuPinning(flags: .live)
-            let request = NSTemporaryDirectory() + "virtkit-place-\(UUID().uuidString).json"
-            try Data(#"{"guests": [{"name": "\#(domain.name)", "vcpus": 1, "memoryMiB": 64}]}"#.utf8).write(to: URL(fileURLWithPath: request))
+            let request = try BuiltCLI.requestFile(#"{"guests": [{"name": "\#(domain.name)", "vcpus": 1, "memoryMiB": 64}]}"#)
             let (status, out, err) = spawnAndWait(binary, ["plan", "--uri", Self.uri, "--request", request, "--apply", "--dry-run"])
             #expect(status == 0, "\(err)")
             #expect(out.contains("vCPU 0 pin (live): \(pinsBefore[0].listString) → "), "\(out)")

@@ -1,5 +1,6 @@
 import Foundation
 import HostProbe
+import Testing
 import Tuning
 import VirtCore
 import VirtKitTestSupport
@@ -222,5 +223,25 @@ enum PlanRules {
             }
         }
         return out
+    }
+}
+
+/// The `virtkit` binary `swift build --build-tests` made, and request files for it.
+enum BuiltCLI {
+    /// Its path, or nil after a loud skip (a failure under VIRTKIT_REQUIRE_LIVE=1).
+    static func path() -> String? {
+        let binary = LiveEnvironment.packageRoot().appendingPathComponent(".build/debug/virtkit").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            LiveEnvironment.unavailable("\(binary) is not built (swift build --build-tests)")
+            return nil
+        }
+        return binary
+    }
+
+    /// A temporary request file holding `json`.
+    static func requestFile(_ json: String) throws -> String {
+        let path = NSTemporaryDirectory() + "virtkit-plan-\(UUID().uuidString).json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        return path
     }
 }

@@ -38,25 +38,14 @@ import VirtKitTestSupport
 
     /// The built `virtkit` and an extracted hwloc tree, or nil after a loud skip.
     func setup() throws -> (binary: String, root: String)? {
-        let binary = LiveEnvironment.packageRoot().appendingPathComponent(".build/debug/virtkit").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            LiveEnvironment.unavailable("\(binary) is not built (swift build --build-tests)")
-            return nil
-        }
-        guard let folder = HwlocArchives.folder() else { return nil }
+        guard let binary = BuiltCLI.path(), let folder = HwlocArchives.folder() else { return nil }
         return (binary, try HwlocArchives.root(of: "256ia64-64n2s2c", in: folder))
-    }
-
-    func write(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "virtkit-plan-\(UUID().uuidString).json"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
     }
 
     @Test func planJSONKeepsTheContractKeys() throws {
         guard let (binary, root) = try setup() else { return }
         let request = #"{"reservedCPUs": "0-1", "guests": [{"name": "db1", "vcpus": 3, "memoryMiB": 1024, "emulatorThreads": "isolate", "iothreads": 1}, {"name": "huge", "vcpus": 200, "memoryMiB": 1024}]}"#
-        let (status, out, err) = spawnAndWait(binary, ["plan", "--root", root, "--request", try write(request), "--json"])
+        let (status, out, err) = spawnAndWait(binary, ["plan", "--root", root, "--request", try BuiltCLI.requestFile(request), "--json"])
         #expect(status == 0, "\(err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         let placement = try #require((json["placements"] as? [[String: Any]])?.first)
@@ -86,7 +75,7 @@ import VirtKitTestSupport
     ])
     func badRequestIsOneLineAndExitOne(request: String) throws {
         guard let (binary, root) = try setup() else { return }
-        let (status, out, err) = spawnAndWait(binary, ["plan", "--root", root, "--request", try write(request), "--json"])
+        let (status, out, err) = spawnAndWait(binary, ["plan", "--root", root, "--request", try BuiltCLI.requestFile(request), "--json"])
         #expect(status == 1)
         #expect(out.isEmpty)
         let lines = err.split(separator: "\n", omittingEmptySubsequences: true)
