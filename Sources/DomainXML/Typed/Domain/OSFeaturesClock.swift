@@ -136,7 +136,8 @@ public struct BootMenu: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let enable = Attr<Bool>("enable")
-        public let timeout = Attr<Int>("timeout")
+        /// Written in ms (0…65535).
+        public let timeout = Attr<Duration>("timeout", codec: .integer(.milliseconds, in: 0...65535))
     }
 }
 
