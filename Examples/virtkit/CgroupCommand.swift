@@ -70,12 +70,12 @@ struct CgroupCommand: AsyncParsableCommand {
         var vcpus = 0
         try await withConnection(uri, readOnly: true) { conn in
             let dom: Domain
-            if let n = Int32(domain) { dom = try await conn.domain(id: n) }
-            else if UUID(uuidString: domain) != nil { dom = try await conn.domain(uuidString: domain) }
+            if let n = UInt32(domain) { dom = try await conn.domain(id: n) }
+            else if LibvirtUUID(domain) != nil { dom = try await conn.domain(uuidString: domain) }
             else { dom = try await conn.domain(named: domain) }
             name = dom.name
             id = dom.id
-            if id != nil { vcpus = (try? await dom.vcpuCount(flags: .maximum)) ?? 0 }
+            if id != nil { vcpus = (try? await dom.vcpuCount(options: .maximum)) ?? 0 }
         }
         guard let id else { throw CLIError("domain '\(name)' is not running: it has no cgroups") }
         // The QEMU PID is authoritative. Without it (the PID file is not readable here),

@@ -41,7 +41,7 @@ struct NodeCommand: AsyncParsableCommand {
             cpuModel: info.model ?? "", cpus: info.cpus, mhz: info.mhz, numaNodes: info.nodes, sockets: info.sockets,
             coresPerSocket: info.cores, threadsPerCore: info.threads, memoryKiB: info.memory?.kibibytes ?? 0,
             cellsFreeKiB: (try? await conn.cellsFreeMemory())?.map(\.kibibytes) ?? [],
-            memoryStatsKiB: mem?.raw)
+            memoryStatsKiB: mem?.rawKiB)
     }
 
     func run() async throws {
