@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

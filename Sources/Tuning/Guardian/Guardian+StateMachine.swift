@@ -113,10 +113,13 @@ public struct GuardianStateMachine: Sendable {
         case .observed(let guest, let status, let own, let errors):
             return observed(guest, status, own: own, errors: errors, now: now)
         case .gone(let guest):
+            // Our own destroy of a transient guest makes it vanish before the call returns.
+            guard episodes[guest.uuid]?.phase != .destroying else { return [] }
             return left(guest, because: "the guest no longer exists", now: now)
         case .scanned(let present):
             var out: [GuardianEffect] = []
-            for e in episodes.values.sorted(by: { $0.guest.name < $1.guest.name }) where !present.contains(e.guest.uuid) {
+            for e in episodes.values.sorted(by: { $0.guest.name < $1.guest.name })
+            where !present.contains(e.guest.uuid) && e.phase != .destroying {
                 out += left(e.guest, because: "the guest no longer exists", now: now)
             }
             return out

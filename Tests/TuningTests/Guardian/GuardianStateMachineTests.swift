@@ -227,6 +227,8 @@ struct GuardianStateMachineTests {
         #expect(rec?.action == .destroy)
         #expect(rec?.reason.contains("longer than the policy's limit") == true, "\(rec?.reason ?? "")")
         d.feed(.observed(Self.vm, .shutoff(.destroyed)))   // our own destroy: no hand-off
+        d.feed(.gone(Self.vm))                             // a transient guest vanishes
+        d.feed(.scanned(present: []))
         d.feed(.actionFinished(Self.vm, .destroy, error: nil))
         #expect(d.actions == [.observe, .destroy, .destroy])
         #expect(d.records.last?.outcome == .succeeded)
