@@ -62,6 +62,7 @@ struct GuardianLabTests {
         #expect(await log.resumesWhileFailing == 0, "no resume while the disk failed")
         await guardian.stop()
         #expect(try await guest.state().state == .running, "stopping the guardian leaves the guest as it is")
+        await destroyQuietly(conn, name)
     }
 
     // MARK: 2. Three failures in a row: left paused with a critical finding
@@ -102,6 +103,7 @@ struct GuardianLabTests {
         #expect(resumesAfter.isEmpty)
         #expect(await log.resumesWhileFailing == 0)
         await guardian.stop()
+        await destroyQuietly(conn, name)
     }
 
     // MARK: 3. ENOSPC on a full filesystem: resumed only after space is freed
@@ -135,6 +137,7 @@ struct GuardianLabTests {
         #expect(try await guest.state().state == .running)
         #expect(await log.resumesWhileFailing == 0)
         await guardian.stop()
+        await destroyQuietly(conn, name)
     }
 
     // MARK: 4. Host B's libvirtd restarted while its guest is paused
@@ -199,6 +202,7 @@ struct GuardianLabTests {
         await #expect { _ = try await conn.domain(named: name) } throws: { ($0 as? LibvirtError)?.code == .noDomain }
         #expect(await log.records(for: name).allSatisfy { $0.action != .resume })
         await guardian.stop()
+        await destroyQuietly(conn, name)
     }
 }
 
