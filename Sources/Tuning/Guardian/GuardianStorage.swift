@@ -81,7 +81,7 @@ public struct GuardianDiskLayer: Hashable, Sendable, CustomStringConvertible {
 
     /// Every layer of every disk with a source in a domain's (live) XML, top first, backing
     /// chain after. Empty drives (a CD-ROM without media) have no layers.
-    public static func layers(domainXML: String) throws(DomainXMLError) -> [GuardianDiskLayer] {
+    public static func layers(domainXML: String) throws(TypedXMLError) -> [GuardianDiskLayer] {
         let domain = try DomainDefinition(parsing: domainXML)
         var out: [GuardianDiskLayer] = []
         for disk in domain.devices.disks {
@@ -102,7 +102,7 @@ public struct GuardianDiskLayer: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
-    private static func source(type: DiskType?, _ s: DiskSource) throws(DomainXMLError) -> Source? {
+    private static func source(type: DiskType?, _ s: DiskSource) throws(TypedXMLError) -> Source? {
         guard s.exists else { return nil }
         switch type ?? .file {
         case .file:
