@@ -25,16 +25,10 @@ struct GuardianLabTests {
     // MARK: 1. EIO: waits while failing, resumes after the repair, the guest runs
 
     @Test func eioPauseWaitsWhileTheDiskFailsAndResumesAfterRepair() async throws {
-        guard let lab = await Lab.shared() else { return }
         let disk = try GuardianTestDisk(errno: "EIO")
         defer { disk.stop() }
-        let conn = try await Connection.open(lab.a.uri)
-        let name = Self.name("eio")
-        defer { Task { await destroyQuietly(conn, name) } }
-
-        let guardian = Guardian(uri: lab.a.uri, policy: Self.policy())
-        let log = DecisionLog(guardian, disk: disk)
-        try await guardian.start()
+        guard let s = try await Scene.start("eio", host: \.a, policy: Self.policy(), isFailing: { disk.isFailing }) else { return }
+        let (_, conn, name, guardian, log) = (s.lab, s.conn, s.name, s.guardian, s.log)
         let idleCPU = try await GuardianFigures.cpuWhile(seconds: 5)   // nothing in trouble: events only
 
         disk.fail()
@@ -62,21 +56,16 @@ struct GuardianLabTests {
         #expect(await log.resumesWhileFailing == 0, "no resume while the disk failed")
         await guardian.stop()
         #expect(try await guest.state().state == .running, "stopping the guardian leaves the guest as it is")
-        await destroyQuietly(conn, name)
+        await s.finish()
     }
 
     // MARK: 2. Three failures in a row: left paused with a critical finding
 
     @Test func threePausesInARowLeaveTheGuestPausedWithACriticalFinding() async throws {
-        guard let lab = await Lab.shared() else { return }
         let disk = try GuardianTestDisk(errno: "EIO")
         defer { disk.stop() }
-        let conn = try await Connection.open(lab.a.uri)
-        let name = Self.name("thrice")
-        defer { Task { await destroyQuietly(conn, name) } }
-        let guardian = Guardian(uri: lab.a.uri, policy: Self.policy())
-        let log = DecisionLog(guardian, disk: disk)
-        try await guardian.start()
+        guard let s = try await Scene.start("thrice", host: \.a, policy: Self.policy(), isFailing: { disk.isFailing }) else { return }
+        let (_, conn, name, _, log) = (s.lab, s.conn, s.name, s.guardian, s.log)
         let guest = try await conn.createDomain(xml: disk.guestXML(name))
         try await Task.sleep(for: .seconds(1))
 
@@ -102,22 +91,16 @@ struct GuardianLabTests {
         let resumesAfter = await log.records(for: name).filter { $0.action == .resume && $0.at > (gaveUp?.at ?? .now) }
         #expect(resumesAfter.isEmpty)
         #expect(await log.resumesWhileFailing == 0)
-        await guardian.stop()
-        await destroyQuietly(conn, name)
+        await s.finish()
     }
 
     // MARK: 3. ENOSPC on a full filesystem: resumed only after space is freed
 
     @Test func enospcOnAFullFilesystemIsResumedOnlyAfterSpaceIsFreed() async throws {
-        guard let lab = await Lab.shared() else { return }
         let fs = try GuardianFullFilesystem()
         defer { fs.remove() }
-        let conn = try await Connection.open(lab.a.uri)
-        let name = Self.name("enospc")
-        defer { Task { await destroyQuietly(conn, name) } }
-        let guardian = Guardian(uri: lab.a.uri, policy: Self.policy(minimumFree: .mebibytes(4)))
-        let log = DecisionLog(guardian, isFailing: { fs.isFull })
-        try await guardian.start()
+        guard let s = try await Scene.start("enospc", host: \.a, policy: Self.policy(minimumFree: .mebibytes(4)), isFailing: { fs.isFull }) else { return }
+        let (_, conn, name, _, log) = (s.lab, s.conn, s.name, s.guardian, s.log)
 
         let guest = try await conn.createDomain(xml: fs.guestXML(name))   // the overlay, then the filler
         #expect(await eventually(timeout: .seconds(40)) { (try? await guest.state()) == .paused(.ioError) }, "pauses: copy-on-read into a full filesystem")
@@ -136,23 +119,17 @@ struct GuardianLabTests {
         try await Task.sleep(for: .seconds(2))
         #expect(try await guest.state().state == .running)
         #expect(await log.resumesWhileFailing == 0)
-        await guardian.stop()
-        await destroyQuietly(conn, name)
+        await s.finish()
     }
 
     // MARK: 4. Host B's libvirtd restarted while its guest is paused
 
     @Test func hostBRestartedWhileItsGuestIsPausedIsRescannedAndRecovered() async throws {
-        guard let lab = await Lab.shared() else { return }
         let disk = try GuardianTestDisk(errno: "EIO")
         defer { disk.stop() }
-        let b = try await Connection.open(lab.b.uri)
-        let name = Self.name("hostb")
-        defer { Task { await destroyQuietly(b, name) } }
         // Quick reconnects for the test.
-        let guardian = Guardian(uri: lab.b.uri, policy: Self.policy(), reconnect: ReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(1)))
-        let log = DecisionLog(guardian, disk: disk)
-        try await guardian.start()
+        guard let s = try await Scene.start("hostb", host: \.b, policy: Self.policy(), reconnect: ReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .seconds(1)), isFailing: { disk.isFailing }) else { return }
+        let (lab, b, name, guardian, log) = (s.lab, s.conn, s.name, s.guardian, s.log)
         disk.fail()
         _ = try await b.createDomain(xml: disk.guestXML(name))
         #expect(await eventually(timeout: .seconds(40)) { (try? await b.domain(named: name).state()) == .paused(.ioError) })
@@ -171,22 +148,16 @@ struct GuardianLabTests {
         let b2 = try await Connection.open(lab.b.uri)
         #expect(await eventually(timeout: .seconds(10)) { (try? await b2.domain(named: name).state())?.state == .running })
         #expect(await log.resumesWhileFailing == 0)
-        await guardian.stop()
-        await destroyQuietly(b2, name)
+        await s.finish()
     }
 
     // MARK: 5. destroy policy (from the guest's own metadata)
 
     @Test func destroyPolicyFromMetadataDestroysAfterItsLimitAndSaysWhy() async throws {
-        guard let lab = await Lab.shared() else { return }
         let disk = try GuardianTestDisk(errno: "EIO")
         defer { disk.stop() }
-        let conn = try await Connection.open(lab.a.uri)
-        let name = Self.name("destroy")
-        defer { Task { await destroyQuietly(conn, name) } }
-        let guardian = Guardian(uri: lab.a.uri, policy: Self.policy())
-        let log = DecisionLog(guardian, disk: disk)
-        try await guardian.start()
+        guard let s = try await Scene.start("destroy", host: \.a, policy: Self.policy(), isFailing: { disk.isFailing }) else { return }
+        let (_, conn, name, _, log) = (s.lab, s.conn, s.name, s.guardian, s.log)
         disk.fail()
         let metadata = "<metadata><guardian xmlns='\(GuardianGuestPolicy.namespace)' io-error='destroy:5s'/></metadata>"
         _ = try await conn.createDomain(xml: disk.guestXML(name, metadata: metadata))
@@ -201,12 +172,52 @@ struct GuardianLabTests {
         }
         await #expect { _ = try await conn.domain(named: name) } throws: { ($0 as? LibvirtError)?.code == .noDomain }
         #expect(await log.records(for: name).allSatisfy { $0.action != .resume })
-        await guardian.stop()
-        await destroyQuietly(conn, name)
+        await s.finish()
     }
 }
 
 // MARK: - Support
+
+/// One scenario: the lab, a connection to one of its hosts, the guest's name, a started
+/// guardian on that host and its decision log. `finish()` stops the guardian and removes the
+/// guest; if a test ends early, deinit removes the guest.
+final class Scene: Sendable {
+    let lab: Lab
+    let conn: Connection
+    let name: String
+    let guardian: Guardian
+    let log: DecisionLog
+
+    private init(lab: Lab, conn: Connection, name: String, guardian: Guardian, log: DecisionLog) {
+        self.lab = lab
+        self.conn = conn
+        self.name = name
+        self.guardian = guardian
+        self.log = log
+    }
+
+    /// nil when the lab is unavailable (reported by `Lab.shared()`).
+    static func start(_ what: String, host: KeyPath<Lab, Lab.Host>, policy: GuardianPolicy, reconnect: ReconnectPolicy = ReconnectPolicy(),
+                      isFailing: @escaping @Sendable () -> Bool) async throws -> Scene? {
+        guard let lab = await Lab.shared() else { return nil }
+        let uri = lab[keyPath: host].uri
+        let guardian = Guardian(uri: uri, policy: policy, reconnect: reconnect)
+        let scene = Scene(lab: lab, conn: try await Connection.open(uri), name: GuardianLabTests.name(what), guardian: guardian,
+                          log: DecisionLog(guardian, isFailing: isFailing))
+        try await guardian.start()
+        return scene
+    }
+
+    func finish() async {
+        await guardian.stop()
+        await destroyQuietly(conn, name)
+    }
+
+    deinit {
+        let (conn, name) = (conn, name)
+        Task { await destroyQuietly(conn, name) }
+    }
+}
 
 /// A private nbdkit export (error filter) on a free TCP port, with the test guest's boot
 /// program, and a per-guest qcow2 overlay on it (as the lab does: libvirt 9.0 drops the
@@ -407,10 +418,6 @@ final class DecisionLog: Sendable {
     }
     private let store = Store()
     private let task: Task<Void, Never>
-
-    convenience init(_ guardian: Guardian, disk: GuardianTestDisk) {
-        self.init(guardian, isFailing: { disk.isFailing })
-    }
 
     init(_ guardian: Guardian, isFailing: @escaping @Sendable () -> Bool) {
         let store = store

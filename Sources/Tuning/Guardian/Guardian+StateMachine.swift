@@ -39,7 +39,7 @@ public enum GuardianEffect: Hashable, Sendable {
 
 /// The guardian's decisions as a pure function: inputs (observations, check results, action
 /// results, timers) in, effects (checks, resume/destroy calls, wake-ups, decision records) out.
-/// No I/O, no clock: time is `at` (monotonic, since the guardian started), randomness a seeded
+/// No I/O, no clock: time is `at` (monotonic, since the guardian started), jitter from the
 /// generator, so every path is testable without a host.
 ///
 /// Rules it keeps:
@@ -89,11 +89,12 @@ public struct GuardianStateMachine: Sendable {
     private var orphans: [LibvirtUUID: Int] = [:]
     private var nextToken = 1
     private var connected = true
-    private var random: SplitMix64
+    private var random: any RandomNumberGenerator & Sendable
 
-    public init(policy: GuardianPolicy = GuardianPolicy(), seed: UInt64 = 0x5EED) {
+    /// - Parameter random: the jitter's source (tests pass a seeded generator).
+    public init(policy: GuardianPolicy = GuardianPolicy(), random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.policy = policy
-        self.random = SplitMix64(seed: seed)
+        self.random = random
     }
 
     /// Guests the machine is handling now (for status output and tests).
@@ -249,7 +250,7 @@ public struct GuardianStateMachine: Sendable {
         }
         e.phase = .idle
         e.failures += 1
-        var delay = policy.backoff.delay(afterFailures: e.failures, unit: random.nextUnit())
+        var delay = policy.backoff.delay(afterFailures: e.failures, unit: jitterUnit())
         if let deadline = e.deadline { delay = min(delay, max(.zero, deadline - now)) }
         let why: String
         if !report.isHealthy {
@@ -268,15 +269,7 @@ public struct GuardianStateMachine: Sendable {
         guard var e = episodes[guest.uuid] else { return [] }
         switch (e.phase, action) {
         case (.resuming(_, let repaused), .resume):
-            if let error {
-                e.phase = .idle
-                e.failures += 1
-                let delay = policy.backoff.delay(afterFailures: e.failures, unit: random.nextUnit())
-                let out: [GuardianEffect] = [.record(decision(e, .resume, .failed(error), reason: "resume failed; retrying after a new check", now: now)),
-                                             schedule(&e, after: delay)]
-                episodes[guest.uuid] = e
-                return out
-            }
+            if let error { return retry(&e, after: .resume, error, reason: "resume failed; retrying after a new check", now: now) }
             episodes[guest.uuid] = nil
             var out: [GuardianEffect] = [.record(decision(e, .resume, .succeeded, reason: "resumed after \((now - e.pausedAt).humanReadable) paused", now: now))]
             if repaused {
@@ -284,21 +277,25 @@ public struct GuardianStateMachine: Sendable {
             }
             return out
         case (.destroying, .destroy):
-            if let error {
-                e.phase = .idle
-                e.failures += 1
-                let delay = policy.backoff.delay(afterFailures: e.failures, unit: random.nextUnit())
-                let out: [GuardianEffect] = [.record(decision(e, .destroy, .failed(error), reason: "destroy failed; retrying", now: now)),
-                                             schedule(&e, after: delay)]
-                episodes[guest.uuid] = e
-                return out
-            }
+            if let error { return retry(&e, after: .destroy, error, reason: "destroy failed; retrying", now: now) }
             episodes[guest.uuid] = nil
             return [.record(decision(e, .destroy, .succeeded, reason: "destroyed after \((now - e.pausedAt).humanReadable) paused", now: now))]
         default:
             return []
         }
     }
+
+    /// A call failed: record it and try again after the backoff.
+    private mutating func retry(_ e: inout Episode, after action: GuardianActionTaken, _ error: String, reason: String, now: Duration) -> [GuardianEffect] {
+        e.phase = .idle
+        e.failures += 1
+        let delay = policy.backoff.delay(afterFailures: e.failures, unit: jitterUnit())
+        let out: [GuardianEffect] = [.record(decision(e, action, .failed(error), reason: reason, now: now)), schedule(&e, after: delay)]
+        episodes[e.guest.uuid] = e
+        return out
+    }
+
+    private mutating func jitterUnit() -> Double { Double.random(in: 0..<1, using: &random) }
 
     /// A check or call of an ended episode returned: drop it; start what waited for it.
     private mutating func orphanReturned(_ uuid: LibvirtUUID, now: Duration) -> [GuardianEffect] {
@@ -374,20 +371,4 @@ public struct GuardianStateMachine: Sendable {
                        "trigger: \(e.trigger)"] + e.diskErrors.map { "disk error: \($0)" },
             remedy: "repair the storage for good (or move the guest), then resume it by hand (virsh resume \(e.guest.name)) or destroy it")
     }
-}
-
-/// A small seeded generator (SplitMix64) for jitter: deterministic in tests, seeded from the
-/// system generator by the live guardian.
-struct SplitMix64: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in 0..<1.
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
 }

@@ -58,14 +58,13 @@ public actor Guardian {
 
     /// - Parameters:
     ///   - checker: the health checks (default: the policy's thresholds).
-    ///   - seed: jitter seed (default: random).
     public init(uri: String, policy: GuardianPolicy = GuardianPolicy(), reconnect: ReconnectPolicy = ReconnectPolicy(),
-                checker: GuardianHealthChecker? = nil, seed: UInt64 = UInt64.random(in: 0...UInt64.max)) {
+                checker: GuardianHealthChecker? = nil) {
         self.uri = uri
         self.policy = policy
         self.reconnect = reconnect
         self.checker = checker ?? GuardianHealthChecker(thresholds: policy.health)
-        self.machine = GuardianStateMachine(policy: policy, seed: seed)
+        self.machine = GuardianStateMachine(policy: policy)
         (decisions, continuation) = AsyncStream<GuardianDecision>.makeStream()
     }
 
@@ -276,32 +275,38 @@ public actor Guardian {
             }
             return [.healthChecked(guest, report)]
         case .resume(let guest, let expecting):
-            do {
-                let domain = try await lookUp(guest)
+            return await call(.resume, on: guest) { domain in
                 let status = try await domain.state()
                 guard GuardianTrigger(status) == expecting else {
-                    return [.actionFinished(guest, .resume, error: "not resumed: the guest is \(status) now"),
-                            .observed(guest, status)]
+                    return [.actionFinished(guest, .resume, error: "not resumed: the guest is \(status) now"), .observed(guest, status)]
                 }
-                guard !stopped, !Task.isCancelled else { return [] }
-                counters.resumesIssued += 1
-                try await domain.resume()
-                return [.actionFinished(guest, .resume, error: nil)]
-            } catch {
-                return [.actionFinished(guest, .resume, error: "\(error)")]
+                return nil
             }
         case .destroy(let guest):
-            do {
-                let domain = try await lookUp(guest)
-                guard !stopped, !Task.isCancelled else { return [] }
-                counters.destroysIssued += 1
-                try await domain.destroy()
-                return [.actionFinished(guest, .destroy, error: nil)]
-            } catch {
-                return [.actionFinished(guest, .destroy, error: "\(error)")]
-            }
+            return await call(.destroy, on: guest) { _ in nil }
         case .wake, .record:
             return []
+        }
+    }
+
+    /// Looks the guest up, lets `precheck` veto (returning the inputs to send instead), then
+    /// issues the call unless the guardian stopped meanwhile.
+    private func call(_ action: GuardianActionTaken, on guest: GuardianGuest,
+                      precheck: (Domain) async throws -> [GuardianInput]?) async -> [GuardianInput] {
+        do {
+            let domain = try await lookUp(guest)
+            if let veto = try await precheck(domain) { return veto }
+            guard !stopped, !Task.isCancelled else { return [] }
+            if action == .resume {
+                counters.resumesIssued += 1
+                try await domain.resume()
+            } else {
+                counters.destroysIssued += 1
+                try await domain.destroy()
+            }
+            return [.actionFinished(guest, action, error: nil)]
+        } catch {
+            return [.actionFinished(guest, action, error: "\(error)")]
         }
     }
 }
