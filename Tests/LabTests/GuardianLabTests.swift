@@ -201,8 +201,14 @@ final class Scene: Sendable {
                       isFailing: @escaping @Sendable () -> Bool) async throws -> Scene? {
         guard let lab = await Lab.shared() else { return nil }
         let uri = lab[keyPath: host].uri
-        let guardian = Guardian(uri: uri, policy: policy, reconnect: reconnect)
-        let scene = Scene(lab: lab, conn: try await Connection.open(uri), name: GuardianLabTests.name(what), guardian: guardian,
+        let name = GuardianLabTests.name(what)
+        // The hosts are shared: other suites pause guests on purpose. This guardian applies
+        // the test's policy to its own guest only (a per-guest entry) and leaves every other.
+        var own = policy
+        own.guests[name] = Dictionary(uniqueKeysWithValues: GuardianTrigger.allCases.map { ($0, policy.action(for: $0, guest: GuardianGuest(uuid: LibvirtUUID(bytes: [UInt8](repeating: 0, count: 16))!, name: name))) })
+        own.actions = Dictionary(uniqueKeysWithValues: GuardianTrigger.allCases.map { ($0, GuardianAction.leave) })
+        let guardian = Guardian(uri: uri, policy: own, reconnect: reconnect)
+        let scene = Scene(lab: lab, conn: try await Connection.open(uri), name: name, guardian: guardian,
                           log: DecisionLog(guardian, isFailing: isFailing))
         try await guardian.start()
         return scene
