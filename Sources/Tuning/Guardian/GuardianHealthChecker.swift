@@ -237,8 +237,10 @@ public struct GuardianHealthChecker: Sendable {
         }
     }
 
-    /// `name` on `$PATH` (nil when absent).
-    public static func findExecutable(_ name: String) -> String? {
+    /// `name` on `$PATH` (nil when absent). Synchronous (a few `access` calls), so not public:
+    /// it only picks the initializer's default.
+    @usableFromInline
+    static func findExecutable(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 {
             return "\(dir)/\(name)"
