@@ -148,6 +148,7 @@ struct GuardianLabTests {
         let b2 = try await Connection.open(lab.b.uri)
         #expect(await eventually(timeout: .seconds(10)) { (try? await b2.domain(named: name).state())?.state == .running })
         #expect(await log.resumesWhileFailing == 0)
+        await destroyQuietly(b2, name)   // the scene's connection died with the old daemon
         await s.finish()
     }
 
