@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
