@@ -22,6 +22,7 @@ struct XMLParser {
     /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
     /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
     var stack: [OpenElement] = []
+    var elementCount = 0
     var root: LosslessXMLElement?
 
     struct OpenElement {
@@ -547,6 +548,8 @@ struct XMLParser {
                                   valueStart: UInt32(vs), valueEnd: UInt32(i)))
             i += 1
         }
+        elementCount += 1
+        if elementCount > limits.maxElements { throw fail(s, .elementLimitExceeded(limits.maxElements)) }
         let el = LosslessXMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
                             attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
                             selfClosing: selfClosing)
