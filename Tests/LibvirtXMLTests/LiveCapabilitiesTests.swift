@@ -23,14 +23,19 @@ struct LiveCapabilitiesTests {
         return out
     }
 
+    /// Parses `xml` as `V`: byte-identical, every value valid, nothing unmodeled.
+    static func fullyTyped<V: DocumentView>(_ xml: String, as _: V.Type) throws -> V {
+        let view = try V(parsing: xml)
+        #expect(view.serialize() == xml)
+        #expect(view.validate().isEmpty, "\(view.validate())")
+        let report = view.coverage()
+        #expect(report.passthrough.isEmpty, "unmodeled: \(report.top(20))")
+        return view
+    }
+
     @Test func hostCapabilitiesAreFullyTyped() throws {
         guard let xml = Self.virsh(["capabilities"]) else { return }
-        let caps = try HostCapabilities(parsing: xml)
-        #expect(caps.serialize() == xml)
-        #expect(caps.validate().isEmpty, "\(caps.validate())")
-        let report = caps.coverage()
-        #expect(report.passthrough.isEmpty, "unmodeled: \(report.top(20))")
-        let topology = try caps.hostTopology()
+        let topology = try Self.fullyTyped(xml, as: HostCapabilities.self).hostTopology()
         #expect(!topology.cpus.isEmpty)
         #expect(!topology.nodes.isEmpty)
         // Every listed CPU belongs to exactly one node.
@@ -39,11 +44,7 @@ struct LiveCapabilitiesTests {
 
     @Test func domainCapabilitiesAreFullyTyped() throws {
         guard let xml = Self.virsh(["domcapabilities"]) else { return }
-        let caps = try DomainCapabilities(parsing: xml)
-        #expect(caps.serialize() == xml)
-        #expect(caps.validate().isEmpty, "\(caps.validate())")
-        let report = caps.coverage()
-        #expect(report.passthrough.isEmpty, "unmodeled: \(report.top(20))")
+        let caps = try Self.fullyTyped(xml, as: DomainCapabilities.self)
         #expect(try caps.devices.disk.values(of: "bus")?.contains("virtio") == true)
     }
 }

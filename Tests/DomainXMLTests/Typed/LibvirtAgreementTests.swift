@@ -48,16 +48,10 @@ struct LibvirtAgreementTests {
 
     /// libvirt's verdict: nil when it accepted the definition (then undefined again), else its message.
     static func libvirtRefuses(_ xml: String, sourceLocation: SourceLocation = #_sourceLocation) -> String?? {
-        let virsh = "/usr/bin/virsh"
-        guard FileManager.default.isExecutableFile(atPath: virsh) else {
-            LiveEnvironment.unavailable("virsh not installed (Debian libvirt-clients)", sourceLocation: sourceLocation)
-            return .none
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-agree-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).xml")
-        defer { try? FileManager.default.removeItem(at: file) }
-        do { try xml.write(to: file, atomically: true, encoding: .utf8) } catch { return .some("write failed: \(error)") }
         // test:///default is private to the virsh process: nothing to clean up.
-        let (status, _, err) = spawnAndWait(virsh, ["-q", "-c", "test:///default", "define", file.path])
+        guard let (status, _, err) = spawnOnTemporaryFile(xml, "/usr/bin/virsh", package: "Debian libvirt-clients",
+                                                          arguments: { ["-q", "-c", "test:///default", "define", $0] },
+                                                          sourceLocation: sourceLocation) else { return .none }
         return .some(status == 0 ? nil : err)
     }
 
