@@ -79,11 +79,13 @@ let package = Package(
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtXMLTests", dependencies: ["LibvirtXML", "DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "HostProbe", "DomainXML", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
+        // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
+        .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -391,12 +391,12 @@ public struct Clock: ElementView {
         public let adjustment = Attr<String>("adjustment")
         public let basis = Attr<String>("basis")
         public let start = Attr<String>("start")
-        public let timers = Children<ClockTimer>("timer")
+        public let timers = Children<GuestClockTimer>("timer")
     }
 }
 
 /// `<timer name tickpolicy present track frequency mode>`.
-public struct ClockTimer: ElementView {
+public struct GuestClockTimer: ElementView {
     public static let schema = Schema<Self>()
     public let node: ElementRef
     public init(node: ElementRef) { self.node = node }
