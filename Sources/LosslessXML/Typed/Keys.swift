@@ -408,7 +408,11 @@ public struct MemoryValue: LeafKey {
         let oldNumber = number(in: h)
         let oldUnit = h.attribute(unitAttribute)
         let (text, unit) = spelled(value, oldNumber: oldNumber, oldUnit: oldUnit)
-        if case .attribute(let name) = place { h.setAttribute(name, text) } else { h.text = text }
+        // An unchanged number is not written: replacing the text would also drop any element
+        // mixed into it (`<memory>1<x/>048576</memory>` reads as 1048576, as in libvirt).
+        if text != oldNumber {
+            if case .attribute(let name) = place { h.setAttribute(name, text) } else { h.text = text }
+        }
         if unit != oldUnit { h.setAttribute(unitAttribute, unit) }
     }
 
