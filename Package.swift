@@ -23,9 +23,14 @@ let package = Package(
         .library(name: "Tuning", targets: ["Tuning"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
+        .executable(name: "virtkit-exporter", targets: ["virtkit-exporter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // virtkit-exporter: HTTP server, signals and graceful shutdown, logging.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: C shims
@@ -62,6 +67,25 @@ let package = Package(
             path: "Benchmarks/virtkit-bench"
         ),
 
+        // The Prometheus exporter: scrape, cache and render without HTTP (VirtKitExporter),
+        // served over HTTP by the virtkit-exporter daemon.
+        .target(
+            name: "VirtKitExporter",
+            dependencies: ["Libvirt", "DomainXML", "VirtCore", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/virtkit-exporter/Exporter"
+        ),
+        .executableTarget(
+            name: "virtkit-exporter",
+            dependencies: [
+                "VirtKitExporter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/virtkit-exporter/Server"
+        ),
+
         // MARK: Tests
         // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
         .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
@@ -71,6 +95,7 @@ let package = Package(
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -60,6 +60,8 @@ public actor EventMonitor {
     public let uri: String
     public let policy: ReconnectPolicy?
     public let keepAlive: (interval: Int32, count: UInt32)?
+    /// Connections are opened read-only (`virConnectOpenReadOnly`: enough for events and stats).
+    public let readOnly: Bool
     /// The current connection (replaced after a reconnect).
     public private(set) var connection: Connection
     private var generation = 0
@@ -79,8 +81,9 @@ public actor EventMonitor {
         var token: Int?
     }
 
-    private init(uri: String, policy: ReconnectPolicy?, keepAlive: (interval: Int32, count: UInt32)?, connection: Connection) {
+    private init(uri: String, policy: ReconnectPolicy?, keepAlive: (interval: Int32, count: UInt32)?, readOnly: Bool, connection: Connection) {
         self.uri = uri
+        self.readOnly = readOnly
         self.policy = policy
         self.keepAlive = keepAlive
         self.connection = connection
@@ -90,18 +93,19 @@ public actor EventMonitor {
     /// - Parameters:
     ///   - policy: how to reconnect; nil: streams end at the first close.
     ///   - keepAlive: probe interval (seconds) and unanswered count; nil leaves libvirt's default.
+    ///   - readOnly: open (and reopen) read-only connections.
     public static func open(
         _ uri: String, policy: ReconnectPolicy? = ReconnectPolicy(),
-        keepAlive: (interval: Int32, count: UInt32)? = (interval: 2, count: 3)
+        keepAlive: (interval: Int32, count: UInt32)? = (interval: 2, count: 3), readOnly: Bool = false
     ) async throws -> EventMonitor {
-        let conn = try await openConnection(uri, keepAlive: keepAlive)
-        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, connection: conn)
+        let conn = try await openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
+        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, readOnly: readOnly, connection: conn)
         try await monitor.watch(conn)
         return monitor
     }
 
-    private static func openConnection(_ uri: String, keepAlive: (interval: Int32, count: UInt32)?) async throws -> Connection {
-        let conn = try await Connection.open(uri)
+    private static func openConnection(_ uri: String, keepAlive: (interval: Int32, count: UInt32)?, readOnly: Bool) async throws -> Connection {
+        let conn = try await Connection.open(uri, readOnly: readOnly)
         if let keepAlive {
             do { try await conn.setKeepAlive(interval: keepAlive.interval, count: keepAlive.count) }
             catch let e as LibvirtError where e.code == .noSupport {}  // local drivers can't lose their peer
@@ -219,7 +223,7 @@ public actor EventMonitor {
             try? await Task.sleep(for: policy.delay(beforeAttempt: attempt))
             if Task.isCancelled || isShutDown { return }
             do {
-                let conn = try await Self.openConnection(uri, keepAlive: keepAlive)
+                let conn = try await Self.openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
                 let old = connection
                 // Leave the dead connection's hub (its callbacks die with it).
                 for (_, s) in subscriptions { if let t = s.token { old.unsubscribeEvents(t) } }
