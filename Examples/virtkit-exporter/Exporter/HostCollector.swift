@@ -78,7 +78,7 @@ public actor HostCollector {
         var duration: Duration
     }
 
-    public init(uri: String, definitionWidth: Int = 8, logger: Logger = Logger(label: "virtkit.exporter")) {
+    public init(uri: String, definitionWidth: Int = 8, logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.uri = uri
         hostLabels = LabelSet(["host": uri])
         self.definitionWidth = max(1, definitionWidth)
@@ -110,6 +110,8 @@ public actor HostCollector {
 
     /// Number of cached domain definitions (for tests).
     public var cachedDefinitions: Int { metadata.values.filter(\.hasDefinition).count }
+    /// Domain XMLs read so far (for tests: a scrape with a warm cache reads none).
+    public private(set) var definitionReads = 0
 
     /// Stops collecting and closes the connection.
     public func shutdown() async {
@@ -237,6 +239,7 @@ public actor HostCollector {
     /// cannot be read or parsed keeps name and UUID only, and is tried again next scrape.
     private func readDefinitions(_ wanted: [(key: String, domain: Domain, name: String)]) async -> [(String, DomainMetadata)] {
         if wanted.isEmpty { return [] }
+        definitionReads += wanted.count
         let host = uri
         var out: [(String, DomainMetadata)] = []
         out.reserveCapacity(wanted.count)

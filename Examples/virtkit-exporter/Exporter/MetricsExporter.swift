@@ -8,7 +8,7 @@ public final class MetricsExporter: Sendable {
     /// served from its last result, marked `virtkit_scrape_stale`.
     public let deadline: Duration
 
-    public init(uris: [String], deadline: Duration = .seconds(3), logger: Logger = Logger(label: "virtkit.exporter")) {
+    public init(uris: [String], deadline: Duration = .seconds(3), logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         var seen = Set<String>()
         collectors = uris.filter { seen.insert($0).inserted }.map { HostCollector(uri: $0, logger: logger) }
         self.deadline = deadline
