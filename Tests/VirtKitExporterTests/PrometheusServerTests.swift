@@ -23,7 +23,7 @@ import VirtKitTestSupport
         var exporterStopped = false
         defer { if !exporterStopped { exporter.stop() } }
         let healthy = await eventually(timeout: .seconds(20), every: .milliseconds(100)) {
-            await httpGet("http://127.0.0.1:\(exporterPort)/healthz")?.status == 200
+            loopbackHTTPGet(port: exporterPort, path: "/healthz")?.status == 200
         }
         try #require(healthy, "exporter not healthy: \(exporter.log)")
 
@@ -46,12 +46,11 @@ import VirtKitTestSupport
             "--web.listen-address=127.0.0.1:\(promPort)",
         ], tag: "prometheus")
         defer { server.stop() }
-        let api = "http://127.0.0.1:\(promPort)/api/v1/query?query="
 
         func query(_ q: String) async -> [(labels: [String: String], value: String)] {
             guard let enc = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
-                  let (status, body) = await httpGet(api + enc), status == 200,
-                  let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                  let (status, body) = loopbackHTTPGet(port: promPort, path: "/api/v1/query?query=" + enc), status == 200,
+                  let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
                   let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
             return result.compactMap { r in
                 guard let m = r["metric"] as? [String: String], let v = r["value"] as? [Any], v.count == 2, let s = v[1] as? String else { return nil }
