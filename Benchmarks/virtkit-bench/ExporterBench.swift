@@ -110,7 +110,7 @@ enum ExporterBench {
         }
         print("engine                                 median ms     p99 ms   CPU ms/scrape  domains   KiB  failures")
         for (r, _, _) in engines {
-            print(String(format: "%-38@ %9.2f  %9.2f  %13.2f  %7d  %5d  %d", r.name as NSString, r.percentile(0.5) * 1e3,
+            print(r.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: " %9.2f  %9.2f  %13.2f  %7d  %5d  %d", r.percentile(0.5) * 1e3,
                          r.percentile(0.99) * 1e3, r.cpuPerScrape * 1e3, r.domains, r.bytes / 1024, r.failures))
         }
         if engines.count == 2 {
