@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "VirtKit", targets: ["VirtKit"]),
         .library(name: "VirtCore", targets: ["VirtCore"]),
+        .library(name: "VirtLogging", targets: ["VirtLogging"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
         .library(name: "DomainXML", targets: ["DomainXML"]),
         .library(name: "HostProbe", targets: ["HostProbe"]),
@@ -50,13 +51,15 @@ let package = Package(
 
         // MARK: Library modules
         .target(name: "VirtCore"),
-        .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore"]),
+        // swift-log loggers per module (`virtkit.<module>`), silent until VirtKitLogging.enable().
+        .target(name: "VirtLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore", "VirtLogging"]),
         .target(name: "DomainXML", dependencies: ["VirtCore"]),
-        .target(name: "HostProbe", dependencies: ["VirtCore"]),
-        .target(name: "CgroupControl", dependencies: ["VirtCore"]),
-        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
-        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
+        .target(name: "HostProbe", dependencies: ["VirtCore", "VirtLogging"]),
+        .target(name: "CgroupControl", dependencies: ["VirtCore", "VirtLogging"]),
+        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "CgroupControl"]),
+        .target(name: "Tuning", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
 
         // MARK: Executables
         .executableTarget(
@@ -89,6 +92,13 @@ let package = Package(
             path: "Examples/virtkit-exporter/Server"
         ),
 
+        // Small standalone examples (each one main.swift under ~80 lines; README lists them).
+        .executableTarget(name: "list-guests", dependencies: ["Libvirt"], path: "Examples/list-guests"),
+        .executableTarget(name: "redefine-guest", dependencies: ["Libvirt", "LibvirtJoins", "DomainXML", "VirtCore"], path: "Examples/redefine-guest"),
+        .executableTarget(name: "pin-to-node", dependencies: ["Libvirt", "HostProbe", "VirtCore"], path: "Examples/pin-to-node"),
+        .executableTarget(name: "watch-paused", dependencies: ["Libvirt"], path: "Examples/watch-paused"),
+        .executableTarget(name: "probe-tree", dependencies: ["HostProbe"], path: "Examples/probe-tree"),
+
         // MARK: Tests
         // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
         .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
@@ -99,6 +109,7 @@ let package = Package(
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
+        .testTarget(name: "VirtLoggingTests", dependencies: ["VirtLogging", "Libvirt", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),

@@ -69,7 +69,12 @@ public final class Connection: @unchecked Sendable {
             } else {
                 ptr = virConnectOpen(uri)
             }
-            guard let ptr else { throw LibvirtError.takeLast(after: "virConnectOpen") }
+            guard let ptr else {
+                let error = LibvirtError.takeLast(after: "virConnectOpen")
+                log.info("connection failed", metadata: ["uri": "\(uri ?? "default")", "error": "\(error)"])
+                throw error
+            }
+            log.info("connection opened", metadata: ["uri": "\(uri ?? "default")", "readOnly": "\(flags.contains(.readOnly))"])
             return Connection(handle: ptr, uri: uri, readOnly: flags.contains(.readOnly), pool: pool)
         }
     }
@@ -87,6 +92,7 @@ public final class Connection: @unchecked Sendable {
     /// libvirt's connection object alive until they are freed, but refuse calls too.
     public func close() async {
         guard let h = takeHandle() else { return }
+        log.debug("connection closed", metadata: ["uri": "\(requestedURI ?? "default")"])
         let box = HandleBox(h)
         // Not `run`: the close must happen even if this task is already cancelled.
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

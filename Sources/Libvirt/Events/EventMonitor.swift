@@ -190,6 +190,7 @@ public actor EventMonitor {
 
     private func connectionClosed(_ event: ConnectionCloseEvent, generation gen: Int) {
         guard gen == generation, !isShutDown, reconnectTask == nil else { return }
+        log.warning("connection lost", metadata: ["uri": "\(uri)", "reason": "\(event.reason)"])
         broadcastHealth(.closed(event))
         for (_, s) in subscriptions { s.continuation.yield(.disconnected(event)) }
         guard let policy else {
@@ -201,6 +202,7 @@ public actor EventMonitor {
     }
 
     private func giveUp(_ error: LibvirtError?) {
+        log.log(level: .error, "gave up reconnecting", metadata: ["uri": "\(uri)", "error": "\(error.map { "\($0)" } ?? "no reconnect policy")"])
         broadcastHealth(.gaveUp(error))
         for (_, s) in subscriptions {
             if let t = s.token { connection.unsubscribeEvents(t) }
@@ -234,6 +236,7 @@ public actor EventMonitor {
                 let gap = ContinuousClock.now - closedAt
                 for (_, s) in subscriptions { s.continuation.yield(.reconnected(gap: gap, attempts: attempt)) }
                 broadcastHealth(.reconnected(gap: gap, attempts: attempt))
+                log.info("reconnected", metadata: ["uri": "\(uri)", "gap": "\(gap)", "attempts": "\(attempt)", "streams": "\(subscriptions.count)"])
                 // Dropping the dead connection disposes it, which frees its callbacks
                 // (and their references to the old sinks).
                 await old.close()
@@ -241,6 +244,7 @@ public actor EventMonitor {
             } catch {
                 let e = (error as? LibvirtError) ?? LibvirtError(code: .internalError, message: "\(error)")
                 lastError = e
+                log.info("reconnect attempt failed", metadata: ["uri": "\(uri)", "attempt": "\(attempt)", "error": "\(e)"])
                 broadcastHealth(.reconnectFailed(attempt: attempt, error: e, retryIn: policy.delay(beforeAttempt: attempt + 1)))
             }
         }

@@ -273,6 +273,7 @@ final class EventHub: @unchecked Sendable {
                 throw error
             }
             hub.registrations[id] = (cb, fanout)
+            log.debug("domain event callback registered", metadata: ["event": "\(id)", "callbackID": "\(cb)"])
             added.append(id)
         }
         hub.subscriptions[token] = ids
@@ -297,6 +298,7 @@ final class EventHub: @unchecked Sendable {
             if let c {
                 _ = virConnectDomainEventDeregisterAny(c, r.callbackID)
                 virResetLastError()
+                log.debug("domain event callback deregistered", metadata: ["event": "\(id)", "callbackID": "\(r.callbackID)"])
             }
         }
     }
