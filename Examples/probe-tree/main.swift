@@ -16,7 +16,9 @@ do {
             print("  node \(n.id): CPUs \(n.cpus), memory \(n.memory?.humanReadable ?? "?")")
         }
     }
-    if let kvm = snapshot.kvm { print("KVM: \(kvm)") }
+    if let kvm = snapshot.kvm {
+        print("KVM: /dev/kvm \(kvm.device.present ? "present" : "missing"), modules \(kvm.modules.keys.sorted().joined(separator: ", "))")
+    }
     for d in snapshot.diagnostics { print("note: \(d)") }
 } catch {
     print("probe-tree: \(error)")

@@ -91,6 +91,7 @@ public actor EventMonitor {
 
     /// Opens `uri` and starts watching it.
     /// - Parameters:
+    ///   - uri: the libvirt URI, reopened after every close.
     ///   - policy: how to reconnect; nil: streams end at the first close.
     ///   - keepAlive: probe interval (seconds) and unanswered count; nil leaves libvirt's default.
     ///   - readOnly: open (and reopen) read-only connections.

@@ -1,4 +1,5 @@
 import Foundation
+import VirtKitTestSupport
 
 /// Test-driver nodes for exporter tests: `count` plain domains cycling through running,
 /// paused, shut off, crashed and pmsuspended, plus optional hostile ones whose name, title
@@ -19,9 +20,9 @@ enum TestFleet {
         }
         if hostile {
             xml += """
-            <domain type='test'><name>\(escape(Hostile.name))</name><title>\(escape(Hostile.title))</title>
+            <domain type='test'><name>\(TestGuest.escape(Hostile.name))</name><title>\(TestGuest.escape(Hostile.title))</title>
             <memory>131072</memory><vcpu>2</vcpu><os><type>hvm</type></os>
-            <devices><disk type='file' device='disk'><source file='\(escape(Hostile.diskPath))'/><target dev='vda' bus='virtio'/></disk>
+            <devices><disk type='file' device='disk'><source file='\(TestGuest.escape(Hostile.diskPath))'/><target dev='vda' bus='virtio'/></disk>
             <interface type='bridge'><source bridge='br "0"'/><target dev='vnet7'/></interface></devices></domain>
 
             """
@@ -30,10 +31,5 @@ enum TestFleet {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-exporter-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).xml").path
         try xml.write(toFile: path, atomically: true, encoding: .utf8)
         return ("test://\(path)", path)
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: "'", with: "&apos;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
