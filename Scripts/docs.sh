@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/env.sh
-targets=(VirtCore VirtLogging Libvirt DomainXML HostProbe CgroupControl LibvirtJoins Tuning VirtKit)
+targets=(VirtCore VirtLogging Libvirt LosslessXML DomainXML LibvirtXML HostProbe CgroupControl LibvirtJoins Tuning VirtKit)
 args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 log=$(mktemp)

@@ -53,7 +53,7 @@ public struct DomainMetadata: Sendable, Hashable {
 
     /// Reads a domain XML (`virDomainGetXMLDesc`). Values that do not decode are left out:
     /// one odd element does not hide the rest.
-    public init(name: String, uuid: String, host: String, xml: String) throws(DomainXMLError) {
+    public init(name: String, uuid: String, host: String, xml: String) throws(TypedXMLError) {
         self.init(name: name, uuid: uuid, host: host)
         let d = try DomainDefinition(parsing: xml)
         hasDefinition = true
