@@ -61,7 +61,7 @@ import VirtKitTestSupport
     @Test func aHostThatDoesNotAnswerIsReportedStaleAndTheRestIsServed() async throws {
         let (uri, path) = try TestFleet.write(count: 10, tag: "deadline")
         defer { unlink(path) }
-        let silent = try SilentSocket()
+        let silent = try SilentLibvirtSocket()
         let silentURI = "qemu+unix:///system?socket=\(silent.path)"
         let exporter = MetricsExporter(uris: [uri, silentURI], deadline: .milliseconds(300))
         for round in 0..<3 {
@@ -80,7 +80,7 @@ import VirtKitTestSupport
             #expect(parsed.values("libvirt_domain_state_code").count == 10)
         }
         #expect(silent.connections == 1, "one call in flight, joined by later scrapes, not one per scrape")
-        silent.close()  // the daemon "goes away": the stuck open fails
+        silent.shutdown()  // the daemon "goes away": the stuck open fails
         #expect(await eventually(timeout: .seconds(10)) {
             let h = await exporter.collectors[1].health
             return !h.up && h.error != nil && h.error != "no answer yet"

@@ -1,15 +1,16 @@
 import Foundation
 
-/// A Unix socket that accepts connections and never answers: a libvirt daemon that hangs.
-/// `close()` drops every connection, as if the daemon died.
-final class SilentSocket: @unchecked Sendable {  // fds guarded by lock
-    let path: String
+/// A Unix socket that accepts libvirt clients and never answers: a daemon that hangs.
+/// Every remote libvirt call on it (`qemu+unix:///system?socket=PATH`) blocks in the C
+/// library until `shutdown()` drops the connections, as if the daemon died.
+public final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
+    public let path: String
     private let listenFD: Int32
     private let lock = NSLock()
     private var accepted: [Int32] = []
     private var closed = false
 
-    init() throws {
+    public init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("vk-silent-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
         listenFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_un()
@@ -33,18 +34,18 @@ final class SilentSocket: @unchecked Sendable {  // fds guarded by lock
     }
 
     /// Connections accepted so far.
-    var connections: Int { lock.lock(); defer { lock.unlock() }; return accepted.count }
+    public var connections: Int { lock.lock(); defer { lock.unlock() }; return accepted.count }
 
-    func close() {
+    public func shutdown() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        for fd in accepted { Foundation.close(fd) }
-        shutdown(listenFD, Int32(SHUT_RDWR))
+        for fd in accepted { Glibc.shutdown(fd, Int32(SHUT_RDWR)); Foundation.close(fd) }
+        Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
         Foundation.close(listenFD)
         unlink(path)
     }
 
-    deinit { close() }
+    deinit { shutdown() }
 }
