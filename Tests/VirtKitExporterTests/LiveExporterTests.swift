@@ -52,7 +52,7 @@ import VirtKitTestSupport
         await collector.shutdown()
     }
 
-    @Test func aDiskPathWithANewlineAndQuotesSurvivesTheBlockStatistics() async throws {
+    @Test func aDiskPathWithANewlineAndQuotesSurvivesTheBlockStatisticsAndSkippedGroupsAreRefilled() async throws {
         guard let conn = await Self.open() else { return }
         defer { Task { await conn.close() } }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-exporter-\(getpid())")
@@ -70,7 +70,19 @@ import VirtKitTestSupport
         let exporter = MetricsExporter(uris: ["qemu:///system"])
         let text = String(decoding: await exporter.metrics(), as: UTF8.self)
         await exporter.shutdown()
+        // NOWAIT: groups libvirt skips for a busy guest are served from the previous scrape.
+        let record = try #require(try await conn.domainStats([dom], groups: [.state, .balloon, .block, .vcpu]).first)
+        var skipped = record
+        skipped.balloon = nil
+        skipped.blocks = []
+        skipped.vcpu = nil
+        let copied = HostCollector.fillSkippedGroups(&skipped, from: record)
         try? await dom.destroy()
+        #expect(copied && record.balloon != nil && !record.blocks.isEmpty)
+        #expect(skipped.balloon == record.balloon && skipped.blocks == record.blocks && skipped.vcpu == record.vcpu)
+        skipped.state = .shutoff(.destroyed)
+        skipped.balloon = nil
+        #expect(!HostCollector.fillSkippedGroups(&skipped, from: record), "a stopped guest gets no old values")
         let parsed = try ParsedExposition(text)
         let uuid = HostCollector.key(dom.uuid)
         let reads = parsed.values("libvirt_domain_block_stats_read_bytes_total").filter { $0.labels["uuid"] == uuid }
