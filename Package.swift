@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .library(name: "VirtKit", targets: ["VirtKit"]),
         .library(name: "VirtCore", targets: ["VirtCore"]),
+        .library(name: "VirtLogging", targets: ["VirtLogging"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
         .library(name: "LosslessXML", targets: ["LosslessXML"]),
         .library(name: "DomainXML", targets: ["DomainXML"]),
@@ -29,9 +30,16 @@ let package = Package(
         .library(name: "Tuning", targets: ["Tuning"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
+        .executable(name: "virtkit-exporter", targets: ["virtkit-exporter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // virtkit-exporter: HTTP server, signals and graceful shutdown, logging.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // `swift package generate-documentation` (Scripts/docs.sh): a DocC catalog per library module.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: C shims
@@ -49,15 +57,17 @@ let package = Package(
 
         // MARK: Library modules
         .target(name: "VirtCore"),
-        .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore"]),
+        // swift-log loggers per module (`virtkit.<module>`), silent until VirtKitLogging.enable().
+        .target(name: "VirtLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore", "VirtLogging"]),
         .target(name: "LosslessXML", dependencies: ["VirtCore"]),
         .target(name: "DomainXML", dependencies: ["VirtCore", "LosslessXML"]),
         .target(name: "LibvirtXML", dependencies: ["VirtCore", "LosslessXML", "DomainXML"]),
-        .target(name: "HostProbe", dependencies: ["VirtCore"]),
-        .target(name: "CgroupControl", dependencies: ["VirtCore"]),
-        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
-        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
+        .target(name: "HostProbe", dependencies: ["VirtCore", "VirtLogging"]),
+        .target(name: "CgroupControl", dependencies: ["VirtCore", "VirtLogging"]),
+        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "CgroupControl"]),
+        .target(name: "Tuning", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
 
         // MARK: Executables
         .executableTarget(
@@ -71,6 +81,32 @@ let package = Package(
             path: "Benchmarks/virtkit-bench"
         ),
 
+        // The Prometheus exporter: scrape, cache and render without HTTP (VirtKitExporter),
+        // served over HTTP by the virtkit-exporter daemon.
+        .target(
+            name: "VirtKitExporter",
+            dependencies: ["Libvirt", "DomainXML", "VirtCore", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/virtkit-exporter/Exporter"
+        ),
+        .executableTarget(
+            name: "virtkit-exporter",
+            dependencies: [
+                "VirtKitExporter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/virtkit-exporter/Server"
+        ),
+
+        // Small standalone examples (each one main.swift under ~80 lines; README lists them).
+        .executableTarget(name: "list-guests", dependencies: ["Libvirt"], path: "Examples/list-guests"),
+        .executableTarget(name: "redefine-guest", dependencies: ["Libvirt", "LibvirtJoins", "DomainXML", "VirtCore"], path: "Examples/redefine-guest"),
+        .executableTarget(name: "pin-to-node", dependencies: ["Libvirt", "HostProbe", "VirtCore"], path: "Examples/pin-to-node"),
+        .executableTarget(name: "watch-paused", dependencies: ["Libvirt"], path: "Examples/watch-paused"),
+        .executableTarget(name: "probe-tree", dependencies: ["HostProbe"], path: "Examples/probe-tree"),
+
         // MARK: Tests
         // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
         .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
@@ -82,6 +118,8 @@ let package = Package(
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "HostProbe", "DomainXML", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtLoggingTests", dependencies: ["VirtLogging", "Libvirt", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.

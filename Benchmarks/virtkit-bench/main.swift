@@ -9,6 +9,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
     "lab": LabBench.run(arguments:),
+    "exporter": ExporterBench.run(arguments:),
     "placement": PlacementBench.run(arguments:),
 ]
 

@@ -44,10 +44,18 @@ struct DomainsCommand: AsyncParsableCommand {
         try await withConnection(connection.resolvedURI, readOnly: true) { conn in
             let entries = try await Self.collect(conn, flags: flags)
             if output.json { return try printJSON(entries) }
-            print(pad("ID", 6) + pad("NAME", 28) + pad("STATE", 12) + pad("REASON", 20) + "PERSISTENT")
-            for e in entries {
-                print(pad(e.id.map(String.init) ?? "-", 6) + pad(e.name, 28) + pad(e.state, 12) + pad(e.reason, 20) + (e.persistent ? "yes" : "no"))
+            let rows = [["ID", "NAME", "STATE", "REASON", "PERSISTENT"]] + entries.map {
+                [$0.id.map(String.init) ?? "-", $0.name, $0.state, $0.reason, $0.persistent ? "yes" : "no"]
             }
+            writeStandardOutput(Data(TextTable.render(rows) { row, column, cell in
+                guard row > 0, column == 2 else { return nil }
+                switch cell {
+                case "running": return .green
+                case "paused", "pmsuspended", "blocked": return .yellow
+                case "crashed": return .red
+                default: return .dim
+                }
+            }.utf8))
         }
     }
 }

@@ -199,22 +199,8 @@ enum ProbeTable {
 
     static func opt<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
 
-    /// Left-aligned columns sized to their widest cell.
-    static func table(_ rows: [[String]]) -> String {
-        var widths: [Int] = []
-        for r in rows {
-            for (i, c) in r.enumerated() {
-                if i >= widths.count { widths.append(0) }
-                widths[i] = max(widths[i], c.count)
-            }
-        }
-        let rows = rows.map { $0.map(terminalSafe) }
-        return rows.map { r in
-            "     " + r.enumerated().map { i, c in
-                i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
-            }.joined()
-        }.joined(separator: "\n") + "\n"
-    }
+    /// Left-aligned columns sized to their widest cell, fitting the terminal.
+    static func table(_ rows: [[String]]) -> String { TextTable.render(rows, indent: 5) }
 }
 
 extension ProbeSection {

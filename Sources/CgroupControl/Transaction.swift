@@ -157,9 +157,11 @@ extension CgroupSystem {
         func rollback(_ write: PlannedWrite, _ reason: CgroupError.Reason) -> CgroupError {
             var restored: [String] = []
             var failures: [CgroupIOError] = []
+            log.warning("cgroup write failed; rolling back", metadata: ["file": "\(write.file)", "reason": "\(reason)", "writes": "\(done.count)"])
             for (file, value) in done.reversed() {
                 do { try fs.write(file, value); restored.append(file) } catch { failures.append(error) }
             }
+            log.info("cgroup rollback done", metadata: ["restored": "\(restored.count)", "failed": "\(failures.count)"])
             return .transactionFailed(TransactionFailure(failedWrite: write, reason: reason, restored: restored,
                                                          restoreErrors: failures))
         }
@@ -168,6 +170,7 @@ extension CgroupSystem {
             let old: String
             do { old = try fs.read(w.file) } catch { throw rollback(w, .io(error)) }
             do { try fs.write(w.file, w.value) } catch { throw rollback(w, .io(error)) }
+            log.info("cgroup write", metadata: ["file": "\(w.file)", "value": "\(w.value)", "was": "\(old.trimmingASCIIWhitespace())"])
             done.append((w.file, w.restore.value(from: old)))
             let back: String
             do { back = try fs.read(w.file) } catch { throw rollback(w, .io(error)) }

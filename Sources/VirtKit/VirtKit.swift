@@ -8,3 +8,4 @@
 @_exported import CgroupControl
 @_exported import LibvirtJoins
 @_exported import Tuning
+@_exported import VirtLogging

@@ -63,16 +63,24 @@ public final class Connection: @unchecked Sendable {
     private static func open(_ uri: String?, flags: OpenFlags, useAuthAPI: Bool, pool: BlockingThreadPool) async throws -> Connection {
         try LibvirtLibrary.initialize()
         try LibvirtEventLoop.shared.start()
-        return try await pool.run { () throws(LibvirtError) -> Connection in
-            let ptr = if useAuthAPI {
-                try cObject("virConnectOpenAuth", virConnectOpenAuth(uri, nil, flags.rawValue))
-            } else if flags.contains(.readOnly) {
-                try cObject("virConnectOpenReadOnly", virConnectOpenReadOnly(uri))
-            } else {
-                try cObject("virConnectOpen", virConnectOpen(uri))
+        let connection: Connection
+        do {
+            connection = try await pool.run { () throws(LibvirtError) -> Connection in
+                let ptr = if useAuthAPI {
+                    try cObject("virConnectOpenAuth", virConnectOpenAuth(uri, nil, flags.rawValue))
+                } else if flags.contains(.readOnly) {
+                    try cObject("virConnectOpenReadOnly", virConnectOpenReadOnly(uri))
+                } else {
+                    try cObject("virConnectOpen", virConnectOpen(uri))
+                }
+                return Connection(handle: ptr, uri: uri, readOnly: flags.contains(.readOnly), pool: pool)
             }
-            return Connection(handle: ptr, uri: uri, readOnly: flags.contains(.readOnly), pool: pool)
+        } catch {
+            log.info("connection failed", metadata: ["uri": "\(uri ?? "default")", "error": "\(error)"])
+            throw error
         }
+        log.info("connection opened", metadata: ["uri": "\(uri ?? "default")", "readOnly": "\(flags.contains(.readOnly))"])
+        return connection
     }
 
     deinit {
@@ -88,6 +96,7 @@ public final class Connection: @unchecked Sendable {
     /// libvirt's connection object alive until they are freed, but refuse calls too.
     public func close() async {
         guard let h = takeHandle() else { return }
+        log.debug("connection closed", metadata: ["uri": "\(requestedURI ?? "default")"])
         let box = HandleBox(h)
         // Not `run`: the close must happen even if this task is already cancelled.
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

@@ -61,6 +61,8 @@ public actor EventMonitor {
     public let uri: String
     public let policy: ReconnectPolicy?
     public let keepAlive: KeepAlive?
+    /// Connections are opened read-only (`virConnectOpenReadOnly`: enough for events and stats).
+    public let readOnly: Bool
     /// The current connection (replaced after a reconnect).
     public private(set) var connection: Connection
     private var generation = 0
@@ -78,7 +80,8 @@ public actor EventMonitor {
         var token: Int?
     }
 
-    private init(uri: String, policy: ReconnectPolicy?, keepAlive: KeepAlive?, connection: Connection) {
+    private init(uri: String, policy: ReconnectPolicy?, keepAlive: KeepAlive?, readOnly: Bool, connection: Connection) {
+        self.readOnly = readOnly
         self.uri = uri
         self.policy = policy
         self.keepAlive = keepAlive
@@ -89,18 +92,19 @@ public actor EventMonitor {
     /// - Parameters:
     ///   - policy: how to reconnect; nil: streams end at the first close.
     ///   - keepAlive: probe interval and unanswered count; nil leaves libvirt's default.
+    ///   - readOnly: open (and reopen) read-only connections.
     public static func open(
         _ uri: String, policy: ReconnectPolicy? = ReconnectPolicy(),
-        keepAlive: KeepAlive? = KeepAlive(interval: .seconds(2), count: 3)
+        keepAlive: KeepAlive? = KeepAlive(interval: .seconds(2), count: 3), readOnly: Bool = false
     ) async throws -> EventMonitor {
-        let conn = try await openConnection(uri, keepAlive: keepAlive)
-        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, connection: conn)
+        let conn = try await openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
+        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, readOnly: readOnly, connection: conn)
         try await monitor.watch(conn)
         return monitor
     }
 
-    private static func openConnection(_ uri: String, keepAlive: KeepAlive?) async throws -> Connection {
-        let conn = try await Connection.open(uri)
+    private static func openConnection(_ uri: String, keepAlive: KeepAlive?, readOnly: Bool) async throws -> Connection {
+        let conn = try await Connection.open(uri, readOnly: readOnly)
         if let keepAlive {
             do { try await conn.setKeepAlive(keepAlive) }
             catch let e as LibvirtError where e.code == .noSupport {}  // local drivers can't lose their peer
@@ -186,6 +190,7 @@ public actor EventMonitor {
 
     private func connectionClosed(_ event: ConnectionCloseEvent, generation gen: Int) {
         guard gen == generation, !isShutDown, reconnectTask == nil else { return }
+        log.warning("connection lost", metadata: ["uri": "\(uri)", "reason": "\(event.reason)"])
         broadcastHealth(.closed(event))
         for (_, s) in subscriptions { s.subscriber.continuation.yield(.disconnected(event)) }
         guard let policy else {
@@ -197,6 +202,7 @@ public actor EventMonitor {
     }
 
     private func giveUp(_ error: LibvirtError?) {
+        log.log(level: .error, "gave up reconnecting", metadata: ["uri": "\(uri)", "error": "\(error.map { "\($0)" } ?? "no reconnect policy")"])
         broadcastHealth(.gaveUp(error))
         for (_, s) in subscriptions {
             if let t = s.token { connection.unsubscribeEvents(t) }
@@ -219,7 +225,7 @@ public actor EventMonitor {
             try? await Task.sleep(for: policy.delay(beforeAttempt: attempt))
             if Task.isCancelled || isShutDown { return }
             do {
-                let conn = try await Self.openConnection(uri, keepAlive: keepAlive)
+                let conn = try await Self.openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
                 let old = connection
                 // Leave the dead connection's hub (its callbacks die with it).
                 for (_, s) in subscriptions { if let t = s.token { old.unsubscribeEvents(t) } }
@@ -230,6 +236,7 @@ public actor EventMonitor {
                 let gap = ContinuousClock.now - closedAt
                 for (_, s) in subscriptions { s.subscriber.continuation.yield(.reconnected(gap: gap, attempts: attempt)) }
                 broadcastHealth(.reconnected(gap: gap, attempts: attempt))
+                log.info("reconnected", metadata: ["uri": "\(uri)", "gap": "\(gap)", "attempts": "\(attempt)", "streams": "\(subscriptions.count)"])
                 // Dropping the dead connection disposes it, which frees its callbacks
                 // (and their references to the old sinks).
                 await old.close()
@@ -237,6 +244,7 @@ public actor EventMonitor {
             } catch {
                 let e = (error as? LibvirtError) ?? LibvirtError(code: .internalError, message: "\(error)")
                 lastError = e
+                log.info("reconnect attempt failed", metadata: ["uri": "\(uri)", "attempt": "\(attempt)", "error": "\(e)"])
                 broadcastHealth(.reconnectFailed(attempt: attempt, error: e, retryIn: policy.delay(beforeAttempt: attempt + 1)))
             }
         }

@@ -208,6 +208,7 @@ final class EventRegistry: @unchecked Sendable {
                 throw error
             }
             registrations[key] = Registration(callbackID: callbackID, fanout: fanout, deregister: F.deregister)
+            log.debug("event callback registered", metadata: ["function": "\(F.registerFunction)", "event": "\(id)", "callbackID": "\(callbackID)"])
             added.append(key)
         }
         subscriptions[token] = added
@@ -229,6 +230,7 @@ final class EventRegistry: @unchecked Sendable {
             if let c {
                 _ = r.deregister(c, r.callbackID)
                 virResetLastError()
+                log.debug("event callback deregistered", metadata: ["callbackID": "\(r.callbackID)"])
             }
         }
     }

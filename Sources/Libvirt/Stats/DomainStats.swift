@@ -187,7 +187,10 @@ extension Connection {
     /// except the parameter arrays of records with untyped fields, which those records'
     /// `extra` keeps until it is dropped (see `StatsFields`).
     ///
-    /// - Parameter handles: also give each record a `Domain` handle. Off by default: the
+    /// - Parameters:
+    ///   - groups: the statistics groups (`.all`: every group the driver supports).
+    ///   - flags: which domains, and how (`.noWait` skips stats a busy domain's job would delay).
+    ///   - handles: also give each record a `Domain` handle. Off by default: the
     ///   hot path identifies domains by name, because a handle costs a `virDomainRef` now
     ///   and a `virDomainFree` on whichever thread drops the record (each libvirt domain
     ///   call formats the UUID for debug logging even with logging off, and freeing

@@ -1,0 +1,301 @@
+import Libvirt
+import Logging
+import VirtCore
+
+/// What one host contributed to one scrape.
+public struct HostScrape: Sendable {
+    public var uri: String
+    /// `host="<uri>"`.
+    public var labels: LabelSet
+    /// The last statistics call succeeded (`libvirt_up`).
+    public var up: Bool
+    /// The served statistics are not from this scrape: the host did not answer before the
+    /// deadline (the call goes on; its result serves a later scrape).
+    public var stale: Bool
+    /// Time since the served statistics were taken (nil: none yet).
+    public var age: Duration?
+    /// How long the served bulk call took.
+    public var callDuration: Duration?
+    public var domains: [DomainSample]
+    public var node: NodeFigures?
+    /// Why the host is down, for `/healthz` and the log.
+    public var error: String?
+}
+
+/// One domain in a scrape.
+public struct DomainSample: Sendable {
+    public var metadata: DomainMetadata
+    public var stats: DomainStats
+    /// libvirt skipped groups this domain reported before (NOWAIT: a job held its monitor);
+    /// those groups carry the previous values.
+    public var stale: Bool
+}
+
+/// Host figures that cost one call each per scrape (or once).
+public struct NodeFigures: Sendable {
+    public var info: HostNodeInfo?
+    /// Free memory per NUMA cell (`virNodeGetCellsFreeMemory`).
+    public var freeMemoryPerCell: [MemorySize] = []
+    /// `virNodeGetCPUStats` for all CPUs (nanoseconds), nil when the driver has none.
+    public var cpu: NodeCPUStats?
+}
+
+/// Collects one libvirt URI: a persistent read-only connection through `EventMonitor`
+/// (reconnects with backoff), one `virConnectGetAllDomainStats(…NOWAIT)` per scrape, domain
+/// XML read once per UUID and again only after a lifecycle, device or metadata event.
+///
+/// A scrape never waits past its deadline: the call in flight keeps running (libvirt calls
+/// cannot be interrupted) and the scrape serves the last result marked stale; the next
+/// scrape joins that same call instead of starting another, so a stuck daemon holds one
+/// pool thread, not one per scrape.
+public actor HostCollector {
+    public nonisolated let uri: String
+    public nonisolated let hostLabels: LabelSet
+    /// How many domain XMLs are read at once when the cache misses.
+    public nonisolated let definitionWidth: Int
+    static let groups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block]
+    /// Events after which a domain's XML is read again.
+    static let invalidatingEvents: Set<DomainEventID> = [.lifecycle, .deviceAdded, .deviceRemoved, .metadataChange]
+
+    private let logger: Logger
+    private var monitor: EventMonitor?
+    private var eventTask: Task<Void, Never>?
+    private var inFlight: Task<Void, Never>?
+    private var waiters: [Int: (CheckedContinuation<Void, Never>, Task<Void, Never>)] = [:]
+    private var nextWaiter = 0
+    private var last: Collected?
+    private var lastFailure: String?
+    private var metadata: [String: DomainMetadata] = [:]
+    private var dirty: Set<String> = []
+    private var nodeInfo: HostNodeInfo?
+    private var nodeCPUUnsupported = false
+    private var isShutDown = false
+
+    struct Collected: Sendable {
+        var domains: [DomainSample]
+        var node: NodeFigures
+        var takenAt: ContinuousClock.Instant
+        var duration: Duration
+    }
+
+    public init(uri: String, definitionWidth: Int = 8, logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.uri = uri
+        hostLabels = LabelSet(["host": uri])
+        self.definitionWidth = max(1, definitionWidth)
+        var l = logger
+        l[metadataKey: "uri"] = "\(uri)"
+        self.logger = l
+    }
+
+    /// The statistics as of `deadline` at the latest.
+    public func scrape(deadline: ContinuousClock.Instant) async -> HostScrape {
+        let generation = last?.takenAt
+        if inFlight == nil, !isShutDown { startCollecting() }
+        if inFlight != nil {
+            let id = nextWaiter
+            nextWaiter += 1
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let timer = Task { [weak self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    await self?.wake(id)
+                }
+                waiters[id] = (c, timer)
+            }
+        }
+        return snapshot(fresh: last != nil && last?.takenAt != generation)
+    }
+
+    /// Whether the last call succeeded, and why not (for `/healthz`; no libvirt call).
+    public var health: (up: Bool, error: String?) { (lastFailure == nil && last != nil, lastFailure) }
+
+    /// Number of cached domain definitions (for tests).
+    public var cachedDefinitions: Int { metadata.values.filter(\.hasDefinition).count }
+    /// Domain XMLs read so far (for tests: a scrape with a warm cache reads none).
+    public private(set) var definitionReads = 0
+
+    /// Stops collecting and closes the connection.
+    public func shutdown() async {
+        isShutDown = true
+        eventTask?.cancel()
+        eventTask = nil
+        for id in Array(waiters.keys) { wake(id) }
+        if let monitor { await monitor.shutdown() }
+        monitor = nil
+    }
+
+    // MARK: - Collection
+
+    private func startCollecting() {
+        inFlight = Task {
+            let result: Result<Collected, any Error>
+            do { result = .success(try await collect()) } catch { result = .failure(error) }
+            finish(result)
+        }
+    }
+
+    private func finish(_ result: Result<Collected, any Error>) {
+        inFlight = nil
+        switch result {
+        case .success(let c):
+            if lastFailure != nil { logger.info("statistics flow again", metadata: ["domains": "\(c.domains.count)"]) }
+            last = c
+            lastFailure = nil
+        case .failure(let e):
+            if lastFailure == nil { logger.warning("statistics call failed", metadata: ["error": "\(e)"]) }
+            lastFailure = "\(e)"
+        }
+        for id in Array(waiters.keys) { wake(id) }
+    }
+
+    private func wake(_ id: Int) {
+        guard let (c, timer) = waiters.removeValue(forKey: id) else { return }
+        timer.cancel()
+        c.resume()
+    }
+
+    private func connect() async throws -> Connection {
+        if let monitor { return await monitor.connection }
+        let m = try await EventMonitor.open(uri, readOnly: true)
+        if isShutDown { await m.shutdown(); throw CancellationError() }
+        monitor = m
+        logger.info("connected (read-only)")
+        let events = try await m.domainEvents(ids: Self.invalidatingEvents)
+        let health = await m.healthEvents()
+        eventTask = Task { [weak self] in
+            await withTaskGroup(of: Void.self) { g in
+                g.addTask { for await message in events { await self?.handle(message) } }
+                g.addTask { for await h in health { await self?.log(h) } }
+            }
+        }
+        return await m.connection
+    }
+
+    private func handle(_ message: DomainEventMessage) {
+        switch message {
+        case .event(let e):
+            dirty.insert(Self.key(e.domainUUID))
+        case .reconnected(let gap, _):
+            // Events in the gap are lost: read every definition again.
+            dirty.formUnion(metadata.keys)
+            logger.info("reconnected; domain definitions will be read again", metadata: ["gap": "\(gap)"])
+        case .disconnected, .failed:
+            break
+        }
+    }
+
+    private func log(_ h: ConnectionHealthEvent) {
+        switch h {
+        case .reconnectFailed: logger.debug("\(h)")
+        case .reconnected: logger.info("\(h)")
+        case .closed, .gaveUp: logger.warning("\(h)")
+        }
+    }
+
+    private func collect() async throws -> Collected {
+        let conn = try await connect()
+        let start = ContinuousClock.now
+        var stats = try await conn.allDomainStats(groups: Self.groups, flags: .noWait, handles: true)
+        let duration = ContinuousClock.now - start
+
+        // Definitions: only for domains that are new, renamed or changed since last read.
+        var wanted: [(key: String, domain: Domain, name: String)] = []
+        var keys: [String] = []
+        keys.reserveCapacity(stats.count)
+        for s in stats {
+            guard let d = s.domain else { keys.append(""); continue }
+            let k = Self.key(d.uuid)
+            keys.append(k)
+            if let m = metadata[k], m.name == s.name, !dirty.contains(k) { continue }
+            wanted.append((k, d, s.name))
+        }
+        for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
+        for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
+
+        // Samples, with groups NOWAIT skipped filled from the previous scrape.
+        let previous = Dictionary(uniqueKeysWithValues: (last?.domains ?? []).map { ($0.metadata.uuid, $0.stats) })
+        var domains: [DomainSample] = []
+        domains.reserveCapacity(stats.count)
+        var seen = Set<String>()
+        for i in stats.indices where !keys[i].isEmpty {
+            let k = keys[i]
+            seen.insert(k)
+            let meta = metadata[k] ?? DomainMetadata(name: stats[i].name, uuid: k, host: uri)
+            let stale = previous[k].map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
+            domains.append(DomainSample(metadata: meta, stats: stats[i], stale: stale))
+        }
+        metadata = metadata.filter { seen.contains($0.key) }  // undefined domains leave the cache
+
+        var node = NodeFigures()
+        if nodeInfo == nil { nodeInfo = try? await conn.nodeInfo() }
+        node.info = nodeInfo
+        node.freeMemoryPerCell = (try? await conn.cellsFreeMemory()) ?? []
+        if !nodeCPUUnsupported {
+            do { node.cpu = try await conn.nodeCPUStats() } catch { nodeCPUUnsupported = true }
+        }
+        return Collected(domains: domains, node: node, takenAt: start, duration: duration)
+    }
+
+    /// Reads the XML of `wanted` domains, `definitionWidth` at a time. A domain whose XML
+    /// cannot be read or parsed keeps name and UUID only, and is tried again next scrape.
+    private func readDefinitions(_ wanted: [(key: String, domain: Domain, name: String)]) async -> [(String, DomainMetadata)] {
+        if wanted.isEmpty { return [] }
+        definitionReads += wanted.count
+        let host = uri
+        var out: [(String, DomainMetadata)] = []
+        out.reserveCapacity(wanted.count)
+        var failed: [String] = []
+        await withTaskGroup(of: (String, DomainMetadata, Bool).self) { g in
+            var next = 0
+            func add() {
+                guard next < wanted.count else { return }
+                let w = wanted[next]
+                next += 1
+                g.addTask {
+                    do {
+                        let xml = try await w.domain.xmlDescription()
+                        return (w.key, try DomainMetadata(name: w.name, uuid: w.key, host: host, xml: xml), true)
+                    } catch {
+                        return (w.key, DomainMetadata(name: w.name, uuid: w.key, host: host), false)
+                    }
+                }
+            }
+            for _ in 0..<definitionWidth { add() }
+            while let (k, m, ok) = await g.next() {
+                out.append((k, m))
+                if !ok { failed.append(k) }
+                add()
+            }
+        }
+        dirty.formUnion(failed)
+        if !failed.isEmpty { logger.debug("domain XML unreadable; retrying next scrape", metadata: ["domains": "\(failed.count)"]) }
+        return out
+    }
+
+    /// Copies the groups `previous` had and `s` lacks (NOWAIT skips what needs a busy
+    /// domain's monitor); true when something was copied. Only while the domain still runs.
+    static func fillSkippedGroups(_ s: inout DomainStats, from previous: DomainStats) -> Bool {
+        guard let state = s.state?.state, state == .running || state == .paused || state == .blocked else { return false }
+        var copied = false
+        if s.balloon == nil, let b = previous.balloon { s.balloon = b; copied = true }
+        if s.vcpu == nil, let v = previous.vcpu { s.vcpu = v; copied = true }
+        if s.cpu == nil, let c = previous.cpu { s.cpu = c; copied = true }
+        if s.blocks.isEmpty, !previous.blocks.isEmpty { s.blocks = previous.blocks; s.blockCount = previous.blockCount; copied = true }
+        if s.interfaces.isEmpty, !previous.interfaces.isEmpty { s.interfaces = previous.interfaces; s.interfaceCount = previous.interfaceCount; copied = true }
+        return copied
+    }
+
+    private func snapshot(fresh: Bool) -> HostScrape {
+        let now = ContinuousClock.now
+        let up = lastFailure == nil && last != nil
+        return HostScrape(
+            uri: uri, labels: hostLabels, up: up,
+            stale: !fresh,
+            age: last.map { now - $0.takenAt },
+            callDuration: last?.duration,
+            domains: lastFailure == nil ? (last?.domains ?? []) : [],
+            node: last?.node, error: lastFailure ?? (last == nil ? "no answer yet" : nil))
+    }
+
+    /// The cache key: the UUID in libvirt's lower-case spelling.
+    static func key(_ uuid: some CustomStringConvertible) -> String { uuid.description.lowercased() }
+}

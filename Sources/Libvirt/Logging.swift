@@ -1,0 +1,5 @@
+import VirtLogging
+
+/// Libvirt's log messages, label `virtkit.libvirt`: connections opened, failed, closed and lost; reconnects; domain event callbacks registered and deregistered.
+/// Silent until the application calls `VirtKitLogging.enable()`.
+let log = ModuleLogger(label: "virtkit.libvirt")
