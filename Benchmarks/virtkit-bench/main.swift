@@ -7,6 +7,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "cgroup": CgroupBench.run(arguments:),
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
+    "mountinfo": MountinfoBench.run(arguments:),
     "lab": LabBench.run(arguments:),
 ]
 
