@@ -4,11 +4,13 @@ import Foundation
 
 let suites: [String: ([String]) async throws -> Void] = [
     "domainxml": DomainXMLBench.run(arguments:),
+    "libvirtxml": LibvirtXMLBench.run(arguments:),
     "cgroup": CgroupBench.run(arguments:),
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
     "mountinfo": MountinfoBench.run(arguments:),
     "lab": LabBench.run(arguments:),
+    "placement": PlacementBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

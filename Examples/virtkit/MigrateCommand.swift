@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Libvirt
+import VirtCore
 
 /// `virtkit migrate`: live-migrates a domain, with a progress bar on a terminal and JSON
 /// lines (one per progress sample, then the final statistics) otherwise.
@@ -33,10 +34,10 @@ struct MigrateCommand: AsyncParsableCommand {
         guard bandwidth.map({ $0 > 0 }) ?? true else { throw ValidationError("--bandwidth must be > 0") }
         let source = try await Connection.open(connection.resolvedURI)
         let dom: Domain
-        if let u = UUID(uuidString: domain) { dom = try await source.domain(uuid: u) } else { dom = try await source.domain(named: domain) }
+        dom = try await lookupDomain(domain, in: source)
         var options = MigrationOptions()
         options.live = live
-        options.bandwidth = bandwidth
+        options.bandwidthMiBPerSecond = bandwidth
         options.migrateURI = migrateURI
         options.peerToPeer = p2p
         options.persistOnDestination = persistent
@@ -108,11 +109,11 @@ struct ProgressLine: Encodable {
     init(_ s: JobStats) {
         type = s.type.description
         percent = s.progress.map { ($0 * 1000).rounded() / 10 }
-        dataTotal = s.dataTotal
-        dataProcessed = s.dataProcessed
-        dataRemaining = s.dataRemaining
-        memoryBytesPerSecond = s.memoryRate
-        dirtyPagesPerSecond = s.memoryDirtyRate
+        dataTotal = s.dataTotal?.bytes
+        dataProcessed = s.dataProcessed?.bytes
+        dataRemaining = s.dataRemaining?.bytes
+        memoryBytesPerSecond = s.memoryBytesPerSecond
+        dirtyPagesPerSecond = s.memoryDirtyPagesPerSecond
         iteration = s.memoryIteration
         elapsedMs = s.timeElapsed.map(ms)
         remainingMs = s.timeRemaining.map(ms)

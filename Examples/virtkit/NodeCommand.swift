@@ -41,7 +41,7 @@ struct NodeCommand: AsyncParsableCommand {
             cpuModel: info.model ?? "", cpus: info.cpus, mhz: info.mhz, numaNodes: info.nodes, sockets: info.sockets,
             coresPerSocket: info.cores, threadsPerCore: info.threads, memoryKiB: info.memory?.kibibytes ?? 0,
             cellsFreeKiB: (try? await conn.cellsFreeMemory())?.map(\.kibibytes) ?? [],
-            memoryStatsKiB: mem?.raw)
+            memoryStatsKiB: mem?.rawKiB)
     }
 
     func run() async throws {
@@ -88,3 +88,10 @@ func mib(_ kib: UInt64) -> String {
 
 /// Pads for table output.
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+/// A domain by ID, UUID or name, as virsh resolves its DOMAIN argument.
+func lookupDomain(_ text: String, in conn: Connection) async throws -> Domain {
+    if let id = UInt32(text), id > 0 { return try await conn.domain(id: id) }
+    if let u = LibvirtUUID(text), let d = try? await conn.domain(uuid: u) { return d }
+    return try await conn.domain(named: text)
+}

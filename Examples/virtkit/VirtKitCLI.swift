@@ -18,6 +18,10 @@ struct VirtKitCLI: AsyncParsableCommand {
             CgroupCommand.self,
             // Events, migration, lab
             EventsCommand.self, MigrateCommand.self, LabCommand.self,
+            // Tuning: placement
+            PlanCommand.self, RollbackCommand.self,
+            // Tuning: guardian
+            GuardCommand.self,
         ]
     )
 }

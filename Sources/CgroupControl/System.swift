@@ -162,22 +162,6 @@ public struct CgroupSystem: Sendable {
         try GuestCgroups.find(pid: pid, layout: layout, fs: fs)
     }
 
-    /// The PID libvirt's QEMU driver recorded for a running guest: `/run/libvirt/qemu/NAME.pid`.
-    public func qemuPID(domainName name: String, stateDir: String = "/run/libvirt/qemu") async throws(CgroupError) -> Int32 {
-        try await run { s throws(CgroupError) in try s.qemuPIDSync(domainName: name, stateDir: stateDir) }
-    }
-
-    @available(*, noasync, message: "blocking read; use qemuPID(domainName:stateDir:)")
-    public func qemuPIDSync(domainName name: String, stateDir: String = "/run/libvirt/qemu") throws(CgroupError) -> Int32 {
-        let file = stateDir + "/" + name + ".pid"
-        let text: String
-        do { text = try fs.read(file) } catch { throw .io(error) }
-        guard let pid = Int32(text.trimmingASCIIWhitespace()), pid > 0 else {
-            throw .malformed(file: file, line: String(text.trimmingASCIIWhitespace().prefix(40)), reason: "not a PID")
-        }
-        return pid
-    }
-
     /// True when libvirt would register guests as systemd scopes: systemd runs the host
     /// (PID 1, or `/run/systemd/system`) *and* systemd-machined is there to register with
     /// (libvirt's `virSystemdHasMachined`; it asks D-Bus, we look for machined's state

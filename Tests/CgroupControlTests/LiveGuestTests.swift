@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import LibvirtJoins
 import Testing
 import VirtCore
 import VirtKitTestSupport
@@ -33,7 +34,7 @@ import VirtKitTestSupport
     @Test func guestTreeFromPIDMatchesPrediction() async throws {
         try await Self.withGuest { sys, conn, dom in
             let id = try #require(dom.id)
-            let pid = try await sys.qemuPID(domainName: dom.name)
+            let pid = try await GuestLocator(cgroups: sys).locate(dom).pid
             let g = try await sys.guest(pid: pid)
             #expect(g.vcpus.keys.sorted() == [0, 1])
             #expect(g.emulator != nil)
@@ -58,7 +59,7 @@ import VirtKitTestSupport
 
     @Test func libvirtPinningShowsInVCPUCpuset() async throws {
         try await Self.withGuest { sys, conn, dom in
-            let g = try await sys.guest(pid: try await sys.qemuPID(domainName: dom.name))
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             let vcpu1 = try #require(g.vcpus[1])
             let online = try #require(try await sys.settings(of: g.top).cpusetCPUsEffective)
             let target = CPUSet([online.max ?? 0])
@@ -73,26 +74,26 @@ import VirtKitTestSupport
     /// (libvirt reports vcpu0's), `emulator_*` the emulator group.
     @Test func quotaWrittenHereReadsBackThroughLibvirt() async throws {
         try await Self.withGuest { sys, conn, dom in
-            let g = try await sys.guest(pid: try await sys.qemuPID(domainName: dom.name))
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(50_000)), period: .microseconds(100_000))], to: g.top)
             var sp = try await dom.schedulerParameters()
-            #expect(sp.globalQuota == 50_000)
-            #expect(sp.globalPeriod == 100_000)
-            #expect(sp.vcpuQuota.map { $0 < 0 } == true)   // children untouched
+            #expect(sp.globalQuota == .limited(.microseconds(50_000)))
+            #expect(sp.globalPeriod == .microseconds(100_000))
+            #expect(sp.vcpuQuota == .unlimited)   // children untouched
 
             for vcpu in g.vcpus.values {
                 try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(25_000)), period: .microseconds(50_000))], to: vcpu)
             }
             try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(10_000)), period: nil)], to: try #require(g.emulator))
             sp = try await dom.schedulerParameters()
-            #expect(sp.vcpuQuota == 25_000)
-            #expect(sp.vcpuPeriod == 50_000)
-            #expect(sp.emulatorQuota == 10_000)
-            #expect(sp.globalQuota == 50_000)
+            #expect(sp.vcpuQuota == .limited(.microseconds(25_000)))
+            #expect(sp.vcpuPeriod == .microseconds(50_000))
+            #expect(sp.emulatorQuota == .limited(.microseconds(10_000)))
+            #expect(sp.globalQuota == .limited(.microseconds(50_000)))
 
             // And the other way: libvirt writes, CgroupControl reads.
             var set = SchedulerParameters()
-            set.globalQuota = 70_000
+            set.globalQuota = .limited(.microseconds(70_000))
             try await dom.setSchedulerParameters(set)
             #expect(try await sys.settings(of: g.top).cpuQuota == .limited(.microseconds(70_000)))
 
@@ -100,7 +101,7 @@ import VirtKitTestSupport
             await #expect(throws: CgroupError.self) {
                 try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(500)), period: nil)], to: g.top)
             }
-            #expect(try await dom.schedulerParameters().globalQuota == 70_000)
+            #expect(try await dom.schedulerParameters().globalQuota == .limited(.microseconds(70_000)))
         }
     }
 
@@ -112,7 +113,7 @@ import VirtKitTestSupport
             guard sys.layout.version(of: .memory) == .v1 else {
                 LiveEnvironment.unavailable("memory controller is v2 here: a tiny memory.max OOM-kills instead of failing"); return
             }
-            let g = try await sys.guest(pid: try await sys.qemuPID(domainName: dom.name))
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             let before = try await sys.settings(of: g.top)
             do {
                 try await sys.apply([.cpuWeight(300), .memoryMax(.limited(MemorySize(bytes: 1 << 20)))], to: g.top)

@@ -7,47 +7,18 @@ import VirtCore
 /// definition serializes byte-identical to its input. Members come from `Keys` through dynamic
 /// member lookup: `try domain.memory.value`, `domain.vcpu.count.set(4)`,
 /// `domain.devices.disks.append(disk)`.
-public struct DomainDefinition: ElementView {
+public struct DomainDefinition: DocumentView {
     public static let schema = Schema<Self>()
+    public static let elementName = "domain"
     public let node: ElementRef
-    public let document: LosslessXMLDocument
 
-    public init(node: ElementRef) {
-        if let document = node.document {
-            self.document = document
-            self.node = node
-        } else {
-            let document = LosslessXMLDocument(root: node.materialize())
-            self.document = document
-            self.node = ElementRef(document.root, document: document)
-        }
-    }
-
-    /// Views `document`, whose root must be `<domain>`.
-    public init(document: LosslessXMLDocument) throws(DomainXMLError) {
-        guard document.root.name == "domain" else {
-            throw DomainXMLError(path: "/" + document.root.name,
-                                 reason: .wrongRootElement(expected: "domain", found: document.root.name))
-        }
-        self.document = document
-        self.node = ElementRef(document.root, document: document)
-    }
-
-    /// Parses domain XML (`virsh dumpxml` output, a file from `/etc/libvirt/qemu`).
-    public init(parsing text: String, limits: XMLParseLimits = .default) throws(DomainXMLError) {
-        let document: LosslessXMLDocument
-        do { document = try LosslessXMLDocument(parsing: text, limits: limits) } catch {
-            throw DomainXMLError(path: "", reason: .malformedXML(error))
-        }
-        try self.init(document: document)
-    }
+    public init(node: ElementRef) { self.node = node.owningDocument() }
 
     /// Builds a new definition: `<domain type=…><name>…</name>` plus the given memory, vCPUs and
     /// an `hvm` OS; add devices through `devices`.
     public init(type: DomainType, name: String, memory: MemorySize? = nil, vcpus: Int? = nil,
                 arch: String? = nil, machine: String? = nil) {
         let document = LosslessXMLDocument(root: LosslessXMLElement(name: "domain", attributes: [("type", type.rawValue)]))
-        self.document = document
         self.node = ElementRef(document.root, document: document)
         self.name.set(name)
         if let memory { self.memory.set(memory) }
@@ -56,9 +27,6 @@ public struct DomainDefinition: ElementView {
         if let arch { self.os.type.arch.set(arch) }
         if let machine { self.os.type.machine.set(machine) }
     }
-
-    /// The definition as XML text.
-    public func serialize() -> String { document.serialize() }
 
     /// Declaration order is libvirt's format order (`virDomainDefFormatInternal`); new elements
     /// are inserted accordingly.
@@ -74,16 +42,17 @@ public struct DomainDefinition: ElementView {
         /// Application metadata, kept as raw XML.
         public let metadata = RawChild("metadata")
         public let maxMemory = Child<MaxMemory>("maxMemory")
-        public let memory = MemoryValue.child("memory")
+        public let memory = MemoryValue.child("memory").limited(to: MemoryValue.domainMemoryMaximum)
         /// `<memory dumpCore='on|off'>`: include guest memory in core dumps.
         public let memoryDumpCore = ChildAttr<Bool>("memory", "dumpCore", codec: .onOff)
-        public let currentMemory = MemoryValue.child("currentMemory")
+        public let currentMemory = MemoryValue.child("currentMemory").limited(to: MemoryValue.domainMemoryMaximum)
         public let blkiotune = Child<BlkioTune>("blkiotune")
         public let memtune = Child<MemTune>("memtune")
         public let memoryBacking = Child<MemoryBacking>("memoryBacking")
         public let vcpu = Child<VCPUAllocation>("vcpu")
         public let vcpus = Child<VCPUList>("vcpus")
-        public let iothreads = ChildText<Int>("iothreads")
+        /// `virXPathUInt`: 0…2^32 − 1.
+        public let iothreads = ChildText<Int>("iothreads", codec: .decimal(in: 0...Int(UInt32.max)))
         public let iothreadids = Child<IOThreadIDs>("iothreadids")
         public let defaultiothread = Child<DefaultIOThread>("defaultiothread")
         public let cputune = Child<CPUTune>("cputune")
@@ -124,7 +93,7 @@ public struct MaxMemory: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let size = MemoryValue.text()
+        public let size = MemoryValue.text().limited(to: MemoryValue.domainMemoryMaximum)
         public let slots = Attr<Int>("slots")
     }
 }
@@ -141,7 +110,7 @@ public struct VCPUAllocation: ElementView {
         public let cpuset = Attr<CPUSet>("cpuset")
         public let current = Attr<Int>("current", codec: .decimal(in: 1...Int(Int32.max)))
         /// The maximum vCPU count.
-        public let count = Text<Int>(codec: .decimal(in: 1...Int(Int32.max)))
+        public let count = Text<Int>(codec: .decimal(in: 1...Int(Int32.max)), required: true)
     }
 }
 
