@@ -31,4 +31,6 @@ if [ -x Scripts/fuzz-domainxml.sh ]; then
     step "Fuzzing the DomainXML parser (bounded)"
     Scripts/fuzz-domainxml.sh "${VIRTKIT_FUZZ_SECONDS:-60}"
 fi
+step "Fuzzing the HostProbe and CgroupControl value parsers (bounded)"
+Scripts/fuzz-hostfiles.sh "$(( ${VIRTKIT_FUZZ_SECONDS:-60} / 2 ))"
 step "All tests passed"

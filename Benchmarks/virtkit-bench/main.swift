@@ -8,6 +8,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "cgroup": CgroupBench.run(arguments:),
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
+    "mountinfo": MountinfoBench.run(arguments:),
     "lab": LabBench.run(arguments:),
     "exporter": ExporterBench.run(arguments:),
     "placement": PlacementBench.run(arguments:),

@@ -51,15 +51,31 @@ public struct MountEntry: Hashable, Sendable, Codable {
     public var root: String
 
     /// Parses /proc/PID/mountinfo (`proc(5)`): `ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL…] - TYPE SOURCE SUPEROPTS`.
+    /// One pass over the bytes; only the five fields used become strings. Malformed lines
+    /// are skipped.
     public static func parseMountinfo(_ text: String) -> [MountEntry] {
         var out: [MountEntry] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard f.count >= 7, let dash = f.firstIndex(of: "-"), dash >= 6, dash + 2 < f.count else { continue }
-            let superOpts = dash + 3 < f.count ? f[dash + 3] : ""
-            out.append(MountEntry(source: unescapeOctal(f[dash + 2]), mountPoint: unescapeOctal(f[4]),
-                                  fsType: f[dash + 1], options: superOpts.split(separator: ",").map(String.init),
-                                  root: unescapeOctal(f[3])))
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(16)
+        Scan.withBytes(text) { buf in
+            Scan.lines(buf) { line in
+                fields.removeAll(keepingCapacity: true)
+                var start = line.lowerBound
+                for j in line.lowerBound...line.upperBound where j == line.upperBound || buf[j] == 0x20 {
+                    if j > start { fields.append(start..<j) }
+                    start = j + 1
+                }
+                guard fields.count >= 7,
+                      let dash = fields[6...].firstIndex(where: { $0.count == 1 && buf[$0.lowerBound] == UInt8(ascii: "-") }),
+                      dash + 2 < fields.count else { return true }
+                let superOpts = dash + 3 < fields.count ? Scan.string(buf, fields[dash + 3]) : ""
+                out.append(MountEntry(source: unescapeOctal(Scan.string(buf, fields[dash + 2])),
+                                      mountPoint: unescapeOctal(Scan.string(buf, fields[4])),
+                                      fsType: Scan.string(buf, fields[dash + 1]),
+                                      options: superOpts.split(separator: ",").map(String.init),
+                                      root: unescapeOctal(Scan.string(buf, fields[3]))))
+                return true
+            }
         }
         return out
     }

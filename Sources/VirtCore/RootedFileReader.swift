@@ -222,7 +222,8 @@ public struct RootedFileReader: Sendable {
         while true {
             if total == buffer.count {
                 if total > limit { throw .tooLarge(limit: limit) }
-                buffer.append(contentsOf: repeatElement(0, count: min(buffer.count * 3, limit + 1 - buffer.count)))
+                // One zero-filled block appended (a memset and a memcpy, also in debug builds).
+                buffer.append(contentsOf: [UInt8](repeating: 0, count: min(buffer.count * 3, limit + 1 - buffer.count)))
             }
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
             if n < 0 {

@@ -47,15 +47,7 @@ public struct ProbeRoot: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { path }
 
     /// `/a/./b//c/` → `/a/b/c` (no link resolution, `..` clamps at `/`).
-    static func normalize(_ path: String) -> String {
-        var out: [Substring] = []
-        for c in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if c == "." { continue }
-            if c == ".." { _ = out.popLast(); continue }
-            out.append(c)
-        }
-        return "/" + out.joined(separator: "/")
-    }
+    static func normalize(_ path: String) -> String { RootedFileReader.normalize(path) }
 }
 
 /// Why one source file could not be used. Carried by ``ProbeDiagnostic``.

@@ -317,6 +317,8 @@ final class SourceReader {
             record?.files.insert(resolved)
             return .success(total)
         } catch {
+            // Do not keep a bound-sized buffer for the rest of the probe.
+            if case .tooLarge = error { buffer = [] }
             return .failure(ReadFailure(error))
         }
     }

@@ -48,10 +48,10 @@ public struct ProcStat: Sendable, Hashable, Codable {
                 var nums: [UInt64] = []
                 nums.reserveCapacity(10)
                 for w in f.dropFirst() {
-                    guard let v = UInt64(w) else { return .failure(.garbled("'\(line.prefix(60))': '\(w)' is not a counter")) }
+                    guard let v = UInt64(w) else { return .failure(.garbled("\(RootedFileReader.quote(line)): \(RootedFileReader.quote(w)) is not a counter")) }
                     nums.append(v)
                 }
-                guard nums.count >= 4 else { return .failure(.garbled("'\(line.prefix(60))' has \(nums.count) counters")) }
+                guard nums.count >= 4 else { return .failure(.garbled("\(RootedFileReader.quote(line)) has \(nums.count) counters")) }
                 var t = CPUTimes()
                 t.user = nums[0]; t.nice = nums[1]; t.system = nums[2]; t.idle = nums[3]
                 if nums.count > 4 { t.iowait = nums[4] }
