@@ -43,43 +43,52 @@ enum LabBench {
         // receive time isn't held back by the caller waiting for the RPC's reply. Two
         // consumers, alternating per round: a task on the default executor, and one that
         // prefers the event loop as its executor (resumed on the loop thread, no hand-off).
-        var lat: [Double] = [], atCallback: [Double] = [], callReturn: [Double] = [], latLoop: [Double] = []
+        // Four rounds, each running the three consumers one after the other on the same guest
+        // (the host's load moves over a run: interleaving spreads it over all three).
+        var lat: [Double] = [], atCallback: [Double] = [], callReturn: [Double] = [], latLoop: [Double] = [], loopCallback: [Double] = []
+        var py: [Double] = []
         var flip = false
-        for executor in [nil, LibvirtEventLoop.shared] as [LibvirtEventLoop?] {
-            let stream = try await connA.domainEvents(for: guest, .lifecycle)
-            let arrivals = ArrivalLog()
-            let consume: @Sendable () async -> Void = {
-                for await m in stream {
-                    if case .event(let e) = m, case .lifecycle = e.kind { arrivals.add(ContinuousClock.now, callback: e.received) }
-                }
-            }
-            let consumer = executor.map { Task(executorPreference: $0) { await consume() } } ?? Task { await consume() }
-            for i in 0..<(events + 10) {
-                let before = arrivals.count
-                let t0 = ContinuousClock.now
-                if flip { try await guest.resume() } else { try await guest.suspend() }
-                flip.toggle()
-                let returned = ContinuousClock.now
-                while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
-                let (arrived, callback) = arrivals.last
-                if i >= 10 {  // 10 warm-up rounds
-                    if executor == nil {
-                        lat.append((arrived - t0).inSeconds)
-                        atCallback.append((callback - t0).inSeconds)
-                        callReturn.append((returned - t0).inSeconds)
-                    } else {
-                        latLoop.append((arrived - t0).inSeconds)
+        let rounds = 4
+        for _ in 0..<rounds {
+            for executor in [nil, LibvirtEventLoop.shared] as [LibvirtEventLoop?] {
+                let stream = try await connA.domainEvents(for: guest, .lifecycle)
+                let arrivals = ArrivalLog()
+                let consume: @Sendable () async -> Void = {
+                    for await m in stream {
+                        if case .event(let e) = m, case .lifecycle = e.kind { arrivals.add(ContinuousClock.now, callback: e.received) }
                     }
                 }
+                let consumer = executor.map { Task(executorPreference: $0) { await consume() } } ?? Task { await consume() }
+                for i in 0..<(events / rounds + 5) {
+                    let before = arrivals.count
+                    let t0 = ContinuousClock.now
+                    if flip { try await guest.resume() } else { try await guest.suspend() }
+                    flip.toggle()
+                    let returned = ContinuousClock.now
+                    while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
+                    let (arrived, callback) = arrivals.last
+                    if i >= 5 {  // 5 warm-up events per block
+                        if executor == nil {
+                            lat.append((arrived - t0).inSeconds)
+                            atCallback.append((callback - t0).inSeconds)
+                            callReturn.append((returned - t0).inSeconds)
+                        } else {
+                            latLoop.append((arrived - t0).inSeconds)
+                            loopCallback.append((callback - t0).inSeconds)
+                        }
+                    }
+                }
+                consumer.cancel()
             }
-            consumer.cancel()
+            if try await guest.state().state == .paused { try await guest.resume() }
+            flip = false
+            py += try pythonLatency(python, uri: a.uri, name: name, count: events / rounds)
         }
-        if try await guest.state().state == .paused { try await guest.resume() }
-        let py = try pythonLatency(python, uri: a.uri, name: name, count: events)
         report("(1) event latency, suspend/resume call → lifecycle event at the consumer, \(events) events")
         report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
         report(String(format: "      (C callback ran median %.3f ms; the suspend/resume call returned median %.3f ms)", pct(atCallback, 50) * 1e3, pct(callReturn, 50) * 1e3))
         report(String(format: "    VirtKit on event loop   median %7.3f ms   p99 %7.3f ms   (Task(executorPreference: LibvirtEventLoop.shared))", pct(latLoop, 50) * 1e3, pct(latLoop, 99) * 1e3))
+        report(String(format: "      (C callback ran median %.3f ms)", pct(loopCallback, 50) * 1e3))
         report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", pct(py, 50) * 1e3, pct(py, 99) * 1e3))
         report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", pct(lat, 50) / pct(py, 50), pct(lat, 99) / pct(py, 99)))
         report(String(format: "    ratio loop/python       median %.2f×   p99 %.2f×", pct(latLoop, 50) / pct(py, 50), pct(latLoop, 99) / pct(py, 99)))

@@ -48,8 +48,9 @@ import VirtKitTestSupport
         let info = try await pool.info()
         #expect(info.state == .running && info.capacity > .zero && info.capacity >= info.allocation)
         #expect(try await pool.xmlDescription().contains("<name>default-pool</name>"))
-        #expect(try await conn.storagePoolCapabilitiesXML().contains("<storagepoolCapabilities"))
-        #expect(try await conn.listAllStoragePools(flags: .inactive).isEmpty)
+        // The 9.0 test driver has no pool capabilities: a typed error naming the call.
+        await Self.expectError(.noSupport, "virConnectGetStoragePoolCapabilities") { _ = try await conn.storagePoolCapabilitiesXML() }
+        #expect(try await conn.listAllStoragePools(flags: .active).contains(pool))
 
         // Volumes: create, look up three ways, resize, clone, wipe, delete.
         let before = try await pool.volumeCount()
@@ -62,14 +63,14 @@ import VirtKitTestSupport
         #expect(try await conn.storageVolume(key: vol.key) == vol)
         #expect(try await pool.volume(named: "vk.img") == vol)
         #expect(try await vol.pool() == pool)
+        await Self.expectError(.noSupport, "virStorageVolGetInfoFlags") { _ = try await vol.info(physical: true) }  // not in the test driver
         let vinfo = try await vol.info()
         #expect(vinfo.capacity == .mebibytes(8) && vinfo.type == .file)
-        try await vol.resize(to: .mebibytes(16))
-        #expect(try await vol.info().capacity == .mebibytes(16))
+        await Self.expectError(.noSupport, "virStorageVolResize") { try await vol.resize(to: .mebibytes(16)) }  // not in the test driver
         #expect(try await vol.xmlDescription().contains("<name>vk.img</name>"))
-        let clone = try await pool.createVolume(xml: "<volume><name>vk-clone.img</name><capacity unit='MiB'>16</capacity></volume>", cloning: vol)
-        #expect(try await clone.info().capacity == .mebibytes(16))
-        try await vol.wipe()
+        let clone = try await pool.createVolume(xml: "<volume><name>vk-clone.img</name><capacity unit='MiB'>8</capacity></volume>", cloning: vol)
+        #expect(try await clone.info().capacity == .mebibytes(8))
+        await Self.expectError(.noSupport, "virStorageVolWipePattern") { try await vol.wipe() }  // not in the test driver
         try await clone.delete()
         try await vol.delete()
         #expect(try await pool.volumeCount() == before)
@@ -78,7 +79,7 @@ import VirtKitTestSupport
         await Self.expectError(.noStorageVol, "virStorageVolLookupByName") { _ = try await pool.volume(named: "vk.img") }
         await Self.expectError(.noStoragePool, "virStoragePoolLookupByName") { _ = try await conn.storagePool(named: "nope") }
         await Self.expectError(.noStorageVol, "virStorageVolLookupByPath") { _ = try await conn.storageVolume(path: "/no/such") }
-        await Self.expectError(.xmlError, "virStorageVolCreateXML") { _ = try await pool.createVolume(xml: "<volume>") }
+        await Self.expectError(.xmlDetail, "virStorageVolCreateXML") { _ = try await pool.createVolume(xml: "<volume>") }
         await Self.expectError(.operationInvalid, "virStoragePoolUndefine") { try await pool.undefine() }  // still active
     }
 
@@ -91,7 +92,8 @@ import VirtKitTestSupport
         let defined = await Self.first(events)
         #expect(defined?.poolName == "vk-pool" && defined?.lifecycle == .defined && defined?.poolUUID == pool.uuid)
         #expect(try await pool.isActive() == false)
-        #expect(try await conn.listAllStoragePools(flags: .inactive).map(\.name) == ["vk-pool"])
+        #expect(try await conn.listAllStoragePools(flags: .inactive).map(\.name).contains("vk-pool"))
+        #expect(try await conn.listAllStoragePools(flags: .active).map(\.name).contains("vk-pool") == false)
         try await pool.build()
         try await pool.start()
         #expect(try await pool.info().state == .running)
@@ -138,7 +140,7 @@ import VirtKitTestSupport
         try await mine.destroy()
         try await mine.undefine()
         await Self.expectError(.noNetwork, "virNetworkLookupByName") { _ = try await conn.network(named: "vk-net") }
-        await Self.expectError(.xmlError, "virNetworkDefineXMLFlags") { _ = try await conn.defineNetwork(xml: "<network>") }
+        await Self.expectError(.xmlDetail, "virNetworkDefineXMLFlags") { _ = try await conn.defineNetwork(xml: "<network>") }
     }
 
     @Test func nodeDevices() async throws {
@@ -148,34 +150,58 @@ import VirtKitTestSupport
         #expect(!all.isEmpty)
         let computer = try await conn.nodeDevice(named: "computer")
         #expect(all.contains(computer))
-        #expect(try await computer.parentName() == nil)
+        await Self.expectError(.internalError, "virNodeDeviceGetParent") { _ = try await computer.parentName() }  // the root
         #expect(try await computer.capabilities() == ["system"])
         #expect(try await computer.xmlDescription().contains("<name>computer</name>"))
         // A child device names its parent.
         for d in all where d.name != "computer" {
-            #expect(try await d.parentName() != nil, "\(d.name) has a parent")
+            #expect(try await !d.parentName().isEmpty, "\(d.name) has a parent")
         }
         await Self.expectError(.noNodeDevice, "virNodeDeviceLookupByName") { _ = try await conn.nodeDevice(named: "nope") }
     }
 
-    @Test func secretsAndEvents() async throws {
+    /// The 9.0 test driver has no secret driver: every entry point is a typed `.noSupport`
+    /// naming its function, and nothing stays registered.
+    @Test func secretsOnTheTestDriverAreTypedErrors() async throws {
         let conn = try await Connection.open("test:///default")
         defer { Task { await conn.close() } }
+        await Self.expectError(.noSupport, "virConnectSecretEventRegisterAny") { _ = try await conn.secretEvents() }
+        #expect(conn.events.liveCallbackCount == 0 && conn.events.subscriberCount == 0, "nothing left registered")
+        await Self.expectError(.noSupport, "virSecretDefineXML") { _ = try await conn.defineSecret(xml: "<secret/>") }
+        await Self.expectError(.noSupport, "virConnectListAllSecrets") { _ = try await conn.listAllSecrets() }
+    }
+
+    /// Secrets on the real daemon's secret driver: define, look up by UUID and usage, set and
+    /// read the value, the value-changed and lifecycle events, undefine.
+    @Test func secretsOnTheDaemon() async throws {
+        let conn: Connection
+        do { conn = try await Connection.open("qemu:///system") } catch {
+            LiveEnvironment.unavailable("cannot open qemu:///system: \(error)")
+            return
+        }
+        defer { Task { await conn.close() } }
+        let usage = "/virtkit-test/\(getpid())-\(UInt32.random(in: 0...UInt32.max)).img"
         let events = try await conn.secretEvents()
-        let xml = "<secret ephemeral='no' private='no'><usage type='volume'><volume>/vk/disk.img</volume></usage></secret>"
+        let xml = "<secret ephemeral='no' private='no'><usage type='volume'><volume>\(usage)</volume></usage></secret>"
         let secret = try await conn.defineSecret(xml: xml)
-        let defined = await Self.first(events)
-        #expect(defined?.lifecycle == .defined && defined?.secretUUID == secret.uuid && defined?.usageType == .volume)
-        #expect(secret.usageType == .volume && secret.usageID == "/vk/disk.img")
-        #expect(try await conn.secret(uuid: secret.uuid) == secret)
-        #expect(try await conn.secret(usage: .volume, id: "/vk/disk.img") == secret)
-        #expect(try await conn.listAllSecrets().contains(secret))
-        await Self.expectError(.noSecret, "virSecretGetValue") { _ = try await secret.value() }
-        let changes = try await conn.secretEvents(for: secret, ids: [.valueChanged])
-        try await secret.setValue(Array("s3cr3t".utf8))
-        #expect(await Self.first(changes)?.lifecycle == nil)
-        #expect(try await secret.value() == Array("s3cr3t".utf8))
-        #expect(try await secret.xmlDescription().contains("/vk/disk.img"))
+        do {
+            let defined = await Self.first(events)
+            #expect(defined?.lifecycle == .defined && defined?.secretUUID == secret.uuid && defined?.usageType == .volume)
+            #expect(secret.usageType == .volume && secret.usageID == usage)
+            #expect(try await conn.secret(uuid: secret.uuid) == secret)
+            #expect(try await conn.secret(usage: .volume, id: usage) == secret)
+            #expect(try await conn.listAllSecrets().contains(secret))
+            await Self.expectError(.noSecret, "virSecretGetValue") { _ = try await secret.value() }
+            let changes = try await conn.secretEvents(for: secret, ids: [.valueChanged])
+            try await secret.setValue(Array("s3cr3t".utf8))
+            let changed = await Self.first(changes)
+            #expect(changed?.secretUUID == secret.uuid && changed?.lifecycle == nil)
+            #expect(try await secret.value() == Array("s3cr3t".utf8))
+            #expect(try await secret.xmlDescription().contains(usage))
+        } catch {
+            try? await secret.undefine()
+            throw error
+        }
         try await secret.undefine()
         await Self.expectError(.noSecret, "virSecretLookupByUUID") { _ = try await conn.secret(uuid: secret.uuid) }
     }
@@ -205,7 +231,7 @@ import VirtKitTestSupport
         try await s1.delete(flags: .children)
         #expect(try await dom.listAllSnapshots().isEmpty)
         await Self.expectError(.noDomainSnapshot, "virDomainSnapshotLookupByName") { _ = try await dom.snapshot(named: "one") }
-        await Self.expectError(.xmlError, "virDomainSnapshotCreateXML") { _ = try await dom.createSnapshot(xml: "<domainsnapshot>") }
+        await Self.expectError(.xmlDetail, "virDomainSnapshotCreateXML") { _ = try await dom.createSnapshot(xml: "<domainsnapshot>") }
     }
 
     /// Handles outlive their listing and free themselves; calls through them after the

@@ -113,9 +113,7 @@ public final class DomainSnapshot: LibvirtObject, @unchecked Sendable {
     /// The snapshot's children (`virDomainSnapshotListAllChildren`); `.descendants` for all levels.
     public func children(flags: ListFlags = []) async throws -> [DomainSnapshot] {
         try await call { s throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virDomainSnapshotListAllChildren(s, &list, flags.rawValue)
-            return try adoptList("virDomainSnapshotListAllChildren", n, list) { DomainSnapshot(adopting: $0, domain: self.domain) }
+            try listAll("virDomainSnapshotListAllChildren", s, flags.rawValue, virDomainSnapshotListAllChildren) { DomainSnapshot(adopting: $0, domain: self.domain) }
         }
     }
 
@@ -152,9 +150,7 @@ extension Domain {
     /// The domain's snapshots (`virDomainListAllSnapshots`).
     public func listAllSnapshots(flags: DomainSnapshot.ListFlags = []) async throws -> [DomainSnapshot] {
         try await call { d throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virDomainListAllSnapshots(d, &list, flags.rawValue)
-            return try adoptList("virDomainListAllSnapshots", n, list) { DomainSnapshot(adopting: $0, domain: self) }
+            try listAll("virDomainListAllSnapshots", d, flags.rawValue, virDomainListAllSnapshots) { DomainSnapshot(adopting: $0, domain: self) }
         }
     }
 

@@ -46,11 +46,7 @@ public final class Network: LibvirtObject, @unchecked Sendable {
 
     /// Whether it starts with the host (`virNetworkGetAutostart`).
     public func autostart() async throws -> Bool {
-        try await call { n throws(LibvirtError) in
-            var v: Int32 = 0
-            try cCall("virNetworkGetAutostart", virNetworkGetAutostart(n, &v))
-            return v != 0
-        }
+        try await outFlag("virNetworkGetAutostart") { virNetworkGetAutostart($0, $1) }
     }
 
     /// Sets whether it starts with the host (`virNetworkSetAutostart`).
@@ -120,9 +116,7 @@ public final class Network: LibvirtObject, @unchecked Sendable {
     /// The network's ports (`virNetworkListAllPorts`).
     public func listAllPorts() async throws -> [NetworkPort] {
         try await call { n throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let count = virNetworkListAllPorts(n, &list, 0)
-            return try adoptList("virNetworkListAllPorts", count, list) { NetworkPort(adopting: $0, connection: self.connection) }
+            try listAll("virNetworkListAllPorts", n, 0, virNetworkListAllPorts) { NetworkPort(adopting: $0, connection: self.connection) }
         }
     }
 
@@ -210,9 +204,7 @@ extension Connection {
     /// Networks matching `flags` (`virConnectListAllNetworks`).
     public func listAllNetworks(flags: NetworkListFlags = []) async throws -> [Network] {
         try await call { c throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virConnectListAllNetworks(c, &list, flags.rawValue)
-            return try adoptList("virConnectListAllNetworks", n, list) { Network(adopting: $0, connection: self) }
+            try listAll("virConnectListAllNetworks", c, flags.rawValue, virConnectListAllNetworks) { Network(adopting: $0, connection: self) }
         }
     }
 

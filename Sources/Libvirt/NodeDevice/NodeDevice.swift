@@ -83,11 +83,7 @@ public final class NodeDevice: LibvirtObject, @unchecked Sendable {
 
     /// Whether a defined device starts with the host (`virNodeDeviceGetAutostart`).
     public func autostart() async throws -> Bool {
-        try await call { d throws(LibvirtError) in
-            var v: Int32 = 0
-            try cCall("virNodeDeviceGetAutostart", virNodeDeviceGetAutostart(d, &v))
-            return v != 0
-        }
+        try await outFlag("virNodeDeviceGetAutostart") { virNodeDeviceGetAutostart($0, $1) }
     }
 
     /// Sets whether a defined device starts with the host (`virNodeDeviceSetAutostart`).
@@ -122,9 +118,7 @@ extension Connection {
     /// Host devices matching `flags` (`virConnectListAllNodeDevices`).
     public func listAllNodeDevices(flags: NodeDeviceListFlags = []) async throws -> [NodeDevice] {
         try await call { c throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virConnectListAllNodeDevices(c, &list, flags.rawValue)
-            return try adoptList("virConnectListAllNodeDevices", n, list) { NodeDevice(adopting: $0, connection: self) }
+            try listAll("virConnectListAllNodeDevices", c, flags.rawValue, virConnectListAllNodeDevices) { NodeDevice(adopting: $0, connection: self) }
         }
     }
 

@@ -75,9 +75,7 @@ extension Connection {
     /// Secrets matching `flags` (`virConnectListAllSecrets`).
     public func listAllSecrets(flags: SecretListFlags = []) async throws -> [Secret] {
         try await call { c throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virConnectListAllSecrets(c, &list, flags.rawValue)
-            return try adoptList("virConnectListAllSecrets", n, list) { Secret(adopting: $0, connection: self) }
+            try listAll("virConnectListAllSecrets", c, flags.rawValue, virConnectListAllSecrets) { Secret(adopting: $0, connection: self) }
         }
     }
 

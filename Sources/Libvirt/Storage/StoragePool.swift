@@ -131,11 +131,7 @@ public final class StoragePool: LibvirtObject, @unchecked Sendable {
 
     /// Whether the pool starts with the host (`virStoragePoolGetAutostart`).
     public func autostart() async throws -> Bool {
-        try await call { p throws(LibvirtError) in
-            var v: Int32 = 0
-            try cCall("virStoragePoolGetAutostart", virStoragePoolGetAutostart(p, &v))
-            return v != 0
-        }
+        try await outFlag("virStoragePoolGetAutostart") { virStoragePoolGetAutostart($0, $1) }
     }
 
     /// Sets whether the pool starts with the host (`virStoragePoolSetAutostart`).
@@ -154,9 +150,7 @@ public final class StoragePool: LibvirtObject, @unchecked Sendable {
     /// The pool's volumes (`virStoragePoolListAllVolumes`).
     public func listAllVolumes() async throws -> [StorageVolume] {
         try await call { p throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virStoragePoolListAllVolumes(p, &list, 0)
-            return try adoptList("virStoragePoolListAllVolumes", n, list) { StorageVolume(adopting: $0, connection: self.connection) }
+            try listAll("virStoragePoolListAllVolumes", p, 0, virStoragePoolListAllVolumes) { StorageVolume(adopting: $0, connection: self.connection) }
         }
     }
 
@@ -219,9 +213,7 @@ extension Connection {
     /// Storage pools matching `flags` (`virConnectListAllStoragePools`).
     public func listAllStoragePools(flags: StoragePoolListFlags = []) async throws -> [StoragePool] {
         try await call { c throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virConnectListAllStoragePools(c, &list, flags.rawValue)
-            return try adoptList("virConnectListAllStoragePools", n, list) { StoragePool(adopting: $0, connection: self) }
+            try listAll("virConnectListAllStoragePools", c, flags.rawValue, virConnectListAllStoragePools) { StoragePool(adopting: $0, connection: self) }
         }
     }
 

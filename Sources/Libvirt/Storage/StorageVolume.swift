@@ -91,13 +91,16 @@ public final class StorageVolume: LibvirtObject, @unchecked Sendable {
         try await string("virStorageVolGetPath") { virStorageVolGetPath($0) }
     }
 
-    /// Type and sizes (`virStorageVolGetInfoFlags`); `physical`: report the host size of the
-    /// file or device as `allocation` (`VIR_STORAGE_VOL_GET_PHYSICAL`).
+    /// Type and sizes (`virStorageVolGetInfo`); `physical`: report the host size of the file or
+    /// device as `allocation` (`virStorageVolGetInfoFlags` with `VIR_STORAGE_VOL_GET_PHYSICAL`).
     public func info(physical: Bool = false) async throws -> StorageVolumeInfo {
-        let flags = physical ? VIR_STORAGE_VOL_GET_PHYSICAL.rawValue : 0
-        return try await call { v throws(LibvirtError) in
+        try await call { v throws(LibvirtError) in
             var i = virStorageVolInfo()
-            try cCall("virStorageVolGetInfoFlags", virStorageVolGetInfoFlags(v, &i, flags))
+            if physical {
+                try cCall("virStorageVolGetInfoFlags", virStorageVolGetInfoFlags(v, &i, VIR_STORAGE_VOL_GET_PHYSICAL.rawValue))
+            } else {
+                try cCall("virStorageVolGetInfo", virStorageVolGetInfo(v, &i))
+            }
             return StorageVolumeInfo(type: StorageVolumeType(rawValue: i.type), capacity: MemorySize(bytes: i.capacity),
                                      allocation: MemorySize(bytes: i.allocation))
         }
