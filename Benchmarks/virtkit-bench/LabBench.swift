@@ -59,22 +59,27 @@ enum LabBench {
                     }
                 }
                 let consumer = executor.map { Task(executorPreference: $0) { await consume() } } ?? Task { await consume() }
-                for i in 0..<(events / rounds + 5) {
-                    let before = arrivals.count
-                    let t0 = ContinuousClock.now
-                    if flip { try await guest.resume() } else { try await guest.suspend() }
-                    flip.toggle()
-                    let returned = ContinuousClock.now
-                    while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
-                    let (arrived, callback) = arrivals.last
-                    if i >= 5 {  // 5 warm-up events per block
-                        if executor == nil {
-                            lat.append((arrived - t0).inSeconds)
-                            atCallback.append((callback - t0).inSeconds)
-                            callReturn.append((returned - t0).inSeconds)
-                        } else {
-                            latLoop.append((arrived - t0).inSeconds)
-                            loopCallback.append((callback - t0).inSeconds)
+                // The caller runs on the libvirt pool as its executor, so suspend/resume start
+                // in place (no hop from Swift's cooperative pool to a pool thread before the C
+                // call), as python3-libvirt's calls do: t0 is right before the C call.
+                try await withTaskExecutorPreference(connA.pool) {
+                    for i in 0..<(events / rounds + 5) {
+                        let before = arrivals.count
+                        let t0 = ContinuousClock.now
+                        if flip { try await guest.resume() } else { try await guest.suspend() }
+                        flip.toggle()
+                        let returned = ContinuousClock.now
+                        while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
+                        let (arrived, callback) = arrivals.last
+                        if i >= 5 {  // 5 warm-up events per block
+                            if executor == nil {
+                                lat.append((arrived - t0).inSeconds)
+                                atCallback.append((callback - t0).inSeconds)
+                                callReturn.append((returned - t0).inSeconds)
+                            } else {
+                                latLoop.append((arrived - t0).inSeconds)
+                                loopCallback.append((callback - t0).inSeconds)
+                            }
                         }
                     }
                 }
