@@ -87,8 +87,10 @@ import VirtKitTestSupport
     @Test func coverageSummary() throws {
         guard let api = try Self.loadAPI() else { return }
         var called = Set<String>()
-        for (_, text) in try Self.sources() {
-            for m in try Self.matches(#"\b(vir[A-Z]\w*)\s*\("#, in: text) where api.functions[m[1]] != nil { called.insert(m[1]) }
+        for (_, source) in try Self.sources() {
+            // Code only (doc comments name functions too), called or passed as a function value (`listAll(…, virConnectListAllNetworks)`).
+            let text = source.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }.joined(separator: "\n")
+            for m in try Self.matches(#"\b(vir[A-Z]\w*)\b"#, in: text) where api.functions[m[1]] != nil { called.insert(m[1]) }
         }
         var byFile: [String: (called: Int, total: Int)] = [:]
         for (f, file) in api.functions {

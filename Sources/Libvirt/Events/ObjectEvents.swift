@@ -118,8 +118,8 @@ public struct SecretEvent: LibvirtEvent, Hashable, Sendable, CustomStringConvert
 
 // MARK: - Families
 
-private typealias LifecycleCallback = @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Void
-private typealias GenericCallback = @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutableRawPointer?) -> Void
+typealias LifecycleCallback = @convention(c) (OpaquePointer?, OpaquePointer?, Int32, Int32, UnsafeMutableRawPointer?) -> Void
+typealias GenericCallback = @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutableRawPointer?) -> Void
 
 private func name(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
 
@@ -139,61 +139,68 @@ enum NetworkEventFamily: EventFamily {
     static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNetworkEventDeregisterAny(c, callbackID) }
 }
 
-enum StoragePoolEventFamily: EventFamily {
+/// A family whose ID 0 is the lifecycle callback (event, detail) and whose other ID takes
+/// the generic callback — storage pools, node devices, secrets: only the decoding differs.
+protocol ObjectLifecycleFamily: EventFamily where ID: RawRepresentable, ID.RawValue == Int32 {
+    typealias RegisterAny = (OpaquePointer?, OpaquePointer?, Int32, GenericCallback?, UnsafeMutableRawPointer?, virFreeCallback?) -> Int32
+    static var registerAny: RegisterAny { get }
+    static var onLifecycle: LifecycleCallback { get }
+    static var onOther: GenericCallback { get }
+}
+
+extension ObjectLifecycleFamily {
+    static func register(_ c: OpaquePointer, _ id: ID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
+        let cb = id.rawValue == 0 ? unsafeBitCast(onLifecycle, to: GenericCallback.self) : onOther
+        return registerAny(c, nil, id.rawValue, cb, opaque, free)
+    }
+}
+
+enum StoragePoolEventFamily: ObjectLifecycleFamily {
     typealias ID = StoragePoolEventID
     typealias Event = StoragePoolEvent
     static var registerFunction: StaticString { "virConnectStoragePoolEventRegisterAny" }
+    static var registerAny: RegisterAny { virConnectStoragePoolEventRegisterAny }
+    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectStoragePoolEventDeregisterAny(c, callbackID) }
     fileprivate static func make(_ pool: OpaquePointer?, _ lifecycle: StoragePoolLifecycle?) -> StoragePoolEvent {
         StoragePoolEvent(poolName: name(pool.flatMap { virStoragePoolGetName($0) }), poolUUID: pool.flatMap { readUUID($0, virStoragePoolGetUUID) } ?? .zero,
                          lifecycle: lifecycle, received: .now, timestamp: .now)
     }
-    static func register(_ c: OpaquePointer, _ id: StoragePoolEventID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
-        let lifecycle: LifecycleCallback = { _, pool, event, _, opaque in
-            EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, StoragePoolLifecycle(rawValue: event)) }
-        }
-        let refresh: GenericCallback = { _, pool, opaque in EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, nil) } }
-        let cb = id == .lifecycle ? unsafeBitCast(lifecycle, to: virConnectStoragePoolEventGenericCallback.self) : refresh
-        return virConnectStoragePoolEventRegisterAny(c, nil, id.rawValue, cb, opaque, free)
+    static let onLifecycle: LifecycleCallback = { _, pool, event, _, opaque in
+        EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, StoragePoolLifecycle(rawValue: event)) }
     }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectStoragePoolEventDeregisterAny(c, callbackID) }
+    static let onOther: GenericCallback = { _, pool, opaque in EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, nil) } }
 }
 
-enum NodeDeviceEventFamily: EventFamily {
+enum NodeDeviceEventFamily: ObjectLifecycleFamily {
     typealias ID = NodeDeviceEventID
     typealias Event = NodeDeviceEvent
     static var registerFunction: StaticString { "virConnectNodeDeviceEventRegisterAny" }
+    static var registerAny: RegisterAny { virConnectNodeDeviceEventRegisterAny }
+    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNodeDeviceEventDeregisterAny(c, callbackID) }
     fileprivate static func make(_ dev: OpaquePointer?, _ lifecycle: NodeDeviceLifecycle?) -> NodeDeviceEvent {
         NodeDeviceEvent(deviceName: name(dev.flatMap { virNodeDeviceGetName($0) }), lifecycle: lifecycle, received: .now, timestamp: .now)
     }
-    static func register(_ c: OpaquePointer, _ id: NodeDeviceEventID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
-        let lifecycle: LifecycleCallback = { _, dev, event, _, opaque in
-            EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, NodeDeviceLifecycle(rawValue: event)) }
-        }
-        let update: GenericCallback = { _, dev, opaque in EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, nil) } }
-        let cb = id == .lifecycle ? unsafeBitCast(lifecycle, to: virConnectNodeDeviceEventGenericCallback.self) : update
-        return virConnectNodeDeviceEventRegisterAny(c, nil, id.rawValue, cb, opaque, free)
+    static let onLifecycle: LifecycleCallback = { _, dev, event, _, opaque in
+        EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, NodeDeviceLifecycle(rawValue: event)) }
     }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNodeDeviceEventDeregisterAny(c, callbackID) }
+    static let onOther: GenericCallback = { _, dev, opaque in EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, nil) } }
 }
 
-enum SecretEventFamily: EventFamily {
+enum SecretEventFamily: ObjectLifecycleFamily {
     typealias ID = SecretEventID
     typealias Event = SecretEvent
     static var registerFunction: StaticString { "virConnectSecretEventRegisterAny" }
+    static var registerAny: RegisterAny { virConnectSecretEventRegisterAny }
+    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectSecretEventDeregisterAny(c, callbackID) }
     fileprivate static func make(_ s: OpaquePointer?, _ lifecycle: SecretLifecycle?) -> SecretEvent {
         SecretEvent(secretUUID: s.flatMap { readUUID($0, virSecretGetUUID) } ?? .zero,
                     usageType: SecretUsageType(rawValue: s.map { virSecretGetUsageType($0) } ?? 0),
                     usageID: name(s.flatMap { virSecretGetUsageID($0) }), lifecycle: lifecycle, received: .now, timestamp: .now)
     }
-    static func register(_ c: OpaquePointer, _ id: SecretEventID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
-        let lifecycle: LifecycleCallback = { _, s, event, _, opaque in
-            EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, SecretLifecycle(rawValue: event)) }
-        }
-        let changed: GenericCallback = { _, s, opaque in EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, nil) } }
-        let cb = id == .lifecycle ? unsafeBitCast(lifecycle, to: virConnectSecretEventGenericCallback.self) : changed
-        return virConnectSecretEventRegisterAny(c, nil, id.rawValue, cb, opaque, free)
+    static let onLifecycle: LifecycleCallback = { _, s, event, _, opaque in
+        EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, SecretLifecycle(rawValue: event)) }
     }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectSecretEventDeregisterAny(c, callbackID) }
+    static let onOther: GenericCallback = { _, s, opaque in EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, nil) } }
 }
 
 extension Connection {
