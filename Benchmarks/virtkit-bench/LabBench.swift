@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import VirtCore
 import VirtKitTestSupport
 
 /// `virtkit-bench lab`: on the two-host lab (`Scripts/lab.sh up` first),
@@ -39,38 +40,66 @@ enum LabBench {
         try await Task.sleep(for: .seconds(3))
 
         // (1) Event latency. The consumer is its own task (as in an application), so its
-        // receive time isn't held back by the caller waiting for the RPC's reply.
-        let stream = try await connA.domainEvents(for: guest, .lifecycle)
-        let arrivals = ArrivalLog()
-        let consumer = Task {
-            for await m in stream {
-                if case .event(let e) = m, case .lifecycle = e.kind { arrivals.add(ContinuousClock.now, callback: e.received) }
+        // receive time isn't held back by the caller waiting for the RPC's reply. Two
+        // consumers, alternating per round: a task on the default executor, and one that
+        // prefers the event loop as its executor (resumed on the loop thread, no hand-off).
+        // Four rounds, each running the three consumers one after the other on the same guest
+        // (the host's load moves over a run: interleaving spreads it over all three).
+        var lat: [Double] = [], atCallback: [Double] = [], callReturn: [Double] = [], latLoop: [Double] = [], loopCallback: [Double] = []
+        var py: [Double] = []
+        var flip = false
+        let rounds = 4
+        for _ in 0..<rounds {
+            for executor in [nil, LibvirtEventLoop.shared] as [LibvirtEventLoop?] {
+                let stream = try await connA.domainEvents(for: guest, .lifecycle)
+                let arrivals = ArrivalLog()
+                let consume: @Sendable () async -> Void = {
+                    for await m in stream {
+                        if case .event(let e) = m, case .lifecycle = e.kind { arrivals.add(ContinuousClock.now, callback: e.received) }
+                    }
+                }
+                let consumer = executor.map { Task(executorPreference: $0) { await consume() } } ?? Task { await consume() }
+                // The caller runs on the libvirt pool as its executor, so suspend/resume start
+                // in place (no hop from Swift's cooperative pool to a pool thread before the C
+                // call), as python3-libvirt's calls do: t0 is right before the C call.
+                try await withTaskExecutorPreference(connA.pool) {
+                    for i in 0..<(events / rounds + 5) {
+                        let before = arrivals.count
+                        let t0 = ContinuousClock.now
+                        if flip { try await guest.resume() } else { try await guest.suspend() }
+                        flip.toggle()
+                        let returned = ContinuousClock.now
+                        while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
+                        let (arrived, callback) = arrivals.last
+                        if i >= 5 {  // 5 warm-up events per block
+                            if executor == nil {
+                                lat.append((arrived - t0).inSeconds)
+                                atCallback.append((callback - t0).inSeconds)
+                                callReturn.append((returned - t0).inSeconds)
+                            } else {
+                                latLoop.append((arrived - t0).inSeconds)
+                                loopCallback.append((callback - t0).inSeconds)
+                            }
+                        }
+                    }
+                }
+                consumer.cancel()
             }
+            if try await guest.state().state == .paused { try await guest.resume() }
+            flip = false
+            py += try pythonLatency(python, uri: a.uri, name: name, count: events / rounds)
         }
-        var lat: [Double] = [], atCallback: [Double] = [], callReturn: [Double] = []
-        for i in 0..<(events + 10) {
-            let before = arrivals.count
-            let t0 = ContinuousClock.now
-            if i % 2 == 0 { try await guest.suspend() } else { try await guest.resume() }
-            let returned = ContinuousClock.now
-            while arrivals.count == before { try await Task.sleep(for: .microseconds(200)) }
-            let (arrived, callback) = arrivals.last
-            if i >= 10 {  // 10 warm-up rounds
-                lat.append(seconds(arrived - t0))
-                atCallback.append(seconds(callback - t0))
-                callReturn.append(seconds(returned - t0))
-            }
-        }
-        consumer.cancel()
-        if try await guest.state().state == .paused { try await guest.resume() }
-        let py = try pythonLatency(python, uri: a.uri, name: name, count: events)
         report("(1) event latency, suspend/resume call → lifecycle event at the consumer, \(events) events")
         report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
         report(String(format: "      (C callback ran median %.3f ms; the suspend/resume call returned median %.3f ms)", pct(atCallback, 50) * 1e3, pct(callReturn, 50) * 1e3))
+        report(String(format: "    VirtKit on event loop   median %7.3f ms   p99 %7.3f ms   (Task(executorPreference: LibvirtEventLoop.shared))", pct(latLoop, 50) * 1e3, pct(latLoop, 99) * 1e3))
+        report(String(format: "      (C callback ran median %.3f ms)", pct(loopCallback, 50) * 1e3))
         report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", pct(py, 50) * 1e3, pct(py, 99) * 1e3))
         report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", pct(lat, 50) / pct(py, 50), pct(lat, 99) / pct(py, 99)))
+        report(String(format: "    ratio loop/python       median %.2f×   p99 %.2f×", pct(latLoop, 50) / pct(py, 50), pct(latLoop, 99) / pct(py, 99)))
 
         // (2) Live migration A → B → A, alternating tools.
+        if migrations == 0 { await connA.close(); await connB.close(); return }
         var vkWall: [Double] = [], vkDown: [Double] = [], vsWall: [Double] = [], vsDown: [Double] = []
         var options = MigrationOptions()
         options.live = true
@@ -82,11 +111,11 @@ enum LabBench {
                 if tool == "vk" {
                     let d = try await (from.uri == a.uri ? connA : connB).domain(named: name)
                     let r = try await d.migrate(to: .connection(toConn), options: options)
-                    vkWall.append(seconds(ContinuousClock.now - t0))
-                    if let dt = r.finalStats?.downtime { vkDown.append(seconds(dt)) }
+                    vkWall.append((ContinuousClock.now - t0).inSeconds)
+                    if let dt = r.finalStats?.downtime { vkDown.append(dt.inSeconds) }
                 } else {
                     _ = try shell("/usr/bin/virsh", ["-c", from.uri, "migrate", "--live", name, to.uri, to.migrateURI])
-                    vsWall.append(seconds(ContinuousClock.now - t0))
+                    vsWall.append((ContinuousClock.now - t0).inSeconds)
                     let info = try shell("/usr/bin/virsh", ["-c", to.uri, "domjobinfo", "--completed", name]).out
                     if let ms = info.split(separator: "\n").first(where: { $0.hasPrefix("Total downtime:") })?
                         .split(separator: " ").compactMap({ Double($0) }).first {
@@ -147,8 +176,6 @@ enum LabBench {
         let s = xs.sorted()
         return s[min(s.count - 1, Int((p / 100 * Double(s.count - 1)).rounded()))]
     }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     @discardableResult
     static func shell(_ exe: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {

@@ -38,9 +38,7 @@ extension Connection {
     /// All domains matching `flags` (`virConnectListAllDomains`), each an owned handle.
     public func listAllDomains(flags: DomainListFlags = []) async throws -> [Domain] {
         try await call { c throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = virConnectListAllDomains(c, &list, flags.rawValue)
-            return try adoptList("virConnectListAllDomains", n, list) { Domain(adopting: $0, connection: self) }
+            try listAll("virConnectListAllDomains", c, flags.rawValue, virConnectListAllDomains) { Domain(adopting: $0, connection: self) }
         }
     }
 

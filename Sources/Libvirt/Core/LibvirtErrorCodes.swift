@@ -212,6 +212,18 @@ extension LibvirtError.Code {
     public static let checkpointInconsistent = Self(rawValue: 109)
     /// `VIR_ERR_MULTIPLE_DOMAINS` (110): more than one matching domain found
     public static let multipleDomains = Self(rawValue: 110)
+    /// `VIR_WAR_NO_NETWORK` (41): failed to start network (a warning)
+    public static let noNetworkWarning = Self(rawValue: 41)
+    /// `VIR_WAR_NO_STORAGE` (48): failed to start storage (a warning)
+    public static let noStorageWarning = Self(rawValue: 48)
+    /// `VIR_WAR_NO_NODE` (51): failed to start node driver (a warning)
+    public static let noNodeWarning = Self(rawValue: 51)
+    /// `VIR_WAR_NO_INTERFACE` (56): failed to start interface driver (a warning)
+    public static let noInterfaceWarning = Self(rawValue: 56)
+    /// `VIR_WAR_NO_NWFILTER` (60): failed to start nwfilter driver (a warning)
+    public static let noNWFilterWarning = Self(rawValue: 60)
+    /// `VIR_WAR_NO_SECRET` (64): failed to start secret storage (a warning)
+    public static let noSecretWarning = Self(rawValue: 64)
 
     /// The libvirt C name (`VIR_ERR_…`) of a known code, nil for codes newer than libvirt 9.0.
     public var cName: String? {
@@ -256,6 +268,12 @@ extension LibvirtError.Code {
         case 37: return "VIR_ERR_NETWORK_EXIST"
         case 38: return "VIR_ERR_SYSTEM_ERROR"
         case 39: return "VIR_ERR_RPC"
+        case 41: return "VIR_WAR_NO_NETWORK"
+        case 48: return "VIR_WAR_NO_STORAGE"
+        case 51: return "VIR_WAR_NO_NODE"
+        case 56: return "VIR_WAR_NO_INTERFACE"
+        case 60: return "VIR_WAR_NO_NWFILTER"
+        case 64: return "VIR_WAR_NO_SECRET"
         case 40: return "VIR_ERR_GNUTLS_ERROR"
         case 42: return "VIR_ERR_NO_DOMAIN"
         case 43: return "VIR_ERR_NO_NETWORK"

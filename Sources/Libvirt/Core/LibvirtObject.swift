@@ -52,6 +52,18 @@ func adoptList<T>(
     return (0..<Int(count)).compactMap { list[$0].map(wrap) }
 }
 
+/// The `virConnectListAll*` / `vir*ListAll*` pattern: calls `list` for a libvirt-allocated
+/// array and adopts every handle in it.
+func listAll<T>(
+    _ function: StaticString, _ owner: OpaquePointer, _ flags: UInt32,
+    _ list: (OpaquePointer, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>, UInt32) -> Int32,
+    _ wrap: (OpaquePointer) -> T
+) throws(LibvirtError) -> [T] {
+    var array: UnsafeMutablePointer<OpaquePointer?>?
+    let n = list(owner, &array, flags)
+    return try adoptList(function, n, array, wrap)
+}
+
 /// Reads a 16-byte UUID with one of libvirt's `vir*GetUUID` functions.
 func readUUID(_ handle: OpaquePointer, _ get: (OpaquePointer?, UnsafeMutablePointer<UInt8>?) -> Int32) -> LibvirtUUID? {
     var raw: (UInt64, UInt64) = (0, 0)  // VIR_UUID_BUFLEN bytes on the stack
@@ -141,6 +153,15 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
     /// Runs a C call returning 1 / 0 / -1 (`vir*IsActive`, …).
     func flag(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32) async throws -> Bool {
         try await call { h throws(LibvirtError) in try cFlag(function, body(h)) }
+    }
+
+    /// Runs a C getter that fills an int flag (`vir*GetAutostart`, …).
+    func outFlag(_ function: StaticString, _ get: @escaping @Sendable (OpaquePointer, UnsafeMutablePointer<Int32>) -> Int32) async throws -> Bool {
+        try await call { h throws(LibvirtError) in
+            var v: Int32 = 0
+            try cCall(function, get(h, &v))
+            return v != 0
+        }
     }
 
     /// Runs a C call returning a string the caller frees (`vir*GetXMLDesc`, …).

@@ -207,11 +207,7 @@ public final class Domain: LibvirtObject, @unchecked Sendable {
 
     /// Whether the domain starts with the host (`virDomainGetAutostart`).
     public func autostart() async throws -> Bool {
-        try await call { d throws(LibvirtError) in
-            var v: Int32 = 0
-            try cCall("virDomainGetAutostart", virDomainGetAutostart(d, &v))
-            return v != 0
-        }
+        try await outFlag("virDomainGetAutostart") { virDomainGetAutostart($0, $1) }
     }
 
     /// Sets whether the domain starts with the host (`virDomainSetAutostart`).
