@@ -10,6 +10,7 @@ import PackageDescription
 //   CgroupControl  cgroup v1/v2/hybrid discovery, knobs and stats (toolchain only)
 //   LibvirtJoins   libvirt domains joined with the host: QEMU PID, threads, cgroups, CPUs; typed definitions
 //   Tuning         diagnosis, placement plans, the paused-guest guardian
+//   LibvirtFleet   many libvirt hosts as one: deadlines per host, inventory, preflight
 //   VirtKit        umbrella re-exporting all of the above
 let package = Package(
     name: "VirtKit",
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "CgroupControl", targets: ["CgroupControl"]),
         .library(name: "LibvirtJoins", targets: ["LibvirtJoins"]),
         .library(name: "Tuning", targets: ["Tuning"]),
+        .library(name: "LibvirtFleet", targets: ["LibvirtFleet"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
     ],
@@ -51,7 +53,8 @@ let package = Package(
         .target(name: "CgroupControl", dependencies: ["VirtCore"]),
         .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
         .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
+        .target(name: "LibvirtFleet", dependencies: ["VirtCore", "Libvirt", "DomainXML"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning", "LibvirtFleet"]),
 
         // MARK: Executables
         .executableTarget(
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(name: "TuningTests", dependencies: ["Tuning"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
+        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

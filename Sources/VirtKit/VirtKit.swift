@@ -6,3 +6,4 @@
 @_exported import CgroupControl
 @_exported import LibvirtJoins
 @_exported import Tuning
+@_exported import LibvirtFleet
