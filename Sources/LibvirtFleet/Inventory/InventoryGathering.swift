@@ -1,0 +1,109 @@
+import Libvirt
+import VirtCore
+
+extension FleetHostInventory {
+    /// Reads one host's inventory over `connection`: hostname, node info, capabilities
+    /// (topology and page pools), free memory per cell, one bulk `allDomainStats` call for
+    /// the guests' state, size and vCPU counts, then per guest its pins and `numatune`
+    /// (libvirt has no bulk call for those). Per-host calls run in place on the calling
+    /// pool thread when the task prefers the fleet's pool (as `Fleet.run` arranges).
+    public static func gather(from connection: Connection, host: FleetHost) async throws -> FleetHostInventory {
+        var warnings: [String] = []
+        let hostname = try? await connection.hostname()
+        let info = try await connection.nodeInfo()
+        var topology: HostTopology
+        var source = TopologySource.capabilities
+        if let t = try topologyFromCapabilities(try await connection.capabilitiesXML()) {
+            topology = t
+        } else {
+            source = .nodeInfo
+            topology = HostTopology(nodeInfo: info)
+        }
+        do {
+            let free = try await connection.cellsFreeMemory(startCell: 0, maxCells: Int32(max(1, topology.nodes.count)))
+            // The test driver without cells reports 0 for its one pseudo-cell: not a fact.
+            for i in topology.nodes.indices where i < free.count && (source == .capabilities || free[i].bytes > 0) {
+                topology.nodes[i].freeMemory = free[i]
+            }
+        } catch let e as LibvirtError where e.code == .noSupport {
+        } catch {
+            warnings.append("free memory per cell: \(error)")
+        }
+
+        let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], handles: true)
+        var guests: [FleetGuest] = []
+        guests.reserveCapacity(stats.count)
+        for s in stats {
+            guard let dom = s.domain else { continue }
+            let status: DomainStatus
+            if let st = s.state { status = st } else {
+                do { status = try await dom.state() } catch { warnings.append("\(s.name): state: \(error)"); continue }
+            }
+            let active = isActive(status.state)
+            var g = FleetGuest(
+                name: s.name, uuid: dom.uuid.uuidString.lowercased(), state: status.state.key, reason: status.reasonDescription, isActive: active,
+                vcpus: s.vcpu?.current, maxVCPUs: s.vcpu?.maximum,
+                memory: s.balloon?.current.map { .kibibytes($0) }, maxMemory: s.balloon?.maximum.map { .kibibytes($0) })
+            if g.vcpus == nil || g.memory == nil {
+                // Drivers whose stats have no balloon/vcpu groups (the test driver): one virDomainGetInfo.
+                if let i = try? await dom.info() {
+                    g.vcpus = g.vcpus ?? i.vcpus
+                    g.memory = g.memory ?? i.memory
+                    g.maxMemory = g.maxMemory ?? i.maxMemory
+                }
+            }
+            g.vcpuPins = await optional("\(s.name): vCPU pins", &warnings) { try await dom.vcpuPinning() }
+            g.emulatorPin = await optional("\(s.name): emulator pin", &warnings) { try await dom.emulatorPinning() }
+            if let numa = await optional("\(s.name): numatune", &warnings, { try await dom.numaParameters() }) {
+                g.memoryNodes = numa.nodeset
+                g.memoryMode = numa.mode.map { "\($0)" }
+            }
+            guests.append(g)
+        }
+        let occupancy = FleetHostOccupancy(guests: guests, onlineCPUs: topology.onlineCPUs)
+        return FleetHostInventory(
+            host: host.name, uri: host.uri, hostname: hostname, nodeInfo: info, topology: topology, topologySource: source,
+            guests: guests, occupancy: occupancy, warnings: warnings)
+    }
+
+    /// The topology in a capabilities document (nil when it lists no NUMA cells).
+    static func topologyFromCapabilities(_ xml: String) throws -> HostTopology? {
+        try hostTopology(fromCapabilitiesXML: xml)
+    }
+}
+
+/// A guest is active while it has a QEMU process.
+func isActive(_ state: DomainState) -> Bool {
+    switch state {
+    case .running, .blocked, .paused, .shutdown, .pmSuspended: true
+    case .noState, .shutoff, .crashed, .unknown: false
+    }
+}
+
+/// `body`'s value; nil when the driver does not support the call (silently) or it failed
+/// (with a warning): a missing detail never fails the host's inventory.
+private func optional<T>(_ what: String, _ warnings: inout [String], _ body: () async throws -> T) async -> T? {
+    do { return try await body() } catch let e as LibvirtError where e.code == .noSupport || e.code == .operationUnsupported {
+        return nil
+    } catch {
+        warnings.append("\(what): \(error)")
+        return nil
+    }
+}
+
+extension HostTopology {
+    /// One node holding every CPU, from `virNodeGetInfo` (hosts whose capabilities list no cells).
+    init(nodeInfo info: HostNodeInfo) {
+        let ids = Array(0..<max(0, info.cpus))
+        self.init(cpus: ids.map { HostTopology.CPU(id: $0, node: 0) }, nodes: [HostTopology.Node(id: 0, cpus: CPUSet(ids), memory: info.memory)])
+    }
+}
+
+extension Fleet {
+    /// The inventory of every host (or of `names`), each under the fleet's deadline.
+    public func inventory(of names: [String]? = nil, deadline: Duration? = nil) async -> FleetInventory {
+        FleetInventory(await run(on: names, deadline: deadline) { conn, host in
+            try await FleetHostInventory.gather(from: conn, host: host)
+        })
+    }
+}
