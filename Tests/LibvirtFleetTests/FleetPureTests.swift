@@ -120,3 +120,37 @@ import VirtCore
         #expect(throws: FleetCapabilitiesError.self) { try hostTopology(fromCapabilitiesXML: badUnit) }
     }
 }
+
+@Suite struct FleetConfigurationTests {
+    @Test func hostsWithDefaultsTLSAndOptions() throws {
+        let json = """
+        {"concurrency": 3, "deadlineSeconds": 2.5, "hosts": [
+          {"name": "b", "uri": "qemu+tls://b/system", "readOnly": true, "tls": {"pkiPath": "/pki", "verify": false}},
+          {"uri": "qemu+ssh://c/system", "user": "ops"}]}
+        """
+        let c = try FleetConfiguration(json: Data(json.utf8))
+        #expect(c.hosts == [FleetHost(name: "b", uri: "qemu+tls://b/system", readOnly: true, tls: .init(pkiPath: "/pki", verify: false)),
+                            FleetHost(uri: "qemu+ssh://c/system", user: "ops")])
+        #expect(c.hosts[1].name == "qemu+ssh://c/system")
+        let o = c.options()
+        #expect(o.concurrency == 3 && o.deadline == .milliseconds(2500))
+    }
+
+    @Test func badConfigsAreTypedErrorsNamingThePlace() {
+        func reason(_ json: String) -> String? {
+            do { _ = try FleetConfiguration(json: Data(json.utf8), path: "f.json"); return nil } catch {
+                if case .invalidConfig(let p, let r) = error { #expect(p == "f.json"); return r }
+                return "\(error)"
+            }
+        }
+        #expect(reason(#"{"hosts": [{"name": "x"}]}"#)?.contains("missing 'uri' at .hosts[0]") == true)
+        #expect(reason(#"{"hosts": 3}"#) != nil)
+        #expect(reason("not json") != nil)
+        #expect(reason(#"{"hosts": [], "concurrency": 0}"#)?.contains("concurrency") == true)
+        #expect(reason(#"{"hosts": [], "deadlineSeconds": -1}"#)?.contains("deadlineSeconds") == true)
+        #expect(reason(#"{"hosts": [{"uri": "test:///a"}, {"uri": "test:///a"}]}"#) == "host 'test:///a' is in the fleet twice")
+        #expect(throws: FleetError.invalidConfig(path: "/nonexistent/fleet.json", reason: "cannot read the file")) {
+            try FleetConfiguration.load(path: "/nonexistent/fleet.json")
+        }
+    }
+}

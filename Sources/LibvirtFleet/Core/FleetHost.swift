@@ -108,3 +108,28 @@ public enum FleetError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+// Decoding with defaults (config files): a missing name is the URI, readOnly false, verify true.
+extension FleetHost {
+    enum CodingKeys: String, CodingKey { case name, uri, readOnly, user, sshKeyFile, tls }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let uri = try c.decode(String.self, forKey: .uri)
+        self.init(
+            name: try c.decodeIfPresent(String.self, forKey: .name), uri: uri,
+            readOnly: try c.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false,
+            user: try c.decodeIfPresent(String.self, forKey: .user), sshKeyFile: try c.decodeIfPresent(String.self, forKey: .sshKeyFile),
+            tls: try c.decodeIfPresent(TLSSettings.self, forKey: .tls))
+    }
+}
+
+extension FleetHost.TLSSettings {
+    enum CodingKeys: String, CodingKey { case pkiPath, verify, priority }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(pkiPath: try c.decodeIfPresent(String.self, forKey: .pkiPath), verify: try c.decodeIfPresent(Bool.self, forKey: .verify) ?? true,
+                  priority: try c.decodeIfPresent(String.self, forKey: .priority))
+    }
+}

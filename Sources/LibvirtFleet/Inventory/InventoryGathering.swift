@@ -19,15 +19,16 @@ extension FleetHostInventory {
             source = .nodeInfo
             topology = HostTopology(nodeInfo: info)
         }
-        do {
-            let free = try await connection.cellsFreeMemory(startCell: 0, maxCells: Int32(max(1, topology.nodes.count)))
-            // The test driver without cells reports 0 for its one pseudo-cell: not a fact.
-            for i in topology.nodes.indices where i < free.count && (source == .capabilities || free[i].bytes > 0) {
-                topology.nodes[i].freeMemory = free[i]
+        // Free memory per cell only where the capabilities list cells (the test driver's
+        // node files have none and refuse the call).
+        if source == .capabilities {
+            do {
+                let free = try await connection.cellsFreeMemory(startCell: 0, maxCells: Int32(max(1, topology.nodes.count)))
+                for i in topology.nodes.indices where i < free.count { topology.nodes[i].freeMemory = free[i] }
+            } catch let e as LibvirtError where e.code == .noSupport {
+            } catch {
+                warnings.append("free memory per cell: \(error)")
             }
-        } catch let e as LibvirtError where e.code == .noSupport {
-        } catch {
-            warnings.append("free memory per cell: \(error)")
         }
 
         let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], handles: true)
@@ -55,7 +56,7 @@ extension FleetHostInventory {
             g.vcpuPins = await optional("\(s.name): vCPU pins", &warnings) { try await dom.vcpuPinning() }
             g.emulatorPin = await optional("\(s.name): emulator pin", &warnings) { try await dom.emulatorPinning() }
             if let numa = await optional("\(s.name): numatune", &warnings, { try await dom.numaParameters() }) {
-                g.memoryNodes = numa.nodeset
+                g.memoryNodes = numa.nodeset.flatMap { $0.isEmpty ? nil : $0 }
                 g.memoryMode = numa.mode.map { "\($0)" }
             }
             guests.append(g)

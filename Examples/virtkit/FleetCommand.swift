@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import LibvirtFleet
+import VirtCore
+
+/// `virtkit fleet …`: many libvirt hosts as one.
+struct FleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet", abstract: "Work on many libvirt hosts at once (per-host deadline, bounded concurrency).",
+        subcommands: [FleetInventoryCommand.self])
+}
+
+/// The hosts of a fleet command: `--host URI…` and/or `--config FILE`.
+struct FleetHostOptions: ParsableArguments {
+    @Option(name: .customLong("host"), help: "A libvirt URI (repeatable).")
+    var hosts: [String] = []
+
+    @Option(name: .long, help: "A JSON fleet config file (hosts with TLS/SSH settings, concurrency, deadline).")
+    var config: String?
+
+    @Option(name: .long, help: "Per-host deadline in seconds (default: the config's, else 10).")
+    var deadline: Double?
+
+    @Option(name: .long, help: "Hosts worked on at the same time (default: the config's, else 16).")
+    var concurrency: Int?
+
+    func makeFleet() throws -> Fleet {
+        var hostList: [FleetHost] = []
+        var options = Fleet.Options()
+        if let config {
+            let c = try FleetConfiguration.load(path: config)
+            hostList = c.hosts
+            options = c.options(over: options)
+        }
+        hostList += hosts.map { FleetHost(uri: $0, readOnly: true) }
+        guard !hostList.isEmpty else { throw CLIError("no hosts: give --host URI (repeatable) or --config FILE") }
+        if let deadline {
+            guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
+            options.deadline = .milliseconds(Int64(deadline * 1000))
+        }
+        if let concurrency {
+            guard concurrency >= 1 else { throw CLIError("--concurrency must be at least 1") }
+            options.concurrency = concurrency
+        }
+        return try Fleet(hosts: hostList, options: options)
+    }
+}
+
+/// `virtkit fleet inventory`: topology, free memory, page pools, guests and occupancy per host.
+struct FleetInventoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Inventory every host: NUMA cells, free memory, hugepages, guests with state, size and pins.")
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(name: .long, help: "List every guest (text output).")
+    var guests = false
+
+    func run() async throws {
+        let fleet = try fleetHosts.makeFleet()
+        let inv = await fleet.inventory()
+        await fleet.shutdown()
+        if output.json { return try printJSON(inv) }
+        for h in inv.hosts {
+            let o = h.occupancy
+            print("\(h.host)  \(h.hostname ?? "?")  \(h.nodeInfo.cpus) CPUs, \(h.nodeInfo.memory?.humanReadable ?? "?")  "
+                + "\(h.guests.count) guests (\(o.activeGuests) active: \(o.vcpus) vCPUs, \(o.memory.humanReadable))")
+            for n in h.topology.nodes {
+                let pages = n.pagePools.filter { $0.pageSize > .kibibytes(4) && $0.total > 0 }
+                    .map { "\($0.total)×\($0.pageSize.humanReadable)" }.joined(separator: ", ")
+                print("  node \(n.id)  CPUs \(n.cpus)  memory \(n.memory?.humanReadable ?? "?")  free \(n.freeMemory?.humanReadable ?? "?")"
+                    + (pages.isEmpty ? "" : "  hugepages \(pages)"))
+            }
+            if guests {
+                for g in h.guests {
+                    let pins = g.vcpuPins.map { $0.map(\.description).joined(separator: " ") } ?? "?"
+                    print("    \(g.name)  \(g.state) (\(g.reason))  \(g.vcpus.map(String.init) ?? "?") vCPUs  \(g.memory?.humanReadable ?? "?")  pins [\(pins)]")
+                }
+            }
+            for w in h.warnings { print("  warning: \(w)") }
+        }
+        for m in inv.missing { print("\(m.host)  \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        print(inv.summary)
+        if !inv.missing.isEmpty { throw ExitCode(1) }
+    }
+}
