@@ -63,15 +63,16 @@ enum FleetBench {
         print(String(format: "  %d hosts: serial %.2f s, concurrency %d %.2f s (%.2fx the serial time)",
                      small, serial.cold, o.concurrency, bounded.cold, bounded.cold / serial.cold))
 
-        print("  hosts   first(s)  again(s)  per host(ms)  RSS after  peak RSS")
+        print("  hosts   first(s)  CPU(s)  again(s)  per host(ms)  RSS after  peak RSS")
         var sizes = [125, 250, 500, 1000].filter { $0 < o.hosts } + [o.hosts]
         sizes = Array(Set(sizes)).sorted()
+        print("  (first: connect + inventory, CPU = this process's CPU time in it — the test driver parses each node file in-process; again: kept connections)")
         var rows: [(Int, Double, Int)] = []
         for n in sizes {
             let r = try await timeInventory(hosts(n), concurrency: o.concurrency, expect: o.guests)
             let rss = r.rssAfter
             rows.append((n, r.cold, rss))
-            print(String(format: "  %5d  %8.2f  %8.2f  %12.2f  ", n, r.cold, r.warm, r.cold / Double(n) * 1000)
+            print(String(format: "  %5d  %8.2f  %6.2f  %8.2f  %12.2f  ", n, r.cold, r.coldCPU, r.warm, r.cold / Double(n) * 1000)
                 + "\(mib(rss).padding(toLength: 9, withPad: " ", startingAt: 0))  \(mib(DomainXMLBench.peakRSSKiB() * 1024))")
         }
         if let first = rows.first, let last = rows.last, last.0 > first.0 {
@@ -83,14 +84,16 @@ enum FleetBench {
         }
     }
 
-    struct Timing { var cold: Double; var warm: Double; var rssAfter: Int }
+    struct Timing { var cold: Double; var warm: Double; var coldCPU: Double; var rssAfter: Int }
 
     /// Inventories `hosts` twice (connect + inventory, then inventory on kept connections).
     static func timeInventory(_ hosts: [FleetHost], concurrency: Int, expect guests: Int) async throws -> Timing {
         let fleet = try Fleet(hosts: hosts, options: .init(concurrency: concurrency, deadline: .seconds(60)))
         var t0 = ContinuousClock.now
+        let cpu0 = processCPUSeconds()
         let first = await fleet.inventory()
         let cold = t0.duration(to: .now).inSeconds
+        let coldCPU = processCPUSeconds() - cpu0
         t0 = .now
         let again = await fleet.inventory()
         let warm = t0.duration(to: .now).inSeconds
@@ -101,7 +104,7 @@ enum FleetBench {
             }
         }
         await fleet.shutdown()
-        return Timing(cold: cold, warm: warm, rssAfter: rss)
+        return Timing(cold: cold, warm: warm, coldCPU: coldCPU, rssAfter: rss)
     }
 
     // MARK: (b) lab

@@ -7,7 +7,7 @@ import VirtCore
 struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet", abstract: "Work on many libvirt hosts at once (per-host deadline, bounded concurrency).",
-        subcommands: [FleetInventoryCommand.self])
+        subcommands: [FleetInventoryCommand.self, FleetPreflightCommand.self])
 }
 
 /// The hosts of a fleet command: `--host URI…` and/or `--config FILE`.
@@ -83,5 +83,51 @@ struct FleetInventoryCommand: AsyncParsableCommand {
         for m in inv.missing { print("\(m.host)  \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
         print(inv.summary)
         if !inv.missing.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `virtkit fleet preflight DOMAIN --from URI --to URI`: can the guest move there?
+struct FleetPreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check a live migration before doing it: destination, memory per NUMA cell, hugepages, disks (copy-storage and its size), devices, networks, TLS.")
+
+    @Argument(help: "The guest's name on the source host.")
+    var domain: String
+
+    @Option(name: .long, help: "The source host's libvirt URI.")
+    var from: String
+
+    @Option(name: .long, help: "The destination host's libvirt URI.")
+    var to: String
+
+    @Flag(name: .long, help: "The migration will use TLS.")
+    var tls = false
+
+    @Option(name: .long, help: "Per-host deadline in seconds.")
+    var deadline: Double = 20
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
+        let fleet = try Fleet(hosts: [FleetHost(name: "source", uri: from, readOnly: true), FleetHost(name: "destination", uri: to, readOnly: true)],
+                              options: .init(concurrency: 2, deadline: .milliseconds(Int64(deadline * 1000))))
+        let report: FleetPreflightReport
+        do {
+            report = try await fleet.preflight(guest: domain, from: "source", to: "destination", tls: tls)
+        } catch {
+            await fleet.shutdown()
+            throw CLIError("\(domain) on \(from): \(error)")
+        }
+        await fleet.shutdown()
+        if output.json { return try printJSON(report) }
+        print("\(domain): \(from) → \(to)")
+        for f in report.findings {
+            print("  \(f.verdict.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.check): \(f.summary)")
+            for e in f.evidence { print("             \(e)") }
+        }
+        print(report.canMigrate ? "no blocker found\(report.worst == .pass ? "" : " (see the warnings and unknowns)")" : "blocked")
+        if !report.canMigrate { throw ExitCode(1) }
     }
 }

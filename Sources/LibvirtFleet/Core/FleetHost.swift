@@ -95,6 +95,8 @@ public enum FleetError: Error, Hashable, Sendable, CustomStringConvertible {
     case shutDown
     /// A config file that cannot be used.
     case invalidConfig(path: String, reason: String)
+    /// The source host of a preflight did not answer within the deadline.
+    case sourceTimedOut(String)
 
     public var description: String {
         switch self {
@@ -105,6 +107,7 @@ public enum FleetError: Error, Hashable, Sendable, CustomStringConvertible {
         case .hostRemoved(let n): "host '\(n)' was removed from the fleet"
         case .shutDown: "the fleet was shut down"
         case .invalidConfig(let p, let r): "fleet config \(p): \(r)"
+        case .sourceTimedOut(let n): "source host '\(n)' did not answer within the deadline"
         }
     }
 }

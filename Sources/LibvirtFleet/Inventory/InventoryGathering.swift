@@ -1,4 +1,5 @@
 import Libvirt
+import Synchronization
 import VirtCore
 
 extension FleetHostInventory {
@@ -7,13 +8,22 @@ extension FleetHostInventory {
     /// the guests' state, size and vCPU counts, then per guest its pins and `numatune`
     /// (libvirt has no bulk call for those). Per-host calls run in place on the calling
     /// pool thread when the task prefers the fleet's pool (as `Fleet.run` arranges).
-    public static func gather(from connection: Connection, host: FleetHost) async throws -> FleetHostInventory {
+    ///
+    /// - Parameter cache: parsed capabilities by host, reused while the document is unchanged.
+    public static func gather(from connection: Connection, host: FleetHost, cache: FleetCapabilitiesCache? = nil) async throws -> FleetHostInventory {
         var warnings: [String] = []
         let hostname = try? await connection.hostname()
         let info = try await connection.nodeInfo()
         var topology: HostTopology
         var source = TopologySource.capabilities
-        if let t = try topologyFromCapabilities(try await connection.capabilitiesXML()) {
+        let capabilities = try await connection.capabilitiesXML()
+        let parsed: HostTopology?
+        if let cache {
+            parsed = try cache.topology(for: host.name, xml: capabilities)
+        } else {
+            parsed = try hostTopology(fromCapabilitiesXML: capabilities)
+        }
+        if let t = parsed {
             topology = t
         } else {
             source = .nodeInfo
@@ -67,9 +77,21 @@ extension FleetHostInventory {
             guests: guests, occupancy: occupancy, warnings: warnings)
     }
 
-    /// The topology in a capabilities document (nil when it lists no NUMA cells).
-    static func topologyFromCapabilities(_ xml: String) throws -> HostTopology? {
-        try hostTopology(fromCapabilitiesXML: xml)
+}
+
+/// Parsed capabilities per host: the document is fetched on every inventory (page pool
+/// totals can change) but parsed again only when its text changed.
+public final class FleetCapabilitiesCache: Sendable {
+    private let entries = Mutex<[String: (xml: String, topology: HostTopology?)]>([:])
+
+    public init() {}
+
+    /// The topology of `xml` for `host`, parsed or reused.
+    public func topology(for host: String, xml: String) throws -> HostTopology? {
+        if let hit = entries.withLock({ $0[host] }), hit.xml == xml { return hit.topology }
+        let t = try hostTopology(fromCapabilitiesXML: xml)
+        entries.withLock { $0[host] = (xml, t) }
+        return t
     }
 }
 
@@ -103,8 +125,9 @@ extension HostTopology {
 extension Fleet {
     /// The inventory of every host (or of `names`), each under the fleet's deadline.
     public func inventory(of names: [String]? = nil, deadline: Duration? = nil) async -> FleetInventory {
-        FleetInventory(await run(on: names, deadline: deadline) { conn, host in
-            try await FleetHostInventory.gather(from: conn, host: host)
+        let cache = capabilitiesCache
+        return FleetInventory(await run(on: names, deadline: deadline) { conn, host in
+            try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
         })
     }
 }
