@@ -154,3 +154,30 @@ import VirtCore
         }
     }
 }
+
+@Suite struct FleetHostFactsCacheTests {
+    @Test func capabilitiesAreParsedAgainOnlyWhenTheyChange() throws {
+        let cache = FleetHostFactsCache()
+        let t1 = try cache.topology(for: "a", xml: CapabilitiesTopologyTests.twoCells)
+        #expect(t1?.nodes.count == 2)
+        #expect(try cache.topology(for: "a", xml: CapabilitiesTopologyTests.twoCells) == t1)
+        let changed = CapabilitiesTopologyTests.twoCells.replacingOccurrences(of: ">16</pages>", with: ">32</pages>")
+        #expect(try cache.topology(for: "a", xml: changed)?.nodes[0].pagePool(of: .kibibytes(2048))?.total == 32)
+        #expect(throws: FleetCapabilitiesError.self) { try cache.topology(for: "b", xml: "<capabilities/>") }
+    }
+
+    @Test func identityIsReadOncePerConnection() async throws {
+        let cache = FleetHostFactsCache()
+        let c1 = try await Connection.open(try NodeFiles.node("facts-1", cpus: 4, guests: 0).connectionURI())
+        let first = try await cache.identity(of: "h", over: c1)
+        #expect(first.nodeInfo.cpus == 4)
+        // Same connection: from the cache, even once the connection is closed.
+        await c1.close()
+        #expect(try await cache.identity(of: "h", over: c1).nodeInfo == first.nodeInfo)
+        // A new connection (to a host that now has 6 CPUs) reads again.
+        let c2 = try await Connection.open(try NodeFiles.node("facts-1", cpus: 6, guests: 0).connectionURI())
+        #expect(try await cache.identity(of: "h", over: c2).nodeInfo.cpus == 6)
+        await c2.close()
+        withExtendedLifetime(c1) {}
+    }
+}

@@ -60,8 +60,8 @@ public actor Fleet {
     public nonisolated let options: Options
     /// The fleet's own threads for its libvirt calls.
     public nonisolated let pool: BlockingThreadPool
-    /// Parsed capabilities of the hosts (see `inventory`).
-    nonisolated let capabilitiesCache = FleetCapabilitiesCache()
+    /// Host facts kept between inventories (see `FleetHostFactsCache`).
+    nonisolated let factsCache = FleetHostFactsCache()
     private var slots: [String: Slot] = [:]
     private var order: [String] = []
     private var nextToken = 0

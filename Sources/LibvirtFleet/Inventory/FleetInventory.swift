@@ -16,10 +16,10 @@ public struct FleetGuest: Sendable, Hashable, Codable {
     /// Current memory (balloon), nil when not reported.
     public var memory: MemorySize?
     public var maxMemory: MemorySize?
-    /// Each vCPU's allowed host CPUs (live for active guests, else the configuration).
+    /// Each vCPU's allowed host CPUs, read for active guests only (nil for inactive ones).
     public var vcpuPins: [CPUSet]?
     public var emulatorPin: CPUSet?
-    /// `numatune` memory nodes and mode (`strict`, `preferred`, `interleave`, `restrictive`).
+    /// `numatune` memory nodes and mode (`strict`, `preferred`, `interleave`, `restrictive`), active guests only.
     public var memoryNodes: NodeSet?
     public var memoryMode: String?
 

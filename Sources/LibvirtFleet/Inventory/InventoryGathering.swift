@@ -5,15 +5,21 @@ import VirtCore
 extension FleetHostInventory {
     /// Reads one host's inventory over `connection`: hostname, node info, capabilities
     /// (topology and page pools), free memory per cell, one bulk `allDomainStats` call for
-    /// the guests' state, size and vCPU counts, then per guest its pins and `numatune`
+    /// the guests' state, size and vCPU counts, then per active guest its pins and `numatune`
     /// (libvirt has no bulk call for those). Per-host calls run in place on the calling
     /// pool thread when the task prefers the fleet's pool (as `Fleet.run` arranges).
     ///
-    /// - Parameter cache: parsed capabilities by host, reused while the document is unchanged.
-    public static func gather(from connection: Connection, host: FleetHost, cache: FleetCapabilitiesCache? = nil) async throws -> FleetHostInventory {
+    /// - Parameter cache: hostname, node info and parsed capabilities kept between runs.
+    public static func gather(from connection: Connection, host: FleetHost, cache: FleetHostFactsCache? = nil) async throws -> FleetHostInventory {
         var warnings: [String] = []
-        let hostname = try? await connection.hostname()
-        let info = try await connection.nodeInfo()
+        let hostname: String?
+        let info: HostNodeInfo
+        if let cache {
+            (hostname, info) = try await cache.identity(of: host.name, over: connection)
+        } else {
+            hostname = try? await connection.hostname()
+            info = try await connection.nodeInfo()
+        }
         var topology: HostTopology
         var source = TopologySource.capabilities
         let capabilities = try await connection.capabilitiesXML()
@@ -63,11 +69,15 @@ extension FleetHostInventory {
                     g.maxMemory = g.maxMemory ?? i.maxMemory
                 }
             }
-            g.vcpuPins = await optional("\(s.name): vCPU pins", &warnings) { try await dom.vcpuPinning() }
-            g.emulatorPin = await optional("\(s.name): emulator pin", &warnings) { try await dom.emulatorPinning() }
-            if let numa = await optional("\(s.name): numatune", &warnings, { try await dom.numaParameters() }) {
-                g.memoryNodes = numa.nodeset.flatMap { $0.isEmpty ? nil : $0 }
-                g.memoryMode = numa.mode.map { "\($0)" }
+            // Pins only of active guests: they are what holds host CPUs and memory now, and
+            // each costs a daemon round trip per guest (no bulk call exists).
+            if active {
+                g.vcpuPins = await optional("\(s.name): vCPU pins", &warnings) { try await dom.vcpuPinning() }
+                g.emulatorPin = await optional("\(s.name): emulator pin", &warnings) { try await dom.emulatorPinning() }
+                if let numa = await optional("\(s.name): numatune", &warnings, { try await dom.numaParameters() }) {
+                    g.memoryNodes = numa.nodeset.flatMap { $0.isEmpty ? nil : $0 }
+                    g.memoryMode = numa.mode.map { "\($0)" }
+                }
             }
             guests.append(g)
         }
@@ -79,18 +89,49 @@ extension FleetHostInventory {
 
 }
 
-/// Parsed capabilities per host: the document is fetched on every inventory (page pool
-/// totals can change) but parsed again only when its text changed.
-public final class FleetCapabilitiesCache: Sendable {
-    private let entries = Mutex<[String: (xml: String, topology: HostTopology?)]>([:])
+/// What the inventory keeps per host between runs, so a run costs fewer daemon round trips:
+/// hostname and node info per connection (they do not change while it is open; a new
+/// connection reads them again), and the parsed capabilities while the document is unchanged
+/// (it is fetched every run: page pool totals can change).
+public final class FleetHostFactsCache: Sendable {
+    private struct Entry {
+        var connection: ObjectIdentifier?
+        var hostname: String?
+        var nodeInfo: HostNodeInfo?
+        var xml: String?
+        var topology: HostTopology?
+    }
+    private let entries = Mutex<[String: Entry]>([:])
 
     public init() {}
 
+    /// The hostname and node info of `host` read over `connection`, from the cache when read
+    /// over the same connection before.
+    public func identity(of host: String, over connection: Connection) async throws -> (hostname: String?, nodeInfo: HostNodeInfo) {
+        let id = ObjectIdentifier(connection)
+        if let e = entries.withLock({ $0[host] }), e.connection == id, let info = e.nodeInfo { return (e.hostname, info) }
+        let hostname = try? await connection.hostname()
+        let info = try await connection.nodeInfo()
+        entries.withLock { all in
+            var e = all[host] ?? Entry()
+            e.connection = id
+            e.hostname = hostname
+            e.nodeInfo = info
+            all[host] = e
+        }
+        return (hostname, info)
+    }
+
     /// The topology of `xml` for `host`, parsed or reused.
     public func topology(for host: String, xml: String) throws -> HostTopology? {
-        if let hit = entries.withLock({ $0[host] }), hit.xml == xml { return hit.topology }
+        if let e = entries.withLock({ $0[host] }), e.xml == xml { return e.topology }
         let t = try hostTopology(fromCapabilitiesXML: xml)
-        entries.withLock { $0[host] = (xml, t) }
+        entries.withLock { all in
+            var e = all[host] ?? Entry()
+            e.xml = xml
+            e.topology = t
+            all[host] = e
+        }
         return t
     }
 }
@@ -125,7 +166,7 @@ extension HostTopology {
 extension Fleet {
     /// The inventory of every host (or of `names`), each under the fleet's deadline.
     public func inventory(of names: [String]? = nil, deadline: Duration? = nil) async -> FleetInventory {
-        let cache = capabilitiesCache
+        let cache = factsCache
         return FleetInventory(await run(on: names, deadline: deadline) { conn, host in
             try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
         })

@@ -219,7 +219,7 @@ extension Fleet {
         case .failed(let e): throw e
         case .timedOut: throw FleetError.sourceTimedOut(source)
         }
-        let cache = capabilitiesCache
+        let cache = factsCache
         let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?) in
             let inv = try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
             return (inv, try? await conn.security().encrypted)
