@@ -135,11 +135,6 @@ enum FleetBench {
             singles.append((h.name, t.wall))
             print("  \(h.name) alone: " + String(format: "%.2f ms (CPU per run: client %.2f ms, daemons %.2f ms)", t.wall * 1000, t.clientCPU * 1000, t.daemonCPU * 1000))
         }
-        if ProcessInfo.processInfo.environment["FLEET_BENCH_SAME"] != nil {
-            let same = (1...3).map { FleetHost(name: "B\($0)", uri: hosts[1].uri, readOnly: true) }
-            let t = try await medianInventory(same, iterations: o.iterations, daemons: daemons)
-            print(String(format: "  3 connections to B at once: %.2f ms", t.wall * 1000))
-        }
         let all = try await medianInventory(hosts, iterations: o.iterations, daemons: daemons)
         let slowest = singles.max { $0.1 < $1.1 }!
         print(String(format: "  fleet of 3: %.2f ms = %.2fx the slowest single host ", all.wall * 1000, all.wall / slowest.1)

@@ -180,4 +180,20 @@ import VirtCore
         await c2.close()
         withExtendedLifetime(c1) {}
     }
+
+    @Test func capabilitiesAreReusedWithinTheirMaxAgeOnTheSameConnection() async throws {
+        let conn = try await Connection.open("test:///default")
+        let fresh = FleetHostFactsCache(capabilitiesMaxAge: .seconds(600))
+        let t = try await fresh.topology(of: "d", over: conn)
+        #expect(t?.nodes.count == 2)
+        await conn.close()
+        // Within the max age the closed connection is not asked again.
+        #expect(try await fresh.topology(of: "d", over: conn) == t)
+        // With no max age it is, and the closed connection fails.
+        let stale = FleetHostFactsCache(capabilitiesMaxAge: .zero)
+        let conn2 = try await Connection.open("test:///default")
+        _ = try await stale.topology(of: "d", over: conn2)
+        await conn2.close()
+        await #expect(throws: LibvirtError.self) { try await stale.topology(of: "d", over: conn2) }
+    }
 }

@@ -22,12 +22,11 @@ extension FleetHostInventory {
         }
         var topology: HostTopology
         var source = TopologySource.capabilities
-        let capabilities = try await connection.capabilitiesXML()
         let parsed: HostTopology?
         if let cache {
-            parsed = try cache.topology(for: host.name, xml: capabilities)
+            parsed = try await cache.topology(of: host.name, over: connection)
         } else {
-            parsed = try hostTopology(fromCapabilitiesXML: capabilities)
+            parsed = try hostTopology(fromCapabilitiesXML: try await connection.capabilitiesXML())
         }
         if let t = parsed {
             topology = t
@@ -89,10 +88,12 @@ extension FleetHostInventory {
 
 }
 
-/// What the inventory keeps per host between runs, so a run costs fewer daemon round trips:
-/// hostname and node info per connection (they do not change while it is open; a new
-/// connection reads them again), and the parsed capabilities while the document is unchanged
-/// (it is fetched every run: page pool totals can change).
+/// What the inventory keeps per host between runs, so a run costs fewer daemon round trips
+/// and less daemon work: hostname and node info per connection (they do not change while it
+/// is open; a new connection reads them again), and the capabilities per connection for
+/// `capabilitiesMaxAge` (the QEMU driver rebuilds the document on every request — sysfs
+/// probes under its lock — and only page pool totals change at run time), parsed again only
+/// when the document changed. Free memory per cell is read on every run.
 public final class FleetHostFactsCache: Sendable {
     private struct Entry {
         var connection: ObjectIdentifier?
@@ -100,10 +101,32 @@ public final class FleetHostFactsCache: Sendable {
         var nodeInfo: HostNodeInfo?
         var xml: String?
         var topology: HostTopology?
+        var capabilitiesConnection: ObjectIdentifier?
+        var capabilitiesRead: ContinuousClock.Instant?
     }
     private let entries = Mutex<[String: Entry]>([:])
+    public let capabilitiesMaxAge: Duration
 
-    public init() {}
+    public init(capabilitiesMaxAge: Duration = .seconds(60)) {
+        self.capabilitiesMaxAge = capabilitiesMaxAge
+    }
+
+    /// The topology in `host`'s capabilities read over `connection`: reused while younger than
+    /// `capabilitiesMaxAge` on the same connection, else fetched (and parsed if it changed).
+    public func topology(of host: String, over connection: Connection) async throws -> HostTopology? {
+        let id = ObjectIdentifier(connection)
+        if let e = entries.withLock({ $0[host] }), e.capabilitiesConnection == id, let at = e.capabilitiesRead,
+           at.duration(to: .now) < capabilitiesMaxAge, e.xml != nil {
+            return e.topology
+        }
+        let xml = try await connection.capabilitiesXML()
+        let t = try topology(for: host, xml: xml)
+        entries.withLock { all in
+            all[host]?.capabilitiesConnection = id
+            all[host]?.capabilitiesRead = .now
+        }
+        return t
+    }
 
     /// The hostname and node info of `host` read over `connection`, from the cache when read
     /// over the same connection before.
