@@ -9,6 +9,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "hostprobe": HostProbeBench.run(arguments:),
     "lab": LabBench.run(arguments:),
     "fleet": FleetBench.run(arguments:),
+    "placement": PlacementBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -17,7 +17,11 @@ struct VirtKitCLI: AsyncParsableCommand {
             // CgroupControl
             CgroupCommand.self,
             // Events, migration, lab
-            EventsCommand.self, MigrateCommand.self, LabCommand.self, FleetCommand.self,
+            EventsCommand.self, MigrateCommand.self, LabCommand.self,
+            // Tuning: placement
+            PlanCommand.self, RollbackCommand.self,
+            // Fleet
+            FleetCommand.self,
         ]
     )
 }
