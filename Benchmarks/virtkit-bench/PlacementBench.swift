@@ -38,8 +38,8 @@ enum PlacementBench {
         var hosts: [(String, HostTopology)] = []
         for name in HwlocArchives.names(in: folder) {
             let root = try HwlocArchives.root(of: name, in: folder)
-            let snapshot = HostProber(rootPath: root).snapshotSync(sections: [.topology, .numa, .memory, .pci])
-            if let t = HostTopology(placementSnapshot: snapshot) { hosts.append((name, t)) }
+            let snapshot = try await HostProber(rootPath: root).snapshot(sections: [.topology, .numa, .memory, .pci])
+            if let t = snapshot.hostTopology { hosts.append((name, t)) }
         }
         try quality(hosts: hosts, seeds: seeds)
         guard let big = hosts.first(where: { $0.0 == "256ia64-64n2s2c" })?.1 else {

@@ -109,8 +109,8 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     static func topology(root: String) async throws -> HostTopology {
-        let snapshot = await HostProber(rootPath: root).snapshot(sections: [.topology, .numa, .memory, .pci])
-        guard let topology = HostTopology(placementSnapshot: snapshot) else {
+        let snapshot = try await HostProber(rootPath: root).snapshot(sections: [.topology, .numa, .memory, .pci])
+        guard let topology = snapshot.hostTopology else {
             throw CLIError("no CPU topology under \(root) (is it a /sys + /proc tree?)")
         }
         return topology

@@ -23,11 +23,15 @@ extension HostSnapshot {
                 let distances = n.distances.count == ids.count
                     ? zip(ids, n.distances).map { HostTopology.NodeDistance(node: $0, value: $1) } : []
                 let pools = n.hugepages.compactMap { p in p.total.map { HostTopology.PagePool(pageSize: p.size, total: $0, free: p.free) } }
-                nodes.append(HostTopology.Node(id: n.id, cpus: n.cpus, memory: n.memTotal, freeMemory: n.memFree,
+                // A synthesized node (no NUMA in sysfs) lists no CPUs; the CPUs naming it count.
+                let nodeCPUs = n.cpus.union(CPUSet(cpus.filter { $0.node == n.id }.map(\.id)))
+                nodes.append(HostTopology.Node(id: n.id, cpus: nodeCPUs, memory: n.memTotal, freeMemory: n.memFree,
                                                distances: distances, pagePools: pools))
             }
-        } else {
-            nodes = [HostTopology.Node(id: 0, cpus: CPUSet(topo.cpus.map(\.id)))]
+        }
+        if nodes.isEmpty {
+            // No NUMA information: one node with every CPU and, when read, the host's memory.
+            nodes = [HostTopology.Node(id: 0, cpus: CPUSet(topo.cpus.map(\.id)), memory: memory?.total)]
         }
 
         struct CacheKey: Hashable { var level: Int; var type: String; var cpus: CPUSet; var id: Int? }

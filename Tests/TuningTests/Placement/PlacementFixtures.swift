@@ -58,8 +58,8 @@ enum CorpusHosts {
         guard let folder = HwlocArchives.folder() else { return [] }
         return try HwlocArchives.names(in: folder).compactMap { name in
             let root = try HwlocArchives.root(of: name, in: folder)
-            let snapshot = HostProber(rootPath: root).snapshotSync(sections: [.topology, .numa, .memory, .pci])
-            return HostTopology(placementSnapshot: snapshot).map { Host(name: name, topology: $0) }
+            let snapshot = try HostProber(rootPath: root).snapshotSync(sections: [.topology, .numa, .memory, .pci])
+            return snapshot.hostTopology.map { Host(name: name, topology: $0) }
         }
     }
 
