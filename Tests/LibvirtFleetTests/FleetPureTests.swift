@@ -84,6 +84,7 @@ import VirtCore
     }
 }
 
+/// The inventory's use of LibvirtXML's capabilities reader: nil without cells, typed errors.
 @Suite struct CapabilitiesTopologyTests {
     static let twoCells = """
     <capabilities><host><uuid>x</uuid><cpu><arch>x86_64</arch></cpu>
@@ -107,7 +108,7 @@ import VirtCore
         #expect(t.nodes[0].cpus == [0, 2] && t.nodes[1].cpus == [1])
         #expect(t.cpu(2)?.threadSiblings == [0, 2] && t.cpu(2)?.core == 0 && t.cpu(1)?.package == 1 && t.cpu(1)?.die == nil)
         #expect(t.cores == [[0, 2], [1]])
-        #expect(t.caches == [HostTopology.Cache(level: 3, type: "both", size: .mebibytes(32), cpus: [0, 1, 2], id: 0)])
+        #expect(t.caches == [HostTopology.Cache(level: 3, type: "Unified", size: .mebibytes(32), cpus: [0, 1, 2], id: 0)])
     }
 
     @Test func noCellsMeansNoTopologyAndBadDocumentsAreTypedErrors() throws {
@@ -163,7 +164,8 @@ import VirtCore
         #expect(try cache.topology(for: "a", xml: CapabilitiesTopologyTests.twoCells) == t1)
         let changed = CapabilitiesTopologyTests.twoCells.replacingOccurrences(of: ">16</pages>", with: ">32</pages>")
         #expect(try cache.topology(for: "a", xml: changed)?.nodes[0].pagePool(of: .kibibytes(2048))?.total == 32)
-        #expect(throws: FleetCapabilitiesError.self) { try cache.topology(for: "b", xml: "<capabilities/>") }
+        #expect(try cache.topology(for: "b", xml: "<capabilities/>") == nil)
+        #expect(throws: FleetCapabilitiesError.self) { try cache.topology(for: "b", xml: "<capabilities>") }
     }
 
     @Test func identityIsReadOncePerConnection() async throws {
