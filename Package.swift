@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "CgroupControl", dependencies: ["VirtCore"]),
         .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
         .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "LibvirtFleet", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML"]),
+        .target(name: "LibvirtFleet", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "Tuning"]),
         .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning", "LibvirtFleet"]),
 
         // MARK: Executables
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "HostProbe", "DomainXML", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
-        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),

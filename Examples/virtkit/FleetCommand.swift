@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import LibvirtFleet
+import Tuning
 import VirtCore
 
 /// `virtkit fleet …`: many libvirt hosts as one.
 struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet", abstract: "Work on many libvirt hosts at once (per-host deadline, bounded concurrency).",
-        subcommands: [FleetInventoryCommand.self, FleetPreflightCommand.self])
+        subcommands: [FleetInventoryCommand.self, FleetPlaceCommand.self, FleetPreflightCommand.self])
 }
 
 /// The hosts of a fleet command: `--host URI…` and/or `--config FILE`.
@@ -129,5 +130,56 @@ struct FleetPreflightCommand: AsyncParsableCommand {
         }
         print(report.canMigrate ? "no blocker found\(report.worst == .pass ? "" : " (see the warnings and unknowns)")" : "blocked")
         if !report.canMigrate { throw ExitCode(1) }
+    }
+}
+
+/// `virtkit fleet place --host URI… --request FILE.json`: the best host for new guests.
+struct FleetPlaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "place", abstract: "Run the placement planner on every host for a request; print each host's plan and the best host.")
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+
+    @Option(name: .long, help: "The request file (JSON, as for `virtkit plan`).")
+    var request: String
+
+    @OptionGroup var output: OutputOptions
+
+    struct Report: Encodable {
+        struct Host: Encodable {
+            var host: String
+            var placed: Int
+            var score: String
+            var plan: PlacementReport
+        }
+        var best: String?
+        var hosts: [Host]
+        var missing: [FleetInventory.Missing]
+    }
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: request) else { throw CLIError("cannot read \(request)") }
+        let req = try PlacementRequest(json: data)
+        let fleet = try fleetHosts.makeFleet()
+        let placement = await fleet.place(req)
+        await fleet.shutdown()
+        let report = Report(best: placement.best?.host,
+                            hosts: placement.candidates.map { .init(host: $0.host, placed: $0.plan.score.placed, score: "\($0.plan.score)", plan: PlacementReport($0.plan)) },
+                            missing: placement.missing)
+        if output.json { return try printJSON(report) }
+        for c in placement.candidates {
+            print("\(c.host)  \(c.plan.score)")
+            for u in c.plan.unplaced { print("  unplaced \(u.name): \(u.reason)") }
+        }
+        for m in placement.missing { print("\(m.host)  \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        if let best = placement.best {
+            print("best: \(best.host)")
+            for p in best.plan.placements {
+                print("  \(p.name): vCPUs \(p.vcpuPins.map(\.description).joined(separator: " ")), memory nodes \(p.memoryNodes)")
+            }
+        } else {
+            print("no host places every guest")
+            throw ExitCode(1)
+        }
     }
 }

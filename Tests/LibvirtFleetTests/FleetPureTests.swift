@@ -199,3 +199,16 @@ import VirtCore
         await #expect(throws: LibvirtError.self) { try await stale.topology(of: "d", over: conn2) }
     }
 }
+
+@Suite struct FleetPlacementPureTests {
+    @Test func basePagePoolsAreDroppedHugePoolsKept() {
+        let pools: [HostTopology.PagePool] = [.init(pageSize: .kibibytes(4), total: 1000), .init(pageSize: .mebibytes(2), total: 8)]
+        let t = HostTopology(cpus: [.init(id: 0, node: 0)], nodes: [
+            .init(id: 0, cpus: [0], memory: .gibibytes(4), pagePools: pools),
+            .init(id: 1, cpus: [], memory: .gibibytes(4), pagePools: [.init(pageSize: .mebibytes(2), total: 8)]),
+        ])
+        let out = withoutBasePages(t)
+        #expect(out.nodes[0].pagePools == [.init(pageSize: .mebibytes(2), total: 8)])
+        #expect(out.nodes[1].pagePools == [.init(pageSize: .mebibytes(2), total: 8)], "a node listing only huge pages keeps them")
+    }
+}

@@ -12,39 +12,7 @@ extension FleetHostInventory {
     /// - Parameter cache: hostname, node info and parsed capabilities kept between runs.
     public static func gather(from connection: Connection, host: FleetHost, cache: FleetHostFactsCache? = nil) async throws -> FleetHostInventory {
         var warnings: [String] = []
-        let hostname: String?
-        let info: HostNodeInfo
-        if let cache {
-            (hostname, info) = try await cache.identity(of: host.name, over: connection)
-        } else {
-            hostname = try? await connection.hostname()
-            info = try await connection.nodeInfo()
-        }
-        var topology: HostTopology
-        var source = TopologySource.capabilities
-        let parsed: HostTopology?
-        if let cache {
-            parsed = try await cache.topology(of: host.name, over: connection)
-        } else {
-            parsed = try hostTopology(fromCapabilitiesXML: try await connection.capabilitiesXML())
-        }
-        if let t = parsed {
-            topology = t
-        } else {
-            source = .nodeInfo
-            topology = HostTopology(nodeInfo: info)
-        }
-        // Free memory per cell only where the capabilities list cells (the test driver's
-        // node files have none and refuse the call).
-        if source == .capabilities {
-            do {
-                let free = try await connection.cellsFreeMemory(startCell: 0, maxCells: Int32(max(1, topology.nodes.count)))
-                for i in topology.nodes.indices where i < free.count { topology.nodes[i].freeMemory = free[i] }
-            } catch let e as LibvirtError where e.code == .noSupport {
-            } catch {
-                warnings.append("free memory per cell: \(error)")
-            }
-        }
+        let (hostname, info, topology, source) = try await hostFacts(of: host, over: connection, cache: cache, warnings: &warnings)
 
         let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], handles: true)
         var guests: [FleetGuest] = []
@@ -86,6 +54,43 @@ extension FleetHostInventory {
             guests: guests, occupancy: occupancy, warnings: warnings)
     }
 
+
+    /// The host's topology now: capabilities (cached per `cache`), else node info; free
+    /// memory per cell read fresh.
+    public static func currentTopology(of host: FleetHost, over connection: Connection, cache: FleetHostFactsCache? = nil) async throws -> HostTopology {
+        var ignored: [String] = []
+        return try await hostFacts(of: host, over: connection, cache: cache, warnings: &ignored).topology
+    }
+
+    private static func hostFacts(
+        of host: FleetHost, over connection: Connection, cache: FleetHostFactsCache?, warnings: inout [String]
+    ) async throws -> (hostname: String?, info: HostNodeInfo, topology: HostTopology, source: TopologySource) {
+        let hostname: String?
+        let info: HostNodeInfo
+        if let cache {
+            (hostname, info) = try await cache.identity(of: host.name, over: connection)
+        } else {
+            hostname = try? await connection.hostname()
+            info = try await connection.nodeInfo()
+        }
+        let parsed: HostTopology?
+        if let cache {
+            parsed = try await cache.topology(of: host.name, over: connection)
+        } else {
+            parsed = try hostTopology(fromCapabilitiesXML: try await connection.capabilitiesXML())
+        }
+        guard var topology = parsed else { return (hostname, info, HostTopology(nodeInfo: info), .nodeInfo) }
+        // Free memory per cell only where the capabilities list cells (the test driver's
+        // node files have none and refuse the call).
+        do {
+            let free = try await connection.cellsFreeMemory(startCell: 0, maxCells: Int32(max(1, topology.nodes.count)))
+            for i in topology.nodes.indices where i < free.count { topology.nodes[i].freeMemory = free[i] }
+        } catch let e as LibvirtError where e.code == .noSupport {
+        } catch {
+            warnings.append("free memory per cell: \(error)")
+        }
+        return (hostname, info, topology, .capabilities)
+    }
 }
 
 /// What the inventory keeps per host between runs, so a run costs fewer daemon round trips
