@@ -215,15 +215,22 @@ stop_c() {
     # A daemon left stopped (SIGSTOP by a test) must run again to answer and to end.
     alive "$C/libvirtd.pid" && kill -CONT "$(cat "$C/libvirtd.pid")" 2>/dev/null || true
     [ -s "$C/libvirtd.pid" ] && remove_domains "$HOSTC_URI" all
-    stop_pidfile "$C/libvirtd.pid"
-    if alive "$C/holder.pid"; then
+    stop_ns "$C"
+}
+
+stop_ns() {   # stop_ns DIR: a namespace host's libvirtd, its leftover guests, virtlogd, holder
+    local dir=$1 p
+    stop_pidfile "$dir/libvirtd.pid"
+    # Guests the host started outlive its libvirtd only if it was killed; they hold the namespace.
+    if alive "$dir/holder.pid"; then
         for p in $(pgrep -f "guest=$PREFIX" || true); do
-            [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$C/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
+            [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$dir/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
         done
     fi
-    stop_pidfile "$C/virtlogd.pid"
-    stop_pidfile "$C/holder.pid" KILL
-    pkill -KILL -f -- "-p $C/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
+    stop_pidfile "$dir/virtlogd.pid"
+    stop_pidfile "$dir/holder.pid" KILL
+    # Daemons of an earlier, abandoned namespace no pid file points at any more.
+    pkill -KILL -f -- "-p $dir/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
 }
 
 status_c_json() {
@@ -497,17 +504,7 @@ down)
         stop_c
         [ -s "$B/libvirtd.pid" ] && remove_domains "$HOSTB_URI" all
         remove_domains "$HOSTA_URI_LOCAL" prefix
-        stop_pidfile "$B/libvirtd.pid"
-        # Guests B started outlive its libvirtd only if it was killed; they hold the namespace.
-        if alive "$B/holder.pid"; then
-            for p in $(pgrep -f "guest=$PREFIX" || true); do
-                [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$B/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
-            done
-        fi
-        stop_pidfile "$B/virtlogd.pid"
-        stop_pidfile "$B/holder.pid" KILL
-        # Daemons of an earlier, abandoned B namespace no pid file points at any more.
-        pkill -KILL -f -- "-p $B/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
+        stop_ns "$B"
         for d in "${DISKS[@]}"; do stop_pidfile "$LAB/disks/$d.pid"; done
         is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
