@@ -183,7 +183,8 @@ public actor Fleet {
         }
     }
 
-    private func host(named name: String) -> FleetHost? { slots[name]?.host }
+    /// The host named `name`, if it is in the fleet.
+    public func host(named name: String) -> FleetHost? { slots[name]?.host }
 
     private func begin<T: Sendable>(_ name: String, _ operation: @escaping @Sendable (Connection, FleetHost) async throws -> T) -> Begin<T> {
         guard let slot = slots[name] else {

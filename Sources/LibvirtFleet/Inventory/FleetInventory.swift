@@ -149,6 +149,13 @@ public struct FleetInventory: Sendable, Codable {
         public var uri: String
         public var result: String
         public var error: String?
+
+        /// The hosts of `outcomes` that did not answer.
+        public static func list<T: Sendable>(_ outcomes: [FleetHostOutcome<T>]) -> [Missing] {
+            outcomes.compactMap { o in
+                o.result.isOK ? nil : Missing(host: o.host.name, uri: o.host.uri, result: o.result.kind, error: o.result.error.map { "\($0)" })
+            }
+        }
     }
 
     public var hosts: [FleetHostInventory]
@@ -157,9 +164,7 @@ public struct FleetInventory: Sendable, Codable {
 
     public init(_ report: FleetRunReport<FleetHostInventory>) {
         hosts = report.values.map(\.value)
-        missing = report.outcomes.compactMap { o in
-            o.result.isOK ? nil : Missing(host: o.host.name, uri: o.host.uri, result: o.result.kind, error: o.result.error.map { "\($0)" })
-        }
+        missing = Missing.list(report.outcomes)
         summary = report.summary
     }
 }

@@ -30,9 +30,7 @@ public struct FleetPlacement: Sendable {
     /// Builds the answer from a run's outcomes (pure: tests feed plans directly).
     public init(_ outcomes: [FleetHostOutcome<PlacementPlan>]) {
         candidates = outcomes.compactMap { o in o.result.value.map { Candidate(host: o.host.name, plan: $0) } }
-        missing = outcomes.compactMap { o in
-            o.result.isOK ? nil : FleetInventory.Missing(host: o.host.name, uri: o.host.uri, result: o.result.kind, error: o.result.error.map { "\($0)" })
-        }
+        missing = FleetInventory.Missing.list(outcomes)
     }
 }
 

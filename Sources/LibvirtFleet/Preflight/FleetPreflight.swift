@@ -199,6 +199,7 @@ extension Fleet {
     /// guest's definition and disk allocation from the source, the destination's inventory
     /// and connection security, each under the fleet's deadline; then `FleetPreflight.evaluate`.
     public func preflight(guest name: String, from source: String, to destination: String, tls: Bool = false) async throws -> FleetPreflightReport {
+        for host in [source, destination] where self.host(named: host) == nil { throw FleetError.unknownHost(host) }
         let src = await run(on: [source]) { conn, _ -> GuestMigrationFacts in
             let dom = try await conn.domain(named: name)
             var facts = try GuestMigrationFacts(domainXML: try await dom.xmlDescription())

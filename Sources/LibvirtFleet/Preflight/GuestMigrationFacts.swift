@@ -33,6 +33,8 @@ public struct GuestMigrationFacts: Sendable, Hashable, Codable {
     public var name: String
     public var memory: MemorySize
     public var vcpus: Int
+    /// Some vCPU is pinned (`<cputune><vcpupin>` or `<vcpu cpuset>`): it wants dedicated CPUs.
+    public var pinned: Bool
     /// `<os><type machine>`, `<devices><emulator>`, `<os><loader>` (firmware).
     public var machine: String?
     public var emulator: String?
@@ -67,6 +69,8 @@ public struct GuestMigrationFacts: Sendable, Hashable, Codable {
         }
         memory = mem
         vcpus = root.firstChild(named: "vcpu")?.text.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 1
+        let vcpu = root.firstChild(named: "vcpu")
+        pinned = !(root.firstChild(named: "cputune")?.children(named: "vcpupin").isEmpty ?? true) || vcpu?.attribute("cpuset") != nil
         let os = root.firstChild(named: "os")
         machine = os?.firstChild(named: "type")?.attribute("machine")
         loader = os?.firstChild(named: "loader")?.text?.trimmingCharacters(in: .whitespacesAndNewlines)
