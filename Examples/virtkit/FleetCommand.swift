@@ -8,7 +8,7 @@ import VirtCore
 struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet", abstract: "Work on many libvirt hosts at once (per-host deadline, bounded concurrency).",
-        subcommands: [FleetInventoryCommand.self, FleetPlaceCommand.self, FleetPreflightCommand.self])
+        subcommands: [FleetInventoryCommand.self, FleetPlaceCommand.self, FleetPreflightCommand.self, FleetDrainCommand.self])
 }
 
 /// The hosts of a fleet command: `--host URI…` and/or `--config FILE`.
@@ -181,5 +181,50 @@ struct FleetPlaceCommand: AsyncParsableCommand {
             print("no host places every guest")
             throw ExitCode(1)
         }
+    }
+}
+
+/// `virtkit fleet drain HOST --host URI… --dry-run`: where each guest of HOST would go.
+struct FleetDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Plan moving every running guest off a host onto the others (--dry-run: the plan only).")
+
+    @Argument(help: "The host to drain: its name in the config file, or its URI.")
+    var source: String
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+
+    @Flag(name: .long, help: "Print the plan without migrating (required: live drain is not implemented yet).")
+    var dryRun = false
+
+    @OptionGroup var output: OutputOptions
+
+    struct Report: Encodable {
+        struct Move: Encodable { var guest: String; var target: String; var vcpuPins: [CPUSet]; var memoryNodes: NodeSet }
+        var source: String
+        var moves: [Move]
+        var stuck: [FleetDrainPlan.Stuck]
+        var missing: [FleetInventory.Missing]
+    }
+
+    func run() async throws {
+        guard dryRun else { throw CLIError("live drain is not implemented yet: use --dry-run for the plan, then virtkit migrate per guest") }
+        let fleet = try fleetHosts.makeFleet()
+        let plan: FleetDrainPlan
+        do { plan = try await fleet.planDrain(of: source) } catch {
+            await fleet.shutdown()
+            throw CLIError("\(source): \(error)")
+        }
+        await fleet.shutdown()
+        if output.json {
+            return try printJSON(Report(source: plan.source, moves: plan.moves.map { .init(guest: $0.guest, target: $0.target, vcpuPins: $0.placement.vcpuPins, memoryNodes: $0.placement.memoryNodes) },
+                                        stuck: plan.stuck, missing: plan.missing))
+        }
+        for m in plan.moves {
+            print("\(m.guest) → \(m.target)  vCPUs \(m.placement.vcpuPins.map(\.description).joined(separator: " "))  memory nodes \(m.placement.memoryNodes)")
+        }
+        for s in plan.stuck { print("\(s.guest): no target — \(s.reasons.joined(separator: "; "))") }
+        for m in plan.missing { print("target \(m.host) \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        if !plan.isComplete { throw ExitCode(1) }
     }
 }

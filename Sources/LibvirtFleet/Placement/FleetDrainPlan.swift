@@ -15,7 +15,7 @@ public struct FleetDrainPlan: Sendable {
     }
 
     /// A guest no target can take, with each target's reason.
-    public struct Stuck: Sendable, Hashable {
+    public struct Stuck: Sendable, Hashable, Codable {
         public var guest: String
         public var reasons: [String]
     }
