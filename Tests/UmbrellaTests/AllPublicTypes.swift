@@ -241,6 +241,7 @@ let allPublicTypes: [(module: String, name: String, isAlias: Bool, type: Any.Typ
     ("LibvirtFleet", "Fleet", false, Fleet.self),
     ("LibvirtFleet", "FleetCapabilitiesError", false, FleetCapabilitiesError.self),
     ("LibvirtFleet", "FleetConfiguration", false, FleetConfiguration.self),
+    ("LibvirtFleet", "FleetDrainPlan", false, FleetDrainPlan.self),
     ("LibvirtFleet", "FleetError", false, FleetError.self),
     ("LibvirtFleet", "FleetGuest", false, FleetGuest.self),
     ("LibvirtFleet", "FleetHost", false, FleetHost.self),
