@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,7 +25,7 @@ extension FleetHostInventory {
             }
             let active = isActive(status.state)
             var g = FleetGuest(
-                name: s.name, uuid: dom.uuid.uuidString.lowercased(), state: status.state.key, reason: status.reasonDescription, isActive: active,
+                name: s.name, uuid: dom.uuid.description, state: status.state.key, reason: status.reasonDescription, isActive: active,
                 vcpus: s.vcpu?.current, maxVCPUs: s.vcpu?.maximum,
                 memory: s.balloon?.current.map { .kibibytes($0) }, maxMemory: s.balloon?.maximum.map { .kibibytes($0) })
             if g.vcpus == nil || g.memory == nil {
