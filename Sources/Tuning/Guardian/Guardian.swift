@@ -171,7 +171,7 @@ public actor Guardian {
     private func handle(_ message: DomainEventMessage) async {
         switch message {
         case .event(let e):
-            guard let uuid = LibvirtUUID(e.domainUUID.uuidString) else { return }
+            let uuid = e.domainUUID
             let guest = GuardianGuest(uuid: uuid, name: e.domainName)
             switch e.kind {
             case .ioError(let io):
@@ -205,7 +205,7 @@ public actor Guardian {
         var inputs: [GuardianInput] = []
         var present = Set<LibvirtUUID>()
         for domain in try await conn.listAllDomains() {
-            guard let uuid = LibvirtUUID(domain.uuid.uuidString) else { continue }
+            let uuid = domain.uuid
             present.insert(uuid)
             inputs += await observe(GuardianGuest(uuid: uuid, name: domain.name), domain: domain)
         }
@@ -253,10 +253,7 @@ public actor Guardian {
     }
 
     private func lookUp(_ guest: GuardianGuest) async throws -> Domain {
-        guard let u = UUID(uuidString: guest.uuid.description) else {
-            throw LibvirtError(code: .invalidArg, message: "bad UUID \(guest.uuid)")
-        }
-        return try await connection().domain(uuid: u)
+        try await connection().domain(uuid: guest.uuid)
     }
 
     /// Carries out one effect; returns the inputs that report its result.

@@ -34,7 +34,7 @@ import VirtKitTestSupport
 
     /// The placement of `domain` on this host (no occupancy: the test is about applying).
     func placement(for domain: Domain, vcpus: Int) throws -> PlacementPlan {
-        let host = try #require(HostProber().snapshotSync(sections: [.topology, .numa, .memory]).hostTopology)
+        let host = try #require(try HostProber().snapshotSync(sections: [.topology, .numa, .memory]).hostTopology)
         return try PlacementPlanner(host: host).plan(PlacementRequest(guests: [
             GuestPlacementRequest(name: domain.name, vcpus: vcpus, memory: .mebibytes(64)),
         ]))
