@@ -28,14 +28,14 @@ public actor Fleet {
         /// Backoff between failed connection attempts.
         public var reconnect: ReconnectPolicy
         /// `virConnectSetKeepAlive` on every connection; nil leaves libvirt's default.
-        public var keepAlive: (interval: Int32, count: UInt32)?
+        public var keepAlive: KeepAlive?
         /// Keep connections open between operations (false: open and close per operation).
         public var keepConnections: Bool
 
         public init(
             concurrency: Int = 16, deadline: Duration = .seconds(10), threadHeadroom: Int? = nil,
             reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(500), maxDelay: .seconds(30)),
-            keepAlive: (interval: Int32, count: UInt32)? = (5, 3), keepConnections: Bool = true
+            keepAlive: KeepAlive? = KeepAlive(interval: .seconds(5), count: 3), keepConnections: Bool = true
         ) {
             self.concurrency = max(1, concurrency)
             self.deadline = deadline
@@ -211,7 +211,7 @@ public actor Fleet {
                 } catch {
                     throw ConnectFailure(underlying: error)
                 }
-                if let keepAlive { _ = try? await conn.setKeepAlive(interval: keepAlive.interval, count: keepAlive.count) }
+                if let keepAlive { _ = try? await conn.setKeepAlive(keepAlive) }
             }
             do {
                 return (conn, try await operation(conn, host))

@@ -27,7 +27,7 @@ extension FleetHostInventory {
             var g = FleetGuest(
                 name: s.name, uuid: dom.uuid.description, state: status.state.key, reason: status.reasonDescription, isActive: active,
                 vcpus: s.vcpu?.current, maxVCPUs: s.vcpu?.maximum,
-                memory: s.balloon?.current.map { .kibibytes($0) }, maxMemory: s.balloon?.maximum.map { .kibibytes($0) })
+                memory: s.balloon?.current, maxMemory: s.balloon?.maximum)
             if g.vcpus == nil || g.memory == nil {
                 // Drivers whose stats have no balloon/vcpu groups (the test driver): one virDomainGetInfo.
                 if let i = try? await dom.info() {

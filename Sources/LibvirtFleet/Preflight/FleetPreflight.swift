@@ -207,7 +207,7 @@ extension Fleet {
                 let blocks = try await conn.domainStats([dom], groups: .block).first?.blocks ?? []
                 for i in facts.disks.indices {
                     if let b = blocks.first(where: { $0.name == facts.disks[i].target && $0.backingIndex == nil }) ?? blocks.first(where: { $0.name == facts.disks[i].target }) {
-                        facts.disks[i].allocated = (b.physical ?? b.allocation).map { MemorySize(bytes: $0) }  // bytes on the host: a fresh qcow2 has allocation 0
+                        facts.disks[i].allocated = b.physical ?? b.allocation  // bytes on the host: a fresh qcow2 has allocation 0
                     }
                 }
             }
