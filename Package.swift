@@ -12,6 +12,7 @@ import PackageDescription
 //   CgroupControl  cgroup v1/v2/hybrid discovery, knobs and stats (toolchain only)
 //   LibvirtJoins   libvirt domains joined with the host: QEMU PID, threads, cgroups, CPUs; typed definitions
 //   Tuning         diagnosis, placement plans, the paused-guest guardian
+//   LibvirtFleet   many libvirt hosts as one: deadlines per host, inventory, preflight
 //   VirtKit        umbrella re-exporting all of the above
 let package = Package(
     name: "VirtKit",
@@ -28,6 +29,7 @@ let package = Package(
         .library(name: "CgroupControl", targets: ["CgroupControl"]),
         .library(name: "LibvirtJoins", targets: ["LibvirtJoins"]),
         .library(name: "Tuning", targets: ["Tuning"]),
+        .library(name: "LibvirtFleet", targets: ["LibvirtFleet"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
         .executable(name: "virtkit-exporter", targets: ["virtkit-exporter"]),
@@ -67,7 +69,8 @@ let package = Package(
         .target(name: "CgroupControl", dependencies: ["VirtCore", "VirtLogging"]),
         .target(name: "LibvirtJoins", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "CgroupControl"]),
         .target(name: "Tuning", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning", "LibvirtFleet"]),
+        .target(name: "LibvirtFleet", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "Tuning"]),
 
         // MARK: Executables
         .executableTarget(
@@ -122,6 +125,7 @@ let package = Package(
         .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
+        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),

@@ -5,6 +5,8 @@
 #   Scripts/lab.sh down     [--json]   remove every lab domain, daemon, namespace and file
 #   Scripts/lab.sh status   [--json]   what is running; exit 1 when the lab is not (fully) up
 #   Scripts/lab.sh restart-b           restart host B's libvirtd (same namespace, same state)
+#   Scripts/lab.sh up-c     [--json]   start host C (like B, plus a TLS listener) beside a running lab
+#   Scripts/lab.sh status-c [--json]   host C's URIs and pids; exit 1 when it does not answer
 #   Scripts/lab.sh fail eio|enospc     switch a failing disk's errors on (creates its error-file)
 #   Scripts/lab.sh repair eio|enospc   switch them off (removes the error-file)
 #   Scripts/lab.sh xml NAME [shared|busy|eio|enospc]  print a small guest's domain XML on that disk
@@ -72,6 +74,13 @@ B=$LAB/hostb
 HOSTA_URI_LOCAL=qemu:///system
 HOSTA_URI="qemu+unix:///system?socket=$LAB/hosta/run/libvirt-sock"
 HOSTB_URI="qemu+unix:///system?socket=$B/run/libvirt-sock"
+# Host C (optional, `up-c`): a third daemon like B, also listening for TLS clients on
+# 127.0.0.1 with the lab CA's server certificate (the fleet tests reach it over TLS).
+C=$LAB/hostc
+HOSTC_NAME=${VIRTKIT_LAB_HOSTC_NAME:-virtkit-lab-c}
+HOSTC_TLS_PORT=${VIRTKIT_LAB_HOSTC_TLS_PORT:-16516}
+HOSTC_URI="qemu+unix:///system?socket=$C/run/libvirt-sock"
+HOSTC_TLS_URI="qemu+tls://127.0.0.1:$HOSTC_TLS_PORT/system?pkipath=$LAB/pki/client"
 DISKS=(shared busy eio enospc)
 
 die() { echo "lab: $*" >&2; exit 1; }
@@ -85,30 +94,36 @@ alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 pid_of() { [ -s "$1" ] && cat "$1" || echo 0; }
 answers() { timeout 10 virsh -q -c "$1" version >/dev/null 2>&1; }
 is_mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
-in_b() { nsenter -t "$(cat "$B/holder.pid")" -m -u -- "$@"; }
+in_ns() { local dir=$1; shift; nsenter -t "$(cat "$dir/holder.pid")" -m -u -- "$@"; }
+in_b() { in_ns "$B" "$@"; }
 
-# ---------------------------------------------------------------- host B
-prepare_b_tree() {
-    mkdir -p "$B"/{etc,run,lib,log,cache} "$LAB/hosta/run"
-    if [ ! -e "$B/etc/libvirtd.conf" ]; then
+# ---------------------------------------------------------------- hosts B and C
+# Each is a libvirtd + virtlogd in a mount + UTS namespace of its own; the functions take
+# the host's lab folder (DIR = $B or $C) and its hostname / URI / migration ports.
+prepare_b_tree() { prepare_ns_tree "$B" B 49300 49363 ""; }
+prepare_ns_tree() {   # prepare_ns_tree DIR LABEL PORT_MIN PORT_MAX EXTRA_LIBVIRTD_CONF
+    local dir=$1
+    mkdir -p "$dir"/{etc,run,lib,log,cache} "$LAB/hosta/run"
+    if [ ! -e "$dir/etc/libvirtd.conf" ]; then
         # Config only: never A's domain definitions (/etc/libvirt/qemu/*.xml) or networks.
-        cp -a /etc/libvirt/*.conf "$B/etc/"
-        [ -d /etc/libvirt/nwfilter ] && cp -a /etc/libvirt/nwfilter "$B/etc/"
-        mkdir -p "$B/etc/qemu/networks/autostart" "$B/etc/secrets" "$B/etc/storage" "$B/etc/hooks"
+        cp -a /etc/libvirt/*.conf "$dir/etc/"
+        [ -d /etc/libvirt/nwfilter ] && cp -a /etc/libvirt/nwfilter "$dir/etc/"
+        mkdir -p "$dir/etc/qemu/networks/autostart" "$dir/etc/secrets" "$dir/etc/storage" "$dir/etc/hooks"
         local uuid; uuid=$(cat /proc/sys/kernel/random/uuid)
-        cat >>"$B/etc/libvirtd.conf" <<EOF
+        cat >>"$dir/etc/libvirtd.conf" <<EOF
 
-# --- VirtKit lab host B ---
+# --- VirtKit lab host $2 ---
 host_uuid = "$uuid"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 keepalive_interval = 5
 keepalive_count = 5
+$5
 EOF
-        cat >>"$B/etc/qemu.conf" <<EOF
+        cat >>"$dir/etc/qemu.conf" <<EOF
 
-# --- VirtKit lab host B ---
-migration_port_min = 49300
-migration_port_max = 49363
+# --- VirtKit lab host $2 ---
+migration_port_min = $3
+migration_port_max = $4
 # The cgroup filesystem is shared with host A: without systemd both daemons would name a
 # guest's cgroup machine/qemu-ID-NAME.libvirt-qemu, and IDs restart at 1 on each host, so
 # a migrating guest could collide with itself. Host B runs its guests without cgroups.
@@ -116,22 +131,23 @@ cgroup_controllers = [ ]
 migrate_tls_x509_cert_dir = "$LAB/pki"
 EOF
     fi
-    mkdir -p "$B/lib"/{boot,images,qemu,sanlock} "$B/log"/{qemu,lxc} "$B/cache/qemu"
-    chown libvirt-qemu:libvirt-qemu "$B/lib/qemu" 2>/dev/null || true
-    chmod 0750 "$B/lib/qemu"
+    mkdir -p "$dir/lib"/{boot,images,qemu,sanlock} "$dir/log"/{qemu,lxc} "$dir/cache/qemu"
+    chown libvirt-qemu:libvirt-qemu "$dir/lib/qemu" 2>/dev/null || true
+    chmod 0750 "$dir/lib/qemu"
 }
 
-start_b() {
-    prepare_b_tree
+start_b() { prepare_b_tree; start_ns "$B" "$HOSTB_NAME" "$HOSTB_URI"; }
+start_ns() {   # start_ns DIR HOSTNAME URI [LIBVIRTD-FLAGS...]
+    local dir=$1 name=$2 uri=$3; shift 3
     if ! is_mounted "$LAB/hosta/run"; then
         mount --bind /run/libvirt "$LAB/hosta/run"
     fi
-    if ! alive "$B/holder.pid"; then
+    if ! alive "$dir/holder.pid"; then
         # A dead holder with live daemons (its starter was killed, e.g. a session ending):
-        # they still hold B's old namespace and pid-file locks, so stop them first.
-        stop_pidfile "$B/libvirtd.pid"
-        stop_pidfile "$B/virtlogd.pid"
-        rm -f "$B/holder.pid"
+        # they still hold the host's old namespace and pid-file locks, so stop them first.
+        stop_pidfile "$dir/libvirtd.pid"
+        stop_pidfile "$dir/virtlogd.pid"
+        rm -f "$dir/holder.pid"
         # The holder keeps the namespaces alive across libvirtd restarts; everything else
         # in B is started in them with nsenter.
         unshare -m -u --propagation private -- /bin/sh -ec '
@@ -142,28 +158,84 @@ start_b() {
             mount --bind "$B/log" /var/log/libvirt
             mount --bind "$B/cache" /var/cache/libvirt
             echo $$ >"$B/holder.pid.tmp"; mv "$B/holder.pid.tmp" "$B/holder.pid"
-            exec sleep infinity' sh "$B" "$HOSTB_NAME" </dev/null >/dev/null 2>"$B/holder.err" &
-        for _ in $(seq 1 50); do alive "$B/holder.pid" && break; sleep 0.1; done
-        alive "$B/holder.pid" || die "host B namespace did not come up: $(cat "$B/holder.err" 2>/dev/null)"
+            exec sleep infinity' sh "$dir" "$name" </dev/null >/dev/null 2>"$dir/holder.err" &
+        for _ in $(seq 1 50); do alive "$dir/holder.pid" && break; sleep 0.1; done
+        alive "$dir/holder.pid" || die "host $name namespace did not come up: $(cat "$dir/holder.err" 2>/dev/null)"
     fi
-    alive "$B/virtlogd.pid" || in_b virtlogd -d -p "$B/virtlogd.pid" </dev/null >/dev/null 2>>"$B/virtlogd.stderr"
-    start_b_libvirtd
+    alive "$dir/virtlogd.pid" || in_ns "$dir" virtlogd -d -p "$dir/virtlogd.pid" </dev/null >/dev/null 2>>"$dir/virtlogd.stderr"
+    start_ns_libvirtd "$dir" "$uri" "$@"
 }
 
 # Daemons get /dev/null for stdin/stdout: a caller reading our output through a pipe
 # (tests, `virtkit lab`) would otherwise wait for EOF until the daemon exits.
-start_b_libvirtd() {
-    if ! alive "$B/libvirtd.pid"; then
-        rm -f "$B/libvirtd.pid"
-        in_b libvirtd -d -p "$B/libvirtd.pid" </dev/null >/dev/null 2>>"$B/libvirtd.stderr"
+start_b_libvirtd() { start_ns_libvirtd "$B" "$HOSTB_URI"; }
+start_ns_libvirtd() {   # start_ns_libvirtd DIR URI [LIBVIRTD-FLAGS...]
+    local dir=$1 uri=$2; shift 2
+    if ! alive "$dir/libvirtd.pid"; then
+        rm -f "$dir/libvirtd.pid"
+        in_ns "$dir" libvirtd -d "$@" -p "$dir/libvirtd.pid" </dev/null >/dev/null 2>>"$dir/libvirtd.stderr"
     fi
     for _ in $(seq 1 100); do
-        answers "$HOSTB_URI" && return 0
-        alive "$B/libvirtd.pid" || break
+        answers "$uri" && return 0
+        alive "$dir/libvirtd.pid" || break
         sleep 0.2
     done
-    tail -n 20 "$B/log/libvirtd.log" >&2 2>/dev/null || true
-    die "host B libvirtd does not answer on $HOSTB_URI"
+    tail -n 20 "$dir/log/libvirtd.log" >&2 2>/dev/null || true
+    die "libvirtd of $dir does not answer on $uri"
+}
+
+# Host C: B's recipe plus a TLS listener (the lab CA's server certificate; any client
+# certificate the CA signed is accepted) and its own migration ports.
+start_c() {
+    make_client_pki
+    prepare_ns_tree "$C" C 49400 49463 "listen_tls = 1
+listen_tcp = 0
+tls_port = \"$HOSTC_TLS_PORT\"
+auth_tls = \"none\"
+ca_file = \"$LAB/pki/ca-cert.pem\"
+cert_file = \"$LAB/pki/server-cert.pem\"
+key_file = \"$LAB/pki/server-key.pem\""
+    start_ns "$C" "$HOSTC_NAME" "$HOSTC_URI" --listen
+    answers "$HOSTC_TLS_URI" || die "host C does not answer over TLS on $HOSTC_TLS_URI"
+}
+
+# The client side of the lab CA in the layout libvirt's `pkipath` wants.
+make_client_pki() {
+    local d=$LAB/pki/client
+    [ -s "$d/clientkey.pem" ] && return 0
+    mkdir -p "$d"
+    cp "$LAB/pki/ca-cert.pem" "$d/cacert.pem"
+    cp "$LAB/pki/client-cert.pem" "$d/clientcert.pem"
+    cp "$LAB/pki/client-key.pem" "$d/clientkey.pem"
+    chmod 0700 "$d"; chmod 0600 "$d"/*.pem
+}
+
+stop_c() {
+    [ -d "$C" ] || return 0
+    # A daemon left stopped (SIGSTOP by a test) must run again to answer and to end.
+    alive "$C/libvirtd.pid" && kill -CONT "$(cat "$C/libvirtd.pid")" 2>/dev/null || true
+    [ -s "$C/libvirtd.pid" ] && remove_domains "$HOSTC_URI" all
+    stop_ns "$C"
+}
+
+stop_ns() {   # stop_ns DIR: a namespace host's libvirtd, its leftover guests, virtlogd, holder
+    local dir=$1 p
+    stop_pidfile "$dir/libvirtd.pid"
+    # Guests the host started outlive its libvirtd only if it was killed; they hold the namespace.
+    if alive "$dir/holder.pid"; then
+        for p in $(pgrep -f "guest=$PREFIX" || true); do
+            [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$dir/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
+        done
+    fi
+    stop_pidfile "$dir/virtlogd.pid"
+    stop_pidfile "$dir/holder.pid" KILL
+    # Daemons of an earlier, abandoned namespace no pid file points at any more.
+    pkill -KILL -f -- "-p $dir/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
+}
+
+status_c_json() {
+    printf '{"name": "%s", "uri": "%s", "tlsURI": "%s", "migrateURI": "tcp://127.0.0.1", "migrationPorts": [49400, 49463], "up": %s, "libvirtdPID": %s, "namespacePID": %s}\n' \
+        "$HOSTC_NAME" "$HOSTC_URI" "$HOSTC_TLS_URI" "$(answers "$HOSTC_URI" && echo true || echo false)" "$(pid_of "$C/libvirtd.pid")" "$(pid_of "$C/holder.pid")"
 }
 
 stop_pidfile() {   # stop_pidfile FILE [signal]: TERM, wait up to 10 s, then KILL
@@ -429,19 +501,10 @@ up)
     ;;
 down)
     if [ -d "$LAB" ]; then
+        stop_c
         [ -s "$B/libvirtd.pid" ] && remove_domains "$HOSTB_URI" all
         remove_domains "$HOSTA_URI_LOCAL" prefix
-        stop_pidfile "$B/libvirtd.pid"
-        # Guests B started outlive its libvirtd only if it was killed; they hold the namespace.
-        if alive "$B/holder.pid"; then
-            for p in $(pgrep -f "guest=$PREFIX" || true); do
-                [ "$(readlink /proc/$p/ns/mnt)" = "$(readlink /proc/$(cat "$B/holder.pid")/ns/mnt)" ] && kill -KILL "$p" 2>/dev/null || true
-            done
-        fi
-        stop_pidfile "$B/virtlogd.pid"
-        stop_pidfile "$B/holder.pid" KILL
-        # Daemons of an earlier, abandoned B namespace no pid file points at any more.
-        pkill -KILL -f -- "-p $B/(libvirtd|virtlogd)\.pid" 2>/dev/null || true
+        stop_ns "$B"
         for d in "${DISKS[@]}"; do stop_pidfile "$LAB/disks/$d.pid"; done
         is_mounted "$LAB/hosta/run" && umount "$LAB/hosta/run"
         is_mounted "$LAB/hosta/run" && die "could not unmount $LAB/hosta/run"
@@ -458,8 +521,18 @@ status)
     is_up
     ;;
 restart-b) restart_b ;;
+up-c)
+    # Host C beside a running lab (A and B untouched).
+    is_up || die "the lab is not up (run: $0 up)"
+    start_c
+    if [ $json = 1 ]; then status_c_json; else echo "host C  $HOSTC_NAME  $HOSTC_URI  $HOSTC_TLS_URI  up"; fi
+    ;;
+status-c)
+    if [ $json = 1 ]; then status_c_json; else echo "host C  $HOSTC_NAME  $HOSTC_URI  $HOSTC_TLS_URI  $(answers "$HOSTC_URI" && echo up || echo DOWN)"; fi
+    answers "$HOSTC_URI"
+    ;;
 fail)   [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 fail eio|enospc"; mkdir -p "$LAB/errors"; touch "$(error_file "$1")" ;;
 repair) [ -n "$(disk_errno "${1:-}")" ] || die "usage: $0 repair eio|enospc"; rm -f "$(error_file "$1")" ;;
 xml) [ -n "${1:-}" ] || die "usage: $0 xml NAME [shared|busy|eio|enospc | devices [WATCHDOG-ACTION]]"; domain_xml "$1" "${2:-shared}" "${3:-}" ;;
-*) die "usage: $0 up|down|status [--json] | restart-b | fail|repair eio|enospc | xml NAME [DISK]" ;;
+*) die "usage: $0 up|down|status [--json] | restart-b | up-c|status-c [--json] | fail|repair eio|enospc | xml NAME [DISK]" ;;
 esac

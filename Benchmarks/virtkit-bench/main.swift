@@ -11,6 +11,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "mountinfo": MountinfoBench.run(arguments:),
     "lab": LabBench.run(arguments:),
     "exporter": ExporterBench.run(arguments:),
+    "fleet": FleetBench.run(arguments:),
     "placement": PlacementBench.run(arguments:),
 ]
 

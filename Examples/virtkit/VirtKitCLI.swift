@@ -22,6 +22,8 @@ struct VirtKitCLI: AsyncParsableCommand {
             PlanCommand.self, RollbackCommand.self,
             // Tuning: guardian
             GuardCommand.self,
+            // Fleet
+            FleetCommand.self,
         ]
     )
 }

@@ -9,3 +9,4 @@
 @_exported import LibvirtJoins
 @_exported import Tuning
 @_exported import VirtLogging
+@_exported import LibvirtFleet

@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import LibvirtFleet
+import Tuning
+import VirtCore
+
+/// `virtkit fleet …`: many libvirt hosts as one.
+struct FleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet", abstract: "Work on many libvirt hosts at once (per-host deadline, bounded concurrency).",
+        subcommands: [FleetInventoryCommand.self, FleetPlaceCommand.self, FleetPreflightCommand.self, FleetDrainCommand.self])
+}
+
+/// The hosts of a fleet command: `--host URI…` and/or `--config FILE`.
+struct FleetHostOptions: ParsableArguments {
+    @Option(name: .customLong("host"), help: "A libvirt URI (repeatable).")
+    var hosts: [String] = []
+
+    @Option(name: .long, help: "A JSON fleet config file (hosts with TLS/SSH settings, concurrency, deadline).")
+    var config: String?
+
+    @Option(name: .long, help: "Per-host deadline in seconds (default: the config's, else 10).")
+    var deadline: Double?
+
+    @Option(name: .long, help: "Hosts worked on at the same time (default: the config's, else 16).")
+    var concurrency: Int?
+
+    func makeFleet() throws -> Fleet {
+        var hostList: [FleetHost] = []
+        var options = Fleet.Options()
+        if let config {
+            let c = try FleetConfiguration.load(path: config)
+            hostList = c.hosts
+            options = c.options(over: options)
+        }
+        hostList += hosts.map { FleetHost(uri: $0, readOnly: true) }
+        guard !hostList.isEmpty else { throw CLIError("no hosts: give --host URI (repeatable) or --config FILE") }
+        if let deadline {
+            guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
+            options.deadline = .milliseconds(Int64(deadline * 1000))
+        }
+        if let concurrency {
+            guard concurrency >= 1 else { throw CLIError("--concurrency must be at least 1") }
+            options.concurrency = concurrency
+        }
+        return try Fleet(hosts: hostList, options: options)
+    }
+}
+
+/// `virtkit fleet inventory`: topology, free memory, page pools, guests and occupancy per host.
+struct FleetInventoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory", abstract: "Inventory every host: NUMA cells, free memory, hugepages, guests with state, size and pins.")
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(name: .long, help: "List every guest (text output).")
+    var guests = false
+
+    func run() async throws {
+        let fleet = try fleetHosts.makeFleet()
+        let inv = await fleet.inventory()
+        await fleet.shutdown()
+        if output.json { return try printJSON(inv) }
+        for h in inv.hosts {
+            let o = h.occupancy
+            print("\(h.host)  \(h.hostname ?? "?")  \(h.nodeInfo.cpus) CPUs, \(h.nodeInfo.memory?.humanReadable ?? "?")  "
+                + "\(h.guests.count) guests (\(o.activeGuests) active: \(o.vcpus) vCPUs, \(o.memory.humanReadable))")
+            for n in h.topology.nodes {
+                let pages = n.pagePools.filter { $0.pageSize > .kibibytes(4) && $0.total > 0 }
+                    .map { "\($0.total)×\($0.pageSize.humanReadable)" }.joined(separator: ", ")
+                print("  node \(n.id)  CPUs \(n.cpus)  memory \(n.memory?.humanReadable ?? "?")  free \(n.freeMemory?.humanReadable ?? "?")"
+                    + (pages.isEmpty ? "" : "  hugepages \(pages)"))
+            }
+            if guests {
+                for g in h.guests {
+                    let pins = g.vcpuPins.map { $0.map(\.description).joined(separator: " ") } ?? "?"
+                    print("    \(g.name)  \(g.state) (\(g.reason))  \(g.vcpus.map(String.init) ?? "?") vCPUs  \(g.memory?.humanReadable ?? "?")  pins [\(pins)]")
+                }
+            }
+            for w in h.warnings { print("  warning: \(w)") }
+        }
+        for m in inv.missing { print("\(m.host)  \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        print(inv.summary)
+        if !inv.missing.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// `virtkit fleet preflight DOMAIN --from URI --to URI`: can the guest move there?
+struct FleetPreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check a live migration before doing it: destination, memory per NUMA cell, hugepages, disks (copy-storage and its size), devices, networks, TLS.")
+
+    @Argument(help: "The guest's name on the source host.")
+    var domain: String
+
+    @Option(name: .long, help: "The source host's libvirt URI.")
+    var from: String
+
+    @Option(name: .long, help: "The destination host's libvirt URI.")
+    var to: String
+
+    @Flag(name: .long, help: "The migration will use TLS.")
+    var tls = false
+
+    @Option(name: .long, help: "Per-host deadline in seconds.")
+    var deadline: Double = 20
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
+        let fleet = try Fleet(hosts: [FleetHost(name: "source", uri: from, readOnly: true), FleetHost(name: "destination", uri: to, readOnly: true)],
+                              options: .init(concurrency: 2, deadline: .milliseconds(Int64(deadline * 1000))))
+        let report: FleetPreflightReport
+        do {
+            report = try await fleet.preflight(guest: domain, from: "source", to: "destination", tls: tls)
+        } catch {
+            await fleet.shutdown()
+            throw CLIError("\(domain) on \(from): \(error)")
+        }
+        await fleet.shutdown()
+        if output.json { return try printJSON(report) }
+        print("\(domain): \(from) → \(to)")
+        for f in report.findings {
+            print("  \(f.verdict.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.check): \(f.summary)")
+            for e in f.evidence { print("             \(e)") }
+        }
+        print(report.canMigrate ? "no blocker found\(report.worst == .pass ? "" : " (see the warnings and unknowns)")" : "blocked")
+        if !report.canMigrate { throw ExitCode(1) }
+    }
+}
+
+/// `virtkit fleet place --host URI… --request FILE.json`: the best host for new guests.
+struct FleetPlaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "place", abstract: "Run the placement planner on every host for a request; print each host's plan and the best host.")
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+
+    @Option(name: .long, help: "The request file (JSON, as for `virtkit plan`).")
+    var request: String
+
+    @OptionGroup var output: OutputOptions
+
+    struct Report: Encodable {
+        struct Host: Encodable {
+            var host: String
+            var placed: Int
+            var score: String
+            var plan: PlacementReport
+        }
+        var best: String?
+        var hosts: [Host]
+        var missing: [FleetInventory.Missing]
+    }
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: request) else { throw CLIError("cannot read \(request)") }
+        let req = try PlacementRequest(json: data)
+        let fleet = try fleetHosts.makeFleet()
+        let placement = await fleet.place(req)
+        await fleet.shutdown()
+        let report = Report(best: placement.best?.host,
+                            hosts: placement.candidates.map { .init(host: $0.host, placed: $0.plan.score.placed, score: "\($0.plan.score)", plan: PlacementReport($0.plan)) },
+                            missing: placement.missing)
+        if output.json { return try printJSON(report) }
+        for c in placement.candidates {
+            print("\(c.host)  \(c.plan.score)")
+            for u in c.plan.unplaced { print("  unplaced \(u.name): \(u.reason)") }
+        }
+        for m in placement.missing { print("\(m.host)  \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        if let best = placement.best {
+            print("best: \(best.host)")
+            for p in best.plan.placements {
+                print("  \(p.name): vCPUs \(p.vcpuPins.map(\.description).joined(separator: " ")), memory nodes \(p.memoryNodes)")
+            }
+        } else {
+            print("no host places every guest")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `virtkit fleet drain HOST --host URI… --dry-run`: where each guest of HOST would go.
+struct FleetDrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain", abstract: "Plan moving every running guest off a host onto the others (--dry-run: the plan only).")
+
+    @Argument(help: "The host to drain: its name in the config file, or its URI.")
+    var source: String
+
+    @OptionGroup var fleetHosts: FleetHostOptions
+
+    @Flag(name: .long, help: "Print the plan without migrating (required: live drain is not implemented yet).")
+    var dryRun = false
+
+    @OptionGroup var output: OutputOptions
+
+    struct Report: Encodable {
+        struct Move: Encodable { var guest: String; var target: String; var vcpuPins: [CPUSet]; var memoryNodes: NodeSet }
+        var source: String
+        var moves: [Move]
+        var stuck: [FleetDrainPlan.Stuck]
+        var missing: [FleetInventory.Missing]
+    }
+
+    func run() async throws {
+        guard dryRun else { throw CLIError("live drain is not implemented yet: use --dry-run for the plan, then virtkit migrate per guest") }
+        let fleet = try fleetHosts.makeFleet()
+        let plan: FleetDrainPlan
+        do { plan = try await fleet.planDrain(of: source) } catch {
+            await fleet.shutdown()
+            throw CLIError("\(source): \(error)")
+        }
+        await fleet.shutdown()
+        if output.json {
+            return try printJSON(Report(source: plan.source, moves: plan.moves.map { .init(guest: $0.guest, target: $0.target, vcpuPins: $0.placement.vcpuPins, memoryNodes: $0.placement.memoryNodes) },
+                                        stuck: plan.stuck, missing: plan.missing))
+        }
+        for m in plan.moves {
+            print("\(m.guest) → \(m.target)  vCPUs \(m.placement.vcpuPins.map(\.description).joined(separator: " "))  memory nodes \(m.placement.memoryNodes)")
+        }
+        for s in plan.stuck { print("\(s.guest): no target — \(s.reasons.joined(separator: "; "))") }
+        for m in plan.missing { print("target \(m.host) \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
+        if !plan.isComplete { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,234 @@
+import Libvirt
+import VirtCore
+
+/// One preflight check's result, with what it was decided on.
+public struct FleetPreflightFinding: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Ordered by severity.
+    public enum Verdict: String, Sendable, Hashable, Codable, Comparable {
+        case pass, warning, unknown, blocker
+        private var rank: Int { switch self { case .pass: 0; case .warning: 1; case .unknown: 2; case .blocker: 3 } }
+        public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    }
+
+    /// `destination`, `cpu`, `machine`, `memory`, `hugepages`, `disks`, `devices`, `networks`, `tls`.
+    public var check: String
+    public var verdict: Verdict
+    public var summary: String
+    public var evidence: [String]
+
+    public init(_ check: String, _ verdict: Verdict, _ summary: String, evidence: [String] = []) {
+        self.check = check
+        self.verdict = verdict
+        self.summary = summary
+        self.evidence = evidence
+    }
+
+    public var description: String { "\(verdict.rawValue.uppercased()) \(check): \(summary)" }
+}
+
+/// The answer to "can this guest move to that host?".
+public struct FleetPreflightReport: Sendable, Hashable, Codable {
+    public var guest: String
+    public var destination: String
+    public var findings: [FleetPreflightFinding]
+    /// Some disk is not on storage the destination shares: migrate with copy-storage.
+    public var needsCopyStorage: Bool
+    /// Bytes to copy with copy-storage (sum of the local disks' allocation), when known.
+    public var estimatedCopySize: MemorySize?
+
+    /// No check blocks the migration (unknowns are not blockers, but say what was not checked).
+    public var canMigrate: Bool { !findings.contains { $0.verdict == .blocker } }
+    public var worst: FleetPreflightFinding.Verdict { findings.map(\.verdict).max() ?? .pass }
+}
+
+/// What the destination looks like to the preflight.
+public struct FleetPreflightDestination: Sendable, Hashable {
+    public var name: String
+    /// The inventory, or why there is none (`failed: …`, `timedOut`).
+    public var inventory: FleetHostInventory?
+    public var unreachable: String?
+    /// The control connection is encrypted (TLS or SSH).
+    public var encrypted: Bool?
+    /// Paths the destination is known to see (nil: not checked).
+    public var visiblePaths: Set<String>?
+
+    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil, visiblePaths: Set<String>? = nil) {
+        self.name = name
+        self.inventory = inventory
+        self.unreachable = unreachable
+        self.encrypted = encrypted
+        self.visiblePaths = visiblePaths
+    }
+}
+
+/// The migration preflight rules: pure, over a guest's facts and the destination's inventory.
+///
+/// Checks still needing libvirt calls the Libvirt module does not have yet report `unknown`
+/// and say which (CPU compare, domain capabilities, storage and network lookups: issue #13).
+public enum FleetPreflight {
+    public static func evaluate(guest: GuestMigrationFacts, destination dest: FleetPreflightDestination, tlsRequested: Bool) -> FleetPreflightReport {
+        var findings: [FleetPreflightFinding] = []
+        guard let inv = dest.inventory else {
+            findings.append(.init("destination", .blocker, "\(dest.name) does not answer", evidence: [dest.unreachable ?? "no inventory"]))
+            return FleetPreflightReport(guest: guest.name, destination: dest.name, findings: findings, needsCopyStorage: false, estimatedCopySize: nil)
+        }
+        findings.append(.init("destination", .pass, "\(dest.name) answers",
+                              evidence: ["hostname \(inv.hostname ?? "?")", "\(inv.nodeInfo.cpus) CPUs", "memory \(inv.nodeInfo.memory?.humanReadable ?? "?")"]))
+        findings.append(.init("cpu", .unknown, "guest CPU not compared with the destination's (virConnectCompareHypervisorCPU: issue #13)"))
+        findings.append(.init("machine", .unknown, "machine type, emulator and firmware not checked against the destination's domain capabilities (issue #13)",
+                              evidence: ["machine \(guest.machine ?? "default")", "emulator \(guest.emulator ?? "default")"] + (guest.loader.map { ["loader \($0)"] } ?? [])))
+        findings.append(memory(guest, inv))
+        if let h = hugepages(guest, inv) { findings.append(h) }
+        let (disks, copy, size) = self.disks(guest, dest)
+        findings.append(disks)
+        findings.append(devices(guest))
+        findings.append(networks(guest))
+        findings.append(tls(requested: tlsRequested, encrypted: dest.encrypted))
+        return FleetPreflightReport(guest: guest.name, destination: dest.name, findings: findings, needsCopyStorage: copy, estimatedCopySize: size)
+    }
+
+    static func cellEvidence(_ inv: FleetHostInventory) -> [String] {
+        inv.topology.nodes.map { "node \($0.id): free \($0.freeMemory?.humanReadable ?? "?") of \($0.memory?.humanReadable ?? "?")" }
+    }
+
+    /// The guest (or each guest NUMA cell) must fit in the free memory of a destination node.
+    static func memory(_ g: GuestMigrationFacts, _ inv: FleetHostInventory) -> FleetPreflightFinding {
+        let evidence = ["guest memory \(g.memory.humanReadable)"] + (g.numaCells.isEmpty ? [] : ["guest cells " + g.numaCells.map(\.humanReadable).joined(separator: ", ")]) + cellEvidence(inv)
+        let free = inv.topology.nodes.compactMap { n in n.freeMemory.map { (n.id, $0) } }
+        guard !free.isEmpty else { return .init("memory", .unknown, "the destination reports no free memory per node", evidence: evidence) }
+        if !g.numaCells.isEmpty {
+            // Largest guest cell first into the node with the most free memory left.
+            var left = free
+            var placed: [String] = []
+            for (i, cell) in g.numaCells.enumerated().sorted(by: { $0.element > $1.element }) {
+                guard let k = left.indices.max(by: { left[$0].1 < left[$1].1 }), left[k].1 >= cell else {
+                    return .init("memory", .blocker, "guest cell \(i) (\(cell.humanReadable)) fits in no destination node", evidence: evidence)
+                }
+                placed.append("guest cell \(i) → node \(left[k].0)")
+                left[k].1 = MemorySize(bytes: left[k].1.bytes - cell.bytes)
+            }
+            return .init("memory", .pass, "every guest cell fits in a destination node", evidence: evidence + placed)
+        }
+        if let fit = free.filter({ $0.1 >= g.memory }).max(by: { $0.1 < $1.1 }) {
+            return .init("memory", .pass, "fits in node \(fit.0) (\(fit.1.humanReadable) free)", evidence: evidence)
+        }
+        let total = free.reduce(0) { $0 + $1.1.bytes }
+        if total >= g.memory.bytes {
+            return .init("memory", .warning, "fits only across nodes (\(MemorySize(bytes: total).humanReadable) free in all): remote memory access", evidence: evidence)
+        }
+        return .init("memory", .blocker, "\(g.memory.humanReadable) does not fit: \(MemorySize(bytes: total).humanReadable) free on the destination", evidence: evidence)
+    }
+
+    /// Huge pages of the guest's size must exist on the destination in a pool large enough.
+    static func hugepages(_ g: GuestMigrationFacts, _ inv: FleetHostInventory) -> FleetPreflightFinding? {
+        guard g.usesHugepages else { return nil }
+        let size = g.hugepageSize ?? .mebibytes(2)
+        let pools = inv.topology.nodes.compactMap { n in n.pagePool(of: size).map { (n.id, $0) } }
+        let evidence = pools.map { "node \($0.0): \($0.1.total) × \(size.humanReadable)" + ($0.1.free.map { ", \($0) free" } ?? "") }
+        let bytes = pools.reduce(UInt64(0)) { $0 + ($1.1.free ?? $1.1.total) * size.bytes }
+        if bytes >= g.memory.bytes {
+            return .init("hugepages", .pass, "\(size.humanReadable) pages for \(g.memory.humanReadable) exist on the destination", evidence: evidence)
+        }
+        return .init("hugepages", .blocker, "the destination's \(size.humanReadable) pools hold \(MemorySize(bytes: bytes).humanReadable), the guest needs \(g.memory.humanReadable)",
+                     evidence: evidence.isEmpty ? ["no \(size.humanReadable) pool"] : evidence)
+    }
+
+    /// Disks on shared (network) storage move by reference; others need copy-storage unless
+    /// the destination is known to see the same path.
+    static func disks(_ g: GuestMigrationFacts, _ dest: FleetPreflightDestination) -> (FleetPreflightFinding, Bool, MemorySize?) {
+        var evidence: [String] = []
+        var copy: [GuestMigrationFacts.Disk] = []
+        var readOnlyLocal: [String] = []
+        for d in g.disks where !d.isEmpty {
+            if d.isSharedByNature {
+                evidence.append("\(d.target): \(d.networkProtocol ?? d.type) network storage, shared")
+            } else if let path = d.path ?? d.volume, dest.visiblePaths?.contains(path) == true {
+                evidence.append("\(d.target): \(path) visible on the destination")
+            } else if d.readOnly || d.shareable {
+                readOnlyLocal.append(d.target)
+                evidence.append("\(d.target): \(d.path ?? d.volume ?? "?") (\(d.readOnly ? "read-only" : "shareable")) must exist at the same path on the destination")
+            } else {
+                copy.append(d)
+                evidence.append("\(d.target): \(d.path ?? d.volume ?? "?") local\(d.allocated.map { ", \($0.humanReadable) allocated" } ?? "")")
+            }
+        }
+        if dest.visiblePaths == nil && (!copy.isEmpty || !readOnlyLocal.isEmpty) {
+            evidence.append("storage on the destination not looked up (storage pool calls: issue #13)")
+        }
+        if copy.isEmpty && readOnlyLocal.isEmpty {
+            return (.init("disks", .pass, g.disks.isEmpty ? "no disks" : "every disk is on shared storage", evidence: evidence), false, nil)
+        }
+        let known = copy.compactMap(\.allocated)
+        let size = known.count == copy.count && !copy.isEmpty ? MemorySize(bytes: known.reduce(0) { $0 + $1.bytes }) : nil
+        let summary = copy.isEmpty
+            ? "read-only/shareable disks must already exist on the destination"
+            : "copy-storage needed for \(copy.map(\.target).joined(separator: ", "))" + (size.map { " (about \($0.humanReadable) to copy)" } ?? " (size unknown)")
+        return (.init("disks", .warning, summary, evidence: evidence), !copy.isEmpty, size)
+    }
+
+    static func devices(_ g: GuestMigrationFacts) -> FleetPreflightFinding {
+        g.localDevices.isEmpty
+            ? .init("devices", .pass, "no host devices or host-local devices")
+            : .init("devices", .blocker, "\(g.localDevices.count) device(s) tie the guest to its host", evidence: g.localDevices)
+    }
+
+    static func networks(_ g: GuestMigrationFacts) -> FleetPreflightFinding {
+        let wanted = g.networks.map { "network \($0)" } + g.bridges.map { "bridge \($0)" }
+        return wanted.isEmpty
+            ? .init("networks", .pass, "no networks or bridges needed")
+            : .init("networks", .unknown, "the destination's networks and bridges were not looked up (network calls: issue #13)", evidence: wanted)
+    }
+
+    static func tls(requested: Bool, encrypted: Bool?) -> FleetPreflightFinding {
+        guard requested else { return .init("tls", .pass, "TLS not requested") }
+        switch encrypted {
+        case true?:
+            return .init("tls", .warning, "the control connection is encrypted; QEMU's migration certificates (migrate_tls_x509_cert_dir) are not readable remotely",
+                         evidence: ["destination connection encrypted"])
+        case false?:
+            return .init("tls", .warning, "TLS requested but the destination's control connection is not encrypted (certificates not checked)",
+                         evidence: ["destination connection not encrypted"])
+        case nil:
+            return .init("tls", .unknown, "TLS requested; the destination's connection security is unknown")
+        }
+    }
+}
+
+extension Fleet {
+    /// The migration preflight of guest `name` on host `source` to host `destination`: the
+    /// guest's definition and disk allocation from the source, the destination's inventory
+    /// and connection security, each under the fleet's deadline; then `FleetPreflight.evaluate`.
+    public func preflight(guest name: String, from source: String, to destination: String, tls: Bool = false) async throws -> FleetPreflightReport {
+        for host in [source, destination] where self.host(named: host) == nil { throw FleetError.unknownHost(host) }
+        let src = await run(on: [source]) { conn, _ -> GuestMigrationFacts in
+            let dom = try await conn.domain(named: name)
+            var facts = try GuestMigrationFacts(domainXML: try await dom.xmlDescription())
+            if try await dom.isActive() {
+                let blocks = try await conn.domainStats([dom], groups: .block).first?.blocks ?? []
+                for i in facts.disks.indices {
+                    if let b = blocks.first(where: { $0.name == facts.disks[i].target && $0.backingIndex == nil }) ?? blocks.first(where: { $0.name == facts.disks[i].target }) {
+                        facts.disks[i].allocated = b.physical ?? b.allocation  // bytes on the host: a fresh qcow2 has allocation 0
+                    }
+                }
+            }
+            return facts
+        }
+        guard let outcome = src.outcomes.first else { throw FleetError.unknownHost(source) }
+        let facts: GuestMigrationFacts
+        switch outcome.result {
+        case .ok(let f): facts = f
+        case .failed(let e): throw e
+        case .timedOut: throw FleetError.sourceTimedOut(source)
+        }
+        let cache = factsCache
+        let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?) in
+            let inv = try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
+            return (inv, try? await conn.security().encrypted)
+        }
+        let d = dst.outcomes.first
+        let destination = FleetPreflightDestination(
+            name: destination, inventory: d?.result.value?.0,
+            unreachable: d.map { o in o.result.error.map { "failed: \($0)" } ?? o.result.kind }, encrypted: d?.result.value?.1 ?? nil)
+        return FleetPreflight.evaluate(guest: facts, destination: destination, tlsRequested: tls)
+    }
+}
