@@ -3,11 +3,13 @@ import Libvirt
 import Testing
 
 @Suite struct LeakTests {
-    /// Resident set size in bytes (`/proc/self/statm`, second field, in pages).
-    static func rss() -> Int {
-        guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    /// Resident set size in bytes (`/proc/self/statm`, second field, in pages); a failure to
+    /// read it fails the test (a 0 would make any growth read as none).
+    static func rss() throws -> Int {
+        let s = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
         let fields = s.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        let pages = try #require(fields.count > 1 ? Int(fields[1]) : nil, "unreadable statm: \(s)")
+        #expect(pages > 0)
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
@@ -28,9 +30,9 @@ import Testing
             _ = try await all[0].xmlDescription()
         }
         for _ in 0..<300 { try await round() }  // warm-up: allocator pools, libvirt caches
-        let before = Self.rss()
+        let before = try Self.rss()
         for _ in 0..<3_000 { try await round() }
-        let after = Self.rss()
+        let after = try Self.rss()
         let growth = after - before
         #expect(growth < 12 << 20, "RSS grew by \(growth >> 10) KiB over 3,000 rounds (before \(before >> 20) MiB)")
     }

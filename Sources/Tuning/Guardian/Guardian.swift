@@ -164,6 +164,11 @@ public actor Guardian {
     private func publish(_ d: GuardianDecision) -> GuardianDecision {
         var d = d
         d.time = Timestamp(sinceUnixEpoch: .nanoseconds(Int64(Date().timeIntervalSince1970 * 1e9)))
+        // Operators read decisions in their logs too (virtkit.tuning), not only from the stream.
+        log.info("guardian decision", metadata: [
+            "guest": "\(d.guest.name)", "uuid": "\(d.guest.uuid)", "action": "\(d.action)", "outcome": "\(d.outcome)",
+            "reason": "\(d.reason)", "attempt": "\(d.attempt)", "pausesInWindow": "\(d.pausesInWindow)",
+        ])
         continuation.yield(d)
         return d
     }
