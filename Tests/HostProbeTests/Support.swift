@@ -6,32 +6,11 @@ import VirtKitTestSupport
 enum Fixtures {
     static let dir = LiveEnvironment.packageRoot().appendingPathComponent("Tests/HostProbeTests/Fixtures")
 
-    /// The committed trees hold no symlinks (sysfs links form cycles that tools walking the
-    /// package would follow forever); `<tree>.symlinks` lists them. Git keeps no empty
-    /// directories; `<tree>.dirs` lists them. Each test run copies the trees once into a
-    /// temporary directory and recreates both there.
+    /// Each test run copies the trees once into a temporary directory (`FixtureTree`
+    /// recreates their symlinks and empty directories).
     static let materialized: String = {
         let tmp = makeTempDir("fixtures")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter {
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue
-        }
-        for n in names {
-            let dst = tmp + "/" + n
-            try? FileManager.default.copyItem(atPath: dir.appendingPathComponent(n).path, toPath: dst)
-            let emptyDirs = (try? String(contentsOf: dir.appendingPathComponent(n + ".dirs"), encoding: .utf8)) ?? ""
-            for line in emptyDirs.split(separator: "\n") {
-                try? FileManager.default.createDirectory(atPath: dst + line, withIntermediateDirectories: true)
-            }
-            let manifest = (try? String(contentsOf: dir.appendingPathComponent(n + ".symlinks"), encoding: .utf8)) ?? ""
-            for line in manifest.split(separator: "\n") {
-                let f = line.split(separator: "\t", maxSplits: 1)
-                guard f.count == 2 else { continue }
-                let at = dst + f[0]
-                try? FileManager.default.createDirectory(atPath: (at as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try? FileManager.default.createSymbolicLink(atPath: at, withDestinationPath: String(f[1]))
-            }
-        }
+        for n in FixtureTree.names(in: dir) { FixtureTree.materialize(n, from: dir, to: tmp + "/" + n) }
         return tmp
     }()
 

@@ -143,23 +143,50 @@ public struct GuestMemoryPlacement: Sendable, Hashable {
 
 /// What is known about a paused guest.
 public struct PausedGuestFacts: Sendable, Hashable {
-    /// `virDomainGetDiskErrors`: disk (target) and error code.
-    public var diskErrors: [DomainDiskError]
-    /// I/O-error events a watcher saw for this guest (device alias, QEMU reason such as `enospc`).
-    public var ioErrorEvents: [IOErrorEvent]
+    /// `virDomainGetDiskErrors`.
+    public var diskErrors: [DiskErrorReport]
+    /// I/O-error events a watcher saw for this guest.
+    public var ioErrors: [IOErrorReport]
     /// When the guest paused, when a watcher saw it.
     public var pausedSince: ContinuousClock.Instant?
     /// Per disk target: free space of the backing file system, or whether the network
     /// server answered.
     public var storage: [String: StorageHealth]
 
-    public init(diskErrors: [DomainDiskError] = [], ioErrorEvents: [IOErrorEvent] = [],
+    public init(diskErrors: [DiskErrorReport] = [], ioErrors: [IOErrorReport] = [],
                 pausedSince: ContinuousClock.Instant? = nil, storage: [String: StorageHealth] = [:]) {
         self.diskErrors = diskErrors
-        self.ioErrorEvents = ioErrorEvents
+        self.ioErrors = ioErrors
         self.pausedSince = pausedSince
         self.storage = storage
     }
+}
+
+/// One disk error libvirt recorded (`virDomainGetDiskErrors`).
+public struct DiskErrorReport: Sendable, Hashable {
+    /// The disk's target (`vda`) as libvirt reports it.
+    public var disk: String
+    public var error: DomainDiskError.Code
+    public init(disk: String, error: DomainDiskError.Code) {
+        self.disk = disk
+        self.error = error
+    }
+    public init(_ e: DomainDiskError) { self.init(disk: e.disk, error: e.error) }
+}
+
+/// One I/O-error event (`VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON`).
+public struct IOErrorReport: Sendable, Hashable {
+    /// Device alias (`virtio-disk0`) and source path as the event names them.
+    public var alias: String
+    public var sourcePath: String
+    /// QEMU's reason: `eio`, `enospc`, `eperm`, or empty.
+    public var reason: String
+    public init(alias: String, sourcePath: String, reason: String) {
+        self.alias = alias
+        self.sourcePath = sourcePath
+        self.reason = reason
+    }
+    public init(_ e: IOErrorEvent) { self.init(alias: e.devAlias, sourcePath: e.srcPath, reason: e.reason) }
 }
 
 /// The health of one disk's backing storage, as measured.

@@ -181,7 +181,7 @@ public struct GuestDefinitionFacts: Sendable, Hashable {
 }
 
 /// `<memoryBacking><hugepages><page size nodeset/>`: a page size the guest needs (nil size:
-/// the host's default huge page size).
+/// the host's default huge page size) and the *guest* NUMA nodes it backs.
 public struct HugepageRequest: Sendable, Hashable {
     public var size: MemorySize?
     public var nodes: NodeSet?

@@ -123,7 +123,8 @@ enum HostRules {
                 requested.insert(size.kibibytes)
                 // A running guest holds its pages already; only guests that still have to start can fail.
                 guard !g.isActive else { continue }
-                let nodes = r.nodes ?? (g.definition.numaMode == "strict" || g.definition.numaMode == nil ? g.definition.numaNodes : nil)
+                // `<page nodeset>` names guest nodes; the host nodes come from a strict numatune.
+                let nodes = g.definition.numaMode == "strict" || g.definition.numaMode == nil ? g.definition.numaNodes : nil
                 let needed = (memory.bytes + size.bytes - 1) / max(size.bytes, 1)
                 var free: UInt64 = 0
                 var where_ = "/sys/kernel/mm/hugepages/hugepages-\(size.kibibytes)kB/free_hugepages"

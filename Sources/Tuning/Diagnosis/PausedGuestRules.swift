@@ -136,7 +136,7 @@ public enum PausedGuestRules {
         case .ioError:
             let disks = pausedDisks(guest, facts)
             for d in disks {
-                evidence.append(Evidence("\(d.target) error", .text(d.errno), from: facts.ioErrorEvents.isEmpty ? .libvirt("virDomainGetDiskErrors") : .libvirt("VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON")))
+                evidence.append(Evidence("\(d.target) error", .text(d.errno), from: facts.ioErrors.isEmpty ? .libvirt("virDomainGetDiskErrors") : .libvirt("VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON")))
                 if let s = d.source { evidence.append(Evidence("\(d.target) source", .text(s), from: .domainXML("devices/disk[target=\(d.target)]/source"))) }
                 if let st = d.storage { evidence.append(st.evidence) }
             }
@@ -194,9 +194,9 @@ public enum PausedGuestRules {
             case .unknown(let raw): add(e.disk, "disk error \(raw)")
             }
         }
-        for ev in facts.ioErrorEvents {
-            let key = ev.devAlias.isEmpty ? ev.srcPath : ev.devAlias
-            add(find(key) == nil && !ev.srcPath.isEmpty ? ev.srcPath : key, ev.reason.isEmpty ? "EIO" : ev.reason.uppercased())
+        for ev in facts.ioErrors {
+            let key = ev.alias.isEmpty ? ev.sourcePath : ev.alias
+            add(find(key) == nil && !ev.sourcePath.isEmpty ? ev.sourcePath : key, ev.reason.isEmpty ? "EIO" : ev.reason.uppercased())
         }
         return out
     }
