@@ -8,7 +8,8 @@ import PackageDescription
 //   DomainXML      lossless typed domain XML (toolchain only)
 //   HostProbe      /sys and /proc facts under an injectable root (toolchain only)
 //   CgroupControl  cgroup v1/v2/hybrid discovery, knobs and stats (toolchain only)
-//   Tuning         diagnosis and reconfiguration plans
+//   LibvirtJoins   libvirt domains joined with the host: QEMU PID, threads, cgroups, CPUs; typed definitions
+//   Tuning         diagnosis, placement plans, the paused-guest guardian
 //   VirtKit        umbrella re-exporting all of the above
 let package = Package(
     name: "VirtKit",
@@ -20,6 +21,7 @@ let package = Package(
         .library(name: "DomainXML", targets: ["DomainXML"]),
         .library(name: "HostProbe", targets: ["HostProbe"]),
         .library(name: "CgroupControl", targets: ["CgroupControl"]),
+        .library(name: "LibvirtJoins", targets: ["LibvirtJoins"]),
         .library(name: "Tuning", targets: ["Tuning"]),
         .executable(name: "virtkit", targets: ["virtkit"]),
         .executable(name: "virtkit-bench", targets: ["virtkit-bench"]),
@@ -47,8 +49,9 @@ let package = Package(
         .target(name: "DomainXML", dependencies: ["VirtCore"]),
         .target(name: "HostProbe", dependencies: ["VirtCore"]),
         .target(name: "CgroupControl", dependencies: ["VirtCore"]),
-        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "Tuning"]),
+        .target(name: "LibvirtJoins", dependencies: ["VirtCore", "Libvirt", "DomainXML", "CgroupControl"]),
+        .target(name: "Tuning", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning"]),
 
         // MARK: Executables
         .executableTarget(
@@ -70,7 +73,10 @@ let package = Package(
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "VirtKitTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
+        .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
+        // Imports only the umbrella: compiles only while every public name is unambiguous.
+        .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -22,6 +22,9 @@ fi
 step "Building and running the test suite"
 echo "VIRTKIT_CORPUS=${VIRTKIT_CORPUS:-<unset>} VIRTKIT_REQUIRE_LIVE=${VIRTKIT_REQUIRE_LIVE:-0}"
 swift build --build-tests
+step "Checking public names (one umbrella, no clashes)"
+swift package dump-symbol-graph --minimum-access-level public >/dev/null
+python3 Scripts/check-public-names.py
 swift test --skip-build
 
 if [ -x Scripts/fuzz-domainxml.sh ]; then

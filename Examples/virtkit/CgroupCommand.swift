@@ -2,6 +2,7 @@ import ArgumentParser
 import CgroupControl
 import Foundation
 import Libvirt
+import LibvirtJoins
 import VirtCore
 
 /// `virtkit cgroup`: a host's cgroup layout, and a guest's cgroup tree, knobs and stats.
@@ -57,7 +58,8 @@ struct CgroupCommand: AsyncParsableCommand {
 
     // MARK: show
 
-    /// A guest located through libvirt: its ID and name, then its QEMU PID on this host.
+    /// A guest located through libvirt: its ID and name, then its cgroups found through its
+    /// QEMU process (LibvirtJoins' `GuestLocator`, the same join Tuning uses).
     struct Located {
         var name: String
         var id: UInt32
@@ -65,31 +67,19 @@ struct CgroupCommand: AsyncParsableCommand {
     }
 
     static func locate(_ domain: String, uri: String, sys: CgroupSystem) async throws -> Located {
-        var name = ""
-        var id: UInt32?
-        var vcpus = 0
+        var located: GuestLocation?
+        var name = domain
         try await withConnection(uri, readOnly: true) { conn in
-            let dom: Domain
-            if let n = Int32(domain) { dom = try await conn.domain(id: n) }
-            else if UUID(uuidString: domain) != nil { dom = try await conn.domain(uuidString: domain) }
-            else { dom = try await conn.domain(named: domain) }
+            let dom = try await lookupDomain(domain, in: conn)
             name = dom.name
-            id = dom.id
-            if id != nil { vcpus = (try? await dom.vcpuCount(flags: .maximum)) ?? 0 }
+            do { located = try await GuestLocator(cgroups: sys).locate(dom) } catch let e as GuestLocationError {
+                throw CLIError(e.description)
+            }
         }
-        guard let id else { throw CLIError("domain '\(name)' is not running: it has no cgroups") }
-        // The QEMU PID is authoritative. Without it (the PID file is not readable here),
-        // fall back to libvirt's naming rules, but only if that cgroup exists.
-        if let pid = try? sys.qemuPID(domainName: name) {
-            return Located(name: name, id: id, tree: try await sys.guest(pid: pid))
+        guard let located, let tree = located.cgroups else {
+            throw CLIError("no cgroups for '\(name)': \(located?.cgroupNote ?? "not located")")
         }
-        let predicted = GuestCgroups.predict(id: Int(id), name: name, vcpus: vcpus, systemd: sys.hostHasSystemd, layout: sys.layout)
-        guard let dir = predicted.top.directories(in: sys.layout).first(where: { sys.fs.isDirectory($0) }) else {
-            throw CLIError("no QEMU PID for '\(name)' and no cgroup at libvirt's predicted path \(predicted.top.displayPath); "
-                           + "cgroups are only visible for guests of a local QEMU driver")
-        }
-        FileHandle.standardError.write(Data("note: no QEMU PID file for '\(name)'; using libvirt's predicted cgroups (\(dir))\n".utf8))
-        return Located(name: name, id: id, tree: predicted)
+        return Located(name: located.name, id: UInt32(located.id), tree: tree)
     }
 
     struct Show: AsyncParsableCommand {

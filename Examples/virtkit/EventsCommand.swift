@@ -24,7 +24,7 @@ struct EventsCommand: AsyncParsableCommand {
         if let domain {
             let conn = await monitor.connection
             let d: Domain
-            if let u = UUID(uuidString: domain) { d = try await conn.domain(uuid: u) } else { d = try await conn.domain(named: domain) }
+            d = try await lookupDomain(domain, in: conn)
             uuid = d.uuid
         }
         let stream = try await monitor.domainEvents(domainUUID: uuid)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VirtCore
 
 /// `virtkit lab up|down|status`: the two-host lab (Scripts/lab.sh does the work; this
 /// finds the script and passes the arguments through).
@@ -28,21 +29,9 @@ struct LabCommand: AsyncParsableCommand {
         if let disk { args.append(disk) }
         if output.json { args.append("--json") }
         let argv = args
-        // The script is the one implementation; run it with our stdio, off the cooperative pool.
-        let status: Int32 = await withCheckedContinuation { c in
-            Thread {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/bin/bash")
-                p.arguments = argv
-                do {
-                    try p.run()
-                    p.waitUntilExit()
-                    c.resume(returning: p.terminationStatus)
-                } catch {
-                    c.resume(returning: 127)
-                }
-            }.start()
-        }
+        // The script is the one implementation; it runs with our stdio, and we wait for it on
+        // a blocking-pool thread (waitpid), off the cooperative pool.
+        let status = try await BlockingThreadPool.fileIO.run { spawnInheritingStdio("/bin/bash", argv) }
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -63,4 +52,20 @@ struct LabCommand: AsyncParsableCommand {
         }
         return found
     }
+}
+
+/// Runs `exe` with this process's stdin/stdout/stderr and returns its exit status
+/// (posix_spawn + waitpid). Not Foundation's `Process`: its exit monitoring never saw
+/// lab.sh end once the script had started background daemons, so `virtkit lab up > log`
+/// hung after the lab was up.
+func spawnInheritingStdio(_ exe: String, _ args: [String]) -> Int32 {
+    let argv = ([exe] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, exe, nil, nil, argv, environ) == 0 else { return 127 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        if errno != EINTR { return 127 }
+    }
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }

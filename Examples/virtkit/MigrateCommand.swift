@@ -33,7 +33,7 @@ struct MigrateCommand: AsyncParsableCommand {
         guard bandwidth.map({ $0 > 0 }) ?? true else { throw ValidationError("--bandwidth must be > 0") }
         let source = try await Connection.open(connection.resolvedURI)
         let dom: Domain
-        if let u = UUID(uuidString: domain) { dom = try await source.domain(uuid: u) } else { dom = try await source.domain(named: domain) }
+        dom = try await lookupDomain(domain, in: source)
         var options = MigrationOptions()
         options.live = live
         options.bandwidth = bandwidth

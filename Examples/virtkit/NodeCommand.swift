@@ -88,3 +88,10 @@ func mib(_ kib: UInt64) -> String {
 
 /// Pads for table output.
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+
+/// A domain by ID, UUID or name, as virsh resolves its DOMAIN argument.
+func lookupDomain(_ text: String, in conn: Connection) async throws -> Domain {
+    if let id = Int32(text), id > 0 { return try await conn.domain(id: id) }
+    if LibvirtUUID(text) != nil, let d = try? await conn.domain(uuidString: text) { return d }
+    return try await conn.domain(named: text)
+}

@@ -4,4 +4,5 @@
 @_exported import DomainXML
 @_exported import HostProbe
 @_exported import CgroupControl
+@_exported import LibvirtJoins
 @_exported import Tuning
