@@ -53,7 +53,7 @@ public struct DiagnosisGatherer: Sendable {
         if let window, window > .zero {
             try await sample(&input, domains: domains, locations: locations, window: window)
         }
-        if let numa = host.numa, !numa.synthesized, numa.nodes.count > 1 {
+        if let numa = host?.numa, !numa.synthesized, numa.nodes.count > 1 {
             for i in input.guests.indices {
                 guard let pid = input.guests[i].pid else { continue }
                 input.guests[i].memoryPlacement = try? await BlockingThreadPool.fileIO.run { () throws -> GuestMemoryPlacement in
