@@ -8,6 +8,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
     "lab": LabBench.run(arguments:),
+    "diagnosis": DiagnosisBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())
