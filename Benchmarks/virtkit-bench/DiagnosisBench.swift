@@ -119,18 +119,19 @@ enum DiagnosisBench {
         return s.isEmpty ? 0 : s[s.count / 2]
     }
 
-    /// A test-driver node whose guests look like production ones: 2 vCPUs pinned to one core
-    /// pair, 4 GiB, a virtio disk and NIC, VNC with virtio video, the agent channel. Every
+    /// A test-driver node whose guests look like production ones: 2 vCPUs and memory bound to
+    /// one of the fixture host's two nodes, 4 GiB, a virtio disk and NIC, VNC with virtio video, the agent channel. Every
     /// fifth is paused, every seventh shut off.
     static func fleetXML(_ n: Int) -> String {
         var xml = "<node>\n<cpu><mhz>2400</mhz><model>x86_64</model><active>16</active><nodes>2</nodes><sockets>2</sockets><cores>4</cores><threads>2</threads></cpu>\n<memory>33554432</memory>\n"
         for i in 0..<n {
             let state = i % 5 == 4 ? 3 : i % 7 == 6 ? 5 : 1
-            let cpu = i % 16
+            let node = i % 2 == 0 ? "0-3,8-11" : "4-7,12-15"
             xml += """
             <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'><name>diag-\(i)</name>
             <memory unit='GiB'>4</memory><vcpu placement='static'>2</vcpu>
-            <cputune><vcpupin vcpu='0' cpuset='\(cpu)'/><vcpupin vcpu='1' cpuset='\((cpu + 8) % 16)'/><emulatorpin cpuset='0-15'/></cputune>
+            <cputune><vcpupin vcpu='0' cpuset='\(node)'/><vcpupin vcpu='1' cpuset='\(node)'/><emulatorpin cpuset='\(node)'/></cputune>
+            <numatune><memory mode='strict' nodeset='\(i % 2)'/></numatune>
             <os><type>hvm</type></os>
             <devices>
             <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source file='/var/lib/libvirt/images/diag-\(i).qcow2'/><target dev='vda' bus='virtio'/></disk>

@@ -31,6 +31,9 @@ public struct DiagnosisGatherer: Sendable {
         self.window = window
     }
 
+    /// Domains read at once.
+    static let concurrentDomains = 8
+
     var isLive: Bool { readsHost && (root == "/" || root.isEmpty) }
 
     /// Gathers the host and every domain (or only `domains`).
@@ -39,13 +42,25 @@ public struct DiagnosisGatherer: Sendable {
         if let only { domains = only } else { domains = try await connection.listAllDomains() }
         let prober = readsHost ? HostProber(rootPath: isLive ? "/" : root) : nil
         async let snapshot = prober?.snapshot()
-        var guests: [GuestFacts] = []
-        var locations: [LibvirtUUID: GuestLocation] = [:]
-        for d in domains {
-            let (facts, location) = try await guestFacts(d)
-            guests.append(facts)
-            if let location { locations[facts.reference.uuid] = location }
+        // Domains are read concurrently (each read is a libvirt round trip on the blocking pool).
+        var results: [(Int, GuestFacts, GuestLocation?)] = []
+        try await withThrowingTaskGroup(of: (Int, GuestFacts, GuestLocation?).self) { group in
+            var next = 0
+            func add() {
+                let i = next, d = domains[i], me = self
+                group.addTask { let (g, l) = try await me.guestFacts(d); return (i, g, l) }
+                next += 1
+            }
+            while next < min(domains.count, Self.concurrentDomains) { add() }
+            while let r = try await group.next() {
+                results.append(r)
+                if next < domains.count { add() }
+            }
         }
+        results.sort { $0.0 < $1.0 }
+        let guests = results.map(\.1)
+        var locations: [LibvirtUUID: GuestLocation] = [:]
+        for (_, g, l) in results { if let l { locations[g.reference.uuid] = l } }
         let host = await snapshot
         var input = DiagnosisInput(hostName: try? await connection.hostname(), host: host, guests: guests)
         guard isLive else { return input }
@@ -68,7 +83,7 @@ public struct DiagnosisGatherer: Sendable {
     /// also get their disk errors and storage health.
     func guestFacts(_ d: Domain) async throws -> (GuestFacts, GuestLocation?) {
         let status = try? await d.state()
-        let active = (try? await d.isActive()) ?? false
+        let active = status?.hasProcess ?? false
         let definition = try await d.definition(active ? .live : .persistent)
         var facts = GuestDefinitionFacts(definition)
         let uuid = (try? definition.uuid.value) ?? LibvirtUUID("\(d.uuid)") ?? LibvirtUUID(bytes: Array(repeating: 0, count: 16))!

@@ -56,8 +56,13 @@ public struct GuestFacts: Sendable {
     }
 
     /// Running, paused, blocked, …: anything but shut off / crashed / unknown.
-    public var isActive: Bool {
-        switch status?.state {
+    public var isActive: Bool { status?.hasProcess ?? false }
+}
+
+extension DomainStatus {
+    /// Running, blocked, paused, shutting down or PM-suspended: the QEMU process exists.
+    var hasProcess: Bool {
+        switch state {
         case .running, .blocked, .paused, .shutdown, .pmSuspended: true
         default: false
         }
