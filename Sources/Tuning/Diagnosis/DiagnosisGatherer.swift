@@ -79,16 +79,26 @@ public struct DiagnosisGatherer: Sendable {
         return input
     }
 
+    /// The `guest.paused.*` finding for one domain (nil unless it is paused): its disk errors
+    /// and storage health read now, joined with the I/O-error events and pause time a watcher saw.
+    public func pausedGuestFinding(_ domain: Domain, ioErrors: [IOErrorReport] = [],
+                                   pausedSince: ContinuousClock.Instant? = nil) async throws -> Finding? {
+        var (g, _) = try await guestFacts(domain, locate: false)
+        g.pause?.ioErrors = ioErrors
+        g.pause?.pausedSince = pausedSince
+        return PausedGuestRules.finding(for: g)
+    }
+
     /// One domain's identity, state, definition facts and (running) location; paused guests
     /// also get their disk errors and storage health.
-    func guestFacts(_ d: Domain) async throws -> (GuestFacts, GuestLocation?) {
+    func guestFacts(_ d: Domain, locate: Bool = true) async throws -> (GuestFacts, GuestLocation?) {
         let status = try? await d.state()
         let active = status?.hasProcess ?? false
         let definition = try await d.definition(active ? .live : .persistent)
         var facts = GuestDefinitionFacts(definition)
         let uuid = (try? definition.uuid.value) ?? LibvirtUUID("\(d.uuid)") ?? LibvirtUUID(bytes: Array(repeating: 0, count: 16))!
         var location: GuestLocation?
-        if active && isLive {
+        if active && isLive && locate {
             location = try? await d.location()
         }
         if isLive {

@@ -316,3 +316,6 @@ func formatNumber(_ v: Double) -> String {
     let scale = abs(v) >= 100 ? 10.0 : 100.0
     return String((v * scale).rounded() / scale)
 }
+
+/// `1 guest`, `3 guests`.
+func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

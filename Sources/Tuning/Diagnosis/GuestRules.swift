@@ -29,7 +29,7 @@ enum GuestRules {
         NodeSet(nodes.filter { !$0.cpus.isDisjoint(with: cpus) }.map(\.id))
     }
 
-    /// The CPUs the guest's vCPUs are placed on: pins, else the measured CPUs of running vCPU threads.
+    /// The host CPUs the guest's vCPUs are pinned to (`<vcpupin>`, else `<vcpu cpuset>`); nil when unpinned.
     static func vcpuCPUs(_ g: GuestFacts) -> (cpus: CPUSet, origin: Evidence.Origin)? {
         if let pinned = g.definition.pinnedCPUs ?? g.definition.vcpuDefaultCPUs {
             return (pinned, .domainXML("cputune/vcpupin/@cpuset, vcpu/@cpuset"))

@@ -57,7 +57,7 @@ enum HostRules {
         if let swapUsed { evidence.append(Evidence("swap in use", .memory(.kibibytes(swapUsed)), from: .procfs("/proc/meminfo SwapTotal - SwapFree"))) }
         return [Finding(
             id: .hostSwappiness, severity: (swapUsed ?? 0) > 0 ? .warning : .info, subject: .host(name: input.hostName),
-            title: "vm.swappiness is \(value) on a host running \(input.activeGuests.count) guests",
+            title: "vm.swappiness is \(value) on a host running \(plural(input.activeGuests.count, "guest"))",
             explanation: "A high swappiness lets the kernel swap out idle guest memory to keep page cache; the guest then stalls on swap-in when it touches that memory (a frozen console). Virtualization hosts run with 10.",
             evidence: evidence,
             remedies: [Remedy(.sysctl(name: "vm.swappiness", value: String(t.maxSwappiness)), applies: .live, "lower swappiness (persist in /etc/sysctl.d, or use tuned-adm profile virtual-host)")],
@@ -70,7 +70,7 @@ enum HostRules {
         guard input.guests.isEmpty || !without.isEmpty else { return [] }
         return [Finding(
             id: .hostTHPDisabled, severity: .warning, subject: .host(name: input.hostName),
-            title: "Transparent huge pages are off (never)" + (without.isEmpty ? "" : "; \(without.count) guests use 4 KiB pages"),
+            title: "Transparent huge pages are off (never)" + (without.isEmpty ? "" : "; \(plural(without.count, "guest")) on 4 KiB pages"),
             explanation: "Without THP, guests not backed by explicit huge pages run on 4 KiB pages: twice the page-table walks on every TLB miss (guest and host tables), a few percent to tens of percent slower for memory-heavy guests.",
             evidence: [Evidence("THP enabled", .text(mode), from: .sysfs("/sys/kernel/mm/transparent_hugepage/enabled")),
                        Evidence("guests without huge pages", .count(without.count), from: .domainXML("memoryBacking/hugepages"))],
@@ -174,7 +174,7 @@ enum HostRules {
         guard !pinned.isEmpty else { return [] }
         return [Finding(
             id: .hostNUMABalancingPinnedGuests, severity: pinned.count == active.count ? .warning : .info, subject: .host(name: input.hostName),
-            title: "Automatic NUMA balancing is on while \(pinned.count) of \(active.count) active guests are pinned",
+            title: "Automatic NUMA balancing is on while \(pinned.count) of \(plural(active.count, "active guest")) are pinned",
             explanation: "NUMA balancing unmaps guest memory periodically to sample accesses (hinting faults) and migrates pages; for pinned guests whose placement is already decided this is pure overhead and latency.",
             evidence: [Evidence("kernel.numa_balancing", .count(v), from: .procfs("/proc/sys/kernel/numa_balancing")),
                        Evidence("pinned guests", .text(pinned.map(\.reference.name).joined(separator: ", ")), from: .domainXML("cputune/vcpupin, vcpu/@cpuset"))],
@@ -213,7 +213,7 @@ enum HostRules {
         guard !users.isEmpty else { return [] }
         return [Finding(
             id: .hostVhostNetMissing, severity: .warning, subject: .host(name: input.hostName),
-            title: "/dev/vhost-net is missing; \(users.count) guests use virtio-net",
+            title: "/dev/vhost-net is missing; \(plural(users.count, "guest")) with virtio-net",
             explanation: "Without vhost-net, QEMU moves every packet through its own userspace thread: higher latency, lower throughput, more host CPU.",
             evidence: [Evidence("/dev/vhost-net present", .flag(false), from: .system(kvm.vhostNet.path)),
                        Evidence("vhost_net module", .flag(kvm.vhostNetModule), from: .sysfs("/sys/module/vhost_net")),
@@ -248,7 +248,7 @@ enum HostRules {
         let intel = kvm.iommu.dmarTable || (input.host?.topology?.cpuinfo?.vendor == "GenuineIntel")
         return [Finding(
             id: .hostIOMMUOff, severity: .critical, subject: .host(name: input.hostName),
-            title: "No IOMMU groups, but \(users.count) guests have PCI host devices",
+            title: "No IOMMU groups, but \(plural(users.count, "guest")) with PCI host devices",
             explanation: "VFIO device assignment needs an active IOMMU; these guests fail to start (or to hot-plug their devices).",
             evidence: [Evidence("IOMMU groups", .count(0), from: .sysfs("/sys/kernel/iommu_groups")),
                        Evidence("DMAR table", .flag(kvm.iommu.dmarTable), from: .sysfs("/sys/firmware/acpi/tables/DMAR")),

@@ -18,7 +18,7 @@ enum WindowRules {
     static func cpuNeighbours(_ cpu: Int, excluding tid: Int?, _ input: DiagnosisInput) -> [Evidence] {
         guard let rates = input.hostRates else { return [] }
         var out: [Evidence] = []
-        let window = Duration.nanoseconds(Int64(rates.interval * 1e9))
+        let window = windowOf(rates)
         if let u = rates.perCPU.first(where: { $0.cpu == cpu }) {
             out.append(Evidence("host CPU \(cpu) busy", .percent(u.busy), from: .procfs("/proc/stat cpu\(cpu)"), window: window))
         }
@@ -56,7 +56,7 @@ enum WindowRules {
                     remedies.append(Remedy(.libvirt(.pinVCPU(vcpu: v.index, cpus: [c])), applies: .live, "move the vCPU to CPU \(c), \(formatNumber(idle.busy)) % busy in the window"))
                 }
                 remedies.append(Remedy(.manual("Stop or move whatever else runs on the vCPU's CPUs (other guests' vCPUs, host jobs), or lower the vCPU overcommit."), applies: .manual, "take load off its CPUs"))
-                remedies.append(Remedy(.manual("Pin emulator and I/O threads away from the vCPUs (virsh emulatorpin / iothreadpin)."), applies: .live, "keep QEMU's own threads off the vCPU CPUs"))
+                remedies.append(Remedy(.manual("Pin emulator and I/O threads away from the vCPUs (virsh emulatorpin / iothreadpin --live)."), applies: .manual, "keep QEMU's own threads off the vCPU CPUs"))
                 out.append(Finding(
                     id: .guestVCPUContention, severity: critical ? .critical : .warning, subject: .vcpu(g.reference, index: v.index),
                     title: "\(g.reference.name) vCPU \(v.index) waited \(formatNumber(fraction * 100)) % of the time for a host CPU",

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import VirtCore
+import DomainXML
+import Libvirt
 import Tuning
 
 /// Each guest rule on its domain XML fixture (fires) against the healthy guest (quiet).
@@ -102,4 +104,34 @@ import Tuning
     }
 }
 
-import DomainXML
+
+@Suite struct GathererTests {
+    @Test func numaMapsSumsPagesPerNode() {
+        let text = """
+        7f0000000000 default anon=512 dirty=512 N0=384 N1=128 kernelpagesize_kB=4
+        7f1000000000 bind:1 file=/dev/hugepages/libvirt/qemu/x anon=2 dirty=2 N1=2 kernelpagesize_kB=1048576
+        7f2000000000 default file=/usr/bin/qemu-system-x86_64 mapped=10 mapmax=3 N0=10 kernelpagesize_kB=4
+        7f3000000000 default
+        """
+        let p = GuestMemoryPlacement(numaMaps: text)
+        #expect(p.bytesPerNode[0] == (384 + 10) * 4096)
+        #expect(p.bytesPerNode[1] == 128 * 4096 + 2 * (1 << 30))
+        #expect(GuestMemoryPlacement(numaMaps: "garbage N=x Nq=1\n").bytesPerNode.isEmpty)
+    }
+
+    /// The embedded test driver and a fixture root: definitions and states are read, nothing sampled.
+    @Test func gathersTestDriverGuestsOnAFixtureRoot() async throws {
+        let conn = try await Libvirt.Connection.open("test:///default")
+        let root = DiagnosisFixtures.base("2s4c2t-2n")
+        let input = try await DiagnosisGatherer(connection: conn, root: root, window: .seconds(1)).gather()
+        await conn.close()
+        let test = try #require(input.guests.first { $0.reference.name == "test" })
+        #expect(test.status?.state == .running)
+        #expect(test.isActive)
+        #expect(test.window == nil, "a fixture root is never sampled")
+        #expect(test.pid == nil)
+        #expect(input.host?.root == root)
+        #expect(input.host?.numa?.nodes.count == 2)
+        #expect(test.definition.vcpus >= 1)
+    }
+}

@@ -116,6 +116,10 @@ import VirtKitTestSupport
         #expect(path == "/var/lib/virtkit-lab/overlays")
         #expect(size > .zero)
         #expect(f.remedies.contains { $0.action == .libvirt(.resume) })
+        // The one-guest entry point the Guardian uses gives the same finding.
+        let single = try await DiagnosisGatherer(connection: conn).pausedGuestFinding(d, ioErrors: [IOErrorReport(alias: "virtio-disk0", sourcePath: "", reason: disk)])
+        #expect(single?.id == .guestPausedIOError)
+        #expect(single?.pause?.disks.map(\.errno) == [errno])
         await Self.destroy(conn, name)
         await conn.close()
     }
