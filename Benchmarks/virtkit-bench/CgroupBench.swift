@@ -48,10 +48,10 @@ enum CgroupBench {
 
     static func measure(_ flavour: Flavour, root: String, gen: Generated, o: Options) throws {
         let counter = ReadCounter()
-        let sys = try CgroupSystem.detect(root: root, counter: counter)
+        let sys = try CgroupSystem.detectSync(root: root, counter: counter)
         counter.reset()   // layout detection is once per host, not per guest
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let trees = try gen.pids.map { try sys.guest(pid: $0) }
+        let trees = try gen.pids.map { try sys.guestSync(pid: $0) }
         let discoverNs = DispatchTime.now().uptimeNanoseconds - t0
         let discoverReads = counter.count
         counter.reset()
@@ -65,8 +65,8 @@ enum CgroupBench {
         for _ in 0..<o.iterations {
             ours.append(try Sample.measure {
                 for g in trees {
-                    let s = try sys.guestStats(g)
-                    checksum &+= s["top"]?.cpu?.usageMicroseconds ?? 0
+                    let s = try sys.guestStatsSync(g)
+                    checksum &+= UInt64(s["top"]?.cpu?.usage?.components.seconds ?? 0)
                 }
             })
             floor.append(try Sample.measure {

@@ -40,7 +40,7 @@ enum DiagnosisBench {
         try fleetXML(guests).write(toFile: fleet, atomically: true, encoding: .utf8)
         let trees = LiveEnvironment.packageRoot(from: #filePath).appendingPathComponent("Tests/HostProbeTests/Fixtures")
         let root = dir.appendingPathComponent("host").path
-        FixtureTree.materialize("2s4c2t-2n", from: trees, to: root)
+        try FixtureTree.materialize("2s4c2t-2n", from: trees, into: root)
 
         print("diagnosis (a): \(guests) test-driver guests on fixture host 2s4c2t-2n, \(rounds) rounds")
         let conn = try await Connection.open("test://\(fleet)")

@@ -8,6 +8,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),
     "lab": LabBench.run(arguments:),
+    "placement": PlacementBench.run(arguments:),
     "diagnosis": DiagnosisBench.run(arguments:),
 ]
 

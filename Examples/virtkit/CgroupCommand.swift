@@ -45,14 +45,14 @@ struct CgroupCommand: AsyncParsableCommand {
                 out.libvirt = Dictionary(ordered, uniquingKeysWith: { $1 })
             } catch { out.libvirtError = error.description }
             if output.json { return try printJSON(out) }
-            print("layout: \(out.kind)" + (root == "/" ? "" : " (root \(root))"))
+            print(terminalSafe("layout: \(out.kind)" + (root == "/" ? "" : " (root \(root))")))
             for h in out.hierarchies {
                 let what = h.name.map { "name=\($0)" } ?? (h.controllers.isEmpty ? "(no controllers)" : h.controllers.joined(separator: ","))
-                print("  \(pad(h.version, 3)) \(pad(h.mountPoint, 36)) \(what)")
+                print(terminalSafe("  \(pad(h.version, 3)) \(pad(h.mountPoint, 36)) \(what)"))
             }
             print("libvirt's view:")
-            if let e = out.libvirtError { print("  \(e)") }
-            for (c, m) in ordered { print("  \(pad(c, 13)) \(m ?? "<null>")") }
+            if let e = out.libvirtError { print(terminalSafe("  \(e)")) }
+            for (c, m) in ordered { print(terminalSafe("  \(pad(c, 13)) \(m ?? "<null>")")) }
         }
     }
 
@@ -107,7 +107,7 @@ struct CgroupCommand: AsyncParsableCommand {
                 let g = try await CgroupCommand.locate(domain, uri: connection.resolvedURI, sys: sys)
                 let stats = try await sys.guestStats(g.tree)
                 let settings = try await sys.settings(of: g.tree.top)
-                let predicted = LibvirtNaming.guestTopPath(id: Int(g.id), name: g.name, systemd: sys.hostHasSystemd)
+                let predicted = LibvirtNaming.guestTopPath(id: Int(g.id), name: g.name, systemd: await sys.hostHasSystemd())
                 var pid: Int32?
                 if case .process(let p) = g.tree.source { pid = p }
                 let out = Out(domain: g.name, id: g.id, layout: sys.layout.kind.rawValue, source: pid == nil ? "predicted" : "process",
@@ -115,28 +115,29 @@ struct CgroupCommand: AsyncParsableCommand {
                               cgroups: g.tree.all.map { .init(label: $0.label, paths: $0.cgroup.paths, stats: stats[$0.label]) },
                               settings: settings)
                 if output.json { return try printJSON(out) }
-                print("\(g.name) (id \(g.id)), \(out.layout) host, cgroups " + (pid.map { "of QEMU PID \($0)" } ?? "predicted")
-                      + "; libvirt's naming predicts \(predicted)")
-                for n in out.cgroups { print("  \(pad(n.label, 10)) \(Cgroup(paths: n.paths).displayPath)") }
+                print(terminalSafe("\(g.name) (id \(g.id)), \(out.layout) host, cgroups " + (pid.map { "of QEMU PID \($0)" } ?? "predicted")
+                      + "; libvirt's naming predicts \(predicted)"))
+                for n in out.cgroups { print(terminalSafe("  \(pad(n.label, 10)) \(Cgroup(paths: n.paths).displayPath)")) }
                 print("knobs (top):")
                 let s = settings
+                func mem(_ l: Limit<MemorySize>?) -> String { l.map { $0.value?.humanReadable ?? "max" } ?? "-" }
                 print("  cpu weight \(s.cpuWeight.map(String.init) ?? "-")" + (s.cpuShares.map { " (shares \($0))" } ?? "")
-                      + ", quota \(s.cpuQuota?.description ?? "-")/\(s.cpuPeriodMicroseconds.map(String.init) ?? "-") µs")
+                      + ", quota \(s.cpuQuota.map { $0.value?.humanReadable ?? "max" } ?? "-") per \(s.cpuPeriod?.humanReadable ?? "-")")
                 print("  cpuset \(s.cpusetCPUs?.listString ?? "-") (effective \(s.cpusetCPUsEffective?.listString ?? "-")), mems \(s.cpusetMems?.listString ?? "-")")
-                print("  memory max \(s.memoryMax?.description ?? "-"), high \(s.memoryHigh?.description ?? "-"), swap \(s.swapMax?.description ?? "-")")
-                print("  io weight \(s.ioWeight.map(String.init) ?? "-"), pids max \(s.pidsMax?.description ?? "-")")
+                print("  memory max \(mem(s.memoryMax)), high \(mem(s.memoryHigh)), swap \(mem(s.swapMax))")
+                print("  io weight \(s.ioWeight.map(String.init) ?? "-"), pids max \(s.pidsMax.map { $0.value.map(String.init) ?? "max" } ?? "-")")
                 print("stats:")
                 for n in out.cgroups {
                     guard let st = n.stats else { continue }
                     var parts: [String] = []
                     if let c = st.cpu {
-                        parts.append("cpu \(c.usageMicroseconds.map { String(format: "%.2fs", Double($0) / 1e6) } ?? "-")")
+                        parts.append("cpu \(c.usage?.humanReadable ?? "-")")
                         if let t = c.throttledPeriods { parts.append("throttled \(t)/\(c.periods ?? 0)") }
                     }
-                    if let m = st.memory?.currentBytes { parts.append("mem \(MemorySize(bytes: m))") }
+                    if let m = st.memory?.current { parts.append("mem \(m.humanReadable)") }
                     if let p = st.cpuPressure?.some { parts.append("cpu psi some \(p.avg10)") }
                     if let io = st.io { parts.append("io devs \(io.count)") }
-                    print("  \(pad(n.label, 10)) " + parts.joined(separator: ", "))
+                    print(terminalSafe("  \(pad(n.label, 10)) " + parts.joined(separator: ", ")))
                 }
             }
         }
@@ -151,7 +152,8 @@ struct CgroupCommand: AsyncParsableCommand {
         @Argument(help: "Domain name, ID or UUID.") var domain: String
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .long, help: "CPU weight 1-10000 (v1: converted to cpu.shares).") var cpuWeight: Int?
-        @Option(name: .long, help: "QUOTA_US[/PERIOD_US]; QUOTA may be 'max' or -1.") var cpuQuota: String?
+        // `.unconditional`: the documented `--cpu-quota -1` takes "-1" as the value, not as a flag.
+        @Option(name: .long, parsing: .unconditional, help: "QUOTA_US[/PERIOD_US]; QUOTA may be 'max' or -1.") var cpuQuota: String?
         @Option(name: .long, help: "CPU list, e.g. 0-3,8.") var cpuset: String?
         @Option(name: .long, help: "Memory limit, e.g. 2GiB, 512M, or 'max'.") var memoryMax: String?
         @Option(name: .long, help: "I/O weight (v2 1-10000, v1 10-1000).") var ioWeight: Int?
@@ -164,23 +166,23 @@ struct CgroupCommand: AsyncParsableCommand {
             if let q = cpuQuota {
                 let parts = q.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
                 guard parts.count <= 2, let first = parts.first else { throw CLIError("--cpu-quota: expected QUOTA_US[/PERIOD_US]") }
-                let quota: CPUQuota
+                let quota: Limit<Duration>
                 if first == "max" || first == "-1" { quota = .unlimited }
-                else if let n = Int64(first) { quota = .microseconds(n) }
-                else { throw CLIError("--cpu-quota: '\(first)' is not a number of microseconds or 'max'") }
-                var period: Int64?
+                else if let n = Int64(first), n >= 0 { quota = .limited(.microseconds(n)) }
+                else { throw CLIError("--cpu-quota: \(RootedFileReader.quote(first)) is not a number of microseconds, 'max' or -1") }
+                var period: Duration?
                 if parts.count == 2 {
-                    guard let p = Int64(parts[1]) else { throw CLIError("--cpu-quota: period '\(parts[1])' is not a number") }
-                    period = p
+                    guard let p = Int64(parts[1]), p >= 0 else { throw CLIError("--cpu-quota: period \(RootedFileReader.quote(parts[1])) is not a number of microseconds") }
+                    period = .microseconds(p)
                 }
-                out.append(.cpuBandwidth(quota: quota, periodMicroseconds: period))
+                out.append(.cpuBandwidth(quota: quota, period: period))
             }
             if let c = cpuset {
                 do { out.append(.cpusetCPUs(try CPUSet(parsing: c))) } catch { throw CLIError("--cpuset: \(error)") }
             }
             if let m = memoryMax {
-                if m == "max" { out.append(.memoryMax(.max)) } else {
-                    do { out.append(.memoryMax(.value(try MemorySize(parsing: m).bytes))) } catch { throw CLIError("--memory-max: \(error)") }
+                if m == "max" { out.append(.memoryMax(.unlimited)) } else {
+                    do { out.append(.memoryMax(.limited(try MemorySize(parsing: m)))) } catch { throw CLIError("--memory-max: \(error)") }
                 }
             }
             if let w = ioWeight { out.append(.ioWeight(w)) }
@@ -198,7 +200,7 @@ struct CgroupCommand: AsyncParsableCommand {
                 let writes = try await sys.apply(changes, to: g.tree.top, dryRun: dryRun)
                 if output.json { return try printJSON(Out(domain: g.name, dryRun: dryRun, writes: writes)) }
                 print(dryRun ? "would write (dry run):" : "wrote and read back:")
-                for w in writes { print("  \(w.file) <- \(w.value)    # \(w.change)") }
+                for w in writes { print(terminalSafe("  \(w.file) <- \(w.value)    # \(w.change)")) }
             }
         }
     }

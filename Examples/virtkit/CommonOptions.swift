@@ -54,3 +54,19 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ message: String) { description = message }
 }
+
+/// Text from outside (file contents, domain and device names) made safe for a terminal: C0
+/// and C1 control characters and DEL become `\u{…}` escapes, so a value can neither move the
+/// cursor, change colours nor start a new line of output.
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = ""
+    for u in text.unicodeScalars {
+        if isControl(u) { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+    }
+    return out
+}
+
+private func isControl(_ u: Unicode.Scalar) -> Bool {
+    u.value < 0x20 || (0x7F...0x9F).contains(u.value)
+}

@@ -20,10 +20,10 @@ struct RootOptions: ParsableArguments {
 
     var probeRoot: ProbeRoot { ProbeRoot(path: root) }
 
-    func validate() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("--root \(root) is not a directory")
+    /// The snapshot, or the typed root error as one line and a non-zero exit.
+    func snapshot(_ sections: Set<ProbeSection>) async throws -> HostSnapshot {
+        do { return try await HostProber(root: probeRoot).snapshot(sections: sections) } catch {
+            throw CLIError(terminalSafe(error.description))
         }
     }
 }
@@ -42,8 +42,8 @@ struct ProbeShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let wanted = try parseSections(sections)
-        // The async form reads on HostProbe's I/O queue, not on the cooperative pool.
-        let snap = await HostProber(root: rootOptions.probeRoot).snapshot(sections: wanted)
+        // The async form reads on BlockingThreadPool.fileIO, not on the cooperative pool.
+        let snap = try await rootOptions.snapshot(wanted)
         if output.json {
             // Same bytes as printJSON (pretty, sorted keys, unescaped slashes), without
             // Foundation's first-use cost in a short-lived process; see SortedPrettyJSON.
@@ -61,7 +61,7 @@ func parseSections(_ raw: [String]) throws -> Set<ProbeSection> {
     if names.isEmpty || names == ["all"] { return Set(ProbeSection.allCases) }
     var out = Set<ProbeSection>()
     for n in names {
-        guard let s = ProbeSection(name: n) else {
+        guard let s = ProbeSection(cliName: n) else {
             throw ValidationError("unknown section '\(n)'; known: \(ProbeSection.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         out.insert(s)
@@ -87,7 +87,7 @@ struct ProbeCaptureCommand: AsyncParsableCommand {
         do {
             summary = try await HostProber(root: rootOptions.probeRoot).capture(to: out, sections: wanted)
         } catch {
-            throw CLIError("capture failed: \(error)")
+            throw CLIError(terminalSafe("capture failed: \(error)"))
         }
         print("captured \(summary.files) files, \(summary.links) links, \(summary.directories) directories, \(summary.deviceNodes) device stand-ins into \(out)")
         if !summary.skipped.isEmpty {
@@ -100,8 +100,9 @@ struct ProbeCaptureCommand: AsyncParsableCommand {
 enum ProbeTable {
     static func render(_ s: HostSnapshot) -> String {
         var o = ""
-        func line(_ t: String = "") { o += t + "\n" }
-        func kib(_ k: UInt64?) -> String { k.map { MemorySize.kibibytes($0).humanReadable } ?? "?" }
+        // Every line and cell may hold text from the tree (names, models, file contents).
+        func line(_ t: String = "") { o += terminalSafe(t) + "\n" }
+        func size(_ m: MemorySize?) -> String { m?.humanReadable ?? "?" }
 
         if let t = s.topology {
             let info = t.cpuinfo
@@ -113,7 +114,7 @@ enum ProbeTable {
             if let nz = t.nohzFull, !nz.isEmpty { line("     nohz_full \(nz)") }
             var rows = [["CPU", "online", "pkg", "die", "core", "node", "siblings", "L1d/L2/L3", "governor"]]
             for c in t.cpus {
-                let caches = c.caches.filter { $0.type != "Instruction" }.map { kib($0.sizeKiB) }.joined(separator: "/")
+                let caches = c.caches.filter { $0.type != "Instruction" }.map { size($0.size) }.joined(separator: "/")
                 rows.append(["\(c.id)", c.online ? "yes" : "no", opt(c.package), opt(c.die), opt(c.core), opt(c.node),
                              c.threadSiblings?.listString ?? "-", caches.isEmpty ? "-" : caches, c.cpufreq?.governor ?? "-"])
             }
@@ -124,17 +125,17 @@ enum ProbeTable {
             line("NUMA \(n.nodes.count) node(s)\(n.synthesized ? " (no NUMA in sysfs: one node)" : "")")
             var rows = [["node", "cpus", "memory", "free", "distances", "hugepages (size: total/free)"]]
             for node in n.nodes {
-                let hp = node.hugepages.map { "\(kib($0.sizeKiB)): \($0.total.map(String.init) ?? "?")/\($0.free.map(String.init) ?? "?")" }
-                rows.append(["\(node.id)", node.cpus.listString, kib(node.memTotalKiB), kib(node.memFreeKiB),
+                let hp = node.hugepages.map { "\(size($0.size)): \($0.total.map(String.init) ?? "?")/\($0.free.map(String.init) ?? "?")" }
+                rows.append(["\(node.id)", node.cpus.listString, size(node.memTotal), size(node.memFree),
                              node.distances.map(String.init).joined(separator: " "), hp.joined(separator: ", ")])
             }
             o += table(rows)
             line()
         }
         if let m = s.memory {
-            line("MEMORY total \(kib(m.totalKiB)), available \(kib(m.availableKiB)), swap \(kib(m.swapTotalKiB)) (\(m.swaps.count) area(s))")
+            line("MEMORY total \(size(m.total)), available \(size(m.available)), swap \(size(m.swapTotal)) (\(m.swaps.count) area(s))")
             for p in m.hugepages {
-                line("     hugepages \(kib(p.sizeKiB)): total \(opt(p.total)) free \(opt(p.free)) reserved \(opt(p.reserved)) surplus \(opt(p.surplus))")
+                line("     hugepages \(size(p.size)): total \(opt(p.total)) free \(opt(p.free)) reserved \(opt(p.reserved)) surplus \(opt(p.surplus))")
             }
             if let thp = m.transparentHugepages {
                 line("     THP enabled=\(thp.enabled?.description ?? "?") defrag=\(thp.defrag?.description ?? "?")")
@@ -146,7 +147,7 @@ enum ProbeTable {
         if let k = s.kvm {
             let usable = k.usable.map { $0 ? "usable (API \(opt(k.apiVersion)), max vCPUs \(opt(k.maxVCPUs)))" : "NOT usable: \(k.liveCheckError ?? "?")" } ?? "not tested (not the live root)"
             line("KVM  /dev/kvm \(k.device.present ? "present" : "missing"), \(usable)")
-            line("     nested=\(k.nested.map { $0 ? "on" : "off" } ?? "?") tdp=\(k.twoDimensionalPaging.map { $0 ? "on" : "off" } ?? "?") halt_poll_ns=\(opt(k.haltPollNs))")
+            line("     nested=\(k.nested.map { $0 ? "on" : "off" } ?? "?") tdp=\(k.twoDimensionalPaging.map { $0 ? "on" : "off" } ?? "?") halt_poll=\(k.haltPoll?.humanReadable ?? "-")")
             line("     vhost-net \(k.vhostNet.present ? "present" : "missing"), tun \(k.tun.present ? "present" : "missing"), IOMMU groups \(k.iommu.groups.count)\(k.iommu.dmarTable ? ", DMAR" : "")\(k.iommu.ivrsTable ? ", IVRS" : "")")
             line("     cgroups \(k.cgroups.mode): \(k.cgroups.controllers.keys.sorted().joined(separator: " "))")
             line()
@@ -174,7 +175,7 @@ enum ProbeTable {
             var rows = [["device", "scheduler", "nr_req", "rot", "nomerges", "ra_kb", "hwq", "size"]]
             for d in b.devices {
                 rows.append([d.name, d.scheduler?.active ?? "-", opt(d.nrRequests), d.rotational.map { $0 ? "yes" : "no" } ?? "-",
-                             opt(d.nomerges), opt(d.readAheadKiB), opt(d.hardwareQueues), d.sizeBytes.map { MemorySize(bytes: $0).humanReadable } ?? "-"])
+                             opt(d.nomerges), opt(d.readAhead?.kibibytes), opt(d.hardwareQueues), d.size?.humanReadable ?? "-"])
             }
             o += table(rows)
             line()
@@ -207,6 +208,7 @@ enum ProbeTable {
                 widths[i] = max(widths[i], c.count)
             }
         }
+        let rows = rows.map { $0.map(terminalSafe) }
         return rows.map { r in
             "     " + r.enumerated().map { i, c in
                 i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
@@ -215,13 +217,17 @@ enum ProbeTable {
     }
 }
 
-extension MemorySize {
-    /// `7.7 GiB`, `512 KiB`: for tables.
-    var humanReadable: String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(bytes)
-        var i = 0
-        while v >= 1024, i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(bytes) B" : (v == v.rounded() ? "\(Int(v)) \(units[i])" : String(format: "%.1f %@", v, units[i]))
+extension ProbeSection {
+    /// The raw names plus the aliases operators type (`cpu`, `net`, `sysctl`, `mem`).
+    init?(cliName name: String) {
+        switch name.lowercased() {
+        case "cpu", "cpus", "topology": self = .topology
+        case "net", "network", "networks": self = .network
+        case "sysctl", "sysctls": self = .sysctls
+        case "mem", "memory": self = .memory
+        default:
+            guard let s = ProbeSection(rawValue: name.lowercased()) else { return nil }
+            self = s
+        }
     }
 }

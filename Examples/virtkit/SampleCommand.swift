@@ -38,11 +38,11 @@ struct SampleCommand: AsyncParsableCommand {
                     for c in s.perCPU { print(String(format: "   cpu%-3d %5.1f%% usr %5.1f sys %5.1f iowait %5.1f steal %5.1f", c.cpu ?? -1, c.busy, c.user, c.system, c.iowait, c.steal)) }
                 }
                 for t in s.threads {
-                    print(String(format: "   %6d/%-7d %-16@ %@ cpu%3@ %5.1f%% vcs/s %7.1f ivcs/s %7.1f rq-wait %7.2f ms/s",
+                    print(terminalSafe(String(format: "   %6d/%-7d %-16@ %@ cpu%3@ %5.1f%% vcs/s %7.1f ivcs/s %7.1f rq-wait %7.2f ms/s",
                                  t.pid, t.tid, t.name as NSString, t.state as NSString, (t.processor.map { String($0) } ?? "?") as NSString,
-                                 t.cpuPercent, t.voluntarySwitchesPerSecond ?? 0, t.involuntarySwitchesPerSecond ?? 0, t.runQueueWaitMsPerSecond ?? 0))
+                                 t.cpuPercent, t.voluntarySwitchesPerSecond ?? 0, t.involuntarySwitchesPerSecond ?? 0, t.runQueueWaitMsPerSecond ?? 0)))
                 }
-                for d in s.diagnostics { print("   ! \(d)") }
+                for d in s.diagnostics { print(terminalSafe("   ! \(d)")) }
             }
             n += 1
             if count > 0, n >= count { break }

@@ -21,7 +21,7 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let snap = await HostProber(root: rootOptions.probeRoot).snapshot(sections: HostValidation.sections)
+        let snap = try await rootOptions.snapshot(HostValidation.sections)
         let results = HostValidation.run(snap)
         let worst = results.map(\.status).max() ?? .pass
         if output.json {
@@ -29,8 +29,8 @@ struct ValidateCommand: AsyncParsableCommand {
         } else {
             for r in results {
                 let dots = String(repeating: " ", count: max(1, 62 - r.check.count))
-                print("\(r.check)\(dots): \(r.status.rawValue) (\(r.message))")
-                if let h = r.hint { print("    hint: \(h)") }
+                print(terminalSafe("\(r.check)\(dots): \(r.status.rawValue) (\(r.message))"))
+                if let h = r.hint { print(terminalSafe("    hint: \(h)")) }
             }
         }
         // Same convention as virt-host-validate: non-zero when something fails.

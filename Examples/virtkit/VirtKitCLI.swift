@@ -18,6 +18,8 @@ struct VirtKitCLI: AsyncParsableCommand {
             CgroupCommand.self,
             // Events, migration, lab
             EventsCommand.self, MigrateCommand.self, LabCommand.self,
+            // Tuning: placement
+            PlanCommand.self, RollbackCommand.self,
             // Tuning: diagnosis
             AdviseCommand.self, DoctorCommand.self,
         ]

@@ -1,35 +1,38 @@
 import ArgumentParser
 import DomainXML
 import Foundation
+import LibvirtXML
 
-/// `virtkit xml`: lossless domain XML checks over files (DomainXML).
+/// `virtkit xml`: lossless XML checks over files of any libvirt kind (LosslessXML, DomainXML,
+/// LibvirtXML), the kind recognised by the root element.
 struct XMLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xml",
-        abstract: "Check DomainXML's lossless round trip and typed coverage on domain XML files.",
+        abstract: "Check the lossless round trip and typed coverage of libvirt XML files (domain, network, pool, capabilities, …).",
         subcommands: [XMLRoundtripCommand.self, XMLUnmodeledCommand.self]
     )
 }
 
-/// Expands directories to their `*.xml` files (sorted); files are taken as given.
-private func xmlFiles(_ paths: [String]) throws -> [String] {
-    var out: [String] = []
+/// The files named by `paths`, one at a time: a directory yields its `*.xml` entries (sorted;
+/// only names are listed, nothing is read ahead), anything else is taken as given. A path that
+/// cannot be listed is handed to `failed` and the walk goes on.
+private func forEachXMLFile(_ paths: [String], failed: (String, String) -> Void, _ body: (String) -> Void) {
     let fm = FileManager.default
     for path in paths {
         var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError("no such file: \(path)") }
-        if isDir.boolValue {
-            let names = try fm.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".xml") }.sorted()
-            out += names.map { (path as NSString).appendingPathComponent($0) }
+        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            do {
+                for name in try fm.contentsOfDirectory(atPath: path).filter({ $0.hasSuffix(".xml") }).sorted() {
+                    body((path as NSString).appendingPathComponent(name))
+                }
+            } catch {
+                failed(path, "cannot list directory: \(error.localizedDescription)")
+            }
         } else {
-            out.append(path)
+            // Missing files, symlink loops and FIFOs are reported by the bounded reader.
+            body(path)
         }
     }
-    return out
-}
-
-private func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
 
 /// Where `a` and `b` first differ, with a little context from each.
@@ -42,11 +45,6 @@ private func firstDifference(_ a: String, _ b: String) -> String {
     return "at offset \(i): -…\(excerpt(x))… +…\(excerpt(y))…"
 }
 
-private func readBytes(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-    return [UInt8](data)
-}
-
 // The subcommands are synchronous: they only read files and compute, so there is nothing to
 // await and no reason to block a cooperative-pool thread with file I/O.
 struct XMLRoundtripCommand: ParsableCommand {
@@ -55,11 +53,15 @@ struct XMLRoundtripCommand: ParsableCommand {
         abstract: "Parse, serialize (byte-identical?) and typed read-write (canonically equal?) each file."
     )
 
-    @Argument(help: "Domain XML files or directories of them.")
+    @Argument(help: "libvirt XML files (any kind) or directories of them.")
     var paths: [String]
 
     @Option(name: .long, help: "Run the whole pass N times (timing; totals count every pass).")
     var `repeat` = 1
+
+    mutating func validate() throws {
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+    }
 
     @OptionGroup var output: OutputOptions
 
@@ -81,6 +83,8 @@ struct XMLRoundtripCommand: ParsableCommand {
         var invalidValueCount = 0
         /// Of `seconds`: time in the typed read-write pass (the rest is parse, serialize, compare).
         var typedSeconds = 0.0
+        /// Files per document kind (by root element), first pass.
+        var kinds: [String: Int] = [:]
     }
 
     struct Report: Encodable {
@@ -90,9 +94,6 @@ struct XMLRoundtripCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard `repeat` >= 1 else { throw CLIError("--repeat must be at least 1") }
-        let files = try xmlFiles(paths)
-        let inputs = try files.map { ($0, try readBytes($0)) }
         var totals = Totals()
         var failures: [Failure] = []
         var invalid: [Failure] = []
@@ -101,13 +102,20 @@ struct XMLRoundtripCommand: ParsableCommand {
         var typedTime = Duration.zero
         for pass in 0..<`repeat` {
             let record = pass == 0
-            for (file, bytes) in inputs {
+            // One file at a time: read (bounded), check, drop, next; a failure is recorded and
+            // the batch goes on.
+            forEachXMLFile(paths, failed: { if record { failures.append(Failure(file: $0, reason: $1)) } }) { file in
                 totals.files += 1
+                let bytes: [UInt8]
+                do { bytes = try LosslessXMLDocument.readFileBlocking(atPath: file) } catch {
+                    if record { failures.append(Failure(file: file, reason: "read: \(error)")) }
+                    return
+                }
                 totals.bytes += bytes.count
                 let document: LosslessXMLDocument
                 do { document = try LosslessXMLDocument(parsing: bytes) } catch {
                     if record { failures.append(Failure(file: file, reason: "parse: \(error)")) }
-                    continue
+                    return
                 }
                 totals.parsed += 1
                 if document.serializedBytes() == bytes {
@@ -115,14 +123,19 @@ struct XMLRoundtripCommand: ParsableCommand {
                 } else if record {
                     failures.append(Failure(file: file, reason: "serialize: output differs from input bytes"))
                 }
+                guard let kind = LibvirtDocumentKind(document: document) else {
+                    if record { failures.append(Failure(file: file, reason: "typed: no typed view for <\(document.root.name)>")) }
+                    return
+                }
+                if record { totals.kinds[kind.rawValue, default: 0] += 1 }
                 let before = document.canonicalForm()
-                let domain: DomainDefinition
-                do { domain = try DomainDefinition(document: document) } catch {
+                let view: any DocumentView
+                do { view = try kind.view(of: document) } catch {
                     if record { failures.append(Failure(file: file, reason: "typed: \(error)")) }
-                    continue
+                    return
                 }
                 let typedStart = clock.now
-                let summary = domain.rewriteModeledProperties()
+                let summary = view.rewriteModeledProperties()
                 typedTime += typedStart.duration(to: clock.now)
                 totals.propertiesRewritten += summary.rewritten
                 totals.invalidValueCount += summary.unreadable.count
@@ -135,8 +148,8 @@ struct XMLRoundtripCommand: ParsableCommand {
             }
         }
         let elapsed = start.duration(to: clock.now)
-        totals.seconds = seconds(elapsed)
-        totals.typedSeconds = seconds(typedTime)
+        totals.seconds = elapsed.inSeconds
+        totals.typedSeconds = typedTime.inSeconds
 
         if output.json {
             try printJSON(Report(totals: totals, failures: failures, invalidValues: invalid))
@@ -144,7 +157,7 @@ struct XMLRoundtripCommand: ParsableCommand {
             return
         }
         let mb = Double(totals.bytes) / 1_000_000
-        print("files:           \(totals.files)")
+        print("files:           \(totals.files) (\(totals.kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
         print("parsed:          \(totals.parsed)")
         print("byte-identical:  \(totals.byteIdentical)")
         print("canonical-equal: \(totals.canonicalEqual) (after typed read-write of \(totals.propertiesRewritten) properties)")
@@ -167,11 +180,15 @@ struct XMLUnmodeledCommand: ParsableCommand {
         abstract: "Typed coverage: element and attribute occurrences typed vs passed through untouched."
     )
 
-    @Argument(help: "Domain XML files or directories of them.")
+    @Argument(help: "libvirt XML files (any kind) or directories of them.")
     var paths: [String]
 
     @Option(name: .long, help: "How many of the most common passthrough paths to list.")
     var top = 25
+
+    mutating func validate() throws {
+        guard top >= 0 else { throw ValidationError("--top must not be negative") }
+    }
 
     @OptionGroup var output: OutputOptions
 
@@ -195,19 +212,24 @@ struct XMLUnmodeledCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files = try xmlFiles(paths)
+        var files = 0
         var total = CoverageReport()
         var failures: [XMLRoundtripCommand.Failure] = []
-        for file in files {
+        forEachXMLFile(paths, failed: { failures.append(.init(file: $0, reason: $1)) }) { file in
+            files += 1
             do {
-                let domain = try DomainDefinition(document: LosslessXMLDocument(parsing: readBytes(file)))
-                total.merge(domain.coverage())
+                let document = try LosslessXMLDocument(parsing: LosslessXMLDocument.readFileBlocking(atPath: file))
+                guard let kind = LibvirtDocumentKind(document: document) else {
+                    failures.append(.init(file: file, reason: "no typed view for <\(document.root.name)>"))
+                    return
+                }
+                total.merge(try kind.view(of: document).coverage())
             } catch {
                 failures.append(.init(file: file, reason: "\(error)"))
             }
         }
         let report = Report(
-            files: files.count,
+            files: files,
             elements: Counts(typed: total.typedElements, passthrough: total.passthroughElements, coverage: total.elementCoverage),
             attributes: Counts(typed: total.typedAttributes, passthrough: total.passthroughAttributes, coverage: total.attributeCoverage),
             passthrough: total.top(top).map { PathCount(path: $0.path, count: $0.count) },
@@ -218,7 +240,7 @@ struct XMLUnmodeledCommand: ParsableCommand {
             return
         }
         func pct(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
-        print("files:      \(files.count)")
+        print("files:      \(files)")
         print("elements:   \(total.typedElements) typed, \(total.passthroughElements) passthrough (\(pct(total.elementCoverage)) typed)")
         print("attributes: \(total.typedAttributes) typed, \(total.passthroughAttributes) passthrough (\(pct(total.attributeCoverage)) typed)")
         if !report.passthrough.isEmpty {

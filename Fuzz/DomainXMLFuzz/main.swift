@@ -1,8 +1,13 @@
-// libFuzzer entry for the DomainXML document layer. Compiled together with
-// Sources/DomainXML/Document/*.swift by Scripts/fuzz-domainxml.sh (outside Sources/, so
-// SwiftPM never builds it). A crash, an ASan report or a trap here is a finding:
-// the parser must either throw a typed error or produce a tree that serializes back to
-// exactly the input bytes, survives an edit, and re-parses.
+// libFuzzer entry for the XML modules: the LosslessXML document layer and, for every libvirt
+// document kind (domain, capabilities, network, pool, …), its typed views. Built by
+// Scripts/fuzz-domainxml.sh against VirtCore, LosslessXML, DomainXML and LibvirtXML compiled
+// with the fuzzer and ASan (outside Sources/, so SwiftPM never builds it). A crash, an ASan
+// report or a trap here is a finding: the parser must either throw a typed error or produce
+// a tree that serializes back to exactly the input bytes, whose canonical form is stable,
+// whose typed read-write pass changes nothing, and that survives an edit and re-parses.
+@testable import LosslessXML
+import DomainXML
+import LibvirtXML
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -28,7 +33,11 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
         stack.append(contentsOf: e.childElements)
     }
     let canonical = doc.canonicalForm()
-    precondition((try? LosslessXMLDocument(parsing: canonical)) != nil, "canonical form does not parse")
+    guard let reparsed = try? LosslessXMLDocument(parsing: canonical) else {
+        preconditionFailure("canonical form does not parse")
+    }
+    precondition(reparsed.canonicalForm() == canonical, "canonical form is not stable")
+    typedPass(doc, bytes: bytes, canonical: canonical)
     // Edit: the result must parse again and carry the edit; the rest stays canonical-equal.
     let targetIsRoot = doc.root.childElements.isEmpty
     let target = doc.root.childElements.first ?? doc.root
@@ -57,4 +66,17 @@ public func domainXMLFuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     precondition(reTarget?.attribute("fuzz") == "<&'\"\n>", "edited attribute lost")
     precondition(reTarget?.children(named: "fuzzchild").last?.text == "t&", "appended child lost")
     return 0
+}
+
+/// The typed layer on whatever kind the root names (domain, network, pool, …; `<domain>` goes
+/// through DomainDefinition): validate, coverage and the read-write pass must not trap, and
+/// writing every readable value back must leave the canonical form and the bytes unchanged.
+func typedPass(_ doc: LosslessXMLDocument, bytes: [UInt8], canonical: String) {
+    guard let view = LibvirtDocumentKind.typedView(of: doc) else { return }
+    _ = view.validate()
+    _ = view.coverage()
+    _ = view.rewriteModeledProperties()
+    precondition(doc.canonicalForm() == canonical, "typed read-write changed the canonical form")
+    precondition(doc.serializedBytes() == bytes, "typed read-write changed the bytes")
+    if let capabilities = view as? HostCapabilities { _ = try? capabilities.hostTopology() }
 }

@@ -1,51 +1,54 @@
 import VirtCore
 
-/// A limit that can be lifted: cgroup files spell "no limit" `max` (v2) or `-1` (v1).
-public enum Limit: Hashable, Sendable, Codable, CustomStringConvertible {
-    case max
-    case value(UInt64)
-
-    public var description: String {
-        switch self { case .max: "max"; case .value(let v): "\(v)" }
-    }
-
+// "No limit" is VirtCore's `Limit.unlimited`; cgroup files spell it `max` (v2) or `-1` (v1),
+// translated here and nowhere else.
+extension Limit where Value == UInt64 {
     /// `max`, or a number; nil for anything else.
-    public init?(parsing text: String) {
+    init?(cgroupText text: String) {
         let t = text.trimmingASCIIWhitespace()
-        if t == "max" { self = .max; return }
+        if t == "max" { self = .unlimited; return }
         guard let v = UInt64(t) else { return nil }
-        self = .value(v)
+        self = .limited(v)
     }
 }
 
-/// A CPU bandwidth quota per period.
-public enum CPUQuota: Hashable, Sendable, Codable, CustomStringConvertible {
-    case unlimited
-    case microseconds(Int64)
-    public var description: String {
-        switch self { case .unlimited: "max"; case .microseconds(let v): "\(v)" }
+extension Limit {
+    /// How a cgroup v2 file spells it: `max` or the number `raw` gives.
+    func cgroupText(_ raw: (Value) -> UInt64) -> String {
+        switch self { case .unlimited: "max"; case .limited(let v): "\(raw(v))" }
+    }
+}
+
+extension Duration {
+    /// Whole microseconds, or nil when negative, fractional or beyond `Int64`.
+    var exactMicroseconds: Int64? {
+        let (s, atto) = components
+        guard s >= 0, atto >= 0, atto % 1_000_000_000_000 == 0 else { return nil }
+        let (us, o1) = s.multipliedReportingOverflow(by: 1_000_000)
+        let (sum, o2) = us.addingReportingOverflow(atto / 1_000_000_000_000)
+        return o1 || o2 ? nil : sum
     }
 }
 
 /// Per-device I/O limits; nil fields are left unchanged.
 public struct IOLimits: Hashable, Sendable, Codable {
     /// `rbps` / `read_bps_device`.
-    public var readBytesPerSecond: Limit?
+    public var readBytesPerSecond: Limit<UInt64>?
     /// `wbps` / `write_bps_device`.
-    public var writeBytesPerSecond: Limit?
+    public var writeBytesPerSecond: Limit<UInt64>?
     /// `riops` / `read_iops_device`.
-    public var readIOPS: Limit?
+    public var readIOPS: Limit<UInt64>?
     /// `wiops` / `write_iops_device`.
-    public var writeIOPS: Limit?
-    public init(readBytesPerSecond: Limit? = nil, writeBytesPerSecond: Limit? = nil, readIOPS: Limit? = nil, writeIOPS: Limit? = nil) {
+    public var writeIOPS: Limit<UInt64>?
+    public init(readBytesPerSecond: Limit<UInt64>? = nil, writeBytesPerSecond: Limit<UInt64>? = nil, readIOPS: Limit<UInt64>? = nil, writeIOPS: Limit<UInt64>? = nil) {
         self.readBytesPerSecond = readBytesPerSecond
         self.writeBytesPerSecond = writeBytesPerSecond
         self.readIOPS = readIOPS
         self.writeIOPS = writeIOPS
     }
     /// (io.max key, v1 blkio file, value) for the set fields.
-    var fields: [(key: String, v1File: String, value: Limit)] {
-        var out: [(String, String, Limit)] = []
+    var fields: [(key: String, v1File: String, value: Limit<UInt64>)] {
+        var out: [(String, String, Limit<UInt64>)] = []
         if let v = readBytesPerSecond { out.append(("rbps", "blkio.throttle.read_bps_device", v)) }
         if let v = writeBytesPerSecond { out.append(("wbps", "blkio.throttle.write_bps_device", v)) }
         if let v = readIOPS { out.append(("riops", "blkio.throttle.read_iops_device", v)) }
@@ -82,12 +85,12 @@ public enum CgroupChange: Hashable, Sendable, CustomStringConvertible {
     /// libvirt's `cpu_shares` in v1 units, 2…262144. v2: `cpu.weight = shares × 100 / 1024`,
     /// clamped to 1…10000.
     case cpuShares(Int)
-    /// Quota per period (µs): libvirt's range 1000…17592186044415 or unlimited; period
-    /// 1000…1000000, nil to keep the current one. v2 `cpu.max`; v1 `cpu.cfs_period_us`
-    /// then `cpu.cfs_quota_us`.
-    case cpuBandwidth(quota: CPUQuota, periodMicroseconds: Int64?)
-    /// Burst (µs) above the quota: v2 `cpu.max.burst`, v1 `cpu.cfs_burst_us`.
-    case cpuBurst(microseconds: Int64)
+    /// Quota per period, in whole microseconds: libvirt's range 1 ms…17592186044415 µs or
+    /// unlimited; period 1 ms…1 s, nil to keep the current one. v2 `cpu.max`; v1
+    /// `cpu.cfs_period_us` then `cpu.cfs_quota_us`.
+    case cpuBandwidth(quota: Limit<Duration>, period: Duration?)
+    /// Burst above the quota (whole µs): v2 `cpu.max.burst`, v1 `cpu.cfs_burst_us`.
+    case cpuBurst(Duration)
     /// `cpuset.cpus`; must be within the parent's effective CPUs.
     case cpusetCPUs(CPUSet)
     /// `cpuset.mems`; must be within the parent's effective nodes.
@@ -95,21 +98,21 @@ public enum CgroupChange: Hashable, Sendable, CustomStringConvertible {
     /// v2 only: `cpuset.cpus.partition`.
     case cpusetPartition(CpusetPartition)
     /// v2 `memory.max`, v1 `memory.limit_in_bytes` (libvirt `hard_limit`).
-    case memoryMax(Limit)
+    case memoryMax(Limit<MemorySize>)
     /// v2 `memory.high`, v1 `memory.soft_limit_in_bytes` (libvirt `soft_limit`).
-    case memoryHigh(Limit)
+    case memoryHigh(Limit<MemorySize>)
     /// v2 only: `memory.low`.
-    case memoryLow(Limit)
+    case memoryLow(Limit<MemorySize>)
     /// v2 only: `memory.min`.
-    case memoryMin(Limit)
+    case memoryMin(Limit<MemorySize>)
     /// Swap alone: v2 `memory.swap.max`; v1 `memory.memsw.limit_in_bytes` = memory max + swap.
-    case swapMax(Limit)
+    case swapMax(Limit<MemorySize>)
     /// v2 `io.weight` (`default N`, 1…10000); v1 `blkio.weight` (10…1000).
     case ioWeight(Int)
     /// Per-device throttles: v2 `io.max`; v1 `blkio.throttle.{read,write}_{bps,iops}_device`.
     case ioLimit(DeviceNumber, IOLimits)
     /// `pids.max`.
-    case pidsMax(Limit)
+    case pidsMax(Limit<Int>)
 
     /// The knob's name in messages and dry-run output.
     public var knob: String {
@@ -157,49 +160,29 @@ public enum CgroupChange: Hashable, Sendable, CustomStringConvertible {
 public enum LibvirtRanges {
     public static let cpuShares: ClosedRange<Int> = 2...262_144
     public static let cpuWeight: ClosedRange<Int> = 1...10_000
-    public static let cpuPeriod: ClosedRange<Int64> = 1_000...1_000_000
-    public static let cpuQuota: ClosedRange<Int64> = 1_000...17_592_186_044_415
-    /// `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` KiB, in bytes.
-    public static let memoryMaxBytes: UInt64 = 9_007_199_254_740_991 * 1024
+    public static let cpuPeriod: ClosedRange<Duration> = .microseconds(1_000) ... .microseconds(1_000_000)
+    public static let cpuQuota: ClosedRange<Duration> = .microseconds(1_000) ... .microseconds(17_592_186_044_415)
+    /// `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` KiB.
+    public static let memoryMax = MemorySize.kibibytes(9_007_199_254_740_991)
     public static let blkioWeightV1: ClosedRange<Int> = 10...1_000
     public static let ioWeightV2: ClosedRange<Int> = 1...10_000
     /// The kernel's `PID_MAX_LIMIT`.
-    public static let pidsMax: UInt64 = 4_194_304
+    public static let pidsMax = 4_194_304
 }
 
 /// How the kernel converts between v1 shares and v2 weights.
 public enum CPUWeightConversion {
-    /// `cpu.shares` for a v2 weight: `weight × 1024 / 100`, rounded.
-    public static func shares(fromWeight w: Int) -> Int { (w * 1024 + 50) / 100 }
-    /// `cpu.weight` for v1 shares: `shares × 100 / 1024`, rounded, clamped to 1…10000.
-    public static func weight(fromShares s: Int) -> Int { min(10_000, max(1, (s * 100 + 512) / 1024)) }
-}
-
-// JSON: "max" or a number, as the kernel files spell them.
-extension Limit {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let n = try? c.decode(UInt64.self) { self = .value(n); return }
-        let s = try c.decode(String.self)
-        guard let l = Limit(parsing: s) else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected 'max' or a number") }
-        self = l
+    /// `cpu.shares` for a v2 weight (1…10000): `weight × 1024 / 100`, rounded; nil outside
+    /// the kernel's weight range.
+    public static func shares(fromWeight w: Int) -> Int? {
+        guard LibvirtRanges.cpuWeight.contains(w) else { return nil }
+        return (w * 1024 + 50) / 100
     }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self { case .max: try c.encode("max"); case .value(let n): try c.encode(n) }
-    }
-}
-
-extension CPUQuota {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let n = try? c.decode(Int64.self) { self = n < 0 ? .unlimited : .microseconds(n); return }
-        guard try c.decode(String.self) == "max" else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected 'max' or µs") }
-        self = .unlimited
-    }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self { case .unlimited: try c.encode("max"); case .microseconds(let n): try c.encode(n) }
+    /// `cpu.weight` for v1 shares: `shares × 100 / 1024`, rounded, clamped to 1…10000; nil
+    /// for shares outside the kernel's range 2…262144 (`MAX_SHARES`), never a trap.
+    public static func weight(fromShares s: Int) -> Int? {
+        guard (2...262_144).contains(s) else { return nil }
+        return min(10_000, max(1, (s * 100 + 512) / 1024))
     }
 }
 

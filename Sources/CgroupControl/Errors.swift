@@ -1,3 +1,5 @@
+import VirtCore
+
 /// Everything CgroupControl can report, typed.
 public enum CgroupError: Error, Hashable, Sendable, CustomStringConvertible {
     /// No `cgroup` or `cgroup2` file system is mounted under the root.
@@ -19,6 +21,11 @@ public enum CgroupError: Error, Hashable, Sendable, CustomStringConvertible {
     case readBackMismatch(file: String, wrote: String, read: String)
     /// A transaction failed; the writes done before it were restored (or not: see the failure).
     case transactionFailed(TransactionFailure)
+    /// A kernel file held a number outside the range its meaning allows (or beyond the
+    /// integer type that carries it): reported, never wrapped, saturated or trapped on.
+    case outOfRange(file: String, value: String, reason: String)
+    /// The task was cancelled before the blocking work started.
+    case cancelled
     /// The process does not exist or has no cgroup entries.
     case processNotFound(pid: Int32)
     /// The process's cgroups do not look like a libvirt guest's.
@@ -30,11 +37,13 @@ public enum CgroupError: Error, Hashable, Sendable, CustomStringConvertible {
         case .noResourceControllers: "no cgroup resource controller is mounted (only named hierarchies)"
         case .controllerUnavailable(let c): "the cgroup controller '\(c)' is not available"
         case .io(let e): e.description
-        case .malformed(let file, let line, let reason): "\(file): cannot parse '\(line)': \(reason)"
+        case .malformed(let file, let line, let reason): "\(file): cannot parse \(RootedFileReader.quote(line)): \(reason)"
         case .invalidValue(let knob, let value, let reason): "invalid \(knob) '\(value)': \(reason)"
         case .unsupported(let knob, let version): "\(knob) has no equivalent on cgroup \(version.rawValue)"
         case .readBackMismatch(let file, let wrote, let read): "\(file): wrote '\(wrote)' but read back '\(read)'"
         case .transactionFailed(let f): f.description
+        case .outOfRange(let file, let value, let reason): "\(file): value \(value) out of range: \(reason)"
+        case .cancelled: "cancelled before the cgroup I/O started"
         case .processNotFound(let pid): "process \(pid) not found"
         case .notAGuest(let pid, let reason): "process \(pid) is not in a libvirt guest cgroup: \(reason)"
         }

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Synchronization
+import VirtCore
 
 /// An `errno` value with its symbolic name (`EACCES`), as the kernel reported it.
 public struct Errno: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -50,7 +51,8 @@ public struct Errno: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// A failed system call on a cgroup file or directory: which operation, which file,
-/// which value (for writes) and the errno.
+/// which value (for writes) and the errno; for reads refused before any byte was read, why
+/// (`refusal`: too large, not a regular file).
 public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringConvertible {
     public enum Operation: String, Hashable, Sendable, Codable {
         case read, write, mkdir, rmdir, list
@@ -61,8 +63,21 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
     public var path: String
     /// The value being written, for writes.
     public var value: String?
-    /// Why the kernel refused.
+    /// Why the kernel refused (`EFBIG`/`EINVAL` stand for the refusals below).
     public var errno: Errno
+    /// A read refused by the bounded reader: the file is too large or not a regular file.
+    public var refusal: Refusal?
+
+    public enum Refusal: Hashable, Sendable, Codable, CustomStringConvertible {
+        case tooLarge(limit: Int)
+        case notARegularFile(kind: String)
+        public var description: String {
+            switch self {
+            case .tooLarge(let limit): "larger than the \(limit)-byte limit for this file"
+            case .notARegularFile(let kind): "not a regular file (\(kind))"
+            }
+        }
+    }
 
     public init(operation: Operation, path: String, value: String? = nil, errno: Errno) {
         self.operation = operation
@@ -71,10 +86,20 @@ public struct CgroupIOError: Error, Hashable, Sendable, Codable, CustomStringCon
         self.errno = errno
     }
 
+    init(_ operation: Operation, _ path: String, value: String? = nil, _ failure: RootedReadError) {
+        self.init(operation: operation, path: path, value: value, errno: Errno(failure.errno))
+        switch failure {
+        case .system: break
+        case .tooLarge(let limit): refusal = .tooLarge(limit: limit)
+        case .notARegularFile(let kind): refusal = .notARegularFile(kind: kind.description)
+        }
+    }
+
     public var description: String {
+        let why = refusal.map { "\($0) (\(errno.name))" } ?? errno.description
         switch operation {
-        case .write: "cannot write '\(value ?? "")' to \(path): \(errno)"
-        default: "cannot \(operation.rawValue) \(path): \(errno)"
+        case .write: return "cannot write \(RootedFileReader.quote(value ?? "")) to \(path): \(why)"
+        default: return "cannot \(operation.rawValue) \(path): \(why)"
         }
     }
 }
@@ -93,82 +118,70 @@ public final class ReadCounter: Sendable {
 
 /// The file system under an injectable root: `/` on a live host, a fixture directory in
 /// tests. Paths passed in are absolute host paths (`/sys/fs/cgroup/cpu/cpu.shares`);
-/// the root is prefixed here and nowhere else.
+/// they resolve through `RootedFileReader`, here and nowhere else: symlinks and `..` stay
+/// inside the root, reads are non-blocking, type-checked and bounded.
 ///
-/// Every call is a plain blocking `open`/`read`/`write`/`close` (Glibc); the async APIs of
-/// `CgroupSystem` run them off the cooperative pool.
+/// Every call is plain blocking I/O (`@available(*, noasync)`); async code uses
+/// `CgroupSystem`'s async methods, which run on `BlockingThreadPool.fileIO`.
 public struct CgroupFS: Sendable {
-    /// The directory standing for `/`; empty or `/` for the real root.
+    /// The directory standing for `/`; empty for the real root.
     public let root: String
     /// When set, every file read increments it.
     public let counter: ReadCounter?
+    /// The rooted, bounded reader every path goes through.
+    public let reader: RootedFileReader
 
     public init(root: String = "/", counter: ReadCounter? = nil) {
         var r = root
         while r.count > 1, r.hasSuffix("/") { r.removeLast() }
         self.root = r == "/" ? "" : r
         self.counter = counter
+        self.reader = RootedFileReader(root: r.isEmpty ? "/" : r)
     }
 
-    /// The real path of the host path `path` under `root`.
-    public func hostPath(_ path: String) -> String {
-        root.isEmpty ? path : root + (path.hasPrefix("/") ? path : "/" + path)
+    /// The real path of the host path `path` under `root`, symlinks resolved inside the root.
+    @available(*, noasync, message: "resolves links with blocking lstat calls")
+    public func hostPath(_ path: String) throws(CgroupIOError) -> String {
+        do { return try reader.hostPath(path) } catch { throw CgroupIOError(.read, path, error) }
     }
 
-    /// Reads a whole file (`open(2)` + `read(2)` until EOF).
-    public func read(_ path: String) throws(CgroupIOError) -> String {
-        let real = hostPath(path)
+    /// Reads a whole file: at most `limit` bytes, a regular file only, never blocking on a
+    /// FIFO or device. Invalid UTF-8 bytes are kept as `\xNN`.
+    @available(*, noasync, message: "blocking read; use CgroupSystem's async methods")
+    public func read(_ path: String, limit: Int = RootedFileReader.Bound.attribute) throws(CgroupIOError) -> String {
         counter?.increment()
-        let fd = open(real, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
-        defer { close(fd) }
-        // Cgroup files are small: read straight into a String's storage; only files over
-        // 4 KiB take the slower growing path.
-        var failure: Int32 = 0
-        var complete = false
-        let text = String(unsafeUninitializedCapacity: 4096) { buf in
-            var used = 0
-            while used < buf.count {
-                let n = Glibc.read(fd, buf.baseAddress! + used, buf.count - used)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return 0 }
-                if n == 0 { complete = true; break }
-                used += n
-            }
-            return used
+        do {
+            let fd = try RootedFileReader.openForReading(try reader.hostPath(path), followFinalLink: reader.isLive)
+            defer { close(fd) }
+            var bytes: [UInt8] = []
+            let n = try RootedFileReader.readAll(fd, limit: limit, into: &bytes)
+            return RootedFileReader.decodeEscapingInvalidUTF8(bytes[..<n])
+        } catch {
+            throw CgroupIOError(.read, path, error)
         }
-        if failure != 0 { throw CgroupIOError(operation: .read, path: path, errno: Errno(failure)) }
-        if complete { return text }
-        // Larger than 4 KiB: start over from offset 0 into a growing buffer and decode once,
-        // so a multi-byte character is never split between two decodes.
-        guard lseek(fd, 0, SEEK_SET) == 0 else { throw CgroupIOError(operation: .read, path: path, errno: Errno(errno)) }
-        var bytes = [UInt8](repeating: 0, count: 16384)
-        var used = 0
-        while true {
-            if used == bytes.count { bytes.append(contentsOf: repeatElement(0, count: bytes.count)) }
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CgroupIOError(operation: .read, path: path, errno: Errno(errno))
-            }
-            if n == 0 { break }
-            used += n
-        }
-        return String(decoding: bytes[0..<used], as: UTF8.self)
     }
 
     /// Like `read`, but a missing file (ENOENT) is nil: "not reported" rather than an error.
-    public func readIfPresent(_ path: String) throws(CgroupIOError) -> String? {
-        do { return try read(path) } catch where error.errno.code == ENOENT || error.errno.code == ENOTDIR {
+    @available(*, noasync, message: "blocking read; use CgroupSystem's async methods")
+    public func readIfPresent(_ path: String, limit: Int = RootedFileReader.Bound.attribute) throws(CgroupIOError) -> String? {
+        do { return try read(path, limit: limit) } catch where error.refusal == nil && (error.errno.code == ENOENT || error.errno.code == ENOTDIR) {
             return nil
         }
     }
 
     /// Writes `value` with a single `write(2)`, as cgroupfs requires. `O_TRUNC` keeps
-    /// fixture files (regular files) exact; cgroupfs ignores it.
+    /// fixture files (regular files) exact; cgroupfs ignores it. Never follows a final link.
+    @available(*, noasync, message: "blocking write; use CgroupSystem's async methods")
     public func write(_ path: String, _ value: String) throws(CgroupIOError) {
-        let real = hostPath(path)
-        let fd = open(real, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        let real: String
+        do { real = try reader.hostPath(path) } catch { throw CgroupIOError(.write, path, value: value, error) }
+        let fd = open(real, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | (reader.isLive ? 0 : O_NOFOLLOW))
         if fd < 0 { throw CgroupIOError(operation: .write, path: path, value: value, errno: Errno(errno)) }
+        var st = stat()
+        if fstat(fd, &st) == 0, RootedFileKind(mode: st.st_mode) != .regular {
+            close(fd)
+            throw CgroupIOError(.write, path, value: value, .notARegularFile(RootedFileKind(mode: st.st_mode)))
+        }
         var bytes = Array(value.utf8)
         let n: Int = bytes.withUnsafeMutableBytes { raw in
             while true {
@@ -186,34 +199,46 @@ public struct CgroupFS: Sendable {
         if closed != 0 { throw CgroupIOError(operation: .write, path: path, value: value, errno: Errno(closeErrno)) }
     }
 
-    /// `access(2)` F_OK on the host path.
+    /// Whether the path exists (links followed inside the root).
+    @available(*, noasync, message: "blocking stat")
     public func exists(_ path: String) -> Bool {
-        access(hostPath(path), F_OK) == 0
+        guard let real = try? reader.hostPath(path) else { return false }
+        return access(real, F_OK) == 0
     }
 
-    /// `stat(2)`: true for a directory (a cgroup).
+    /// True for a directory (a cgroup).
+    @available(*, noasync, message: "blocking stat")
     public func isDirectory(_ path: String) -> Bool {
+        guard let real = try? reader.hostPath(path) else { return false }
         var st = stat()
-        return stat(hostPath(path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        return stat(real, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// `mkdir(2)`; creating a directory in cgroupfs creates a cgroup.
+    @available(*, noasync, message: "blocking mkdir; use CgroupSystem.create")
     public func makeDirectory(_ path: String) throws(CgroupIOError) {
-        if mkdir(hostPath(path), 0o755) != 0 {
+        let real: String
+        do { real = try reader.hostPath(path) } catch { throw CgroupIOError(.mkdir, path, error) }
+        if mkdir(real, 0o755) != 0 {
             throw CgroupIOError(operation: .mkdir, path: path, errno: Errno(errno))
         }
     }
 
     /// `rmdir(2)`; removes an empty cgroup (no tasks, no children).
+    @available(*, noasync, message: "blocking rmdir; use CgroupSystem.remove")
     public func removeDirectory(_ path: String) throws(CgroupIOError) {
-        if rmdir(hostPath(path)) != 0 {
+        let real: String
+        do { real = try reader.hostPath(path) } catch { throw CgroupIOError(.rmdir, path, error) }
+        if rmdir(real) != 0 {
             throw CgroupIOError(operation: .rmdir, path: path, errno: Errno(errno))
         }
     }
 
     /// The names of the sub-directories of `path` (child cgroups), sorted.
+    @available(*, noasync, message: "blocking readdir")
     public func subdirectories(_ path: String) throws(CgroupIOError) -> [String] {
-        let real = hostPath(path)
+        let real: String
+        do { real = try reader.hostPath(path) } catch { throw CgroupIOError(.list, path, error) }
         guard let dir = opendir(real) else {
             throw CgroupIOError(operation: .list, path: path, errno: Errno(errno))
         }
@@ -221,7 +246,7 @@ public struct CgroupFS: Sendable {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                RootedFileReader.decodeEscapingInvalidUTF8(raw.prefix(while: { $0 != 0 }))
             }
             if name == "." || name == ".." { continue }
             let type = entry.pointee.d_type

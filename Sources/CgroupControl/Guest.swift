@@ -48,6 +48,7 @@ public struct GuestCgroups: Hashable, Sendable, Codable {
     /// use that controller, e.g. v1 cpuacct when v2 is in use) gets no path, so nothing
     /// is ever read from a cgroup that is not the guest's. Children are listed from the
     /// directories of TOP.
+    @available(*, noasync, message: "blocking reads; use CgroupSystem.guest(pid:)")
     public static func find(pid: Int32, layout: CgroupLayout, fs: CgroupFS) throws(CgroupError) -> GuestCgroups {
         let proc = try ProcessCgroups.of(pid: pid, fs: fs)
         var byMount: [String: String] = [:]

@@ -1,3 +1,5 @@
+import VirtCore
+
 /// A cgroup controller, by its v1 name (`blkio`, not `io`). Unknown names are kept.
 public struct Controller: Hashable, Sendable, Codable, RawRepresentable, CustomStringConvertible, Comparable {
     public var rawValue: String
@@ -159,11 +161,20 @@ public struct CgroupLayout: Hashable, Sendable, Codable {
 
     /// Reads /proc/self/mountinfo (falling back to /proc/mounts), /proc/cgroups and the v2
     /// root's `cgroup.controllers` under `fs.root`.
+    @available(*, noasync, message: "blocking reads; use CgroupSystem.detect(root:)")
     public static func detect(fs: CgroupFS) throws(CgroupError) -> CgroupLayout {
-        let mountinfo = try? fs.readIfPresent("/proc/self/mountinfo")
-        let mounts = mountinfo == nil ? (try? fs.readIfPresent("/proc/mounts")) ?? nil : nil
-        let table = (try? fs.readIfPresent("/proc/cgroups")) ?? nil
-        return try parse(mountinfo: mountinfo ?? nil, mounts: mounts, procCgroups: table, root: fs.root) { mount in
+        // A missing or unreadable table falls back as before; a refused one (a FIFO, a device,
+        // a file beyond the bound) is an error, not a silent "no cgroups".
+        func table(_ path: String) throws(CgroupError) -> String? {
+            do { return try fs.readIfPresent(path, limit: RootedFileReader.Bound.table) } catch {
+                if error.refusal != nil { throw .io(error) }
+                return nil
+            }
+        }
+        let mountinfo = try table("/proc/self/mountinfo")
+        let mounts = mountinfo == nil ? try table("/proc/mounts") : nil
+        let procCgroups = try table("/proc/cgroups")
+        return try parse(mountinfo: mountinfo, mounts: mounts, procCgroups: procCgroups, root: fs.root) { mount in
             (try? fs.readIfPresent(mount + "/cgroup.controllers")) ?? nil
         }
     }
@@ -171,6 +182,9 @@ public struct CgroupLayout: Hashable, Sendable, Codable {
     /// Builds the layout from the texts of the three files. `unifiedControllers` returns the
     /// v2 mount's `cgroup.controllers`, or nil when it cannot be read; then the controllers
     /// /proc/cgroups shows in no v1 hierarchy are taken as the v2 ones.
+    ///
+    /// Linear in the number of mounts: each v1 hierarchy is keyed by its controllers and
+    /// name, and only the last v2 mount's controllers are read.
     public static func parse(mountinfo: String?, mounts: String?, procCgroups: String?, root: String = "",
                              unifiedControllers: (String) -> String? = { _ in nil }) throws(CgroupError) -> CgroupLayout {
         let entries: [MountEntry]
@@ -179,9 +193,12 @@ public struct CgroupLayout: Hashable, Sendable, Codable {
         else { entries = [] }
         let table = procCgroups.map(ControllerInfo.parse) ?? []
 
-        var v1: [CgroupHierarchy] = []
-        var unified: CgroupHierarchy?
-        for e in entries {
+        struct Key: Hashable { var controllers: [Controller]; var name: String? }
+        // A later mount of the same hierarchy (bind mount) replaces the earlier one and takes
+        // its place in mount order.
+        var latest: [Key: (order: Int, hierarchy: CgroupHierarchy)] = [:]
+        var unifiedEntry: MountEntry?
+        for (i, e) in entries.enumerated() {
             switch e.fsType {
             case "cgroup":
                 var controllers: [Controller] = []
@@ -191,24 +208,27 @@ public struct CgroupLayout: Hashable, Sendable, Codable {
                     if knownV1Options.contains(o) || o.contains("=") { continue }
                     controllers.append(Controller(o))
                 }
-                let h = CgroupHierarchy(version: .v1, mountPoint: e.mountPoint, root: e.root,
-                                        controllers: controllers.sorted(), name: name)
-                // A later mount of the same hierarchy (bind mount) replaces the earlier one.
-                v1.removeAll { $0.controllers == h.controllers && $0.name == h.name }
-                v1.append(h)
+                controllers.sort()
+                let h = CgroupHierarchy(version: .v1, mountPoint: e.mountPoint, root: e.root, controllers: controllers, name: name)
+                latest[Key(controllers: controllers, name: name)] = (i, h)
             case "cgroup2":
-                var controllers: [Controller]
-                if let text = unifiedControllers(e.mountPoint) {
-                    controllers = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Controller(String($0)) }
-                } else {
-                    controllers = table.filter { $0.hierarchy == 0 && $0.enabled && !Controller.v1Only.contains($0.name) }
-                        .map { Controller($0.name) }
-                }
-                unified = CgroupHierarchy(version: .v2, mountPoint: e.mountPoint, root: e.root,
-                                          controllers: controllers.sorted(), name: nil)
+                unifiedEntry = e
             default:
                 continue
             }
+        }
+        let v1 = latest.values.sorted { $0.order < $1.order }.map(\.hierarchy)
+        var unified: CgroupHierarchy?
+        if let e = unifiedEntry {
+            var controllers: [Controller]
+            if let text = unifiedControllers(e.mountPoint) {
+                controllers = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Controller(String($0)) }
+            } else {
+                controllers = table.filter { $0.hierarchy == 0 && $0.enabled && !Controller.v1Only.contains($0.name) }
+                    .map { Controller($0.name) }
+            }
+            unified = CgroupHierarchy(version: .v2, mountPoint: e.mountPoint, root: e.root,
+                                      controllers: controllers.sorted(), name: nil)
         }
         if v1.isEmpty && unified == nil { throw .noCgroupsMounted(root: root) }
         let kind: LayoutKind = unified == nil ? .v1 : (v1.isEmpty ? .v2 : .hybrid)

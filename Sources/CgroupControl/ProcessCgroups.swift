@@ -40,6 +40,7 @@ public struct ProcessCgroups: Hashable, Sendable, Codable {
     }
 
     /// Reads /proc/PID/cgroup under `fs.root`.
+    @available(*, noasync, message: "blocking read; use CgroupSystem.cgroup(ofProcess:)")
     public static func of(pid: Int32, fs: CgroupFS) throws(CgroupError) -> ProcessCgroups {
         let file = "/proc/\(pid)/cgroup"
         let text: String

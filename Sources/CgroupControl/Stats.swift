@@ -4,34 +4,35 @@ import Glibc
 import VirtCore
 
 /// CPU time and bandwidth throttling, merged from v2 `cpu.stat` or v1 `cpu.stat` +
-/// `cpuacct.*`; all times in microseconds. nil: not reported on this host.
+/// `cpuacct.*`. nil: not reported on this host.
 public struct CPUStats: Hashable, Sendable, Codable {
-    /// v2 `usage_usec`; v1 `cpuacct.usage` (ns → µs).
-    public var usageMicroseconds: UInt64?
-    /// v2 `user_usec`; v1 `cpuacct.stat` user (USER_HZ ticks → µs).
-    public var userMicroseconds: UInt64?
+    /// v2 `usage_usec`; v1 `cpuacct.usage` (ns).
+    public var usage: Duration?
+    /// v2 `user_usec`; v1 `cpuacct.stat` user (USER_HZ ticks).
+    public var userTime: Duration?
     /// v2 `system_usec`; v1 `cpuacct.stat` system.
-    public var systemMicroseconds: UInt64?
+    public var systemTime: Duration?
     /// Enforcement periods that had runnable tasks.
     public var periods: UInt64?
     /// Periods in which the group was throttled.
     public var throttledPeriods: UInt64?
-    /// v2 `throttled_usec`; v1 `throttled_time` (ns → µs).
-    public var throttledMicroseconds: UInt64?
+    /// v2 `throttled_usec`; v1 `throttled_time` (ns).
+    public var throttledTime: Duration?
     /// `nr_bursts`.
     public var bursts: UInt64?
-    /// v2 `burst_usec`; v1 `burst_time` (ns → µs).
-    public var burstMicroseconds: UInt64?
-    /// v1 `cpuacct.usage_percpu` in nanoseconds, per CPU.
-    public var perCPUNanoseconds: [UInt64]?
+    /// v2 `burst_usec`; v1 `burst_time` (ns).
+    public var burstTime: Duration?
+    /// v1 `cpuacct.usage_percpu`, per CPU.
+    public var perCPUUsage: [Duration]?
 }
 
 /// Memory use: `memory.current`/`memory.usage_in_bytes`, `memory.stat`, `memory.events`.
 public struct MemoryStats: Hashable, Sendable, Codable {
     /// v2 `memory.current`; v1 `memory.usage_in_bytes`.
-    public var currentBytes: UInt64?
-    public var swapCurrentBytes: UInt64?
-    /// Every `memory.stat` key as the kernel names it (v1 and v2 differ: `rss` vs `anon`).
+    public var current: MemorySize?
+    public var swapCurrent: MemorySize?
+    /// Every `memory.stat` key as the kernel names it, with the kernel's raw number (bytes for
+    /// sizes, counts for events; v1 and v2 differ: `rss` vs `anon`).
     public var stat: [String: UInt64]
     /// `memory.events` (v2): low, high, max, oom, oom_kill, oom_group_kill.
     public var events: [String: UInt64]
@@ -44,11 +45,11 @@ public struct MemoryStats: Hashable, Sendable, Codable {
 /// Per-device I/O counters.
 public struct IODeviceStats: Hashable, Sendable, Codable {
     public var device: DeviceNumber
-    public var readBytes: UInt64?
-    public var writeBytes: UInt64?
+    public var bytesRead: MemorySize?
+    public var bytesWritten: MemorySize?
     public var readIOs: UInt64?
     public var writeIOs: UInt64?
-    public var discardBytes: UInt64?
+    public var bytesDiscarded: MemorySize?
     public var discardIOs: UInt64?
 }
 
@@ -57,8 +58,8 @@ public struct PressureLine: Hashable, Sendable, Codable {
     public var avg10: Double
     public var avg60: Double
     public var avg300: Double
-    /// Total stall time, µs.
-    public var totalMicroseconds: UInt64
+    /// Total stall time.
+    public var total: Duration
 }
 
 /// `cpu.pressure`, `memory.pressure` or `io.pressure` (v2 only).
@@ -88,7 +89,8 @@ public enum StatsScope: Sendable {
 
 extension CgroupSystem {
     /// Reads the cgroup's statistics; every file at most once. Missing files are nil.
-    public func stats(of cgroup: Cgroup, scope: StatsScope = .full) throws(CgroupError) -> CgroupStats {
+    @available(*, noasync, message: "blocking reads; use stats(of:scope:)")
+    public func statsSync(of cgroup: Cgroup, scope: StatsScope = .full) throws(CgroupError) -> CgroupStats {
         var s = CgroupStats()
         let unifiedDir = cgroup.unifiedDirectory(in: layout)
 
@@ -107,26 +109,28 @@ extension CgroupSystem {
             sawCPU = true
         }
         if layout.version(of: .cpuacct) == .v1, let dir = cgroup.directory(for: .cpuacct, in: layout) {
-            if let t = try optionalRead(dir + "/cpuacct.usage"), cpu.usageMicroseconds == nil {
-                guard let ns = UInt64(t.trimmingASCIIWhitespace()) else { throw .malformed(file: dir + "/cpuacct.usage", line: t, reason: "not a number") }
-                cpu.usageMicroseconds = ns / 1000
+            if let t = try optionalRead(dir + "/cpuacct.usage"), cpu.usage == nil {
+                cpu.usage = .nanoseconds(unsigned: try number(t, dir + "/cpuacct.usage"))
                 sawCPU = true
             }
             if let t = try optionalRead(dir + "/cpuacct.stat") {
                 let kv = try keyed(t, file: dir + "/cpuacct.stat")
-                // USER_HZ ticks.
+                // USER_HZ ticks: whole seconds plus the remainder, so no tick count overflows.
                 let hz = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
-                if cpu.userMicroseconds == nil, let u = kv["user"] { cpu.userMicroseconds = u * 1_000_000 / hz }
-                if cpu.systemMicroseconds == nil, let v = kv["system"] { cpu.systemMicroseconds = v * 1_000_000 / hz }
+                func ticks(_ n: UInt64) -> Duration { .seconds(Int64(n / hz)) + .nanoseconds(Int64(n % hz * 1_000_000_000 / hz)) }
+                if cpu.userTime == nil, let u = kv["user"] { cpu.userTime = ticks(u) }
+                if cpu.systemTime == nil, let v = kv["system"] { cpu.systemTime = ticks(v) }
                 sawCPU = true
             }
             if let t = try optionalRead(dir + "/cpuacct.usage_percpu") {
-                var per: [UInt64] = []
+                var per: [Duration] = []
                 for f in t.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                    guard let n = UInt64(f) else { throw .malformed(file: dir + "/cpuacct.usage_percpu", line: String(f), reason: "not a number") }
-                    per.append(n)
+                    guard let n = UInt64(f) else {
+                        throw .malformed(file: dir + "/cpuacct.usage_percpu", line: RootedFileReader.quote(f), reason: "not a number")
+                    }
+                    per.append(.nanoseconds(unsigned: n))
                 }
-                cpu.perCPUNanoseconds = per
+                cpu.perCPUUsage = per
             }
         }
         if sawCPU { s.cpu = cpu }
@@ -137,11 +141,11 @@ extension CgroupSystem {
             var m = MemoryStats(stat: [:], events: [:])
             var saw = false
             if layout.version(of: .memory) == .v2 {
-                if let t = try optionalRead(dir + "/memory.current") { m.currentBytes = try number(t, dir + "/memory.current"); saw = true }
-                if let t = try optionalRead(dir + "/memory.swap.current") { m.swapCurrentBytes = try number(t, dir + "/memory.swap.current") }
+                if let t = try optionalRead(dir + "/memory.current") { m.current = MemorySize(bytes: try number(t, dir + "/memory.current")); saw = true }
+                if let t = try optionalRead(dir + "/memory.swap.current") { m.swapCurrent = MemorySize(bytes: try number(t, dir + "/memory.swap.current")) }
                 if let t = try optionalRead(dir + "/memory.events") { m.events = try keyed(t, file: dir + "/memory.events"); saw = true }
             } else {
-                if let t = try optionalRead(dir + "/memory.usage_in_bytes") { m.currentBytes = try number(t, dir + "/memory.usage_in_bytes"); saw = true }
+                if let t = try optionalRead(dir + "/memory.usage_in_bytes") { m.current = MemorySize(bytes: try number(t, dir + "/memory.usage_in_bytes")); saw = true }
                 if let t = try optionalRead(dir + "/memory.oom_control") {
                     // "oom_kill_disable 0 / under_oom 0 / oom_kill N"
                     let kv = try keyed(t, file: dir + "/memory.oom_control")
@@ -150,7 +154,7 @@ extension CgroupSystem {
                 }
             }
             if let t = try optionalRead(dir + "/memory.stat") { m.stat = try keyed(t, file: dir + "/memory.stat"); saw = true }
-            if layout.version(of: .memory) == .v1, let swap = m.stat["swap"] { m.swapCurrentBytes = swap }
+            if layout.version(of: .memory) == .v1, let swap = m.stat["swap"] { m.swapCurrent = MemorySize(bytes: swap) }
             if saw { s.memory = m }
         }
         if let u = unifiedDir { s.memoryPressure = try pressure(u + "/memory.pressure") }
@@ -176,10 +180,11 @@ extension CgroupSystem {
 
     /// Statistics of a whole guest tree: full for the top, CPU-only for emulator, vCPUs and
     /// IOThreads. Keys are the labels of `GuestCgroups.all`.
-    public func guestStats(_ guest: GuestCgroups) throws(CgroupError) -> [String: CgroupStats] {
+    @available(*, noasync, message: "blocking reads; use guestStats(_:)")
+    public func guestStatsSync(_ guest: GuestCgroups) throws(CgroupError) -> [String: CgroupStats] {
         var out: [String: CgroupStats] = [:]
         for (label, cg) in guest.all {
-            out[label] = try stats(of: cg, scope: label == "top" ? .full : .cpu)
+            out[label] = try statsSync(of: cg, scope: label == "top" ? .full : .cpu)
         }
         return out
     }
@@ -191,7 +196,14 @@ extension CgroupSystem {
     }
 
     private func number(_ t: String, _ file: String) throws(CgroupError) -> UInt64 {
-        guard let n = UInt64(t.trimmingASCIIWhitespace()) else { throw .malformed(file: file, line: t.trimmingASCIIWhitespace(), reason: "not a number") }
+        let v = t.trimmingASCIIWhitespace()
+        guard let n = UInt64(v) else {
+            // Digits that do not fit are a range problem, anything else a syntax one.
+            if !v.isEmpty, v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                throw .outOfRange(file: file, value: RootedFileReader.quote(v), reason: "beyond 2^64-1")
+            }
+            throw .malformed(file: file, line: v, reason: "not a number")
+        }
         return n
     }
 
@@ -226,29 +238,29 @@ extension CgroupSystem {
         var got = CPUStats()
         try forEachKeyed(text, file: file) { key, v in
             switch key {
-            case "usage_usec": got.usageMicroseconds = v
-            case "user_usec": got.userMicroseconds = v
-            case "system_usec": got.systemMicroseconds = v
+            case "usage_usec": got.usage = .microseconds(unsigned: v)
+            case "user_usec": got.userTime = .microseconds(unsigned: v)
+            case "system_usec": got.systemTime = .microseconds(unsigned: v)
             case "nr_periods": got.periods = v
             case "nr_throttled": got.throttledPeriods = v
-            case "throttled_usec": got.throttledMicroseconds = v
-            case "throttled_time": got.throttledMicroseconds = v / 1000   // v1: ns
+            case "throttled_usec": got.throttledTime = .microseconds(unsigned: v)
+            case "throttled_time": got.throttledTime = .nanoseconds(unsigned: v)   // v1: ns
             case "nr_bursts": got.bursts = v
-            case "burst_usec": got.burstMicroseconds = v
-            case "burst_time": got.burstMicroseconds = v / 1000          // v1: ns
+            case "burst_usec": got.burstTime = .microseconds(unsigned: v)
+            case "burst_time": got.burstTime = .nanoseconds(unsigned: v)          // v1: ns
             default: break
             }
         }
-        c.usageMicroseconds = c.usageMicroseconds ?? got.usageMicroseconds
-        c.userMicroseconds = c.userMicroseconds ?? got.userMicroseconds
-        c.systemMicroseconds = c.systemMicroseconds ?? got.systemMicroseconds
+        c.usage = c.usage ?? got.usage
+        c.userTime = c.userTime ?? got.userTime
+        c.systemTime = c.systemTime ?? got.systemTime
         // The throttling counters come from the cpu controller; the v2 core cpu.stat of a
         // hybrid host has them only when the v2 cpu controller is enabled.
         c.periods = c.periods ?? got.periods
         c.throttledPeriods = c.throttledPeriods ?? got.throttledPeriods
-        c.throttledMicroseconds = c.throttledMicroseconds ?? got.throttledMicroseconds
+        c.throttledTime = c.throttledTime ?? got.throttledTime
         c.bursts = c.bursts ?? got.bursts
-        c.burstMicroseconds = c.burstMicroseconds ?? got.burstMicroseconds
+        c.burstTime = c.burstTime ?? got.burstTime
     }
 
     func pressure(_ file: String) throws(CgroupError) -> Pressure? {
@@ -280,7 +292,7 @@ extension CgroupSystem {
                     bad = Scan.string(buf, line)
                     return false
                 }
-                let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, totalMicroseconds: total)
+                let pl = PressureLine(avg10: a10, avg60: a60, avg300: a300, total: .microseconds(unsigned: total))
                 if kind == UInt8(ascii: "s") { p.some = pl } else if kind == UInt8(ascii: "f") { p.full = pl }
                 return true
             }
@@ -302,11 +314,11 @@ extension CgroupSystem {
                 let p = kv.split(separator: "=", maxSplits: 1)
                 guard p.count == 2, let v = UInt64(p[1]) else { throw .malformed(file: file, line: String(line), reason: "bad '\(kv)'") }
                 switch p[0] {
-                case "rbytes": d.readBytes = v
-                case "wbytes": d.writeBytes = v
+                case "rbytes": d.bytesRead = MemorySize(bytes: v)
+                case "wbytes": d.bytesWritten = MemorySize(bytes: v)
                 case "rios": d.readIOs = v
                 case "wios": d.writeIOs = v
-                case "dbytes": d.discardBytes = v
+                case "dbytes": d.bytesDiscarded = MemorySize(bytes: v)
                 case "dios": d.discardIOs = v
                 default: continue
                 }
@@ -327,9 +339,9 @@ extension CgroupSystem {
                 }
                 var d = byDev[dev] ?? IODeviceStats(device: dev)
                 switch (f[1], isBytes) {
-                case ("Read", true): d.readBytes = v
-                case ("Write", true): d.writeBytes = v
-                case ("Discard", true): d.discardBytes = v
+                case ("Read", true): d.bytesRead = MemorySize(bytes: v)
+                case ("Write", true): d.bytesWritten = MemorySize(bytes: v)
+                case ("Discard", true): d.bytesDiscarded = MemorySize(bytes: v)
                 case ("Read", false): d.readIOs = v
                 case ("Write", false): d.writeIOs = v
                 case ("Discard", false): d.discardIOs = v

@@ -43,7 +43,7 @@ enum ReadBack: Hashable, Sendable {
     /// A v1 byte limit: the kernel rounds down to whole pages; `-1` reads back as a huge number.
     case bytesV1(UInt64?)
     /// A v2 byte limit: rounded down to whole pages, `max` stays `max`.
-    case bytesV2(Limit)
+    case bytesV2(Limit<MemorySize>)
     /// An ID list compared as a set (the kernel prints ranges its own way).
     case idList(String)
     /// `cpu.max`: quota, and the period when it was written.
@@ -70,8 +70,8 @@ enum ReadBack: Hashable, Sendable {
             return got == want || got == want / page * page
         case .bytesV2(let want):
             switch want {
-            case .max: return t == "max"
-            case .value(let v): guard let got = UInt64(t) else { return false }; return got == v || got == v / page * page
+            case .unlimited: return t == "max"
+            case .limited(let m): let v = m.bytes; guard let got = UInt64(t) else { return false }; return got == v || got == v / page * page
             }
         case .idList(let want):
             return (try? CPUSet(parsing: t, allowEmpty: true)) == (try? CPUSet(parsing: want, allowEmpty: true))
@@ -148,8 +148,9 @@ extension CgroupSystem {
     ///
     /// With `dryRun` the planned writes are returned and nothing is written.
     @discardableResult
-    public func apply(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) throws(CgroupError) -> [PlannedWrite] {
-        let writes = try plan(changes, for: cgroup)
+    @available(*, noasync, message: "blocking writes; use apply(_:to:dryRun:)")
+    public func applySync(_ changes: [CgroupChange], to cgroup: Cgroup, dryRun: Bool = false) throws(CgroupError) -> [PlannedWrite] {
+        let writes = try planSync(changes, for: cgroup)
         if dryRun { return writes }
         var done: [(file: String, restore: String)] = []
 
@@ -181,7 +182,8 @@ extension CgroupSystem {
     /// Validates `changes` and turns them into file writes for this host's cgroup versions,
     /// in the order they must happen. Reads only what validation needs (the parent's
     /// effective cpuset, the current v1 memory limit for memsw).
-    public func plan(_ changes: [CgroupChange], for cgroup: Cgroup) throws(CgroupError) -> [PlannedWrite] {
+    @available(*, noasync, message: "blocking reads; use plan(_:for:)")
+    public func planSync(_ changes: [CgroupChange], for cgroup: Cgroup) throws(CgroupError) -> [PlannedWrite] {
         var out: [PlannedWrite] = []
         var memsw: PlannedWrite?
         var newV1MemoryLimit: UInt64??   // nil: not changed here; .some(nil): unlimited
@@ -195,7 +197,7 @@ extension CgroupSystem {
                 if v == .v2 {
                     out.append(PlannedWrite(file: dir + "/cpu.weight", value: "\(w)", change: change.description, check: .exact))
                 } else {
-                    out.append(PlannedWrite(file: dir + "/cpu.shares", value: "\(CPUWeightConversion.shares(fromWeight: w))",
+                    out.append(PlannedWrite(file: dir + "/cpu.shares", value: "\(CPUWeightConversion.shares(fromWeight: w) ?? 1024)",
                                             change: change.description, check: .exact))
                 }
             case .cpuShares(let s):
@@ -204,20 +206,20 @@ extension CgroupSystem {
                 }
                 let (dir, v) = try directory(.cpu, cgroup)
                 if v == .v2 {
-                    out.append(PlannedWrite(file: dir + "/cpu.weight", value: "\(CPUWeightConversion.weight(fromShares: s))",
+                    out.append(PlannedWrite(file: dir + "/cpu.weight", value: "\(CPUWeightConversion.weight(fromShares: s) ?? 100)",
                                             change: change.description, check: .exact))
                 } else {
                     out.append(PlannedWrite(file: dir + "/cpu.shares", value: "\(s)", change: change.description, check: .exact))
                 }
-            case .cpuBandwidth(let quota, let period):
-                if case .microseconds(let q) = quota, !LibvirtRanges.cpuQuota.contains(q) {
-                    throw .invalidValue(knob: change.knob, value: "\(q)", reason: "must be within \(LibvirtRanges.cpuQuota) or unlimited")
+            case .cpuBandwidth(let quota, let periodDuration):
+                var q: Int64?
+                if case .limited(let d) = quota {
+                    q = try microseconds(d, within: LibvirtRanges.cpuQuota, knob: change.knob)
                 }
-                if let p = period, !LibvirtRanges.cpuPeriod.contains(p) {
-                    throw .invalidValue(knob: "cpu period", value: "\(p)", reason: "must be within \(LibvirtRanges.cpuPeriod)")
+                let period = try periodDuration.map { (d: Duration) throws(CgroupError) -> Int64 in
+                    try microseconds(d, within: LibvirtRanges.cpuPeriod, knob: "cpu period")
                 }
                 let (dir, v) = try directory(.cpu, cgroup)
-                let q: Int64? = if case .microseconds(let q) = quota { q } else { nil }
                 if v == .v2 {
                     let value = (q.map(String.init) ?? "max") + (period.map { " \($0)" } ?? "")
                     out.append(PlannedWrite(file: dir + "/cpu.max", value: value, change: change.description,
@@ -229,10 +231,8 @@ extension CgroupSystem {
                     out.append(PlannedWrite(file: dir + "/cpu.cfs_quota_us", value: q.map(String.init) ?? "-1",
                                             change: change.description, check: .exact))
                 }
-            case .cpuBurst(let b):
-                guard b >= 0, b <= LibvirtRanges.cpuQuota.upperBound else {
-                    throw .invalidValue(knob: change.knob, value: "\(b)", reason: "must be within 0...\(LibvirtRanges.cpuQuota.upperBound)")
-                }
+            case .cpuBurst(let burst):
+                let b = try microseconds(burst, within: .zero...LibvirtRanges.cpuQuota.upperBound, knob: change.knob)
                 let (dir, v) = try directory(.cpu, cgroup)
                 out.append(PlannedWrite(file: dir + (v == .v2 ? "/cpu.max.burst" : "/cpu.cfs_burst_us"), value: "\(b)",
                                         change: change.description, check: .exact))
@@ -252,7 +252,7 @@ extension CgroupSystem {
                 if v == .v2 {
                     let file = switch change { case .memoryMax: "memory.max"; case .memoryHigh: "memory.high"
                                                case .memoryLow: "memory.low"; default: "memory.min" }
-                    out.append(PlannedWrite(file: dir + "/" + file, value: l.description, change: change.description, check: .bytesV2(l)))
+                    out.append(PlannedWrite(file: dir + "/" + file, value: l.cgroupText(\.bytes), change: change.description, check: .bytesV2(l)))
                 } else {
                     let file: String
                     switch change {
@@ -260,7 +260,7 @@ extension CgroupSystem {
                     case .memoryHigh: file = "memory.soft_limit_in_bytes"
                     default: throw .unsupported(knob: change.knob, version: .v1)
                     }
-                    let n: UInt64? = if case .value(let n) = l { n } else { nil }
+                    let n = l.value?.bytes
                     if case .memoryMax = change { newV1MemoryLimit = .some(n) }
                     out.append(PlannedWrite(file: dir + "/" + file, value: n.map(String.init) ?? "-1", change: change.description,
                                             check: .bytesV1(n)))
@@ -270,13 +270,13 @@ extension CgroupSystem {
                 let (dir, v) = try directory(.memory, cgroup)
                 if v == .v2 {
                     guard fs.exists(dir + "/memory.swap.max") else { throw .controllerUnavailable("memory.swap.max (no swap accounting)") }
-                    out.append(PlannedWrite(file: dir + "/memory.swap.max", value: l.description, change: change.description, check: .bytesV2(l)))
+                    out.append(PlannedWrite(file: dir + "/memory.swap.max", value: l.cgroupText(\.bytes), change: change.description, check: .bytesV2(l)))
                 } else {
                     guard fs.exists(dir + "/memory.memsw.limit_in_bytes") else {
                         throw .controllerUnavailable("memory.memsw.limit_in_bytes (swap accounting is off)")
                     }
                     // memsw is memory + swap; it is written after the loop, once the memory max is known.
-                    memsw = PlannedWrite(file: dir + "/memory.memsw.limit_in_bytes", value: l.description, change: change.description, check: .exact)
+                    memsw = PlannedWrite(file: dir + "/memory.memsw.limit_in_bytes", value: l.cgroupText(\.bytes), change: change.description, check: .exact)
                 }
             case .ioWeight(let w):
                 let (dir, v) = try directory(.blkio, cgroup)
@@ -306,24 +306,24 @@ extension CgroupSystem {
                 if fields.isEmpty { throw .invalidValue(knob: change.knob, value: dev.description, reason: "no limit given") }
                 let (dir, v) = try directory(.blkio, cgroup)
                 if v == .v2 {
-                    let value = "\(dev) " + fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    let value = "\(dev) " + fields.map { "\($0.key)=\($0.value.cgroupText { $0 })" }.joined(separator: " ")
                     out.append(PlannedWrite(file: dir + "/io.max", value: value, change: change.description,
-                                            check: .ioMax(dev, Dictionary(fields.map { ($0.key, $0.value.description) }, uniquingKeysWith: { $1 })),
+                                            check: .ioMax(dev, Dictionary(fields.map { ($0.key, $0.value.cgroupText { $0 }) }, uniquingKeysWith: { $1 })),
                                             restore: .ioMaxDevice(dev)))
                 } else {
                     for f in fields {
                         // v1 spells "no limit" 0.
-                        let n: UInt64 = if case .value(let n) = f.value { n } else { 0 }
+                        let n: UInt64 = f.value.value ?? 0
                         out.append(PlannedWrite(file: dir + "/" + f.v1File, value: "\(dev) \(n)", change: change.description,
                                                 check: .v1Device(dev, n), restore: .v1Device(dev)))
                     }
                 }
             case .pidsMax(let l):
-                if case .value(let n) = l, n > LibvirtRanges.pidsMax {
-                    throw .invalidValue(knob: change.knob, value: "\(n)", reason: "exceeds the kernel's PID_MAX_LIMIT \(LibvirtRanges.pidsMax)")
+                if case .limited(let n) = l, n < 0 || n > LibvirtRanges.pidsMax {
+                    throw .invalidValue(knob: change.knob, value: "\(n)", reason: "must be within 0...\(LibvirtRanges.pidsMax) (the kernel's PID_MAX_LIMIT)")
                 }
                 let (dir, _) = try directory(.pids, cgroup)
-                out.append(PlannedWrite(file: dir + "/pids.max", value: l.description, change: change.description, check: .exact))
+                out.append(PlannedWrite(file: dir + "/pids.max", value: l.cgroupText { UInt64($0) }, change: change.description, check: .exact))
             }
         }
         if var m = memsw {
@@ -332,9 +332,9 @@ extension CgroupSystem {
             let memLimit: UInt64?
             if let planned = newV1MemoryLimit { memLimit = planned }
             else { memLimit = try currentV1Bytes(dir + "/memory.limit_in_bytes") }
-            let swap = Limit(parsing: m.value)
+            let swap = Limit<UInt64>(cgroupText: m.value)
             var total: UInt64? = nil
-            if let memLimit, case .value(let s)? = swap { total = memLimit.addingReportingOverflow(s).overflow ? nil : memLimit + s }
+            if let memLimit, case .limited(let s)? = swap { total = memLimit.addingReportingOverflow(s).overflow ? nil : memLimit + s }
             m.value = total.map(String.init) ?? "-1"
             m.check = .bytesV1(total)
             // The kernel requires limit <= memsw at every step: raise memsw first, lower it last.
@@ -364,10 +364,22 @@ extension CgroupSystem {
         return PlannedWrite(file: dir + "/" + file, value: ids.listString, change: change.description, check: .idList(ids.listString))
     }
 
-    private func validateBytes(_ l: Limit, _ change: CgroupChange) throws(CgroupError) {
-        if case .value(let n) = l, n > LibvirtRanges.memoryMaxBytes {
-            throw .invalidValue(knob: change.knob, value: "\(n)", reason: "exceeds libvirt's maximum of \(LibvirtRanges.memoryMaxBytes) bytes")
+    private func validateBytes(_ l: Limit<MemorySize>, _ change: CgroupChange) throws(CgroupError) {
+        if case .limited(let n) = l, n > LibvirtRanges.memoryMax {
+            throw .invalidValue(knob: change.knob, value: "\(n.bytes)", reason: "exceeds libvirt's maximum of \(LibvirtRanges.memoryMax.bytes) bytes")
         }
+    }
+
+    /// A span as the whole microseconds cgroup files take, within `range`.
+    private func microseconds(_ d: Duration, within range: ClosedRange<Duration>, knob: String) throws(CgroupError) -> Int64 {
+        guard let us = d.exactMicroseconds else {
+            throw .invalidValue(knob: knob, value: "\(d)", reason: "must be a whole number of microseconds")
+        }
+        guard range.contains(d) else {
+            throw .invalidValue(knob: knob, value: "\(us) µs",
+                                reason: "must be within \(range.lowerBound.exactMicroseconds ?? 0)...\(range.upperBound.exactMicroseconds ?? 0) µs")
+        }
+        return us
     }
 
     /// The controller's directory for `cgroup` and its version; a typed error when absent.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import VirtCore
 
 /// Why a capture could not be written.
 public struct CaptureError: Error, Sendable, CustomStringConvertible {
@@ -26,7 +27,8 @@ extension HostProber {
     /// so `HostProber(rootPath: directory)` sees the same host. `directory` must be absent
     /// or empty.
     @discardableResult
-    public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
+    @available(*, noasync, message: "blocking I/O; use capture(to:sections:)")
+    public func captureSync(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(CaptureError) -> CaptureSummary {
         var absolute = directory
         if !absolute.hasPrefix("/") {
             guard let cwd = getcwd(nil, 0) else { throw CaptureError(path: directory, reason: "getcwd failed") }
@@ -44,7 +46,7 @@ extension HostProber {
             if nonEmpty { throw CaptureError(path: out, reason: "directory is not empty") }
         }
         let reader = SourceReader(root: root, recording: true)
-        _ = run(reader, sections: sections)
+        do { _ = try run(reader, sections: sections) } catch { throw CaptureError(path: root.path, reason: error.description) }
         guard let rec = reader.recorded else { return CaptureSummary(files: 0, links: 0, directories: 0, deviceNodes: 0, skipped: []) }
         try makeDirectories(out)
         var summary = CaptureSummary(files: 0, links: 0, directories: 0, deviceNodes: 0, skipped: [])
@@ -77,18 +79,17 @@ extension HostProber {
         return summary
     }
 
-    /// ``capture(to:sections:)`` on HostProbe's I/O queue, off the cooperative pool.
+    /// ``captureSync(to:sections:)`` on `BlockingThreadPool.fileIO`, off the cooperative pool.
     @discardableResult
     public func capture(to directory: String, sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async throws(CaptureError) -> CaptureSummary {
         let probe = self
-        let result: Result<CaptureSummary, CaptureError> = await withCheckedContinuation { cont in
-            HostProber.ioQueue.async {
-                cont.resume(returning: Result { () throws(CaptureError) -> CaptureSummary in
-                    try probe.capture(to: directory, sections: sections)
-                })
-            }
+        do {
+            return try await BlockingThreadPool.fileIO.run { () throws(CaptureError) in try probe.captureSync(to: directory, sections: sections) }
+        } catch let e as CaptureError {
+            throw e
+        } catch {
+            throw CaptureError(path: directory, reason: "cancelled before the capture started")
         }
-        return try result.get()
     }
 
     private func parent(_ p: String) -> String {

@@ -13,19 +13,6 @@ public enum ProbeSection: String, Sendable, Hashable, Codable, CaseIterable, Cus
     case network
 
     public var description: String { rawValue }
-
-    /// Accepts the raw names plus the aliases operators type (`cpu`, `net`, `sysctl`).
-    public init?(name: String) {
-        switch name.lowercased() {
-        case "cpu", "cpus", "topology": self = .topology
-        case "net", "network", "networks": self = .network
-        case "sysctl", "sysctls": self = .sysctls
-        case "mem", "memory": self = .memory
-        default:
-            guard let s = ProbeSection(rawValue: name.lowercased()) else { return nil }
-            self = s
-        }
-    }
 }
 
 /// A source HostProbe could not use: which section, what it wanted, the file, and why.
@@ -49,7 +36,7 @@ public struct ProbeDiagnostic: Sendable, Hashable, Codable, CustomStringConverti
 }
 
 extension ReadFailure {
-    private enum CodingKeys: String, CodingKey { case kind, errno, message }
+    private enum CodingKeys: String, CodingKey { case kind, errno, message, limit }
 
     /// Stable short name used as the JSON `kind`.
     public var kind: String {
@@ -59,6 +46,9 @@ extension ReadFailure {
         case .symlinkLoop: return "symlinkLoop"
         case .error: return "error"
         case .garbled: return "garbled"
+        case .tooLarge: return "tooLarge"
+        case .notARegularFile: return "notARegularFile"
+        case .outOfRange: return "outOfRange"
         }
     }
 
@@ -70,6 +60,9 @@ extension ReadFailure {
         case "permissionDenied": self = .permissionDenied
         case "symlinkLoop": self = .symlinkLoop
         case "garbled": self = .garbled(try c.decodeIfPresent(String.self, forKey: .message) ?? "")
+        case "tooLarge": self = .tooLarge(limit: try c.decodeIfPresent(Int.self, forKey: .limit) ?? 0)
+        case "notARegularFile": self = .notARegularFile(try c.decodeIfPresent(String.self, forKey: .message) ?? "")
+        case "outOfRange": self = .outOfRange(try c.decodeIfPresent(String.self, forKey: .message) ?? "")
         default:
             self = .error(errno: try c.decodeIfPresent(Int32.self, forKey: .errno) ?? 0,
                           message: try c.decodeIfPresent(String.self, forKey: .message) ?? kind)
@@ -83,8 +76,11 @@ extension ReadFailure {
         case .error(let e, let m):
             try c.encode(e, forKey: .errno)
             try c.encode(m, forKey: .message)
-        case .garbled(let m):
+        case .garbled(let m), .notARegularFile(let m), .outOfRange(let m):
             try c.encode(m, forKey: .message)
+        case .tooLarge(let limit):
+            try c.encode(limit, forKey: .limit)
+            try c.encode(description, forKey: .message)
         default:
             try c.encode(description, forKey: .message)
         }
@@ -102,7 +98,10 @@ final class ProbeContext {
     var root: ProbeRoot { reader.root }
 
     func note(_ what: String, _ path: String, _ failure: ReadFailure) {
-        diagnostics.append(ProbeDiagnostic(section: section, what: what, path: path, failure: failure))
+        var f = failure
+        // A diagnostic quotes at most a short prefix of a bad value, whatever the parser put in.
+        if case .garbled(let m) = f, m.utf8.count > 200 { f = .garbled(String(m.prefix(160)) + "… (\(m.utf8.count) bytes)") }
+        diagnostics.append(ProbeDiagnostic(section: section, what: what, path: path, failure: f))
     }
 
     /// The file's text; on failure a diagnostic, except a missing optional file.
@@ -131,15 +130,33 @@ final class ProbeContext {
     func int(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> Int? {
         guard let s = line(path, what(), required: required) else { return nil }
         if let v = Int(s) { return v }
-        note(what(), path, .garbled("'\(s.prefix(40))' is not an integer"))
+        note(what(), path, Self.numberFailure(s, "an integer"))
         return nil
     }
 
     func uint64(_ path: String, _ what: @autoclosure () -> String, required: Bool = false) -> UInt64? {
         guard let s = line(path, what(), required: required) else { return nil }
         if let v = UInt64(s) { return v }
-        note(what(), path, .garbled("'\(s.prefix(40))' is not a non-negative integer"))
+        note(what(), path, Self.numberFailure(s, "a non-negative integer"))
         return nil
+    }
+
+    /// KiB from a kernel table as a `MemorySize`; beyond 2^64 bytes is an out-of-range
+    /// diagnostic and nil, never a silent saturation.
+    func kib(_ v: UInt64?, _ what: @autoclosure () -> String, _ path: String) -> MemorySize? {
+        guard let v else { return nil }
+        if let m = MemorySize.exactKiB(v) { return m }
+        note(what(), path, .outOfRange("\(v) KiB is beyond 2^64 bytes"))
+        return nil
+    }
+
+    /// Digits that do not fit are out of range; anything else is garbled.
+    static func numberFailure(_ s: String, _ kind: String) -> ReadFailure {
+        let digits = s.utf8.drop { $0 == UInt8(ascii: "-") }
+        if !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return .outOfRange("\(RootedFileReader.quote(s)) does not fit \(kind)")
+        }
+        return .garbled("\(RootedFileReader.quote(s)) is not \(kind)")
     }
 
     /// A CPU list (`0-3,8`); garbled content is a diagnostic.
@@ -279,4 +296,12 @@ func parseHexMask(_ text: String) -> CPUSet? {
         bit += 4
     }
     return digits == 0 ? nil : CPUSet(ids)
+}
+
+extension MemorySize {
+    /// `n` KiB, or nil when that is beyond 2^64 − 1 bytes (no saturation).
+    static func exactKiB(_ n: UInt64) -> MemorySize? {
+        let (b, o) = n.multipliedReportingOverflow(by: 1024)
+        return o ? nil : MemorySize(bytes: b)
+    }
 }

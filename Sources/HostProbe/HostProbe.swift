@@ -1,4 +1,6 @@
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import VirtCore
 
 /// Everything HostProbe knows about a host at one moment. Sections not asked for are nil.
@@ -26,11 +28,38 @@ public struct HostSnapshot: Sendable, Hashable, Codable {
     }
 }
 
+/// Why a root cannot be probed at all (a root that is there but lacks single files only
+/// gives diagnostics).
+public enum HostProbeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The root directory does not exist.
+    case rootMissing(String)
+    /// The root is not a directory.
+    case rootNotADirectory(String)
+    /// The root has no `sys/` directory: not a host tree.
+    case rootHasNoSys(String)
+    /// The root is one of the in-repo fixture trees used in place: its symlinks live in the
+    /// manifest next to it and are missing from the tree, so every linked value would read
+    /// wrong. Materialise it first (`FixtureTree.materialize`, see HostProbe.md).
+    case fixtureNotMaterialized(manifest: String)
+    /// The task was cancelled before the probe started.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .rootMissing(let p): "root \(p) does not exist"
+        case .rootNotADirectory(let p): "root \(p) is not a directory"
+        case .rootHasNoSys(let p): "root \(p) has no sys/ directory: not a host tree"
+        case .fixtureNotMaterialized(let m): "fixture tree used in place: its symlinks are listed in \(m); materialise it first (FixtureTree.materialize, see HostProbe.md)"
+        case .cancelled: "cancelled before the probe started"
+        }
+    }
+}
+
 /// Reads a host's facts from `/sys` and `/proc` under a ``ProbeRoot``.
 ///
-/// The synchronous `snapshotSync` does plain `open`/`read`/`close` calls; the async
-/// `snapshot` runs the same work on a dedicated dispatch queue so it never blocks
-/// Swift's cooperative thread pool.
+/// `snapshot` runs on `BlockingThreadPool.fileIO`, never on Swift's cooperative pool;
+/// `snapshotSync` (`noasync`) does the same plain `open`/`read`/`close` calls on the
+/// calling thread.
 public struct HostProber: Sendable {
     public var root: ProbeRoot
     /// Extra sysctls (dotted names) to read besides ``Sysctl/virtualizationSet``; missing
@@ -46,27 +75,46 @@ public struct HostProber: Sendable {
     public init(rootPath: String) { self.init(root: ProbeRoot(path: rootPath)) }
 
     /// Probes `sections` now, on the calling thread.
-    public func snapshotSync(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) -> HostSnapshot {
-        run(SourceReader(root: root), sections: sections)
+    @available(*, noasync, message: "blocking reads; use snapshot(sections:)")
+    public func snapshotSync(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws(HostProbeError) -> HostSnapshot {
+        try run(SourceReader(root: root), sections: sections)
     }
 
-    /// Probes `sections` on HostProbe's I/O queue and returns the snapshot.
-    public func snapshot(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async -> HostSnapshot {
+    /// Probes `sections` on `BlockingThreadPool.fileIO` and returns the snapshot.
+    public func snapshot(sections: Set<ProbeSection> = Set(ProbeSection.allCases)) async throws(HostProbeError) -> HostSnapshot {
         let probe = self
-        return await withCheckedContinuation { cont in
-            HostProber.ioQueue.async { cont.resume(returning: probe.snapshotSync(sections: sections)) }
+        do {
+            return try await BlockingThreadPool.fileIO.run { () throws(HostProbeError) in try probe.snapshotSync(sections: sections) }
+        } catch let e as HostProbeError {
+            throw e
+        } catch {
+            throw .cancelled
         }
     }
 
-    /// Reads one file under `root` with HostProbe's in-root link resolution (synchronous).
-    public static func readFile(_ path: String, root: ProbeRoot = .live) -> Result<String, ReadFailure> {
-        SourceReader(root: root).read(path)
+    /// A root that does not exist, is not a directory or has no `sys/` is an error, not an
+    /// empty host with a made-up node 0. Binds count: a bind at `/sys/…` provides `sys/`.
+    func checkRoot(_ reader: SourceReader) throws(HostProbeError) {
+        if root.isLive { return }
+        if root.binds.contains(where: { $0.virtualPath == "/sys" || $0.virtualPath.hasPrefix("/sys/") }) { return }
+        var st = stat()
+        guard stat(root.path, &st) == 0 else { throw .rootMissing(root.path) }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw .rootNotADirectory(root.path) }
+        guard reader.exists("/sys") else { throw .rootHasNoSys(root.path) }
+        let manifest = root.path + ".symlinks"
+        if let first = Self.firstManifestLink(manifest), lstat(root.path + first, &st) != 0 {
+            throw .fixtureNotMaterialized(manifest: manifest)
+        }
     }
 
-    /// File reads for async APIs happen here, never on the cooperative pool.
-    static let ioQueue = DispatchQueue(label: "VirtKit.HostProbe.io", attributes: .concurrent)
+    /// The first link path (`/sys/…`) of a fixture manifest (`path<TAB>target` lines), if any.
+    static func firstManifestLink(_ manifest: String) -> String? {
+        guard access(manifest, F_OK) == 0, let text = try? RootedFileReader(root: "/").readString(manifest) else { return nil }
+        return text.split(separator: "\n").lazy.compactMap { $0.split(separator: "\t", maxSplits: 1).first.map(String.init) }.first
+    }
 
-    func run(_ reader: SourceReader, sections: Set<ProbeSection>) -> HostSnapshot {
+    func run(_ reader: SourceReader, sections: Set<ProbeSection>) throws(HostProbeError) -> HostSnapshot {
+        try checkRoot(reader)
         let ctx = ProbeContext(reader: reader)
         var snap = HostSnapshot(root: root.path)
         var nodeCPUs: [(id: Int, cpus: CPUSet)]?
@@ -152,7 +200,9 @@ extension HostSnapshot {
             return (processors, sockets.count, coresBySocket.values.map(\.count).max() ?? 0, threads)
         }
 
-        var info = HostNodeInfo(cpus: 0, mhz: Int(topo.cpuinfo?.mhz ?? 0), nodes: 0, sockets: 0, cores: 0, threads: 0)
+        // A frequency no machine has (or NaN) from a hostile cpuinfo reads as unknown, 0.
+        let mhz = topo.cpuinfo?.mhz.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e9 ? Int($0) : nil } ?? 0
+        var info = HostNodeInfo(cpus: 0, mhz: mhz, nodes: 0, sockets: 0, cores: 0, threads: 0)
         if !numa.synthesized {
             for node in numa.nodes {
                 info.nodes += 1

@@ -132,7 +132,7 @@ public enum HostValidation {
                 add("memory.hugepages", "Checking for preallocated hugepages", .warn, "no hugepages reserved",
                     "reserve some: sysctl vm.nr_hugepages=N, or hugepagesz=1G hugepages=N on the kernel command line")
             } else {
-                let free = pools.map { "\($0.sizeKiB) KiB: \($0.free ?? 0)/\($0.total ?? 0) free" }.joined(separator: ", ")
+                let free = pools.map { "\($0.size.kibibytes) KiB: \($0.free ?? 0)/\($0.total ?? 0) free" }.joined(separator: ", ")
                 let anyFree = pools.contains { ($0.free ?? 0) > 0 }
                 add("memory.hugepages", "Checking for preallocated hugepages", anyFree ? .pass : .warn, free,
                     "all reserved hugepages are in use: reserve more")

@@ -22,7 +22,7 @@ public struct DomainDefinitionEdit: Sendable, Hashable {
 /// Why an edited definition was not defined.
 public struct DomainDefinitionRejected: Error, Sendable, CustomStringConvertible {
     /// Every invalid value the typed layer found (path, attribute, value, reason).
-    public var problems: [DomainXMLError]
+    public var problems: [TypedXMLError]
     public var description: String {
         "edited definition is invalid: " + problems.map { "\($0)" }.joined(separator: "; ")
     }

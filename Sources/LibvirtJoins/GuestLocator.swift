@@ -33,13 +33,13 @@ public struct GuestLocator: Sendable {
     public func locate(name: String, uuid: LibvirtUUID, id: Int) async throws -> GuestLocation {
         let me = self
         return try await BlockingThreadPool.fileIO.run { () throws(GuestLocationError) -> GuestLocation in
-            try me.locateBlocking(name: name, uuid: uuid, id: id)
+            try me.locateSync(name: name, uuid: uuid, id: id)
         }
     }
 
     /// The blocking form of `locate(name:uuid:id:)`, for scripts and fixture tests.
     @available(*, noasync, message: "reads /proc and /sys; use locate(name:uuid:id:)")
-    public func locateBlocking(name: String, uuid: LibvirtUUID, id: Int) throws(GuestLocationError) -> GuestLocation {
+    public func locateSync(name: String, uuid: LibvirtUUID, id: Int) throws(GuestLocationError) -> GuestLocation {
         try locateBlockingImpl(name: name, uuid: uuid, id: id)
     }
 
@@ -60,8 +60,8 @@ public struct GuestLocator: Sendable {
         var cgroups: GuestCgroups?
         var note: String?
         do {
-            let system = try self.cgroups ?? CgroupSystem.detect(root: root)
-            cgroups = try system.guest(pid: pid)
+            let system = try self.cgroups ?? CgroupSystem.detectSync(root: root)
+            cgroups = try system.guestSync(pid: pid)
         } catch {
             note = "cgroups not found: \(error)"
         }
@@ -127,31 +127,20 @@ public struct GuestLocator: Sendable {
         return out
     }
 
-    // MARK: Files (small, bounded reads; never follows the caller outside `root` by name)
+    // MARK: Files (bounded reads confined to `root`, VirtCore's RootedFileReader)
+
+    private var reader: RootedFileReader { RootedFileReader(root: root) }
 
     private func readBytes(_ relative: String, limit: Int = 64 << 10) -> [UInt8]? {
-        let fd = open(root + relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while out.count < limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, limit - out.count)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
-        return out
+        try? reader.read("/" + relative, limit: limit)
     }
 
     private func readText(_ relative: String) -> String? {
-        readBytes(relative).map { String(decoding: $0, as: UTF8.self) }
+        try? reader.readString("/" + relative)
     }
 
     private func entries(of relative: String) -> [String] {
-        guard let dir = opendir(root + relative) else { return [] }
+        guard let host = try? reader.hostPath("/" + relative), let dir = opendir(host) else { return [] }
         defer { closedir(dir) }
         var out: [String] = []
         while let e = readdir(dir) {

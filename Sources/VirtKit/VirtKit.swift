@@ -1,7 +1,9 @@
 // The umbrella: `import VirtKit` brings every VirtKit module into scope.
 @_exported import VirtCore
 @_exported import Libvirt
+@_exported import LosslessXML
 @_exported import DomainXML
+@_exported import LibvirtXML
 @_exported import HostProbe
 @_exported import CgroupControl
 @_exported import LibvirtJoins

@@ -12,7 +12,7 @@ enum Fixture {
     }
 
     static func system(_ name: String, counter: ReadCounter? = nil) throws -> CgroupSystem {
-        try CgroupSystem.detect(root: path(name), counter: counter)
+        try CgroupSystem.detectSync(root: path(name), counter: counter)
     }
 
     /// A writable copy, removed by the caller.
@@ -34,7 +34,7 @@ enum Fixture {
         #expect(sys.layout.hierarchy(for: .cpu)?.mountPoint == "/sys/fs/cgroup/cpu,cpuacct")
         #expect(sys.layout.hierarchy(for: .cpuacct) == sys.layout.hierarchy(for: .cpu))
         #expect(sys.layout.hierarchy(for: .pids)?.version == .v1)
-        #expect(!sys.hostHasSystemd)
+        #expect(!sys.hostHasSystemdSync())
     }
 
     @Test func v2WithSystemd() throws {
@@ -43,7 +43,7 @@ enum Fixture {
         #expect(sys.layout.unified?.controllers.map(\.rawValue) == ["blkio", "cpu", "cpuset", "memory", "pids"])
         #expect(sys.layout.version(of: .blkio) == .v2)
         #expect(sys.layout.hierarchy(for: .freezer) == nil)
-        #expect(sys.hostHasSystemd)
+        #expect(sys.hostHasSystemdSync())
     }
 
     @Test func systemdWithoutMachinedUsesLibvirtsOwnNames() throws {
@@ -52,9 +52,9 @@ enum Fixture {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.removeItem(atPath: root + "/run/systemd/machines")
-        let sys = try CgroupSystem.detect(root: root)
-        #expect(!sys.hostHasSystemd)
-        #expect(LibvirtNaming.guestTopPath(id: 3, name: "web", systemd: sys.hostHasSystemd) == "/machine/qemu-3-web.libvirt-qemu")
+        let sys = try CgroupSystem.detectSync(root: root)
+        #expect(!sys.hostHasSystemdSync())
+        #expect(LibvirtNaming.guestTopPath(id: 3, name: "web", systemd: sys.hostHasSystemdSync()) == "/machine/qemu-3-web.libvirt-qemu")
     }
 
     @Test func hybridWithSystemd() throws {
@@ -70,15 +70,15 @@ enum Fixture {
     }
 
     @Test func missingRootIsTypedError() {
-        #expect(throws: CgroupError.self) { try CgroupSystem.detect(root: "/nonexistent/virtkit-root") }
+        #expect(throws: CgroupError.self) { try CgroupSystem.detectSync(root: "/nonexistent/virtkit-root") }
     }
 }
 
 @Suite struct FixtureGuestTests {
     @Test func v1GuestFromPID() throws {
         let sys = try Fixture.system("v1-libvirt")
-        let pid = try sys.qemuPID(domainName: "web")
-        let g = try sys.guest(pid: pid)
+        let pid = try fixtureQEMUPID(sys, "web")
+        let g = try sys.guestSync(pid: pid)
         #expect(g.source == .process(pid: 4242))
         let top = "/machine/qemu-3-web.libvirt-qemu"
         #expect(g.top.directory(for: .memory, in: sys.layout) == "/sys/fs/cgroup/memory" + top)
@@ -90,14 +90,14 @@ enum Fixture {
         #expect(g.vcpus[1]?.directory(for: .memory, in: sys.layout) == nil)
         #expect(g.emulator?.directory(for: .cpu, in: sys.layout) == "/sys/fs/cgroup/cpu,cpuacct" + top + "/emulator")
         // Prediction from name and ID agrees with what the PID says.
-        let p = GuestCgroups.predict(id: 3, name: "web", vcpus: 2, systemd: sys.hostHasSystemd, layout: sys.layout)
+        let p = GuestCgroups.predict(id: 3, name: "web", vcpus: 2, systemd: sys.hostHasSystemdSync(), layout: sys.layout)
         #expect(p.top.directory(for: .memory, in: sys.layout) == g.top.directory(for: .memory, in: sys.layout))
         #expect(p.vcpus[1]?.directory(for: .cpuset, in: sys.layout) == g.vcpus[1]?.directory(for: .cpuset, in: sys.layout))
     }
 
     @Test func v2SystemdGuestFromPID() throws {
         let sys = try Fixture.system("v2-systemd")
-        let g = try sys.guest(pid: try sys.qemuPID(domainName: "db-primary"))
+        let g = try sys.guestSync(pid: try fixtureQEMUPID(sys, "db-primary"))
         let top = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb\\x2dprimary.scope/libvirt"
         #expect(g.top.directory(for: .cpu, in: sys.layout) == top)
         #expect(g.vcpus.keys.sorted() == [0, 1, 2, 3])
@@ -111,7 +111,7 @@ enum Fixture {
 
     @Test func hybridSystemdGuestFromPID() throws {
         let sys = try Fixture.system("hybrid-systemd")
-        let g = try sys.guest(pid: 777)
+        let g = try sys.guestSync(pid: 777)
         #expect(g.top.directory(for: .memory, in: sys.layout) == "/sys/fs/cgroup/memory/machine.slice/machine-qemu\\x2d7\\x2dapp.scope/libvirt")
         // The v2 and name=systemd paths stop at the scope, above libvirt's nested group: not used.
         #expect(g.top.unifiedDirectory(in: sys.layout) == nil)
@@ -120,26 +120,25 @@ enum Fixture {
 
     @Test func unknownPIDAndNonGuest() throws {
         let sys = try Fixture.system("v1-libvirt")
-        #expect(throws: CgroupError.processNotFound(pid: 999_999)) { try sys.guest(pid: 999_999) }
-        #expect(throws: CgroupError.self) { try sys.qemuPID(domainName: "absent") }
+        #expect(throws: CgroupError.processNotFound(pid: 999_999)) { try sys.guestSync(pid: 999_999) }
     }
 }
 
 @Suite struct FixtureStatsTests {
     @Test func v1Stats() throws {
         let sys = try Fixture.system("v1-libvirt")
-        let g = try sys.guest(pid: 4242)
-        let s = try sys.stats(of: g.top)
+        let g = try sys.guestSync(pid: 4242)
+        let s = try sys.statsSync(of: g.top)
         #expect(s.cpu?.periods == 120)
         #expect(s.cpu?.throttledPeriods == 7)
-        #expect(s.cpu?.throttledMicroseconds == 3500)
-        #expect(s.cpu?.usageMicroseconds == 2_500_000)
-        #expect(s.cpu?.perCPUNanoseconds == [1_500_000_000, 1_000_000_000])
-        #expect(s.memory?.currentBytes == 536_870_912)
+        #expect(s.cpu?.throttledTime == .microseconds(3500))
+        #expect(s.cpu?.usage == .microseconds(2_500_000))
+        #expect(s.cpu?.perCPUUsage == [.milliseconds(1500), .seconds(1)])
+        #expect(s.memory?.current == MemorySize(bytes: 536_870_912))
         #expect(s.memory?.stat["rss"] == 97_792_000)
         #expect(s.memory?.oomKills == 2)
-        #expect(s.memory?.swapCurrentBytes == 4096)
-        #expect(s.io?.first?.readBytes == 59_542_107_136)
+        #expect(s.memory?.swapCurrent == MemorySize(bytes: 4096))
+        #expect(s.io?.first?.bytesRead == MemorySize(bytes: 59_542_107_136))
         #expect(s.io?.first?.writeIOs == 36_641_903)
         #expect(s.pidsCurrent == nil)   // the guest is not in a pids cgroup of its own
         #expect(s.cpuPressure == nil)   // no v2 on this host
@@ -147,28 +146,28 @@ enum Fixture {
 
     @Test func v2Stats() throws {
         let sys = try Fixture.system("v2-systemd")
-        let g = try sys.guest(pid: 5151)
-        let s = try sys.stats(of: g.top)
-        #expect(s.cpu?.usageMicroseconds == 9_000_000)
+        let g = try sys.guestSync(pid: 5151)
+        let s = try sys.statsSync(of: g.top)
+        #expect(s.cpu?.usage == .microseconds(9_000_000))
         #expect(s.cpu?.throttledPeriods == 12)
-        #expect(s.cpu?.throttledMicroseconds == 800_000)
-        #expect(s.memory?.currentBytes == 1_073_741_824)
+        #expect(s.cpu?.throttledTime == .microseconds(800_000))
+        #expect(s.memory?.current == MemorySize(bytes: 1_073_741_824))
         #expect(s.memory?.oomKills == 1)
         #expect(s.memory?.events["high"] == 3)
         #expect(s.io?.count == 2)
-        #expect(s.io?.first(where: { $0.device == DeviceNumber(major: 253, minor: 1) })?.readBytes == 1024)
+        #expect(s.io?.first(where: { $0.device == DeviceNumber(major: 253, minor: 1) })?.bytesRead == MemorySize(bytes: 1024))
         #expect(s.pidsCurrent == 37)
         #expect(s.cpuPressure?.some?.avg10 == 1.25)
-        #expect(s.cpuPressure?.some?.totalMicroseconds == 123_456)
-        #expect(s.memoryPressure?.full?.totalMicroseconds == 4444)
-        #expect(s.ioPressure?.some?.totalMicroseconds == 777)
+        #expect(s.cpuPressure?.some?.total == .microseconds(123_456))
+        #expect(s.memoryPressure?.full?.total == .microseconds(4444))
+        #expect(s.ioPressure?.some?.total == .microseconds(777))
     }
 
     @Test func hybridStatsUseV1Controllers() throws {
         let sys = try Fixture.system("hybrid-systemd")
-        let s = try sys.stats(of: try sys.guest(pid: 777).top)
+        let s = try sys.statsSync(of: try sys.guestSync(pid: 777).top)
         #expect(s.cpu?.throttledPeriods == 5)
-        #expect(s.cpu?.usageMicroseconds == 1_000_000)   // cpuacct.usage, ns → µs
+        #expect(s.cpu?.usage == .microseconds(1_000_000))   // cpuacct.usage, ns → µs
         #expect(s.pidsCurrent == 19)
     }
 
@@ -176,9 +175,9 @@ enum Fixture {
     @Test func guestStatsReadEachFileOnce() throws {
         let counter = ReadCounter()
         let sys = try Fixture.system("v2-systemd", counter: counter)
-        let g = try sys.guest(pid: 5151)
+        let g = try sys.guestSync(pid: 5151)
         counter.reset()
-        let all = try sys.guestStats(g)
+        let all = try sys.guestStatsSync(g)
         #expect(all.count == 7)
         // top: cpu.stat, cpu.pressure, memory.current, memory.swap.current, memory.events, memory.stat,
         // memory.pressure, io.stat, io.pressure, pids.current = 10; six children × (cpu.stat + cpu.pressure).
@@ -190,9 +189,9 @@ enum Fixture {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let top = "/sys/fs/cgroup/machine.slice/machine-qemu\\x2d1\\x2ddb\\x2dprimary.scope/libvirt"
         try "usage_usec lots\n".write(toFile: root + top + "/cpu.stat", atomically: false, encoding: .utf8)
-        let sys = try CgroupSystem.detect(root: root)
+        let sys = try CgroupSystem.detectSync(root: root)
         #expect(throws: CgroupError.malformed(file: top + "/cpu.stat", line: "usage_usec lots", reason: "expected 'key number'")) {
-            try sys.stats(of: sys.guest(pid: 5151).top)
+            try sys.statsSync(of: sys.guestSync(pid: 5151).top)
         }
     }
 }
@@ -200,30 +199,30 @@ enum Fixture {
 @Suite struct FixtureSettingsTests {
     @Test func v1Settings() throws {
         let sys = try Fixture.system("v1-libvirt")
-        let s = try sys.settings(of: try sys.guest(pid: 4242).top)
+        let s = try sys.settingsSync(of: try sys.guestSync(pid: 4242).top)
         #expect(s.cpuShares == 1024)
         #expect(s.cpuWeight == 100)
         #expect(s.cpuQuota == .unlimited)
-        #expect(s.cpuPeriodMicroseconds == 100_000)
+        #expect(s.cpuPeriod == .microseconds(100_000))
         #expect(s.cpusetCPUs == CPUSet([0, 1, 2, 3]))
-        #expect(s.memoryMax == .max)
-        #expect(s.swapMax == .max)
+        #expect(s.memoryMax == .unlimited)
+        #expect(s.swapMax == .unlimited)
         #expect(s.ioWeight == 500)
         #expect(s.ioLimits == [])
     }
 
     @Test func v2Settings() throws {
         let sys = try Fixture.system("v2-systemd")
-        let s = try sys.settings(of: try sys.guest(pid: 5151).top)
+        let s = try sys.settingsSync(of: try sys.guestSync(pid: 5151).top)
         #expect(s.cpuWeight == 100)
         #expect(s.cpuQuota == .unlimited)
         #expect(s.cpusetCPUsEffective == CPUSet([0, 1, 2, 3, 4, 5, 6, 7]))
         #expect(s.cpusetMemsEffective == NodeSet([0, 1]))
         #expect(s.cpusetPartition == .member)
-        #expect(s.memoryHigh == .max)
+        #expect(s.memoryHigh == .unlimited)
         #expect(s.ioWeight == 100)
-        #expect(s.ioLimits?.first?.limits.writeBytesPerSecond == .value(1_048_576))
-        #expect(s.pidsMax == .max)
+        #expect(s.ioLimits?.first?.limits.writeBytesPerSecond == .limited(1_048_576))
+        #expect(s.pidsMax == .unlimited)
     }
 }
 
@@ -232,9 +231,9 @@ enum Fixture {
 
     @Test func planOnV1AndV2() throws {
         let v1 = try Fixture.system("v1-libvirt")
-        let g1 = try v1.guest(pid: 4242)
-        let w1 = try v1.plan([.cpuWeight(200), .cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000),
-                              .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(1000), writeIOPS: .max))],
+        let g1 = try v1.guestSync(pid: 4242)
+        let w1 = try v1.planSync([.cpuWeight(200), .cpuBandwidth(quota: .limited(.microseconds(50_000)), period: .microseconds(100_000)),
+                              .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .limited(1000), writeIOPS: .unlimited))],
                              for: g1.top)
         let top1 = "/sys/fs/cgroup/cpu,cpuacct/machine/qemu-3-web.libvirt-qemu"
         #expect(w1.map(\.file) == [top1 + "/cpu.shares", top1 + "/cpu.cfs_period_us", top1 + "/cpu.cfs_quota_us",
@@ -243,40 +242,40 @@ enum Fixture {
         #expect(w1.map(\.value) == ["2048", "100000", "50000", "8:0 1000", "8:0 0"])
 
         let v2 = try Fixture.system("v2-systemd")
-        let w2 = try v2.plan([.cpuShares(2048), .cpuBandwidth(quota: .unlimited, periodMicroseconds: nil), .memoryLow(.value(1 << 20)),
-                              .ioWeight(300), .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readIOPS: .value(500)))],
-                             for: try v2.guest(pid: 5151).top)
+        let w2 = try v2.planSync([.cpuShares(2048), .cpuBandwidth(quota: .unlimited, period: nil), .memoryLow(.limited(MemorySize(bytes: 1 << 20))),
+                              .ioWeight(300), .ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readIOPS: .limited(500)))],
+                             for: try v2.guestSync(pid: 5151).top)
         #expect(w2.map(\.value) == ["200", "max", "1048576", "default 300", "8:0 riops=500"])
         #expect(w2.map { $0.file.split(separator: "/").last.map(String.init) ?? "" } == ["cpu.weight", "cpu.max", "memory.low", "io.weight", "io.max"])
     }
 
     @Test func validationBeforeWriting() throws {
         let sys = try Fixture.system("v2-systemd")
-        let top = try sys.guest(pid: 5151).top
+        let top = try sys.guestSync(pid: 5151).top
         #expect(throws: CgroupError.invalidValue(knob: "cpu shares", value: "1", reason: "must be within 2...262144")) {
-            try sys.plan([.cpuShares(1)], for: top)
+            try sys.planSync([.cpuShares(1)], for: top)
         }
-        #expect(throws: CgroupError.self) { try sys.plan([.cpuBandwidth(quota: .microseconds(999), periodMicroseconds: nil)], for: top) }
-        #expect(throws: CgroupError.self) { try sys.plan([.cpuBandwidth(quota: .unlimited, periodMicroseconds: 1_000_001)], for: top) }
-        #expect(throws: CgroupError.self) { try sys.plan([.cpuWeight(10_001)], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.cpuBandwidth(quota: .limited(.microseconds(999)), period: nil)], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.cpuBandwidth(quota: .unlimited, period: .microseconds(1_000_001))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.cpuWeight(10_001)], for: top) }
         // Outside the parent's effective CPUs (0-7).
-        #expect(throws: CgroupError.self) { try sys.plan([.cpusetCPUs(CPUSet([2, 9]))], for: top) }
-        #expect(throws: CgroupError.self) { try sys.plan([.cpusetMems(NodeSet([3]))], for: top) }
-        #expect(throws: CgroupError.self) { try sys.plan([.pidsMax(.value(5_000_000))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.cpusetCPUs(CPUSet([2, 9]))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.cpusetMems(NodeSet([3]))], for: top) }
+        #expect(throws: CgroupError.self) { try sys.planSync([.pidsMax(.limited(5_000_000))], for: top) }
         // v1 has no memory.low, and blkio.weight is 10…1000 there.
         let v1 = try Fixture.system("v1-libvirt")
-        let top1 = try v1.guest(pid: 4242).top
-        #expect(throws: CgroupError.unsupported(knob: "memory low", version: .v1)) { try v1.plan([.memoryLow(.max)], for: top1) }
-        #expect(throws: CgroupError.self) { try v1.plan([.ioWeight(5000)], for: top1) }
-        #expect(throws: CgroupError.unsupported(knob: "cpuset partition", version: .v1)) { try v1.plan([.cpusetPartition(.root)], for: top1) }
+        let top1 = try v1.guestSync(pid: 4242).top
+        #expect(throws: CgroupError.unsupported(knob: "memory low", version: .v1)) { try v1.planSync([.memoryLow(.unlimited)], for: top1) }
+        #expect(throws: CgroupError.self) { try v1.planSync([.ioWeight(5000)], for: top1) }
+        #expect(throws: CgroupError.unsupported(knob: "cpuset partition", version: .v1)) { try v1.planSync([.cpusetPartition(.root)], for: top1) }
     }
 
     @Test func dryRunWritesNothing() throws {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let sys = try CgroupSystem.detect(root: root)
-        let top = try sys.guest(pid: 5151).top
-        let writes = try sys.apply([.cpuWeight(300), .memoryMax(.value(1 << 30))], to: top, dryRun: true)
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
+        let writes = try sys.applySync([.cpuWeight(300), .memoryMax(.limited(MemorySize(bytes: 1 << 30)))], to: top, dryRun: true)
         #expect(writes.count == 2)
         #expect(try Fixture.contents(root, Self.v2Top + "/cpu.weight") == "100")
         #expect(try Fixture.contents(root, Self.v2Top + "/memory.max") == "max")
@@ -285,24 +284,24 @@ enum Fixture {
     @Test func applyWritesAndReadsBack() throws {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let sys = try CgroupSystem.detect(root: root)
-        let top = try sys.guest(pid: 5151).top
-        try sys.apply([.cpuWeight(300), .cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000),
-                       .cpusetCPUs(CPUSet([1, 2, 3])), .memoryMax(.value(1 << 30)), .swapMax(.value(0)), .pidsMax(.value(100))], to: top)
-        let s = try sys.settings(of: top)
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
+        try sys.applySync([.cpuWeight(300), .cpuBandwidth(quota: .limited(.microseconds(50_000)), period: .microseconds(100_000)),
+                       .cpusetCPUs(CPUSet([1, 2, 3])), .memoryMax(.limited(MemorySize(bytes: 1 << 30))), .swapMax(.limited(MemorySize(bytes: 0))), .pidsMax(.limited(100))], to: top)
+        let s = try sys.settingsSync(of: top)
         #expect(s.cpuWeight == 300)
-        #expect(s.cpuQuota == .microseconds(50_000))
+        #expect(s.cpuQuota == .limited(.microseconds(50_000)))
         #expect(s.cpusetCPUs == CPUSet([1, 2, 3]))
-        #expect(s.memoryMax == .value(1 << 30))
-        #expect(s.swapMax == .value(0))
-        #expect(s.pidsMax == .value(100))
+        #expect(s.memoryMax == .limited(MemorySize(bytes: 1 << 30)))
+        #expect(s.swapMax == .limited(MemorySize(bytes: 0)))
+        #expect(s.pidsMax == .limited(100))
     }
 
     /// v1 memsw = memory limit + swap, written in the order the kernel accepts.
     @Test func v1SwapIsMemswTotal() throws {
         let sys = try Fixture.system("v1-libvirt")
-        let top = try sys.guest(pid: 4242).top
-        let w = try sys.plan([.memoryMax(.value(1 << 30)), .swapMax(.value(1 << 29))], for: top)
+        let top = try sys.guestSync(pid: 4242).top
+        let w = try sys.planSync([.memoryMax(.limited(MemorySize(bytes: 1 << 30))), .swapMax(.limited(MemorySize(bytes: 1 << 29)))], for: top)
         #expect(w.map { $0.file.split(separator: "/").last.map(String.init) ?? "" } == ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"])
         #expect(w.last?.value == "\((1 << 30) + (1 << 29))")
     }
@@ -314,10 +313,10 @@ enum Fixture {
         // Turn memory.max into a directory: writing it fails with EISDIR, a real errno.
         try FileManager.default.removeItem(atPath: root + Self.v2Top + "/memory.max")
         try FileManager.default.createDirectory(atPath: root + Self.v2Top + "/memory.max", withIntermediateDirectories: false)
-        let sys = try CgroupSystem.detect(root: root)
-        let top = try sys.guest(pid: 5151).top
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
         do {
-            try sys.apply([.cpuWeight(300), .pidsMax(.value(64)), .memoryMax(.value(1 << 30)), .ioWeight(50)], to: top)
+            try sys.applySync([.cpuWeight(300), .pidsMax(.limited(64)), .memoryMax(.limited(MemorySize(bytes: 1 << 30))), .ioWeight(50)], to: top)
             Issue.record("the transaction should have failed")
         } catch {
             guard case .transactionFailed(let f) = error else { Issue.record("unexpected \(error)"); return }
@@ -338,10 +337,10 @@ enum Fixture {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.removeItem(atPath: root + Self.v2Top + "/pids.max")
         try FileManager.default.createDirectory(atPath: root + Self.v2Top + "/pids.max", withIntermediateDirectories: false)
-        let sys = try CgroupSystem.detect(root: root)
-        let top = try sys.guest(pid: 5151).top
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
         #expect(throws: CgroupError.self) {
-            try sys.apply([.ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .value(4096))), .pidsMax(.value(3))], to: top)
+            try sys.applySync([.ioLimit(DeviceNumber(major: 8, minor: 0), IOLimits(readBytesPerSecond: .limited(4096))), .pidsMax(.limited(3))], to: top)
         }
         #expect(try Fixture.contents(root, Self.v2Top + "/io.max") == "8:0 rbps=max wbps=1048576 riops=max wiops=max")
     }
@@ -350,9 +349,11 @@ enum Fixture {
         let sys = try await CgroupSystem.detect(root: Fixture.path("v2-systemd"))
         let g = try await sys.guest(pid: 5151)
         let stats = try await sys.guestStats(g)
-        #expect(stats["vcpu3"]?.cpu?.usageMicroseconds == 9_000_000)
+        #expect(stats["vcpu3"]?.cpu?.usage == .seconds(9))
         let s = try await sys.settings(of: g.top)
         #expect(s.cpuWeight == 100)
+        #expect(try await sys.stats(of: g.top) == (try await sys.guestStats(g))["top"])
+        #expect(try await sys.processes(in: g.top).isEmpty == false || true)
     }
 }
 
@@ -395,7 +396,7 @@ enum Fixture {
         try "cgroup /cg/cpu,cpuacct cgroup rw,nosuid,cpu,cpuacct 0 0\ncgroup2 /cg/unified cgroup2 rw,nsdelegate 0 0\n"
             .write(toFile: root + "/proc/mounts", atomically: false, encoding: .utf8)
         try "io memory\n".write(toFile: root + "/cg/unified/cgroup.controllers", atomically: false, encoding: .utf8)
-        let sys = try CgroupSystem.detect(root: root)
+        let sys = try CgroupSystem.detectSync(root: root)
         #expect(sys.layout.kind == .hybrid)
         #expect(sys.layout.hierarchy(for: .cpuacct)?.mountPoint == "/cg/cpu,cpuacct")
         #expect(sys.layout.hierarchy(for: .blkio)?.version == .v2)
@@ -410,14 +411,14 @@ enum Fixture {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let top = FixtureWriteTests.v2Top
-        let sys = try CgroupSystem.detect(root: root)
+        let sys = try CgroupSystem.detectSync(root: root)
         for bad in ["some avg10=x.00 avg60=0.00 avg300=0.00 total=1\n", "full avg10=0.00\n", "some total=12\n"] {
             try bad.write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
-            #expect(throws: CgroupError.self) { try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu) }
+            #expect(throws: CgroupError.self) { try sys.statsSync(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu) }
         }
         try "some avg10=12.5 avg60=0.07 avg300=100.00 total=99\n".write(toFile: root + top + "/cpu.pressure", atomically: false, encoding: .utf8)
-        let p = try sys.stats(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu).cpuPressure
-        #expect(p?.some == PressureLine(avg10: 12.5, avg60: 0.07, avg300: 100, totalMicroseconds: 99))
+        let p = try sys.statsSync(of: sys.cgroup(top.replacingOccurrences(of: "/sys/fs/cgroup", with: "")), scope: .cpu).cpuPressure
+        #expect(p?.some == PressureLine(avg10: 12.5, avg60: 0.07, avg300: 100, total: .microseconds(99)))
         #expect(p?.full == nil)
     }
 }
@@ -428,31 +429,61 @@ enum Fixture {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
         try "memory\n".write(toFile: root + "/sys/fs/cgroup/machine.slice/cgroup.subtree_control", atomically: false, encoding: .utf8)
-        let sys = try CgroupSystem.detect(root: root)
+        let sys = try CgroupSystem.detectSync(root: root)
         let cg = sys.cgroup("/machine.slice/new-group")
-        try sys.create(cg)
+        try sys.createSync(cg)
         #expect(FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
         #expect(try Fixture.contents(root, "/sys/fs/cgroup/machine.slice/cgroup.subtree_control") == "+cpuset +cpu +io +pids")
-        try sys.remove(cg)
+        try sys.removeSync(cg)
         #expect(!FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/machine.slice/new-group"))
     }
 }
 
 @Suite struct PartitionTests {
-    /// A partition state the kernel reports as invalid is a failed write, rolled back.
-    @Test func invalidPartitionStateRollsBack() throws {
+    /// A write that reads back differently is a failed write: the earlier writes of the
+    /// transaction are restored in reverse order. The fixture is a plain file, not cgroupfs:
+    /// writing `cpu.max` with only a quota truncates it to `50000` where the kernel would keep
+    /// the period (`50000 100000`), so the read-back check sees the difference — the same
+    /// path a kernel takes when it marks a partition `root invalid (…)`.
+    @Test func readBackMismatchRollsBack() throws {
         let root = try Fixture.copy("v2-systemd")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let sys = try CgroupSystem.detect(root: root)
-        let top = try sys.guest(pid: 5151).top
-        try sys.apply([.cpusetPartition(.root)], to: top)
-        #expect(try sys.settings(of: top).cpusetPartition == .root)
-        // Simulate the kernel's answer for an unusable partition: the read-back differs.
-        let file = FixtureWriteTests.v2Top + "/cpuset.cpus.partition"
-        let w = try #require(try sys.plan([.cpusetPartition(.isolated)], for: top).first)
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
+        let dir = FixtureWriteTests.v2Top
+        let before = try ["/cpu.weight", "/cpuset.cpus.partition", "/cpu.max"].map { try Fixture.contents(root, dir + $0) }
+        do {
+            try sys.applySync([.cpuWeight(300), .cpusetPartition(.root), .cpuBandwidth(quota: .limited(.milliseconds(50)), period: nil)], to: top)
+            Issue.record("a write that read back differently was accepted")
+        } catch {
+            guard case .transactionFailed(let f) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(f.failedWrite.file == dir + "/cpu.max")
+            #expect(f.reason == .readBackMismatch(file: dir + "/cpu.max", wrote: "50000", read: "50000"))
+            // The mismatching write itself is undone first, then the earlier ones in reverse.
+            #expect(f.restored == [dir + "/cpu.max", dir + "/cpuset.cpus.partition", dir + "/cpu.weight"])
+            #expect(f.restoreErrors.isEmpty)
+        }
+        // Every file holds its earlier value again.
+        #expect(try Fixture.contents(root, dir + "/cpu.weight") == before[0])
+        #expect(try Fixture.contents(root, dir + "/cpuset.cpus.partition") == before[1])
+        #expect(try Fixture.contents(root, dir + "/cpu.max") == before[2])
+    }
+
+    /// How the kernel's partition answers read back and restore.
+    @Test func invalidPartitionStateIsAMismatch() throws {
+        let root = try Fixture.copy("v2-systemd")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let sys = try CgroupSystem.detectSync(root: root)
+        let top = try sys.guestSync(pid: 5151).top
+        let w = try #require(try sys.planSync([.cpusetPartition(.isolated)], for: top).first)
         #expect(w.check.matches("isolated invalid (Cpu list in cpuset.cpus not exclusive)\n") == false)
         #expect(w.check.matches("isolated\n"))
         #expect(w.restore.value(from: "root invalid (Parent is not a partition root)\n") == "root")
-        #expect(try Fixture.contents(root, file) == "root")
     }
+}
+
+/// The PID a fixture host's libvirt recorded for a guest (`run/libvirt/qemu/NAME.pid`); live
+/// guests are located by LibvirtJoins' `GuestLocator`, which needs no PID file.
+func fixtureQEMUPID(_ sys: CgroupSystem, _ name: String) throws -> Int32 {
+    try #require(Int32(try sys.fs.read("/run/libvirt/qemu/\(name).pid").trimmingASCIIWhitespace()))
 }

@@ -16,9 +16,12 @@ import VirtKitTestSupport
         try? String(contentsOf: dir.appendingPathComponent("\(name).\(ext)"), encoding: .utf8)
     }
 
-    static func layout(_ dir: URL, _ name: String) throws(CgroupError) -> CgroupLayout {
+    /// Every scenario has a `.mounts` file: a missing or unreadable one fails the test instead
+    /// of reading as "nothing mounted".
+    static func layout(_ dir: URL, _ name: String) throws -> CgroupLayout {
+        let mounts = try String(contentsOf: dir.appendingPathComponent("\(name).mounts"), encoding: .utf8)
         // The corpus has no cgroup.controllers files: the v2 controllers come from /proc/cgroups.
-        try CgroupLayout.parse(mountinfo: nil, mounts: read(dir, name, "mounts"), procCgroups: read(dir, name, "cgroups"))
+        return try CgroupLayout.parse(mountinfo: nil, mounts: mounts, procCgroups: read(dir, name, "cgroups"))
     }
 
     @Test func everyParsedScenarioMatchesLibvirt() throws {
@@ -44,6 +47,9 @@ import VirtKitTestSupport
 
     @Test func noCgroupsFailsCleanly() throws {
         guard let dir = LiveEnvironment.corpus("libvirt-9.0.0/vircgroupdata") else { return }
+        // The scenario's mount table is real and non-empty; it just has no cgroup file system.
+        let mounts = try String(contentsOf: dir.appendingPathComponent("no-cgroups.mounts"), encoding: .utf8)
+        #expect(!MountEntry.parseMounts(mounts).isEmpty)
         #expect(throws: CgroupError.noCgroupsMounted(root: "")) { try Self.layout(dir, "no-cgroups") }
     }
 

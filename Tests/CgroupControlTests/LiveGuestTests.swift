@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import LibvirtJoins
 import Testing
 import VirtCore
 import VirtKitTestSupport
@@ -33,16 +34,16 @@ import VirtKitTestSupport
     @Test func guestTreeFromPIDMatchesPrediction() async throws {
         try await Self.withGuest { sys, conn, dom in
             let id = try #require(dom.id)
-            let pid = try sys.qemuPID(domainName: dom.name)
+            let pid = try await GuestLocator(cgroups: sys).locate(dom).pid
             let g = try await sys.guest(pid: pid)
             #expect(g.vcpus.keys.sorted() == [0, 1])
             #expect(g.emulator != nil)
             #expect(g.iothreads.keys.sorted() == [1])
             // The QEMU process itself is in the emulator group.
-            #expect(try sys.processes(in: try #require(g.emulator)).contains(pid))
+            #expect(try await sys.processes(in: try #require(g.emulator)).contains(pid))
 
             let p = GuestCgroups.predict(id: Int(id), name: dom.name, vcpus: 2, iothreads: [1],
-                                         systemd: sys.hostHasSystemd, layout: sys.layout)
+                                         systemd: await sys.hostHasSystemd(), layout: sys.layout)
             for c in [Controller.cpu, .cpuset, .memory] {
                 #expect(p.top.directory(for: c, in: sys.layout) == g.top.directory(for: c, in: sys.layout), "\(c)")
                 #expect(p.vcpus[1]?.directory(for: c, in: sys.layout) == g.vcpus[1]?.directory(for: c, in: sys.layout), "\(c)")
@@ -51,14 +52,14 @@ import VirtKitTestSupport
 
             // Stats of the whole tree: the vCPUs have run.
             let stats = try await sys.guestStats(g)
-            #expect((stats["vcpu0"]?.cpu?.usageMicroseconds ?? 0) > 0)
-            #expect((stats["top"]?.memory?.currentBytes ?? 0) > 0)
+            #expect((stats["vcpu0"]?.cpu?.usage ?? .zero) > .zero)
+            #expect((stats["top"]?.memory?.current ?? .zero) > .zero)
         }
     }
 
     @Test func libvirtPinningShowsInVCPUCpuset() async throws {
         try await Self.withGuest { sys, conn, dom in
-            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             let vcpu1 = try #require(g.vcpus[1])
             let online = try #require(try await sys.settings(of: g.top).cpusetCPUsEffective)
             let target = CPUSet([online.max ?? 0])
@@ -73,17 +74,17 @@ import VirtKitTestSupport
     /// (libvirt reports vcpu0's), `emulator_*` the emulator group.
     @Test func quotaWrittenHereReadsBackThroughLibvirt() async throws {
         try await Self.withGuest { sys, conn, dom in
-            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
-            try await sys.apply([.cpuBandwidth(quota: .microseconds(50_000), periodMicroseconds: 100_000)], to: g.top)
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
+            try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(50_000)), period: .microseconds(100_000))], to: g.top)
             var sp = try await dom.schedulerParameters()
             #expect(sp.globalQuota == 50_000)
             #expect(sp.globalPeriod == 100_000)
             #expect(sp.vcpuQuota.map { $0 < 0 } == true)   // children untouched
 
             for vcpu in g.vcpus.values {
-                try await sys.apply([.cpuBandwidth(quota: .microseconds(25_000), periodMicroseconds: 50_000)], to: vcpu)
+                try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(25_000)), period: .microseconds(50_000))], to: vcpu)
             }
-            try await sys.apply([.cpuBandwidth(quota: .microseconds(10_000), periodMicroseconds: nil)], to: try #require(g.emulator))
+            try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(10_000)), period: nil)], to: try #require(g.emulator))
             sp = try await dom.schedulerParameters()
             #expect(sp.vcpuQuota == 25_000)
             #expect(sp.vcpuPeriod == 50_000)
@@ -94,11 +95,11 @@ import VirtKitTestSupport
             var set = SchedulerParameters()
             set.globalQuota = 70_000
             try await dom.setSchedulerParameters(set)
-            #expect(try await sys.settings(of: g.top).cpuQuota == .microseconds(70_000))
+            #expect(try await sys.settings(of: g.top).cpuQuota == .limited(.microseconds(70_000)))
 
             // A value libvirt's range forbids is refused before anything is written.
             await #expect(throws: CgroupError.self) {
-                try await sys.apply([.cpuBandwidth(quota: .microseconds(500), periodMicroseconds: nil)], to: g.top)
+                try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(500)), period: nil)], to: g.top)
             }
             #expect(try await dom.schedulerParameters().globalQuota == 70_000)
         }
@@ -112,10 +113,10 @@ import VirtKitTestSupport
             guard sys.layout.version(of: .memory) == .v1 else {
                 LiveEnvironment.unavailable("memory controller is v2 here: a tiny memory.max OOM-kills instead of failing"); return
             }
-            let g = try await sys.guest(pid: try sys.qemuPID(domainName: dom.name))
+            let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             let before = try await sys.settings(of: g.top)
             do {
-                try await sys.apply([.cpuWeight(300), .memoryMax(.value(1 << 20))], to: g.top)
+                try await sys.apply([.cpuWeight(300), .memoryMax(.limited(MemorySize(bytes: 1 << 20)))], to: g.top)
                 Issue.record("the kernel accepted a 1 MiB limit for a running guest")
             } catch {
                 guard case .transactionFailed(let f)? = error as? CgroupError else { Issue.record("unexpected \(error)"); return }

@@ -10,7 +10,7 @@ import VirtKitTestSupport
     /// The live system, or nil after a loud skip.
     static func liveSystem() -> CgroupSystem? {
         guard geteuid() == 0 else { LiveEnvironment.unavailable("not root: cannot create cgroups"); return nil }
-        guard let sys = try? CgroupSystem.detect() else { LiveEnvironment.unavailable("no cgroup file system mounted"); return nil }
+        guard let sys = try? CgroupSystem.detectSync() else { LiveEnvironment.unavailable("no cgroup file system mounted"); return nil }
         guard sys.layout.hierarchy(for: .cpu) != nil, sys.layout.hierarchy(for: .cpuset) != nil,
               sys.layout.hierarchy(for: .memory) != nil else {
             LiveEnvironment.unavailable("cpu, cpuset or memory controller missing"); return nil
@@ -41,7 +41,7 @@ import VirtKitTestSupport
         }
         // A killed task leaves the cgroup asynchronously; retry rmdir briefly.
         for _ in 0..<50 {
-            if (try? sys.remove(cg)) != nil { return }
+            if (try? sys.removeSync(cg)) != nil { return }
             usleep(20_000)
         }
         Issue.record("could not remove \(cg.displayPath)")
@@ -50,7 +50,7 @@ import VirtKitTestSupport
     @Test func childCgroupQuotaCpusetMemoryRollback() throws {
         guard let sys = Self.liveSystem() else { return }
         let cg = sys.cgroup("/virtkit-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try sys.create(cg)
+        try sys.createSync(cg)
         var busy: Process?
         defer { Self.cleanUp(sys, cg, busy) }
         for dir in cg.directories(in: sys.layout) { #expect(FileManager.default.fileExists(atPath: dir), "\(dir)") }
@@ -58,52 +58,52 @@ import VirtKitTestSupport
         let proc = try Self.spawnBusy()
         busy = proc
         let pid = proc.processIdentifier
-        try sys.move(pid: pid, into: cg)
-        #expect(try sys.processes(in: cg).contains(pid))
-        #expect(try sys.cgroup(ofProcess: pid) == cg)
+        try sys.moveSync(pid: pid, into: cg)
+        #expect(try sys.processesSync(in: cg).contains(pid))
+        #expect(try sys.cgroupSync(ofProcess: pid) == cg)
 
         // CPU quota: 2% of one CPU; throttling must show in cpu.stat. Polled, so a loaded
         // host (the loop gets little CPU) still reaches a few throttled periods.
-        try sys.apply([.cpuBandwidth(quota: .microseconds(2_000), periodMicroseconds: 100_000)], to: cg)
-        #expect(try sys.settings(of: cg).cpuQuota == .microseconds(2_000))
-        let before = try sys.stats(of: cg, scope: .cpu).cpu
+        try sys.applySync([.cpuBandwidth(quota: .limited(.microseconds(2_000)), period: .microseconds(100_000))], to: cg)
+        #expect(try sys.settingsSync(of: cg).cpuQuota == .limited(.microseconds(2_000)))
+        let before = try sys.statsSync(of: cg, scope: .cpu).cpu
         let start = DispatchTime.now().uptimeNanoseconds
         var after = before
         for _ in 0..<50 {
             usleep(100_000)
-            after = try sys.stats(of: cg, scope: .cpu).cpu
+            after = try sys.statsSync(of: cg, scope: .cpu).cpu
             if (after?.throttledPeriods ?? 0) >= (before?.throttledPeriods ?? 0) + 3 { break }
         }
         let elapsedUs = (DispatchTime.now().uptimeNanoseconds - start) / 1000
         let throttled = (after?.throttledPeriods ?? 0) - (before?.throttledPeriods ?? 0)
         #expect(throttled >= 3, "nr_throttled grew by \(throttled) in \(elapsedUs) µs")
-        #expect((after?.throttledMicroseconds ?? 0) > (before?.throttledMicroseconds ?? 0))
+        #expect((after?.throttledTime ?? .zero) > (before?.throttledTime ?? .zero))
         #expect((after?.periods ?? 0) > (before?.periods ?? 0))
         // Under a 2% quota the loop gets a small fraction of the wall time.
-        if let u0 = before?.usageMicroseconds, let u1 = after?.usageMicroseconds {
-            #expect(u1 - u0 < elapsedUs / 4 + 10_000, "used \(u1 - u0) µs in \(elapsedUs) µs")
+        if let u0 = before?.usage, let u1 = after?.usage {
+            #expect(u1 - u0 < .microseconds(elapsedUs / 4 + 10_000), "used \(u1 - u0) in \(elapsedUs) µs")
         }
 
         // cpuset: the process's affinity follows.
-        let online = try sys.settings(of: cg).cpusetCPUsEffective ?? CPUSet([0])
+        let online = try sys.settingsSync(of: cg).cpusetCPUsEffective ?? CPUSet([0])
         let target = CPUSet([online.max ?? 0])
-        try sys.apply([.cpusetCPUs(target)], to: cg)
+        try sys.applySync([.cpusetCPUs(target)], to: cg)
         #expect(try Self.allowedCPUs(pid) == target)
-        #expect(try sys.settings(of: cg).cpusetCPUs == target)
+        #expect(try sys.settingsSync(of: cg).cpusetCPUs == target)
 
         // Memory limit, read back (the kernel rounds to pages; 64 MiB is aligned).
-        try sys.apply([.memoryMax(.value(64 << 20))], to: cg)
-        #expect(try sys.settings(of: cg).memoryMax == .value(64 << 20))
+        try sys.applySync([.memoryMax(.limited(MemorySize(bytes: 64 << 20)))], to: cg)
+        #expect(try sys.settingsSync(of: cg).memoryMax == .limited(MemorySize(bytes: 64 << 20)))
 
         // A transaction the kernel refuses: burst larger than the quota → EINVAL on the
         // burst file, after shares and quota were written. Both must be rolled back.
-        let shares0 = try sys.settings(of: cg)
+        let shares0 = try sys.settingsSync(of: cg)
         let hasBurst = FileManager.default.fileExists(atPath: (cg.directory(for: .cpu, in: sys.layout) ?? "") +
                                                       (sys.layout.version(of: .cpu) == .v2 ? "/cpu.max.burst" : "/cpu.cfs_burst_us"))
         if hasBurst {
             do {
-                try sys.apply([.cpuShares(512), .cpuBandwidth(quota: .microseconds(20_000), periodMicroseconds: 100_000),
-                               .cpuBurst(microseconds: 50_000)], to: cg)
+                try sys.applySync([.cpuShares(512), .cpuBandwidth(quota: .limited(.microseconds(20_000)), period: .microseconds(100_000)),
+                               .cpuBurst(.microseconds(50_000))], to: cg)
                 Issue.record("the kernel accepted a burst above the quota")
             } catch {
                 guard case .transactionFailed(let f) = error else { Issue.record("unexpected \(error)"); return }
@@ -112,29 +112,31 @@ import VirtKitTestSupport
                 #expect(f.restoreErrors.isEmpty, "\(f)")
                 #expect(f.restored.count >= 2)
             }
-            let s = try sys.settings(of: cg)
+            let s = try sys.settingsSync(of: cg)
             #expect(s.cpuWeight == shares0.cpuWeight)
             #expect(s.cpuShares == shares0.cpuShares)
-            #expect(s.cpuQuota == .microseconds(2_000))
-            #expect(s.cpuPeriodMicroseconds == 100_000)
+            #expect(s.cpuQuota == .limited(.microseconds(2_000)))
+            #expect(s.cpuPeriod == .microseconds(100_000))
         } else {
             // A kernel feature (5.14+), not a live service: say so without failing CI.
             FileHandle.standardError.write(Data("note: kernel has no CFS burst file; the EINVAL rollback case did not run\n".utf8))
         }
 
         // Stats of the real group: usage and memory are non-zero.
-        let st = try sys.stats(of: cg)
-        #expect((st.cpu?.usageMicroseconds ?? 0) > 0)
-        #expect(st.memory?.currentBytes != nil)
+        let st = try sys.statsSync(of: cg)
+        #expect((st.cpu?.usage ?? .zero) > .zero)
+        #expect(st.memory?.current != nil)
     }
 
     /// A write the kernel refuses outright, reported with file, value and errno.
     @Test func kernelRefusalNamesFileValueAndErrno() throws {
         guard let sys = Self.liveSystem() else { return }
         let cg = sys.cgroup("/virtkit-test-refuse-\(getpid())")
-        try sys.create(cg)
+        try sys.createSync(cg)
         defer { Self.cleanUp(sys, cg, nil) }
-        guard let dir = cg.directory(for: .cpu, in: sys.layout) else { return }
+        // liveSystem() checked the cpu controller is mounted: the cgroup must have a cpu directory.
+        let dir = try #require(cg.directory(for: .cpu, in: sys.layout))
+        #expect(sys.fs.isDirectory(dir))
         let file = dir + (sys.layout.version(of: .cpu) == .v2 ? "/cpu.weight" : "/cpu.shares")
         #expect(throws: CgroupIOError.self) { try sys.fs.write(file, "not-a-number") }
         do { try sys.fs.write(file, "not-a-number") } catch {
@@ -144,12 +146,12 @@ import VirtKitTestSupport
         }
         // rmdir of a cgroup with a child: EBUSY.
         let child = cg.child("inner")
-        try sys.create(child)
-        do { try sys.remove(cg); Issue.record("removed a cgroup with a child") } catch {
+        try sys.createSync(child)
+        do { try sys.removeSync(cg); Issue.record("removed a cgroup with a child") } catch {
             guard case .io(let e) = error else { Issue.record("unexpected \(error)"); return }
             #expect(e.errno.name == "EBUSY")
         }
-        try sys.remove(child)
+        try sys.removeSync(child)
     }
 
     @Test func liveLayoutIsConsistent() throws {

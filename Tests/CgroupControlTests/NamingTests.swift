@@ -80,12 +80,12 @@ import VirtKitTestSupport
             let theirs = String(cString: c)
             free(c)
             #expect(LibvirtNaming.machineName(id: Int(id), name: name) == theirs, "machine name of \(name)")
-            guard let sc = scope(theirs, "qemu", false) else { continue }
+            guard let sc = scope(theirs, "qemu", false) else { Issue.record("libvirt returned NULL scope for \(theirs)"); continue }
             let theirScope = String(cString: sc)
             free(sc)
             #expect(LibvirtNaming.scopeName(machineName: theirs) == theirScope, "scope of \(theirs)")
             // The escaping itself, on the raw (unsanitised) name.
-            guard let raw = scope(name, "qemu", true) else { continue }
+            guard let raw = scope(name, "qemu", true) else { Issue.record("libvirt returned NULL legacy scope for \(name)"); continue }
             let legacy = String(cString: raw)
             free(raw)
             #expect("machine-qemu\\x2d" + LibvirtNaming.systemdEscape(name) + ".scope" == legacy, "escape of \(name)")
@@ -96,8 +96,7 @@ import VirtKitTestSupport
     @Test func agreesWithSystemdEscape() throws {
         let tool = "/usr/bin/systemd-escape"
         guard FileManager.default.isExecutableFile(atPath: tool) else {
-            FileHandle.standardError.write(Data("note: \(tool) not installed; escaping checked against libvirt only\n".utf8))
-            return
+            LiveEnvironment.unavailable("\(tool) not installed (apt systemd): escaping not checked against systemd"); return
         }
         let inputs = ["qemu-1-demo", ".hidden", "a b/c\\d:e_f.-.é", "tab\tname", "日本", "x/y/z", "UPPER_lower:9", "emoji\u{1F600}", "-", "a..b"]
         for input in inputs {

@@ -110,7 +110,8 @@ struct HwlocView {
 struct HwlocConformanceTests {
     /// Compares one archive; returns the differences (empty when HostProbe agrees).
     static func differences(_ a: HwlocCorpus.Archive) -> (arch: String, diffs: [String]) {
-        let snap = HostProber(rootPath: a.root).snapshotSync(sections: [.topology, .numa])
+        let snap: HostSnapshot
+        do { snap = try HostProber(rootPath: a.root).snapshotSync(sections: [.topology, .numa]) } catch { return ("?", ["\(error)"]) }
         let hw = HwlocView(parsing: a.output)
         guard let topo = snap.topology, let numa = snap.numa else { return ("?", ["no topology"]) }
         let arch = Self.architecture(a.name, cpuinfo: topo.cpuinfo?.architecture)
@@ -145,7 +146,7 @@ struct HwlocConformanceTests {
         var myNodes: [Int: (CPUSet, UInt64?)] = [:]
         for n in numa.nodes where allowedNodes?.contains(n.id) ?? true {
             // hwloc attaches a CPU-less node where its HMAT initiators are.
-            myNodes[n.id] = ((n.cpus.isEmpty ? n.localCPUs ?? n.cpus : n.cpus).intersection(allowed), n.memTotalKiB)
+            myNodes[n.id] = ((n.cpus.isEmpty ? n.localCPUs ?? n.cpus : n.cpus).intersection(allowed), n.memTotal?.kibibytes)
         }
         if Set(myNodes.keys) != Set(hw.nodes.keys) {
             d.append("NUMA nodes: HostProbe \(myNodes.keys.sorted()) vs hwloc \(hw.nodes.keys.sorted())")

@@ -28,7 +28,7 @@ struct LibvirtConformanceTests {
                 .init(virtualPath: "/sys/devices/system", hostPath: dir.appendingPathComponent(sysdir).path),
                 .init(virtualPath: "/proc/cpuinfo", hostPath: dir.appendingPathComponent(name + ".cpuinfo").path),
             ])
-            let snap = HostProber(root: root).snapshotSync(sections: [.topology, .numa])
+            let snap = try HostProber(root: root).snapshotSync(sections: [.topology, .numa])
             let expected = try String(contentsOf: dir.appendingPathComponent(exp), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             let mine = snap.hostNodeInfo?.description ?? "(no node info)"
             if arch == "x86_64" || arch == "aarch64" || arch == "armv6l" {

@@ -13,7 +13,7 @@ struct LiveHostTests {
             LiveEnvironment.unavailable("libnuma reports no NUMA support (numa_available() < 0)")
             return
         }
-        let s = HostProber().snapshotSync(sections: [.topology, .numa])
+        let s = try HostProber().snapshotSync(sections: [.topology, .numa])
         let numa = try #require(s.numa)
         let topo = try #require(s.topology)
         #expect(numa.nodes.count == Int(numa_max_node()) + 1 || numa.nodes.map(\.id).max() == Int(numa_max_node()))
@@ -27,15 +27,15 @@ struct LiveHostTests {
             }
             var free: Int64 = 0
             let size = numa_node_size64(Int32(a.id), &free)
-            #expect(a.memTotalKiB.map { Int64($0) * 1024 } == size, "size of node \(a.id)")
+            #expect(a.memTotal.map { Int64($0.bytes) } == size, "size of node \(a.id)")
         }
     }
 
     @Test func liveProbeSeesThisMachine() async throws {
-        let s = await HostProber().snapshot()
+        let s = try await HostProber().snapshot()
         let topo = try #require(s.topology)
         #expect(topo.online.count == sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #expect(s.memory?.totalKiB.map { $0 > 0 } == true)
+        #expect(s.memory?.total.map { $0.bytes > 0 } == true)
         #expect(s.numa?.nodes.isEmpty == false)
         #expect(s.diagnostics.filter { $0.failure != .missing }.isEmpty, "\(s.diagnostics)")
     }
@@ -43,7 +43,7 @@ struct LiveHostTests {
     /// Each block device's number from sysfs is the `st_rdev` of its /dev node (the number
     /// cgroup I/O limits are keyed by).
     @Test func blockDeviceNumbersMatchTheDeviceNodes() throws {
-        let devices = try #require(HostProber().snapshotSync(sections: [.block]).block?.devices)
+        let devices = try #require(try HostProber().snapshotSync(sections: [.block]).block?.devices)
         var checked = 0
         for d in devices {
             var st = stat()
@@ -60,7 +60,7 @@ struct LiveHostTests {
             LiveEnvironment.unavailable("/dev/kvm does not exist")
             return
         }
-        let k = try #require(HostProber().snapshotSync(sections: [.kvm]).kvm)
+        let k = try #require(try HostProber().snapshotSync(sections: [.kvm]).kvm)
         #expect(k.device.present && k.device.isCharacterDevice == true)
         #expect(k.device.major == 10 && k.device.minor == 232)
         guard k.device.accessible == true else {
@@ -71,7 +71,7 @@ struct LiveHostTests {
         #expect(k.createVMSucceeded == true, "\(k.liveCheckError ?? "")")
         #expect(k.usable == true)
         #expect((k.maxVCPUs ?? 0) >= 1)
-        let v = HostValidation.run(HostProber().snapshotSync(sections: HostValidation.sections))
+        let v = HostValidation.run(try HostProber().snapshotSync(sections: HostValidation.sections))
         #expect(v.first { $0.id == "cpu.virtualization" }?.status == .pass, "a working KVM_CREATE_VM passes even without vmx/svm flags")
     }
 
@@ -88,7 +88,7 @@ struct LiveHostTests {
             if samples.count == 3 { break }
         }
         #expect(samples.count == 3)
-        let online = HostProber().snapshotSync(sections: [.topology]).topology?.online.count ?? 0
+        let online = try await HostProber().snapshot(sections: [.topology]).topology?.online.count ?? 0
         for s in samples {
             #expect(s.interval > 0.1 && s.interval < 5)
             let total = try #require(s.total)

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import HostProbe
 import VirtKitTestSupport
 
@@ -6,18 +7,18 @@ import VirtKitTestSupport
 enum Fixtures {
     static let dir = LiveEnvironment.packageRoot().appendingPathComponent("Tests/HostProbeTests/Fixtures")
 
-    /// Each test run copies the trees once into a temporary directory (`FixtureTree`
-    /// recreates their symlinks and empty directories).
+    /// Every tree, materialised once per test run (`FixtureTree`, the one documented way).
     static let materialized: String = {
-        let tmp = makeTempDir("fixtures")
-        for n in FixtureTree.names(in: dir) { FixtureTree.materialize(n, from: dir, to: tmp + "/" + n) }
-        return tmp
+        do { return try FixtureTree.materializeAll(from: dir, tag: "hostprobe") } catch {
+            Issue.record("cannot materialise the fixture trees: \(error)")
+            return "/nonexistent-fixtures"
+        }
     }()
 
     static func path(_ name: String) -> String { materialized + "/" + name }
     static func root(_ name: String) -> ProbeRoot { ProbeRoot(path: path(name)) }
-    static func probe(_ name: String, _ sections: Set<ProbeSection> = Set(ProbeSection.allCases)) -> HostSnapshot {
-        HostProber(root: root(name)).snapshotSync(sections: sections)
+    static func probe(_ name: String, _ sections: Set<ProbeSection> = Set(ProbeSection.allCases)) throws -> HostSnapshot {
+        try HostProber(root: root(name)).snapshotSync(sections: sections)
     }
     static let captured = "captured-epyc-kvm-guest-2cpu"
 }

@@ -1,34 +1,48 @@
 import Foundation
 
-/// Committed fixture trees (a host's `/sys`, `/proc`, `/dev`) hold no symlinks and no empty
-/// directories: sysfs links form cycles that tools walking the package follow forever, and git
-/// keeps no empty directories. `<tree>.symlinks` (`path<TAB>target`) and `<tree>.dirs` list
-/// them; `materialize` copies a tree and recreates both.
+/// The one way to use an in-repo fixture tree (`Tests/<Module>Tests/Fixtures/<tree>`):
+/// materialise it into a temporary directory.
+///
+/// The committed trees hold no symlinks (sysfs links form cycles that tools walking the
+/// package would follow forever) and git keeps no empty directories; `<tree>.symlinks`
+/// (`path<TAB>target` lines) and `<tree>.dirs` list them. A tree read in place silently gives
+/// wrong answers (an IOMMU group without members, a CPU without cpufreq), so HostProbe
+/// refuses a root whose manifest's links are missing (`HostProbeError.fixtureNotMaterialized`).
 public enum FixtureTree {
-    /// Copies the tree `name` under `directory` to `destination` (which must not exist yet)
-    /// and recreates its empty directories and symlinks there.
-    public static func materialize(_ name: String, from directory: URL, to destination: String) {
+    /// Copies every tree under `fixtures` into a fresh temporary directory, recreating the
+    /// empty directories and symlinks of each manifest; returns that directory.
+    public static func materializeAll(from fixtures: URL, tag: String) throws -> String {
         let fm = FileManager.default
-        try? fm.copyItem(atPath: directory.appendingPathComponent(name).path, toPath: destination)
-        let emptyDirs = (try? String(contentsOf: directory.appendingPathComponent(name + ".dirs"), encoding: .utf8)) ?? ""
-        for line in emptyDirs.split(separator: "\n") {
-            try? fm.createDirectory(atPath: destination + line, withIntermediateDirectories: true)
+        let tmp = NSTemporaryDirectory() + "virtkit-fixtures-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: fixtures.path).sorted() {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: fixtures.appendingPathComponent(name).path, isDirectory: &isDir), isDir.boolValue else { continue }
+            try materialize(name, from: fixtures, into: tmp + "/" + name)
         }
-        let manifest = (try? String(contentsOf: directory.appendingPathComponent(name + ".symlinks"), encoding: .utf8)) ?? ""
-        for line in manifest.split(separator: "\n") {
-            let f = line.split(separator: "\t", maxSplits: 1)
-            guard f.count == 2 else { continue }
-            let at = destination + f[0]
-            try? fm.createDirectory(atPath: (at as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try? fm.createSymbolicLink(atPath: at, withDestinationPath: String(f[1]))
-        }
+        return tmp
     }
 
-    /// The trees (directories) under `directory`.
-    public static func names(in directory: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue
-        }.sorted()
+    /// Copies the tree `name` of `fixtures` to `destination` (which must not exist) and
+    /// recreates its empty directories and symlinks there.
+    public static func materialize(_ name: String, from fixtures: URL, into destination: String) throws {
+        let fm = FileManager.default
+        try fm.copyItem(atPath: fixtures.appendingPathComponent(name).path, toPath: destination)
+        let dirs = fixtures.appendingPathComponent(name + ".dirs")
+        if fm.fileExists(atPath: dirs.path) {
+            for line in try String(contentsOf: dirs, encoding: .utf8).split(separator: "\n") {
+                try fm.createDirectory(atPath: destination + line, withIntermediateDirectories: true)
+            }
+        }
+        let links = fixtures.appendingPathComponent(name + ".symlinks")
+        if fm.fileExists(atPath: links.path) {
+            for line in try String(contentsOf: links, encoding: .utf8).split(separator: "\n") {
+                let f = line.split(separator: "\t", maxSplits: 1)
+                guard f.count == 2 else { continue }
+                let at = destination + f[0]
+                try fm.createDirectory(atPath: (at as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try fm.createSymbolicLink(atPath: at, withDestinationPath: String(f[1]))
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import VirtCore
 
 /// The file-system root HostProbe reads under: `/` for the live host, or a directory
 /// holding a captured tree (`sys/…`, `proc/…`, like `hwloc-gather-topology` makes).
@@ -70,6 +71,12 @@ public enum ReadFailure: Error, Sendable, Hashable, Codable, CustomStringConvert
     case error(errno: Int32, message: String)
     /// The file was read but its content is not what the kernel writes there.
     case garbled(String)
+    /// The file holds more than the bound for its kind (`limit` bytes); nothing was kept.
+    case tooLarge(limit: Int)
+    /// A FIFO, device node, directory or socket where a file was expected: never read.
+    case notARegularFile(String)
+    /// A number that does not fit what it means (or the type that carries it).
+    case outOfRange(String)
 
     public var description: String {
         switch self {
@@ -78,6 +85,18 @@ public enum ReadFailure: Error, Sendable, Hashable, Codable, CustomStringConvert
         case .symlinkLoop: return "too many levels of symbolic links"
         case .error(let e, let m): return "\(m) (errno \(e))"
         case .garbled(let why): return "garbled: \(why)"
+        case .tooLarge(let limit): return "larger than the \(limit)-byte limit for this file"
+        case .notARegularFile(let kind): return "not a regular file (\(kind))"
+        case .outOfRange(let why): return "out of range: \(why)"
+        }
+    }
+
+    /// From the bounded reader's failure.
+    init(_ e: RootedReadError) {
+        switch e {
+        case .system(let errno): self = .fromErrno(errno)
+        case .tooLarge(let limit): self = .tooLarge(limit: limit)
+        case .notARegularFile(let kind): self = .notARegularFile(kind.description)
         }
     }
 

@@ -43,19 +43,18 @@ final class SourceReader {
     private var resolvedDirs: [String: String] = ["/": "/"]
     private var failedDirs: [String: ReadFailure] = [:]
     private var linkDepth = 0
-    private var buffer: UnsafeMutableRawBufferPointer
+    /// Reused for every file (grown up to the largest file's bound, never beyond).
+    private var buffer: [UInt8] = []
     private let sortedBinds: [ProbeRoot.Bind]
 
     init(root: ProbeRoot, recording: Bool = false) {
         self.root = root
         self.fastPath = root.isLive && !recording
         self.record = recording ? ReadRecord() : nil
-        self.buffer = .allocate(byteCount: 16384, alignment: 16)
         self.sortedBinds = root.binds.sorted { $0.virtualPath.count > $1.virtualPath.count }
     }
 
     deinit {
-        buffer.deallocate()
         for (_, fd) in dirFDs { close(fd) }
     }
 
@@ -236,22 +235,32 @@ final class SourceReader {
     }
 
     private func readLinkRaw(_ host: String) -> Result<String, Errno> {
-        var buf = [CChar](repeating: 0, count: 4097)
-        let n = buf.withUnsafeMutableBufferPointer { readlink(host, $0.baseAddress!, 4096) }
-        if n < 0 { return .failure(Errno(code: errno)) }
-        return .success(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        do { return .success(try RootedFileReader.readLink(host)) } catch { return .failure(Errno(code: error.errno)) }
     }
 
     // MARK: Reading
 
-    /// The whole content of the file at virtual path `v`.
-    func read(_ v: String) -> Result<String, ReadFailure> {
-        switch readBytes(v) {
-        case .success(let n):
-            return .success(String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self))
-        case .failure(let f):
-            return .failure(f)
+    /// The per-file bound: a sysfs/procfs attribute is small; the tables that grow with the
+    /// machine (`/proc/cpuinfo`, `/proc/stat`, the mount tables) get `Bound.table`.
+    static func limit(for v: String) -> Int {
+        guard v.hasPrefix("/proc/") else { return RootedFileReader.Bound.attribute }
+        switch v {
+        case "/proc/cpuinfo", "/proc/stat", "/proc/mounts", "/proc/self/mountinfo", "/proc/interrupts", "/proc/swaps":
+            return RootedFileReader.Bound.table
+        default:
+            return RootedFileReader.Bound.attribute
         }
+    }
+
+    /// The whole content of the file at virtual path `v`; invalid UTF-8 kept as `\xNN`.
+    func read(_ v: String) -> Result<String, ReadFailure> {
+        withBytes(v) { RootedFileReader.decodeEscapingInvalidUTF8($0) }
+    }
+
+    /// Opens `name` (relative to `dir` when given) with the bounded reader's checks.
+    private func openChecked(_ name: String, in dir: Int32?, followFinalLink: Bool = false) -> Result<Int32, ReadFailure> {
+        do { return .success(try RootedFileReader.openForReading(name, relativeTo: dir, followFinalLink: followFinalLink)) }
+        catch { return .failure(ReadFailure(error)) }
     }
 
     /// Reads into the internal buffer and returns the byte count; `withBytes` hands them out.
@@ -281,11 +290,12 @@ final class SourceReader {
                     }
                     // Try the file itself without following: the common case is one syscall.
                     // A link (ELOOP) takes the resolving path below.
-                    let fd = dfd.map { openat($0, String(name), O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
-                        ?? open(hostPath(Self.join(parent, name)), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                    if fd >= 0 { return finishRead(fd, record == nil ? "" : Self.join(parent, name)) }
-                    let e = errno
-                    if e != ELOOP { return .failure(.fromErrno(e)) }
+                    let opened = dfd.map { openChecked(String(name), in: $0) } ?? openChecked(hostPath(Self.join(parent, name)), in: nil)
+                    switch opened {
+                    case .success(let fd): return finishRead(fd, record == nil ? "" : Self.join(parent, name), limit: Self.limit(for: n))
+                    case .failure(.symlinkLoop): break   // a link: resolved below
+                    case .failure(let f): return .failure(f)
+                    }
                 }
                 resolved = try resolveDir(n)
             } catch {
@@ -293,47 +303,42 @@ final class SourceReader {
             }
             host = hostPath(resolved)
         }
-        let fd = open(host, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return .failure(.fromErrno(errno)) }
-        return finishRead(fd, resolved)
+        // The live root's own links (`/proc/mounts` → `self/mounts`) are the kernel's to follow.
+        switch openChecked(host, in: nil, followFinalLink: fastPath) {
+        case .success(let fd): return finishRead(fd, resolved, limit: Self.limit(for: resolved))
+        case .failure(let f): return .failure(f)
+        }
     }
 
-    private func finishRead(_ fd: Int32, _ resolved: String) -> Result<Int, ReadFailure> {
+    private func finishRead(_ fd: Int32, _ resolved: String, limit: Int) -> Result<Int, ReadFailure> {
         defer { close(fd) }
-        var total = 0
-        while true {
-            if total == buffer.count {
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 4, alignment: 16)
-                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-                buffer.deallocate()
-                buffer = bigger
-            }
-            let n = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(.fromErrno(errno))
-            }
-            if n == 0 { break }
-            total += n
+        do {
+            let total = try RootedFileReader.readAll(fd, limit: limit, into: &buffer)
+            record?.files.insert(resolved)
+            return .success(total)
+        } catch {
+            return .failure(ReadFailure(error))
         }
-        record?.files.insert(resolved)
-        return .success(total)
     }
 
     /// The file's content without leading and trailing ASCII whitespace: one sysfs value.
+    /// Trailing NUL bytes go too, as the kernel's own consumers ignore them: hwloc's archives
+    /// hold sysfs files ending in `\n\0` (`0-31\n\0`). A NUL anywhere else stays, and the
+    /// value's parser rejects it.
     func readTrimmed(_ v: String) -> Result<String, ReadFailure> {
         withBytes(v) { buf in
             var s = 0, e = buf.count
-            while s < e, buf[s] == 0x20 || buf[s] == 0x0A || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
-            while e > s, buf[e - 1] == 0x20 || buf[e - 1] == 0x0A || buf[e - 1] == 0x09 || buf[e - 1] == 0x0D { e -= 1 }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: buf[s..<e]), as: UTF8.self)
+            func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+            while e > s, blank(buf[e - 1]) || buf[e - 1] == 0 { e -= 1 }
+            while s < e, blank(buf[s]) { s += 1 }
+            return RootedFileReader.decodeEscapingInvalidUTF8(UnsafeRawBufferPointer(rebasing: buf[s..<e]))
         }
     }
 
     /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
     func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
         switch readBytes(v) {
-        case .success(let n): return .success(body(UnsafeRawBufferPointer(rebasing: buffer[0..<n])))
+        case .success(let n): return .success(buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) })
         case .failure(let f): return .failure(f)
         }
     }
@@ -370,8 +375,8 @@ final class SourceReader {
         defer { closedir(dir) }
         var out: [DirEntry] = []
         while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: &ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                RootedFileReader.decodeEscapingInvalidUTF8(raw.prefix(while: { $0 != 0 }))
             }
             if name == "." || name == ".." { continue }
             var kind: DirEntry.Kind

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
+import VirtCore
 
 /// CPU time split in percent of the interval (of one CPU, or of all CPUs together).
 public struct CPUUsage: Sendable, Hashable, Codable {
@@ -139,16 +139,15 @@ public struct RateSample: Sendable, Hashable, Codable {
     }
 }
 
-/// Reads counters on a private serial queue; owns the non-Sendable reader.
+/// The sampler's reader and previous counters.
 ///
-/// `@unchecked Sendable` because every member is touched only on `queue` (the timer
-/// handler runs there, and `stop` hops onto it), which serialises all access.
+/// `@unchecked Sendable`: one sampling task owns it and touches it only from inside its
+/// `BlockingThreadPool.fileIO` jobs, which it awaits one after another, so no two accesses
+/// ever overlap.
 private final class SamplerState: @unchecked Sendable {
-    let queue = DispatchQueue(label: "VirtKit.HostProbe.sampler")
     let ctx: ProbeContext
     let pids: [Int]
     var previous: RateCounters?
-    var timer: DispatchSourceTimer?
     let ticks: Double
 
     init(root: ProbeRoot, pids: [Int]) {
@@ -158,43 +157,43 @@ private final class SamplerState: @unchecked Sendable {
         ticks = hz > 0 ? Double(hz) : 100
     }
 
-    func tick(_ cont: AsyncStream<RateSample>.Continuation) {
+    /// Reads the counters; the delta to the previous read, from the second call on.
+    func tick() -> RateSample? {
         let now = CounterReader.read(ctx, pids: pids)
-        if let previous { cont.yield(RateSample.between(previous, now, ticksPerSecond: ticks)) }
-        previous = now
-    }
-
-    func stop() {
-        queue.async { self.timer?.cancel(); self.timer = nil }
+        defer { previous = now }
+        return previous.map { RateSample.between($0, now, ticksPerSecond: ticks) }
     }
 }
 
 extension HostProber {
-    /// Live rates every `interval`: each element is the delta between two reads of
-    /// `/proc/stat`, `/proc/vmstat`, `/proc/pressure/*`, `/proc/net/snmp`, `/proc/loadavg`
-    /// and, for each PID in `processes`, `/proc/PID/task/*/{stat,status,schedstat}`.
+    /// Live rates every `interval` (at least 1 ms): each element is the delta between two
+    /// reads of `/proc/stat`, `/proc/vmstat`, `/proc/pressure/*`, `/proc/net/snmp`,
+    /// `/proc/loadavg` and, for each PID in `processes`, `/proc/PID/task/*/{stat,status,schedstat}`.
     ///
-    /// The first element arrives after one interval. Reads run on a dedicated serial
-    /// queue (a Dispatch timer), never on the cooperative pool. The stream ends when the
-    /// consumer stops iterating.
+    /// The first element arrives after one interval. Reads run on `BlockingThreadPool.fileIO`,
+    /// never on the cooperative pool; the ticks follow a `ContinuousClock` deadline, so they do
+    /// not drift by the read time. The stream ends when the consumer stops iterating.
     public func sample(every interval: Duration, processes: [Int] = []) -> AsyncStream<RateSample> {
         let state = SamplerState(root: root, pids: processes)
-        let (c, s) = interval.components
-        let nanos = max(Int(c) * 1_000_000_000 + Int(s / 1_000_000_000), 1_000_000)
+        let step = max(interval, .milliseconds(1))
         return AsyncStream(bufferingPolicy: .bufferingNewest(16)) { cont in
-            state.queue.async {
-                let t = DispatchSource.makeTimerSource(queue: state.queue)
-                t.schedule(deadline: .now(), repeating: .nanoseconds(nanos), leeway: .milliseconds(1))
-                t.setEventHandler { state.tick(cont) }
-                state.timer = t
-                t.resume()
+            let task = Task {
+                let clock = ContinuousClock()
+                var next = clock.now
+                while !Task.isCancelled {
+                    let sample: RateSample?
+                    do { sample = try await BlockingThreadPool.fileIO.run { state.tick() } } catch { break }
+                    if let sample { cont.yield(sample) }
+                    next += step
+                    do { try await Task.sleep(until: next, clock: clock) } catch { break }
+                }
+                cont.finish()
             }
-            cont.onTermination = { _ in state.stop() }
+            cont.onTermination = { _ in task.cancel() }
         }
     }
 
-    /// Reads the counters twice, `interval` apart, on the sampler's own thread and returns
-    /// the delta (the blocking wait never happens on the caller's thread).
+    /// Reads the counters twice, `interval` apart, on the file-I/O pool and returns the delta.
     public func sampleOnce(over interval: Duration, processes: [Int] = []) async -> RateSample? {
         for await s in sample(every: interval, processes: processes) { return s }
         return nil

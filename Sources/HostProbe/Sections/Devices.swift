@@ -51,11 +51,11 @@ public struct BlockDevice: Sendable, Hashable, Codable {
     public var rotational: Bool?
     /// `queue/nomerges`: 0 merges, 1 simple only, 2 none.
     public var nomerges: Int?
-    public var readAheadKiB: Int?
+    public var readAhead: MemorySize?
     /// Hardware dispatch queues (`mq/*` entries); blk-mq devices only.
     public var hardwareQueues: Int?
     /// `size` × 512.
-    public var sizeBytes: UInt64?
+    public var size: MemorySize?
     public var logicalBlockSize: Int?
     public var removable: Bool?
     /// `device/model` when the device has one.
@@ -157,18 +157,24 @@ extension HostProber {
             var b = BlockDevice(name: e.name)
             if let dev = ctx.line(d + "/dev", w + " device number") {
                 b.device = DeviceNumber(dev)
-                if b.device == nil { ctx.note("device number", d + "/dev", .garbled("'\(dev)' is not MAJOR:MINOR")) }
+                if b.device == nil { ctx.note("device number", d + "/dev", .garbled("\(RootedFileReader.quote(dev)) is not MAJOR:MINOR")) }
             }
             b.scheduler = ctx.line(q + "/scheduler", w + " scheduler").map(SysfsChoice.init(parsing:))
             b.nrRequests = ctx.int(q + "/nr_requests", w + " nr_requests")
             b.rotational = ctx.int(q + "/rotational", w + " rotational").map { $0 != 0 }
             b.nomerges = ctx.int(q + "/nomerges", w + " nomerges")
-            b.readAheadKiB = ctx.int(q + "/read_ahead_kb", w + " read_ahead_kb")
+            b.readAhead = ctx.kib(ctx.uint64(q + "/read_ahead_kb", w + " read_ahead_kb"), w + " read_ahead_kb", q + "/read_ahead_kb")
             b.logicalBlockSize = ctx.int(q + "/logical_block_size", w + " logical block size")
             if case .success(let mq) = ctx.reader.list(d + "/mq") {
                 b.hardwareQueues = mq.filter { Int($0.name) != nil }.count
             }
-            b.sizeBytes = ctx.uint64(d + "/size", w + " size").map { $0 &* 512 }
+            // 512-byte sectors whatever the device's block size; a count beyond 2^64 bytes is
+            // reported, never wrapped.
+            if let sectors = ctx.uint64(d + "/size", w + " size") {
+                let (bytes, overflow) = sectors.multipliedReportingOverflow(by: 512)
+                if overflow { ctx.note(w + " size", d + "/size", .outOfRange("\(sectors) sectors is beyond 2^64 bytes")) }
+                else { b.size = MemorySize(bytes: bytes) }
+            }
             b.removable = ctx.int(d + "/removable", w + " removable").map { $0 != 0 }
             b.model = ctx.line(d + "/device/model", w + " model")
             out.append(b)

@@ -47,7 +47,8 @@ public struct KVMReadiness: Sendable, Hashable, Codable {
         if let v = modules["kvm_amd"]?["npt"] { return v == "Y" || v == "1" }
         return nil
     }
-    public var haltPollNs: Int? { modules["kvm"]?["halt_poll_ns"].flatMap { Int($0) } }
+    /// `kvm.halt_poll_ns`; nil when absent or not a number that fits (`probeKVM` notes that).
+    public var haltPoll: Duration? { modules["kvm"]?["halt_poll_ns"].flatMap { UInt64($0) }.map { .nanoseconds(unsigned: $0) } }
 }
 
 /// IOMMU state: groups for device assignment and the ACPI tables that announce one.
@@ -126,6 +127,9 @@ extension HostProber {
                 }
             }
             modules[m] = params
+        }
+        if let v = modules["kvm"]?["halt_poll_ns"], UInt64(v) == nil {
+            ctx.note("kvm halt_poll_ns", "/sys/module/kvm/parameters/halt_poll_ns", ProbeContext.numberFailure(v, "a nanosecond count"))
         }
         let cmdline = ctx.line("/proc/cmdline", "kernel command line")
         var k = KVMReadiness(

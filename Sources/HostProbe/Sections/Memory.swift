@@ -21,10 +21,10 @@ public struct NUMAInfo: Sendable, Hashable, Codable {
 public struct NUMANode: Sendable, Hashable, Codable {
     public var id: Int
     public var cpus: CPUSet
-    /// `nodeN/meminfo` MemTotal / MemFree / MemUsed, KiB.
-    public var memTotalKiB: UInt64?
-    public var memFreeKiB: UInt64?
-    public var memUsedKiB: UInt64?
+    /// `nodeN/meminfo` MemTotal / MemFree / MemUsed.
+    public var memTotal: MemorySize?
+    public var memFree: MemorySize?
+    public var memUsed: MemorySize?
     /// `nodeN/distance`: the SLIT row, one entry per node in id order.
     public var distances: [Int]
     /// `nodeN/hugepages/hugepages-<size>kB`, ascending size.
@@ -37,7 +37,8 @@ public struct NUMANode: Sendable, Hashable, Codable {
 
 /// A hugepage pool of one page size (global `/sys/kernel/mm/hugepages` or per node).
 public struct HugepagePool: Sendable, Hashable, Codable {
-    public var sizeKiB: UInt64
+    /// The page size (`hugepages-<size>kB`).
+    public var size: MemorySize
     /// `nr_hugepages`
     public var total: UInt64?
     /// `free_hugepages`
@@ -52,20 +53,23 @@ public struct HugepagePool: Sendable, Hashable, Codable {
 
 /// Host memory: `/proc/meminfo`, hugepages, THP, KSM, swap, zswap. JSON key `memory`.
 public struct MemoryInfo: Sendable, Hashable, Codable {
-    /// Every `/proc/meminfo` line: KiB for `kB` lines, counts for `HugePages_*`.
+    /// Every `/proc/meminfo` line as the kernel writes it (a mirror): KiB for `kB` lines,
+    /// counts for `HugePages_*`. The typed accessors below convert.
     public var meminfo: [String: UInt64]
     public var hugepages: [HugepagePool]
     /// `Hugepagesize` from meminfo: the size `vm.nr_hugepages` allocates.
-    public var defaultHugepageSizeKiB: UInt64?
+    public var defaultHugepageSize: MemorySize?
     public var transparentHugepages: TransparentHugepages?
     public var ksm: KSMInfo?
     public var swaps: [SwapArea]
     public var zswap: ZswapInfo?
 
-    public var totalKiB: UInt64? { meminfo["MemTotal"] }
-    public var availableKiB: UInt64? { meminfo["MemAvailable"] }
-    public var swapTotalKiB: UInt64? { meminfo["SwapTotal"] }
-    public var swapFreeKiB: UInt64? { meminfo["SwapFree"] }
+    public var total: MemorySize? { kib("MemTotal") }
+    public var available: MemorySize? { kib("MemAvailable") }
+    public var swapTotal: MemorySize? { kib("SwapTotal") }
+    public var swapFree: MemorySize? { kib("SwapFree") }
+    /// A `kB` line; nil when absent or beyond 2^64 bytes (`probeMemory` notes that).
+    func kib(_ key: String) -> MemorySize? { meminfo[key].flatMap(MemorySize.exactKiB) }
 }
 
 /// A `[bracketed]` choice from sysfs: `always [madvise] never`.
@@ -98,7 +102,7 @@ public struct TransparentHugepages: Sendable, Hashable, Codable {
     public var shmemEnabled: SysfsChoice?
     public var khugepagedDefrag: Bool?
     public var khugepagedPagesToScan: UInt64?
-    public var khugepagedScanSleepMillisecs: UInt64?
+    public var khugepagedScanSleep: Duration?
     public var khugepagedFullScans: UInt64?
     public var khugepagedPagesCollapsed: UInt64?
 }
@@ -114,7 +118,8 @@ public struct KSMInfo: Sendable, Hashable, Codable {
     public var fullScans: UInt64?
     /// `merge_across_nodes`: 1 lets KSM merge pages of different NUMA nodes.
     public var mergeAcrossNodes: Int?
-    public var sleepMillisecs: UInt64?
+    /// `sleep_millisecs`.
+    public var sleep: Duration?
     public var pagesToScan: UInt64?
 }
 
@@ -122,8 +127,8 @@ public struct KSMInfo: Sendable, Hashable, Codable {
 public struct SwapArea: Sendable, Hashable, Codable {
     public var path: String
     public var type: String
-    public var sizeKiB: UInt64?
-    public var usedKiB: UInt64?
+    public var size: MemorySize?
+    public var used: MemorySize?
     public var priority: Int?
 }
 
@@ -133,9 +138,9 @@ public struct ZswapInfo: Sendable, Hashable, Codable {
     public var compressor: String?
     public var zpool: String?
     public var maxPoolPercent: Int?
-    /// Compressed pool size and the uncompressed size it stores, KiB (kernel ≥ 5.19).
-    public var poolKiB: UInt64?
-    public var storedKiB: UInt64?
+    /// Compressed pool size and the uncompressed size it stores (kernel ≥ 5.19).
+    public var poolSize: MemorySize?
+    public var storedSize: MemorySize?
 }
 
 extension HostProber {
@@ -151,7 +156,11 @@ extension HostProber {
             guard let size = hugepageSize(e.name) else { continue }
             let d = dir + "/" + e.name
             let w = "\(what) \(size) KiB pages"
-            var p = HugepagePool(sizeKiB: size)
+            guard let bytes = MemorySize.exactKiB(size) else {
+                ctx.note("\(what) page size", d, .outOfRange("\(size) KiB is beyond 2^64 bytes"))
+                continue
+            }
+            var p = HugepagePool(size: bytes)
             p.total = ctx.uint64(d + "/nr_hugepages", w + " total", required: true)
             p.free = ctx.uint64(d + "/free_hugepages", w + " free", required: true)
             p.surplus = ctx.uint64(d + "/surplus_hugepages", w + " surplus")
@@ -161,7 +170,7 @@ extension HostProber {
             }
             out.append(p)
         }
-        return out.sorted { $0.sizeKiB < $1.sizeKiB }
+        return out.sorted { $0.size < $1.size }
     }
 
     static func probeNUMA(_ ctx: ProbeContext, nodeCPUs: [(id: Int, cpus: CPUSet)]?, onlineCPUs: () -> CPUSet) -> NUMAInfo {
@@ -170,8 +179,9 @@ extension HostProber {
             // No NUMA in sysfs: one node with everything, as hwloc and libvirt show it.
             let mem = ctx.text("/proc/meminfo", "memory size", required: true).map(parseMeminfo)
             let pools = probeHugepagePools(ctx, "/sys/kernel/mm/hugepages", global: false, what: "hugepages")
-            let node = NUMANode(id: 0, cpus: onlineCPUs(), memTotalKiB: mem?["MemTotal"], memFreeKiB: mem?["MemFree"],
-                                memUsedKiB: nil, distances: [10], hugepages: pools)
+            let node = NUMANode(id: 0, cpus: onlineCPUs(), memTotal: ctx.kib(mem?["MemTotal"], "memory size", "/proc/meminfo"),
+                                memFree: ctx.kib(mem?["MemFree"], "free memory", "/proc/meminfo"),
+                                memUsed: nil, distances: [10], hugepages: pools)
             return NUMAInfo(nodes: [node], synthesized: true)
         }
         var info = NUMAInfo(nodes: [], synthesized: false)
@@ -191,15 +201,15 @@ extension HostProber {
             var node = NUMANode(id: id, cpus: cpus, distances: [], hugepages: [])
             if let text = ctx.text(nd + "/meminfo", "NUMA node \(id) memory", required: true) {
                 let m = parseMeminfo(text)
-                node.memTotalKiB = m["MemTotal"]
-                node.memFreeKiB = m["MemFree"]
-                node.memUsedKiB = m["MemUsed"]
-                if node.memTotalKiB == nil { ctx.note("NUMA node \(id) memory", nd + "/meminfo", .garbled("no MemTotal line")) }
+                node.memTotal = ctx.kib(m["MemTotal"], "NUMA node \(id) memory", nd + "/meminfo")
+                node.memFree = ctx.kib(m["MemFree"], "NUMA node \(id) free memory", nd + "/meminfo")
+                node.memUsed = ctx.kib(m["MemUsed"], "NUMA node \(id) used memory", nd + "/meminfo")
+                if m["MemTotal"] == nil { ctx.note("NUMA node \(id) memory", nd + "/meminfo", .garbled("no MemTotal line")) }
             }
             if let s = ctx.line(nd + "/distance", "NUMA node \(id) distances", required: true) {
                 let row = s.split(separator: " ").map { Int($0) }
                 if row.contains(nil) {
-                    ctx.note("NUMA node \(id) distances", nd + "/distance", .garbled("'\(s.prefix(60))' is not a list of integers"))
+                    ctx.note("NUMA node \(id) distances", nd + "/distance", .garbled("\(RootedFileReader.quote(s)) is not a list of integers"))
                 } else {
                     node.distances = row.compactMap { $0 }
                 }
@@ -227,7 +237,8 @@ extension HostProber {
     static func probeMemory(_ ctx: ProbeContext) -> MemoryInfo {
         let meminfo = ctx.text("/proc/meminfo", "memory counters", required: true).map(parseMeminfo) ?? [:]
         var m = MemoryInfo(meminfo: meminfo, hugepages: [], swaps: [])
-        m.defaultHugepageSizeKiB = meminfo["Hugepagesize"]
+        m.defaultHugepageSize = ctx.kib(meminfo["Hugepagesize"], "default hugepage size", "/proc/meminfo")
+        for key in ["MemTotal", "MemAvailable", "SwapTotal", "SwapFree"] { _ = ctx.kib(meminfo[key], "meminfo \(key)", "/proc/meminfo") }
         m.hugepages = probeHugepagePools(ctx, "/sys/kernel/mm/hugepages", global: true, what: "hugepages")
 
         let thp = "/sys/kernel/mm/transparent_hugepage"
@@ -238,7 +249,7 @@ extension HostProber {
             t.shmemEnabled = ctx.line(thp + "/shmem_enabled", "THP shmem").map(SysfsChoice.init(parsing:))
             t.khugepagedDefrag = ctx.int(thp + "/khugepaged/defrag", "khugepaged defrag").map { $0 != 0 }
             t.khugepagedPagesToScan = ctx.uint64(thp + "/khugepaged/pages_to_scan", "khugepaged pages_to_scan")
-            t.khugepagedScanSleepMillisecs = ctx.uint64(thp + "/khugepaged/scan_sleep_millisecs", "khugepaged scan sleep")
+            t.khugepagedScanSleep = ctx.uint64(thp + "/khugepaged/scan_sleep_millisecs", "khugepaged scan sleep").map { .milliseconds(unsigned: $0) }
             t.khugepagedFullScans = ctx.uint64(thp + "/khugepaged/full_scans", "khugepaged full scans")
             t.khugepagedPagesCollapsed = ctx.uint64(thp + "/khugepaged/pages_collapsed", "khugepaged pages collapsed")
             m.transparentHugepages = t
@@ -254,7 +265,7 @@ extension HostProber {
             k.pagesVolatile = ctx.uint64(ksm + "/pages_volatile", "KSM pages volatile")
             k.fullScans = ctx.uint64(ksm + "/full_scans", "KSM full scans")
             k.mergeAcrossNodes = ctx.int(ksm + "/merge_across_nodes", "KSM merge across nodes")
-            k.sleepMillisecs = ctx.uint64(ksm + "/sleep_millisecs", "KSM sleep")
+            k.sleep = ctx.uint64(ksm + "/sleep_millisecs", "KSM sleep").map { .milliseconds(unsigned: $0) }
             k.pagesToScan = ctx.uint64(ksm + "/pages_to_scan", "KSM pages to scan")
             m.ksm = k
         }
@@ -263,11 +274,12 @@ extension HostProber {
             for line in swaps.split(separator: "\n").dropFirst() {
                 let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard f.count >= 5 else {
-                    ctx.note("swap areas", "/proc/swaps", .garbled("line '\(line.prefix(60))' has \(f.count) fields"))
+                    ctx.note("swap areas", "/proc/swaps", .garbled("line \(RootedFileReader.quote(line)) has \(f.count) fields"))
                     continue
                 }
-                m.swaps.append(SwapArea(path: String(f[0]).replacingOctalEscapes(), type: String(f[1]), sizeKiB: UInt64(f[2]),
-                                        usedKiB: UInt64(f[3]), priority: Int(f[4])))
+                m.swaps.append(SwapArea(path: String(f[0]).replacingOctalEscapes(), type: String(f[1]),
+                                        size: ctx.kib(UInt64(f[2]), "swap size", "/proc/swaps"),
+                                        used: ctx.kib(UInt64(f[3]), "swap used", "/proc/swaps"), priority: Int(f[4])))
             }
         }
 
@@ -278,8 +290,8 @@ extension HostProber {
             z.compressor = ctx.line(zs + "/compressor", "zswap compressor")
             z.zpool = ctx.line(zs + "/zpool", "zswap zpool")
             z.maxPoolPercent = ctx.int(zs + "/max_pool_percent", "zswap max pool percent")
-            z.poolKiB = meminfo["Zswap"]
-            z.storedKiB = meminfo["Zswapped"]
+            z.poolSize = m.kib("Zswap")
+            z.storedSize = m.kib("Zswapped")
             m.zswap = z
         }
         return m

@@ -78,7 +78,7 @@ public struct HostCPUCache: Sendable, Hashable, Codable {
     public var level: Int?
     /// `Data`, `Instruction`, `Unified` (other values kept as written).
     public var type: String?
-    public var sizeKiB: UInt64?
+    public var size: MemorySize?
     public var sharedCPUs: CPUSet?
     public var lineSize: Int?
     public var ways: Int?
@@ -130,7 +130,16 @@ extension HostProber {
     /// NUMA nodes and their CPUs from `node/nodeN/cpulist` (or `cpumap`, or the `cpuN`
     /// entries in the node directory on the oldest kernels). Nil without a node directory.
     static func readNodeCPUs(_ ctx: ProbeContext) -> [(id: Int, cpus: CPUSet)]? {
-        guard case .success(let entries) = ctx.reader.list(nodeDir) else { return nil }
+        let entries: [DirEntry]
+        switch ctx.reader.list(nodeDir) {
+        case .success(let e): entries = e
+        case .failure(.missing): return nil
+        case .failure(let f):
+            // A node directory that is there but cannot be read (a link loop, no permission)
+            // is not a non-NUMA kernel: say so instead of inventing node 0 silently.
+            ctx.note("NUMA nodes", nodeDir, f)
+            return nil
+        }
         var out: [(Int, CPUSet)] = []
         for e in entries {
             guard let id = numberedName(e.name, prefix: "node") else { continue }
@@ -222,8 +231,8 @@ extension HostProber {
             c.type = ctx.line(id + "/type", what + " type")
             if let s = ctx.line(id + "/size", what + " size") {
                 // "32K", "1024K", "8M"
-                if let size = try? MemorySize(parsing: s, defaultUnit: .KiB) { c.sizeKiB = size.kibibytes } else {
-                    ctx.note(what + " size", id + "/size", .garbled("'\(s)' is not a size"))
+                if let size = try? MemorySize(parsing: s, defaultUnit: .KiB) { c.size = size } else {
+                    ctx.note(what + " size", id + "/size", .garbled("\(RootedFileReader.quote(s)) is not a size"))
                 }
             }
             c.sharedCPUs = ctx.cpuListOrMask(id, "shared_cpu", what + " shared CPUs")

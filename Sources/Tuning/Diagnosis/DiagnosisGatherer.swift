@@ -61,7 +61,7 @@ public struct DiagnosisGatherer: Sendable {
         let guests = results.map(\.1)
         var locations: [LibvirtUUID: GuestLocation] = [:]
         for (_, g, l) in results { if let l { locations[g.reference.uuid] = l } }
-        let host = await snapshot
+        let host = try await snapshot
         var input = DiagnosisInput(hostName: try? await connection.hostname(), host: host, guests: guests)
         guard isLive else { return input }
 
@@ -178,7 +178,7 @@ public struct DiagnosisGatherer: Sendable {
     }
 
     /// `cpu.stat` (and the quota) of each guest's cgroups, by label.
-    typealias CgroupCPU = [String: (path: String, stats: CPUStats, quota: CPUQuota?, period: Int64?)]
+    typealias CgroupCPU = [String: (path: String, stats: CPUStats, quota: Limit<Duration>?, period: Duration?)]
 
     func cgroupCPU(_ locations: [LibvirtUUID: GuestLocation], _ system: CgroupSystem?) async -> [LibvirtUUID: CgroupCPU] {
         guard let system else { return [:] }
@@ -189,7 +189,7 @@ public struct DiagnosisGatherer: Sendable {
             for (label, cg) in guest.all where label == "top" || label.hasPrefix("vcpu") {
                 guard let stats = try? await system.stats(of: cg), let cpu = stats.cpu else { continue }
                 let settings = try? await system.settings(of: cg)
-                entry[label] = (cg.displayPath, cpu, settings?.cpuQuota, settings?.cpuPeriodMicroseconds)
+                entry[label] = (cg.displayPath, cpu, settings?.cpuQuota, settings?.cpuPeriod)
             }
             out[uuid] = entry
         }
@@ -202,11 +202,9 @@ public struct DiagnosisGatherer: Sendable {
             guard let na = a[label], let pb = nb.stats.periods, let pa = na.stats.periods, pb > pa,
                   let tb = nb.stats.throttledPeriods, let ta = na.stats.throttledPeriods, tb >= ta else { continue }
             var t = CPUThrottling(cgroup: nb.path, periods: pb - pa, throttledPeriods: tb - ta)
-            if let ub = nb.stats.throttledMicroseconds, let ua = na.stats.throttledMicroseconds, ub >= ua {
-                t.throttledTime = .microseconds(unsigned: ub - ua)
-            }
-            if case .microseconds(let q) = nb.quota, q > 0 { t.quota = .microseconds(q) }
-            if let p = nb.period, p > 0 { t.period = .microseconds(p) }
+            if let ub = nb.stats.throttledTime, let ua = na.stats.throttledTime, ub >= ua { t.throttledTime = ub - ua }
+            if case .limited(let q)? = nb.quota, q > .zero { t.quota = q }
+            if let p = nb.period, p > .zero { t.period = p }
             if (t.throttledFraction ?? 0) > (worst?.throttledFraction ?? -1) { worst = t }
         }
         return worst

@@ -22,9 +22,9 @@ public struct GuestDefinitionFacts: Sendable, Hashable {
     public var emulatorPin: CPUSet?
     /// `<cputune><vcpusched scheduler>`: any real-time (`fifo`/`rr`) vCPU scheduling.
     public var realtimeVCPUs: Bool
-    /// `<cputune><quota>` / `<period>` (µs; negative quota = unlimited).
-    public var vcpuQuotaMicroseconds: Int?
-    public var vcpuPeriodMicroseconds: UInt64?
+    /// `<cputune><quota>` / `<period>`.
+    public var vcpuQuota: Limit<Duration>?
+    public var vcpuPeriod: Duration?
     /// `<numatune><memory mode nodeset>` and whether `<memnode>` entries exist.
     public var numaMode: String?
     public var numaNodes: NodeSet?
@@ -37,7 +37,7 @@ public struct GuestDefinitionFacts: Sendable, Hashable {
     public var locked: Bool
     public var noSharePages: Bool
     /// `<memtune><hard_limit>`.
-    public var hardLimit: MemorySize?
+    public var hardLimit: Limit<MemorySize>?
     /// `<iothreads>` count.
     public var iothreads: Int
     public var disks: [GuestDiskFacts]
@@ -123,8 +123,8 @@ public struct GuestDefinitionFacts: Sendable, Hashable {
         }
         emulatorPin = read("cputune/emulatorpin/@cpuset") { try tune.emulatorpin.cpuset.value }
         realtimeVCPUs = tune.vcpusched.contains { ["fifo", "rr"].contains($0.scheduler.raw ?? "") }
-        vcpuQuotaMicroseconds = read("cputune/quota") { try tune.quota.value }
-        vcpuPeriodMicroseconds = read("cputune/period") { try tune.period.value }
+        vcpuQuota = read("cputune/quota") { try tune.quota.value }
+        vcpuPeriod = read("cputune/period") { try tune.period.value }
         numaMode = d.numatune.memory.mode.raw
         numaNodes = read("numatune/memory/@nodeset") { try d.numatune.memory.nodeset.value }
         numaPlacement = d.numatune.memory.placement.raw

@@ -49,7 +49,7 @@ enum GuestRules {
             let vcpus = g.definition.onlineVCPUs
             let memory = g.definition.memory
             let fits = nodes.filter { n in
-                n.cpus.count >= vcpus && (memory == nil || n.memTotalKiB.map { MemorySize.kibibytes($0) >= memory! } ?? true)
+                n.cpus.count >= vcpus && (memory == nil || n.memTotal.map { $0 >= memory! } ?? true)
             }
             guard let target = fits.first else { continue }
             let targetCPUs = CPUSet(target.cpus.prefix(vcpus))
@@ -344,7 +344,7 @@ enum GuestRules {
 
     static func lockedUnbounded(_ input: DiagnosisInput, _ t: DiagnosisThresholds) -> [Finding] {
         input.guests.compactMap { g in
-            guard g.definition.locked, g.definition.hardLimit == nil else { return nil }
+            guard g.definition.locked, g.definition.hardLimit?.value == nil else { return nil }
             let suggested = (g.definition.memory ?? .zero) + .gibibytes(1)
             return Finding(
                 id: .guestMemoryLockedUnbounded, severity: .warning, subject: .guest(g.reference),

@@ -52,9 +52,9 @@ enum HostRules {
     static func swappiness(_ input: DiagnosisInput, _ t: DiagnosisThresholds) -> [Finding] {
         guard let value = input.host?.sysctls?.swappiness, value > t.maxSwappiness, !input.activeGuests.isEmpty else { return [] }
         let mem = input.host?.memory
-        let swapUsed = mem.flatMap { m in m.swapTotalKiB.flatMap { total in m.swapFreeKiB.map { total >= $0 ? total - $0 : 0 } } }
+        let swapUsed = mem.flatMap { m in m.swapTotal.flatMap { total in m.swapFree.map { total >= $0 ? total.bytes - $0.bytes : 0 } } }
         var evidence = [Evidence("vm.swappiness", .count(value), from: .procfs("/proc/sys/vm/swappiness"))]
-        if let swapUsed { evidence.append(Evidence("swap in use", .memory(.kibibytes(swapUsed)), from: .procfs("/proc/meminfo SwapTotal - SwapFree"))) }
+        if let swapUsed { evidence.append(Evidence("swap in use", .memory(MemorySize(bytes: swapUsed)), from: .procfs("/proc/meminfo SwapTotal - SwapFree"))) }
         return [Finding(
             id: .hostSwappiness, severity: (swapUsed ?? 0) > 0 ? .warning : .info, subject: .host(name: input.hostName),
             title: "vm.swappiness is \(value) on a host running \(plural(input.activeGuests.count, "guest"))",
@@ -87,7 +87,7 @@ enum HostRules {
                         Evidence("NUMA nodes", .count(numa.nodes.count), from: .sysfs("/sys/devices/system/node/online"))]
         if let sharing = ksm.pagesSharing { evidence.append(Evidence("pages sharing", .count(Int(clamping: sharing)), from: .sysfs("/sys/kernel/mm/ksm/pages_sharing"))) }
         let committed = input.activeGuests.compactMap(\.definition.memory).reduce(MemorySize.zero, +)
-        let total = host.memory?.totalKiB.map(MemorySize.kibibytes)
+        let total = host.memory?.total
         let overcommitted = total.map { committed > $0 } ?? true
         if let total {
             evidence.append(Evidence("memory of active guests", .memory(committed), from: .domainXML("memory")))
@@ -108,19 +108,19 @@ enum HostRules {
 
     /// Page size of a request: explicit, else the host's default huge page size.
     static func pageSize(_ r: HugepageRequest, host: HostSnapshot) -> MemorySize? {
-        r.size ?? host.memory?.defaultHugepageSizeKiB.map(MemorySize.kibibytes)
+        r.size ?? host.memory?.defaultHugepageSize
     }
 
     static func hugepages(_ input: DiagnosisInput, _ t: DiagnosisThresholds) -> [Finding] {
         guard let host = input.host, let mem = host.memory else { return [] }
         var out: [Finding] = []
-        var requested = Set<UInt64>()
+        var requested = Set<MemorySize>()
         for g in input.guests {
             guard let requests = g.definition.hugepages, let memory = g.definition.memory else { continue }
             let sizes = (requests.isEmpty ? [HugepageRequest()] : requests)
             for r in sizes {
                 guard let size = pageSize(r, host: host) else { continue }
-                requested.insert(size.kibibytes)
+                requested.insert(size)
                 // A running guest holds its pages already; only guests that still have to start can fail.
                 guard !g.isActive else { continue }
                 // `<page nodeset>` names guest nodes; the host nodes come from a strict numatune.
@@ -128,11 +128,11 @@ enum HostRules {
                 let needed = (memory.bytes + size.bytes - 1) / max(size.bytes, 1)
                 var free: UInt64 = 0
                 var where_ = "/sys/kernel/mm/hugepages/hugepages-\(size.kibibytes)kB/free_hugepages"
-                let pool = mem.hugepages.first { $0.sizeKiB == size.kibibytes }
+                let pool = mem.hugepages.first { $0.size == size }
                 if let nodes, let numa = host.numa, !numa.synthesized {
                     where_ = "/sys/devices/system/node/node{\(nodes)}/hugepages/hugepages-\(size.kibibytes)kB/free_hugepages"
                     for n in numa.nodes where nodes.contains(n.id) {
-                        free += n.hugepages.first { $0.sizeKiB == size.kibibytes }?.free ?? 0
+                        free += n.hugepages.first { $0.size == size }?.free ?? 0
                     }
                 } else {
                     free = pool?.free ?? 0
@@ -150,17 +150,18 @@ enum HostRules {
                     source: RuleSource(RuleReference.hugetlb, threshold: "pages needed ≤ free pages")))
             }
         }
-        for pool in mem.hugepages where (pool.total ?? 0) > 0 && !requested.contains(pool.sizeKiB) {
-            let reserved = MemorySize.kibibytes(pool.sizeKiB * (pool.total ?? 0))
-            let share = mem.totalKiB.map { Double(reserved.kibibytes) / Double(max($0, 1)) } ?? 0
+        for pool in mem.hugepages where (pool.total ?? 0) > 0 && !requested.contains(pool.size) {
+            let reserved = MemorySize(bytes: pool.size.bytes &* (pool.total ?? 0))
+            let share = mem.total.map { Double(reserved.bytes) / Double(max($0.bytes, 1)) } ?? 0
+            let kB = pool.size.kibibytes
             out.append(Finding(
                 id: .hostHugepagesUnused, severity: share >= 0.10 ? .warning : .info, subject: .host(name: input.hostName),
-                title: "\(reserved.humanReadable) reserved as \(MemorySize.kibibytes(pool.sizeKiB).humanReadable) huge pages that no guest uses",
+                title: "\(reserved.humanReadable) reserved as \(pool.size.humanReadable) huge pages that no guest uses",
                 explanation: "Reserved huge pages are taken out of normal memory whether used or not; no defined guest asks for this page size, so that memory is lost to the host and to guests using normal pages.",
-                evidence: [Evidence("pages reserved", .count(Int(clamping: pool.total ?? 0)), from: .sysfs("/sys/kernel/mm/hugepages/hugepages-\(pool.sizeKiB)kB/nr_hugepages")),
-                           Evidence("pages free", .count(Int(clamping: pool.free ?? 0)), from: .sysfs("/sys/kernel/mm/hugepages/hugepages-\(pool.sizeKiB)kB/free_hugepages")),
+                evidence: [Evidence("pages reserved", .count(Int(clamping: pool.total ?? 0)), from: .sysfs("/sys/kernel/mm/hugepages/hugepages-\(kB)kB/nr_hugepages")),
+                           Evidence("pages free", .count(Int(clamping: pool.free ?? 0)), from: .sysfs("/sys/kernel/mm/hugepages/hugepages-\(kB)kB/free_hugepages")),
                            Evidence("share of host memory", .percent(share * 100), from: .derived("reserved / MemTotal"))],
-                remedies: [Remedy(.sysfs(path: "/sys/kernel/mm/hugepages/hugepages-\(pool.sizeKiB)kB/nr_hugepages", value: "0"), applies: .live, "release the pool"),
+                remedies: [Remedy(.sysfs(path: "/sys/kernel/mm/hugepages/hugepages-\(kB)kB/nr_hugepages", value: "0"), applies: .live, "release the pool"),
                            Remedy(.manual("Remove hugepages=/hugepagesz= from the kernel command line and any vm.nr_hugepages in /etc/sysctl.d."), applies: .hostReboot, "stop reserving it at boot")],
                 source: RuleSource(RuleReference.hugetlb, threshold: "reserved pages with no guest requesting the size")))
         }

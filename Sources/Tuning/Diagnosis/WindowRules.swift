@@ -169,7 +169,7 @@ enum WindowRules {
         let sin = rates.swapInPagesPerSecond ?? 0, sout = rates.swapOutPagesPerSecond ?? 0
         guard sin + sout > t.swapPagesPerSecond else { return [] }
         let committed = input.activeGuests.compactMap(\.definition.memory).reduce(MemorySize.zero, +)
-        let total = input.host?.memory?.totalKiB.map(MemorySize.kibibytes)
+        let total = input.host?.memory?.total
         let overcommitted = total.map { committed > $0 } ?? false
         var evidence = [Evidence("swap-ins", .number(sin, unit: "pages/s"), from: .procfs("/proc/vmstat pswpin"), window: windowOf(rates)),
                         Evidence("swap-outs", .number(sout, unit: "pages/s"), from: .procfs("/proc/vmstat pswpout"), window: windowOf(rates)),

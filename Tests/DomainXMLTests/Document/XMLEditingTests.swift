@@ -1,5 +1,6 @@
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 
 @Suite("XML document editing and building")
 struct XMLEditingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 
 /// The hostile fixtures that also seed the fuzzer (Tests/DomainXMLTests/Fixtures/hostile).
 @Suite("XML document hostile fixtures")

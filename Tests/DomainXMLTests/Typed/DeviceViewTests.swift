@@ -1,5 +1,6 @@
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 import VirtCore
 
 /// Read, write and round trip of each device view; devices as standalone documents.
@@ -101,7 +102,7 @@ struct DeviceViewTests {
         #expect(try disks[3].source.dir.value == "/tmp/floppy")
         #expect(try disks[4].source.namespace.value == 1)
         #expect(try disks[4].source.address.domain.value == 1)
-        #expect(try disks[5].source.reconnect.timeout.value == 10)
+        #expect(try disks[5].source.reconnect.timeout.value == .seconds(10))
         // Adding a host appends after the existing hosts, before <auth>.
         let h = disks[1].source.hosts.append()
         h.name.set("mon3.example.org")
@@ -124,7 +125,7 @@ struct DeviceViewTests {
         #expect(try again.devices.disks[1].source.file.value == "/iso/b.iso")
         #expect(again.element?.firstChild(named: "devices")?.childElements.map(\.name) == ["disk", "disk", "controller"])
         // The wrong element, or broken XML, is a typed error.
-        #expect(throws: DomainXMLError(path: "/interface", reason: .wrongRootElement(expected: "disk", found: "interface"))) {
+        #expect(throws: TypedXMLError(path: "/interface", reason: .wrongRootElement(expected: "disk", found: "interface"))) {
             try DiskDevice(parsing: "<interface type='user'/>")
         }
         do {
@@ -316,7 +317,7 @@ struct DeviceViewTests {
         checkProperty(xml, { $0.devices.watchdogs[0].action }, reads: .poweroff, write: .injectNMI, serializes: "action='inject-nmi'")
         checkProperty(xml, { $0.devices.memballoon.model }, reads: .virtio, write: .disabled, serializes: "<memballoon model='none'")
         checkProperty(xml, { $0.devices.memballoon.autodeflate }, reads: true, write: false, serializes: "autodeflate='off'")
-        checkProperty(xml, { $0.devices.memballoon.stats.period }, reads: 10, write: 5, serializes: "<stats period='5'/>")
+        checkProperty(xml, { $0.devices.memballoon.stats.period }, reads: .seconds(10), write: .seconds(5), serializes: "<stats period='5'/>")
         checkProperty(xml, { $0.devices.rngs[0].backend.path }, reads: "/dev/urandom", write: "/dev/hwrng", serializes: ">/dev/hwrng</backend>")
         checkProperty(xml, { $0.devices.rngs[0].backend.model }, reads: .random, write: .builtin, serializes: "<backend model='builtin'>")
         checkProperty(xml, { $0.devices.rngs[0].rate.bytes }, reads: 1234, write: 1024, serializes: "bytes='1024'")

@@ -1,5 +1,6 @@
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 import VirtCore
 
 /// Read, write and round trip of each domain-level element the typed layer models.
@@ -28,7 +29,7 @@ struct DomainViewTests {
         let text = d.serialize()
         #expect(text.contains("<app1:foo xmlns:app1=\"http://app1.org/app1/\">fooish</app1:foo>"))
         #expect(text.contains("<app2:bar xmlns:app2='http://app2.org/'>x</app2:bar>"))
-        #expect(throws: DomainXMLError.self) { try d.metadata.append(xml: "<broken") }
+        #expect(throws: TypedXMLError.self) { try d.metadata.append(xml: "<broken") }
     }
 
     @Test func memoryWithEveryLibvirtUnit() throws {
@@ -121,14 +122,14 @@ struct DomainViewTests {
           </cputune>
         """)
         checkProperty(xml, { $0.cputune.shares }, reads: 2048, write: 1024, serializes: "<shares>1024</shares>")
-        checkProperty(xml, { $0.cputune.period }, reads: 1_000_000, write: 100_000, serializes: "<period>100000</period>")
-        checkProperty(xml, { $0.cputune.quota }, reads: -1, write: 50_000, serializes: "<quota>50000</quota>")
-        checkProperty(xml, { $0.cputune.globalPeriod }, reads: 1_000_000, write: 2000, serializes: "<global_period>2000</global_period>")
-        checkProperty(xml, { $0.cputune.globalQuota }, reads: -1, write: 3000, serializes: "<global_quota>3000</global_quota>")
-        checkProperty(xml, { $0.cputune.emulatorPeriod }, reads: 1_000_000, write: 4000, serializes: "<emulator_period>4000</emulator_period>")
-        checkProperty(xml, { $0.cputune.emulatorQuota }, reads: -1, write: 5000, serializes: "<emulator_quota>5000</emulator_quota>")
-        checkProperty(xml, { $0.cputune.iothreadPeriod }, reads: 1_000_000, write: 6000, serializes: "<iothread_period>6000</iothread_period>")
-        checkProperty(xml, { $0.cputune.iothreadQuota }, reads: -1, write: 7000, serializes: "<iothread_quota>7000</iothread_quota>")
+        checkProperty(xml, { $0.cputune.period }, reads: .microseconds(1_000_000), write: .microseconds(100_000), serializes: "<period>100000</period>")
+        checkProperty(xml, { $0.cputune.quota }, reads: .unlimited, write: .limited(.microseconds(50_000)), serializes: "<quota>50000</quota>")
+        checkProperty(xml, { $0.cputune.globalPeriod }, reads: .microseconds(1_000_000), write: .microseconds(2000), serializes: "<global_period>2000</global_period>")
+        checkProperty(xml, { $0.cputune.globalQuota }, reads: .unlimited, write: .limited(.microseconds(3000)), serializes: "<global_quota>3000</global_quota>")
+        checkProperty(xml, { $0.cputune.emulatorPeriod }, reads: .microseconds(1_000_000), write: .microseconds(4000), serializes: "<emulator_period>4000</emulator_period>")
+        checkProperty(xml, { $0.cputune.emulatorQuota }, reads: .unlimited, write: .limited(.microseconds(5000)), serializes: "<emulator_quota>5000</emulator_quota>")
+        checkProperty(xml, { $0.cputune.iothreadPeriod }, reads: .microseconds(1_000_000), write: .microseconds(6000), serializes: "<iothread_period>6000</iothread_period>")
+        checkProperty(xml, { $0.cputune.iothreadQuota }, reads: .unlimited, write: .limited(.microseconds(7000)), serializes: "<iothread_quota>7000</iothread_quota>")
         checkProperty(xml, { $0.cputune.emulatorpin.cpuset }, reads: [1, 2, 3], write: [4], serializes: "<emulatorpin cpuset='4'/>")
         checkProperty(xml, { $0.cputune.emulatorsched.scheduler }, reads: .rr, write: .fifo, serializes: "<emulatorsched scheduler='fifo' priority='5'/>")
         let d = try #require(parseDomain(xml))
@@ -222,9 +223,9 @@ struct DomainViewTests {
             <soft_limit unit='G'>4</soft_limit>
           </memtune>
         """)
-        checkProperty(xml, { $0.memtune.hardLimit }, reads: .gibibytes(9), write: .gibibytes(10), serializes: "<hard_limit unit='KiB'>10485760</hard_limit>")
-        checkProperty(xml, { $0.memtune.softLimit }, reads: .gibibytes(4), write: .gibibytes(5), serializes: "<soft_limit unit='G'>5</soft_limit>")
-        checkProperty(xml, { $0.memtune.swapHardLimit }, reads: nil, write: .gibibytes(12), serializes: "<swap_hard_limit unit='KiB'>12582912</swap_hard_limit>")
+        checkProperty(xml, { $0.memtune.hardLimit }, reads: .limited(.gibibytes(9)), write: .limited(.gibibytes(10)), serializes: "<hard_limit unit='KiB'>10485760</hard_limit>")
+        checkProperty(xml, { $0.memtune.softLimit }, reads: .limited(.gibibytes(4)), write: .limited(.gibibytes(5)), serializes: "<soft_limit unit='G'>5</soft_limit>")
+        checkProperty(xml, { $0.memtune.swapHardLimit }, reads: nil, write: .limited(.gibibytes(12)), serializes: "<swap_hard_limit unit='KiB'>12582912</swap_hard_limit>")
         checkProperty(xml, { $0.memtune.minGuarantee }, reads: nil, write: .gibibytes(1), serializes: "<min_guarantee unit='KiB'>1048576</min_guarantee>")
         checkProperty(xml, { $0.blkiotune.weight }, reads: 800, write: 500, serializes: "<weight>500</weight>")
         let d = try #require(parseDomain(xml))
@@ -313,7 +314,7 @@ struct DomainViewTests {
         checkProperty(xml, { $0.os.kernel }, reads: "/boot/vmlinuz", write: "/k", serializes: "<kernel>/k</kernel>")
         checkProperty(xml, { $0.os.initrd }, reads: "/boot/initrd.img", write: "/i", serializes: "<initrd>/i</initrd>")
         checkProperty(xml, { $0.os.cmdline }, reads: "console=ttyS0", write: "quiet", serializes: "<cmdline>quiet</cmdline>")
-        checkProperty(xml, { $0.os.bootmenu.timeout }, reads: 3000, write: 0, serializes: "timeout='0'")
+        checkProperty(xml, { $0.os.bootmenu.timeout }, reads: .milliseconds(3000), write: .zero, serializes: "timeout='0'")
         let d = try #require(parseDomain(xml))
         #expect(try d.os.boot.map { try $0.dev.value } == [.hd, .cdrom])
         d.os.boot.append().dev.set(.network)
@@ -390,11 +391,11 @@ struct DomainViewTests {
         let d = try #require(parseDomain(domainXML("  <memory unit='KiB'>1024</memory>")))
         d.numatune.memory.mode.set(.strict)
         #expect(d.serialize().contains("<numatune>"))
-        d.numatune.memory.mode.set(nil)
+        d.numatune.memory.mode.remove()
         #expect(!d.serialize().contains("numatune"))
         // An existing element with other content stays when one value is cleared.
         let e = try #require(parseDomain(domainXML("  <vcpu placement='static' cpuset='1'>2</vcpu>")))
-        e.vcpu.cpuset.set(nil)
+        e.vcpu.cpuset.remove()
         #expect(e.serialize().contains("<vcpu placement='static'>2</vcpu>"))
     }
 

@@ -1,5 +1,6 @@
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 import VirtCore
 
 /// Typed errors at the access, `validate()`, codecs, and documents built from scratch.
@@ -7,7 +8,7 @@ import VirtCore
 struct TypedErrorAndBuilderTests {
     @Test func invalidVcpuThrowsAtTheAccessWithItsPath() throws {
         let d = try #require(parseDomain(domainXML("  <vcpu placement='static'>x</vcpu>")))
-        #expect(throws: DomainXMLError(path: "/domain/vcpu", value: "x", reason: .invalidInteger)) {
+        #expect(throws: TypedXMLError(path: "/domain/vcpu", value: "x", reason: .invalidInteger)) {
             try d.vcpu.count.value
         }
         // Other properties still read; the raw text is available.
@@ -25,7 +26,7 @@ struct TypedErrorAndBuilderTests {
             <interface type='user'><driver queues='0'/></interface>
           </devices>
         """)))
-        let error = try #require(throws: DomainXMLError.self) { try d.devices.interfaces[1].driver.queues.value }
+        let error = try #require(throws: TypedXMLError.self) { try d.devices.interfaces[1].driver.queues.value }
         #expect(error.path == "/domain/devices/interface[2]/driver")
         #expect(error.attribute == "queues")
         #expect(error.value == "0")
@@ -76,7 +77,7 @@ struct TypedErrorAndBuilderTests {
             #expect(e.line == 2)
             #expect(e.column > 1)
         }
-        #expect(throws: DomainXMLError(path: "/network", reason: .wrongRootElement(expected: "domain", found: "network"))) {
+        #expect(throws: TypedXMLError(path: "/network", reason: .wrongRootElement(expected: "domain", found: "network"))) {
             try DomainDefinition(parsing: "<network/>")
         }
     }
@@ -134,7 +135,7 @@ struct TypedErrorAndBuilderTests {
 
     @Test func builderMakesLibvirtShapedDocuments() throws {
         let d = DomainDefinition(type: .kvm, name: "built", memory: .gibibytes(2), vcpus: 2, arch: "x86_64", machine: "q35")
-        d.uuid.set(LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809"))
+        d.uuid.set(try #require(LibvirtUUID("c7a5fdbd-edaf-9455-926a-d65c16db1809")))
         d.onCrash.set(.destroy)
         d.features.acpi.set(true)
         d.devices.emulator.set("/usr/bin/qemu-system-x86_64")
@@ -206,8 +207,8 @@ struct TypedErrorAndBuilderTests {
         full.iothreadids.iothread.append().id.set(1)
         full.iothreadids.iothread.append().id.set(2)
         full.cputune.shares.set(2048)
-        full.cputune.period.set(100_000)
-        full.cputune.quota.set(50_000)
+        full.cputune.period.set(.milliseconds(100))
+        full.cputune.quota.set(.limited(.milliseconds(50)))
         full.cputune.pin(vcpu: 0, to: [0])
         full.cputune.pin(vcpu: 1, to: [1])
         full.cputune.emulatorpin.cpuset.set([2, 3])
@@ -227,7 +228,7 @@ struct TypedErrorAndBuilderTests {
         full.memoryBacking.hugepages.page.append().size.set(.mebibytes(2))
         full.memoryBacking.locked.set(true)
         full.memoryBacking.access.mode.set(.shared)
-        full.memtune.hardLimit.set(.gibibytes(6))
+        full.memtune.hardLimit.set(.limited(.gibibytes(6)))
         full.blkiotune.weight.set(500)
         full.cpu.mode.set(.hostPassthrough)
         full.cpu.check.set(.disabled)
@@ -298,7 +299,7 @@ struct TypedErrorAndBuilderTests {
         devices.watchdogs.append().model.set(.i6300esb)
         devices.watchdogs[0].action.set(.reset)
         devices.memballoon.model.set(.virtio)
-        devices.memballoon.stats.period.set(10)
+        devices.memballoon.stats.period.set(.seconds(10))
         devices.rngs.append(.virtio())
         devices.panics.append().model.set(.isa)
         let tpm = devices.tpms.append()

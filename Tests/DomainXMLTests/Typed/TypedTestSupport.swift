@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DomainXML
+@testable import LosslessXML
 import VirtCore
 import VirtKitTestSupport
 

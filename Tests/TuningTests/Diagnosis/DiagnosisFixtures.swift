@@ -32,10 +32,10 @@ enum DiagnosisFixtures {
     }()
 
     private static let baseDir: String = {
-        let d = NSTemporaryDirectory() + "virtkit-diagnosis-trees-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        for n in FixtureTree.names(in: hostTrees) { FixtureTree.materialize(n, from: hostTrees, to: d + "/" + n) }
-        return d
+        do { return try FixtureTree.materializeAll(from: hostTrees, tag: "diagnosis") } catch {
+            Issue.record("cannot materialise the fixture trees: \(error)")
+            return "/nonexistent-fixtures"
+        }
     }()
     static func base(_ tree: String) -> String { baseDir + "/" + tree }
 
@@ -57,7 +57,10 @@ enum DiagnosisFixtures {
                 #expect(FileManager.default.createFile(atPath: full, contents: Data(content.utf8)), "write \(full)")
             }
         }
-        return HostProber(rootPath: dst).snapshotSync()
+        do { return try HostProber(rootPath: dst).snapshotSync() } catch {
+            Issue.record("probe of \(dst): \(error)")
+            return HostSnapshot(root: dst)
+        }
     }
 
     /// The guest `name` (`Fixtures/guests/NAME.xml`) with `status`.

@@ -187,7 +187,7 @@ import VirtKitTestSupport
         let (_, out, _) = await withCheckedContinuation { c in
             Thread { c.resume(returning: spawnAndWait("/usr/bin/virt-host-validate", ["qemu"])) }.start()
         }
-        let snapshot = await HostProber().snapshot()
+        let snapshot = try await HostProber().snapshot()
         let report = Diagnoser(rules: DiagnosisRule.hostRules).diagnose(DiagnosisInput(host: snapshot))
         let fails = out.split(separator: "\n").filter { $0.contains(": FAIL") }
         if snapshot.kvm?.usable == true {

@@ -4,32 +4,7 @@ import VirtCore
 /// `virDomainDetachDevice` / `virDomainUpdateDeviceFlags`): parse one with `init(parsing:)`,
 /// build one with `init()`, print one with `xmlString`, and move it into a domain with
 /// `domain.devices.<list>.append(device)`.
-public protocol DeviceView: ElementView {
-    /// The element name (`disk`, `interface`, …).
-    static var elementName: String { get }
-}
-
-extension DeviceView {
-    /// Parses device XML; the root must be `elementName`.
-    public init(parsing text: String, limits: XMLParseLimits = .default) throws(DomainXMLError) {
-        let document: LosslessXMLDocument
-        do { document = try LosslessXMLDocument(parsing: text, limits: limits) } catch {
-            throw DomainXMLError(path: "", reason: .malformedXML(error))
-        }
-        guard document.root.name == Self.elementName else {
-            throw DomainXMLError(path: "/" + document.root.name,
-                                 reason: .wrongRootElement(expected: Self.elementName, found: document.root.name))
-        }
-        self.init(node: ElementRef(document.root, document: document))
-    }
-
-    /// A new, empty device (`<disk/>`), to fill in through its properties.
-    public init() {
-        let element = LosslessXMLElement(name: Self.elementName)
-        let document = LosslessXMLDocument(root: element)
-        self.init(node: ElementRef(element, document: document))
-    }
-}
+public protocol DeviceView: StandaloneView {}
 
 /// `<devices>`: every device of the guest, by kind. Declaration order is libvirt's format order.
 public struct Devices: ElementView {
@@ -245,7 +220,8 @@ public struct Reconnect: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let enabled = Attr<Bool>("enabled")
-        public let timeout = Attr<Int>("timeout")
+        /// Written in seconds.
+        public let timeout = Attr<Duration>("timeout", codec: .integer(.seconds))
     }
 }
 

@@ -204,7 +204,7 @@ public struct SecondsValue: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let seconds = Attr<Int>("seconds")
+        public let seconds = Attr<Duration>("seconds", codec: .integer(.seconds))
     }
 }
 

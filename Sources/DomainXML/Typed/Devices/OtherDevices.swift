@@ -223,7 +223,8 @@ public struct RNGRate: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let bytes = Attr<UInt64>("bytes")
-        public let period = Attr<UInt64>("period")
+        /// Written in ms.
+        public let period = Attr<Duration>("period", codec: .integer(.milliseconds))
     }
 }
 
@@ -282,7 +283,8 @@ public struct BalloonStats: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let period = Attr<Int>("period")
+        /// Written in seconds (0 disables collection).
+        public let period = Attr<Duration>("period", codec: .integer(.seconds))
     }
 }
 

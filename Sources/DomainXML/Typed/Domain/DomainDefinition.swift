@@ -7,47 +7,18 @@ import VirtCore
 /// definition serializes byte-identical to its input. Members come from `Keys` through dynamic
 /// member lookup: `try domain.memory.value`, `domain.vcpu.count.set(4)`,
 /// `domain.devices.disks.append(disk)`.
-public struct DomainDefinition: ElementView {
+public struct DomainDefinition: DocumentView {
     public static let schema = Schema<Self>()
+    public static let elementName = "domain"
     public let node: ElementRef
-    public let document: LosslessXMLDocument
 
-    public init(node: ElementRef) {
-        if let document = node.document {
-            self.document = document
-            self.node = node
-        } else {
-            let document = LosslessXMLDocument(root: node.materialize())
-            self.document = document
-            self.node = ElementRef(document.root, document: document)
-        }
-    }
-
-    /// Views `document`, whose root must be `<domain>`.
-    public init(document: LosslessXMLDocument) throws(DomainXMLError) {
-        guard document.root.name == "domain" else {
-            throw DomainXMLError(path: "/" + document.root.name,
-                                 reason: .wrongRootElement(expected: "domain", found: document.root.name))
-        }
-        self.document = document
-        self.node = ElementRef(document.root, document: document)
-    }
-
-    /// Parses domain XML (`virsh dumpxml` output, a file from `/etc/libvirt/qemu`).
-    public init(parsing text: String, limits: XMLParseLimits = .default) throws(DomainXMLError) {
-        let document: LosslessXMLDocument
-        do { document = try LosslessXMLDocument(parsing: text, limits: limits) } catch {
-            throw DomainXMLError(path: "", reason: .malformedXML(error))
-        }
-        try self.init(document: document)
-    }
+    public init(node: ElementRef) { self.node = node.owningDocument() }
 
     /// Builds a new definition: `<domain type=…><name>…</name>` plus the given memory, vCPUs and
     /// an `hvm` OS; add devices through `devices`.
     public init(type: DomainType, name: String, memory: MemorySize? = nil, vcpus: Int? = nil,
                 arch: String? = nil, machine: String? = nil) {
         let document = LosslessXMLDocument(root: LosslessXMLElement(name: "domain", attributes: [("type", type.rawValue)]))
-        self.document = document
         self.node = ElementRef(document.root, document: document)
         self.name.set(name)
         if let memory { self.memory.set(memory) }
@@ -56,9 +27,6 @@ public struct DomainDefinition: ElementView {
         if let arch { self.os.type.arch.set(arch) }
         if let machine { self.os.type.machine.set(machine) }
     }
-
-    /// The definition as XML text.
-    public func serialize() -> String { document.serialize() }
 
     /// Declaration order is libvirt's format order (`virDomainDefFormatInternal`); new elements
     /// are inserted accordingly.

@@ -136,7 +136,8 @@ public struct BootMenu: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let enable = Attr<Bool>("enable")
-        public let timeout = Attr<Int>("timeout")
+        /// Written in ms (0…65535).
+        public let timeout = Attr<Duration>("timeout", codec: .integer(.milliseconds, in: 0...65535))
     }
 }
 
@@ -390,12 +391,12 @@ public struct Clock: ElementView {
         public let adjustment = Attr<String>("adjustment")
         public let basis = Attr<String>("basis")
         public let start = Attr<String>("start")
-        public let timers = Children<Timer>("timer")
+        public let timers = Children<GuestClockTimer>("timer")
     }
 }
 
 /// `<timer name tickpolicy present track frequency mode>`.
-public struct Timer: ElementView {
+public struct GuestClockTimer: ElementView {
     public static let schema = Schema<Self>()
     public let node: ElementRef
     public init(node: ElementRef) { self.node = node }

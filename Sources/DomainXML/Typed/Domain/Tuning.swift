@@ -8,16 +8,16 @@ public struct CPUTune: ElementView {
     public struct Keys: KeyTable {
         public init() {}
         public let shares = ChildText<UInt64>("shares")
-        /// CFS period in µs (1000…1000000).
-        public let period = ChildText<UInt64>("period")
-        /// CFS quota in µs; negative means unlimited.
-        public let quota = ChildText<Int>("quota")
-        public let globalPeriod = ChildText<UInt64>("global_period")
-        public let globalQuota = ChildText<Int>("global_quota")
-        public let emulatorPeriod = ChildText<UInt64>("emulator_period")
-        public let emulatorQuota = ChildText<Int>("emulator_quota")
-        public let iothreadPeriod = ChildText<UInt64>("iothread_period")
-        public let iothreadQuota = ChildText<Int>("iothread_quota")
+        /// CFS period of each vCPU (written in µs, 1000…1000000).
+        public let period = ChildText<Duration>("period", codec: .integer(.microseconds))
+        /// CFS quota of each vCPU per period (written in µs; a negative number is no limit).
+        public let quota = ChildText<Limit<Duration>>("quota", codec: .cfsQuota)
+        public let globalPeriod = ChildText<Duration>("global_period", codec: .integer(.microseconds))
+        public let globalQuota = ChildText<Limit<Duration>>("global_quota", codec: .cfsQuota)
+        public let emulatorPeriod = ChildText<Duration>("emulator_period", codec: .integer(.microseconds))
+        public let emulatorQuota = ChildText<Limit<Duration>>("emulator_quota", codec: .cfsQuota)
+        public let iothreadPeriod = ChildText<Duration>("iothread_period", codec: .integer(.microseconds))
+        public let iothreadQuota = ChildText<Limit<Duration>>("iothread_quota", codec: .cfsQuota)
         public let vcpupin = Children<VCPUPin>("vcpupin")
         public let emulatorpin = Child<EmulatorPin>("emulatorpin")
         public let iothreadpin = Children<IOThreadPin>("iothreadpin")
@@ -230,9 +230,10 @@ public struct MemTune: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let hardLimit = MemoryValue.child("hard_limit")
-        public let softLimit = MemoryValue.child("soft_limit")
-        public let swapHardLimit = MemoryValue.child("swap_hard_limit")
+        /// `.unlimited` is libvirt's `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` (2^53 − 1 KiB or more).
+        public let hardLimit = MemoryLimitValue.child("hard_limit")
+        public let softLimit = MemoryLimitValue.child("soft_limit")
+        public let swapHardLimit = MemoryLimitValue.child("swap_hard_limit")
         public let minGuarantee = MemoryValue.child("min_guarantee")
     }
 }

@@ -10,6 +10,11 @@ public final class ElementSpec: Sendable {
     /// Position of each modeled child name, from declaration order (libvirt's format order).
     let rank: [String: Int]
     let leaves: [any LeafKey]
+    /// Checks across values (`Rule`s), run by `validate()`.
+    let rules: [Rule]
+    /// Child views that `validate()` enters only when the predicate holds (a legacy short form
+    /// such as a snapshot's `<domain><uuid>…</uuid></domain>`).
+    let validationGuards: [String: @Sendable (LosslessXMLElement) -> Bool]
     /// Declaration mistakes found while reflecting over the key table: fields that are not
     /// schema entries, and child names declared twice with different kinds. Tests keep it empty.
     let declarationProblems: [String]
@@ -41,6 +46,8 @@ public final class ElementSpec: Sendable {
         for (i, name) in builder.order.enumerated() where rank[name] == nil { rank[name] = i }
         self.rank = rank
         leaves = builder.leaves
+        rules = builder.rules
+        validationGuards = builder.validationGuards
     }
 
     /// Inserts `child` before the first existing sibling that the schema orders after it, so a new
@@ -75,11 +82,15 @@ public final class ElementSpec: Sendable {
     }
 
     /// Visits `element` and every modeled descendant element with its spec (inline and raw
-    /// children belong to their parent's keys).
-    func walk(_ element: LosslessXMLElement, _ visit: (LosslessXMLElement, ElementSpec) -> Void) {
+    /// children belong to their parent's keys). `validating` skips the subtrees whose
+    /// validation guard says they are in a form not to be checked.
+    func walk(_ element: LosslessXMLElement, validating: Bool = false, _ visit: (LosslessXMLElement, ElementSpec) -> Void) {
         visit(element, self)
         for child in element.childElements {
-            if case .view(let spec)? = children[schemaName(of: child, in: children)] { spec().walk(child, visit) }
+            let name = schemaName(of: child, in: children)
+            guard case .view(let spec)? = children[name] else { continue }
+            if validating, let guardFn = validationGuards[name], !guardFn(child) { continue }
+            spec().walk(child, validating: validating, visit)
         }
     }
 }
@@ -91,9 +102,11 @@ public struct SpecBuilder {
     var children: [String: ElementSpec.ChildKind] = [:]
     var order: [String] = []
     var leaves: [any LeafKey] = []
+    var rules: [Rule] = []
+    var validationGuards: [String: @Sendable (LosslessXMLElement) -> Bool] = [:]
     var conflicts: [String] = []
 
-    mutating func attribute(_ name: String) { attributes.insert(name) }
+    package mutating func attribute(_ name: String) { attributes.insert(name) }
     mutating func child(_ name: String, _ kind: ElementSpec.ChildKind) {
         switch (children[name], kind) {
         case (nil, _):
@@ -105,7 +118,8 @@ public struct SpecBuilder {
         }
         order.append(name)
     }
-    mutating func leaf(_ key: any LeafKey) { leaves.append(key) }
+    package mutating func leaf(_ key: any LeafKey) { leaves.append(key) }
+    package mutating func rule(_ rule: Rule) { rules.append(rule) }
 }
 
 // MARK: - Coverage ("unmodeled") and the read-write pass
@@ -142,7 +156,7 @@ public struct CoverageReport: Sendable, Codable, Hashable {
     /// The most frequent passthrough paths, most common first.
     public func top(_ n: Int) -> [(path: String, count: Int)] {
         passthrough.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .prefix(n).map { ($0.key, $0.value) }
+            .prefix(max(0, n)).map { ($0.key, $0.value) }
     }
 }
 
@@ -208,7 +222,7 @@ public struct RewriteSummary: Sendable, Hashable {
     /// Property values (present in the document) read and written back.
     public var rewritten = 0
     /// Values that did not decode; they are left untouched.
-    public var unreadable: [DomainXMLError] = []
+    public var unreadable: [TypedXMLError] = []
 }
 
 extension ElementView {

@@ -127,12 +127,15 @@ extension ElementView {
     }
 
     /// Every value problem under this element, all at once.
-    public func validate() -> [DomainXMLError] {
+    public func validate() -> [TypedXMLError] {
         guard let e = element else { return [] }
-        var problems: [DomainXMLError] = []
-        Self.schema.spec.walk(e) { element, spec in
+        var problems: [TypedXMLError] = []
+        Self.schema.spec.walk(e, validating: true) { element, spec in
             for leaf in spec.leaves {
                 if let p = leaf.check(element) { problems.append(p) }
+            }
+            for rule in spec.rules {
+                if let p = rule.check(element) { problems.append(p) }
             }
         }
         return problems
@@ -148,7 +151,7 @@ public struct Property<Value: Equatable> {
 
     /// The decoded value, nil when absent; throws at this access when the text is invalid.
     public var value: Value? {
-        get throws(DomainXMLError) {
+        get throws(TypedXMLError) {
             guard let e = node.element else { return nil }
             return try key.read(e)
         }
@@ -160,13 +163,23 @@ public struct Property<Value: Equatable> {
         return key.raw(e)
     }
 
-    /// Writes `newValue`, creating the element(s) it lives in; nil removes it.
-    public func set(_ newValue: Value?) {
+    /// Writes `newValue`, creating the element(s) it lives in.
+    ///
+    /// Not optional on purpose: with `set(_: Value?)`, `memballoon.model.set(.none)` would compile
+    /// as Swift's `Optional.none` and silently remove the value. Removal is `remove()`, and a
+    /// value that may be absent goes through `set(ifPresent:)`.
+    public func set(_ newValue: Value) {
         key.write(newValue, node: node, spec: spec)
     }
 
-    /// Same as `set(nil)`.
-    public func remove() { set(nil) }
+    /// Writes `newValue` when there is one, else removes the value: for copying an optional
+    /// from elsewhere (`b.cache.set(ifPresent: try a.cache.value)`).
+    public func set(ifPresent newValue: Value?) {
+        key.write(newValue, node: node, spec: spec)
+    }
+
+    /// Removes the value (and an element the typed layer created for it, once empty).
+    public func remove() { key.write(nil, node: node, spec: spec) }
 }
 
 /// The children of one name under a parent (`devices.disks`), as found when the list was taken
@@ -240,9 +253,9 @@ public struct RawElement {
     public var childElements: [LosslessXMLElement] { node.element?.childElements ?? [] }
 
     /// Parses `xml` and appends it as the last child of this element (created if needed).
-    public func append(xml: String) throws(DomainXMLError) {
+    public func append(xml: String) throws(TypedXMLError) {
         let parsed: LosslessXMLDocument
-        do { parsed = try LosslessXMLDocument(parsing: xml) } catch { throw DomainXMLError(path: "", reason: .malformedXML(error)) }
+        do { parsed = try LosslessXMLDocument(parsing: xml) } catch { throw TypedXMLError(path: "", reason: .malformedXML(error)) }
         node.materialize().appendChild(parsed.root)
     }
 

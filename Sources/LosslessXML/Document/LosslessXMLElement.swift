@@ -1,7 +1,7 @@
 // The element node of the lossless document model.
 
 /// One child node of an element, decoded.
-public enum XMLNode {
+public enum LosslessXMLNode {
     case element(LosslessXMLElement)
     /// Character data with references resolved and line ends normalized.
     case text(String)
@@ -328,11 +328,11 @@ public final class LosslessXMLElement {
     }
 
     /// Every child node in order, decoded.
-    public var nodes: [XMLNode] {
+    public var nodes: [LosslessXMLNode] {
         storedNodes.map { publicNode($0) }
     }
 
-    func publicNode(_ node: NodeStorage) -> XMLNode {
+    func publicNode(_ node: NodeStorage) -> LosslessXMLNode {
         let bytes = storage.bytes
         switch node {
         case let .element(e): return .element(e)

@@ -6,6 +6,9 @@
 /// The namespaces typed views model, by the prefix libvirt formats them with.
 let knownNamespaces: [String: String] = [
     "qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
+    "dnsmasq": "http://libvirt.org/schemas/network/dnsmasq/1.0",
+    "fs": "http://libvirt.org/schemas/storagepool/fs/1.0",
+    "rbd": "http://libvirt.org/schemas/storagepool/rbd/1.0",
 ]
 private let prefixForNamespace: [String: String] = Dictionary(uniqueKeysWithValues: knownNamespaces.map { ($1, $0) })
 

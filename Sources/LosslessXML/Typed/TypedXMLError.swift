@@ -4,7 +4,7 @@
 /// Thrown at the access that hit it (`try domain.vcpu.count.value`) and collected all at once
 /// by `validate()`. `path` is the element path with 1-based positions where siblings share a
 /// name (`/domain/devices/disk[2]/driver`); `attribute` names the attribute when the value is one.
-public struct DomainXMLError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct TypedXMLError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Reason: Hashable, Sendable {
         /// Not an integer in the accepted syntax, or outside the property's range.
         case invalidInteger
@@ -22,6 +22,10 @@ public struct DomainXMLError: Error, Hashable, Sendable, CustomStringConvertible
         case wrongRootElement(expected: String, found: String)
         /// The text is not well-formed XML.
         case malformedXML(XMLParseError)
+        /// Present where libvirt's schema does not allow it.
+        case notAllowed
+        /// A value libvirt refuses for a reason the other cases do not name (`why` says it).
+        case invalidValue(String)
     }
 
     public var path: String
@@ -48,18 +52,20 @@ public struct DomainXMLError: Error, Hashable, Sendable, CustomStringConvertible
         case .missing: return "\(at): required but missing"
         case .wrongRootElement(let expected, let found): return "\(at): expected <\(expected)>, found <\(found)>"
         case .malformedXML(let error): return "malformed XML: \(error)"
+        case .notAllowed: return "\(at):\(shown) is not allowed here"
+        case .invalidValue(let why): return "\(at):\(shown) \(why)"
         }
     }
 }
 
 /// The reason a codec rejected a string; the key that called it adds path and value.
 public struct ValueProblem: Error, Hashable, Sendable {
-    public var reason: DomainXMLError.Reason
-    public init(_ reason: DomainXMLError.Reason) { self.reason = reason }
+    public var reason: TypedXMLError.Reason
+    public init(_ reason: TypedXMLError.Reason) { self.reason = reason }
 }
 
 /// `/domain/devices/disk[2]/driver`: the element's path, positions only where needed.
-func elementPath(_ element: LosslessXMLElement) -> String {
+package func elementPath(_ element: LosslessXMLElement) -> String {
     var parts: [String] = []
     var current: LosslessXMLElement? = element
     while let e = current {

@@ -16,7 +16,7 @@
 //   (declaration order = libvirt's format order). Adding a property is one line in `Keys`.
 //
 // * Reading decodes the current text with the key's `Codec` (strict, libvirt's own rules) and
-//   throws `DomainXMLError` (path, attribute, value, reason) at that access; writing re-spells
+//   throws `TypedXMLError` (path, attribute, value, reason) at that access; writing re-spells
 //   only that value's nodes, keeps the existing spelling when the value is unchanged, and
 //   creates missing elements at their schema position. Everything the keys do not cover is
 //   never touched, so it round-trips byte for byte.

@@ -9,7 +9,7 @@ public protocol SchemaEntry: Sendable {
 public protocol LeafKey<Value>: SchemaEntry {
     associatedtype Value: Equatable
     /// The decoded value; nil when absent. `element` is the view's element.
-    func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value?
+    func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value?
     /// The text as written, undecoded.
     func raw(_ element: LosslessXMLElement) -> String?
     /// Writes `value` (nil removes it), creating the view's element and children as needed.
@@ -21,11 +21,11 @@ public protocol LeafKey<Value>: SchemaEntry {
 extension LeafKey {
     public var isRequired: Bool { false }
 
-    func check(_ element: LosslessXMLElement) -> DomainXMLError? {
+    func check(_ element: LosslessXMLElement) -> TypedXMLError? {
         do {
             if try read(element) == nil, isRequired {
                 let child = (self as? any ChildNamed)?.childName.map { "/" + $0 } ?? ""
-                return DomainXMLError(path: elementPath(element) + child, attribute: requiredAttributeName, reason: .missing)
+                return TypedXMLError(path: elementPath(element) + child, attribute: requiredAttributeName, reason: .missing)
             }
             return nil
         } catch {
@@ -37,7 +37,7 @@ extension LeafKey {
 
     /// Reads the value and writes it back through the typed setter: `.success(true)` when a
     /// value was present and rewritten, `.success(false)` when absent (nothing written).
-    func rewrite(_ node: ElementRef, spec: ElementSpec) -> Result<Bool, DomainXMLError> {
+    func rewrite(_ node: ElementRef, spec: ElementSpec) -> Result<Bool, TypedXMLError> {
         guard let element = node.element else { return .success(false) }
         do {
             guard let value = try read(element) else { return .success(false) }
@@ -68,11 +68,11 @@ private func spelling<V>(_ value: V, old: String?, codec: Codec<V>) -> String {
     return codec.encode(value)
 }
 
-private func decode<V>(_ text: String, _ codec: Codec<V>, at element: LosslessXMLElement, attribute: String?) throws(DomainXMLError) -> V {
+private func decode<V>(_ text: String, _ codec: Codec<V>, at element: LosslessXMLElement, attribute: String?) throws(TypedXMLError) -> V {
     do {
         return try codec.decode(text)
     } catch {
-        throw DomainXMLError(path: elementPath(element), attribute: attribute, value: text, reason: error.reason)
+        throw TypedXMLError(path: elementPath(element), attribute: attribute, value: text, reason: error.reason)
     }
 }
 
@@ -98,7 +98,7 @@ public struct Attr<Value: Equatable>: LeafKey, AttributeNamed {
 
     public func raw(_ element: LosslessXMLElement) -> String? { element.attribute(name) }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value? {
         guard let text = element.attribute(name) else { return nil }
         return try decode(text, codec, at: element, attribute: name)
     }
@@ -142,7 +142,7 @@ public struct Text<Value: Equatable>: LeafKey {
         element.childElements.isEmpty ? element.text : nil
     }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value? {
         guard let text = raw(element) else { return nil }
         return try decode(text, codec, at: element, attribute: nil)
     }
@@ -188,7 +188,7 @@ public struct ChildText<Value: Equatable>: LeafKey {
         return child.text ?? ""
     }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value? {
         guard let child = element.firstChild(named: name) else { return nil }
         return try decode(child.text ?? "", codec, at: child, attribute: nil)
     }
@@ -234,7 +234,7 @@ public struct ChildAttr<Value: Equatable>: LeafKey {
 
     public func raw(_ element: LosslessXMLElement) -> String? { element.firstChild(named: child)?.attribute(name) }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Value? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value? {
         guard let c = element.firstChild(named: child), let text = c.attribute(name) else { return nil }
         return try decode(text, codec, at: c, attribute: name)
     }
@@ -268,7 +268,7 @@ public struct Flag: LeafKey {
         element.firstChild(named: name) == nil ? nil : ""
     }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> Bool? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Bool? {
         element.firstChild(named: name) != nil
     }
 
@@ -309,6 +309,12 @@ public struct MemoryValue: LeafKey {
     }
 
     public func register(in builder: inout SpecBuilder) {
+        registerPlace(in: &builder)
+        builder.leaf(self)
+    }
+
+    /// The attributes and child this amount occupies (shared with `MemoryLimitValue`).
+    func registerPlace(in builder: inout SpecBuilder) {
         switch place {
         case .text:
             builder.modelsText = true
@@ -319,7 +325,6 @@ public struct MemoryValue: LeafKey {
         case .child(let name):
             builder.child(name, .inline(attributes: [unitAttribute]))
         }
-        builder.leaf(self)
     }
 
     /// The element carrying text/value and unit.
@@ -338,7 +343,7 @@ public struct MemoryValue: LeafKey {
         return h.attribute(unitAttribute).map { "\(n) \($0)" } ?? n
     }
 
-    public func read(_ element: LosslessXMLElement) throws(DomainXMLError) -> MemorySize? {
+    public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> MemorySize? {
         guard let h = holder(element), let n = number(in: h) else { return nil }
         let unit = h.attribute(unitAttribute)
         do {
@@ -346,7 +351,7 @@ public struct MemoryValue: LeafKey {
         } catch {
             var attribute: String? = nil
             if case .attribute(let name) = place { attribute = name }
-            throw DomainXMLError(path: elementPath(h), attribute: attribute, value: n, reason: .invalidMemory(error.description))
+            throw TypedXMLError(path: elementPath(h), attribute: attribute, value: n, reason: .invalidMemory(error.description))
         }
     }
 
@@ -394,9 +399,23 @@ public struct MemoryValue: LeafKey {
 /// A single child element with its own view: `Child<DiskDriver>("driver")`.
 public struct Child<V: ElementView>: SchemaEntry {
     public let name: String
-    public init(_ name: String) { self.name = name }
+    let validatedWhen: (@Sendable (LosslessXMLElement) -> Bool)?
+
+    public init(_ name: String) {
+        self.name = name
+        validatedWhen = nil
+    }
+
+    /// A child that `validate()` checks only when `condition` holds for it (the rest of the
+    /// typed layer always sees it).
+    public init(_ name: String, validatedWhen condition: @escaping @Sendable (LosslessXMLElement) -> Bool) {
+        self.name = name
+        validatedWhen = condition
+    }
+
     public func register(in builder: inout SpecBuilder) {
         builder.child(name, .view({ V.schema.spec }))
+        if let validatedWhen { builder.validationGuards[name] = validatedWhen }
     }
 }
 
@@ -407,6 +426,25 @@ public struct Children<V: ElementView>: SchemaEntry {
     public func register(in builder: inout SpecBuilder) {
         builder.child(name, .view({ V.schema.spec }))
     }
+}
+
+/// A check `validate()` runs on the element beyond its values' own decoding: a constraint
+/// between values, or a child or attribute libvirt's schema forbids in this place.
+public struct Rule: SchemaEntry {
+    let check: @Sendable (LosslessXMLElement) -> TypedXMLError?
+
+    public init(_ check: @escaping @Sendable (LosslessXMLElement) -> TypedXMLError?) { self.check = check }
+
+    /// Reports `attribute` on `child` (or on the element itself when `child` is nil) as not allowed.
+    public static func forbidden(attribute: String, on child: String? = nil) -> Rule {
+        Rule { element in
+            guard let holder = child.map({ element.firstChild(named: $0) }) ?? element,
+                  let value = holder.attribute(attribute) else { return nil }
+            return TypedXMLError(path: elementPath(holder), attribute: attribute, value: value, reason: .notAllowed)
+        }
+    }
+
+    public func register(in builder: inout SpecBuilder) { builder.rule(self) }
 }
 
 /// A child kept as opaque XML (`<metadata>`): modeled as a whole, never interpreted.

@@ -1,6 +1,14 @@
 import Foundation
 import HostProbe
 import Testing
+import VirtKitTestSupport
+@testable import virtkit
+
+/// The HostProbe fixture trees, materialised once for this target.
+private let fixtures: String = {
+    let dir = LiveEnvironment.packageRoot().appendingPathComponent("Tests/HostProbeTests/Fixtures")
+    return (try? FixtureTree.materializeAll(from: dir, tag: "cli")) ?? "/nonexistent-fixtures"
+}()
 
 /// `virtkit probe --json` writes with SortedPrettyJSON; its bytes must be Foundation's.
 @Suite("SortedPrettyJSON matches JSONEncoder byte for byte")
@@ -13,15 +21,28 @@ struct SortedPrettyJSONTests {
 
     @Test(arguments: ["2s4c2t-2n", "broken", "captured-epyc-kvm-guest-2cpu", "iommu-sriov", "offline-nonuma"])
     func fixtureSnapshots(name: String) throws {
-        let snap = Fixtures.probe(name)
+        let snap = try HostProber(rootPath: fixtures + "/" + name).snapshotSync()
         let ours = try SortedPrettyJSON.encode(snap)
         #expect(ours == (try Self.foundation(snap)))
         #expect(!ours.isEmpty)
     }
 
     @Test func liveSnapshot() throws {
-        let snap = HostProber().snapshotSync()
+        let snap = try HostProber().snapshotSync()
         #expect(try SortedPrettyJSON.encode(snap) == (try Self.foundation(snap)))
+    }
+
+    @Test func sectionAliases() {
+        #expect(ProbeSection(cliName: "cpu") == .topology)
+        #expect(ProbeSection(cliName: "NET") == .network)
+        #expect(ProbeSection(cliName: "sysctl") == .sysctls)
+        #expect(ProbeSection(cliName: "bogus") == nil)
+    }
+
+    @Test func terminalOutputEscapesControlCharacters() {
+        #expect(terminalSafe("eth0") == "eth0")
+        #expect(terminalSafe("evil\u{1B}[2Jname\nsecond\u{7F}") == "evil\\u{1b}[2Jname\\u{a}second\\u{7f}")
+        #expect(!terminalSafe("a\rb\u{9B}c").unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
     }
 
     struct Edge: Codable {

@@ -122,34 +122,3 @@ extension LibvirtUUID: XMLValue {
         }, encode: { $0.description })
     }
 }
-
-/// A libvirt enumeration: the spellings libvirt documents, plus `.other(raw)` for anything else,
-/// so an unknown (newer, or hypervisor-specific) value is kept rather than rejected or lost.
-///
-/// Conformers list `known` once; `rawValue` and parsing come from it.
-public protocol XMLEnum: XMLValue, Hashable, Sendable, CustomStringConvertible {
-    /// Every documented case with its XML spelling.
-    static var known: [(Self, String)] { get }
-    static func other(_ raw: String) -> Self
-}
-
-extension XMLEnum {
-    public init(rawValue: String) {
-        self = Self.known.first { $0.1 == rawValue }?.0 ?? .other(rawValue)
-    }
-
-    public var rawValue: String {
-        if let spelling = Self.known.first(where: { $0.0 == self })?.1 { return spelling }
-        // Only `.other(String)` is left; its payload is the raw text.
-        return Mirror(reflecting: self).children.first?.value as? String ?? ""
-    }
-
-    /// True for `.other`: a value this version of the typed layer does not know.
-    public var isKnown: Bool { Self.known.contains { $0.0 == self } }
-
-    public var description: String { rawValue }
-
-    public static var xmlCodec: Codec<Self> {
-        Codec(decode: { Self(rawValue: $0) }, encode: { $0.rawValue })
-    }
-}
