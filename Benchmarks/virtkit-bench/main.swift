@@ -13,6 +13,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "exporter": ExporterBench.run(arguments:),
     "fleet": FleetBench.run(arguments:),
     "placement": PlacementBench.run(arguments:),
+    "diagnosis": DiagnosisBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Libvirt
+import Tuning
+
+/// Options shared by `advise` and `doctor`.
+struct DiagnosisOptions: ParsableArguments {
+    @Option(name: .long, help: "Sampling window in seconds for rates (vCPU delay, throttling, iowait, …); 0 reads configuration only.")
+    var sample: Double = 5
+    @Option(name: .long, parsing: .upToNextOption, help: "Threshold overrides NAME=VALUE (see Documentation/Tuning.md), e.g. vcpuDelayWarning=0.05.")
+    var threshold: [String] = []
+
+    func thresholds() throws -> DiagnosisThresholds {
+        var pairs: [String: String] = [:]
+        for t in threshold {
+            let f = t.split(separator: "=", maxSplits: 1)
+            guard f.count == 2 else { throw CLIError("--threshold \(t): expected NAME=VALUE") }
+            pairs[String(f[0])] = String(f[1])
+        }
+        do { return try DiagnosisThresholds(overrides: pairs) } catch { throw CLIError("\(error)") }
+    }
+
+    /// A gatherer for `uri`: host facts only when the connection is to this machine.
+    func gatherer(_ conn: Connection, uri: String, root: String?) throws -> DiagnosisGatherer {
+        var g = DiagnosisGatherer(connection: conn, root: root ?? "/", window: root == nil ? try window() : nil)
+        // qemu:///system, test:///… are local; qemu+ssh://host/system is not.
+        if let r = uri.range(of: "://"), let next = uri[r.upperBound...].first, next != "/" { g.readsHost = root != nil }
+        return g
+    }
+
+    func window() throws -> Duration? {
+        guard sample.isFinite, sample >= 0, sample <= 3600 else { throw CLIError("--sample must be between 0 and 3600 seconds") }
+        return sample > 0 ? .milliseconds(Int64(sample * 1000)) : nil
+    }
+}
+
+/// `virtkit advise`: diagnose the host and every guest.
+struct AdviseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "advise",
+        abstract: "Diagnose the host and every guest: findings with evidence, remedies and sources.",
+        discussion: "Exit status 0 when nothing is critical, 2 when something is. --root DIR diagnoses a captured fixture tree (no sampling).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var diagnosis: DiagnosisOptions
+    @Option(name: .long, help: "Read host facts from this captured tree instead of / (no live sampling).")
+    var root: String?
+
+    func run() async throws {
+        let thresholds = try diagnosis.thresholds()
+        var report = DiagnosisReport(findings: [])
+        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+            let input = try await diagnosis.gatherer(conn, uri: connection.resolvedURI, root: root).gather()
+            report = Diagnoser(thresholds: thresholds).diagnose(input)
+        }
+        try printDiagnosis(report, json: output.json)
+        if report.hasCritical { throw ExitCode(2) }
+    }
+}
+
+/// `virtkit doctor DOMAIN`: everything about one guest.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Diagnose one guest: configuration, console lag over a sampling window, paused state.",
+        discussion: "Host findings that affect every guest are included. Exit status 0 when nothing is critical, 2 when something is.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var diagnosis: DiagnosisOptions
+    @Argument(help: "The domain (name, UUID or ID).") var domain: String
+
+    func run() async throws {
+        let thresholds = try diagnosis.thresholds()
+        var report = DiagnosisReport(findings: [])
+        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+            let d = try await lookupDomain(domain, in: conn)
+            let input = try await diagnosis.gatherer(conn, uri: connection.resolvedURI, root: nil).gather(domains: [d])
+            guard let guest = input.guests.first else { throw CLIError("\(domain): not found") }
+            report = Diagnoser(thresholds: thresholds).diagnose(guest: guest.reference, in: input)
+        }
+        try printDiagnosis(report, json: output.json)
+        if report.hasCritical { throw ExitCode(2) }
+    }
+}
+
+/// Text grouped by severity (most severe first), or the report's JSON.
+func printDiagnosis(_ report: DiagnosisReport, json: Bool) throws {
+    if json { return try printJSON(report) }
+    guard !report.findings.isEmpty else {
+        print("No findings.")
+        return
+    }
+    for severity in Finding.Severity.allCases.reversed() {
+        let group = report.findings.filter { $0.severity == severity }
+        guard !group.isEmpty else { continue }
+        print("\(severity.rawValue.uppercased()) (\(group.count))")
+        for f in group {
+            print("  \(f.id)  [\(f.subject)]")
+            print("    \(f.title)")
+            print("    \(f.explanation)")
+            for e in f.evidence { print("    evidence: \(e)") }
+            for r in f.remedies { print("    remedy [\(r.applies.rawValue)]: \(r.summary) — \(describe(r.action))") }
+            print("    source: \(f.source)")
+        }
+        print("")
+    }
+}
+
+private func describe(_ action: Remedy.Action) -> String {
+    switch action {
+    case .sysctl(let name, let value): "sysctl -w \(name)=\(value)"
+    case .sysfs(let path, let value): "echo \(value) > \(path)"
+    case .domainXML(let edit): "domain XML: \(edit)"
+    case .libvirt(let call): "libvirt: \(call)"
+    case .cgroup(let path, let file, let value): "echo \(value) > \(path)/\(file)"
+    case .kernelCommandLine(let add, let remove): "kernel command line: add \(add.joined(separator: " "))" + (remove.isEmpty ? "" : ", remove \(remove.joined(separator: " "))")
+    case .manual(let steps): steps
+    }
+}
