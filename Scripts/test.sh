@@ -25,7 +25,12 @@ swift build --build-tests
 step "Checking public names (one umbrella, no clashes)"
 swift package dump-symbol-graph --minimum-access-level public >/dev/null
 python3 Scripts/check-public-names.py
-swift test --skip-build
+# The exporter's tests measure per-scrape deadlines in seconds; beside 500 other tests on 2
+# cores, some of which block Swift's cooperative threads while they wait for subprocesses,
+# their timers fire late. They run in a process of their own, right after.
+swift test --skip-build --skip VirtKitExporterTests
+step "Exporter tests (deadlines: their own test process)"
+swift test --skip-build --filter VirtKitExporterTests
 
 if [ -x Scripts/fuzz-domainxml.sh ]; then
     step "Fuzzing the DomainXML parser (bounded)"

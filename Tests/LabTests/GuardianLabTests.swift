@@ -12,6 +12,9 @@ import VirtKitTestSupport
 /// The guests' boot sector reads sector 2 of their disk every 0.5 s through the BIOS, so a
 /// failing disk pauses them at once (`error_policy='stop'`) and a working one keeps them
 /// running — "the guest runs" is checked by it staying running while it keeps reading.
+/// Nested in `LabScenarioTests` so its `.serialized` covers the migration suites too: one of
+/// these tests restarts host B's libvirtd, which would cut a migration running beside it.
+extension LabScenarioTests {
 @Suite("Guardian on the lab", .serialized)
 struct GuardianLabTests {
     static func name(_ what: String) -> String { "virtkit-lab-guard-\(what)-\(getpid())" }
@@ -462,4 +465,5 @@ enum GuardianFigures {
         try await Task.sleep(for: .seconds(seconds))
         return (cpu() - c0) / (ContinuousClock.now - t0).inSeconds * 100
     }
+}
 }

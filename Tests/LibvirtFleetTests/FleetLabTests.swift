@@ -82,7 +82,8 @@ struct ThreeHostLab: Sendable {
 
     @Test func aStoppedDaemonTimesOutAloneAndIsSeenAgainAfterSIGCONT() async throws {
         guard let lab = await ThreeHostLab.bringUp() else { return }
-        let deadline = Duration.seconds(3)
+        // Long enough for A (qemu:///system) to answer while the whole test process runs beside it.
+        let deadline = Duration.seconds(10)
         let fleet = try Fleet(hosts: lab.hosts, options: .init(concurrency: 3, deadline: deadline))
         let warm = await fleet.inventory()
         try #require(warm.missing.isEmpty, "\(warm.missing)")

@@ -43,7 +43,8 @@ import VirtCore
         #expect(d.topologySource == .capabilities)
         #expect(d.topology.nodes.count == 2 && d.topology.cpus.count == 16)
         #expect(d.topology.nodes.allSatisfy { $0.freeMemory != nil && !$0.pagePools.isEmpty })
-        #expect(d.guests.map(\.name) == ["test"])
+        // test:///default is one state for the whole test process: other suites define guests there too.
+        #expect(d.guests.contains { $0.name == "test" })
         await fleet.shutdown()
     }
 
@@ -81,7 +82,9 @@ import VirtCore
         let took = t0.duration(to: .now)
         #expect(first[host: "hang-2"]?.result.isTimedOut == true)
         #expect(first.outcomes.filter { $0.host.name != "hang-2" }.map { $0.result.value } == [1, 2, 4])
-        #expect(took < .seconds(4), "the run waited \(took) for a host with a 1 s deadline")
+        // The stuck call never returns until the gate opens: any finite bound shows the run did
+        // not wait for it (generous, as the whole test process shares 2 cores beside it).
+        #expect(took < .seconds(30), "the run waited \(took) for a host with a 1 s deadline")
         #expect(await fleet.isBusy("hang-2"))
 
         // The stuck call is still running: the next run starts no second call on that host.

@@ -63,12 +63,14 @@ import VirtKitTestSupport
         defer { unlink(path) }
         let silent = try SilentLibvirtSocket()
         let silentURI = "qemu+unix:///system?socket=\(silent.path)"
-        let exporter = MetricsExporter(uris: [uri, silentURI], deadline: .milliseconds(300))
+        // The silent daemon never answers: without the deadline a scrape would never end, so a
+        // bound well above the deadline (the test process is busy beside it) still proves it.
+        let exporter = MetricsExporter(uris: [uri, silentURI], deadline: .seconds(2))
         for round in 0..<3 {
             let start = ContinuousClock.now
             let hosts = await exporter.scrape()
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .milliseconds(1300), "round \(round): \(elapsed)")
+            #expect(elapsed < .seconds(15), "round \(round): \(elapsed)")
             let good = try #require(hosts.first { $0.uri == uri })
             let hung = try #require(hosts.first { $0.uri == silentURI })
             #expect(good.up && !good.stale && good.domains.count == 10)

@@ -1,3 +1,4 @@
+import Foundation
 import Libvirt
 import Logging
 import Synchronization
@@ -37,16 +38,21 @@ struct CapturingHandler: LogHandler {
         let box = CapturingHandler.Box()
         VirtKitLogging.enable { label in Logger(label: label) { CapturingHandler(label: $0, box: box) } }
         defer { VirtKitLogging.disable() }
-        let conn = try await Connection.open("test:///default", readOnly: true)
+        // A URI of this test's own (a node file), so other suites' connections can't be taken for it.
+        let node = FileManager.default.temporaryDirectory.appendingPathComponent("vk-logging-\(getpid())-\(Int.random(in: 0...1_000_000)).xml")
+        try "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>1</cores><threads>1</threads></cpu></node>".write(to: node, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: node) }
+        let uri = "test://" + node.path
+        let conn = try await Connection.open(uri, readOnly: true)
         await conn.close()
         await #expect(throws: LibvirtError.self) { try await Connection.open("bogus-driver:///nowhere") }
         let lines = box.lines.withLock { $0 }
         // Other suites may open connections meanwhile: look for this test's own.
-        let opened = lines.first { $0.message == "connection opened" && $0.metadata["uri"] == "test:///default" }
+        let opened = lines.first { $0.message == "connection opened" && $0.metadata["uri"] == "\(uri)" }
         #expect(opened?.label == "virtkit.libvirt")
         #expect(opened?.level == .info)
         #expect(opened?.metadata["readOnly"] == "true")
-        #expect(lines.contains { $0.message == "connection closed" && $0.level == .debug && $0.metadata["uri"] == "test:///default" })
+        #expect(lines.contains { $0.message == "connection closed" && $0.level == .debug && $0.metadata["uri"] == "\(uri)" })
         #expect(lines.contains { $0.message == "connection failed" && $0.metadata["uri"] == "bogus-driver:///nowhere" })
 
         VirtKitLogging.disable()

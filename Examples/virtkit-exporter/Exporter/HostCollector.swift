@@ -153,9 +153,14 @@ public actor HostCollector {
         c.resume()
     }
 
+    /// The exporter's own libvirt threads, shared by its host collectors.
+    static let pool = BlockingThreadPool(threadCount: 8, name: "vk-exporter")
+
     private func connect() async throws -> Connection {
         if let monitor { return await monitor.connection }
-        let m = try await EventMonitor.open(uri, readOnly: true)
+        // Threads of its own: a scrape must not queue behind the process's other blocked
+        // libvirt calls (or another host's hung ones) on the shared pool.
+        let m = try await EventMonitor.open(uri, readOnly: true, pool: Self.pool)
         if isShutDown { await m.shutdown(); throw CancellationError() }
         monitor = m
         logger.info("connected (read-only)")

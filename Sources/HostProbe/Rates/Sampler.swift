@@ -185,6 +185,10 @@ extension HostProber {
                     do { sample = try await BlockingThreadPool.fileIO.run { state.tick() } } catch { break }
                     if let sample { cont.yield(sample) }
                     next += step
+                    // After a stall (a busy host, a suspended process) skip the missed ticks
+                    // instead of sampling them back to back: a rate over a few µs is noise.
+                    let now = clock.now
+                    if next < now { next = now + step }
                     do { try await Task.sleep(until: next, clock: clock) } catch { break }
                 }
                 cont.finish()

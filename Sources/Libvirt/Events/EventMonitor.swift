@@ -63,6 +63,8 @@ public actor EventMonitor {
     public let keepAlive: KeepAlive?
     /// Connections are opened read-only (`virConnectOpenReadOnly`: enough for events and stats).
     public let readOnly: Bool
+    /// The pool the monitor's connections make their calls on.
+    public let pool: BlockingThreadPool
     /// The current connection (replaced after a reconnect).
     public private(set) var connection: Connection
     private var generation = 0
@@ -80,8 +82,9 @@ public actor EventMonitor {
         var token: Int?
     }
 
-    private init(uri: String, policy: ReconnectPolicy?, keepAlive: KeepAlive?, readOnly: Bool, connection: Connection) {
+    private init(uri: String, policy: ReconnectPolicy?, keepAlive: KeepAlive?, readOnly: Bool, pool: BlockingThreadPool, connection: Connection) {
         self.readOnly = readOnly
+        self.pool = pool
         self.uri = uri
         self.policy = policy
         self.keepAlive = keepAlive
@@ -93,18 +96,21 @@ public actor EventMonitor {
     ///   - policy: how to reconnect; nil: streams end at the first close.
     ///   - keepAlive: probe interval and unanswered count; nil leaves libvirt's default.
     ///   - readOnly: open (and reopen) read-only connections.
+    ///   - pool: the thread pool for the connections' calls (a pool of its own keeps a
+    ///     process's other blocked libvirt calls from delaying this monitor's).
     public static func open(
         _ uri: String, policy: ReconnectPolicy? = ReconnectPolicy(),
-        keepAlive: KeepAlive? = KeepAlive(interval: .seconds(2), count: 3), readOnly: Bool = false
+        keepAlive: KeepAlive? = KeepAlive(interval: .seconds(2), count: 3), readOnly: Bool = false,
+        pool: BlockingThreadPool = .libvirt
     ) async throws -> EventMonitor {
-        let conn = try await openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
-        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, readOnly: readOnly, connection: conn)
+        let conn = try await openConnection(uri, keepAlive: keepAlive, readOnly: readOnly, pool: pool)
+        let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, readOnly: readOnly, pool: pool, connection: conn)
         try await monitor.watch(conn)
         return monitor
     }
 
-    private static func openConnection(_ uri: String, keepAlive: KeepAlive?, readOnly: Bool) async throws -> Connection {
-        let conn = try await Connection.open(uri, readOnly: readOnly)
+    private static func openConnection(_ uri: String, keepAlive: KeepAlive?, readOnly: Bool, pool: BlockingThreadPool) async throws -> Connection {
+        let conn = try await Connection.open(uri, readOnly: readOnly, pool: pool)
         if let keepAlive {
             do { try await conn.setKeepAlive(keepAlive) }
             catch let e as LibvirtError where e.code == .noSupport {}  // local drivers can't lose their peer
@@ -225,7 +231,7 @@ public actor EventMonitor {
             try? await Task.sleep(for: policy.delay(beforeAttempt: attempt))
             if Task.isCancelled || isShutDown { return }
             do {
-                let conn = try await Self.openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
+                let conn = try await Self.openConnection(uri, keepAlive: keepAlive, readOnly: readOnly, pool: pool)
                 let old = connection
                 // Leave the dead connection's hub (its callbacks die with it).
                 for (_, s) in subscriptions { if let t = s.token { old.unsubscribeEvents(t) } }

@@ -44,16 +44,23 @@ public struct DiagnosisGatherer: Sendable {
         async let snapshot = prober?.snapshot()
         // Domains are read concurrently (each read is a libvirt round trip on the blocking pool).
         var results: [(Int, GuestFacts, GuestLocation?)] = []
-        try await withThrowingTaskGroup(of: (Int, GuestFacts, GuestLocation?).self) { group in
+        try await withThrowingTaskGroup(of: (Int, GuestFacts, GuestLocation?)?.self) { group in
             var next = 0
             func add() {
                 let i = next, d = domains[i], me = self
-                group.addTask { let (g, l) = try await me.guestFacts(d); return (i, g, l) }
+                group.addTask {
+                    do {
+                        let (g, l) = try await me.guestFacts(d)
+                        return (i, g, l)
+                    } catch let e as LibvirtError where e.code == .noDomain {
+                        return nil  // undefined between the listing and this read: nothing to diagnose
+                    }
+                }
                 next += 1
             }
             while next < min(domains.count, Self.concurrentDomains) { add() }
             while let r = try await group.next() {
-                results.append(r)
+                if let r { results.append(r) }
                 if next < domains.count { add() }
             }
         }
@@ -265,18 +272,11 @@ public struct DiagnosisGatherer: Sendable {
     }
 }
 
-/// Reads a whole file (procfs files report size 0, so read until EOF).
+/// Reads a whole procfs or sysfs file through VirtCore's bounded reader (procfs tables such
+/// as numa_maps grow with the process: the table bound applies).
 func readFileBytes(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw GatherError(what: path, errno: errno) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { throw GatherError(what: path, errno: errno) }
-        if n == 0 { return out }
-        out.append(contentsOf: buf[0..<n])
+    do { return try RootedFileReader(root: "/").read(path, limit: RootedFileReader.Bound.table) } catch {
+        throw GatherError(what: path, errno: error.errno)
     }
 }
 

@@ -57,7 +57,10 @@ extension PlacementOccupancy {
     public static func gather(from connection: Connection, excluding: Set<String> = []) async throws -> PlacementOccupancy {
         var guests: [Guest] = []
         for domain in try await connection.listAllDomains(flags: .active) where !excluding.contains(domain.name) {
-            let xml = try await domain.xmlDescription()
+            let xml: String
+            do { xml = try await domain.xmlDescription() } catch let e as LibvirtError where e.code == .noDomain {
+                continue  // stopped and undefined between the listing and this read: it holds nothing
+            }
             guard let definition = try? DomainDefinition(parsing: xml) else { continue }
             guests.append(Guest(definition: definition))
         }

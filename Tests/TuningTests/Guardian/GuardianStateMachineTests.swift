@@ -403,3 +403,18 @@ struct TestRandom: RandomNumberGenerator, Sendable {
         return state ^ (state >> 29)
     }
 }
+
+@Suite struct GuardianAlertFindingTests {
+    @Test func theGiveUpAlertIsACriticalGuestFinding() throws {
+        let uuid = try #require(LibvirtUUID("4dea22b3-1d52-d8f3-2516-782e98ab3fa0"))
+        let alert = GuardianAlert(id: GuardianAlert.findingID, severity: "critical", guest: GuardianGuest(uuid: uuid, name: "db1"),
+                                  explanation: "paused 3 times in 10 min", evidence: ["pause 1", "pause 2", "pause 3"],
+                                  remedy: "repair the disk, then resume by hand")
+        let f = alert.finding
+        #expect(f.id.rawValue == "guest.paused.resume-limit")
+        #expect(f.severity == .critical)
+        #expect(f.subject == .guest(GuestReference(uuid: uuid, name: "db1")))
+        #expect(f.evidence.count == 3)
+        #expect(f.remedies.count == 1)
+    }
+}
