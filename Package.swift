@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"]),
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "CLibvirt", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LibvirtXMLTests", dependencies: ["LibvirtXML", "DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtXMLTests", dependencies: ["LibvirtXML", "DomainXML", "LosslessXML", "HostProbe", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,6 +30,10 @@ fi
 if [ -d "$root/Tests/DomainXMLTests/Fixtures/hostile" ]; then
     seeds+=("$root/Tests/DomainXMLTests/Fixtures/hostile")
 fi
+# Earlier findings, kept as regression seeds.
+if [ -d "$root/Tests/DomainXMLTests/Fixtures/fuzz" ]; then
+    seeds+=("$root/Tests/DomainXMLTests/Fixtures/fuzz")
+fi
 
 echo "fuzz-domainxml: building the fuzz target (log: $out/build.log)"
 # ld.gold prints hundreds of harmless "Cannot export local symbol __asan_*" warnings: keep

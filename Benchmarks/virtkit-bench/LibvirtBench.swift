@@ -384,7 +384,7 @@ enum LibvirtBench {
     static func guestCPU(_ conn: Connection, _ guests: [Domain]) async throws -> (ns: Double, at: Double) {
         let names = Set(guests.map(\.name))
         let stats = try await conn.allDomainStats(groups: .cpuTotal, flags: .active)
-        let ns = stats.filter { names.contains($0.name) }.reduce(0.0) { $0 + Double($1.cpu?.time ?? 0) }
+        let ns = stats.filter { names.contains($0.name) }.reduce(0.0) { $0 + ($1.cpu?.time?.inSeconds ?? 0) * 1e9 }
         return (ns, clocks().wall)
     }
 

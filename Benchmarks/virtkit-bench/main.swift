@@ -4,6 +4,7 @@ import Foundation
 
 let suites: [String: ([String]) async throws -> Void] = [
     "domainxml": DomainXMLBench.run(arguments:),
+    "libvirtxml": LibvirtXMLBench.run(arguments:),
     "cgroup": CgroupBench.run(arguments:),
     "libvirt": LibvirtBench.run(arguments:),
     "hostprobe": HostProbeBench.run(arguments:),

@@ -31,7 +31,7 @@ struct DomainsCommand: AsyncParsableCommand {
         return stats.map { s in
             let uuid = s.domain?.uuid
             return Entry(
-                name: s.name, uuid: uuid?.uuidString.lowercased() ?? "", id: s.domain?.id,
+                name: s.name, uuid: uuid?.description ?? "", id: s.domain?.id,
                 state: s.state?.state.key ?? "unknown", reason: s.state?.reasonDescription ?? "unknown",
                 reasonCode: s.state?.reasonRawValue ?? -1, persistent: uuid.map(persistent.contains) ?? false)
         }.sorted { $0.name < $1.name }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Libvirt
+import VirtCore
 
 /// `virtkit events`: prints domain events as they come (one line each, or JSON lines), and
 /// reconnects with backoff when the daemon goes away (the gap is printed).
@@ -20,7 +21,7 @@ struct EventsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let monitor = try await EventMonitor.open(connection.resolvedURI, policy: noReconnect ? nil : ReconnectPolicy())
-        var uuid: UUID?
+        var uuid: LibvirtUUID?
         if let domain {
             let conn = await monitor.connection
             let d: Domain
@@ -58,20 +59,20 @@ struct EventLine: Encodable {
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         switch m {
         case .event(let e):
-            time = iso.string(from: e.timestamp)
+            time = iso.string(from: Date(timeIntervalSince1970: e.timestamp.sinceUnixEpoch.inSeconds))
             type = "event"
             domain = e.domainName
-            uuid = e.domainUUID.uuidString.lowercased()
+            uuid = e.domainUUID.description
             event = e.kind.id.description
             (detail, fields) = Self.describe(e.kind)
         case .disconnected(let c):
-            time = iso.string(from: c.timestamp)
+            time = iso.string(from: Date(timeIntervalSince1970: c.timestamp.sinceUnixEpoch.inSeconds))
             type = "disconnected"
             detail = c.reason.description
         case .reconnected(let gap, let attempts):
             time = iso.string(from: Date())
             type = "reconnected"
-            fields = ["gapSeconds": String(format: "%.3f", Double(gap.components.seconds) + Double(gap.components.attoseconds) / 1e18),
+            fields = ["gapSeconds": String(format: "%.3f", gap.inSeconds),
                       "attempts": "\(attempts)"]
         case .failed(let e):
             time = iso.string(from: Date())

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Libvirt
+import VirtCore
 
 /// `virtkit migrate`: live-migrates a domain, with a progress bar on a terminal and JSON
 /// lines (one per progress sample, then the final statistics) otherwise.
@@ -36,7 +37,7 @@ struct MigrateCommand: AsyncParsableCommand {
         dom = try await lookupDomain(domain, in: source)
         var options = MigrationOptions()
         options.live = live
-        options.bandwidth = bandwidth
+        options.bandwidthMiBPerSecond = bandwidth
         options.migrateURI = migrateURI
         options.peerToPeer = p2p
         options.persistOnDestination = persistent
@@ -108,11 +109,11 @@ struct ProgressLine: Encodable {
     init(_ s: JobStats) {
         type = s.type.description
         percent = s.progress.map { ($0 * 1000).rounded() / 10 }
-        dataTotal = s.dataTotal
-        dataProcessed = s.dataProcessed
-        dataRemaining = s.dataRemaining
-        memoryBytesPerSecond = s.memoryRate
-        dirtyPagesPerSecond = s.memoryDirtyRate
+        dataTotal = s.dataTotal?.bytes
+        dataProcessed = s.dataProcessed?.bytes
+        dataRemaining = s.dataRemaining?.bytes
+        memoryBytesPerSecond = s.memoryBytesPerSecond
+        dirtyPagesPerSecond = s.memoryDirtyPagesPerSecond
         iteration = s.memoryIteration
         elapsedMs = s.timeElapsed.map(ms)
         remainingMs = s.timeRemaining.map(ms)

@@ -41,7 +41,7 @@ struct NodeCommand: AsyncParsableCommand {
             cpuModel: info.model ?? "", cpus: info.cpus, mhz: info.mhz, numaNodes: info.nodes, sockets: info.sockets,
             coresPerSocket: info.cores, threadsPerCore: info.threads, memoryKiB: info.memory?.kibibytes ?? 0,
             cellsFreeKiB: (try? await conn.cellsFreeMemory())?.map(\.kibibytes) ?? [],
-            memoryStatsKiB: mem?.raw)
+            memoryStatsKiB: mem?.rawKiB)
     }
 
     func run() async throws {
@@ -91,7 +91,7 @@ func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(
 
 /// A domain by ID, UUID or name, as virsh resolves its DOMAIN argument.
 func lookupDomain(_ text: String, in conn: Connection) async throws -> Domain {
-    if let id = Int32(text), id > 0 { return try await conn.domain(id: id) }
-    if LibvirtUUID(text) != nil, let d = try? await conn.domain(uuidString: text) { return d }
+    if let id = UInt32(text), id > 0 { return try await conn.domain(id: id) }
+    if let u = LibvirtUUID(text), let d = try? await conn.domain(uuid: u) { return d }
     return try await conn.domain(named: text)
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HostProbe
 import Libvirt
+import struct LibvirtXML.HostCapabilities
 import Tuning
 import VirtCore
 
@@ -59,13 +60,16 @@ struct PlanCommand: AsyncParsableCommand {
             }
             host = try await Self.topology(root: root)
         } else {
-            // The topology of the host libvirt runs on: this one (capabilities-based topology
-            // for remote hosts comes with the fleet issue).
-            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") {
-                throw CLIError("--uri \(uri) names a remote host; plan on it with --root and its captured tree")
-            }
-            host = try await Self.topology(root: "/")
             let connection = try await Connection.open(uri, readOnly: !apply)
+            // A local daemon's host is this one: /sys has free memory and free pages. A remote
+            // host's topology comes from its capabilities (totals only).
+            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") {
+                do {
+                    host = try HostCapabilities(parsing: try await connection.capabilitiesXML()).hostTopology()
+                } catch { throw CLIError("capabilities of \(uri): \(error)") }
+            } else {
+                host = try await Self.topology(root: "/")
+            }
             occupancy = try await PlacementOccupancy.gather(from: connection, excluding: Set(batch.guests.map(\.name)))
             if apply {
                 let plan: PlacementPlan

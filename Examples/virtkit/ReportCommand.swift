@@ -32,14 +32,14 @@ struct ReportCommand: AsyncParsableCommand {
             let stats = try await conn.allDomainStats(groups: [.state, .cpuTotal, .balloon, .vcpu], handles: true)
             var guests = stats.map { s in
                 Guest(name: s.name, state: s.state?.state.key ?? "unknown", reason: s.state?.reasonDescription ?? "unknown",
-                      vcpus: s.vcpu?.current, memoryKiB: s.balloon?.current, cpuTimeNs: s.cpu?.time)
+                      vcpus: s.vcpu?.current, memoryKiB: s.balloon?.current?.kibibytes, cpuTimeNs: s.cpu?.time?.wholeNanoseconds)
             }
             // Drivers without balloon/vcpu stats (test driver): fill from virDomainGetInfo.
             for (i, s) in stats.enumerated() where guests[i].vcpus == nil || guests[i].memoryKiB == nil {
                 if let info = try? await s.domain?.info() {
                     guests[i].vcpus = guests[i].vcpus ?? info.vcpus
                     guests[i].memoryKiB = guests[i].memoryKiB ?? info.memory.kibibytes
-                    guests[i].cpuTimeNs = guests[i].cpuTimeNs ?? info.cpuTime
+                    guests[i].cpuTimeNs = guests[i].cpuTimeNs ?? info.cpuTime.wholeNanoseconds
                 }
             }
             guests.sort { $0.name < $1.name }

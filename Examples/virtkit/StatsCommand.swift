@@ -51,30 +51,21 @@ struct StatsCommand: AsyncParsableCommand {
             name = s.name
             state = s.state?.state.key
             reason = s.state?.reasonDescription
-            cpuTimeNs = s.cpu?.time; cpuUserNs = s.cpu?.user; cpuSystemNs = s.cpu?.system
-            balloonCurrentKiB = s.balloon?.current; balloonMaximumKiB = s.balloon?.maximum
-            balloonRssKiB = s.balloon?.rss; balloonUsableKiB = s.balloon?.usable
+            cpuTimeNs = s.cpu?.time?.wholeNanoseconds; cpuUserNs = s.cpu?.user?.wholeNanoseconds; cpuSystemNs = s.cpu?.system?.wholeNanoseconds
+            balloonCurrentKiB = s.balloon?.current?.kibibytes; balloonMaximumKiB = s.balloon?.maximum?.kibibytes
+            balloonRssKiB = s.balloon?.rss?.kibibytes; balloonUsableKiB = s.balloon?.usable?.kibibytes
             vcpuCurrent = s.vcpu?.current; vcpuMaximum = s.vcpu?.maximum
-            vcpus = s.vcpu.map { $0.entries.map { VCPU(state: $0.state.map(Self.vcpuState), timeNs: $0.time, waitNs: $0.wait, delayNs: $0.delay) } }
+            vcpus = s.vcpu.map { $0.entries.map { VCPU(state: $0.state?.rawValue, timeNs: $0.time?.wholeNanoseconds, waitNs: $0.wait?.wholeNanoseconds, delayNs: $0.delay?.wholeNanoseconds) } }
             net = s.interfaceCount == nil ? nil : s.interfaces.map {
                 Net(name: $0.name, rxBytes: $0.rxBytes, rxPackets: $0.rxPackets, txBytes: $0.txBytes, txPackets: $0.txPackets,
                     rxErrors: $0.rxErrors, txErrors: $0.txErrors, rxDrops: $0.rxDrops, txDrops: $0.txDrops)
             }
             block = s.blockCount == nil ? nil : s.blocks.map {
                 Block(name: $0.name, path: $0.path, readBytes: $0.readBytes, readRequests: $0.readRequests, writeBytes: $0.writeBytes,
-                      writeRequests: $0.writeRequests, capacity: $0.capacity, allocation: $0.allocation, physical: $0.physical)
+                      writeRequests: $0.writeRequests, capacity: $0.capacity?.bytes, allocation: $0.allocation?.bytes, physical: $0.physical?.bytes)
             }
             perf = s.perf.isEmpty ? nil : Dictionary(s.perf.compactMap { f in f.value.uint64.map { (f.name, $0) } }, uniquingKeysWith: { a, _ in a })
             extraCount = s.extra.count
-        }
-
-        static func vcpuState(_ s: DomainStats.VCPU.State) -> Int32 {
-            switch s {
-            case .offline: 0
-            case .running: 1
-            case .blocked: 2
-            case .unknown(let r): r
-            }
         }
     }
 
@@ -108,4 +99,9 @@ struct StatsCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension Duration {
+    /// Whole nanoseconds for the JSON fields that keep libvirt's ns unit in their name.
+    var wholeNanoseconds: UInt64 { UInt64(max(0, inNanoseconds)) }
 }

@@ -20,6 +20,8 @@ struct VirtKitCLI: AsyncParsableCommand {
             EventsCommand.self, MigrateCommand.self, LabCommand.self,
             // Tuning: placement
             PlanCommand.self, RollbackCommand.self,
+            // Tuning: guardian
+            GuardCommand.self,
         ]
     )
 }

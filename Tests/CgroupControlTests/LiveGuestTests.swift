@@ -77,23 +77,23 @@ import VirtKitTestSupport
             let g = try #require(try await GuestLocator(cgroups: sys).locate(dom).cgroups)
             try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(50_000)), period: .microseconds(100_000))], to: g.top)
             var sp = try await dom.schedulerParameters()
-            #expect(sp.globalQuota == 50_000)
-            #expect(sp.globalPeriod == 100_000)
-            #expect(sp.vcpuQuota.map { $0 < 0 } == true)   // children untouched
+            #expect(sp.globalQuota == .limited(.microseconds(50_000)))
+            #expect(sp.globalPeriod == .microseconds(100_000))
+            #expect(sp.vcpuQuota == .unlimited)   // children untouched
 
             for vcpu in g.vcpus.values {
                 try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(25_000)), period: .microseconds(50_000))], to: vcpu)
             }
             try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(10_000)), period: nil)], to: try #require(g.emulator))
             sp = try await dom.schedulerParameters()
-            #expect(sp.vcpuQuota == 25_000)
-            #expect(sp.vcpuPeriod == 50_000)
-            #expect(sp.emulatorQuota == 10_000)
-            #expect(sp.globalQuota == 50_000)
+            #expect(sp.vcpuQuota == .limited(.microseconds(25_000)))
+            #expect(sp.vcpuPeriod == .microseconds(50_000))
+            #expect(sp.emulatorQuota == .limited(.microseconds(10_000)))
+            #expect(sp.globalQuota == .limited(.microseconds(50_000)))
 
             // And the other way: libvirt writes, CgroupControl reads.
             var set = SchedulerParameters()
-            set.globalQuota = 70_000
+            set.globalQuota = .limited(.microseconds(70_000))
             try await dom.setSchedulerParameters(set)
             #expect(try await sys.settings(of: g.top).cpuQuota == .limited(.microseconds(70_000)))
 
@@ -101,7 +101,7 @@ import VirtKitTestSupport
             await #expect(throws: CgroupError.self) {
                 try await sys.apply([.cpuBandwidth(quota: .limited(.microseconds(500)), period: nil)], to: g.top)
             }
-            #expect(try await dom.schedulerParameters().globalQuota == 70_000)
+            #expect(try await dom.schedulerParameters().globalQuota == .limited(.microseconds(70_000)))
         }
     }
 

@@ -44,7 +44,7 @@ struct LabScenarioTests {
         let final = try #require(result.finalStats)
         #expect(final.type == .completed)
         #expect(final.downtime != nil, "final stats carry the downtime")
-        #expect(final.memoryTotal ?? 0 > 0)
+        #expect(final.memoryTotal ?? .zero > .zero)
         #expect(result.destination?.name == name)
         let seen = samples.all
         print("A→B: \(seen.count) progress samples; final: elapsed \(final.timeElapsed.map { "\($0)" } ?? "?"), downtime \(final.downtime.map { "\($0)" } ?? "?")")
@@ -86,13 +86,13 @@ struct LabScenarioTests {
         let guest = try await a.createDomain(xml: try await Lab.guestXML(name, disk: "busy"))
         try await Task.sleep(for: .seconds(1))
         var opts = Self.migrateOptions(lab)
-        opts.bandwidth = 1
+        opts.bandwidthMiBPerSecond = 1
 
         let consumer = Task { () -> (Int, Error?) in
             var n = 0
             do {
                 for try await s in guest.migrationProgress(to: .connection(b), options: opts, pollInterval: .milliseconds(50)) {
-                    if s.isActive, (s.dataProcessed ?? 0) > 0 { n += 1 }
+                    if s.isActive, (s.dataProcessed ?? .zero) > .zero { n += 1 }
                 }
                 return (n, nil)
             } catch { return (n, error) }
@@ -100,7 +100,7 @@ struct LabScenarioTests {
         // Cancel part-way: once libvirt reports data moving.
         let started = await eventually(timeout: .seconds(30)) {
             let s = try? await guest.jobStats()
-            return (s?.isActive ?? false) && (s?.dataProcessed ?? 0) > 0
+            return (s?.isActive ?? false) && (s?.dataProcessed ?? .zero) > .zero
         }
         #expect(started, "the migration started")
         consumer.cancel()

@@ -88,7 +88,7 @@ struct MigrationOptionRuns {
             let pid = try #require(qemuPID(env.name), "A's QEMU pid for \(env.name)")
             var o = Self.baseOptions(env.lab)
             o.parallelConnections = 2
-            o.bandwidth = 1  // MiB/s: keeps the job running long enough to look at its sockets
+            o.bandwidthMiBPerSecond = 1  // MiB/s: keeps the job running long enough to look at its sockets
             let sockets = MaxBox()
             let result = try await env.guest.migrate(to: .connection(env.b), options: o, pollInterval: .milliseconds(20)) { s in
                 if s.isActive { sockets.record(migrationConnections(pid: pid)) }
@@ -97,7 +97,7 @@ struct MigrationOptionRuns {
             print("multifd: max source→B migration connections \(sockets.max); final \(Self.describe(final))")
             #expect(final.type == .completed)
             #expect(sockets.max == 3, "main channel + 2 multifd channels, saw \(sockets.max)")
-            #expect((final.memoryProcessed ?? 0) > 0)
+            #expect((final.memoryProcessed ?? .zero) > .zero)
             try await Self.expectLandedOnB(env)
         }
     }
@@ -114,7 +114,7 @@ struct MigrationOptionRuns {
             #expect(await waitUntilBusy(env), "the busy loop runs")
             var o = Self.baseOptions(env.lab)
             o.compression = "xbzrle"
-            o.bandwidth = 8
+            o.bandwidthMiBPerSecond = 8
             let result = try await env.guest.migrate(to: .connection(env.b), options: o, pollInterval: .milliseconds(50))
             let final = try #require(result.finalStats)
             print("xbzrle: final \(Self.describe(final))")
@@ -144,7 +144,7 @@ struct MigrationOptionRuns {
             #expect(await waitUntilBusy(env), "the busy loop runs")
             var o = Self.baseOptions(env.lab)
             o.autoConverge = true
-            o.bandwidth = 1
+            o.bandwidthMiBPerSecond = 1
             let throttle = MaxBox()
             let guest = env.guest
             let raise = Task { () -> Bool in
@@ -188,8 +188,8 @@ struct MigrationOptionRuns {
         try await Self.withGuest("postcopy", disk: "busy") { env in
             #expect(await waitUntilBusy(env), "the busy loop runs")
             var o = Self.baseOptions(env.lab)
-            o.bandwidth = 1
-            o.postCopy = .init(switchAfterIteration: 2, bandwidth: 100)
+            o.bandwidthMiBPerSecond = 1
+            o.postCopy = .init(switchAfterIteration: 2, bandwidthMiBPerSecond: 100)
             let name = env.name
             let onA = EventRecorder(try await env.a.domainEvents(for: env.guest, .lifecycle))
             let onB = EventRecorder(try await env.b.domainEvents(ids: [.lifecycle]))
@@ -240,7 +240,7 @@ struct MigrationOptionRuns {
             var o = MigrationOptions()  // no migrateURI: the data goes through libvirtd
             o.live = true
             o.tunnelled = true
-            o.bandwidth = 1
+            o.bandwidthMiBPerSecond = 1
             let sockets = MaxBox()
             let anyTCP = MaxBox()  // the sampler sees QEMU's sockets: its NBD disk connection
             let samples = MaxBox()
@@ -257,7 +257,7 @@ struct MigrationOptionRuns {
             #expect(samples.max >= 3, "the job was observed running")
             #expect(anyTCP.max >= 1, "the source QEMU's TCP sockets were visible")
             #expect(sockets.max == 0, "no direct QEMU→B migration connection")
-            #expect((final.memoryProcessed ?? 0) > 0)
+            #expect((final.memoryProcessed ?? .zero) > .zero)
             #expect(result.destination == nil, "peer-to-peer: A's daemon drove it")
             try await Self.expectLandedOnB(env)
         }
@@ -292,8 +292,8 @@ struct MigrationOptionRuns {
             let final = try #require(result.finalStats)
             print("copy-storage all: final \(Self.describe(final))")
             #expect(final.type == .completed)
-            #expect((final.diskTotal ?? 0) >= 32 << 20, "the disk was part of the job")
-            #expect((final.diskProcessed ?? 0) >= 4 << 20, "the written data was copied")
+            #expect((final.diskTotal ?? .zero) >= .mebibytes(32), "the disk was part of the job")
+            #expect((final.diskProcessed ?? .zero) >= .mebibytes(4), "the written data was copied")
             try await Self.expectLandedOnB(env)
             // B's copy (read while B's QEMU holds it: -U) has the data written on A.
             let (rc, out, err) = await run("/usr/bin/qemu-io", ["-U", "-r", "-f", "qcow2", "-c", "read -P 0xa5 1M 4M", fileB(env.name)])

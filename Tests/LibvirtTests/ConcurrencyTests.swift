@@ -57,7 +57,7 @@ final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
     /// that never answers) saturate a 4-thread pool and queue 20 more; meanwhile work on
     /// Swift's cooperative pool (2 threads on this host) and libvirt calls on another pool
     /// still complete promptly. Cancelling queued calls never runs them.
-    @Test func blockedLibvirtCallsDoNotStarveOtherTasks() async throws {
+    @Test(.timeLimit(.minutes(1))) func blockedLibvirtCallsDoNotStarveOtherTasks() async throws {
         let server = try SilentLibvirtSocket()
         let pool = BlockingThreadPool(threadCount: 4, name: "vk-test-slow")
         defer { pool.shutdown() }

@@ -43,10 +43,10 @@ import VirtCore
         defer { Task { await conn.close() } }
         // The test driver reports fixed CPU counters but no memory counters.
         let cpu = try await conn.nodeCPUStats()
-        #expect(cpu.user == 9_797_400_000 && cpu.kernel == 34_678_723_400_000)
-        #expect(cpu.idle == 87_264_900_000 && cpu.iowait == 763_600_000)
-        #expect(cpu.interrupt == nil && cpu.utilization == nil)
-        #expect(cpu.raw.count == 4)
+        #expect(cpu.user == .nanoseconds(9_797_400_000) && cpu.kernel == .nanoseconds(34_678_723_400_000))
+        #expect(cpu.idle == .nanoseconds(87_264_900_000) && cpu.iowait == .nanoseconds(763_600_000))
+        #expect(cpu.interrupt == nil && cpu.utilizationPercent == nil)
+        #expect(cpu.rawNanoseconds.count == 4)
         do {
             _ = try await conn.nodeMemoryStats()
             Issue.record("test driver unexpectedly reported node memory stats")
@@ -54,7 +54,7 @@ import VirtCore
             #expect(e.code == .noSupport)
         }
         do {
-            try await conn.setKeepAlive(interval: 5, count: 3)
+            try await conn.setKeepAlive(KeepAlive(interval: .seconds(5), count: 3))
             Issue.record("keepalive unexpectedly supported by the embedded test driver")
         } catch let e as LibvirtError {
             #expect(e.code == .noSupport)
@@ -74,6 +74,51 @@ import VirtCore
             Issue.record("opening a missing test-driver file succeeded")
         } catch let e as LibvirtError {
             #expect(e.code != .ok)
+        }
+    }
+
+    /// The C function an error names is the one that was called: each open variant, and
+    /// the scheduler getter with and without flags.
+    @Test func errorsNameTheFunctionThatWasCalled() async throws {
+        func openError(_ open: () async throws -> Connection) async -> LibvirtError? {
+            do { _ = try await open(); return nil } catch { return error as? LibvirtError }
+        }
+        let bogus = "nosuchdriver:///nowhere"
+        #expect(await openError { try await Connection.open(bogus) }?.function == "virConnectOpen")
+        #expect(await openError { try await Connection.open(bogus, readOnly: true) }?.function == "virConnectOpenReadOnly")
+        #expect(await openError { try await Connection.open(bogus, flags: []) }?.function == "virConnectOpenAuth")
+        #expect(await openError { try await Connection.open(bogus, flags: .readOnly) }?.function == "virConnectOpenAuth")
+
+        let conn = try await Connection.open("test:///default")
+        defer { Task { await conn.close() } }
+        let dom = try await conn.domain(named: "test")
+        // The 9.0 test driver refuses the *Flags variant (it adds VIR_TYPED_PARAM_STRING_OKAY).
+        do {
+            _ = try await dom.schedulerParameters(flags: .live)
+            Issue.record("the test driver accepted virDomainGetSchedulerParametersFlags")
+        } catch let e as LibvirtError {
+            #expect(e.function == "virDomainGetSchedulerParametersFlags")
+        }
+        _ = try await dom.schedulerParameters()  // the flag-less call works
+        do {
+            try await dom.resume()  // running: nothing to resume
+            Issue.record("resume of a running domain succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.function == "virDomainResume")
+        }
+        do {
+            _ = try await conn.domain(named: "nope")
+            Issue.record("lookup of a missing domain succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .noDomain && e.function == "virDomainLookupByName")
+        }
+        // An error VirtKit raises itself names no C function.
+        await conn.close()
+        do {
+            _ = try await dom.state()
+            Issue.record("a call on a closed connection succeeded")
+        } catch let e as LibvirtError {
+            #expect(e.code == .invalidConn && e.function == nil)
         }
     }
 

@@ -8,7 +8,7 @@ import VirtCore
         defer { Task { await conn.close() } }
         let dom = try await conn.domain(named: "test")
         #expect(try await dom.vcpuCount() == 2)
-        #expect(try await dom.vcpuCount(flags: [.config, .maximum]) == 2)
+        #expect(try await dom.vcpuCount(flags: .config, options: .maximum) == 2)
         try await dom.setVCPUCount(1, flags: .live)
         #expect(try await dom.vcpuCount(flags: .live) == 1)
         try await dom.setMemory(.mebibytes(32), flags: .live)
@@ -41,9 +41,9 @@ import VirtCore
         let mem = try await dom.memoryParameters()
         #expect(mem.hardLimit == .unlimited && mem.softLimit == .unlimited && mem.swapHardLimit == .unlimited)
         #expect(mem.minGuarantee == nil)  // not reported by the test driver: nil, not 0
-        try await dom.setMemoryParameters(MemoryParameters(hardLimit: .limit(.mebibytes(512))))
+        try await dom.setMemoryParameters(MemoryParameters(hardLimit: .limited(.mebibytes(512))))
         let mem2 = try await dom.memoryParameters()
-        #expect(mem2.hardLimit == .limit(.mebibytes(512)))
+        #expect(mem2.hardLimit == .limited(.mebibytes(512)))
         #expect(mem2.softLimit == .unlimited)
         #expect(mem2.raw["hard_limit"] == .ullong(524_288))
 
@@ -70,19 +70,22 @@ import VirtCore
         try await dom.setSchedulerParameters(raw: ["weight": .uint(123)])
         await #expect(throws: LibvirtError.self) { try await dom.setSchedulerParameters(raw: ["weight": .string("x")]) }
         // A typed field the test driver doesn't know is a typed error.
-        await #expect(throws: LibvirtError.self) { try await dom.setSchedulerParameters(SchedulerParameters(vcpuQuota: 1000)) }
+        await #expect(throws: LibvirtError.self) { try await dom.setSchedulerParameters(SchedulerParameters(vcpuQuota: .limited(.milliseconds(1)))) }
     }
 
     @Test func encodersUseLibvirtTypes() {
-        let s = SchedulerParameters(cpuShares: 2048, vcpuPeriod: 100_000, vcpuQuota: -1, emulatorPeriod: 1, emulatorQuota: 2,
-                                    globalPeriod: 3, globalQuota: 4, iothreadPeriod: 5, iothreadQuota: 6)
+        let s = SchedulerParameters(cpuShares: 2048, vcpuPeriod: .milliseconds(100), vcpuQuota: .unlimited, emulatorPeriod: .microseconds(1),
+                                    emulatorQuota: .limited(.microseconds(2)), globalPeriod: .microseconds(3), globalQuota: .limited(.microseconds(4)),
+                                    iothreadPeriod: .microseconds(5), iothreadQuota: .limited(.microseconds(6)))
         #expect(s.encoded["cpu_shares"] == .ullong(2048))
         #expect(s.encoded["vcpu_quota"] == .llong(-1))
         #expect(s.encoded.count == 9)
-        #expect(SchedulerParameters(parameters: s.encoded).iothreadQuota == 6)
+        #expect(s.encoded["vcpu_period"] == .ullong(100_000) && s.encoded["global_quota"] == .llong(4))
+        #expect(SchedulerParameters(parameters: s.encoded).iothreadQuota == .limited(.microseconds(6)))
+        #expect(SchedulerParameters(parameters: ["vcpu_quota": .llong(-1)]).vcpuQuota == .unlimited)
         #expect(SchedulerParameters().encoded.isEmpty)
         #expect(MemoryParameters(swapHardLimit: .unlimited).encoded == ["swap_hard_limit": .ullong(9_007_199_254_740_991)])
-        #expect(MemoryLimit(kibibytes: 1024) == .limit(.mebibytes(1)))
+        #expect(MemoryParameters(parameters: ["hard_limit": .ullong(1024)]).hardLimit == .limited(.mebibytes(1)))
         #expect(NUMAParameters(parameters: ["numa_mode": .int(9)]).mode == .unknown(9))
         #expect(NUMAParameters(mode: .preferred, nodeset: [0, 1, 2]).encoded["numa_nodeset"] == .string("0-2"))
     }

@@ -12,15 +12,8 @@ struct BuilderSchemaTests {
     /// `virt-xml-validate FILE SCHEMA`: nil when valid, else its message; a loud skip (or a
     /// failure under VIRTKIT_REQUIRE_LIVE=1) when the tool is missing.
     static func schemaErrors(_ xml: String, schema: String, sourceLocation: SourceLocation = #_sourceLocation) -> String?? {
-        let tool = "/usr/bin/virt-xml-validate"
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
-            LiveEnvironment.unavailable("virt-xml-validate not installed (Debian libvirt-clients + libxml2-utils)", sourceLocation: sourceLocation)
-            return .none
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-builder-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).xml")
-        defer { try? FileManager.default.removeItem(at: file) }
-        do { try xml.write(to: file, atomically: true, encoding: .utf8) } catch { return .some("write: \(error)") }
-        let (status, out, err) = spawnAndWait(tool, [file.path, schema])
+        guard let (status, out, err) = spawnOnTemporaryFile(xml, "/usr/bin/virt-xml-validate", package: "Debian libvirt-clients + libxml2-utils",
+                                                            arguments: { [$0, schema] }, sourceLocation: sourceLocation) else { return .none }
         return .some(status == 0 ? nil : out + err)
     }
 

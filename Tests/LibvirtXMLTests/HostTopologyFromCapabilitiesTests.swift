@@ -1,4 +1,5 @@
 import Foundation
+import HostProbe
 import Testing
 @testable import LibvirtXML
 import VirtCore
@@ -84,6 +85,33 @@ struct HostTopologyFromCapabilitiesTests {
             for node in topology.nodes {
                 #expect(node.memory != nil, "\(doc): node \(node.id) memory")
             }
+            compared += 1
+        }
+        #expect(compared == 11)
+    }
+
+    /// The same comparison through HostProbe: `HostProber` on each tree (copied under a probe
+    /// root as `sys/devices/system`, links dereferenced) must give the topology the
+    /// capabilities give: each CPU's package, die, core, siblings and node, and each node's CPUs.
+    @Test func hostProbeOnEachTreeAgreesWithTheCapabilities() throws {
+        guard let trees = try Self.unpackTrees(),
+              let dir = LiveEnvironment.corpus("libvirt-9.0.0/xml/capabilities-from-sysfs") else { return }
+        defer { try? FileManager.default.removeItem(at: trees.deletingLastPathComponent()) }
+        let docs = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".xml") }.sorted()
+        var compared = 0
+        for doc in docs {
+            let name = doc.dropFirst("vircaps-".count).dropLast(4).split(separator: "-", maxSplits: 1).last.map(String.init) ?? ""
+            let root = trees.deletingLastPathComponent().appendingPathComponent("root-" + doc)
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("sys/devices"), withIntermediateDirectories: true)
+            let (status, _, err) = spawnAndWait("/bin/cp", ["-rL", trees.appendingPathComponent("linux-" + name + "/system").path,
+                                                            root.appendingPathComponent("sys/devices/system").path])
+            try #require(status == 0, "cp: \(err)")
+            let snapshot = try HostProber(rootPath: root.path).snapshotSync(sections: [.topology, .numa])
+            var probed = try #require(snapshot.hostTopology, "\(doc): no topology from HostProbe")
+            // A kernel without `die_id` has no die: HostProbe says nil, libvirt writes die_id='0'.
+            for i in probed.cpus.indices where probed.cpus[i].die == nil { probed.cpus[i].die = 0 }
+            let caps = try HostCapabilities(parsing: [UInt8](try Data(contentsOf: dir.appendingPathComponent(doc)))).hostTopology()
+            #expect(Self.facts(topology: probed) == Self.facts(topology: caps), "\(doc): HostProbe \(Self.facts(topology: probed)) vs capabilities \(Self.facts(topology: caps))")
             compared += 1
         }
         #expect(compared == 11)

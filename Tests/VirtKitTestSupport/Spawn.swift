@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs `exe args` and returns (status, stdout, stderr): posix_spawn + waitpid on the
 /// calling thread. Not Foundation's `Process`: its exit monitoring (SIGCHLD) loses children
@@ -47,3 +48,19 @@ private func readAll(_ fd: Int32) -> [UInt8] {
 /// Bytes handed from the stderr reader thread. `@unchecked Sendable`: written by that
 /// thread only, read after it signalled the semaphore.
 private final class ByteBox: @unchecked Sendable { var bytes = [UInt8]() }
+
+/// Writes `contents` to a fresh temporary `.xml` file, runs `exe` with the arguments
+/// `arguments(path)` and removes the file again: for tools that take a document by path
+/// (`virt-xml-validate FILE KIND`, `virsh define FILE`). nil when `exe` is not installed, after
+/// a loud skip (a failure under VIRTKIT_REQUIRE_LIVE=1) naming `package`.
+public func spawnOnTemporaryFile(_ contents: String, _ exe: String, package: String, arguments: (String) -> [String],
+                                 sourceLocation: SourceLocation = #_sourceLocation) -> (Int32, String, String)? {
+    guard FileManager.default.isExecutableFile(atPath: exe) else {
+        LiveEnvironment.unavailable("\(exe) not installed (\(package))", sourceLocation: sourceLocation)
+        return nil
+    }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).xml")
+    defer { try? FileManager.default.removeItem(at: file) }
+    do { try contents.write(to: file, atomically: true, encoding: .utf8) } catch { return (-1, "", "cannot write \(file.path): \(error)") }
+    return spawnAndWait(exe, arguments(file.path))
+}

@@ -66,7 +66,7 @@ private struct Rendering {
         for h in hosts {
             guard let c = h.node?.cpu else { continue }
             for (mode, v) in [("kernel", c.kernel), ("user", c.user), ("idle", c.idle), ("iowait", c.iowait)] {
-                if let v { w.sample(LabelSet(h.labels, ["mode": mode]), value: .seconds(nanoseconds: v)) }
+                if let v { w.sample(LabelSet(h.labels, ["mode": mode]), value: .seconds(v)) }
             }
         }
 
@@ -82,16 +82,16 @@ private struct Rendering {
             w.sample(LabelSet(d.metadata.labels, ["title": d.metadata.title ?? ""]), value: .integer(1))
         }
         domain(.maxMemory) { d in
-            d.stats.balloon?.maximum.map { .integer($0 &* 1024) } ?? d.metadata.maxMemory.map { .integer($0.bytes) }
+            d.stats.balloon?.maximum.map(MetricValue.bytes) ?? d.metadata.maxMemory.map(MetricValue.bytes)
         }
-        domain(.memoryUsage) { $0.stats.balloon?.current.map { .integer($0 &* 1024) } }
+        domain(.memoryUsage) { $0.stats.balloon?.current.map(MetricValue.bytes) }
         domain(.vcpus) { d in (d.stats.vcpu?.current ?? d.metadata.vcpus).map { .integer(UInt64(max(0, $0))) } }
-        domain(.cpuTime) { $0.stats.cpu?.time.map { .seconds(nanoseconds: $0) } }
+        domain(.cpuTime) { $0.stats.cpu?.time.map(MetricValue.seconds) }
         w.family(.cpuModeTime)
         forEachDomain { w, d in
             guard let c = d.stats.cpu else { return }
-            if let u = c.user { w.sample(LabelSet(d.metadata.labels, ["mode": "user"]), value: .seconds(nanoseconds: u)) }
-            if let s = c.system { w.sample(LabelSet(d.metadata.labels, ["mode": "system"]), value: .seconds(nanoseconds: s)) }
+            if let u = c.user { w.sample(LabelSet(d.metadata.labels, ["mode": "user"]), value: .seconds(u)) }
+            if let s = c.system { w.sample(LabelSet(d.metadata.labels, ["mode": "system"]), value: .seconds(s)) }
         }
 
         vcpu(.vcpuState) { v in
@@ -104,9 +104,9 @@ private struct Rendering {
                 }
             }
         }
-        vcpu(.vcpuTime) { $0.time.map { .seconds(nanoseconds: $0) } }
-        vcpu(.vcpuWait) { $0.wait.map { .seconds(nanoseconds: $0) } }
-        vcpu(.vcpuDelay) { $0.delay.map { .seconds(nanoseconds: $0) } }
+        vcpu(.vcpuTime) { $0.time.map(MetricValue.seconds) }
+        vcpu(.vcpuWait) { $0.wait.map(MetricValue.seconds) }
+        vcpu(.vcpuDelay) { $0.delay.map(MetricValue.seconds) }
 
         w.family(.blockMeta)
         forEachDomain { w, d in
@@ -117,16 +117,16 @@ private struct Rendering {
         }
         block(.blockReadBytes) { $0.readBytes.map(MetricValue.integer) }
         block(.blockReadRequests) { $0.readRequests.map(MetricValue.integer) }
-        block(.blockReadTime) { $0.readTime.map { .seconds(nanoseconds: $0) } }
+        block(.blockReadTime) { $0.readTime.map(MetricValue.seconds) }
         block(.blockWriteBytes) { $0.writeBytes.map(MetricValue.integer) }
         block(.blockWriteRequests) { $0.writeRequests.map(MetricValue.integer) }
-        block(.blockWriteTime) { $0.writeTime.map { .seconds(nanoseconds: $0) } }
+        block(.blockWriteTime) { $0.writeTime.map(MetricValue.seconds) }
         block(.blockFlushRequests) { $0.flushRequests.map(MetricValue.integer) }
-        block(.blockFlushTime) { $0.flushTime.map { .seconds(nanoseconds: $0) } }
+        block(.blockFlushTime) { $0.flushTime.map(MetricValue.seconds) }
         block(.blockErrors) { $0.errors.map(MetricValue.integer) }
-        block(.blockCapacity) { $0.capacity.map(MetricValue.integer) }
-        block(.blockAllocation) { $0.allocation.map(MetricValue.integer) }
-        block(.blockPhysical) { $0.physical.map(MetricValue.integer) }
+        block(.blockCapacity) { $0.capacity.map(MetricValue.bytes) }
+        block(.blockAllocation) { $0.allocation.map(MetricValue.bytes) }
+        block(.blockPhysical) { $0.physical.map(MetricValue.bytes) }
 
         w.family(.ifaceMeta)
         forEachDomain { w, d in
@@ -144,21 +144,21 @@ private struct Rendering {
         interface(.txErrors) { $0.txErrors }
         interface(.txDrops) { $0.txDrops }
 
-        balloonKiB(.balloonActual) { $0.current }
-        balloonKiB(.balloonUnused) { $0.unused }
-        balloonKiB(.balloonAvailable) { $0.available }
-        balloonKiB(.balloonUsable) { $0.usable }
-        balloonKiB(.balloonRSS) { $0.rss }
-        balloonKiB(.balloonDiskCaches) { $0.diskCaches }
-        balloonKiB(.balloonSwapIn) { $0.swapIn }
-        balloonKiB(.balloonSwapOut) { $0.swapOut }
+        balloonBytes(.balloonActual) { $0.current }
+        balloonBytes(.balloonUnused) { $0.unused }
+        balloonBytes(.balloonAvailable) { $0.available }
+        balloonBytes(.balloonUsable) { $0.usable }
+        balloonBytes(.balloonRSS) { $0.rss }
+        balloonBytes(.balloonDiskCaches) { $0.diskCaches }
+        balloonBytes(.balloonSwapIn) { $0.swapIn }
+        balloonBytes(.balloonSwapOut) { $0.swapOut }
         domain(.balloonMajorFaults) { $0.stats.balloon?.majorFault.map(MetricValue.integer) }
         domain(.balloonMinorFaults) { $0.stats.balloon?.minorFault.map(MetricValue.integer) }
         domain(.balloonUsedPercent) { d in
-            guard let b = d.stats.balloon, let a = b.available, let u = b.usable, a > 0 else { return nil }
-            return .double((Double(a) - Double(u)) / Double(a) * 100)
+            guard let b = d.stats.balloon, let a = b.available, let u = b.usable, a.bytes > 0 else { return nil }
+            return .double((Double(a.bytes) - Double(u.bytes)) / Double(a.bytes) * 100)
         }
-        domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map(MetricValue.integer) }
+        domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map { .double($0.sinceUnixEpoch.inSeconds) } }
     }
 
     // MARK: Family shapes
@@ -177,8 +177,8 @@ private struct Rendering {
         forEachDomain { w, d in if let v = value(d) { w.sample(d.metadata.labels, value: v) } }
     }
 
-    mutating func balloonKiB(_ f: MetricFamily, _ value: (DomainStats.Balloon) -> UInt64?) {
-        domain(f) { d in d.stats.balloon.flatMap(value).map { .integer($0 &* 1024) } }
+    mutating func balloonBytes(_ f: MetricFamily, _ value: (DomainStats.Balloon) -> MemorySize?) {
+        domain(f) { d in d.stats.balloon.flatMap(value).map(MetricValue.bytes) }
     }
 
     mutating func vcpu(_ f: MetricFamily, _ value: (DomainStats.VCPU) -> MetricValue?) {

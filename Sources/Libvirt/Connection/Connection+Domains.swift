@@ -1,5 +1,6 @@
 import CLibvirt
 import Foundation
+import VirtCore
 
 extension Connection {
     /// Which domains `listAllDomains` returns (`virConnectListAllDomainsFlags`). Flags in
@@ -39,35 +40,21 @@ extension Connection {
         try await call { c throws(LibvirtError) in
             var list: UnsafeMutablePointer<OpaquePointer?>?
             let n = virConnectListAllDomains(c, &list, flags.rawValue)
-            guard n >= 0 else { throw LibvirtError.takeLast(after: "virConnectListAllDomains") }
-            defer { free(list) }
-            guard let list else { return [] }
-            var out: [Domain] = []
-            out.reserveCapacity(Int(n))
-            for i in 0..<Int(n) {
-                if let d = list[i] { out.append(Domain(adopting: d, connection: self)) }
-            }
-            return out
+            return try adoptList("virConnectListAllDomains", n, list) { Domain(adopting: $0, connection: self) }
         }
     }
 
     /// Looks a domain up by name (`virDomainLookupByName`); `.noDomain` if there is none.
     public func domain(named name: String) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            guard let d = virDomainLookupByName(c, name) else { throw LibvirtError.takeLast(after: "virDomainLookupByName") }
-            return Domain(adopting: d, connection: self)
+            Domain(adopting: try cObject("virDomainLookupByName", virDomainLookupByName(c, name)), connection: self)
         }
     }
 
     /// Looks a domain up by UUID (`virDomainLookupByUUID`).
-    public func domain(uuid: UUID) async throws -> Domain {
+    public func domain(uuid: LibvirtUUID) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            var u = uuid.uuid
-            let d = withUnsafeBytes(of: &u) { raw in
-                virDomainLookupByUUID(c, raw.bindMemory(to: UInt8.self).baseAddress)
-            }
-            guard let d else { throw LibvirtError.takeLast(after: "virDomainLookupByUUID") }
-            return Domain(adopting: d, connection: self)
+            Domain(adopting: try cObject("virDomainLookupByUUID", virDomainLookupByUUID(c, uuid.bytes)), connection: self)
         }
     }
 
@@ -75,32 +62,30 @@ extension Connection {
     /// string gives `.invalidArg`.
     public func domain(uuidString: String) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            guard let d = virDomainLookupByUUIDString(c, uuidString) else { throw LibvirtError.takeLast(after: "virDomainLookupByUUIDString") }
-            return Domain(adopting: d, connection: self)
+            Domain(adopting: try cObject("virDomainLookupByUUIDString", virDomainLookupByUUIDString(c, uuidString)), connection: self)
         }
     }
 
-    /// Looks a running domain up by hypervisor ID (`virDomainLookupByID`).
-    public func domain(id: Int32) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            guard let d = virDomainLookupByID(c, id) else { throw LibvirtError.takeLast(after: "virDomainLookupByID") }
-            return Domain(adopting: d, connection: self)
+    /// Looks a running domain up by hypervisor ID (`virDomainLookupByID`); the same type as
+    /// `Domain.id`. An ID above `Int32.max` (libvirt's C type) is `.invalidArg`.
+    public func domain(id: UInt32) async throws -> Domain {
+        guard let cID = Int32(exactly: id) else { throw LibvirtError(code: .invalidArg, message: "domain ID \(id) out of range") }
+        return try await call { c throws(LibvirtError) in
+            Domain(adopting: try cObject("virDomainLookupByID", virDomainLookupByID(c, cID)), connection: self)
         }
     }
 
     /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`).
     public func defineDomain(xml: String, flags: DefineFlags = []) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            guard let d = virDomainDefineXMLFlags(c, xml, flags.rawValue) else { throw LibvirtError.takeLast(after: "virDomainDefineXMLFlags") }
-            return Domain(adopting: d, connection: self)
+            Domain(adopting: try cObject("virDomainDefineXMLFlags", virDomainDefineXMLFlags(c, xml, flags.rawValue)), connection: self)
         }
     }
 
     /// Creates and starts a transient domain from XML (`virDomainCreateXML`).
     public func createDomain(xml: String, flags: Domain.StartFlags = []) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            guard let d = virDomainCreateXML(c, xml, flags.rawValue) else { throw LibvirtError.takeLast(after: "virDomainCreateXML") }
-            return Domain(adopting: d, connection: self)
+            Domain(adopting: try cObject("virDomainCreateXML", virDomainCreateXML(c, xml, flags.rawValue)), connection: self)
         }
     }
 
@@ -108,11 +93,8 @@ extension Connection {
     /// (`virConnectNumOfDefinedDomains`).
     public func domainCounts() async throws -> (active: Int, inactive: Int) {
         try await call { c throws(LibvirtError) in
-            let a = virConnectNumOfDomains(c)
-            guard a >= 0 else { throw LibvirtError.takeLast(after: "virConnectNumOfDomains") }
-            let i = virConnectNumOfDefinedDomains(c)
-            guard i >= 0 else { throw LibvirtError.takeLast(after: "virConnectNumOfDefinedDomains") }
-            return (Int(a), Int(i))
+            (Int(try cCall("virConnectNumOfDomains", virConnectNumOfDomains(c))),
+             Int(try cCall("virConnectNumOfDefinedDomains", virConnectNumOfDefinedDomains(c))))
         }
     }
 }

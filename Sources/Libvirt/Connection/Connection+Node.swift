@@ -2,17 +2,17 @@ import CLibvirt
 import Foundation
 import VirtCore
 
-/// Host CPU time counters in nanoseconds (`virNodeGetCPUStats`); nil = not reported.
+/// Host CPU time counters (`virNodeGetCPUStats`); nil = not reported.
 public struct NodeCPUStats: Hashable, Sendable, Codable {
-    public var kernel: UInt64?
-    public var user: UInt64?
-    public var idle: UInt64?
-    public var iowait: UInt64?
-    public var interrupt: UInt64?
-    /// Utilization percentage (only reported by some drivers, instead of the counters).
-    public var utilization: UInt64?
-    /// Every field as libvirt named it.
-    public var raw: [String: UInt64]
+    public var kernel: Duration?
+    public var user: Duration?
+    public var idle: Duration?
+    public var iowait: Duration?
+    public var interrupt: Duration?
+    /// Utilization in percent (only reported by some drivers, instead of the counters).
+    public var utilizationPercent: UInt64?
+    /// Every field as libvirt named it (nanoseconds; `utilization` in percent).
+    public var rawNanoseconds: [String: UInt64]
 }
 
 /// Host memory counters (`virNodeGetMemoryStats`); nil = not reported.
@@ -22,7 +22,7 @@ public struct NodeMemoryStats: Hashable, Sendable, Codable {
     public var buffers: MemorySize?
     public var cached: MemorySize?
     /// Every field as libvirt named it, in KiB.
-    public var raw: [String: UInt64]
+    public var rawKiB: [String: UInt64]
 }
 
 extension Connection {
@@ -30,7 +30,7 @@ extension Connection {
     public func nodeInfo() async throws -> HostNodeInfo {
         try await call { c throws(LibvirtError) in
             var info = virNodeInfo()
-            guard virNodeGetInfo(c, &info) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetInfo") }
+            try cCall("virNodeGetInfo", virNodeGetInfo(c, &info))
             let model = withUnsafeBytes(of: info.model) { fixedString($0) }
             return HostNodeInfo(
                 model: model, memory: .kibibytes(UInt64(info.memory)), cpus: Int(info.cpus), mhz: Int(info.mhz),
@@ -43,19 +43,11 @@ extension Connection {
     public func nodeCPUStats(cpu: Int32? = nil) async throws -> NodeCPUStats {
         try await call { c throws(LibvirtError) in
             let num = cpu ?? Int32(VIR_NODE_CPU_STATS_ALL_CPUS.rawValue)
-            var n: Int32 = 0
-            guard virNodeGetCPUStats(c, num, nil, &n, 0) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetCPUStats") }
-            var params = [virNodeCPUStats](repeating: virNodeCPUStats(), count: Int(max(n, 0)))
-            if n > 0 {
-                guard virNodeGetCPUStats(c, num, &params, &n, 0) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetCPUStats") }
-            }
-            var raw: [String: UInt64] = [:]
-            for p in params.prefix(Int(n)) {
-                raw[withUnsafeBytes(of: p.field) { fixedString($0) }] = p.value
-            }
+            let raw = try Self.nodeFields("virNodeGetCPUStats", virNodeCPUStats()) { p, n in virNodeGetCPUStats(c, num, p, n, 0) }
+            let ns = { (k: String) in raw[k].map(Duration.nanoseconds(unsigned:)) }
             return NodeCPUStats(
-                kernel: raw["kernel"], user: raw["user"], idle: raw["idle"], iowait: raw["iowait"],
-                interrupt: raw["intr"], utilization: raw["utilization"], raw: raw)
+                kernel: ns("kernel"), user: ns("user"), idle: ns("idle"), iowait: ns("iowait"),
+                interrupt: ns("intr"), utilizationPercent: raw["utilization"], rawNanoseconds: raw)
         }
     }
 
@@ -64,19 +56,24 @@ extension Connection {
     public func nodeMemoryStats(cell: Int32? = nil) async throws -> NodeMemoryStats {
         try await call { c throws(LibvirtError) in
             let num = cell ?? Int32(VIR_NODE_MEMORY_STATS_ALL_CELLS.rawValue)
-            var n: Int32 = 0
-            guard virNodeGetMemoryStats(c, num, nil, &n, 0) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetMemoryStats") }
-            var params = [virNodeMemoryStats](repeating: virNodeMemoryStats(), count: Int(max(n, 0)))
-            if n > 0 {
-                guard virNodeGetMemoryStats(c, num, &params, &n, 0) == 0 else { throw LibvirtError.takeLast(after: "virNodeGetMemoryStats") }
-            }
-            var raw: [String: UInt64] = [:]
-            for p in params.prefix(Int(n)) {
-                raw[withUnsafeBytes(of: p.field) { fixedString($0) }] = p.value
-            }
+            let raw = try Self.nodeFields("virNodeGetMemoryStats", virNodeMemoryStats()) { p, n in virNodeGetMemoryStats(c, num, p, n, 0) }
             let kib = { (k: String) in raw[k].map { MemorySize.kibibytes($0) } }
-            return NodeMemoryStats(total: kib("total"), free: kib("free"), buffers: kib("buffers"), cached: kib("cached"), raw: raw)
+            return NodeMemoryStats(total: kib("total"), free: kib("free"), buffers: kib("buffers"), cached: kib("cached"), rawKiB: raw)
         }
+    }
+
+    /// The count-then-fill pattern of `virNodeGetCPUStats`/`virNodeGetMemoryStats`, whose
+    /// records are a `field` name (char[80]) and a `value` (unsigned long long).
+    private static func nodeFields<Record: NodeStatsRecord>(
+        _ function: StaticString, _ empty: Record, _ get: (UnsafeMutablePointer<Record>?, UnsafeMutablePointer<Int32>) -> Int32
+    ) throws(LibvirtError) -> [String: UInt64] {
+        var n: Int32 = 0
+        try cCall(function, get(nil, &n))
+        var records = [Record](repeating: empty, count: Int(max(n, 0)))
+        if n > 0 { try cCall(function, get(&records, &n)) }
+        var raw: [String: UInt64] = [:]
+        for r in records.prefix(Int(n)) { raw[r.fieldName] = r.value }
+        return raw
     }
 
     /// Free memory of each NUMA cell, starting at `startCell` (`virNodeGetCellsFreeMemory`).
@@ -84,8 +81,7 @@ extension Connection {
     public func cellsFreeMemory(startCell: Int32 = 0, maxCells: Int32 = 1024) async throws -> [MemorySize] {
         try await call { c throws(LibvirtError) in
             var out = [UInt64](repeating: 0, count: Int(max(maxCells, 0)))
-            let n = virNodeGetCellsFreeMemory(c, &out, startCell, maxCells)
-            guard n >= 0 else { throw LibvirtError.takeLast(after: "virNodeGetCellsFreeMemory") }
+            let n = try cCall("virNodeGetCellsFreeMemory", virNodeGetCellsFreeMemory(c, &out, startCell, maxCells))
             return out.prefix(Int(n)).map { MemorySize(bytes: $0) }
         }
     }
@@ -104,4 +100,18 @@ extension Connection {
 func fixedString(_ bytes: UnsafeRawBufferPointer) -> String {
     let len = bytes.firstIndex(of: 0) ?? bytes.count
     return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<len]), as: UTF8.self)
+}
+
+/// `virNodeCPUStats` and `virNodeMemoryStats`: the same two fields.
+protocol NodeStatsRecord {
+    var value: UInt64 { get }
+    var fieldName: String { get }
+}
+
+extension virNodeCPUStats: NodeStatsRecord {
+    var fieldName: String { withUnsafeBytes(of: field) { fixedString($0) } }
+}
+
+extension virNodeMemoryStats: NodeStatsRecord {
+    var fieldName: String { withUnsafeBytes(of: field) { fixedString($0) } }
 }

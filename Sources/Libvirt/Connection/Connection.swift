@@ -24,6 +24,9 @@ public final class Connection: @unchecked Sendable {
     public let requestedURI: String?
     /// Whether the connection was opened read-only.
     public let isReadOnly: Bool
+    /// The connection's event registrations and close callback (one C registration per
+    /// event ID, shared by every stream; see `EventRegistry`).
+    let events = EventRegistry()
 
     /// How to open a connection (`virConnectFlags`).
     public struct OpenFlags: OptionSet, Hashable, Sendable {
@@ -64,16 +67,16 @@ public final class Connection: @unchecked Sendable {
         try LibvirtLibrary.initialize()
         try LibvirtEventLoop.shared.start()
         return try await pool.run { () throws(LibvirtError) -> Connection in
-            let ptr: OpaquePointer?
-            if useAuthAPI {
-                ptr = virConnectOpenAuth(uri, nil, flags.rawValue)
-            } else if flags.contains(.readOnly) {
-                ptr = virConnectOpenReadOnly(uri)
-            } else {
-                ptr = virConnectOpen(uri)
-            }
-            guard let ptr else {
-                let error = LibvirtError.takeLast(after: "virConnectOpen")
+            let ptr: OpaquePointer
+            do throws(LibvirtError) {
+                ptr = if useAuthAPI {
+                    try cObject("virConnectOpenAuth", virConnectOpenAuth(uri, nil, flags.rawValue))
+                } else if flags.contains(.readOnly) {
+                    try cObject("virConnectOpenReadOnly", virConnectOpenReadOnly(uri))
+                } else {
+                    try cObject("virConnectOpen", virConnectOpen(uri))
+                }
+            } catch {
                 log.info("connection failed", metadata: ["uri": "\(uri ?? "default")", "error": "\(error)"])
                 throw error
             }
@@ -146,27 +149,24 @@ public final class Connection: @unchecked Sendable {
 
     /// The canonical URI of the connection (`virConnectGetURI`).
     public func uri() async throws -> String {
-        try await call { c throws(LibvirtError) in try takeString(virConnectGetURI(c), "virConnectGetURI") }
+        try await call { c throws(LibvirtError) in try takeString("virConnectGetURI", virConnectGetURI(c)) }
     }
 
     /// The host name of the hypervisor host (`virConnectGetHostname`).
     public func hostname() async throws -> String {
-        try await call { c throws(LibvirtError) in try takeString(virConnectGetHostname(c), "virConnectGetHostname") }
+        try await call { c throws(LibvirtError) in try takeString("virConnectGetHostname", virConnectGetHostname(c)) }
     }
 
     /// The driver name, e.g. `QEMU` or `TEST` (`virConnectGetType`).
     public func hypervisorType() async throws -> String {
-        try await call { c throws(LibvirtError) in
-            guard let s = virConnectGetType(c) else { throw LibvirtError.takeLast(after: "virConnectGetType") }
-            return String(cString: s)  // static string: not freed
-        }
+        try await call { c throws(LibvirtError) in try borrowString("virConnectGetType", virConnectGetType(c)) }
     }
 
     /// The libvirt version of the daemon (or of the library for embedded drivers) (`virConnectGetLibVersion`).
     public func libraryVersion() async throws -> Version {
         try await call { c throws(LibvirtError) in
             var v: UInt = 0
-            guard virConnectGetLibVersion(c, &v) == 0 else { throw LibvirtError.takeLast(after: "virConnectGetLibVersion") }
+            try cCall("virConnectGetLibVersion", virConnectGetLibVersion(c, &v))
             return Version(encoded: UInt64(v))
         }
     }
@@ -175,63 +175,62 @@ public final class Connection: @unchecked Sendable {
     public func hypervisorVersion() async throws -> Version {
         try await call { c throws(LibvirtError) in
             var v: UInt = 0
-            guard virConnectGetVersion(c, &v) == 0 else { throw LibvirtError.takeLast(after: "virConnectGetVersion") }
+            try cCall("virConnectGetVersion", virConnectGetVersion(c, &v))
             return Version(encoded: UInt64(v))
         }
     }
 
     /// The host capabilities XML (`virConnectGetCapabilities`).
     public func capabilitiesXML() async throws -> String {
-        try await call { c throws(LibvirtError) in try takeString(virConnectGetCapabilities(c), "virConnectGetCapabilities") }
+        try await call { c throws(LibvirtError) in try takeString("virConnectGetCapabilities", virConnectGetCapabilities(c)) }
     }
 
     /// Whether the connection is encrypted (`virConnectIsEncrypted`) and secure against
     /// eavesdropping (`virConnectIsSecure`).
     public func security() async throws -> (encrypted: Bool, secure: Bool) {
         try await call { c throws(LibvirtError) in
-            let e = virConnectIsEncrypted(c)
-            guard e >= 0 else { throw LibvirtError.takeLast(after: "virConnectIsEncrypted") }
-            let s = virConnectIsSecure(c)
-            guard s >= 0 else { throw LibvirtError.takeLast(after: "virConnectIsSecure") }
-            return (e == 1, s == 1)
+            (try cFlag("virConnectIsEncrypted", virConnectIsEncrypted(c)), try cFlag("virConnectIsSecure", virConnectIsSecure(c)))
         }
     }
 
     // MARK: - Liveness
 
     /// Starts keepalive probes (`virConnectSetKeepAlive`): the connection is declared dead
-    /// after `count` unanswered probes sent every `interval` seconds. Needs the event loop
-    /// (started by `open`). Returns false when the remote side doesn't support keepalive;
-    /// throws `.noSupport` for drivers without it (e.g. the embedded test driver).
+    /// after `count` unanswered probes sent every `interval` (whole seconds, at least 1).
+    /// Needs the event loop (started by `open`). Returns false when the remote side doesn't
+    /// support keepalive; throws `.noSupport` for drivers without it (e.g. the embedded test
+    /// driver) and `.invalidArg` for an interval libvirt can't take.
     @discardableResult
-    public func setKeepAlive(interval: Int32, count: UInt32) async throws -> Bool {
-        try await call { c throws(LibvirtError) in
-            let r = virConnectSetKeepAlive(c, interval, count)
-            guard r >= 0 else { throw LibvirtError.takeLast(after: "virConnectSetKeepAlive") }
-            return r == 0
+    public func setKeepAlive(_ keepAlive: KeepAlive) async throws -> Bool {
+        let seconds = keepAlive.interval.components.seconds
+        guard seconds >= 1, let interval = Int32(exactly: seconds) else {
+            throw LibvirtError(code: .invalidArg, message: "keepalive interval \(keepAlive.interval) is not 1 s … \(Int32.max) s")
+        }
+        return try await call { c throws(LibvirtError) in
+            try cCall("virConnectSetKeepAlive", virConnectSetKeepAlive(c, interval, keepAlive.count)) == 0
         }
     }
 
     /// Whether the connection is alive (`virConnectIsAlive`); false once closed.
     public func isAlive() async -> Bool {
-        (try? await call { c throws(LibvirtError) in
-            let r = virConnectIsAlive(c)
-            guard r >= 0 else { throw LibvirtError.takeLast(after: "virConnectIsAlive") }
-            return r == 1
-        }) ?? false
+        (try? await call { c throws(LibvirtError) in try cFlag("virConnectIsAlive", virConnectIsAlive(c)) }) ?? false
     }
 }
 
-/// Carries a C handle into a pool closure. `@unchecked Sendable`: libvirt handles are
-/// thread-safe reference-counted objects; the box only moves the pointer value.
-struct HandleBox: @unchecked Sendable {
-    let pointer: OpaquePointer
-    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+/// Keepalive settings (`virConnectSetKeepAlive`): a probe every `interval` (libvirt counts
+/// whole seconds), the connection declared dead after `count` unanswered ones.
+public struct KeepAlive: Hashable, Sendable {
+    public var interval: Duration
+    public var count: UInt32
+    public init(interval: Duration, count: UInt32) {
+        self.interval = interval
+        self.count = count
+    }
 }
 
-/// Copies and frees a string libvirt allocated for the caller; nil means failure.
-func takeString(_ p: UnsafeMutablePointer<CChar>?, _ call: StaticString) throws(LibvirtError) -> String {
-    guard let p else { throw LibvirtError.takeLast(after: call) }
-    defer { free(p) }
-    return String(cString: p)
+/// Carries a C handle (or none) across threads and tasks. `@unchecked Sendable`: libvirt
+/// handles are thread-safe reference-counted objects; the box only moves the pointer value.
+struct HandleBox: @unchecked Sendable {
+    let pointer: OpaquePointer?
+    init(_ pointer: OpaquePointer?) { self.pointer = pointer }
 }

@@ -21,17 +21,12 @@ public struct LibvirtError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `virErrorLevel`.
-    public enum Level: Hashable, Sendable {
+    public enum Level: CEnumMirror {
         case none, warning, error
         case unknown(Int32)
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .none
-            case 1: self = .warning
-            case 2: self = .error
-            default: self = .unknown(rawValue)
-            }
-        }
+        public static let known: [(Self, String)] = [(.none, "none"), (.warning, "warning"), (.error, "error")]
+        public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+        public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
     }
 
     public var code: Code
@@ -39,12 +34,16 @@ public struct LibvirtError: Error, Hashable, Sendable, CustomStringConvertible {
     /// libvirt's human-readable message (`virError.message`).
     public var message: String
     public var level: Level
+    /// The C function that failed (`virConnectOpenAuth`, …), or nil for an error VirtKit
+    /// raised itself before calling libvirt (a closed connection, an argument out of range).
+    public var function: String?
 
-    public init(code: Code, domain: Domain = .none, message: String, level: Level = .error) {
+    public init(code: Code, domain: Domain = .none, message: String, level: Level = .error, function: String? = nil) {
         self.code = code
         self.domain = domain
         self.message = message
         self.level = level
+        self.function = function
     }
 
     public var description: String { message.isEmpty ? "libvirt error \(code)" : message }
@@ -53,14 +52,15 @@ public struct LibvirtError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Must run on the thread that made the failing call; `call` names it for the rare case
     /// where libvirt failed without setting an error.
     static func takeLast(after call: StaticString) -> LibvirtError {
+        let function = "\(call)"
         guard let err = virGetLastError() else {
-            return LibvirtError(code: .internalError, message: "\(call) failed without reporting a libvirt error")
+            return LibvirtError(code: .internalError, message: "\(call) failed without reporting a libvirt error", function: function)
         }
         let e = err.pointee
         let message = e.message.map { String(cString: $0) } ?? "\(call) failed"
         let result = LibvirtError(
             code: Code(rawValue: e.code), domain: Domain(rawValue: e.domain),
-            message: message, level: Level(rawValue: Int32(bitPattern: e.level.rawValue)))
+            message: message, level: Level(rawValue: Int32(bitPattern: e.level.rawValue)), function: function)
         virResetLastError()
         return result
     }

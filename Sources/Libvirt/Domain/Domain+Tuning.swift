@@ -15,52 +15,58 @@ public struct ModificationImpact: OptionSet, Hashable, Sendable {
     public static let config = Self(rawValue: VIR_DOMAIN_AFFECT_CONFIG.rawValue)
 }
 
-/// A memory limit: libvirt's `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` or an amount.
-public enum MemoryLimit: Hashable, Sendable, CustomStringConvertible {
-    case unlimited
-    case limit(MemorySize)
-
-    /// Decodes libvirt's KiB value (`VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` = 2^53-1 KiB).
-    public init(kibibytes: UInt64) {
-        self = kibibytes >= UInt64(VIR_DOMAIN_MEMORY_PARAM_UNLIMITED) ? .unlimited : .limit(.kibibytes(kibibytes))
+extension Limit where Value == MemorySize {
+    /// Decodes libvirt's KiB memory limit (`VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` = 2^53-1 KiB
+    /// and above mean no limit).
+    init(libvirtKiB kib: UInt64) {
+        self = kib >= UInt64(VIR_DOMAIN_MEMORY_PARAM_UNLIMITED) ? .unlimited : .limited(.kibibytes(kib))
     }
 
-    public var kibibytes: UInt64 {
+    /// libvirt's KiB encoding.
+    var libvirtKiB: UInt64 {
         switch self {
         case .unlimited: UInt64(VIR_DOMAIN_MEMORY_PARAM_UNLIMITED)
-        case .limit(let m): m.kibibytes
+        case .limited(let m): m.kibibytes
         }
     }
+}
 
-    public var description: String {
+extension Limit where Value == Duration {
+    /// Decodes a cgroup CPU quota in µs as libvirt reports it (negative: no limit).
+    init(libvirtQuotaMicroseconds us: Int64) {
+        self = us < 0 ? .unlimited : .limited(.microseconds(us))
+    }
+
+    /// libvirt's encoding: µs, -1 for no limit.
+    var libvirtQuotaMicroseconds: Int64 {
         switch self {
-        case .unlimited: "unlimited"
-        case .limit(let m): "\(m.kibibytes) KiB"
+        case .unlimited: -1
+        case .limited(let d): d.inNanoseconds / 1_000
         }
     }
 }
 
 /// CPU scheduler parameters (`virDomainGetSchedulerParametersFlags`). nil = not reported
-/// by this driver (or, for setting, left unchanged). Periods in µs; quotas in µs where
-/// a negative value means no limit.
+/// by this driver (or, for setting, left unchanged). libvirt's µs periods and quotas
+/// (a negative quota: no limit) are `Duration`s and `Limit<Duration>`s here.
 public struct SchedulerParameters: Hashable, Sendable {
-    /// `cpu_shares` (cgroup cpu.shares / cpu.weight).
+    /// `cpu_shares` (cgroup cpu.shares / cpu.weight): a relative weight, no unit.
     public var cpuShares: UInt64?
-    public var vcpuPeriod: UInt64?
-    public var vcpuQuota: Int64?
-    public var emulatorPeriod: UInt64?
-    public var emulatorQuota: Int64?
-    public var globalPeriod: UInt64?
-    public var globalQuota: Int64?
-    public var iothreadPeriod: UInt64?
-    public var iothreadQuota: Int64?
+    public var vcpuPeriod: Duration?
+    public var vcpuQuota: Limit<Duration>?
+    public var emulatorPeriod: Duration?
+    public var emulatorQuota: Limit<Duration>?
+    public var globalPeriod: Duration?
+    public var globalQuota: Limit<Duration>?
+    public var iothreadPeriod: Duration?
+    public var iothreadQuota: Limit<Duration>?
     /// Everything the driver reported, by libvirt's names (e.g. the test driver's `weight`).
     public var raw: TypedParameters
 
     public init(
-        cpuShares: UInt64? = nil, vcpuPeriod: UInt64? = nil, vcpuQuota: Int64? = nil,
-        emulatorPeriod: UInt64? = nil, emulatorQuota: Int64? = nil, globalPeriod: UInt64? = nil,
-        globalQuota: Int64? = nil, iothreadPeriod: UInt64? = nil, iothreadQuota: Int64? = nil
+        cpuShares: UInt64? = nil, vcpuPeriod: Duration? = nil, vcpuQuota: Limit<Duration>? = nil,
+        emulatorPeriod: Duration? = nil, emulatorQuota: Limit<Duration>? = nil, globalPeriod: Duration? = nil,
+        globalQuota: Limit<Duration>? = nil, iothreadPeriod: Duration? = nil, iothreadQuota: Limit<Duration>? = nil
     ) {
         self.cpuShares = cpuShares
         self.vcpuPeriod = vcpuPeriod
@@ -76,39 +82,46 @@ public struct SchedulerParameters: Hashable, Sendable {
 
     /// Decodes libvirt's parameters.
     public init(parameters p: TypedParameters) {
+        let period = { (k: String) in p[k]?.uint64.map(Duration.microseconds(unsigned:)) }
+        let quota = { (k: String) in p[k]?.int64.map(Limit<Duration>.init(libvirtQuotaMicroseconds:)) }
         self.init(
-            cpuShares: p["cpu_shares"]?.uint64, vcpuPeriod: p["vcpu_period"]?.uint64, vcpuQuota: p["vcpu_quota"]?.int64,
-            emulatorPeriod: p["emulator_period"]?.uint64, emulatorQuota: p["emulator_quota"]?.int64,
-            globalPeriod: p["global_period"]?.uint64, globalQuota: p["global_quota"]?.int64,
-            iothreadPeriod: p["iothread_period"]?.uint64, iothreadQuota: p["iothread_quota"]?.int64)
+            cpuShares: p["cpu_shares"]?.uint64, vcpuPeriod: period("vcpu_period"), vcpuQuota: quota("vcpu_quota"),
+            emulatorPeriod: period("emulator_period"), emulatorQuota: quota("emulator_quota"),
+            globalPeriod: period("global_period"), globalQuota: quota("global_quota"),
+            iothreadPeriod: period("iothread_period"), iothreadQuota: quota("iothread_quota"))
         raw = p
     }
 
-    /// The set fields, typed as libvirt expects them (ULLONG shares/periods, LLONG quotas).
+    /// The set fields, typed as libvirt expects them (ULLONG shares and µs periods, LLONG µs quotas).
     public var encoded: TypedParameters {
         var p = TypedParameters()
+        let period = { (d: Duration) in TypedValue.ullong(UInt64(max(0, d.inNanoseconds / 1_000))) }
+        let quota = { (l: Limit<Duration>) in TypedValue.llong(l.libvirtQuotaMicroseconds) }
         p["cpu_shares"] = cpuShares.map(TypedValue.ullong)
-        p["vcpu_period"] = vcpuPeriod.map(TypedValue.ullong)
-        p["vcpu_quota"] = vcpuQuota.map(TypedValue.llong)
-        p["emulator_period"] = emulatorPeriod.map(TypedValue.ullong)
-        p["emulator_quota"] = emulatorQuota.map(TypedValue.llong)
-        p["global_period"] = globalPeriod.map(TypedValue.ullong)
-        p["global_quota"] = globalQuota.map(TypedValue.llong)
-        p["iothread_period"] = iothreadPeriod.map(TypedValue.ullong)
-        p["iothread_quota"] = iothreadQuota.map(TypedValue.llong)
+        p["vcpu_period"] = vcpuPeriod.map(period)
+        p["vcpu_quota"] = vcpuQuota.map(quota)
+        p["emulator_period"] = emulatorPeriod.map(period)
+        p["emulator_quota"] = emulatorQuota.map(quota)
+        p["global_period"] = globalPeriod.map(period)
+        p["global_quota"] = globalQuota.map(quota)
+        p["iothread_period"] = iothreadPeriod.map(period)
+        p["iothread_quota"] = iothreadQuota.map(quota)
         return p
     }
 }
 
 /// Memory cgroup limits (`virDomainGetMemoryParameters`); nil = not reported / unchanged.
 public struct MemoryParameters: Hashable, Sendable {
-    public var hardLimit: MemoryLimit?
-    public var softLimit: MemoryLimit?
-    public var swapHardLimit: MemoryLimit?
-    public var minGuarantee: MemoryLimit?
+    public var hardLimit: Limit<MemorySize>?
+    public var softLimit: Limit<MemorySize>?
+    public var swapHardLimit: Limit<MemorySize>?
+    public var minGuarantee: Limit<MemorySize>?
     public var raw: TypedParameters
 
-    public init(hardLimit: MemoryLimit? = nil, softLimit: MemoryLimit? = nil, swapHardLimit: MemoryLimit? = nil, minGuarantee: MemoryLimit? = nil) {
+    public init(
+        hardLimit: Limit<MemorySize>? = nil, softLimit: Limit<MemorySize>? = nil,
+        swapHardLimit: Limit<MemorySize>? = nil, minGuarantee: Limit<MemorySize>? = nil
+    ) {
         self.hardLimit = hardLimit
         self.softLimit = softLimit
         self.swapHardLimit = swapHardLimit
@@ -117,7 +130,7 @@ public struct MemoryParameters: Hashable, Sendable {
     }
 
     public init(parameters p: TypedParameters) {
-        let lim = { (k: String) in p[k]?.uint64.map(MemoryLimit.init(kibibytes:)) }
+        let lim = { (k: String) in p[k]?.uint64.map(Limit<MemorySize>.init(libvirtKiB:)) }
         self.init(hardLimit: lim("hard_limit"), softLimit: lim("soft_limit"), swapHardLimit: lim("swap_hard_limit"), minGuarantee: lim("min_guarantee"))
         raw = p
     }
@@ -125,10 +138,10 @@ public struct MemoryParameters: Hashable, Sendable {
     /// The set fields as ULLONG KiB.
     public var encoded: TypedParameters {
         var p = TypedParameters()
-        p["hard_limit"] = hardLimit.map { .ullong($0.kibibytes) }
-        p["soft_limit"] = softLimit.map { .ullong($0.kibibytes) }
-        p["swap_hard_limit"] = swapHardLimit.map { .ullong($0.kibibytes) }
-        p["min_guarantee"] = minGuarantee.map { .ullong($0.kibibytes) }
+        p["hard_limit"] = hardLimit.map { .ullong($0.libvirtKiB) }
+        p["soft_limit"] = softLimit.map { .ullong($0.libvirtKiB) }
+        p["swap_hard_limit"] = swapHardLimit.map { .ullong($0.libvirtKiB) }
+        p["min_guarantee"] = minGuarantee.map { .ullong($0.libvirtKiB) }
         return p
     }
 }
@@ -160,36 +173,12 @@ public struct BlkioParameters: Hashable, Sendable {
 /// NUMA memory placement (`virDomainGetNumaParameters`).
 public struct NUMAParameters: Hashable, Sendable {
     /// `virDomainNumatuneMemMode`.
-    public enum Mode: Hashable, Sendable, CustomStringConvertible {
+    public enum Mode: CEnumMirror {
         case strict, preferred, interleave, restrictive
         case unknown(Int32)
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .strict
-            case 1: self = .preferred
-            case 2: self = .interleave
-            case 3: self = .restrictive
-            default: self = .unknown(rawValue)
-            }
-        }
-        public var rawValue: Int32 {
-            switch self {
-            case .strict: 0
-            case .preferred: 1
-            case .interleave: 2
-            case .restrictive: 3
-            case .unknown(let r): r
-            }
-        }
-        public var description: String {
-            switch self {
-            case .strict: "strict"
-            case .preferred: "preferred"
-            case .interleave: "interleave"
-            case .restrictive: "restrictive"
-            case .unknown(let r): "mode \(r)"
-            }
-        }
+        public static let known: [(Self, String)] = [(.strict, "strict"), (.preferred, "preferred"), (.interleave, "interleave"), (.restrictive, "restrictive")]
+        public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+        public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
     }
 
     /// `numa_mode`.
@@ -220,71 +209,60 @@ public struct NUMAParameters: Hashable, Sendable {
 }
 
 extension Domain {
-    /// `virDomainSetVcpusFlags` / `virDomainGetVcpusFlags` flags.
-    public struct VCPUFlags: OptionSet, Hashable, Sendable {
+    /// What `vcpuCount`/`setVCPUCount` count, beyond which definition (`ModificationImpact`):
+    /// the `virDomainVcpuFlags` bits that aren't `VIR_DOMAIN_AFFECT_*`.
+    public struct VCPUCountOptions: OptionSet, Hashable, Sendable {
         public var rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
-        public static let current: Self = []
-        public static let live = Self(rawValue: VIR_DOMAIN_VCPU_LIVE.rawValue)
-        public static let config = Self(rawValue: VIR_DOMAIN_VCPU_CONFIG.rawValue)
-        /// The maximum rather than the current count.
+        /// `VIR_DOMAIN_VCPU_MAXIMUM`: the maximum rather than the current count.
         public static let maximum = Self(rawValue: VIR_DOMAIN_VCPU_MAXIMUM.rawValue)
-        /// Ask the guest agent.
+        /// `VIR_DOMAIN_VCPU_GUEST`: ask (or tell) the guest agent.
         public static let guest = Self(rawValue: VIR_DOMAIN_VCPU_GUEST.rawValue)
+        /// `VIR_DOMAIN_VCPU_HOTPLUGGABLE`: hot-plug them as hot-unpluggable entities.
         public static let hotpluggable = Self(rawValue: VIR_DOMAIN_VCPU_HOTPLUGGABLE.rawValue)
     }
 
-    /// `virDomainSetMemoryFlags` flags.
-    public struct MemoryFlags: OptionSet, Hashable, Sendable {
-        public var rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
-        public static let current: Self = []
-        public static let live = Self(rawValue: VIR_DOMAIN_MEM_LIVE.rawValue)
-        public static let config = Self(rawValue: VIR_DOMAIN_MEM_CONFIG.rawValue)
-        /// Change the maximum rather than the current (balloon) size.
-        public static let maximum = Self(rawValue: VIR_DOMAIN_MEM_MAXIMUM.rawValue)
-    }
-
     /// The vCPU count (`virDomainGetVcpusFlags`).
-    public func vcpuCount(flags: VCPUFlags = .current) async throws -> Int {
+    public func vcpuCount(flags: ModificationImpact = .current, options: VCPUCountOptions = []) async throws -> Int {
         try await call { d throws(LibvirtError) in
-            let n = virDomainGetVcpusFlags(d, flags.rawValue)
-            guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainGetVcpusFlags") }
-            return Int(n)
+            Int(try cCall("virDomainGetVcpusFlags", virDomainGetVcpusFlags(d, flags.rawValue | options.rawValue)))
         }
     }
 
     /// Sets the vCPU count (`virDomainSetVcpusFlags`).
-    public func setVCPUCount(_ count: Int, flags: VCPUFlags = .current) async throws {
+    public func setVCPUCount(_ count: Int, flags: ModificationImpact = .current, options: VCPUCountOptions = []) async throws {
         guard let n = UInt32(exactly: count) else { throw LibvirtError(code: .invalidArg, message: "vCPU count \(count) out of range") }
-        try await check("virDomainSetVcpusFlags") { virDomainSetVcpusFlags($0, n, flags.rawValue) }
+        try await check("virDomainSetVcpusFlags") { virDomainSetVcpusFlags($0, n, flags.rawValue | options.rawValue) }
     }
 
-    /// Sets the memory size (`virDomainSetMemoryFlags`, in KiB).
-    public func setMemory(_ size: MemorySize, flags: MemoryFlags = .current) async throws {
+    /// Sets the memory size (`virDomainSetMemoryFlags`, in KiB); with `maximum`, the ceiling
+    /// (`VIR_DOMAIN_MEM_MAXIMUM`) rather than the current (balloon) size.
+    public func setMemory(_ size: MemorySize, flags: ModificationImpact = .current, maximum: Bool = false) async throws {
         let kib = UInt(size.kibibytes)
-        try await check("virDomainSetMemoryFlags") { virDomainSetMemoryFlags($0, kib, flags.rawValue) }
+        let bits = flags.rawValue | (maximum ? VIR_DOMAIN_MEM_MAXIMUM.rawValue : 0)
+        try await check("virDomainSetMemoryFlags") { virDomainSetMemoryFlags($0, kib, bits) }
     }
 
     // MARK: Pinning
 
     /// Number of host CPUs libvirt knows (`virNodeGetCPUMap`), the bitmap length for pinning.
     static func hostCPUCount(_ d: OpaquePointer) throws(LibvirtError) -> Int {
-        guard let conn = virDomainGetConnect(d) else { throw LibvirtError.takeLast(after: "virDomainGetConnect") }
-        let n = virNodeGetCPUMap(conn, nil, nil, 0)
-        guard n > 0 else { throw LibvirtError.takeLast(after: "virNodeGetCPUMap") }
-        return Int(n)
+        let conn = try cObject("virDomainGetConnect", virDomainGetConnect(d))
+        return Int(try cCall("virNodeGetCPUMap", virNodeGetCPUMap(conn, nil, nil, 0)))
+    }
+
+    /// `cpus` as libvirt's pinning bitmap: one bit per host CPU, long enough for the host
+    /// and for the highest CPU asked for (so an absent CPU is libvirt's error, not truncated).
+    static func pinMap(_ cpus: CPUSet, _ d: OpaquePointer) throws(LibvirtError) -> [UInt8] {
+        cpus.bitmap(length: max((try hostCPUCount(d) + 7) / 8, ((cpus.max ?? 0) + 8) / 8))
     }
 
     /// Pins one vCPU to host CPUs (`virDomainPinVcpuFlags`).
     public func pinVCPU(_ vcpu: Int, to cpus: CPUSet, flags: ModificationImpact = .current) async throws {
         guard let v = UInt32(exactly: vcpu) else { throw LibvirtError(code: .invalidArg, message: "vCPU \(vcpu) out of range") }
         try await call { d throws(LibvirtError) in
-            let host = try Domain.hostCPUCount(d)
-            var map = cpus.bitmap(length: max((host + 7) / 8, ((cpus.max ?? 0) + 8) / 8))
-            guard virDomainPinVcpuFlags(d, v, &map, Int32(map.count), flags.rawValue) == 0 else {
-                throw LibvirtError.takeLast(after: "virDomainPinVcpuFlags")
-            }
+            var map = try Domain.pinMap(cpus, d)
+            try cCall("virDomainPinVcpuFlags", virDomainPinVcpuFlags(d, v, &map, Int32(map.count), flags.rawValue))
         }
     }
 
@@ -292,12 +270,10 @@ extension Domain {
     public func vcpuPinning(flags: ModificationImpact = .current) async throws -> [CPUSet] {
         try await call { d throws(LibvirtError) in
             let host = try Domain.hostCPUCount(d)
-            let maxV = virDomainGetVcpusFlags(d, flags.rawValue | VIR_DOMAIN_VCPU_MAXIMUM.rawValue)
-            guard maxV >= 0 else { throw LibvirtError.takeLast(after: "virDomainGetVcpusFlags") }
+            let maxV = try cCall("virDomainGetVcpusFlags", virDomainGetVcpusFlags(d, flags.rawValue | VIR_DOMAIN_VCPU_MAXIMUM.rawValue))
             let maplen = (host + 7) / 8
             var maps = [UInt8](repeating: 0, count: Int(maxV) * maplen)
-            let n = virDomainGetVcpuPinInfo(d, maxV, &maps, Int32(maplen), flags.rawValue)
-            guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainGetVcpuPinInfo") }
+            let n = try cCall("virDomainGetVcpuPinInfo", virDomainGetVcpuPinInfo(d, maxV, &maps, Int32(maplen), flags.rawValue))
             return (0..<Int(n)).map { CPUSet(bitmap: maps[($0 * maplen)..<(($0 + 1) * maplen)]) }
         }
     }
@@ -305,22 +281,16 @@ extension Domain {
     /// Pins the emulator threads (`virDomainPinEmulator`).
     public func pinEmulator(to cpus: CPUSet, flags: ModificationImpact = .current) async throws {
         try await call { d throws(LibvirtError) in
-            let host = try Domain.hostCPUCount(d)
-            var map = cpus.bitmap(length: max((host + 7) / 8, ((cpus.max ?? 0) + 8) / 8))
-            guard virDomainPinEmulator(d, &map, Int32(map.count), flags.rawValue) == 0 else {
-                throw LibvirtError.takeLast(after: "virDomainPinEmulator")
-            }
+            var map = try Domain.pinMap(cpus, d)
+            try cCall("virDomainPinEmulator", virDomainPinEmulator(d, &map, Int32(map.count), flags.rawValue))
         }
     }
 
     /// The host CPUs the emulator threads may run on (`virDomainGetEmulatorPinInfo`).
     public func emulatorPinning(flags: ModificationImpact = .current) async throws -> CPUSet {
         try await call { d throws(LibvirtError) in
-            let host = try Domain.hostCPUCount(d)
-            var map = [UInt8](repeating: 0, count: (host + 7) / 8)
-            guard virDomainGetEmulatorPinInfo(d, &map, Int32(map.count), flags.rawValue) >= 0 else {
-                throw LibvirtError.takeLast(after: "virDomainGetEmulatorPinInfo")
-            }
+            var map = [UInt8](repeating: 0, count: (try Domain.hostCPUCount(d) + 7) / 8)
+            try cCall("virDomainGetEmulatorPinInfo", virDomainGetEmulatorPinInfo(d, &map, Int32(map.count), flags.rawValue))
             return CPUSet(bitmap: map)
         }
     }
@@ -331,7 +301,7 @@ extension Domain {
     public func schedulerType() async throws -> (name: String, parameterCount: Int) {
         try await call { d throws(LibvirtError) in
             var n: Int32 = 0
-            let s = try takeString(virDomainGetSchedulerType(d, &n), "virDomainGetSchedulerType")
+            let s = try takeString("virDomainGetSchedulerType", virDomainGetSchedulerType(d, &n))
             return (s, Int(n))
         }
     }
@@ -341,18 +311,17 @@ extension Domain {
     public func schedulerParameters(flags: ModificationImpact = .current) async throws -> SchedulerParameters {
         try await call { d throws(LibvirtError) in
             var n: Int32 = 0
-            let type = virDomainGetSchedulerType(d, &n)
-            guard let type else { throw LibvirtError.takeLast(after: "virDomainGetSchedulerType") }
-            free(type)
+            _ = try takeString("virDomainGetSchedulerType", virDomainGetSchedulerType(d, &n))
             if n <= 0 { return SchedulerParameters(parameters: [:]) }
             var params = [virTypedParameter](repeating: virTypedParameter(), count: Int(n))
             return try params.withUnsafeMutableBufferPointer { (buf) throws(LibvirtError) -> SchedulerParameters in
                 // With no flags use the flag-less call: libvirt adds VIR_TYPED_PARAM_STRING_OKAY
                 // to the *Flags variant, which some drivers (the 9.0 test driver) reject.
-                let rc = flags.isEmpty
-                    ? virDomainGetSchedulerParameters(d, buf.baseAddress, &n)
-                    : virDomainGetSchedulerParametersFlags(d, buf.baseAddress, &n, flags.rawValue)
-                guard rc == 0 else { throw LibvirtError.takeLast(after: "virDomainGetSchedulerParametersFlags") }
+                if flags.isEmpty {
+                    try cCall("virDomainGetSchedulerParameters", virDomainGetSchedulerParameters(d, buf.baseAddress, &n))
+                } else {
+                    try cCall("virDomainGetSchedulerParametersFlags", virDomainGetSchedulerParametersFlags(d, buf.baseAddress, &n, flags.rawValue))
+                }
                 defer { virTypedParamsClear(buf.baseAddress, n) }
                 return SchedulerParameters(parameters: TypedParameterCoding.decode(buf.baseAddress, count: Int(n)))
             }
@@ -420,7 +389,7 @@ extension Domain {
     ) async throws {
         try await call { d throws(LibvirtError) in
             try TypedParameterCoding.withEncoded(parameters) { (p, n) throws(LibvirtError) in
-                guard set(d, p, n) == 0 else { throw LibvirtError.takeLast(after: name) }
+                try cCall(name, set(d, p, n))
             }
         }
     }

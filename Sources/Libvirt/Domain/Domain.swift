@@ -2,37 +2,23 @@ import CLibvirt
 import Foundation
 import VirtCore
 
-/// A handle on one libvirt domain (`virDomainPtr`). Frees itself (`virDomainFree`) when
-/// the last Swift reference goes; handles made from C arrays take their own reference
-/// (`virDomainRef`) so each `Domain` owns exactly one.
+/// A handle on one libvirt domain (`virDomainPtr`), a `LibvirtObject`: frees itself
+/// (`virDomainFree`) when the last Swift reference goes.
 ///
 /// Name, UUID and ID are read from the handle without talking to the daemon; everything
 /// else runs on the connection's `BlockingThreadPool`. After `Connection.close()` every
 /// call throws `.invalidConn`.
-///
-/// Sendable: `@unchecked` because the handle is immutable and libvirt domain objects are
-/// thread-safe, reference-counted objects that any thread may use.
-public final class Domain: @unchecked Sendable, CustomStringConvertible {
-    let handle: OpaquePointer
-    /// The connection this domain belongs to (kept alive by the handle).
-    public let connection: Connection
+public final class Domain: LibvirtObject, @unchecked Sendable {
+    static let kind = ObjectKind(ref: virDomainRef, free: virDomainFree)
 
     /// Adopts a handle the caller owns one reference of.
     init(adopting handle: OpaquePointer, connection: Connection) {
-        self.handle = handle
-        self.connection = connection
+        super.init(adopting: handle, connection: connection, kind: Self.kind)
     }
 
     /// Takes a new reference on a borrowed handle (`virDomainRef`).
     init(retaining handle: OpaquePointer, connection: Connection) {
-        virDomainRef(handle)
-        self.handle = handle
-        self.connection = connection
-    }
-
-    deinit {
-        // virDomainFree only drops a reference (no daemon round trip), so it's fine on any thread.
-        virDomainFree(handle)
+        super.init(retaining: handle, connection: connection, kind: Self.kind)
     }
 
     // MARK: - Identity (local, non-blocking)
@@ -43,38 +29,21 @@ public final class Domain: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// The domain UUID (`virDomainGetUUID`; read from the handle).
-    public var uuid: UUID {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        _ = virDomainGetUUID(handle, &bytes)
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    public var uuid: LibvirtUUID {
+        // The handle always carries its UUID; the all-zero value is unreachable in practice.
+        readUUID(handle, virDomainGetUUID) ?? LibvirtUUID.zero
     }
 
     /// The hypervisor ID while running, nil when inactive (`virDomainGetID`; read from the
-    /// handle, so it reflects the state when the handle was obtained).
+    /// handle, so it reflects the state when the handle was obtained). The same type
+    /// `Connection.domain(id:)` takes.
     public var id: UInt32? {
         let v = virDomainGetID(handle)
         return v == UInt32.max ? nil : v
     }
 
-    public var description: String { name }
-
-    // MARK: - The seam
-
-    /// Runs `body` with the domain handle on a pool thread; refuses on a closed connection.
-    func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
-        try await connection.pool.run { () throws(LibvirtError) -> T in
-            try self.connection.checkOpen()
-            return try body(self.handle)
-        }
-    }
-
-    /// Runs a C call returning 0 / -1.
-    func check(_ name: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32) async throws {
-        try await call { d throws(LibvirtError) in
-            if body(d) < 0 { throw LibvirtError.takeLast(after: name) }
-        }
-    }
+    override var identity: String { uuid.description }
+    public override var description: String { name }
 
     // MARK: - Lifecycle
 
@@ -178,14 +147,14 @@ public final class Domain: @unchecked Sendable, CustomStringConvertible {
 
     /// The domain XML (`virDomainGetXMLDesc`).
     public func xmlDescription(flags: XMLFlags = []) async throws -> String {
-        try await call { d throws(LibvirtError) in try takeString(virDomainGetXMLDesc(d, flags.rawValue), "virDomainGetXMLDesc") }
+        try await string("virDomainGetXMLDesc") { virDomainGetXMLDesc($0, flags.rawValue) }
     }
 
     /// The state and its reason (`virDomainGetState`).
     public func state() async throws -> DomainStatus {
         try await call { d throws(LibvirtError) in
             var s: Int32 = 0, r: Int32 = 0
-            guard virDomainGetState(d, &s, &r, 0) == 0 else { throw LibvirtError.takeLast(after: "virDomainGetState") }
+            try cCall("virDomainGetState", virDomainGetState(d, &s, &r, 0))
             return DomainStatus(state: s, reason: r)
         }
     }
@@ -194,10 +163,10 @@ public final class Domain: @unchecked Sendable, CustomStringConvertible {
     public func info() async throws -> DomainInfo {
         try await call { d throws(LibvirtError) in
             var i = virDomainInfo()
-            guard virDomainGetInfo(d, &i) == 0 else { throw LibvirtError.takeLast(after: "virDomainGetInfo") }
+            try cCall("virDomainGetInfo", virDomainGetInfo(d, &i))
             return DomainInfo(
                 state: DomainState(rawValue: Int32(i.state)), maxMemory: .kibibytes(UInt64(i.maxMem)),
-                memory: .kibibytes(UInt64(i.memory)), vcpus: Int(i.nrVirtCpu), cpuTime: UInt64(i.cpuTime))
+                memory: .kibibytes(UInt64(i.memory)), vcpus: Int(i.nrVirtCpu), cpuTime: .nanoseconds(unsigned: UInt64(i.cpuTime)))
         }
     }
 
@@ -205,20 +174,20 @@ public final class Domain: @unchecked Sendable, CustomStringConvertible {
     public func controlInfo() async throws -> DomainControlInfo {
         try await call { d throws(LibvirtError) in
             var i = virDomainControlInfo()
-            guard virDomainGetControlInfo(d, &i, 0) == 0 else { throw LibvirtError.takeLast(after: "virDomainGetControlInfo") }
-            return DomainControlInfo(state: .init(rawValue: i.state), errorReason: .init(rawValue: i.details), stateTime: UInt64(i.stateTime))
+            try cCall("virDomainGetControlInfo", virDomainGetControlInfo(d, &i, 0))
+            return DomainControlInfo(
+                state: .init(rawValue: Int32(bitPattern: i.state)), errorReason: .init(rawValue: Int32(bitPattern: i.details)),
+                stateTime: .milliseconds(unsigned: UInt64(i.stateTime)))
         }
     }
 
     /// Disks with I/O errors libvirt recorded (`virDomainGetDiskErrors`); empty when none.
     public func diskErrors() async throws -> [DomainDiskError] {
         try await call { d throws(LibvirtError) in
-            let n = virDomainGetDiskErrors(d, nil, 0, 0)
-            guard n >= 0 else { throw LibvirtError.takeLast(after: "virDomainGetDiskErrors") }
+            let n = try cCall("virDomainGetDiskErrors", virDomainGetDiskErrors(d, nil, 0, 0))
             if n == 0 { return [] }
             var errs = [virDomainDiskError](repeating: virDomainDiskError(), count: Int(n))
-            let got = virDomainGetDiskErrors(d, &errs, UInt32(n), 0)
-            guard got >= 0 else { throw LibvirtError.takeLast(after: "virDomainGetDiskErrors") }
+            let got = try cCall("virDomainGetDiskErrors", virDomainGetDiskErrors(d, &errs, UInt32(n), 0))
             return errs.prefix(Int(got)).map { e in
                 defer { free(e.disk) }
                 return DomainDiskError(disk: e.disk.map { String(cString: $0) } ?? "", error: .init(rawValue: e.error))
@@ -228,27 +197,19 @@ public final class Domain: @unchecked Sendable, CustomStringConvertible {
 
     /// Whether the domain runs (`virDomainIsActive`).
     public func isActive() async throws -> Bool {
-        try await call { d throws(LibvirtError) in
-            let r = virDomainIsActive(d)
-            guard r >= 0 else { throw LibvirtError.takeLast(after: "virDomainIsActive") }
-            return r == 1
-        }
+        try await flag("virDomainIsActive") { virDomainIsActive($0) }
     }
 
     /// Whether the domain has a persistent definition (`virDomainIsPersistent`).
     public func isPersistent() async throws -> Bool {
-        try await call { d throws(LibvirtError) in
-            let r = virDomainIsPersistent(d)
-            guard r >= 0 else { throw LibvirtError.takeLast(after: "virDomainIsPersistent") }
-            return r == 1
-        }
+        try await flag("virDomainIsPersistent") { virDomainIsPersistent($0) }
     }
 
     /// Whether the domain starts with the host (`virDomainGetAutostart`).
     public func autostart() async throws -> Bool {
         try await call { d throws(LibvirtError) in
             var v: Int32 = 0
-            guard virDomainGetAutostart(d, &v) == 0 else { throw LibvirtError.takeLast(after: "virDomainGetAutostart") }
+            try cCall("virDomainGetAutostart", virDomainGetAutostart(d, &v))
             return v != 0
         }
     }

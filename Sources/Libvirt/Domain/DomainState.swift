@@ -2,7 +2,7 @@ import CLibvirt
 import VirtCore
 
 /// `virDomainState`.
-public enum DomainState: Hashable, Sendable, CustomStringConvertible {
+public enum DomainState: CEnum {
     case noState, running, blocked, paused, shutdown, shutoff, crashed, pmSuspended
     /// A value this VirtKit doesn't know (from a newer libvirt).
     case unknown(Int32)
@@ -146,69 +146,41 @@ public enum DomainStatus: Hashable, Sendable, CustomStringConvertible {
 
 /// The state of a domain's control interface (`virDomainControlInfo`, from `virDomainGetControlInfo`).
 public struct DomainControlInfo: Hashable, Sendable {
-    /// `virDomainControlState`.
-    public enum State: Hashable, Sendable {
-        /// Ready for commands.
-        case ok
-        /// A background job is running.
-        case job
-        /// Busy with a running command.
-        case occupied
-        /// Unusable; the domain can only be destroyed.
-        case error
-        case unknown(UInt32)
-        public init(rawValue: UInt32) {
-            switch rawValue {
-            case 0: self = .ok
-            case 1: self = .job
-            case 2: self = .occupied
-            case 3: self = .error
-            default: self = .unknown(rawValue)
-            }
-        }
+    /// `virDomainControlState`: `.ok` (ready for commands), `.job` (a background job runs),
+    /// `.occupied` (busy with a command), `.error` (unusable; the domain can only be destroyed).
+    public enum State: CEnumMirror {
+        case ok, job, occupied, error
+        case unknown(Int32)
+        public static let known: [(Self, String)] = [(.ok, "ok"), (.job, "job"), (.occupied, "occupied"), (.error, "error")]
+        public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+        public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
     }
 
     /// `virDomainControlErrorReason` (only meaningful in state `.error`).
-    public enum ErrorReason: Hashable, Sendable {
+    public enum ErrorReason: CEnumMirror {
         case none, unspecified, monitor, `internal`
-        case unknown(UInt32)
-        public init(rawValue: UInt32) {
-            switch rawValue {
-            case 0: self = .none
-            case 1: self = .unspecified
-            case 2: self = .monitor
-            case 3: self = .internal
-            default: self = .unknown(rawValue)
-            }
-        }
+        case unknown(Int32)
+        public static let known: [(Self, String)] = [(.none, "none"), (.unspecified, "unknown"), (.monitor, "monitor"), (.internal, "internal")]
+        public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+        public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
     }
 
     public var state: State
     /// Why the state is `.error`; for other states libvirt reports `.none`.
     public var errorReason: ErrorReason
-    /// Milliseconds the current state has lasted (0 for `.ok`).
-    public var stateTime: UInt64
+    /// How long the current state has lasted (zero for `.ok`).
+    public var stateTime: Duration
 }
 
 /// An I/O error libvirt recorded for a disk (`virDomainDiskError`, from `virDomainGetDiskErrors`).
 public struct DomainDiskError: Hashable, Sendable {
-    /// `virDomainDiskErrorCode`.
-    public enum Code: Hashable, Sendable {
-        /// `VIR_DOMAIN_DISK_ERROR_NONE`
-        case none
-        /// `VIR_DOMAIN_DISK_ERROR_UNSPEC`: unspecified I/O error.
-        case unspecified
-        /// `VIR_DOMAIN_DISK_ERROR_NO_SPACE`: no space left on the device.
-        case noSpace
+    /// `virDomainDiskErrorCode`: `.none`, `.unspecified` I/O error, `.noSpace` left on the device.
+    public enum Code: CEnumMirror {
+        case none, unspecified, noSpace
         case unknown(Int32)
-        public init(rawValue: Int32) {
-            switch rawValue {
-            case 0: self = .none
-            case 1: self = .unspecified
-            case 2: self = .noSpace
-            default: self = .unknown(rawValue)
-            }
-        }
+        public static let known: [(Self, String)] = [(.none, "none"), (.unspecified, "unspecified"), (.noSpace, "no space")]
+        public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+        public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
     }
 
     /// The disk (source path or target, as libvirt reports it).
@@ -224,6 +196,6 @@ public struct DomainInfo: Hashable, Sendable {
     /// Memory the domain uses now.
     public var memory: MemorySize
     public var vcpus: Int
-    /// CPU time used, in nanoseconds.
-    public var cpuTime: UInt64
+    /// CPU time used.
+    public var cpuTime: Duration
 }

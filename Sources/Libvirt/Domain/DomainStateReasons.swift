@@ -6,7 +6,7 @@ import CLibvirt
 // VirtKit doesn't know are kept as `.unknown(raw)`.
 
 /// `virDomainNostateReason`: why a domain is in its state.
-public enum NoStateReason: Hashable, Sendable, CustomStringConvertible {
+public enum NoStateReason: CEnum {
     /// `VIR_DOMAIN_NOSTATE_UNKNOWN` (0)
     case unspecified
     /// A value this VirtKit doesn't know (from a newer libvirt).
@@ -36,7 +36,7 @@ public enum NoStateReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainRunningReason`: why a domain is in its state.
-public enum RunningReason: Hashable, Sendable, CustomStringConvertible {
+public enum RunningReason: CEnum {
     /// `VIR_DOMAIN_RUNNING_UNKNOWN` (0)
     case unspecified
     /// `VIR_DOMAIN_RUNNING_BOOTED` (1)
@@ -121,7 +121,7 @@ public enum RunningReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainBlockedReason`: why a domain is in its state.
-public enum BlockedReason: Hashable, Sendable, CustomStringConvertible {
+public enum BlockedReason: CEnum {
     /// `VIR_DOMAIN_BLOCKED_UNKNOWN` (0)
     case unspecified
     /// A value this VirtKit doesn't know (from a newer libvirt).
@@ -151,7 +151,7 @@ public enum BlockedReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainPausedReason`: why a domain is in its state.
-public enum PausedReason: Hashable, Sendable, CustomStringConvertible {
+public enum PausedReason: CEnum {
     /// `VIR_DOMAIN_PAUSED_UNKNOWN` (0)
     case unspecified
     /// `VIR_DOMAIN_PAUSED_USER` (1)
@@ -251,7 +251,7 @@ public enum PausedReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainShutdownReason`: why a domain is in its state.
-public enum ShutdownReason: Hashable, Sendable, CustomStringConvertible {
+public enum ShutdownReason: CEnum {
     /// `VIR_DOMAIN_SHUTDOWN_UNKNOWN` (0)
     case unspecified
     /// `VIR_DOMAIN_SHUTDOWN_USER` (1)
@@ -286,7 +286,7 @@ public enum ShutdownReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainShutoffReason`: why a domain is in its state.
-public enum ShutoffReason: Hashable, Sendable, CustomStringConvertible {
+public enum ShutoffReason: CEnum {
     /// `VIR_DOMAIN_SHUTOFF_UNKNOWN` (0)
     case unspecified
     /// `VIR_DOMAIN_SHUTOFF_SHUTDOWN` (1)
@@ -356,7 +356,7 @@ public enum ShutoffReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainCrashedReason`: why a domain is in its state.
-public enum CrashedReason: Hashable, Sendable, CustomStringConvertible {
+public enum CrashedReason: CEnum {
     /// `VIR_DOMAIN_CRASHED_UNKNOWN` (0)
     case unspecified
     /// `VIR_DOMAIN_CRASHED_PANICKED` (1)
@@ -391,7 +391,7 @@ public enum CrashedReason: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `virDomainPMSuspendedReason`: why a domain is in its state.
-public enum PMSuspendedReason: Hashable, Sendable, CustomStringConvertible {
+public enum PMSuspendedReason: CEnum {
     /// `VIR_DOMAIN_PMSUSPENDED_UNKNOWN` (0)
     case unspecified
     /// A value this VirtKit doesn't know (from a newer libvirt).

@@ -65,8 +65,8 @@ public enum DomainEventKind: Hashable, Sendable, CustomStringConvertible {
     case lifecycle(LifecycleEvent)
     /// `VIR_DOMAIN_EVENT_ID_REBOOT`
     case reboot
-    /// Guest RTC changed; offset from the host's UTC in seconds.
-    case rtcChange(offsetSeconds: Int64)
+    /// Guest RTC changed; its offset from the host's UTC.
+    case rtcChange(offset: Duration)
     /// The watchdog fired and the hypervisor did `action`.
     case watchdog(WatchdogEventAction)
     /// A disk I/O error (`virConnectDomainEventIOErrorReasonCallback`): the disk's source
@@ -96,8 +96,8 @@ public enum DomainEventKind: Hashable, Sendable, CustomStringConvertible {
     case jobCompleted(JobStats)
     /// Metadata of `type` changed (`namespace` is the URI for `.element`).
     case metadataChange(type: MetadataType, namespace: String?)
-    /// A disk's write threshold was crossed.
-    case blockThreshold(disk: String, path: String?, threshold: UInt64, excess: UInt64)
+    /// A disk's write threshold was crossed (`excess`: how far past it the write went).
+    case blockThreshold(disk: String, path: String?, threshold: MemorySize, excess: MemorySize)
 
     /// The event's ID (what to subscribe to for it).
     public var id: DomainEventID {
@@ -171,15 +171,19 @@ public struct IOErrorEvent: Hashable, Sendable {
 public struct DomainEvent: Hashable, Sendable, CustomStringConvertible {
     /// The domain's name, UUID and (while running) ID, read from the event's handle.
     public var domainName: String
-    public var domainUUID: UUID
+    public var domainUUID: LibvirtUUID
     public var domainID: UInt32?
     public var kind: DomainEventKind
     /// When the C callback ran (monotonic), for latency measurement.
     public var received: ContinuousClock.Instant
     /// Wall-clock time of the callback.
-    public var timestamp: Date
+    public var timestamp: Timestamp
 
     public var description: String { "\(domainName): \(kind)" }
+}
+
+extension DomainEvent: LibvirtEvent {
+    public var objectKey: LibvirtUUID { domainUUID }
 }
 
 /// How a connection closed (`virConnectCloseReason`).
@@ -201,33 +205,8 @@ public enum ConnectionCloseReason: CEnumMirror {
 /// A connection close notification (`virConnectRegisterCloseCallback`).
 public struct ConnectionCloseEvent: Hashable, Sendable {
     public var reason: ConnectionCloseReason
-    public var timestamp: Date
+    public var timestamp: Timestamp
 }
 
-/// What an event stream delivers: events, and the connection's health in between.
-public enum DomainEventMessage: Hashable, Sendable, CustomStringConvertible {
-    /// A domain event.
-    case event(DomainEvent)
-    /// The connection closed; no events arrive until `.reconnected` (with a reconnect
-    /// policy) — or ever (a plain connection's stream finishes after this).
-    case disconnected(ConnectionCloseEvent)
-    /// Events flow again on a new connection after `gap` without one; events in the gap
-    /// were lost (libvirt doesn't replay them).
-    case reconnected(gap: Duration, attempts: Int)
-    /// The stream ends because re-registering failed or the reconnect policy gave up.
-    case failed(LibvirtError)
-
-    public var event: DomainEvent? {
-        if case .event(let e) = self { return e }
-        return nil
-    }
-
-    public var description: String {
-        switch self {
-        case .event(let e): e.description
-        case .disconnected(let c): "disconnected (\(c.reason))"
-        case .reconnected(let gap, let n): "reconnected after \(gap) (\(n) attempt\(n == 1 ? "" : "s"))"
-        case .failed(let e): "failed: \(e)"
-        }
-    }
-}
+/// What a domain event stream delivers: events, and the connection's health in between.
+public typealias DomainEventMessage = EventMessage<DomainEvent>

@@ -4,37 +4,6 @@
 // virDomainMetadataType). Every enum keeps a value from a newer libvirt as `.unknown(raw)`.
 // `description` is the lower-case name `virsh event` prints.
 
-/// A C enum mirrored as a Swift enum: the known cases listed in raw-value order from
-/// `firstRaw`, and `.unknown(raw)` for anything else (a newer libvirt's value is kept).
-public protocol CEnumMirror: Hashable, Sendable, CustomStringConvertible {
-    /// The known cases with their printed names, in C order.
-    static var known: [(Self, String)] { get }
-    /// The C value of `known[0]`.
-    static var firstRaw: Int32 { get }
-    /// Wraps a value that isn't known.
-    static func unknownValue(_ raw: Int32) -> Self
-    /// The raw value of an `.unknown(raw)` case, nil for a known one.
-    var unknownRaw: Int32? { get }
-}
-
-extension CEnumMirror {
-    public static var firstRaw: Int32 { 0 }
-    /// Decodes a C value.
-    public init(raw: Int32) {
-        let i = Int(raw) - Int(Self.firstRaw)
-        self = (i >= 0 && i < Self.known.count) ? Self.known[i].0 : Self.unknownValue(raw)
-    }
-    /// The C value (`.unknown(raw)` gives back `raw`).
-    public var raw: Int32 {
-        if let r = unknownRaw { return r }
-        return Int32(Self.known.firstIndex(where: { $0.0 == self }) ?? 0) + Self.firstRaw
-    }
-    public var description: String {
-        if let r = unknownRaw { return "unknown(\(r))" }
-        return Self.known.first(where: { $0.0 == self })?.1 ?? "unknown"
-    }
-}
-
 /// `virDomainEventDefinedDetailType`
 public enum DefinedDetail: CEnumMirror {
     case added, updated, renamed, fromSnapshot, unknown(Int32)
@@ -129,15 +98,15 @@ public enum LifecycleEvent: Hashable, Sendable, CustomStringConvertible {
     /// Decodes libvirt's `(event, detail)` pair.
     public init(event: Int32, detail: Int32) {
         switch event {
-        case 0: self = .defined(.init(raw: detail))
-        case 1: self = .undefined(.init(raw: detail))
-        case 2: self = .started(.init(raw: detail))
-        case 3: self = .suspended(.init(raw: detail))
-        case 4: self = .resumed(.init(raw: detail))
-        case 5: self = .stopped(.init(raw: detail))
-        case 6: self = .shutdown(.init(raw: detail))
-        case 7: self = .pmSuspended(.init(raw: detail))
-        case 8: self = .crashed(.init(raw: detail))
+        case 0: self = .defined(.init(rawValue: detail))
+        case 1: self = .undefined(.init(rawValue: detail))
+        case 2: self = .started(.init(rawValue: detail))
+        case 3: self = .suspended(.init(rawValue: detail))
+        case 4: self = .resumed(.init(rawValue: detail))
+        case 5: self = .stopped(.init(rawValue: detail))
+        case 6: self = .shutdown(.init(rawValue: detail))
+        case 7: self = .pmSuspended(.init(rawValue: detail))
+        case 8: self = .crashed(.init(rawValue: detail))
         default: self = .unknown(event: event, detail: detail)
         }
     }

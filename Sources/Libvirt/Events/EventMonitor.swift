@@ -1,5 +1,6 @@
 import CLibvirt
 import Foundation
+import VirtCore
 
 /// When and how often `EventMonitor` tries to reconnect: exponential backoff from
 /// `initialDelay`, multiplied by `multiplier` per attempt, capped at `maxDelay`, giving up
@@ -59,7 +60,7 @@ public actor EventMonitor {
     /// The URI (re)opened.
     public let uri: String
     public let policy: ReconnectPolicy?
-    public let keepAlive: (interval: Int32, count: UInt32)?
+    public let keepAlive: KeepAlive?
     /// Connections are opened read-only (`virConnectOpenReadOnly`: enough for events and stats).
     public let readOnly: Bool
     /// The current connection (replaced after a reconnect).
@@ -73,15 +74,13 @@ public actor EventMonitor {
     private var isShutDown = false
 
     private struct Subscription {
-        var domainUUID: UUID?
         var ids: Set<DomainEventID>
-        var continuation: AsyncStream<DomainEventMessage>.Continuation
-        var sink: DomainEventSink
+        var subscriber: EventSubscriber<DomainEvent>
         /// The hub token on `connection` (nil while re-registering failed).
         var token: Int?
     }
 
-    private init(uri: String, policy: ReconnectPolicy?, keepAlive: (interval: Int32, count: UInt32)?, readOnly: Bool, connection: Connection) {
+    private init(uri: String, policy: ReconnectPolicy?, keepAlive: KeepAlive?, readOnly: Bool, connection: Connection) {
         self.uri = uri
         self.readOnly = readOnly
         self.policy = policy
@@ -93,11 +92,11 @@ public actor EventMonitor {
     /// - Parameters:
     ///   - uri: the libvirt URI, reopened after every close.
     ///   - policy: how to reconnect; nil: streams end at the first close.
-    ///   - keepAlive: probe interval (seconds) and unanswered count; nil leaves libvirt's default.
+    ///   - keepAlive: probe interval and unanswered count; nil leaves libvirt's default.
     ///   - readOnly: open (and reopen) read-only connections.
     public static func open(
         _ uri: String, policy: ReconnectPolicy? = ReconnectPolicy(),
-        keepAlive: (interval: Int32, count: UInt32)? = (interval: 2, count: 3), readOnly: Bool = false
+        keepAlive: KeepAlive? = KeepAlive(interval: .seconds(2), count: 3), readOnly: Bool = false
     ) async throws -> EventMonitor {
         let conn = try await openConnection(uri, keepAlive: keepAlive, readOnly: readOnly)
         let monitor = EventMonitor(uri: uri, policy: policy, keepAlive: keepAlive, readOnly: readOnly, connection: conn)
@@ -105,10 +104,10 @@ public actor EventMonitor {
         return monitor
     }
 
-    private static func openConnection(_ uri: String, keepAlive: (interval: Int32, count: UInt32)?, readOnly: Bool) async throws -> Connection {
+    private static func openConnection(_ uri: String, keepAlive: KeepAlive?, readOnly: Bool) async throws -> Connection {
         let conn = try await Connection.open(uri, readOnly: readOnly)
         if let keepAlive {
-            do { try await conn.setKeepAlive(interval: keepAlive.interval, count: keepAlive.count) }
+            do { try await conn.setKeepAlive(keepAlive) }
             catch let e as LibvirtError where e.code == .noSupport {}  // local drivers can't lose their peer
         }
         return conn
@@ -117,7 +116,7 @@ public actor EventMonitor {
     private func watch(_ conn: Connection) async throws {
         generation += 1
         let gen = generation
-        closeToken = try await CloseHub.subscribe(conn) { [weak self] event in
+        closeToken = try await conn.subscribeClose { [weak self] event in
             guard let self else { return }
             Task { await self.connectionClosed(event, generation: gen) }
         }
@@ -125,13 +124,14 @@ public actor EventMonitor {
 
     /// Domain events for one domain (by UUID, so it is found again after a reconnect) or all,
     /// as a stream that keeps flowing across reconnects. Ending the consumer deregisters.
-    public func domainEvents(domainUUID: UUID? = nil, ids: Set<DomainEventID> = .all) async throws -> AsyncStream<DomainEventMessage> {
+    public func domainEvents(domainUUID: LibvirtUUID? = nil, ids: Set<DomainEventID> = .all) async throws -> AsyncStream<DomainEventMessage> {
         let (stream, continuation) = AsyncStream<DomainEventMessage>.makeStream()
-        let sink = DomainEventSink(continuation, owner: self)
-        let token = try await connection.subscribeEvents(domainUUID: domainUUID, ids: ids, sink: sink)
+        let subscriber = EventSubscriber<DomainEvent>(continuation, filter: domainUUID)
+        if let domainUUID { _ = try await connection.domain(uuid: domainUUID) }  // fail early, typed, for an unknown domain
+        let token = try await connection.subscribeEvents(DomainEventFamily.self, ids: ids, subscriber: subscriber)
         let id = nextID
         nextID += 1
-        subscriptions[id] = Subscription(domainUUID: domainUUID, ids: ids, continuation: continuation, sink: sink, token: token)
+        subscriptions[id] = Subscription(ids: ids, subscriber: subscriber, token: token)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             Task { await self.unsubscribe(id) }
@@ -167,13 +167,13 @@ public actor EventMonitor {
         let conn = connection
         for (_, s) in subscriptions {
             if let t = s.token { conn.unsubscribeEvents(t) }
-            s.continuation.finish()
+            s.subscriber.continuation.finish()
         }
         for (_, h) in health { h.finish() }
         subscriptions = [:]
         health = [:]
         if let token = closeToken {
-            try? await conn.pool.run { CloseHub.unsubscribe(conn, token) }
+            conn.unsubscribeClose(token)
         }
         await conn.close()
     }
@@ -193,7 +193,7 @@ public actor EventMonitor {
         guard gen == generation, !isShutDown, reconnectTask == nil else { return }
         log.warning("connection lost", metadata: ["uri": "\(uri)", "reason": "\(event.reason)"])
         broadcastHealth(.closed(event))
-        for (_, s) in subscriptions { s.continuation.yield(.disconnected(event)) }
+        for (_, s) in subscriptions { s.subscriber.continuation.yield(.disconnected(event)) }
         guard let policy else {
             giveUp(nil)
             return
@@ -207,8 +207,8 @@ public actor EventMonitor {
         broadcastHealth(.gaveUp(error))
         for (_, s) in subscriptions {
             if let t = s.token { connection.unsubscribeEvents(t) }
-            if let error { s.continuation.yield(.failed(error)) }
-            s.continuation.finish()
+            if let error { s.subscriber.continuation.yield(.failed(error)) }
+            s.subscriber.continuation.finish()
         }
         subscriptions = [:]
         for (_, h) in health { h.finish() }
@@ -230,12 +230,12 @@ public actor EventMonitor {
                 let old = connection
                 // Leave the dead connection's hub (its callbacks die with it).
                 for (_, s) in subscriptions { if let t = s.token { old.unsubscribeEvents(t) } }
-                if let t = closeToken { old.pool.execute { CloseHub.unsubscribe(old, t) } }
+                if let t = closeToken { old.unsubscribeClose(t) }
                 connection = conn
                 try await watch(conn)
                 await reRegisterAll(on: conn)
                 let gap = ContinuousClock.now - closedAt
-                for (_, s) in subscriptions { s.continuation.yield(.reconnected(gap: gap, attempts: attempt)) }
+                for (_, s) in subscriptions { s.subscriber.continuation.yield(.reconnected(gap: gap, attempts: attempt)) }
                 broadcastHealth(.reconnected(gap: gap, attempts: attempt))
                 log.info("reconnected", metadata: ["uri": "\(uri)", "gap": "\(gap)", "attempts": "\(attempt)", "streams": "\(subscriptions.count)"])
                 // Dropping the dead connection disposes it, which frees its callbacks
@@ -255,7 +255,7 @@ public actor EventMonitor {
         for (id, sub) in subscriptions {
             subscriptions[id]?.token = nil
             do {
-                let token = try await conn.subscribeEvents(domainUUID: sub.domainUUID, ids: sub.ids, sink: sub.sink)
+                let token = try await conn.subscribeEvents(DomainEventFamily.self, ids: sub.ids, subscriber: sub.subscriber)
                 if subscriptions[id] != nil {
                     subscriptions[id]?.token = token
                 } else {
@@ -263,8 +263,8 @@ public actor EventMonitor {
                 }
             } catch {
                 let e = (error as? LibvirtError) ?? LibvirtError(code: .internalError, message: "\(error)")
-                sub.continuation.yield(.failed(e))
-                sub.continuation.finish()
+                sub.subscriber.continuation.yield(.failed(e))
+                sub.subscriber.continuation.finish()
                 subscriptions[id] = nil
             }
         }

@@ -23,8 +23,8 @@ public enum JobOperation: CEnumMirror {
 }
 
 /// A domain job's statistics (`virDomainGetJobStats`, and the `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED`
-/// event). Every field is optional: "not reported" is not 0. Times are the daemon's
-/// milliseconds; sizes in bytes; rates in bytes per second (libvirt's `*_bps`).
+/// event). Every field is optional: "not reported" is not 0. libvirt's milliseconds are
+/// `Duration`s, its byte counts `MemorySize`s; rates say their unit in their name.
 /// `parameters` keeps every raw value, including ones VirtKit doesn't name.
 public struct JobStats: Hashable, Sendable {
     public var type: JobType
@@ -38,24 +38,24 @@ public struct JobStats: Hashable, Sendable {
     public var downtime: Duration?
     /// `setup_time`
     public var setupTime: Duration?
-    public var dataTotal: UInt64?
-    public var dataProcessed: UInt64?
-    public var dataRemaining: UInt64?
-    public var memoryTotal: UInt64?
-    public var memoryProcessed: UInt64?
-    public var memoryRemaining: UInt64?
+    public var dataTotal: MemorySize?
+    public var dataProcessed: MemorySize?
+    public var dataRemaining: MemorySize?
+    public var memoryTotal: MemorySize?
+    public var memoryProcessed: MemorySize?
+    public var memoryRemaining: MemorySize?
     /// `memory_bps`: transfer rate of guest memory.
-    public var memoryRate: UInt64?
+    public var memoryBytesPerSecond: UInt64?
     /// `memory_dirty_rate`: pages the guest dirties per second.
-    public var memoryDirtyRate: UInt64?
-    public var memoryPageSize: UInt64?
+    public var memoryDirtyPagesPerSecond: UInt64?
+    public var memoryPageSize: MemorySize?
     /// `memory_iteration`: pre-copy passes over dirty memory so far.
     public var memoryIteration: UInt64?
     public var memoryPostcopyRequests: UInt64?
-    public var diskTotal: UInt64?
-    public var diskProcessed: UInt64?
-    public var diskRemaining: UInt64?
-    public var diskRate: UInt64?
+    public var diskTotal: MemorySize?
+    public var diskProcessed: MemorySize?
+    public var diskRemaining: MemorySize?
+    public var diskBytesPerSecond: UInt64?
     /// `auto_converge_throttle` (percent of vCPU time taken away).
     public var autoConvergeThrottle: Int?
     /// `success` (completed-job statistics only).
@@ -68,27 +68,28 @@ public struct JobStats: Hashable, Sendable {
     public init(type: JobType, parameters p: TypedParameters) {
         self.type = type
         parameters = p
-        func ms(_ k: String) -> Duration? { p[k]?.uint64.map { .milliseconds(Int64(clamping: $0)) } }
-        operation = p[VIR_DOMAIN_JOB_OPERATION]?.int64.map { JobOperation(raw: Int32(clamping: $0)) }
+        func ms(_ k: String) -> Duration? { p[k]?.uint64.map(Duration.milliseconds(unsigned:)) }
+        func bytes(_ k: String) -> MemorySize? { p[k]?.uint64.map { MemorySize(bytes: $0) } }
+        operation = p[VIR_DOMAIN_JOB_OPERATION]?.int64.map { JobOperation(rawValue: Int32(clamping: $0)) }
         timeElapsed = ms(VIR_DOMAIN_JOB_TIME_ELAPSED)
         timeRemaining = ms(VIR_DOMAIN_JOB_TIME_REMAINING)
         downtime = ms(VIR_DOMAIN_JOB_DOWNTIME)
         setupTime = ms(VIR_DOMAIN_JOB_SETUP_TIME)
-        dataTotal = p[VIR_DOMAIN_JOB_DATA_TOTAL]?.uint64
-        dataProcessed = p[VIR_DOMAIN_JOB_DATA_PROCESSED]?.uint64
-        dataRemaining = p[VIR_DOMAIN_JOB_DATA_REMAINING]?.uint64
-        memoryTotal = p[VIR_DOMAIN_JOB_MEMORY_TOTAL]?.uint64
-        memoryProcessed = p[VIR_DOMAIN_JOB_MEMORY_PROCESSED]?.uint64
-        memoryRemaining = p[VIR_DOMAIN_JOB_MEMORY_REMAINING]?.uint64
-        memoryRate = p[VIR_DOMAIN_JOB_MEMORY_BPS]?.uint64
-        memoryDirtyRate = p[VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE]?.uint64
-        memoryPageSize = p[VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE]?.uint64
+        dataTotal = bytes(VIR_DOMAIN_JOB_DATA_TOTAL)
+        dataProcessed = bytes(VIR_DOMAIN_JOB_DATA_PROCESSED)
+        dataRemaining = bytes(VIR_DOMAIN_JOB_DATA_REMAINING)
+        memoryTotal = bytes(VIR_DOMAIN_JOB_MEMORY_TOTAL)
+        memoryProcessed = bytes(VIR_DOMAIN_JOB_MEMORY_PROCESSED)
+        memoryRemaining = bytes(VIR_DOMAIN_JOB_MEMORY_REMAINING)
+        memoryBytesPerSecond = p[VIR_DOMAIN_JOB_MEMORY_BPS]?.uint64
+        memoryDirtyPagesPerSecond = p[VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE]?.uint64
+        memoryPageSize = bytes(VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE)
         memoryIteration = p[VIR_DOMAIN_JOB_MEMORY_ITERATION]?.uint64
         memoryPostcopyRequests = p[VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS]?.uint64
-        diskTotal = p[VIR_DOMAIN_JOB_DISK_TOTAL]?.uint64
-        diskProcessed = p[VIR_DOMAIN_JOB_DISK_PROCESSED]?.uint64
-        diskRemaining = p[VIR_DOMAIN_JOB_DISK_REMAINING]?.uint64
-        diskRate = p[VIR_DOMAIN_JOB_DISK_BPS]?.uint64
+        diskTotal = bytes(VIR_DOMAIN_JOB_DISK_TOTAL)
+        diskProcessed = bytes(VIR_DOMAIN_JOB_DISK_PROCESSED)
+        diskRemaining = bytes(VIR_DOMAIN_JOB_DISK_REMAINING)
+        diskBytesPerSecond = p[VIR_DOMAIN_JOB_DISK_BPS]?.uint64
         autoConvergeThrottle = p[VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE]?.int64.map { Int($0) }
         success = p[VIR_DOMAIN_JOB_SUCCESS]?.bool
         errorMessage = p[VIR_DOMAIN_JOB_ERRMSG]?.string
@@ -101,9 +102,9 @@ public struct JobStats: Hashable, Sendable {
     /// (`data_processed` counts bytes sent, and zero pages are sent as a few bytes each, so
     /// it can stay far below the total of a finished migration).
     public var progress: Double? {
-        guard let total = dataTotal, total > 0 else { return nil }
-        if let remaining = dataRemaining { return min(1, Double(total - min(total, remaining)) / Double(total)) }
-        if let processed = dataProcessed { return min(1, Double(processed) / Double(total)) }
+        guard let total = dataTotal?.bytes, total > 0 else { return nil }
+        if let remaining = dataRemaining?.bytes { return min(1, Double(total - min(total, remaining)) / Double(total)) }
+        if let processed = dataProcessed?.bytes { return min(1, Double(processed) / Double(total)) }
         return nil
     }
 }
@@ -129,11 +130,9 @@ extension Domain {
         var type: Int32 = 0
         var params: UnsafeMutablePointer<virTypedParameter>?
         var n: Int32 = 0
-        guard virDomainGetJobStats(d, &type, &params, &n, flags.rawValue) == 0 else {
-            throw LibvirtError.takeLast(after: "virDomainGetJobStats")
-        }
+        try cCall("virDomainGetJobStats", virDomainGetJobStats(d, &type, &params, &n, flags.rawValue))
         defer { virTypedParamsFree(params, n) }
-        return JobStats(type: JobType(raw: type), parameters: TypedParameterCoding.decode(params, count: Int(n)))
+        return JobStats(type: JobType(rawValue: type), parameters: TypedParameterCoding.decode(params, count: Int(n)))
     }
 
     /// Aborts the domain's current job, e.g. a migration (`virDomainAbortJob`). The guest

@@ -1,5 +1,6 @@
 import CLibvirt
 import Foundation
+import VirtCore
 
 /// Typed migration options: `virDomainMigrateFlags` plus the `VIR_MIGRATE_PARAM_*` typed
 /// parameters of `virDomainMigrate3` / `virDomainMigrateToURI3`.
@@ -11,11 +12,11 @@ public struct MigrationOptions: Hashable, Sendable {
     /// (`virDomainMigrateStartPostCopy`) once pre-copy reached `switchAfterIteration`.
     public struct PostCopy: Hashable, Sendable {
         public var switchAfterIteration: Int?
-        /// `VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY` in MiB/s.
-        public var bandwidth: UInt64?
-        public init(switchAfterIteration: Int? = nil, bandwidth: UInt64? = nil) {
+        /// `VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY`.
+        public var bandwidthMiBPerSecond: UInt64?
+        public init(switchAfterIteration: Int? = nil, bandwidthMiBPerSecond: UInt64? = nil) {
             self.switchAfterIteration = switchAfterIteration
-            self.bandwidth = bandwidth
+            self.bandwidthMiBPerSecond = bandwidthMiBPerSecond
         }
     }
 
@@ -38,8 +39,8 @@ public struct MigrationOptions: Hashable, Sendable {
     public var peerToPeer = false
     /// `VIR_MIGRATE_TUNNELLED`: data through the libvirt connection (implies peer-to-peer).
     public var tunnelled = false
-    /// `VIR_MIGRATE_PARAM_BANDWIDTH`, MiB/s.
-    public var bandwidth: UInt64?
+    /// `VIR_MIGRATE_PARAM_BANDWIDTH`.
+    public var bandwidthMiBPerSecond: UInt64?
     /// Maximum tolerable downtime (`virDomainMigrateSetMaxDowntime`, set before starting).
     public var maxDowntime: Duration?
     /// `VIR_MIGRATE_PARALLEL` with `VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS`.
@@ -69,27 +70,27 @@ public struct MigrationOptions: Hashable, Sendable {
 
     public init() {}
 
-    /// The `virDomainMigrateFlags` bits.
-    public var flags: UInt32 {
-        var f: UInt32 = 0
-        func set(_ on: Bool, _ bit: virDomainMigrateFlags) { if on { f |= bit.rawValue } }
-        set(live, VIR_MIGRATE_LIVE)
-        set(peerToPeer || tunnelled, VIR_MIGRATE_PEER2PEER)
-        set(tunnelled, VIR_MIGRATE_TUNNELLED)
-        set(persistOnDestination, VIR_MIGRATE_PERSIST_DEST)
-        set(undefineSource, VIR_MIGRATE_UNDEFINE_SOURCE)
-        set(pausedOnDestination, VIR_MIGRATE_PAUSED)
-        set(copyStorage == .all, VIR_MIGRATE_NON_SHARED_DISK)
-        set(copyStorage == .incremental, VIR_MIGRATE_NON_SHARED_INC)
-        set(changeProtection, VIR_MIGRATE_CHANGE_PROTECTION)
-        set(unsafe, VIR_MIGRATE_UNSAFE)
-        set(offline, VIR_MIGRATE_OFFLINE)
-        set(compression != nil, VIR_MIGRATE_COMPRESSED)
-        set(abortOnError, VIR_MIGRATE_ABORT_ON_ERROR)
-        set(autoConverge, VIR_MIGRATE_AUTO_CONVERGE)
-        set(postCopy != nil, VIR_MIGRATE_POSTCOPY)
-        set(tls, VIR_MIGRATE_TLS)
-        set(parallelConnections != nil, VIR_MIGRATE_PARALLEL)
+    /// The `virDomainMigrateFlags` bits these options ask for.
+    public var flags: MigrationFlags {
+        var f: MigrationFlags = []
+        func set(_ on: Bool, _ bit: MigrationFlags) { if on { f.insert(bit) } }
+        set(live, .live)
+        set(peerToPeer || tunnelled, .peerToPeer)
+        set(tunnelled, .tunnelled)
+        set(persistOnDestination, .persistOnDestination)
+        set(undefineSource, .undefineSource)
+        set(pausedOnDestination, .paused)
+        set(copyStorage == .all, .nonSharedDisk)
+        set(copyStorage == .incremental, .nonSharedIncremental)
+        set(changeProtection, .changeProtection)
+        set(unsafe, .unsafe)
+        set(offline, .offline)
+        set(compression != nil, .compressed)
+        set(abortOnError, .abortOnError)
+        set(autoConverge, .autoConverge)
+        set(postCopy != nil, .postCopy)
+        set(tls, .tls)
+        set(parallelConnections != nil, .parallel)
         return f
     }
 
@@ -105,11 +106,11 @@ public struct MigrationOptions: Hashable, Sendable {
             p[VIR_MIGRATE_PARAM_DEST_NAME] = .string(v)
         }
         if let v = destinationXML { p[VIR_MIGRATE_PARAM_DEST_XML] = .string(v) }
-        if let v = bandwidth {
+        if let v = bandwidthMiBPerSecond {
             guard v > 0 else { throw bad("bandwidth must be > 0 MiB/s") }
             p[VIR_MIGRATE_PARAM_BANDWIDTH] = .ullong(v)
         }
-        if let v = postCopy?.bandwidth { p[VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY] = .ullong(v) }
+        if let v = postCopy?.bandwidthMiBPerSecond { p[VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY] = .ullong(v) }
         if let v = compression, !v.isEmpty { p[VIR_MIGRATE_PARAM_COMPRESSION] = .string(v) }
         if let v = parallelConnections {
             guard v >= 1, v <= Int(Int32.max) else { throw bad("parallel connections must be ≥ 1") }
@@ -120,6 +121,30 @@ public struct MigrationOptions: Hashable, Sendable {
         if let n = postCopy?.switchAfterIteration, n < 0 { throw bad("post-copy switch iteration must be ≥ 0") }
         return p
     }
+}
+
+/// `virDomainMigrateFlags`: what `MigrationOptions.flags` sets (the options are the way to
+/// choose them; the set is public for logging and for callers of libvirt's C API).
+public struct MigrationFlags: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let live = Self(rawValue: VIR_MIGRATE_LIVE.rawValue)
+    public static let peerToPeer = Self(rawValue: VIR_MIGRATE_PEER2PEER.rawValue)
+    public static let tunnelled = Self(rawValue: VIR_MIGRATE_TUNNELLED.rawValue)
+    public static let persistOnDestination = Self(rawValue: VIR_MIGRATE_PERSIST_DEST.rawValue)
+    public static let undefineSource = Self(rawValue: VIR_MIGRATE_UNDEFINE_SOURCE.rawValue)
+    public static let paused = Self(rawValue: VIR_MIGRATE_PAUSED.rawValue)
+    public static let nonSharedDisk = Self(rawValue: VIR_MIGRATE_NON_SHARED_DISK.rawValue)
+    public static let nonSharedIncremental = Self(rawValue: VIR_MIGRATE_NON_SHARED_INC.rawValue)
+    public static let changeProtection = Self(rawValue: VIR_MIGRATE_CHANGE_PROTECTION.rawValue)
+    public static let unsafe = Self(rawValue: VIR_MIGRATE_UNSAFE.rawValue)
+    public static let offline = Self(rawValue: VIR_MIGRATE_OFFLINE.rawValue)
+    public static let compressed = Self(rawValue: VIR_MIGRATE_COMPRESSED.rawValue)
+    public static let abortOnError = Self(rawValue: VIR_MIGRATE_ABORT_ON_ERROR.rawValue)
+    public static let autoConverge = Self(rawValue: VIR_MIGRATE_AUTO_CONVERGE.rawValue)
+    public static let postCopy = Self(rawValue: VIR_MIGRATE_POSTCOPY.rawValue)
+    public static let tls = Self(rawValue: VIR_MIGRATE_TLS.rawValue)
+    public static let parallel = Self(rawValue: VIR_MIGRATE_PARALLEL.rawValue)
 }
 
 /// Where a migration goes.
@@ -169,7 +194,7 @@ private final class MigrationControl: @unchecked Sendable {
 /// A sleep that ignores task cancellation (the poller must keep aborting until the
 /// migration call has returned, even after its task was cancelled).
 private func uncancellableSleep(_ d: Duration) async {
-    let ns = d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    let ns = max(0, d.inNanoseconds)
     await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(ns))) { c.resume() }
     }
@@ -178,7 +203,7 @@ private func uncancellableSleep(_ d: Duration) async {
 extension Domain {
     /// Sets the maximum tolerable downtime of a migration (`virDomainMigrateSetMaxDowntime`).
     public func setMigrationMaxDowntime(_ d: Duration) async throws {
-        let ms = UInt64(max(1, d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000))
+        let ms = UInt64(max(1, d.inNanoseconds / 1_000_000))
         try await check("virDomainMigrateSetMaxDowntime") { virDomainMigrateSetMaxDowntime($0, ms, 0) }
     }
 
@@ -214,7 +239,7 @@ extension Domain {
         switch target {
         case .uri(let u):
             destURI = u
-            flags |= VIR_MIGRATE_PEER2PEER.rawValue
+            flags.insert(.peerToPeer)
         case .connection(let c):
             if options.peerToPeer || options.tunnelled {
                 guard let u = c.requestedURI else {
@@ -232,27 +257,22 @@ extension Domain {
         let control = MigrationControl()
         let pool = connection.pool
         let source = self
-        let finalFlags = flags
+        let finalFlags = flags.rawValue
         let (uriTarget, connTarget) = (destURI, dconn)
         let destination: OpaquePointer? = try await withTaskCancellationHandler {
-            try await withThrowingTaskGroup(of: HandleBoxOptional.self) { group in
+            try await withThrowingTaskGroup(of: HandleBox.self) { group in
                 group.addTask {
                     defer { control.finish() }
-                    let ptr = try await pool.run { () throws(LibvirtError) -> HandleBoxOptional in
+                    let ptr = try await pool.run { () throws(LibvirtError) -> HandleBox in
                         try source.connection.checkOpen()
-                        return try TypedParameterCoding.withEncoded(params) { (p, n) throws(LibvirtError) -> HandleBoxOptional in
+                        return try TypedParameterCoding.withEncoded(params) { (p, n) throws(LibvirtError) -> HandleBox in
                             if let uriTarget {
-                                guard virDomainMigrateToURI3(source.handle, uriTarget, p, UInt32(n), finalFlags) == 0 else {
-                                    throw LibvirtError.takeLast(after: "virDomainMigrateToURI3")
-                                }
-                                return HandleBoxOptional(nil)
+                                try cCall("virDomainMigrateToURI3", virDomainMigrateToURI3(source.handle, uriTarget, p, UInt32(n), finalFlags))
+                                return HandleBox(nil)
                             }
-                            guard let connTarget else { return HandleBoxOptional(nil) }
-                            return try connTarget.withHandle { (dc) throws(LibvirtError) -> HandleBoxOptional in
-                                guard let d = virDomainMigrate3(source.handle, dc, p, UInt32(n), finalFlags) else {
-                                    throw LibvirtError.takeLast(after: "virDomainMigrate3")
-                                }
-                                return HandleBoxOptional(d)
+                            guard let connTarget else { return HandleBox(nil) }
+                            return try connTarget.withHandle { (dc) throws(LibvirtError) -> HandleBox in
+                                HandleBox(try cObject("virDomainMigrate3", virDomainMigrate3(source.handle, dc, p, UInt32(n), finalFlags)))
                             }
                         }
                     }
@@ -261,7 +281,7 @@ extension Domain {
                 group.addTask {
                     await Self.pollMigration(source, control: control, interval: pollInterval,
                                              postCopySwitch: options.postCopy?.switchAfterIteration, progress: progress)
-                    return HandleBoxOptional(nil)
+                    return HandleBox(nil)
                 }
                 var result: OpaquePointer?
                 do {
@@ -377,11 +397,4 @@ extension Domain {
         }
         return stream
     }
-}
-
-/// An optional handle crossing task boundaries. `@unchecked Sendable`: libvirt handles are
-/// thread-safe reference-counted objects; the box only moves the pointer value.
-struct HandleBoxOptional: @unchecked Sendable {
-    let pointer: OpaquePointer?
-    init(_ pointer: OpaquePointer?) { self.pointer = pointer }
 }

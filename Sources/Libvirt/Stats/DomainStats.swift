@@ -86,29 +86,30 @@ public struct DomainStats: Sendable {
         self.domain = domain
     }
 
-    /// `cpu.*` (nanoseconds).
+    /// `cpu.*` (libvirt's nanoseconds).
     public struct CPU: Hashable, Sendable {
-        public var time: UInt64?
-        public var user: UInt64?
-        public var system: UInt64?
-        public var haltPollSuccessTime: UInt64?
-        public var haltPollFailTime: UInt64?
+        public var time: Duration?
+        public var user: Duration?
+        public var system: Duration?
+        public var haltPollSuccessTime: Duration?
+        public var haltPollFailTime: Duration?
     }
 
-    /// `balloon.*` (KiB, except the fault counts and `lastUpdate`, a Unix time).
+    /// `balloon.*` (libvirt's KiB as `MemorySize`; fault and hugetlb counts are counts).
     public struct Balloon: Hashable, Sendable {
-        public var current: UInt64?
-        public var maximum: UInt64?
-        public var swapIn: UInt64?
-        public var swapOut: UInt64?
+        public var current: MemorySize?
+        public var maximum: MemorySize?
+        public var swapIn: MemorySize?
+        public var swapOut: MemorySize?
         public var majorFault: UInt64?
         public var minorFault: UInt64?
-        public var unused: UInt64?
-        public var available: UInt64?
-        public var usable: UInt64?
-        public var rss: UInt64?
-        public var lastUpdate: UInt64?
-        public var diskCaches: UInt64?
+        public var unused: MemorySize?
+        public var available: MemorySize?
+        public var usable: MemorySize?
+        public var rss: MemorySize?
+        /// When the guest last updated its balloon statistics (`last-update`, Unix seconds).
+        public var lastUpdate: Timestamp?
+        public var diskCaches: MemorySize?
         public var hugetlbPageAllocations: UInt64?
         public var hugetlbPageFailures: UInt64?
     }
@@ -124,25 +125,20 @@ public struct DomainStats: Sendable {
     /// `vcpu.<n>.*`.
     public struct VCPU: Hashable, Sendable {
         /// `virVcpuState`.
-        public enum State: Hashable, Sendable {
+        public enum State: CEnumMirror {
             case offline, running, blocked
             case unknown(Int32)
-            public init(rawValue: Int32) {
-                switch rawValue {
-                case 0: self = .offline
-                case 1: self = .running
-                case 2: self = .blocked
-                default: self = .unknown(rawValue)
-                }
-            }
+            public static let known: [(Self, String)] = [(.offline, "offline"), (.running, "running"), (.blocked, "blocked")]
+            public static func unknownValue(_ r: Int32) -> Self { .unknown(r) }
+            public var unknownRaw: Int32? { if case .unknown(let r) = self { r } else { nil } }
         }
         public var state: State?
-        /// CPU time (ns).
-        public var time: UInt64?
-        /// Time waiting on I/O (ns), if the hypervisor reports it.
-        public var wait: UInt64?
-        /// Time runnable but waiting for a host CPU (ns; schedstat).
-        public var delay: UInt64?
+        /// CPU time.
+        public var time: Duration?
+        /// Time waiting on I/O, if the hypervisor reports it.
+        public var wait: Duration?
+        /// Time runnable but waiting for a host CPU (schedstat).
+        public var delay: Duration?
         /// `vcpu.<n>.halted`.
         public var halted: Bool?
     }
@@ -167,17 +163,21 @@ public struct DomainStats: Sendable {
         public var backingIndex: UInt64?
         public var readRequests: UInt64?
         public var readBytes: UInt64?
-        public var readTime: UInt64?
+        public var readTime: Duration?
         public var writeRequests: UInt64?
         public var writeBytes: UInt64?
-        public var writeTime: UInt64?
+        public var writeTime: Duration?
         public var flushRequests: UInt64?
-        public var flushTime: UInt64?
+        public var flushTime: Duration?
         public var errors: UInt64?
-        public var allocation: UInt64?
-        public var capacity: UInt64?
-        public var physical: UInt64?
-        public var threshold: UInt64?
+        /// Host storage in use by the image.
+        public var allocation: MemorySize?
+        /// Size the guest sees.
+        public var capacity: MemorySize?
+        /// Host size of the image (file or device).
+        public var physical: MemorySize?
+        /// Write threshold (`virDomainSetBlockThreshold`).
+        public var threshold: MemorySize?
     }
 }
 
@@ -248,7 +248,17 @@ private struct RawRecord: Sendable {
 /// for string values and `perf.*` names, and notes where every other field is: those stay
 /// in libvirt's C array, which the record adopts (decoded to Swift only when read, see
 /// `StatsFields`).
+///
+/// A measured hot path (`virtkit-bench libvirt`): it reads the `virTypedParameter` array in
+/// place with `TypedParameterCoding`'s scalar readers instead of decoding it to
+/// `TypedParameters` first, which costs a String and a dictionary entry per field (~62
+/// fields per qemu guest). Everything else decodes through `TypedParameterCoding`.
 enum DomainStatsDecoder {
+    private typealias C = TypedParameterCoding
+    @inline(__always) private static func ns(_ p: UnsafePointer<virTypedParameter>) -> Duration? { C.uint64(p).map(Duration.nanoseconds(unsigned:)) }
+    @inline(__always) private static func kib(_ p: UnsafePointer<virTypedParameter>) -> MemorySize? { C.uint64(p).map(MemorySize.kibibytes) }
+    @inline(__always) private static func bytes(_ p: UnsafePointer<virTypedParameter>) -> MemorySize? { C.uint64(p).map { MemorySize(bytes: $0) } }
+
     /// Decodes every record, then frees the list with `virDomainStatsRecordListFree` (on
     /// this pool thread, like the C caller would). With `handles`, each record's domain
     /// gets its own reference (`virDomainRef`) for its `Domain`.
@@ -308,14 +318,14 @@ enum DomainStatsDecoder {
             var f = FieldName(p)
             switch f.byte {
             case UInt8(ascii: "s") where f.eat("state."):
-                if f.isLast("state") { stateRaw = Self.int32(p); continue }
-                if f.isLast("reason") { reasonRaw = Self.int32(p) ?? 0; continue }
+                if f.isLast("state") { stateRaw = C.int32(p); continue }
+                if f.isLast("reason") { reasonRaw = C.int32(p) ?? 0; continue }
             case UInt8(ascii: "c") where f.eat("cpu."):
                 if Self.decodeCPU(p, &f, &cpu) { hasCPU = true; continue }
             case UInt8(ascii: "b") where f.eat("balloon."):
                 if Self.decodeBalloon(p, &f, &balloon) { hasBalloon = true; continue }
             case UInt8(ascii: "b") where f.eat("block."):
-                if f.isLast("count") { s.blockCount = Self.int(p); continue }
+                if f.isLast("count") { s.blockCount = C.int(p); continue }
                 if let idx = f.eatIndex() {
                     s.blocks.pad(toInclude: idx, with: .init())
                     if Self.decodeBlock(p, &f, &s.blocks[idx]) { continue }
@@ -324,12 +334,12 @@ enum DomainStatsDecoder {
                 if let idx = f.eatIndex() {
                     if Self.decodeVCPU(p, &f, idx, &vcpu) { hasVCPU = true; continue }
                 } else if f.isLast("current") {
-                    vcpu.current = Self.int(p); hasVCPU = true; continue
+                    vcpu.current = C.int(p); hasVCPU = true; continue
                 } else if f.isLast("maximum") {
-                    vcpu.maximum = Self.int(p); hasVCPU = true; continue
+                    vcpu.maximum = C.int(p); hasVCPU = true; continue
                 }
             case UInt8(ascii: "n") where f.eat("net."):
-                if f.isLast("count") { s.interfaceCount = Self.int(p); continue }
+                if f.isLast("count") { s.interfaceCount = C.int(p); continue }
                 if let idx = f.eatIndex() {
                     s.interfaces.pad(toInclude: idx, with: .init())
                     if Self.decodeInterface(p, &f, &s.interfaces[idx]) { continue }
@@ -350,13 +360,13 @@ enum DomainStatsDecoder {
 
     private static func decodeCPU(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ c: inout DomainStats.CPU) -> Bool {
         switch f.byte {
-        case UInt8(ascii: "t"): if f.isLast("time") { c.time = u64(p); return true }
-        case UInt8(ascii: "u"): if f.isLast("user") { c.user = u64(p); return true }
-        case UInt8(ascii: "s"): if f.isLast("system") { c.system = u64(p); return true }
+        case UInt8(ascii: "t"): if f.isLast("time") { c.time = ns(p); return true }
+        case UInt8(ascii: "u"): if f.isLast("user") { c.user = ns(p); return true }
+        case UInt8(ascii: "s"): if f.isLast("system") { c.system = ns(p); return true }
         case UInt8(ascii: "h"):
             if f.eat("haltpoll.") {
-                if f.isLast("success.time") { c.haltPollSuccessTime = u64(p); return true }
-                if f.isLast("fail.time") { c.haltPollFailTime = u64(p); return true }
+                if f.isLast("success.time") { c.haltPollSuccessTime = ns(p); return true }
+                if f.isLast("fail.time") { c.haltPollFailTime = ns(p); return true }
             }
         default: break
         }
@@ -365,24 +375,24 @@ enum DomainStatsDecoder {
 
     private static func decodeBalloon(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ b: inout DomainStats.Balloon) -> Bool {
         switch f.byte {
-        case UInt8(ascii: "c"): if f.isLast("current") { b.current = u64(p); return true }
+        case UInt8(ascii: "c"): if f.isLast("current") { b.current = kib(p); return true }
         case UInt8(ascii: "m"):
-            if f.isLast("maximum") { b.maximum = u64(p); return true }
-            if f.isLast("major_fault") { b.majorFault = u64(p); return true }
-            if f.isLast("minor_fault") { b.minorFault = u64(p); return true }
+            if f.isLast("maximum") { b.maximum = kib(p); return true }
+            if f.isLast("major_fault") { b.majorFault = C.uint64(p); return true }
+            if f.isLast("minor_fault") { b.minorFault = C.uint64(p); return true }
         case UInt8(ascii: "s"):
-            if f.isLast("swap_in") { b.swapIn = u64(p); return true }
-            if f.isLast("swap_out") { b.swapOut = u64(p); return true }
+            if f.isLast("swap_in") { b.swapIn = kib(p); return true }
+            if f.isLast("swap_out") { b.swapOut = kib(p); return true }
         case UInt8(ascii: "u"):
-            if f.isLast("unused") { b.unused = u64(p); return true }
-            if f.isLast("usable") { b.usable = u64(p); return true }
-        case UInt8(ascii: "a"): if f.isLast("available") { b.available = u64(p); return true }
-        case UInt8(ascii: "r"): if f.isLast("rss") { b.rss = u64(p); return true }
-        case UInt8(ascii: "l"): if f.isLast("last-update") { b.lastUpdate = u64(p); return true }
-        case UInt8(ascii: "d"): if f.isLast("disk_caches") { b.diskCaches = u64(p); return true }
+            if f.isLast("unused") { b.unused = kib(p); return true }
+            if f.isLast("usable") { b.usable = kib(p); return true }
+        case UInt8(ascii: "a"): if f.isLast("available") { b.available = kib(p); return true }
+        case UInt8(ascii: "r"): if f.isLast("rss") { b.rss = kib(p); return true }
+        case UInt8(ascii: "l"): if f.isLast("last-update") { b.lastUpdate = C.uint64(p).map { Timestamp.seconds(sinceUnixEpoch: Int64(clamping: $0)) }; return true }
+        case UInt8(ascii: "d"): if f.isLast("disk_caches") { b.diskCaches = kib(p); return true }
         case UInt8(ascii: "h"):
-            if f.isLast("hugetlb_pgalloc") { b.hugetlbPageAllocations = u64(p); return true }
-            if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = u64(p); return true }
+            if f.isLast("hugetlb_pgalloc") { b.hugetlbPageAllocations = C.uint64(p); return true }
+            if f.isLast("hugetlb_pgfail") { b.hugetlbPageFailures = C.uint64(p); return true }
         default: break
         }
         return false
@@ -400,91 +410,63 @@ enum DomainStatsDecoder {
             return true
         }
         switch f.byte {
-        case UInt8(ascii: "s"): if f.isLast("state") { return entry { $0.state = int32(p).map(DomainStats.VCPU.State.init(rawValue:)) } }
-        case UInt8(ascii: "t"): if f.isLast("time") { return entry { $0.time = u64(p) } }
-        case UInt8(ascii: "w"): if f.isLast("wait") { return entry { $0.wait = u64(p) } }
-        case UInt8(ascii: "d"): if f.isLast("delay") { return entry { $0.delay = u64(p) } }
-        case UInt8(ascii: "h"): if f.isLast("halted") { return entry { $0.halted = bool(p) } }
+        case UInt8(ascii: "s"): if f.isLast("state") { return entry { $0.state = C.int32(p).map { DomainStats.VCPU.State(rawValue: $0) } } }
+        case UInt8(ascii: "t"): if f.isLast("time") { return entry { $0.time = ns(p) } }
+        case UInt8(ascii: "w"): if f.isLast("wait") { return entry { $0.wait = ns(p) } }
+        case UInt8(ascii: "d"): if f.isLast("delay") { return entry { $0.delay = ns(p) } }
+        case UInt8(ascii: "h"): if f.isLast("halted") { return entry { $0.halted = C.bool(p) } }
         default: break
         }
         return false
     }
 
     private static func decodeInterface(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ n: inout DomainStats.Interface) -> Bool {
-        if f.isLast("name") { n.name = string(p); return true }
+        if f.isLast("name") { n.name = C.string(p); return true }
         if f.eat("rx.") {
-            if f.isLast("bytes") { n.rxBytes = u64(p); return true }
-            if f.isLast("pkts") { n.rxPackets = u64(p); return true }
-            if f.isLast("errs") { n.rxErrors = u64(p); return true }
-            if f.isLast("drop") { n.rxDrops = u64(p); return true }
+            if f.isLast("bytes") { n.rxBytes = C.uint64(p); return true }
+            if f.isLast("pkts") { n.rxPackets = C.uint64(p); return true }
+            if f.isLast("errs") { n.rxErrors = C.uint64(p); return true }
+            if f.isLast("drop") { n.rxDrops = C.uint64(p); return true }
         } else if f.eat("tx.") {
-            if f.isLast("bytes") { n.txBytes = u64(p); return true }
-            if f.isLast("pkts") { n.txPackets = u64(p); return true }
-            if f.isLast("errs") { n.txErrors = u64(p); return true }
-            if f.isLast("drop") { n.txDrops = u64(p); return true }
+            if f.isLast("bytes") { n.txBytes = C.uint64(p); return true }
+            if f.isLast("pkts") { n.txPackets = C.uint64(p); return true }
+            if f.isLast("errs") { n.txErrors = C.uint64(p); return true }
+            if f.isLast("drop") { n.txDrops = C.uint64(p); return true }
         }
         return false
     }
 
     private static func decodeBlock(_ p: UnsafePointer<virTypedParameter>, _ f: inout FieldName, _ b: inout DomainStats.Block) -> Bool {
         switch f.byte {
-        case UInt8(ascii: "n"): if f.isLast("name") { b.name = string(p); return true }
+        case UInt8(ascii: "n"): if f.isLast("name") { b.name = C.string(p); return true }
         case UInt8(ascii: "p"):
-            if f.isLast("path") { b.path = string(p); return true }
-            if f.isLast("physical") { b.physical = u64(p); return true }
-        case UInt8(ascii: "b"): if f.isLast("backingIndex") { b.backingIndex = u64(p); return true }
+            if f.isLast("path") { b.path = C.string(p); return true }
+            if f.isLast("physical") { b.physical = bytes(p); return true }
+        case UInt8(ascii: "b"): if f.isLast("backingIndex") { b.backingIndex = C.uint64(p); return true }
         case UInt8(ascii: "r"):
             if f.eat("rd.") {
-                if f.isLast("reqs") { b.readRequests = u64(p); return true }
-                if f.isLast("bytes") { b.readBytes = u64(p); return true }
-                if f.isLast("times") { b.readTime = u64(p); return true }
+                if f.isLast("reqs") { b.readRequests = C.uint64(p); return true }
+                if f.isLast("bytes") { b.readBytes = C.uint64(p); return true }
+                if f.isLast("times") { b.readTime = ns(p); return true }
             }
         case UInt8(ascii: "w"):
             if f.eat("wr.") {
-                if f.isLast("reqs") { b.writeRequests = u64(p); return true }
-                if f.isLast("bytes") { b.writeBytes = u64(p); return true }
-                if f.isLast("times") { b.writeTime = u64(p); return true }
+                if f.isLast("reqs") { b.writeRequests = C.uint64(p); return true }
+                if f.isLast("bytes") { b.writeBytes = C.uint64(p); return true }
+                if f.isLast("times") { b.writeTime = ns(p); return true }
             }
         case UInt8(ascii: "f"):
             if f.eat("fl.") {
-                if f.isLast("reqs") { b.flushRequests = u64(p); return true }
-                if f.isLast("times") { b.flushTime = u64(p); return true }
+                if f.isLast("reqs") { b.flushRequests = C.uint64(p); return true }
+                if f.isLast("times") { b.flushTime = ns(p); return true }
             }
-        case UInt8(ascii: "e"): if f.isLast("errors") { b.errors = u64(p); return true }
-        case UInt8(ascii: "a"): if f.isLast("allocation") { b.allocation = u64(p); return true }
-        case UInt8(ascii: "c"): if f.isLast("capacity") { b.capacity = u64(p); return true }
-        case UInt8(ascii: "t"): if f.isLast("threshold") { b.threshold = u64(p); return true }
+        case UInt8(ascii: "e"): if f.isLast("errors") { b.errors = C.uint64(p); return true }
+        case UInt8(ascii: "a"): if f.isLast("allocation") { b.allocation = bytes(p); return true }
+        case UInt8(ascii: "c"): if f.isLast("capacity") { b.capacity = bytes(p); return true }
+        case UInt8(ascii: "t"): if f.isLast("threshold") { b.threshold = bytes(p); return true }
         default: break
         }
         return false
-    }
-
-    // Typed readers: nil when libvirt used a type that doesn't fit.
-    @inline(__always) static func u64(_ p: UnsafePointer<virTypedParameter>) -> UInt64? {
-        switch p.pointee.type {
-        case Int32(VIR_TYPED_PARAM_ULLONG.rawValue): return p.pointee.value.ul
-        case Int32(VIR_TYPED_PARAM_UINT.rawValue): return UInt64(p.pointee.value.ui)
-        case Int32(VIR_TYPED_PARAM_LLONG.rawValue): return p.pointee.value.l >= 0 ? UInt64(p.pointee.value.l) : nil
-        case Int32(VIR_TYPED_PARAM_INT.rawValue): return p.pointee.value.i >= 0 ? UInt64(p.pointee.value.i) : nil
-        default: return nil
-        }
-    }
-    @inline(__always) static func int32(_ p: UnsafePointer<virTypedParameter>) -> Int32? {
-        switch p.pointee.type {
-        case Int32(VIR_TYPED_PARAM_INT.rawValue): return p.pointee.value.i
-        case Int32(VIR_TYPED_PARAM_UINT.rawValue): return Int32(exactly: p.pointee.value.ui)
-        case Int32(VIR_TYPED_PARAM_LLONG.rawValue): return Int32(exactly: p.pointee.value.l)
-        case Int32(VIR_TYPED_PARAM_ULLONG.rawValue): return Int32(exactly: p.pointee.value.ul)
-        default: return nil
-        }
-    }
-    @inline(__always) static func int(_ p: UnsafePointer<virTypedParameter>) -> Int? { u64(p).flatMap { Int(exactly: $0) } }
-    @inline(__always) static func bool(_ p: UnsafePointer<virTypedParameter>) -> Bool? {
-        p.pointee.type == Int32(VIR_TYPED_PARAM_BOOLEAN.rawValue) ? p.pointee.value.b != 0 : nil
-    }
-    @inline(__always) static func string(_ p: UnsafePointer<virTypedParameter>) -> String? {
-        guard p.pointee.type == Int32(VIR_TYPED_PARAM_STRING.rawValue), let s = p.pointee.value.s else { return nil }
-        return String(cString: s)
     }
 }
 

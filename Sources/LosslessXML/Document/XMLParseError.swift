@@ -15,20 +15,28 @@ public struct XMLParseLimits: Sendable, Hashable {
     public var maxAttributes: Int
     /// Maximum length in bytes of an element, attribute, entity or PI target name. Default 4096.
     public var maxNameLength: Int
+    /// Maximum number of elements in the document. Default 1,000,000 (libvirt's largest
+    /// documents, capabilities of big hosts and domain capabilities, hold ~10k). Each element
+    /// is one object, so this bounds the tree's memory independently of how small the elements
+    /// are: 64 MiB of `<a/>` would otherwise be 16 million objects.
+    public var maxElements: Int
 
     /// Hard ceiling for ``maxDepth``.
     public static let hardMaxDepth = 2048
     /// Hard ceiling for ``maxDocumentBytes`` (offsets are 32-bit).
     public static let hardMaxDocumentBytes = Int(Int32.max)
 
-    public init(maxDepth: Int = 256, maxDocumentBytes: Int = 64 << 20, maxAttributes: Int = 4096, maxNameLength: Int = 4096) {
+    public init(maxDepth: Int = 256, maxDocumentBytes: Int = 64 << 20, maxAttributes: Int = 4096, maxNameLength: Int = 4096,
+                maxElements: Int = 1_000_000) {
         self.maxDepth = maxDepth
         self.maxDocumentBytes = maxDocumentBytes
         self.maxAttributes = maxAttributes
         self.maxNameLength = maxNameLength
+        self.maxElements = maxElements
     }
 
-    /// The defaults: depth 256, 64 MiB, 4096 attributes per element, names up to 4096 bytes.
+    /// The defaults: depth 256, 64 MiB, 4096 attributes per element, names up to 4096 bytes,
+    /// 1,000,000 elements.
     public static let `default` = XMLParseLimits()
 
     var effectiveDepth: Int { max(1, min(maxDepth, Self.hardMaxDepth)) }
@@ -65,6 +73,8 @@ public struct XMLParseError: Error, Sendable, Hashable, CustomStringConvertible 
         case sizeLimitExceeded(Int)
         /// More attributes on one element than the limit.
         case attributeLimitExceeded(Int)
+        /// More elements than `XMLParseLimits.maxElements`.
+        case elementLimitExceeded(Int)
         /// A name longer than the limit (bytes).
         case nameTooLong(Int)
         /// The same attribute twice on one element.
@@ -100,6 +110,7 @@ public struct XMLParseError: Error, Sendable, Hashable, CustomStringConvertible 
             case let .depthLimitExceeded(d): "nesting deeper than \(d) elements"
             case let .sizeLimitExceeded(s): "document larger than \(s) bytes"
             case let .attributeLimitExceeded(c): "more than \(c) attributes on one element"
+            case let .elementLimitExceeded(c): "more than \(c) elements"
             case let .nameTooLong(l): "name longer than \(l) bytes"
             case let .duplicateAttribute(n): "duplicate attribute \(n)"
             case let .unsupportedEncoding(e): "unsupported encoding \(e) (only UTF-8)"

@@ -22,6 +22,7 @@ struct XMLParser {
     /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
     /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
     var stack: [OpenElement] = []
+    var elementCount = 0
     var root: LosslessXMLElement?
 
     struct OpenElement {
@@ -122,15 +123,59 @@ struct XMLParser {
         return true
     }
 
-    /// Scans a Name at `i`; returns its end.
+    /// Scans a Name at `i`; returns its end. ASCII goes through the class table; a non-ASCII
+    /// character is decoded and checked against XML 1.0's NameStartChar/NameChar ranges
+    /// (`·` U+00B7 may not start a name, `×` U+00D7 is in no name).
     @inline(__always) func scanName(_ i: Int, expected: String) throws(XMLParseError) -> Int {
         guard i < n else { throw fail(n, .unexpectedEnd) }
-        guard cls[Int(p[i])] & CharClass.nameStart != 0 else { throw unexpected(i, expected) }
-        var j = i + 1
-        while j < n && cls[Int(p[j])] & CharClass.nameChar != 0 { j += 1 }
+        var j: Int
+        if p[i] < 0x80 {
+            guard cls[Int(p[i])] & CharClass.nameStart != 0 else { throw unexpected(i, expected) }
+            j = i + 1
+        } else {
+            let (c, length) = scalar(at: i)
+            guard isNameStartChar(c) else { throw unexpected(i, expected) }
+            j = i + length
+        }
+        while j < n {
+            let b = p[j]
+            if b < 0x80 {
+                guard cls[Int(b)] & CharClass.nameChar != 0 else { break }
+                j += 1
+            } else {
+                let (c, length) = scalar(at: j)
+                guard isNameStartChar(c) || isNameOnlyChar(c) else { break }
+                j += length
+            }
+        }
         if j - i > limits.maxNameLength { throw fail(i, .nameTooLong(limits.maxNameLength)) }
         guard j < n else { throw fail(n, .unexpectedEnd) }
         return j
+    }
+
+    /// The scalar at `i` (a non-ASCII lead byte) and its length; the input was validated as
+    /// UTF-8 before parsing, so the sequence is complete.
+    @inline(__always) func scalar(at i: Int) -> (UInt32, Int) {
+        let b0 = UInt32(p[i])
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(p[i + 1]) & 0x3F, 2) }
+        if b0 < 0xF0 { return ((b0 & 0x0F) << 12 | (UInt32(p[i + 1]) & 0x3F) << 6 | UInt32(p[i + 2]) & 0x3F, 3) }
+        return ((b0 & 0x07) << 18 | (UInt32(p[i + 1]) & 0x3F) << 12 | (UInt32(p[i + 2]) & 0x3F) << 6 | UInt32(p[i + 3]) & 0x3F, 4)
+    }
+
+    /// XML 1.0 (5th ed.) NameStartChar above ASCII.
+    func isNameStartChar(_ c: UInt32) -> Bool {
+        switch c {
+        case 0xC0...0xD6, 0xD8...0xF6, 0xF8...0x2FF, 0x370...0x37D, 0x37F...0x1FFF, 0x200C...0x200D,
+             0x2070...0x218F, 0x2C00...0x2FEF, 0x3001...0xD7FF, 0xF900...0xFDCF, 0xFDF0...0xFFFD, 0x10000...0xEFFFF:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The NameChar additions above ASCII that may not start a name.
+    func isNameOnlyChar(_ c: UInt32) -> Bool {
+        c == 0xB7 || (0x300...0x36F).contains(c) || (0x203F...0x2040).contains(c)
     }
 
     /// Validates the reference starting at `p[i] == '&'`; returns the offset after `;`.
@@ -262,7 +307,10 @@ struct XMLParser {
             let value = string(vs, ve)
             switch name {
             case "version" where seen == 0:
-                guard value.hasPrefix("1.") else { throw fail(vs, .invalidXMLDeclaration) }
+                // VersionNum ::= '1.' [0-9]+
+                guard value.hasPrefix("1."), value.count > 2, value.utf8.dropFirst(2).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    throw fail(vs, .invalidXMLDeclaration)
+                }
                 seen = 1
             case "encoding" where seen == 1:
                 switch value.lowercased() {
@@ -288,30 +336,43 @@ struct XMLParser {
         guard isXMLSpace(p[i]) else { throw unexpected(i, "whitespace after DOCTYPE") }
         i = skipSpace(i)
         i = try scanName(i, expected: "the document type name")
-        while true {
-            guard i < n else { throw fail(n, .unexpectedEnd) }
-            let b = p[i]
-            if b == 0x3E { return i + 1 }
-            if b == 0x5B { // '[' internal subset
-                var j = i
-                while j + 8 <= n {
-                    if p[j] == 0x3C, (try? matches(j, "<!ENTITY")) == true {
-                        throw fail(j, .entityDeclarationNotAllowed)
-                    }
-                    j += 1
-                }
-                throw fail(i, .doctypeNotAllowed)
-            }
-            if b == 0x22 || b == 0x27 {
-                var j = i + 1
-                while j < n && p[j] != b { try checkControl(j); j += 1 }
-                guard j < n else { throw fail(n, .unexpectedEnd) }
-                i = j + 1
-                continue
-            }
-            try checkControl(i)
-            i += 1
+        // ExternalID ::= 'SYSTEM' S SystemLiteral | 'PUBLIC' S PubidLiteral S SystemLiteral
+        var afterSpace = skipSpace(i)
+        if afterSpace > i, try matches(afterSpace, "SYSTEM") {
+            i = try literal(afterRequiredSpace: afterSpace + 6)
+            afterSpace = skipSpace(i)
+        } else if afterSpace > i, try matches(afterSpace, "PUBLIC") {
+            i = try literal(afterRequiredSpace: afterSpace + 6)
+            i = try literal(afterRequiredSpace: i)
+            afterSpace = skipSpace(i)
         }
+        i = afterSpace
+        guard i < n else { throw fail(n, .unexpectedEnd) }
+        if p[i] == 0x3E { return i + 1 }
+        if p[i] == 0x5B { // '[' internal subset
+            var j = i
+            while j + 8 <= n {
+                if p[j] == 0x3C, (try? matches(j, "<!ENTITY")) == true {
+                    throw fail(j, .entityDeclarationNotAllowed)
+                }
+                j += 1
+            }
+            throw fail(i, .doctypeNotAllowed)
+        }
+        throw unexpected(i, "'>' or an external ID (SYSTEM/PUBLIC with quoted literals)")
+    }
+
+    /// Whitespace at `i`, then a quoted literal; returns the offset after its closing quote.
+    func literal(afterRequiredSpace i: Int) throws(XMLParseError) -> Int {
+        guard i < n else { throw fail(n, .unexpectedEnd) }
+        guard isXMLSpace(p[i]) else { throw unexpected(i, "whitespace") }
+        let q = skipSpace(i)
+        guard q < n else { throw fail(n, .unexpectedEnd) }
+        guard p[q] == 0x22 || p[q] == 0x27 else { throw unexpected(q, "a quoted literal") }
+        var j = q + 1
+        while j < n && p[j] != p[q] { try checkControl(j); j += 1 }
+        guard j < n else { throw fail(n, .unexpectedEnd) }
+        return j + 1
     }
 
     /// `<!-- … -->`; returns the offset after `-->`.
@@ -342,7 +403,11 @@ struct XMLParser {
             throw fail(start, .reservedProcessingInstructionTarget(string(ts, te)))
         }
         var i = te
-        if p[i] != 0x3F {
+        if p[i] == 0x3F {
+            // `<?foo?bar?>`: a '?' right after the target must end the PI.
+            guard i + 1 < n else { throw fail(n, .unexpectedEnd) }
+            guard p[i + 1] == 0x3E else { throw unexpected(i, "whitespace or '?>' after the target") }
+        } else {
             guard isXMLSpace(p[i]) else { throw unexpected(i, "whitespace or '?>' after the target") }
         }
         while true {
@@ -483,6 +548,8 @@ struct XMLParser {
                                   valueStart: UInt32(vs), valueEnd: UInt32(i)))
             i += 1
         }
+        elementCount += 1
+        if elementCount > limits.maxElements { throw fail(s, .elementLimitExceeded(limits.maxElements)) }
         let el = LosslessXMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
                             attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
                             selfClosing: selfClosing)

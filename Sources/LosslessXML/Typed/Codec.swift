@@ -25,20 +25,22 @@ extension String: XMLValue {
 }
 
 extension Int: XMLValue {
-    /// Decimal, optional sign, surrounding blanks ignored (libvirt's `virStrToLong_i`, base 10).
+    /// Decimal, optional sign, leading blanks ignored (libvirt's `virStrToLong_i`, base 10:
+    /// `strtol` skips leading whitespace, anything after the digits is an error).
     public static var xmlCodec: Codec<Int> {
         Codec(decode: { text throws(ValueProblem) in
-            guard let n = Int(text.trimmingASCIIWhitespace()) else { throw ValueProblem(.invalidInteger) }
+            guard let n = Int(text.droppingLeadingASCIIWhitespace()) else { throw ValueProblem(.invalidInteger) }
             return n
         }, encode: { String($0) })
     }
 }
 
 extension UInt64: XMLValue {
-    /// Decimal, unsigned (libvirt's `virStrToLong_ullp`: no sign allowed).
+    /// Decimal, unsigned (libvirt's `virStrToLong_ullp`: no sign allowed; leading blanks only).
     public static var xmlCodec: Codec<UInt64> {
         Codec(decode: { text throws(ValueProblem) in
-            guard let n = UInt64(text.trimmingASCIIWhitespace()) else { throw ValueProblem(.invalidInteger) }
+            let t = text.droppingLeadingASCIIWhitespace()
+            guard !t.hasPrefix("-"), let n = UInt64(t) else { throw ValueProblem(.invalidInteger) }
             return n
         }, encode: { String($0) })
     }
@@ -87,10 +89,10 @@ extension Codec where Value == Int {
         })
     }
 
-    /// A decimal integer that must lie in `range` (e.g. queue counts ≥ 1).
+    /// A decimal integer that must lie in `range` (e.g. queue counts ≥ 1); leading blanks only.
     public static func decimal(in range: ClosedRange<Int>) -> Codec<Int> {
         Codec(decode: { text throws(ValueProblem) in
-            guard let n = Int(text.trimmingASCIIWhitespace()), range.contains(n) else {
+            guard let n = Int(text.droppingLeadingASCIIWhitespace()), range.contains(n) else {
                 throw ValueProblem(.invalidInteger)
             }
             return n
@@ -99,17 +101,38 @@ extension Codec where Value == Int {
 }
 
 extension IDSet: XMLValue {
-    /// libvirt's bitmap list syntax (`0-3,^2,8`), `virBitmapParse`. A list that excludes
-    /// everything it includes (`0,^0`) is rejected, as libvirt rejects an all-clear bitmap.
-    public static var xmlCodec: Codec<IDSet<Kind>> {
+    /// The largest ID a domain CPU or node set may name: libvirt parses them with
+    /// `VIR_DOMAIN_CPUMASK_LEN` (16384) bits.
+    public static var maxDomainID: Int { 16_383 }
+
+    /// libvirt's bitmap list syntax (`0-3,^2,8`), `virBitmapParse` with
+    /// `VIR_DOMAIN_CPUMASK_LEN` bits: IDs up to 16383, blanks around items and one trailing
+    /// comma allowed (`0,`). A list that excludes everything it includes (`0,^0`) is rejected,
+    /// as libvirt rejects an all-clear bitmap.
+    public static var xmlCodec: Codec<IDSet<Kind>> { bitmap(maxID: maxDomainID) }
+
+    /// The same syntax with IDs up to `maxID`.
+    public static func bitmap(maxID: Int) -> Codec<IDSet<Kind>> {
         Codec(decode: { text throws(ValueProblem) in
+            var list = Substring(text.trimmingASCIIWhitespace())
+            if list.hasSuffix(","), !list.hasSuffix(",,") { list = list.dropLast() }
             let set: IDSet<Kind>
-            do throws(IDSetParseError) { set = try IDSet(parsing: text) } catch {
+            do throws(IDSetParseError) { set = try IDSet(parsing: String(list)) } catch {
                 throw ValueProblem(.invalidIDSet(error.description))
             }
             guard !set.isEmpty else { throw ValueProblem(.invalidIDSet("invalid ID list '\(text)': no \(Kind.noun) left")) }
+            if let last = set.max, last > maxID {
+                throw ValueProblem(.invalidIDSet("invalid ID list '\(text)': \(Kind.noun) \(last) is above \(maxID)"))
+            }
             return set
         }, encode: { $0.listString })
+    }
+}
+
+extension StringProtocol {
+    /// Without the blanks `strtol` skips: libvirt's integers allow leading, not trailing, space.
+    func droppingLeadingASCIIWhitespace() -> SubSequence {
+        drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }
     }
 }
 

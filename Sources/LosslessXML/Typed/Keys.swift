@@ -130,8 +130,14 @@ extension Attr where Value: XMLValue {
 /// children (the path wins, as in libvirt); clearing it leaves them alone.
 public struct Text<Value: Equatable>: LeafKey {
     public let codec: Codec<Value>
+    /// Whether an existing element must have a value (`<vcpu></vcpu>` is an error, no
+    /// `<vcpu>` at all is not: `validate()` only visits elements that exist).
+    public let isRequired: Bool
 
-    public init(codec: Codec<Value>) { self.codec = codec }
+    public init(codec: Codec<Value>, required: Bool = false) {
+        self.codec = codec
+        self.isRequired = required
+    }
 
     public func register(in builder: inout SpecBuilder) {
         builder.modelsText = true
@@ -143,7 +149,11 @@ public struct Text<Value: Equatable>: LeafKey {
     }
 
     public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> Value? {
-        guard let text = raw(element) else { return nil }
+        guard let text = raw(element) else {
+            // An empty required value (`<vcpu></vcpu>`) is a bad value, not an absent one.
+            if isRequired, element.childElements.isEmpty { throw TypedXMLError(path: elementPath(element), value: "", reason: .missing) }
+            return nil
+        }
         return try decode(text, codec, at: element, attribute: nil)
     }
 
@@ -163,7 +173,7 @@ public struct Text<Value: Equatable>: LeafKey {
 }
 
 extension Text where Value: XMLValue {
-    public init() { self.init(codec: Value.xmlCodec) }
+    public init(required: Bool = false) { self.init(codec: Value.xmlCodec, required: required) }
 }
 
 /// A child element holding only text: `<name>vm1</name>` → `ChildText<String>("name")`.
@@ -297,6 +307,19 @@ public struct MemoryValue: LeafKey {
     public let unitAttribute: String
     public let defaultUnit: MemorySize.Unit
     public let isRequired: Bool
+    /// The largest amount accepted (libvirt's domain memory: `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED`
+    /// KiB); nil for no bound beyond `MemorySize`'s own.
+    public var maximum: MemorySize? = nil
+
+    /// libvirt's bound on domain memory sizes (`virDomainParseMemory`): 2^53 − 1 KiB.
+    public static let domainMemoryMaximum = MemorySize.kibibytes(9_007_199_254_740_991)
+
+    /// This key with `maximum` set.
+    public func limited(to maximum: MemorySize) -> MemoryValue {
+        var copy = self
+        copy.maximum = maximum
+        return copy
+    }
 
     public static func text(unit: String = "unit", default d: MemorySize.Unit = .KiB) -> MemoryValue {
         MemoryValue(place: .text, unitAttribute: unit, defaultUnit: d, isRequired: false)
@@ -346,13 +369,23 @@ public struct MemoryValue: LeafKey {
     public func read(_ element: LosslessXMLElement) throws(TypedXMLError) -> MemorySize? {
         guard let h = holder(element), let n = number(in: h) else { return nil }
         let unit = h.attribute(unitAttribute)
+        var attribute: String? = nil
+        if case .attribute(let name) = place { attribute = name }
+        // `virScaleInteger` reads the number with `strtoull`: leading blanks only.
+        if let last = n.utf8.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
+            throw TypedXMLError(path: elementPath(h), attribute: attribute, value: n, reason: .invalidMemory("'\(n)' has trailing blanks"))
+        }
+        let size: MemorySize
         do {
-            return try MemorySize(value: n, unit: unit, defaultUnit: defaultUnit)
+            size = try MemorySize(value: n, unit: unit, defaultUnit: defaultUnit)
         } catch {
-            var attribute: String? = nil
-            if case .attribute(let name) = place { attribute = name }
             throw TypedXMLError(path: elementPath(h), attribute: attribute, value: n, reason: .invalidMemory(error.description))
         }
+        if let maximum, size > maximum {
+            throw TypedXMLError(path: elementPath(h), attribute: attribute, value: n,
+                                reason: .invalidMemory("\(n) \(unit ?? defaultUnit.rawValue) is above libvirt's maximum of \(maximum.bytes / 1024) KiB"))
+        }
+        return size
     }
 
     public func write(_ value: MemorySize?, node: ElementRef, spec: ElementSpec) {
@@ -375,7 +408,11 @@ public struct MemoryValue: LeafKey {
         let oldNumber = number(in: h)
         let oldUnit = h.attribute(unitAttribute)
         let (text, unit) = spelled(value, oldNumber: oldNumber, oldUnit: oldUnit)
-        if case .attribute(let name) = place { h.setAttribute(name, text) } else { h.text = text }
+        // An unchanged number is not written: replacing the text would also drop any element
+        // mixed into it (`<memory>1<x/>048576</memory>` reads as 1048576, as in libvirt).
+        if text != oldNumber {
+            if case .attribute(let name) = place { h.setAttribute(name, text) } else { h.text = text }
+        }
         if unit != oldUnit { h.setAttribute(unitAttribute, unit) }
     }
 

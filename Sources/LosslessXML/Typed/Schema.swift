@@ -160,6 +160,18 @@ public struct CoverageReport: Sendable, Codable, Hashable {
     }
 }
 
+/// The report's path of a child: `parent/name`, except that a path is never extended past
+/// `maxCoveragePath` bytes (it ends in `/…` instead). Building and hashing a path then costs
+/// at most that much per element, so the report stays linear in the input even for deep
+/// trees of long names (4096-byte names 256 levels deep would be 1 MiB per path).
+func coveragePath(_ parent: String, _ name: String) -> String {
+    if parent.utf8.count + 1 + name.utf8.count <= maxCoveragePath { return parent + "/" + name }
+    return parent.hasSuffix("/…") ? parent : parent + "/…"
+}
+
+/// See `coveragePath`.
+let maxCoveragePath = 1024
+
 /// Namespace declarations are syntax, not data: not counted either way.
 private func isNamespaceDeclaration(_ name: String) -> Bool {
     name == "xmlns" || name.hasPrefix("xmlns:")
@@ -171,7 +183,7 @@ extension ElementSpec {
         report.typedElements += 1
         countAttributes(element, path: path, modeled: attributes, into: &report)
         for child in element.childElements {
-            let childPath = path + "/" + child.name
+            let childPath = coveragePath(path, child.name)
             switch children[schemaName(of: child, in: children)] {
             case .view(let spec)?:
                 spec().coverage(of: child, path: childPath, into: &report)
@@ -179,7 +191,7 @@ extension ElementSpec {
                 report.typedElements += 1
                 countAttributes(child, path: childPath, modeled: attrs, into: &report)
                 for grandchild in child.childElements {
-                    passthrough(grandchild, path: childPath + "/" + grandchild.name, into: &report)
+                    passthrough(grandchild, path: coveragePath(childPath, grandchild.name), into: &report)
                 }
             case .raw?:
                 typedSubtree(child, into: &report)
@@ -207,7 +219,7 @@ extension ElementSpec {
             report.passthroughAttributes += 1
             report.passthrough[path + "@" + name, default: 0] += 1
         }
-        for child in e.childElements { passthrough(child, path: path + "/" + child.name, into: &report) }
+        for child in e.childElements { passthrough(child, path: coveragePath(path, child.name), into: &report) }
     }
 
     private func typedSubtree(_ e: LosslessXMLElement, into report: inout CoverageReport) {

@@ -32,7 +32,7 @@ extension ReconfigurationPlan {
         }
         for p in plan.placements {
             guard let domain = try? await connection.domain(named: p.name) else { continue }
-            let uuid = domain.uuid.uuidString
+            let uuid = domain.uuid.description
             func step(_ c: ReconfigurationChange) { if !c.isNoOp { steps.append(ReconfigurationStep(domain: p.name, uuid: uuid, change: c)) } }
             let persistent = try await domain.definition(.persistent, secure: true)
             let count = (try? persistent.vcpu.count.value) ?? 0

@@ -103,7 +103,7 @@ public struct ReconfigurationApplier: Sendable {
 
     private func lookup(_ step: ReconfigurationStep) async throws -> Domain {
         let domain = try await connection.domain(named: step.domain)
-        let uuid = domain.uuid.uuidString
+        let uuid = domain.uuid.description
         guard uuid.lowercased() == step.uuid.lowercased() else {
             throw ReconfigurationError(reason: .invalid("\(step.domain) has UUID \(uuid), planned for \(step.uuid)"))
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DomainXML
 @testable import LosslessXML
@@ -98,5 +99,25 @@ extension DiskCache {
             for (b, _) in known where (a == b) != (a.rawValue == b.rawValue) { return false }
         }
         return true
+    }
+}
+
+/// Inputs the fuzzer found; each must pass the typed read-write pass unchanged.
+@Suite("Fuzz findings")
+struct FuzzFindingTests {
+    /// `<memory unit='KiB'>1<lease expiry='0'/>048576</memory>`: the amount reads as 1048576 KiB
+    /// (text around the child, as libvirt's XPath reads it); writing the same value back must
+    /// not replace the content and drop the child.
+    @Test func memoryWithAnElementInsideItsNumber() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fuzz/memory-mixed-content.xml")
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let document = try LosslessXMLDocument(parsing: bytes)
+        let canonical = document.canonicalForm()
+        let domain = try DomainDefinition(document: document)
+        #expect(try domain.memory.value == .kibibytes(1_048_576))
+        _ = domain.rewriteModeledProperties()
+        #expect(document.canonicalForm() == canonical)
+        #expect(document.serializedBytes() == bytes)
     }
 }

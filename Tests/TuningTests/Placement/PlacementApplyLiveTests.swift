@@ -34,7 +34,7 @@ import VirtKitTestSupport
 
     /// The placement of `domain` on this host (no occupancy: the test is about applying).
     func placement(for domain: Domain, vcpus: Int) throws -> PlacementPlan {
-        let host = try #require(HostProber().snapshotSync(sections: [.topology, .numa, .memory]).hostTopology)
+        let host = try #require(try HostProber().snapshotSync(sections: [.topology, .numa, .memory]).hostTopology)
         return try PlacementPlanner(host: host).plan(PlacementRequest(guests: [
             GuestPlacementRequest(name: domain.name, vcpus: vcpus, memory: .mebibytes(64)),
         ]))
@@ -92,7 +92,7 @@ import VirtKitTestSupport
             let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
             let pinsBefore = try await domain.vcpuPinning(flags: .live)
             let emulatorBefore = try await domain.emulatorPinning(flags: .live)
-            let uuid = domain.uuid.uuidString
+            let uuid = domain.uuid.description
             let first = try #require(pinsBefore[0].min)
             // The third step pins to a CPU this host does not have: libvirt refuses it for real.
             let plan = ReconfigurationPlan(uri: Self.uri, steps: [

@@ -42,16 +42,17 @@ public struct DomainDefinition: DocumentView {
         /// Application metadata, kept as raw XML.
         public let metadata = RawChild("metadata")
         public let maxMemory = Child<MaxMemory>("maxMemory")
-        public let memory = MemoryValue.child("memory")
+        public let memory = MemoryValue.child("memory").limited(to: MemoryValue.domainMemoryMaximum)
         /// `<memory dumpCore='on|off'>`: include guest memory in core dumps.
         public let memoryDumpCore = ChildAttr<Bool>("memory", "dumpCore", codec: .onOff)
-        public let currentMemory = MemoryValue.child("currentMemory")
+        public let currentMemory = MemoryValue.child("currentMemory").limited(to: MemoryValue.domainMemoryMaximum)
         public let blkiotune = Child<BlkioTune>("blkiotune")
         public let memtune = Child<MemTune>("memtune")
         public let memoryBacking = Child<MemoryBacking>("memoryBacking")
         public let vcpu = Child<VCPUAllocation>("vcpu")
         public let vcpus = Child<VCPUList>("vcpus")
-        public let iothreads = ChildText<Int>("iothreads")
+        /// `virXPathUInt`: 0…2^32 − 1.
+        public let iothreads = ChildText<Int>("iothreads", codec: .decimal(in: 0...Int(UInt32.max)))
         public let iothreadids = Child<IOThreadIDs>("iothreadids")
         public let defaultiothread = Child<DefaultIOThread>("defaultiothread")
         public let cputune = Child<CPUTune>("cputune")
@@ -92,7 +93,7 @@ public struct MaxMemory: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let size = MemoryValue.text()
+        public let size = MemoryValue.text().limited(to: MemoryValue.domainMemoryMaximum)
         public let slots = Attr<Int>("slots")
     }
 }
@@ -109,7 +110,7 @@ public struct VCPUAllocation: ElementView {
         public let cpuset = Attr<CPUSet>("cpuset")
         public let current = Attr<Int>("current", codec: .decimal(in: 1...Int(Int32.max)))
         /// The maximum vCPU count.
-        public let count = Text<Int>(codec: .decimal(in: 1...Int(Int32.max)))
+        public let count = Text<Int>(codec: .decimal(in: 1...Int(Int32.max)), required: true)
     }
 }
 

@@ -44,7 +44,8 @@ public struct VCPUPin: ElementView {
     public init(node: ElementRef) { self.node = node }
     public struct Keys: KeyTable {
         public init() {}
-        public let vcpu = Attr<Int>("vcpu", required: true)
+        /// `virXMLPropUInt`: 0…2^32 − 1.
+        public let vcpu = Attr<Int>("vcpu", codec: .decimal(in: 0...Int(UInt32.max)), required: true)
         public let cpuset = Attr<CPUSet>("cpuset", required: true)
     }
 }
