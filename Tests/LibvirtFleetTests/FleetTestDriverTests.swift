@@ -73,7 +73,7 @@ import VirtCore
         let op: @Sendable (Connection, FleetHost) async throws -> Int = { conn, host in
             if host.name == "hang-2" {
                 calls.enter()
-                gate.wait()  // blocks its pool thread, like a call to a stopped daemon
+                await gate.block()  // blocks a plain thread, like a call to a stopped daemon
             }
             return try await conn.listAllDomains().count
         }
@@ -123,7 +123,7 @@ import VirtCore
         let fleet = try Fleet(hosts: [a, b, c], options: .init(concurrency: 1))
         let gate = Gate()
         let op: @Sendable (Connection, FleetHost) async throws -> Int = { conn, host in
-            if host.name == "grow-a" { gate.wait() }
+            if host.name == "grow-a" { await gate.block() }
             return try await conn.listAllDomains().count
         }
         let run = Task { await fleet.run(op) }
@@ -146,7 +146,7 @@ import VirtCore
     @Test func cancellingARunReturnsAtOnce() async throws {
         let fleet = try Fleet(hosts: [try NodeFiles.node("cancel-a", guests: 1)], options: .init(deadline: .seconds(30)))
         let gate = Gate()
-        let run = Task { await fleet.run { _, _ in gate.wait(); return 0 } }
+        let run = Task { await fleet.run { _, _ in await gate.block(); return 0 } }
         #expect(await eventuallyTrue { gate.waiting == 1 })
         let t0 = ContinuousClock.now
         run.cancel()

@@ -1,4 +1,5 @@
 import Foundation
+import VirtCore
 import LibvirtFleet
 
 /// Test-driver node files (`test:///ABS/PATH/node.xml`): each URI is a private libvirt host
@@ -54,5 +55,11 @@ final class Gate: @unchecked Sendable {
         cond.unlock()
     }
     func release() { cond.lock(); open = true; cond.broadcast(); cond.unlock() }
+    /// Waits on a plain thread, as a libvirt call to a stopped daemon does: blocking one of
+    /// Swift's cooperative threads instead would stall every other test in the process.
+    func block() async {
+        _ = try? await Self.threads.run { self.wait() }
+    }
+    private static let threads = BlockingThreadPool(threadCount: 8, name: "vk-test-gate")
     var waiting: Int { cond.lock(); defer { cond.unlock() }; return waiters }
 }

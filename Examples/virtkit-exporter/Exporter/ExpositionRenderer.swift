@@ -82,11 +82,11 @@ private struct Rendering {
             w.sample(LabelSet(d.metadata.labels, ["title": d.metadata.title ?? ""]), value: .integer(1))
         }
         domain(.maxMemory) { d in
-            d.stats.balloon?.maximum.map(MetricValue.bytes) ?? d.metadata.maxMemory.map { .integer($0.bytes) }
+            d.stats.balloon?.maximum.map(MetricValue.bytes) ?? d.metadata.maxMemory.map(MetricValue.bytes)
         }
         domain(.memoryUsage) { $0.stats.balloon?.current.map(MetricValue.bytes) }
         domain(.vcpus) { d in (d.stats.vcpu?.current ?? d.metadata.vcpus).map { .integer(UInt64(max(0, $0))) } }
-        domain(.cpuTime) { $0.stats.cpu?.time.map { .seconds($0) } }
+        domain(.cpuTime) { $0.stats.cpu?.time.map(MetricValue.seconds) }
         w.family(.cpuModeTime)
         forEachDomain { w, d in
             guard let c = d.stats.cpu else { return }
@@ -104,9 +104,9 @@ private struct Rendering {
                 }
             }
         }
-        vcpu(.vcpuTime) { $0.time.map { .seconds($0) } }
-        vcpu(.vcpuWait) { $0.wait.map { .seconds($0) } }
-        vcpu(.vcpuDelay) { $0.delay.map { .seconds($0) } }
+        vcpu(.vcpuTime) { $0.time.map(MetricValue.seconds) }
+        vcpu(.vcpuWait) { $0.wait.map(MetricValue.seconds) }
+        vcpu(.vcpuDelay) { $0.delay.map(MetricValue.seconds) }
 
         w.family(.blockMeta)
         forEachDomain { w, d in
@@ -117,12 +117,12 @@ private struct Rendering {
         }
         block(.blockReadBytes) { $0.readBytes.map(MetricValue.integer) }
         block(.blockReadRequests) { $0.readRequests.map(MetricValue.integer) }
-        block(.blockReadTime) { $0.readTime.map { .seconds($0) } }
+        block(.blockReadTime) { $0.readTime.map(MetricValue.seconds) }
         block(.blockWriteBytes) { $0.writeBytes.map(MetricValue.integer) }
         block(.blockWriteRequests) { $0.writeRequests.map(MetricValue.integer) }
-        block(.blockWriteTime) { $0.writeTime.map { .seconds($0) } }
+        block(.blockWriteTime) { $0.writeTime.map(MetricValue.seconds) }
         block(.blockFlushRequests) { $0.flushRequests.map(MetricValue.integer) }
-        block(.blockFlushTime) { $0.flushTime.map { .seconds($0) } }
+        block(.blockFlushTime) { $0.flushTime.map(MetricValue.seconds) }
         block(.blockErrors) { $0.errors.map(MetricValue.integer) }
         block(.blockCapacity) { $0.capacity.map(MetricValue.bytes) }
         block(.blockAllocation) { $0.allocation.map(MetricValue.bytes) }
@@ -158,7 +158,7 @@ private struct Rendering {
             guard let b = d.stats.balloon, let a = b.available, let u = b.usable, a.bytes > 0 else { return nil }
             return .double((Double(a.bytes) - Double(u.bytes)) / Double(a.bytes) * 100)
         }
-        domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map(MetricValue.seconds) }
+        domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map { .double($0.sinceUnixEpoch.inSeconds) } }
     }
 
     // MARK: Family shapes

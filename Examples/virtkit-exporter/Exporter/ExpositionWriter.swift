@@ -1,4 +1,5 @@
 import VirtCore
+
 /// Writes the Prometheus text exposition format (version 0.0.4) into a byte buffer.
 ///
 /// Rendered here rather than through swift-prometheus: its registry does not escape label
@@ -108,12 +109,18 @@ public enum MetricValue: Sendable, Equatable {
     case integer(UInt64)
     case double(Double)
 
-    /// A span as seconds (Prometheus' unit for time).
-    public static func seconds(_ d: Duration) -> MetricValue { .double(d.inSeconds) }
+    /// Nanoseconds as seconds.
+    public static func seconds(nanoseconds: UInt64) -> MetricValue { .double(Double(nanoseconds) / 1e9) }
+
+    /// A duration in seconds (nanosecond resolution, as libvirt reports them).
+    public static func seconds(_ d: Duration) -> MetricValue {
+        let (s, atto) = d.components
+        guard s >= 0 else { return .double(Double(s) + Double(atto) / 1e18) }
+        return .seconds(nanoseconds: UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000))
+    }
+
     /// An amount of memory in bytes.
     public static func bytes(_ m: MemorySize) -> MetricValue { .integer(m.bytes) }
-    /// A point in time as seconds since the epoch.
-    public static func seconds(_ t: Timestamp) -> MetricValue { .double(t.sinceUnixEpoch.inSeconds) }
 
     func write(into out: inout [UInt8]) {
         switch self {

@@ -91,7 +91,9 @@ public struct GuardianStateMachine: Sendable {
     private var connected = true
     private var random: any RandomNumberGenerator & Sendable
 
-    /// - Parameter random: the jitter's source (tests pass a seeded generator).
+    /// - Parameters:
+    ///   - policy: what the guardian does about paused guests.
+    ///   - random: the jitter's source (tests pass a seeded generator).
     public init(policy: GuardianPolicy = GuardianPolicy(), random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.policy = policy
         self.random = random

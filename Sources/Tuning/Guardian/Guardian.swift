@@ -57,6 +57,9 @@ public actor Guardian {
     public var statistics: GuardianCounters { counters }
 
     /// - Parameters:
+    ///   - uri: the libvirt URI watched.
+    ///   - policy: what the guardian does about paused guests.
+    ///   - reconnect: how it reconnects after the daemon goes away.
     ///   - checker: the health checks (default: the policy's thresholds).
     public init(uri: String, policy: GuardianPolicy = GuardianPolicy(), reconnect: ReconnectPolicy = ReconnectPolicy(),
                 checker: GuardianHealthChecker? = nil) {

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import VirtKitTestSupport
+
+/// `virtkit advise` through the built binary: the JSON contract (a top-level `findings` array
+/// whose objects carry id, severity, subject, evidence, remedies, source) and the exit status
+/// (0 when nothing is critical, 2 when something is).
+@Suite struct AdviseCommandTests {
+    typealias F = DiagnosisFixtures
+
+    /// A copy of the 2-node fixture tree with the healthy edits, then `edits` (nil deletes).
+    static func tree(_ edits: [String: String?]) throws -> String {
+        let dst = NSTemporaryDirectory() + "virtkit-advise-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let (rc, _, err) = spawnAndWait("/bin/cp", ["-a", F.base("2s4c2t-2n"), dst])
+        try #require(rc == 0, "cp: \(err)")
+        let baseline = F.healthyEdits.filter { !$0.key.contains("hugepages") || FileManager.default.fileExists(atPath: dst + $0.key) }
+        for (path, content) in baseline.merging(edits, uniquingKeysWith: { _, new in new }) {
+            let full = dst + path
+            try? FileManager.default.removeItem(atPath: full)
+            if let content {
+                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(content.utf8).write(to: URL(fileURLWithPath: full))
+            }
+        }
+        return dst
+    }
+
+    static func advise(_ root: String) throws -> (status: Int32, findings: [[String: Any]], stderr: String) {
+        let binary = try #require(BuiltCLI.path())
+        // A node file of its own: test:///default is shared with the rest of the test process.
+        let node = NSTemporaryDirectory() + "virtkit-advise-node-\(getpid())-\(UUID().uuidString.prefix(8)).xml"
+        try "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>1</cores><threads>1</threads></cpu></node>".write(toFile: node, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: node) }
+        let (status, out, err) = spawnAndWait(binary, ["advise", "--uri", "test://" + node, "--root", root, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any], "not JSON: \(out) \(err)")
+        let findings = try #require(object["findings"] as? [[String: Any]], "no findings array: \(out)")
+        return (status, findings, err)
+    }
+
+    @Test func aHostWithoutKVMIsCriticalAndExitsTwo() throws {
+        let root = try Self.tree(["/dev/kvm": nil])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (status, findings, err) = try Self.advise(root)
+        #expect(status == 2, "\(err)")
+        let kvm = try #require(findings.first { $0["id"] as? String == "host.kvm.unusable" })
+        #expect(kvm["severity"] as? String == "critical")
+        for key in ["id", "severity", "subject", "evidence", "remedies", "source"] {
+            #expect(kvm[key] != nil, "finding without '\(key)': \(kvm)")
+        }
+        #expect((kvm["evidence"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test func aHealthyHostExitsZero() throws {
+        let root = try Self.tree([:])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (status, findings, err) = try Self.advise(root)
+        #expect(status == 0, "\(err) \(findings)")
+        #expect(!findings.contains { $0["severity"] as? String == "critical" })
+    }
+}
