@@ -151,11 +151,7 @@ public struct CgroupFS: Sendable {
     public func read(_ path: String, limit: Int = RootedFileReader.Bound.attribute) throws(CgroupIOError) -> String {
         counter?.increment()
         do {
-            let fd = try RootedFileReader.openForReading(try reader.hostPath(path), followFinalLink: reader.isLive)
-            defer { close(fd) }
-            var bytes: [UInt8] = []
-            let n = try RootedFileReader.readAll(fd, limit: limit, into: &bytes)
-            return RootedFileReader.decodeEscapingInvalidUTF8(bytes[..<n])
+            return try reader.readString(path, limit: limit)
         } catch {
             throw CgroupIOError(.read, path, error)
         }

@@ -84,6 +84,14 @@ public struct HostTopology: Sendable, Hashable, Codable {
         /// The distance to `other`, if reported.
         public func distance(to other: Int) -> Int? { distances.first { $0.node == other }?.value }
 
+        /// The huge page pools: every pool but the base pages. libvirt's capabilities list the
+        /// base page (`<pages size='4'>`) beside the huge ones; it is the smallest size listed
+        /// and at most 64 KiB (4 KiB on x86).
+        public var hugepagePools: [PagePool] {
+            guard let base = pagePools.map(\.pageSize).min(), base <= .kibibytes(64) else { return pagePools }
+            return pagePools.filter { $0.pageSize != base }
+        }
+
         /// The pool of `pageSize` pages, if any.
         public func pagePool(of pageSize: MemorySize) -> PagePool? { pagePools.first { $0.pageSize == pageSize } }
     }

@@ -186,12 +186,33 @@ public struct RootedFileReader: Sendable {
 
     /// The whole file at virtual path `path`, at most `limit` bytes.
     public func read(_ path: String, limit: Int = Bound.attribute) throws(RootedReadError) -> [UInt8] {
-        let fd = try Self.openForReading(try hostPath(path), followFinalLink: isLive)
+        let fd = try openConfined(path)
         defer { close(fd) }
         var bytes: [UInt8] = []
         let n = try Self.readAll(fd, limit: limit, into: &bytes)
         bytes.removeSubrange(n...)
         return bytes
+    }
+
+    /// Opens the file at virtual path `path` for reading, confined to the root. The hot path
+    /// (thousands of cgroup and sysfs files per pass): the parent directory comes from the
+    /// cache and the last component is opened with `O_NOFOLLOW`; only when that component is
+    /// a link (`ELOOP`) does the full in-root walk run.
+    private func openConfined(_ path: String) throws(RootedReadError) -> Int32 {
+        if isLive { return try Self.openForReading(Self.normalize(path), followFinalLink: true) }
+        let n = Self.normalize(path)
+        if n != "/" {
+            let slash = n.utf8.lastIndex(of: UInt8(ascii: "/"))!
+            let parent = slash == n.startIndex ? "/" : String(n[..<slash])
+            let dir = try resolveDirectory(parent)
+            let candidate = (dir == "/" ? "" : dir) + String(n[slash...])
+            do {
+                return try Self.openForReading(host(candidate), followFinalLink: false)
+            } catch {
+                guard case .system(errno: ELOOP) = error else { throw error }
+            }
+        }
+        return try Self.openForReading(try hostPath(path), followFinalLink: false)
     }
 
     /// The file as text; bytes that are not UTF-8 are kept as `\xNN` escapes.
@@ -218,7 +239,8 @@ public struct RootedFileReader: Sendable {
     /// hostile file costs at most `limit` + 1 bytes of memory and reading.
     public static func readAll(_ fd: Int32, limit: Int, into buffer: inout [UInt8]) throws(RootedReadError) -> Int {
         var total = 0
-        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: min(16384, limit + 1)) }
+        // Most files read here are one sysfs/cgroup value: start small, grow 4x.
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: min(4096, limit + 1)) }
         while true {
             if total == buffer.count {
                 if total > limit { throw .tooLarge(limit: limit) }

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 @testable import LibvirtFleet
 import Testing
+import Tuning
 import VirtCore
 
 @Suite struct FleetHostURITests {
@@ -201,14 +202,17 @@ import VirtCore
 }
 
 @Suite struct FleetPlacementPureTests {
-    @Test func basePagePoolsAreDroppedHugePoolsKept() {
+    @Test func basePagePoolsAreDroppedHugePoolsKept() throws {
         let pools: [HostTopology.PagePool] = [.init(pageSize: .kibibytes(4), total: 1000), .init(pageSize: .mebibytes(2), total: 8)]
         let t = HostTopology(cpus: [.init(id: 0, node: 0)], nodes: [
             .init(id: 0, cpus: [0], memory: .gibibytes(4), pagePools: pools),
             .init(id: 1, cpus: [], memory: .gibibytes(4), pagePools: [.init(pageSize: .mebibytes(2), total: 8)]),
         ])
-        let out = withoutBasePages(t)
-        #expect(out.nodes[0].pagePools == [.init(pageSize: .mebibytes(2), total: 8)])
-        #expect(out.nodes[1].pagePools == [.init(pageSize: .mebibytes(2), total: 8)], "a node listing only huge pages keeps them")
+        #expect(t.nodes[0].hugepagePools == [.init(pageSize: .mebibytes(2), total: 8)])
+        #expect(t.nodes[1].hugepagePools == [.init(pageSize: .mebibytes(2), total: 8)], "a node listing only huge pages keeps them")
+        // The planner uses only the huge pools: the base pages do not eat the node's memory.
+        let request = try PlacementRequest(json: Data(#"{"guests": [{"name": "g", "vcpus": 1, "memoryMiB": 1024}]}"#.utf8))
+        let plan = try PlacementPlanner(host: t).plan(request)
+        #expect(plan.unplaced.isEmpty, "\(plan.unplaced)")
     }
 }

@@ -102,7 +102,7 @@ extension Fleet {
         let names = targets ?? hosts.map(\.name).filter { $0 != source }
         let cache = factsCache
         let report = await run(on: names) { conn, host -> (HostTopology, PlacementOccupancy) in
-            (withoutBasePages(try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache)),
+            (try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache),
              try await PlacementOccupancy.gather(from: conn))
         }
         var plan = FleetDrainPlan.plan(source: source, guests: guests.map(GuestPlacementRequest.init(migrating:)),

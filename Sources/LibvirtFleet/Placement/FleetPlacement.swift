@@ -43,7 +43,7 @@ extension Fleet {
                       deadline: Duration? = nil) async -> FleetPlacement {
         let cache = factsCache
         let report = await run(on: names, deadline: deadline) { conn, host -> PlacementPlan in
-            let topology = withoutBasePages(try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache))
+            let topology = try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache)
             let occupancy = try await PlacementOccupancy.gather(from: conn, excluding: Set(request.guests.map(\.name)))
             return try PlacementPlanner(host: topology, occupancy: occupancy, sharedCPUAllocationRatio: sharedCPUAllocationRatio).plan(request)
         }
@@ -51,15 +51,3 @@ extension Fleet {
     }
 }
 
-/// The topology without each node's base-page pool. Capabilities list the base pages
-/// (`<pages size='4'>`) beside the huge page pools, and `PlacementPlanner` subtracts every
-/// pool from the node's memory as huge pages, which would leave no memory at all; the base
-/// page is the smallest size listed (4 KiB on x86, 64 KiB at most elsewhere).
-func withoutBasePages(_ topology: HostTopology) -> HostTopology {
-    var t = topology
-    for i in t.nodes.indices {
-        guard let base = t.nodes[i].pagePools.map(\.pageSize).min(), base <= .kibibytes(64) else { continue }
-        t.nodes[i].pagePools.removeAll { $0.pageSize == base }
-    }
-    return t
-}

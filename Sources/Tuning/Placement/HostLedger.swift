@@ -66,7 +66,7 @@ struct HostLedger {
             nodeIndex[n.id] = nodes.count
             var pages: [(UInt64, UInt64, UInt64)] = []
             var hugeBytes: UInt64 = 0
-            for p in n.pagePools where p.pageSize.bytes > 4096 {
+            for p in n.hugepagePools {
                 pages.append((p.pageSize.bytes, p.free ?? p.total, 0))
                 hugeBytes &+= p.pageSize.bytes &* p.total
             }
