@@ -323,7 +323,11 @@ struct MigrationOptionRuns {
                 _ = try await env.guest.migrate(to: .connection(env.b), options: o)
                 Issue.record("a TLS migration to a name the certificate lacks succeeded")
             } catch let e as LibvirtError {
-                #expect(e.message.contains("Certificate does not match the hostname wrong.example"), "\(e)")
+                // Which QEMU's error libvirt reports first is a race: the source's own refusal of
+                // the name, or the destination's TLS read failing when the source hangs up. The
+                // two attempts differ only in the name, so either one is the name check refusing.
+                #expect(e.message.contains("Certificate does not match the hostname wrong.example")
+                        || e.message.contains("Cannot read from TLS channel"), "\(e)")
             }
             #expect(try await env.guest.state().state == .running, "the guest stays on A")
             o.tlsDestination = nil

@@ -4,54 +4,6 @@ import Libvirt
 import Testing
 import VirtKitTestSupport
 
-/// A Unix socket that accepts libvirt clients and never answers: every remote libvirt call
-/// on it blocks in the C library (waiting for the RPC reply) until `shutdown()`.
-final class SilentLibvirtSocket: @unchecked Sendable {  // fds guarded by lock
-    let path: String
-    private let listenFD: Int32
-    private let lock = NSLock()
-    private var clients: [Int32] = []
-    private var closed = false
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("vk-silent-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock").path
-        listenFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-            for (i, b) in path.utf8.prefix(buf.count - 1).enumerated() { buf[i] = b }
-        }
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard ok == 0, listen(listenFD, 128) == 0 else { throw POSIXError(.EADDRINUSE) }
-        let t = Thread { [self] in
-            while true {
-                let fd = accept(listenFD, nil, nil)
-                if fd < 0 { return }
-                lock.lock()
-                if closed { lock.unlock(); close(fd); return }
-                clients.append(fd)
-                lock.unlock()
-            }
-        }
-        t.start()
-    }
-
-    /// Closes every client connection (their blocked calls then fail) and the listener.
-    func shutdown() {
-        lock.lock()
-        closed = true
-        let fds = clients
-        clients = []
-        lock.unlock()
-        for fd in fds { Glibc.shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-        Glibc.shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
-        unlink(path)
-    }
-}
-
 @Suite struct ConcurrencyTests {
     /// 24 libvirt calls that block indefinitely inside libvirt (remote opens on a socket
     /// that never answers) saturate a 4-thread pool and queue 20 more; meanwhile work on
