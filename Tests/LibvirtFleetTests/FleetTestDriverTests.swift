@@ -95,7 +95,9 @@ import VirtCore
 
         // The call returns: the next run reconnects and sees the host again.
         gate.release()
-        let third = await fleet.run(op)
+        // A generous deadline: the released call, the reconnect and the listing must all fit
+        // while the rest of the test process runs beside it.
+        let third = await fleet.run(deadline: .seconds(30), op)
         #expect(third[host: "hang-2"]?.result.value == 3)
         #expect(third.summary.ok == 4)
         await fleet.shutdown()
