@@ -114,11 +114,6 @@ enum DiagnosisBench {
                      count, median(shares), configOnly * 1000, median(shares) < 1 ? "met" : "MISSED"))
     }
 
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? 0 : s[s.count / 2]
-    }
-
     /// A test-driver node whose guests look like production ones: 2 vCPUs and memory bound to
     /// one of the fixture host's two nodes, 4 GiB, a virtio disk and NIC, VNC with virtio video, the agent channel. Every
     /// fifth is paused, every seventh shut off.

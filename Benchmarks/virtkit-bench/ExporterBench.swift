@@ -28,10 +28,8 @@ enum ExporterBench {
         var domains = 0
         var bytes = 0
         var failures = 0
-        func percentile(_ p: Double) -> Double {
-            let s = latencies.sorted()
-            return s.isEmpty ? .nan : s[min(s.count - 1, Int((Double(s.count) * p).rounded(.up)) - 1)]
-        }
+        /// The `p`-th percentile of the scrape latencies (Statistics.swift's definition).
+        func latency(_ p: Double) -> Double { percentile(latencies, p) }
     }
 
     static func run(arguments: [String]) async throws {
@@ -110,13 +108,13 @@ enum ExporterBench {
         }
         print("engine                                 median ms     p99 ms   CPU ms/scrape  domains   KiB  failures")
         for (r, _, _) in engines {
-            print(r.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: " %9.2f  %9.2f  %13.2f  %7d  %5d  %d", r.percentile(0.5) * 1e3,
-                         r.percentile(0.99) * 1e3, r.cpuPerScrape * 1e3, r.domains, r.bytes / 1024, r.failures))
+            print(r.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: " %9.2f  %9.2f  %13.2f  %7d  %5d  %d", r.latency(50) * 1e3,
+                         r.latency(99) * 1e3, r.cpuPerScrape * 1e3, r.domains, r.bytes / 1024, r.failures))
         }
         if engines.count == 2 {
             let (v, k) = (engines[0].0, engines[1].0)
             print(String(format: "kumina / VirtKit: median latency %.1fx, p99 latency %.1fx, CPU per scrape %.1fx; domains exported %d vs %d",
-                         k.percentile(0.5) / v.percentile(0.5), k.percentile(0.99) / v.percentile(0.99),
+                         k.latency(50) / v.latency(50), k.latency(99) / v.latency(99),
                          k.cpuPerScrape / v.cpuPerScrape, v.domains, k.domains))
         }
     }

@@ -90,13 +90,13 @@ enum LabBench {
             py += try pythonLatency(python, uri: a.uri, name: name, count: events / rounds)
         }
         report("(1) event latency, suspend/resume call → lifecycle event at the consumer, \(events) events")
-        report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", pct(lat, 50) * 1e3, pct(lat, 99) * 1e3))
-        report(String(format: "      (C callback ran median %.3f ms; the suspend/resume call returned median %.3f ms)", pct(atCallback, 50) * 1e3, pct(callReturn, 50) * 1e3))
-        report(String(format: "    VirtKit on event loop   median %7.3f ms   p99 %7.3f ms   (Task(executorPreference: LibvirtEventLoop.shared))", pct(latLoop, 50) * 1e3, pct(latLoop, 99) * 1e3))
-        report(String(format: "      (C callback ran median %.3f ms)", pct(loopCallback, 50) * 1e3))
-        report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", pct(py, 50) * 1e3, pct(py, 99) * 1e3))
-        report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", pct(lat, 50) / pct(py, 50), pct(lat, 99) / pct(py, 99)))
-        report(String(format: "    ratio loop/python       median %.2f×   p99 %.2f×", pct(latLoop, 50) / pct(py, 50), pct(latLoop, 99) / pct(py, 99)))
+        report(String(format: "    VirtKit AsyncStream     median %7.3f ms   p99 %7.3f ms", percentile(lat, 50) * 1e3, percentile(lat, 99) * 1e3))
+        report(String(format: "      (C callback ran median %.3f ms; the suspend/resume call returned median %.3f ms)", percentile(atCallback, 50) * 1e3, percentile(callReturn, 50) * 1e3))
+        report(String(format: "    VirtKit on event loop   median %7.3f ms   p99 %7.3f ms   (Task(executorPreference: LibvirtEventLoop.shared))", percentile(latLoop, 50) * 1e3, percentile(latLoop, 99) * 1e3))
+        report(String(format: "      (C callback ran median %.3f ms)", percentile(loopCallback, 50) * 1e3))
+        report(String(format: "    python3-libvirt         median %7.3f ms   p99 %7.3f ms", percentile(py, 50) * 1e3, percentile(py, 99) * 1e3))
+        report(String(format: "    ratio VirtKit/python    median %.2f×   p99 %.2f×", percentile(lat, 50) / percentile(py, 50), percentile(lat, 99) / percentile(py, 99)))
+        report(String(format: "    ratio loop/python       median %.2f×   p99 %.2f×", percentile(latLoop, 50) / percentile(py, 50), percentile(latLoop, 99) / percentile(py, 99)))
 
         // (2) Live migration A → B → A, alternating tools.
         if migrations == 0 { await connA.close(); await connB.close(); return }
@@ -125,9 +125,9 @@ enum LabBench {
             }
         }
         report("(2) live migration, idle 64 MiB guest, \(vkWall.count) migrations per tool (A→B and B→A, alternating)")
-        report(String(format: "    VirtKit migrate(to:)    wall median %7.1f ms   downtime median %6.1f ms", pct(vkWall, 50) * 1e3, pct(vkDown, 50) * 1e3))
-        report(String(format: "    virsh migrate --live    wall median %7.1f ms   downtime median %6.1f ms", pct(vsWall, 50) * 1e3, pct(vsDown, 50) * 1e3))
-        report(String(format: "    ratio VirtKit/virsh     wall %.2f×   downtime %.2f×", pct(vkWall, 50) / pct(vsWall, 50), pct(vkDown, 50) / max(1e-9, pct(vsDown, 50))))
+        report(String(format: "    VirtKit migrate(to:)    wall median %7.1f ms   downtime median %6.1f ms", percentile(vkWall, 50) * 1e3, percentile(vkDown, 50) * 1e3))
+        report(String(format: "    virsh migrate --live    wall median %7.1f ms   downtime median %6.1f ms", percentile(vsWall, 50) * 1e3, percentile(vsDown, 50) * 1e3))
+        report(String(format: "    ratio VirtKit/virsh     wall %.2f×   downtime %.2f×", percentile(vkWall, 50) / percentile(vsWall, 50), percentile(vkDown, 50) / max(1e-9, percentile(vsDown, 50))))
         await connA.close()
         await connB.close()
     }
@@ -169,12 +169,6 @@ enum LabBench {
         let r = try shell(python, ["-c", code, uri, name, "\(count)"])
         guard r.status == 0 else { throw LabBenchError("python3-libvirt run failed: \(r.err)") }
         return r.out.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    static func pct(_ xs: [Double], _ p: Double) -> Double {
-        guard !xs.isEmpty else { return .nan }
-        let s = xs.sorted()
-        return s[min(s.count - 1, Int((p / 100 * Double(s.count - 1)).rounded()))]
     }
 
     @discardableResult

@@ -8,6 +8,15 @@ func median(_ xs: [Double]) -> Double {
     return s.isEmpty ? .nan : s[s.count / 2]
 }
 
+/// The `p`-th percentile (0…100) of `xs`: the sample at rank `p/100·(n−1)` rounded, so the
+/// 50th is the median's neighbour and the 99th of 400 samples is the 5th largest; NaN when
+/// there is no sample.
+func percentile(_ xs: [Double], _ p: Double) -> Double {
+    guard !xs.isEmpty else { return .nan }
+    let s = xs.sorted()
+    return s[min(s.count - 1, Int((p / 100 * Double(s.count - 1)).rounded()))]
+}
+
 /// CPU time of the whole process so far, all threads, in seconds (`CLOCK_PROCESS_CPUTIME_ID`).
 func processCPUSeconds() -> Double {
     var t = timespec()
