@@ -18,31 +18,13 @@ import VirtKitTestSupport
         let script = dir.appendingPathComponent("fake-lab.sh")
         // A "daemon" that outlives the script and keeps its stdout and stderr.
         try "#!/bin/bash\n( exec sleep 30 ) &\necho \"fake lab $1 done\"\n".write(to: script, atomically: true, encoding: .utf8)
-        let log = dir.appendingPathComponent("out.log").path
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let args: [String] = [cli, "lab", "status", "--script", script.path]
-        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        #expect(posix_spawn(&pid, cli, &actions, nil, argv, environ) == 0)
-
+        // BackgroundProcess puts the CLI's output in a log file, where `lab up > log` hung.
+        let process = try BackgroundProcess(cli, ["lab", "status", "--script", script.path], tag: "labcli")
         // The daemon sleeps 30 s; the CLI must be back long before.
-        var status: Int32 = 0
-        let deadline = ContinuousClock.now + .seconds(15)
-        var exited = false
-        while ContinuousClock.now < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { exited = true; break }
-            usleep(50_000)
-        }
-        if !exited { kill(pid, SIGKILL); _ = waitpid(pid, &status, 0) }
-        #expect(exited, "virtkit lab did not return while the script's daemon held its output")
-        #expect(exited && (status & 0x7f) == 0 && (status >> 8) & 0xff == 0)
-        #expect((try? String(contentsOfFile: log, encoding: .utf8))?.contains("fake lab status done") == true)
+        let status = process.waitForExit(within: .seconds(15))
+        if status == nil { process.stop(grace: .zero) }
+        #expect(status != nil, "virtkit lab did not return while the script's daemon held its output")
+        #expect(status == 0)
+        #expect(process.log.contains("fake lab status done"))
     }
 }

@@ -34,14 +34,34 @@ public final class BackgroundProcess: @unchecked Sendable {  // exit status guar
         lock.lock()
         defer { lock.unlock() }
         if let exitStatus { return exitStatus }  // reaped: the pid may belong to someone else now
-        defer { exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
         kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while waitpid(pid, &status, WNOHANG) == 0 {
             if ContinuousClock.now > deadline { kill(pid, SIGKILL); waitpid(pid, &status, 0); break }
             usleep(20_000)
         }
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return reaped()
+    }
+
+    /// Waits up to `limit` for the process to end by itself: its exit status, or nil while it
+    /// still runs (then `stop()` ends it).
+    public func waitForExit(within limit: Duration) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return reaped() }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    /// Records and returns the exit status of the reaped process (128 + signal when killed).
+    private func reaped() -> Int32 {
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = code
+        return code
     }
 
     /// CPU time (user + system) the process has used so far, from `/proc/PID/stat`
