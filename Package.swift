@@ -125,10 +125,10 @@ let package = Package(
         .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
-        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "Tuning", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "DomainXML", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "LibvirtFleet", "VirtCore", "Tuning", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
