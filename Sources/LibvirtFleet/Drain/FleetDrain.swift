@@ -215,7 +215,7 @@ struct FleetDrainExecutor: Sendable {
         // The migration call holds a thread for its whole length; the poller and the
         // abort requests need one beside it.
         let pool = BlockingThreadPool(threadCount: options.parallel * 3 + targets.count + 2, name: "vk-drain")
-        let connections = await openConnections(pool: pool)
+        let connections = DrainConnections(hosts: [source] + Array(targets.values), pool: pool, deadline: connectDeadline, keepAlive: keepAlive)
         var outcomes = [FleetDrainGuestOutcome?](repeating: nil, count: plan.moves.count)
         await withTaskGroup(of: (Int, FleetDrainGuestOutcome).self) { group in
             var next = 0
@@ -223,11 +223,7 @@ struct FleetDrainExecutor: Sendable {
                 let i = next
                 next += 1
                 let move = plan.moves[i]
-                group.addTask {
-                    let src = connections[source.name]
-                    let dst = connections[move.target]
-                    return (i, await migrate(move, source: src, target: dst, emit: emit))
-                }
+                group.addTask { (i, await migrate(move, connections: connections, emit: emit)) }
             }
             while next < min(options.parallel, plan.moves.count), !Task.isCancelled { launch() }
             while let (i, outcome) = await group.next() {
@@ -238,7 +234,7 @@ struct FleetDrainExecutor: Sendable {
         let cancelled = outcomes.contains { $0 == nil }
         for (i, move) in plan.moves.enumerated() where outcomes[i] == nil {
             // Never started: the guest is where it was; read back to say so.
-            let location = await Self.locate(move.guest, source: connections[source.name], target: connections[move.target])
+            let location = await Self.locate(move.guest, source: source.name, target: move.target, connections: connections)
             let o = FleetDrainGuestOutcome(guest: move.guest, target: move.target, result: .cancelled(inFlight: false), location: location, elapsed: .zero)
             emit(.finished(o))
             outcomes[i] = o
@@ -249,43 +245,14 @@ struct FleetDrainExecutor: Sendable {
             emit(.finished(o))
             all.append(o)
         }
-        for case .success(let c) in connections.values { await c.close() }
+        await connections.closeAll()
         pool.shutdown()
         let wasCancelled = cancelled || all.contains { if case .cancelled = $0.result { true } else { false } }
         return FleetDrainReport(source: plan.source, outcomes: all, cancelled: wasCancelled, elapsed: started.duration(to: .now))
     }
 
-    /// Read-write connections to the source and every target, opened concurrently, each
-    /// under the connect deadline.
-    private func openConnections(pool: BlockingThreadPool) async -> [String: Result<Connection, any Error>] {
-        let hosts = [source] + targets.values.sorted { $0.name < $1.name }
-        let deadline = connectDeadline
-        let keepAlive = keepAlive
-        return await withTaskGroup(of: (String, Result<Connection, any Error>).self) { group in
-            for h in hosts {
-                group.addTask {
-                    let open = Task(executorPreference: pool) { () async throws -> Connection in
-                        let conn = try await Connection.open(try h.connectionURI(), flags: [], pool: pool)
-                        if let keepAlive { _ = try? await conn.setKeepAlive(keepAlive) }
-                        return conn
-                    }
-                    switch await awaitResult(of: open, until: .now + deadline) {
-                    case .finished(let r): return (h.name, r)
-                    case .timedOut: return (h.name, .failure(FleetDrainError.connectTimedOut(host: h.name, after: deadline)))
-                    case .cancelled:
-                        open.cancel()
-                        return (h.name, .failure(CancellationError()))
-                    }
-                }
-            }
-            var out: [String: Result<Connection, any Error>] = [:]
-            for await (name, r) in group { out[name] = r }
-            return out
-        }
-    }
-
     /// One guest: its destination XML, the migration with progress, the read-back.
-    private func migrate(_ move: FleetDrainPlan.Move, source: Result<Connection, any Error>?, target: Result<Connection, any Error>?,
+    private func migrate(_ move: FleetDrainPlan.Move, connections: DrainConnections,
                          emit: @escaping @Sendable (FleetDrainEvent) -> Void) async -> FleetDrainGuestOutcome {
         let start = ContinuousClock.now
         let watch = MigrationWatch()
@@ -294,9 +261,8 @@ struct FleetDrainExecutor: Sendable {
         var final: JobStats?
         emit(.started(guest: move.guest, target: move.target))
         do {
-            guard let src = try source?.get(), let dst = try target?.get() else {
-                throw FleetDrainError.notConnected(host: source == nil ? self.source.name : move.target)
-            }
+            let src = try await connections.connection(source.name)
+            let dst = try await connections.connection(move.target)
             let domain = try await src.domain(named: move.guest)
             var opts = options.migration
             if let uri = options.migrateURIs[move.target] { opts.migrateURI = uri }
@@ -335,7 +301,7 @@ struct FleetDrainExecutor: Sendable {
         } catch {
             result = .failed(error)
         }
-        let location = await Self.locate(move.guest, source: source, target: target)
+        let location = await Self.locate(move.guest, source: source.name, target: move.target, connections: connections)
         // An abort that came after libvirt had finished does not undo the migration.
         if location == .target, result.kind != "migrated", result.kind != "failed" { result = .migrated }
         let outcome = FleetDrainGuestOutcome(guest: move.guest, target: move.target, result: result, location: location,
@@ -346,11 +312,11 @@ struct FleetDrainExecutor: Sendable {
 
     /// Where `guest` runs: asked of both hosts, outside the drain's cancellation (a
     /// cancelled task's queued libvirt calls would not run).
-    static func locate(_ guest: String, source: Result<Connection, any Error>?, target: Result<Connection, any Error>?) async -> FleetDrainGuestLocation {
+    static func locate(_ guest: String, source: String, target: String, connections: DrainConnections) async -> FleetDrainGuestLocation {
         await Task {
-            func probe(_ conn: Result<Connection, any Error>?) async -> String {
-                guard let conn = try? conn?.get() else { return "no connection" }
+            func probe(_ host: String) async -> String {
                 do {
+                    let conn = try await connections.connection(host)
                     let status = try await conn.domain(named: guest).state()
                     return status.state.key
                 } catch let e as LibvirtError where e.code == .noDomain {
@@ -363,6 +329,59 @@ struct FleetDrainExecutor: Sendable {
             async let t = probe(target)
             return FleetDrainGuestLocation(source: await s, target: await t)
         }.value
+    }
+}
+
+/// The drain's own read-write connections, opened on first use under the connect deadline
+/// and opened again when found dead (a daemon restarted during a long drain).
+actor DrainConnections {
+    private let hosts: [String: FleetHost]
+    private let pool: BlockingThreadPool
+    private let deadline: Duration
+    private let keepAlive: KeepAlive?
+    private var open: [String: Connection] = [:]
+    private var opening: [String: Task<Connection, any Error>] = [:]
+
+    init(hosts: [FleetHost], pool: BlockingThreadPool, deadline: Duration, keepAlive: KeepAlive?) {
+        self.hosts = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.pool = pool
+        self.deadline = deadline
+        self.keepAlive = keepAlive
+    }
+
+    /// A live connection to `name` (one open at a time per host; concurrent callers share it).
+    func connection(_ name: String) async throws -> Connection {
+        if let c = open[name] {
+            if await c.isAlive() { return c }
+            if open[name] === c { open[name] = nil }
+        }
+        if let pending = opening[name] { return try await pending.value }
+        guard let host = hosts[name] else { throw FleetError.unknownHost(name) }
+        let (pool, deadline, keepAlive) = (self.pool, self.deadline, self.keepAlive)
+        let task = Task<Connection, any Error> {
+            let attempt = Task(executorPreference: pool) { () async throws -> Connection in
+                let conn = try await Connection.open(try host.connectionURI(), flags: [], pool: pool)
+                if let keepAlive { _ = try? await conn.setKeepAlive(keepAlive) }
+                return conn
+            }
+            switch await awaitResult(of: attempt, until: .now + deadline) {
+            case .finished(let r): return try r.get()
+            case .timedOut: throw FleetDrainError.connectTimedOut(host: name, after: deadline)
+            case .cancelled: throw CancellationError()
+            }
+        }
+        opening[name] = task
+        defer { opening[name] = nil }
+        // Unstructured: a caller's cancellation does not end the shared open.
+        let conn = try await task.value
+        open[name] = conn
+        try Task.checkCancellation()
+        return conn
+    }
+
+    func closeAll() async {
+        for c in open.values { await c.close() }
+        open = [:]
     }
 }
 
@@ -394,13 +413,10 @@ extension FleetDrainGuestLocation {
 public enum FleetDrainError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Opening the connection did not finish within the fleet's deadline.
     case connectTimedOut(host: String, after: Duration)
-    /// No connection to the host.
-    case notConnected(host: String)
 
     public var description: String {
         switch self {
         case .connectTimedOut(let h, let d): "connecting to '\(h)' took longer than \(d.humanReadable)"
-        case .notConnected(let h): "no connection to '\(h)'"
         }
     }
 }

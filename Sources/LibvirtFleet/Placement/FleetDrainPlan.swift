@@ -38,7 +38,8 @@ public struct FleetDrainPlan: Sendable {
     public var isComplete: Bool { stuck.isEmpty }
 
     /// Plans `guests` onto `targets` (pure). Guests are taken largest memory first; each goes
-    /// to the target whose plan scores best, and then holds its CPUs and memory there.
+    /// to the target whose plan scores best (on a tie, the one holding fewer guests), and then
+    /// holds its CPUs and memory there.
     public static func plan(source: String, guests: [GuestPlacementRequest], targets: [(name: String, topology: HostTopology, occupancy: PlacementOccupancy)],
                             sharedCPUAllocationRatio: Int = 4) -> FleetDrainPlan {
         var occupancy = targets.map(\.occupancy)
@@ -52,7 +53,13 @@ public struct FleetDrainPlan: Sendable {
                 do {
                     let plan = try planner.plan(PlacementRequest(guests: [guest]))
                     if let p = plan.placement(named: guest.name) {
-                        if best == nil || best!.plan.score < plan.score { best = (i, plan, p) }
+                        // Equal scores: the target holding fewer guests, so a drain spreads.
+                        if let b = best {
+                            let tie = !(b.plan.score < plan.score) && !(plan.score < b.plan.score)
+                            if b.plan.score < plan.score || (tie && occupancy[i].guests.count < occupancy[b.index].guests.count) { best = (i, plan, p) }
+                        } else {
+                            best = (i, plan, p)
+                        }
                     } else {
                         reasons.append("\(t.name): \(plan.unplaced.first.map { "\($0.reason)" } ?? "not placed")")
                     }
