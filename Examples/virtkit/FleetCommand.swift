@@ -204,6 +204,9 @@ struct FleetDrainCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Live migrations at the same time (default 2).")
     var parallel: Int = 2
 
+    @Option(name: .customLong("guest"), help: "Move only this running guest (repeatable; default: every running guest).")
+    var guests: [String] = []
+
     @Option(name: .customLong("migrate-uri"), help: "TARGET=URI: where QEMU sends a target's migration data, e.g. B=tcp://10.0.0.2 (repeatable).")
     var migrateURIs: [String] = []
 
@@ -248,7 +251,7 @@ struct FleetDrainCommand: AsyncParsableCommand {
         if let t = migrationTimeout, !(t > 0 && t.isFinite) { throw CLIError("--migration-timeout must be a positive number of seconds") }
         let fleet = try fleetHosts.makeFleet(readOnly: dryRun)
         let plan: FleetDrainPlan
-        do { plan = try await fleet.planDrain(of: source) } catch {
+        do { plan = try await fleet.planDrain(of: source, guests: guests.isEmpty ? nil : Set(guests)) } catch {
             await fleet.shutdown()
             throw CLIError("\(source): \(error)")
         }

@@ -161,5 +161,43 @@ struct FleetDrainRuns {
             }
         }
     }
+
+    /// `virtkit fleet drain A --guest NAME` (not --dry-run) with a config naming A and B: the
+    /// CLI migrates the guest and reports it on B in its JSON. Only this test's guest is named:
+    /// others may run on A.
+    @Test func theCLIDrainsAGuestOffAOntoB() async throws {
+        let root = LiveEnvironment.packageRoot(from: #filePath)
+        let cli = root.appendingPathComponent(".build/debug/virtkit").path
+        guard FileManager.default.isExecutableFile(atPath: cli) else {
+            LiveEnvironment.unavailable("no built CLI at \(cli) (swift build first)")
+            return
+        }
+        let name = "virtkit-lab-dcli-\(getpid())"
+        try await Self.withGuests([(name: name, disk: "shared", mib: 64)]) { hosts, _, conns in
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("vk-drain-cli-\(getpid()).json")
+            defer { try? FileManager.default.removeItem(at: config) }
+            try """
+            {"deadlineSeconds": 20, "hosts": [{"name": "A", "uri": "\(hosts.lab.a.uri)"}, {"name": "B", "uri": "\(hosts.lab.b.uri)"}]}
+            """.write(to: config, atomically: true, encoding: .utf8)
+            let process = try BackgroundProcess(cli, ["fleet", "drain", "A", "--config", config.path, "--guest", name,
+                                                      "--migrate-uri", "B=tcp://127.0.0.1", "--migration-timeout", "90", "--json"], tag: "draincli")
+            // Blocking wait on a plain thread, never on the cooperative pool.
+            let status = await withCheckedContinuation { c in Thread { c.resume(returning: process.waitForExit(within: .seconds(150))) }.start() }
+            if status == nil { _ = process.stop(grace: .zero) }
+            #expect(status == 0, "exit status \(String(describing: status)); output: \(process.log.suffix(2000))")
+            struct Out: Decodable {
+                struct Outcome: Decodable { var guest: String; var target: String?; var result: String; var location: String }
+                var outcomes: [Outcome]
+                var complete: Bool
+            }
+            let log = process.log
+            let json = String(log[(log.firstIndex(of: "{") ?? log.startIndex)...])
+            let out = try JSONDecoder().decode(Out.self, from: Data(json.utf8))
+            #expect(out.complete && out.outcomes.count == 1)
+            #expect(out.outcomes.first.map { ($0.guest, $0.target, $0.result, $0.location) } ?? ("", nil, "", "") == (name, "B", "migrated", "target"))
+            #expect(try await conns["B"]!.domain(named: name).state() == .running(.migrated))
+            await #expect { _ = try await conns["A"]!.domain(named: name) } throws: { ($0 as? LibvirtError)?.code == .noDomain }
+        }
+    }
 }
 }
