@@ -14,7 +14,9 @@ extension FleetHostInventory {
         var warnings: [String] = []
         let (hostname, info, topology, source) = try await hostFacts(of: host, over: connection, cache: cache, warnings: &warnings)
 
-        let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], handles: true)
+        // NOWAIT: a guest whose job is busy (a migration, a stuck monitor) does not hold up the
+        // host's inventory; what needs no job (state, sizes, vCPU counts) is still reported.
+        let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], flags: .noWait, handles: true)
         // A call the driver refused as unsupported for one guest is not asked for the others
         // (the test driver has no emulator pin or NUMA parameters: 2 error paths per guest).
         var unsupported = Set<String>()
