@@ -5,7 +5,7 @@ import VirtKitTestSupport
 /// `virtkit advise` through the built binary: the JSON contract (a top-level `findings` array
 /// whose objects carry id, severity, subject, evidence, remedies, source) and the exit status
 /// (0 when nothing is critical, 2 when something is).
-@Suite struct AdviseCommandTests {
+@Suite(.offCooperativePool) struct AdviseCommandTests {
     typealias F = DiagnosisFixtures
 
     /// A copy of the 2-node fixture tree with the healthy edits, then `edits` (nil deletes).
