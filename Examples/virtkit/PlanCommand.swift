@@ -101,15 +101,7 @@ struct PlanCommand: AsyncParsableCommand {
             print(steps.steps.isEmpty ? "nothing to change" : steps.dryRunDescription, terminator: "")
             return
         }
-        let path = journal ?? "virtkit-plan-\(Int(Date().timeIntervalSince1970)).journal.json"
-        // Fault injection for the crash-recovery test: die after N steps.
-        let kill = ProcessInfo.processInfo.environment["VIRTKIT_PLAN_KILL_AFTER_STEPS"].flatMap(Int.init)
-        do {
-            try await ReconfigurationApplier(connection: connection, killAfterSteps: kill).apply(steps, journal: path)
-        } catch {
-            throw CLIError("\(error) (journal: \(path))")
-        }
-        print("applied \(steps.steps.count) step(s); journal: \(path) (undo: virtkit rollback \(path))")
+        _ = try await applyReconfiguration(steps, connection: connection, journal: journal ?? "virtkit-plan-\(Int(Date().timeIntervalSince1970)).journal.json")
     }
 
     static func topology(root: String) async throws -> HostTopology {
