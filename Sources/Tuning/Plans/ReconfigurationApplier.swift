@@ -111,9 +111,14 @@ public struct ReconfigurationApplier: Sendable {
 
     /// The checks `apply` makes before its first change.
     func validate(_ step: ReconfigurationStep) async throws {
+        // Values first: these checks need neither the domain nor the host.
+        if case .scheduler(_, let after) = step.change { try after.validate() }
         var domain: Domain?
         if !step.domain.isEmpty {
-            let d = try await lookup(step)
+            let d: Domain
+            do { d = try await lookup(step) } catch let e as ReconfigurationError { throw e } catch {
+                throw ReconfigurationError.invalid("\(step.domain): \(error)")
+            }
             if step.change.isLive, !(try await d.isActive()) { throw ReconfigurationError.invalid("\(step.domain) is not running (live step: \(step.change.summary))") }
             domain = d
         }
@@ -130,8 +135,7 @@ public struct ReconfigurationApplier: Sendable {
             }
         case .memoryNodes(_, let nodes):
             if nodes.isEmpty { throw ReconfigurationError.invalid("\(step.domain): an empty memory node set") }
-        case .scheduler(_, let after):
-            try after.validate()
+        case .scheduler: break
         case .memoryTuning(_, let after):
             guard let domain else { throw ReconfigurationError.invalid("memory tuning needs a domain") }
             try after.validate(current: MemoryTuning(try await domain.memoryParameters(flags: .live)))

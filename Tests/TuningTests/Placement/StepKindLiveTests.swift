@@ -1,0 +1,204 @@
+import CgroupControl
+import DomainXML
+import Foundation
+import HostProbe
+import Libvirt
+import LibvirtJoins
+import Testing
+import Tuning
+import VirtCore
+import VirtKitTestSupport
+
+/// The new step kinds on real guests on `qemu:///system`: IOThread pins, scheduler and memory
+/// parameters, direct cgroup writes; each checked through libvirt and through the guest's
+/// cgroup files, rolled back, and a plan whose third step the kernel refuses.
+@Suite(.serialized) struct StepKindLiveTests {
+    static let uri = "qemu:///system"
+
+    func withGuest(vcpus: Int = 1, extra: String = "", _ body: (Connection, Domain) async throws -> Void) async throws {
+        let connection: Connection
+        do { connection = try await Connection.open(Self.uri) } catch {
+            LiveEnvironment.unavailable("cannot open \(Self.uri): \(error) (Scripts/start-libvirt.sh)")
+            return
+        }
+        let domain = try await connection.defineDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("steps"), vcpus: vcpus, extraDomain: extra))
+        var failure: Error?
+        do {
+            try await domain.start()
+            try await body(connection, domain)
+        } catch { failure = error }
+        if (try? await domain.isActive()) == true { try? await domain.destroy() }
+        try? await domain.undefine()
+        await connection.close()
+        if let failure { throw failure }
+    }
+
+    /// A cgroup file of the running guest (`part` of its tree, the hierarchy serving `controller`).
+    func cgroupFile(_ domain: Domain, _ part: CgroupTarget.Part, _ controller: Controller, _ file: String) async throws -> String? {
+        let sys = try await CgroupSystem.detect()
+        guard let tree = try await domain.location(locator: GuestLocator(cgroups: sys)).cgroups,
+              let cg = CgroupTarget(part: part, cgroup: tree.top).resolveForTest(in: tree),
+              let dir = cg.directory(for: controller, in: sys.layout) else { return nil }
+        return (try? String(contentsOfFile: dir + "/" + file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func step(_ d: Domain, _ c: ReconfigurationChange) -> ReconfigurationStep {
+        ReconfigurationStep(domain: d.name, uuid: d.uuid.description, change: c)
+    }
+
+    @Test func iothreadSchedulerMemoryAndCgroupStepsApplyAndRollBack() async throws {
+        try await withGuest(vcpus: 1, extra: "<iothreads>1</iothreads>") { connection, domain in
+            let host = try await connection.nodeInfo()
+            let last = max(0, Int(host.cpus) - 1)
+            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
+            let io = try #require(try await domain.ioThreads(flags: .live).first { $0.id == 1 })
+            let sched = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
+            let mem = MemoryTuning(try await domain.memoryParameters(flags: .live))
+            let sys = try await CgroupSystem.detect()
+            let tree = try #require(try await domain.location(locator: GuestLocator(cgroups: sys)).cgroups)
+            let topSettings = try await sys.settings(of: tree.top)
+            let weight = try #require(topSettings.cpuShares.map(CgroupChange.cpuShares) ?? topSettings.cpuWeight.map(CgroupChange.cpuWeight))
+
+            let wantSched = SchedulerTuning(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(50)))
+            let wantMem = MemoryTuning(hardLimit: .limited(.gibibytes(2)), softLimit: .limited(.gibibytes(1)))
+            let plan = ReconfigurationPlan(uri: Self.uri, steps: [
+                step(domain, .iothreadPin(id: 1, before: io.cpus, after: [last])),
+                step(domain, .scheduler(before: sched.restricted(to: wantSched), after: wantSched)),
+                step(domain, .memoryTuning(before: mem.restricted(to: wantMem), after: wantMem)),
+                step(domain, .cgroup(target: CgroupTarget(part: .top, cgroup: tree.top), before: [weight], after: [.cpuShares(512)])),
+            ])
+            let journal = StepFixtures.journalPath()
+            try await ReconfigurationApplier(connection: connection).apply(plan, journal: journal)
+
+            // Through libvirt …
+            #expect(try await domain.ioThreads(flags: .live).first { $0.id == 1 }?.cpus == [last])
+            let s = try await domain.schedulerParameters(flags: .live)
+            #expect(s.vcpuQuota == .limited(.milliseconds(50)) && s.vcpuPeriod == .milliseconds(100))
+            let m = try await domain.memoryParameters(flags: .live)
+            #expect(m.hardLimit == .limited(.gibibytes(2)) && m.softLimit == .limited(.gibibytes(1)))
+            // … and through the cgroup files libvirt and CgroupControl wrote.
+            if let q = try await cgroupFile(domain, .vcpu(0), .cpu, "cpu.cfs_quota_us") { #expect(q == "50000", "vcpu0 cpu.cfs_quota_us") }
+            else if let q = try await cgroupFile(domain, .vcpu(0), .cpu, "cpu.max") { #expect(q == "50000 100000", "vcpu0 cpu.max") }
+            if let cpus = try await cgroupFile(domain, .iothread(1), .cpuset, "cpuset.cpus") { #expect(cpus == "\(last)", "iothread1 cpuset.cpus") }
+            if let limit = try await cgroupFile(domain, .top, .memory, "memory.limit_in_bytes") { #expect(limit == "\(MemorySize.gibibytes(2).bytes)") }
+            else if let limit = try await cgroupFile(domain, .top, .memory, "memory.max") { #expect(limit == "\(MemorySize.gibibytes(2).bytes)") }
+            var shares = try await cgroupFile(domain, .top, .cpu, "cpu.shares")
+            if shares == nil { shares = try await cgroupFile(domain, .top, .cpu, "cpu.weight") }
+            #expect(shares == "512" || shares == "50", "top cpu.shares / cpu.weight: \(shares ?? "unreadable")")
+
+            try await ReconfigurationApplier(connection: connection).rollback(journal: journal)
+            #expect(try await domain.ioThreads(flags: .live).first { $0.id == 1 }?.cpus == io.cpus)
+            #expect(SchedulerTuning(try await domain.schedulerParameters(flags: .live)).restricted(to: wantSched) == sched.restricted(to: wantSched))
+            #expect(MemoryTuning(try await domain.memoryParameters(flags: .live)).restricted(to: wantMem) == mem.restricted(to: wantMem))
+            let sharesBack = try await sys.settings(of: tree.top)
+            #expect(sharesBack.cpuShares == topSettings.cpuShares && sharesBack.cpuWeight == topSettings.cpuWeight)
+            #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore)
+            #expect(try ReconfigurationJournal.read(from: journal).entries.allSatisfy { $0.state == .undone })
+        }
+    }
+
+    /// Step 3 asks a vCPU cgroup for more CPU bandwidth than step 2 gave the whole guest: the
+    /// kernel refuses the write (EINVAL, a child's quota may not exceed its parent's).
+    @Test func aThirdStepTheKernelRefusesLeavesEverythingAsBefore() async throws {
+        try await withGuest(vcpus: 1, extra: "<iothreads>1</iothreads>") { connection, domain in
+            let io = try #require(try await domain.ioThreads(flags: .live).first { $0.id == 1 })
+            let sched = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
+            let sys = try await CgroupSystem.detect()
+            let tree = try #require(try await domain.location(locator: GuestLocator(cgroups: sys)).cgroups)
+            let vcpu0 = try #require(tree.vcpus[0])
+            let vcpuBefore = try await sys.settings(of: vcpu0)
+            let vcpuQuota = try #require(vcpuBefore.cpuQuota)
+            let global = SchedulerTuning(globalPeriod: .milliseconds(100), globalQuota: .limited(.milliseconds(10)))
+            let plan = ReconfigurationPlan(uri: Self.uri, steps: [
+                step(domain, .iothreadPin(id: 1, before: io.cpus, after: [0])),
+                step(domain, .scheduler(before: sched.restricted(to: global), after: global)),
+                step(domain, .cgroup(target: CgroupTarget(part: .vcpu(0), cgroup: vcpu0),
+                                     before: [.cpuBandwidth(quota: vcpuQuota, period: vcpuBefore.cpuPeriod)],
+                                     after: [.cpuBandwidth(quota: .limited(.milliseconds(50)), period: .milliseconds(100))])),
+            ])
+            let journal = StepFixtures.journalPath()
+            let error = await #expect(throws: ReconfigurationError.self) {
+                try await ReconfigurationApplier(connection: connection).apply(plan, journal: journal)
+            }
+            guard case .stepFailed(let index, _, let message, let undo)? = error?.reason else {
+                Issue.record("expected step 3 to fail, got \(String(describing: error))")
+                return
+            }
+            #expect(index == 2 && undo.isEmpty, "\(message)")
+            #expect(message.contains("EINVAL"), "the kernel's refusal: \(message)")
+            #expect(try await domain.ioThreads(flags: .live).first { $0.id == 1 }?.cpus == io.cpus)
+            #expect(SchedulerTuning(try await domain.schedulerParameters(flags: .live)).restricted(to: global) == sched.restricted(to: global))
+            let after = try await sys.settings(of: vcpu0)
+            #expect(after.cpuQuota == vcpuBefore.cpuQuota && after.cpuPeriod == vcpuBefore.cpuPeriod)
+            #expect(try ReconfigurationJournal.read(from: journal).entries.map(\.state) == [.undone, .undone, .undone])
+        }
+    }
+
+    @Test func placementPinsIOThreadsLive() async throws {
+        try await withGuest(vcpus: 1, extra: "<iothreads>1</iothreads>") { connection, domain in
+            let host = try #require(try await HostProber().snapshot(sections: [.topology, .numa, .memory]).hostTopology)
+            let plan = try PlacementPlanner(host: host).plan(PlacementRequest(guests: [
+                GuestPlacementRequest(name: domain.name, vcpus: 1, memory: .mebibytes(64), iothreads: 1),
+            ]))
+            let target = try #require(plan.placements.first)
+            let before = try #require(try await domain.ioThreads(flags: .live).first)
+            let steps = try await ReconfigurationPlan.placing(plan, on: connection, uri: Self.uri, scope: .live)
+            if before.cpus != target.iothreadPins[0] {
+                #expect(steps.steps.contains { $0.change == .iothreadPin(id: 1, before: before.cpus, after: target.iothreadPins[0]) })
+            }
+            let journal = StepFixtures.journalPath()
+            try await ReconfigurationApplier(connection: connection).apply(steps, journal: journal)
+            #expect(try await domain.ioThreads(flags: .live).first?.cpus == target.iothreadPins[0])
+            try await ReconfigurationApplier(connection: connection).rollback(journal: journal)
+            #expect(try await domain.ioThreads(flags: .live).first?.cpus == before.cpus)
+        }
+    }
+
+    /// `virtkit doctor --fix` on a guest whose vCPU is pinned while its emulator threads are
+    /// not: the finding's live pin and definition edit are applied, then rolled back.
+    @Test func doctorFixAppliesAFindingsRemediesAndRollbackRestoresThem() async throws {
+        guard let binary = BuiltCLI.path() else { return }
+        let host = try #require(try await HostProber().snapshot(sections: [.topology]).hostTopology)
+        guard let vcpuCPU = host.cpus.filter(\.online).map(\.id).max(), host.cpus.filter(\.online).count > 1 else {
+            LiveEnvironment.unavailable("needs 2 online CPUs")
+            return
+        }
+        try await withGuest(vcpus: 1, extra: "<cputune><vcpupin vcpu='0' cpuset='\(vcpuCPU)'/></cputune>") { _, domain in
+            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
+            let emulatorBefore = try await domain.emulatorPinning(flags: .live)
+            let id = "guest.emulator.on-vcpu-cpus"
+            let (dry, dryOut, dryErr) = spawnAndWait(binary, ["doctor", domain.name, "--uri", Self.uri, "--sample", "0", "--fix", "--findings", id, "--dry-run"])
+            #expect(dry == 0, "\(dryErr)")
+            #expect(dryOut.contains("emulator pin (live): \(emulatorBefore.listString) → "), "\(dryOut)")
+            #expect(dryOut.contains("+") && dryOut.contains("emulatorpin"), "\(dryOut)")
+            #expect(try await domain.emulatorPinning(flags: .live) == emulatorBefore, "dry run changed nothing")
+
+            let journal = StepFixtures.journalPath()
+            let (rc, out, err) = spawnAndWait(binary, ["doctor", domain.name, "--uri", Self.uri, "--sample", "0", "--fix", "--findings", id, "--journal", journal])
+            #expect(rc == 0, "\(out)\(err)")
+            let pinned = try await domain.emulatorPinning(flags: .live)
+            #expect(!pinned.contains(vcpuCPU) && !pinned.isEmpty, "emulator moved off the vCPU's CPU: \(pinned)")
+            let applied = try await domain.definition(.persistent)
+            #expect(try applied.cputune.emulatorpin.cpuset.value == pinned)
+            if let cg = try await cgroupFile(domain, .emulator, .cpuset, "cpuset.cpus") {
+                #expect((try? CPUSet(parsing: cg)) == pinned, "emulator cgroup cpuset.cpus")
+            }
+
+            let (back, _, backErr) = spawnAndWait(binary, ["rollback", journal])
+            #expect(back == 0, "\(backErr)")
+            #expect(try await domain.emulatorPinning(flags: .live) == emulatorBefore)
+            #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore, "inactive XML byte-identical")
+        }
+    }
+}
+
+extension CgroupTarget {
+    fileprivate func resolveForTest(in tree: GuestCgroups) -> Cgroup? {
+        switch part {
+        case nil, .top?: tree.top
+        case .emulator?: tree.emulator
+        case .vcpu(let n)?: tree.vcpus[n]
+        case .iothread(let n)?: tree.iothreads[n]
+        }
+    }
+}
