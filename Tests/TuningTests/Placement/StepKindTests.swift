@@ -156,7 +156,7 @@ import VirtKitTestSupport
             .set("devices/video/model", attribute: "type", to: "virtio"),
             .set("memtune/hard_limit", to: "5242880"),
             .add("numatune", "<memory mode='strict' nodeset='1'/>"),
-            .add("devices", "<watchdog model='i6300esb' action='reset'/>"),
+            .add("devices", "<watchdog model='ib700' action='poweroff'/>"),
             .remove("devices/memballoon"),
             .set("vcpu", attribute: "cpuset", to: "0,1"),
         ]
