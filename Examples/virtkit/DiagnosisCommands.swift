@@ -144,8 +144,9 @@ struct RemedyOptions: ParsableArguments {
     @Option(name: .long, help: "With --fix: the journal file (default: ./virtkit-fix-<time>.journal.json).")
     var journal: String?
 
-    /// Needs a read-write connection.
-    var writes: Bool { fix && !dryRun }
+    /// Needs a read-write connection: a dry run too (libvirt gives the secure definition,
+    /// which a redefine must start from, only to read-write clients).
+    var writes: Bool { fix }
 
     func check() throws {
         if !fix && (findings != nil || applies != nil || dryRun || journal != nil) {
