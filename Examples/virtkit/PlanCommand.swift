@@ -62,8 +62,8 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             let connection = try await Connection.open(uri, readOnly: !apply)
             // A local daemon's host is this one: /sys has free memory and free pages. A remote
-            // host's topology comes from its capabilities (totals only).
-            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") {
+            // host's topology, and the test driver's own host, come from the capabilities (totals only).
+            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") || uri.hasPrefix("test:") {
                 do {
                     host = try HostCapabilities(parsing: try await connection.capabilitiesXML()).hostTopology()
                 } catch { throw CLIError("capabilities of \(uri): \(error)") }

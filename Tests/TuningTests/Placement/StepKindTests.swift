@@ -221,6 +221,30 @@ import VirtKitTestSupport
     }
 }
 
+extension StepKindTests {
+    /// `virtkit plan --uri test:///default` plans on the test driver's own 2-cell host (its
+    /// capabilities, not this machine's /sys) and re-places the driver's `test` domain over
+    /// both cells; `--dry-run` shows the two-cell definition. (test:///default is private to
+    /// the CLI process: nothing here touches this process's test driver.)
+    @Test func planCommandPlacesTwoCellsOnTheTestDriversHost() throws {
+        guard let binary = BuiltCLI.path() else { return }
+        let request = try BuiltCLI.requestFile(#"{"guests": [{"name": "test", "vcpus": 2, "memoryMiB": 1024, "numaNodes": 2}]}"#)
+        let (rc, out, err) = spawnAndWait(binary, ["plan", "--uri", "test:///default", "--request", request, "--json"])
+        #expect(rc == 0, "\(err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let placement = try #require((json["placements"] as? [[String: Any]])?.first, "\(out)")
+        let cells = try #require(placement["cells"] as? [[String: Any]])
+        #expect(Set(cells.compactMap { $0["hostNode"] as? Int }) == [0, 1], "\(out)")
+        #expect(cells.compactMap { $0["memoryMiB"] as? Int }.reduce(0, +) == 1024)
+
+        let (drc, dry, derr) = spawnAndWait(binary, ["plan", "--uri", "test:///default", "--request", request, "--apply", "--config", "--dry-run"])
+        #expect(drc == 0, "\(derr)")
+        #expect(dry.contains("persistent definition"), "\(dry)")
+        #expect(dry.contains("+      <cell id='1'") || dry.contains("<cell id='1'"), "\(dry)")
+        #expect(dry.contains("memnode cellid='1'"), "\(dry)")
+    }
+}
+
 extension ReconfigurationChange {
     fileprivate var needsGuest: Bool {
         if case .scheduler = self { true } else { false }
