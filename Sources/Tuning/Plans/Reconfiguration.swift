@@ -1,5 +1,6 @@
 import CgroupControl
 import Foundation
+import Libvirt
 import VirtCore
 
 /// One change to one guest, with the value it replaces so it can be undone exactly.
@@ -21,9 +22,9 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
     /// `virDomainPinIOThread` on the running guest (libvirt writes the IOThread's cgroup).
     case iothreadPin(id: Int, before: CPUSet, after: CPUSet)
     /// `virDomainSetSchedulerParametersFlags` on the running guest: shares, periods, quotas.
-    case scheduler(before: SchedulerTuning, after: SchedulerTuning)
+    case scheduler(before: SchedulerParameters, after: SchedulerParameters)
     /// `virDomainSetMemoryParameters` on the running guest (`memtune`).
-    case memoryTuning(before: MemoryTuning, after: MemoryTuning)
+    case memoryTuning(before: MemoryParameters, after: MemoryParameters)
     /// Direct cgroup writes through CgroupControl's validated, read-back transaction; `before`
     /// is the same knobs' earlier values.
     case cgroup(target: CgroupTarget, before: [CgroupChange], after: [CgroupChange])
@@ -74,8 +75,8 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .definitionEdits(_, _, let edits): "persistent definition: \(edits.map(\.description).joined(separator: "; ")) (diff below)"
         case .hugepagePool(let n, let s, let b, let a): "node \(n) \(s) huge pages (host): \(b) → \(a)"
         case .iothreadPin(let id, let b, let a): "IOThread \(id) pin (live): \(b.listString) → \(a.listString)"
-        case .scheduler(let b, let a): "scheduler (live): \(b) → \(a)"
-        case .memoryTuning(let b, let a): "memory tuning (live): \(b) → \(a)"
+        case .scheduler(let b, let a): "scheduler (live): \(b.summary) → \(a.summary)"
+        case .memoryTuning(let b, let a): "memory tuning (live): \(b.summary) → \(a.summary)"
         case .cgroup(let t, let b, let a):
             "\(t): \(b.map(\.description).joined(separator: ", ")) → \(a.map(\.description).joined(separator: ", "))"
         case .sysctl(let n, let b, let a): "sysctl \(n) (host): \(b) → \(a)"

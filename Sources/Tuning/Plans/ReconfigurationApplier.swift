@@ -138,7 +138,7 @@ public struct ReconfigurationApplier: Sendable {
         case .scheduler: break
         case .memoryTuning(_, let after):
             guard let domain else { throw ReconfigurationError.invalid("memory tuning needs a domain") }
-            try after.validate(current: MemoryTuning(try await domain.memoryParameters(flags: .live)))
+            try after.validate(current: try await domain.memoryParameters(flags: .live))
         case .cgroup(let target, let before, let after):
             guard before.count == after.count else { throw ReconfigurationError.invalid("\(target): \(after.count) change(s) but \(before.count) earlier value(s)") }
             let (sys, cgroup) = try await cgroupTarget(target, domain: domain)
@@ -223,13 +223,13 @@ public struct ReconfigurationApplier: Sendable {
             let now = try await domain.numaParameters(flags: .live).nodeset
             guard now == after else { throw mismatch(now?.listString ?? "none") }
         case .scheduler(_, let after):
-            try await domain.setSchedulerParameters(after.parameters, flags: .live)
-            let now = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
-            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).description) }
+            try await domain.setSchedulerParameters(after, flags: .live)
+            let now = try await domain.schedulerParameters(flags: .live)
+            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).summary) }
         case .memoryTuning(_, let after):
-            try await domain.setMemoryParameters(after.parameters, flags: .live)
-            let now = MemoryTuning(try await domain.memoryParameters(flags: .live))
-            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).description) }
+            try await domain.setMemoryParameters(after, flags: .live)
+            let now = try await domain.memoryParameters(flags: .live)
+            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).summary) }
         case .cgroup(let target, _, let after):
             let (sys, cgroup) = try await cgroupTarget(target, domain: domain)
             try await sys.apply(after, to: cgroup)

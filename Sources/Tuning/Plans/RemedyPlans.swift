@@ -135,7 +135,7 @@ extension ReconfigurationPlan {
             let running = try await domain.isActive()
             func add(_ change: ReconfigurationChange) { steps.append(ReconfigurationStep(domain: domain.name, uuid: uuid, change: change)) }
 
-            var scheduler = SchedulerTuning(), memory = MemoryTuning()
+            var scheduler = SchedulerParameters(), memory = MemoryParameters()
             var schedulerFrom: [ChosenRemedy] = [], memoryFrom: [ChosenRemedy] = []
             var pinned = Set<Int>(), emulatorPinned = false
             for c in mine {
@@ -153,12 +153,12 @@ extension ReconfigurationPlan {
                         emulatorPinned = true
                         add(.emulatorPin(before: try await domain.emulatorPinning(flags: .live), after: cpus))
                     case .setSchedulerParameter(let name, let value):
-                        let one = try SchedulerTuning(libvirtName: name, value: value)
+                        let one = try SchedulerParameters(libvirtName: name, value: value)
                         scheduler = scheduler.merging(one)
                         schedulerFrom.append(c)
                         continue
                     case .setMemoryParameter(let name, let value):
-                        memory = memory.merging(try MemoryTuning(libvirtName: name, value: .limited(value)))
+                        memory = memory.merging(try MemoryParameters(libvirtName: name, value: .limited(value)))
                         memoryFrom.append(c)
                         continue
                     case .setNUMAMemory(let mode, let nodes):
@@ -177,12 +177,12 @@ extension ReconfigurationPlan {
                 }
             }
             if !scheduler.isEmpty {
-                let now = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
+                let now = try await domain.schedulerParameters(flags: .live)
                 add(.scheduler(before: now.restricted(to: scheduler), after: scheduler))
                 schedulerFrom.forEach(done)
             }
             if !memory.isEmpty {
-                let now = MemoryTuning(try await domain.memoryParameters(flags: .live))
+                let now = try await domain.memoryParameters(flags: .live)
                 add(.memoryTuning(before: now.restricted(to: memory), after: memory))
                 memoryFrom.forEach(done)
             }
@@ -224,23 +224,5 @@ extension ReconfigurationPlan {
             }
         }
         return RemedyPlan(plan: ReconfigurationPlan(uri: uri, steps: steps), remedied: remedied, unapplied: unapplied)
-    }
-}
-
-extension SchedulerTuning {
-    /// These values with `other`'s set fields laid over them.
-    func merging(_ other: SchedulerTuning) -> SchedulerTuning {
-        SchedulerTuning(
-            cpuShares: other.cpuShares ?? cpuShares, vcpuPeriod: other.vcpuPeriod ?? vcpuPeriod, vcpuQuota: other.vcpuQuota ?? vcpuQuota,
-            emulatorPeriod: other.emulatorPeriod ?? emulatorPeriod, emulatorQuota: other.emulatorQuota ?? emulatorQuota,
-            globalPeriod: other.globalPeriod ?? globalPeriod, globalQuota: other.globalQuota ?? globalQuota,
-            iothreadPeriod: other.iothreadPeriod ?? iothreadPeriod, iothreadQuota: other.iothreadQuota ?? iothreadQuota)
-    }
-}
-
-extension MemoryTuning {
-    func merging(_ other: MemoryTuning) -> MemoryTuning {
-        MemoryTuning(hardLimit: other.hardLimit ?? hardLimit, softLimit: other.softLimit ?? softLimit,
-                     swapHardLimit: other.swapHardLimit ?? swapHardLimit, minGuarantee: other.minGuarantee ?? minGuarantee)
     }
 }

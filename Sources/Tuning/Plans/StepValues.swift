@@ -3,47 +3,11 @@ import Foundation
 import Libvirt
 import VirtCore
 
-/// Scheduler parameters one step sets on a running guest (`virDomainSetSchedulerParametersFlags`,
-/// `virsh schedinfo --live`); nil fields are left alone. The journal keeps the values a step
-/// replaces in the same form, so an undo sets exactly the fields the step changed.
-public struct SchedulerTuning: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// `cpu_shares`: a relative weight (cgroup v2 `cpu.weight`, v1 `cpu.shares`).
-    public var cpuShares: UInt64?
-    public var vcpuPeriod: Duration?
-    public var vcpuQuota: Limit<Duration>?
-    public var emulatorPeriod: Duration?
-    public var emulatorQuota: Limit<Duration>?
-    public var globalPeriod: Duration?
-    public var globalQuota: Limit<Duration>?
-    public var iothreadPeriod: Duration?
-    public var iothreadQuota: Limit<Duration>?
+// Scheduler and memory parameter steps carry Libvirt's `SchedulerParameters` and
+// `MemoryParameters` (Codable: typed fields only). A step's `before` holds the values it
+// replaces for exactly the fields its `after` sets, so an undo touches nothing else.
 
-    public init(cpuShares: UInt64? = nil, vcpuPeriod: Duration? = nil, vcpuQuota: Limit<Duration>? = nil,
-                emulatorPeriod: Duration? = nil, emulatorQuota: Limit<Duration>? = nil, globalPeriod: Duration? = nil,
-                globalQuota: Limit<Duration>? = nil, iothreadPeriod: Duration? = nil, iothreadQuota: Limit<Duration>? = nil) {
-        self.cpuShares = cpuShares
-        self.vcpuPeriod = vcpuPeriod
-        self.vcpuQuota = vcpuQuota
-        self.emulatorPeriod = emulatorPeriod
-        self.emulatorQuota = emulatorQuota
-        self.globalPeriod = globalPeriod
-        self.globalQuota = globalQuota
-        self.iothreadPeriod = iothreadPeriod
-        self.iothreadQuota = iothreadQuota
-    }
-
-    public init(_ p: SchedulerParameters) {
-        self.init(cpuShares: p.cpuShares, vcpuPeriod: p.vcpuPeriod, vcpuQuota: p.vcpuQuota, emulatorPeriod: p.emulatorPeriod,
-                  emulatorQuota: p.emulatorQuota, globalPeriod: p.globalPeriod, globalQuota: p.globalQuota,
-                  iothreadPeriod: p.iothreadPeriod, iothreadQuota: p.iothreadQuota)
-    }
-
-    public var parameters: SchedulerParameters {
-        SchedulerParameters(cpuShares: cpuShares, vcpuPeriod: vcpuPeriod, vcpuQuota: vcpuQuota, emulatorPeriod: emulatorPeriod,
-                            emulatorQuota: emulatorQuota, globalPeriod: globalPeriod, globalQuota: globalQuota,
-                            iothreadPeriod: iothreadPeriod, iothreadQuota: iothreadQuota)
-    }
-
+extension SchedulerParameters {
     /// The set fields by libvirt name.
     var fields: [(name: String, value: String)] {
         var out: [(String, String)] = []
@@ -56,11 +20,11 @@ public struct SchedulerTuning: Sendable, Hashable, Codable, CustomStringConverti
         return out
     }
 
-    public var isEmpty: Bool { fields.isEmpty }
+    var isEmpty: Bool { fields.isEmpty }
 
     /// These values, only for the fields `other` sets (the `before` of a step setting `other`).
-    public func restricted(to other: SchedulerTuning) -> SchedulerTuning {
-        SchedulerTuning(
+    public func restricted(to other: SchedulerParameters) -> SchedulerParameters {
+        SchedulerParameters(
             cpuShares: other.cpuShares == nil ? nil : cpuShares, vcpuPeriod: other.vcpuPeriod == nil ? nil : vcpuPeriod,
             vcpuQuota: other.vcpuQuota == nil ? nil : vcpuQuota, emulatorPeriod: other.emulatorPeriod == nil ? nil : emulatorPeriod,
             emulatorQuota: other.emulatorQuota == nil ? nil : emulatorQuota, globalPeriod: other.globalPeriod == nil ? nil : globalPeriod,
@@ -68,9 +32,18 @@ public struct SchedulerTuning: Sendable, Hashable, Codable, CustomStringConverti
             iothreadQuota: other.iothreadQuota == nil ? nil : iothreadQuota)
     }
 
+    /// These values with `other`'s set fields laid over them.
+    func merging(_ other: SchedulerParameters) -> SchedulerParameters {
+        SchedulerParameters(
+            cpuShares: other.cpuShares ?? cpuShares, vcpuPeriod: other.vcpuPeriod ?? vcpuPeriod, vcpuQuota: other.vcpuQuota ?? vcpuQuota,
+            emulatorPeriod: other.emulatorPeriod ?? emulatorPeriod, emulatorQuota: other.emulatorQuota ?? emulatorQuota,
+            globalPeriod: other.globalPeriod ?? globalPeriod, globalQuota: other.globalQuota ?? globalQuota,
+            iothreadPeriod: other.iothreadPeriod ?? iothreadPeriod, iothreadQuota: other.iothreadQuota ?? iothreadQuota)
+    }
+
     /// One field by libvirt name from its text (`vcpu_quota=-1`, `cpu_shares=512`,
-    /// `global_period=100000`, periods and quotas in µs as libvirt and virsh spell them).
-    public init(libvirtName name: String, value: String) throws(ReconfigurationError) {
+    /// `global_period=100000`; periods and quotas in µs as libvirt and virsh spell them).
+    init(libvirtName name: String, value: String) throws(ReconfigurationError) {
         self.init()
         func micro() throws(ReconfigurationError) -> Duration {
             guard let us = UInt64(value), us <= UInt64(Int64.max) else { throw .invalid("\(name)=\(value): not a number of µs") }
@@ -110,37 +83,14 @@ public struct SchedulerTuning: Sendable, Hashable, Codable, CustomStringConverti
     }
 
     /// True when `read` (what libvirt reports now) has every field this sets.
-    func isMatched(by read: SchedulerTuning) -> Bool { read.restricted(to: self) == self }
+    func isMatched(by read: SchedulerParameters) -> Bool { read.restricted(to: self) == self }
 
-    public var description: String { fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ") }
+    var summary: String { fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ") }
 }
 
-/// Memory limits one step sets on a running guest (`virDomainSetMemoryParameters`,
-/// `virsh memtune --live`); nil fields are left alone.
-public struct MemoryTuning: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var hardLimit: Limit<MemorySize>?
-    public var softLimit: Limit<MemorySize>?
-    public var swapHardLimit: Limit<MemorySize>?
-    public var minGuarantee: Limit<MemorySize>?
-
-    public init(hardLimit: Limit<MemorySize>? = nil, softLimit: Limit<MemorySize>? = nil,
-                swapHardLimit: Limit<MemorySize>? = nil, minGuarantee: Limit<MemorySize>? = nil) {
-        self.hardLimit = hardLimit
-        self.softLimit = softLimit
-        self.swapHardLimit = swapHardLimit
-        self.minGuarantee = minGuarantee
-    }
-
-    public init(_ p: MemoryParameters) {
-        self.init(hardLimit: p.hardLimit, softLimit: p.softLimit, swapHardLimit: p.swapHardLimit, minGuarantee: p.minGuarantee)
-    }
-
-    public var parameters: MemoryParameters {
-        MemoryParameters(hardLimit: hardLimit, softLimit: softLimit, swapHardLimit: swapHardLimit, minGuarantee: minGuarantee)
-    }
-
+extension MemoryParameters {
     /// One field by libvirt name (`hard_limit`, `soft_limit`, `swap_hard_limit`, `min_guarantee`).
-    public init(libvirtName name: String, value: Limit<MemorySize>) throws(ReconfigurationError) {
+    init(libvirtName name: String, value: Limit<MemorySize>) throws(ReconfigurationError) {
         self.init()
         switch name {
         case "hard_limit": hardLimit = value
@@ -151,17 +101,23 @@ public struct MemoryTuning: Sendable, Hashable, Codable, CustomStringConvertible
         }
     }
 
-    public var isEmpty: Bool { self == MemoryTuning() }
+    var isEmpty: Bool { hardLimit == nil && softLimit == nil && swapHardLimit == nil && minGuarantee == nil }
 
-    public func restricted(to other: MemoryTuning) -> MemoryTuning {
-        MemoryTuning(hardLimit: other.hardLimit == nil ? nil : hardLimit, softLimit: other.softLimit == nil ? nil : softLimit,
-                     swapHardLimit: other.swapHardLimit == nil ? nil : swapHardLimit,
-                     minGuarantee: other.minGuarantee == nil ? nil : minGuarantee)
+    /// These values, only for the fields `other` sets.
+    public func restricted(to other: MemoryParameters) -> MemoryParameters {
+        MemoryParameters(hardLimit: other.hardLimit == nil ? nil : hardLimit, softLimit: other.softLimit == nil ? nil : softLimit,
+                         swapHardLimit: other.swapHardLimit == nil ? nil : swapHardLimit,
+                         minGuarantee: other.minGuarantee == nil ? nil : minGuarantee)
+    }
+
+    func merging(_ other: MemoryParameters) -> MemoryParameters {
+        MemoryParameters(hardLimit: other.hardLimit ?? hardLimit, softLimit: other.softLimit ?? softLimit,
+                         swapHardLimit: other.swapHardLimit ?? swapHardLimit, minGuarantee: other.minGuarantee ?? minGuarantee)
     }
 
     /// Whole KiB up to libvirt's maximum; swap_hard_limit (memory + swap) not below hard_limit,
     /// taking the current values for the fields this does not set.
-    func validate(current: MemoryTuning) throws(ReconfigurationError) {
+    func validate(current: MemoryParameters) throws(ReconfigurationError) {
         for (n, l) in [("hard_limit", hardLimit), ("soft_limit", softLimit), ("swap_hard_limit", swapHardLimit), ("min_guarantee", minGuarantee)] {
             guard case .limited(let m)? = l else { continue }
             if m.bytes % 1024 != 0 { throw .invalid("\(n) \(m) is not a whole number of KiB") }
@@ -175,7 +131,7 @@ public struct MemoryTuning: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     /// The kernel keeps limits in whole pages: a limit reads back rounded down to one.
-    func isMatched(by read: MemoryTuning) -> Bool {
+    func isMatched(by read: MemoryParameters) -> Bool {
         func same(_ want: Limit<MemorySize>?, _ got: Limit<MemorySize>?) -> Bool {
             guard let want else { return true }
             switch (want, got) {
@@ -190,7 +146,7 @@ public struct MemoryTuning: Sendable, Hashable, Codable, CustomStringConvertible
             && same(swapHardLimit, read.swapHardLimit) && same(minGuarantee, read.minGuarantee)
     }
 
-    public var description: String {
+    var summary: String {
         var out: [String] = []
         if let v = hardLimit { out.append("hard_limit=\(v)") }
         if let v = softLimit { out.append("soft_limit=\(v)") }

@@ -34,5 +34,34 @@ enum StepFixtures {
         (try? String(contentsOfFile: root + path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A running persistent diskless guest on `uri` for `body`; destroyed and undefined
+    /// afterwards. A loud skip when the daemon is not there.
+    static func withRunningGuest(on uri: String = "qemu:///system", tag: String, vcpus: Int, extra: String = "",
+                                 _ body: (Connection, Domain) async throws -> Void) async throws {
+        let connection: Connection
+        do { connection = try await Connection.open(uri) } catch {
+            LiveEnvironment.unavailable("cannot open \(uri): \(error) (Scripts/start-libvirt.sh)")
+            return
+        }
+        let domain = try await connection.defineDomain(xml: TestGuest.xml(name: TestGuest.uniqueName(tag), vcpus: vcpus, extraDomain: extra))
+        var failure: Error?
+        do {
+            try await domain.start()
+            try await body(connection, domain)
+        } catch { failure = error }
+        if (try? await domain.isActive()) == true { try? await domain.destroy() }
+        try? await domain.undefine()
+        await connection.close()
+        if let failure { throw failure }
+    }
+
+    /// A fresh copy of CgroupControl's fixture tree `name` (a cgroup v1/v2 host).
+    static func cgroupTree(_ name: String) throws -> String {
+        let fixtures = LiveEnvironment.packageRoot(from: #filePath).appendingPathComponent("Tests/CgroupControlTests/Fixtures")
+        let root = NSTemporaryDirectory() + "virtkit-steps-cg-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FixtureTree.materialize(name, from: fixtures, into: root)
+        return root
+    }
+
     static func journalPath() -> String { NSTemporaryDirectory() + "virtkit-steps-\(UUID().uuidString).journal.json" }
 }

@@ -16,21 +16,7 @@ import VirtKitTestSupport
     static let uri = "qemu:///system"
 
     func withGuest(vcpus: Int = 1, extra: String = "", _ body: (Connection, Domain) async throws -> Void) async throws {
-        let connection: Connection
-        do { connection = try await Connection.open(Self.uri) } catch {
-            LiveEnvironment.unavailable("cannot open \(Self.uri): \(error) (Scripts/start-libvirt.sh)")
-            return
-        }
-        let domain = try await connection.defineDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("steps"), vcpus: vcpus, extraDomain: extra))
-        var failure: Error?
-        do {
-            try await domain.start()
-            try await body(connection, domain)
-        } catch { failure = error }
-        if (try? await domain.isActive()) == true { try? await domain.destroy() }
-        try? await domain.undefine()
-        await connection.close()
-        if let failure { throw failure }
+        try await StepFixtures.withRunningGuest(on: Self.uri, tag: "steps", vcpus: vcpus, extra: extra, body)
     }
 
     /// A cgroup file of the running guest (`part` of its tree, the hierarchy serving `controller`).
@@ -52,15 +38,15 @@ import VirtKitTestSupport
             let last = max(0, Int(host.cpus) - 1)
             let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
             let io = try #require(try await domain.ioThreads(flags: .live).first { $0.id == 1 })
-            let sched = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
-            let mem = MemoryTuning(try await domain.memoryParameters(flags: .live))
+            let sched = try await domain.schedulerParameters(flags: .live)
+            let mem = try await domain.memoryParameters(flags: .live)
             let sys = try await CgroupSystem.detect()
             let tree = try #require(try await domain.location(locator: GuestLocator(cgroups: sys)).cgroups)
             let topSettings = try await sys.settings(of: tree.top)
             let weight = try #require(topSettings.cpuShares.map(CgroupChange.cpuShares) ?? topSettings.cpuWeight.map(CgroupChange.cpuWeight))
 
-            let wantSched = SchedulerTuning(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(50)))
-            let wantMem = MemoryTuning(hardLimit: .limited(.gibibytes(2)), softLimit: .limited(.gibibytes(1)))
+            let wantSched = SchedulerParameters(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(50)))
+            let wantMem = MemoryParameters(hardLimit: .limited(.gibibytes(2)), softLimit: .limited(.gibibytes(1)))
             let plan = ReconfigurationPlan(uri: Self.uri, steps: [
                 step(domain, .iothreadPin(id: 1, before: io.cpus, after: [last])),
                 step(domain, .scheduler(before: sched.restricted(to: wantSched), after: wantSched)),
@@ -88,8 +74,8 @@ import VirtKitTestSupport
 
             try await ReconfigurationApplier(connection: connection).rollback(journal: journal)
             #expect(try await domain.ioThreads(flags: .live).first { $0.id == 1 }?.cpus == io.cpus)
-            #expect(SchedulerTuning(try await domain.schedulerParameters(flags: .live)).restricted(to: wantSched) == sched.restricted(to: wantSched))
-            #expect(MemoryTuning(try await domain.memoryParameters(flags: .live)).restricted(to: wantMem) == mem.restricted(to: wantMem))
+            #expect(try await domain.schedulerParameters(flags: .live).restricted(to: wantSched) == sched.restricted(to: wantSched))
+            #expect(try await domain.memoryParameters(flags: .live).restricted(to: wantMem) == mem.restricted(to: wantMem))
             let sharesBack = try await sys.settings(of: tree.top)
             #expect(sharesBack.cpuShares == topSettings.cpuShares && sharesBack.cpuWeight == topSettings.cpuWeight)
             #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore)
@@ -102,13 +88,13 @@ import VirtKitTestSupport
     @Test func aThirdStepTheKernelRefusesLeavesEverythingAsBefore() async throws {
         try await withGuest(vcpus: 1, extra: "<iothreads>1</iothreads>") { connection, domain in
             let io = try #require(try await domain.ioThreads(flags: .live).first { $0.id == 1 })
-            let sched = SchedulerTuning(try await domain.schedulerParameters(flags: .live))
+            let sched = try await domain.schedulerParameters(flags: .live)
             let sys = try await CgroupSystem.detect()
             let tree = try #require(try await domain.location(locator: GuestLocator(cgroups: sys)).cgroups)
             let vcpu0 = try #require(tree.vcpus[0])
             let vcpuBefore = try await sys.settings(of: vcpu0)
             let vcpuQuota = try #require(vcpuBefore.cpuQuota)
-            let global = SchedulerTuning(globalPeriod: .milliseconds(100), globalQuota: .limited(.milliseconds(10)))
+            let global = SchedulerParameters(globalPeriod: .milliseconds(100), globalQuota: .limited(.milliseconds(10)))
             let plan = ReconfigurationPlan(uri: Self.uri, steps: [
                 step(domain, .iothreadPin(id: 1, before: io.cpus, after: [0])),
                 step(domain, .scheduler(before: sched.restricted(to: global), after: global)),
@@ -127,7 +113,7 @@ import VirtKitTestSupport
             #expect(index == 2 && undo.isEmpty, "\(message)")
             #expect(message.contains("EINVAL"), "the kernel's refusal: \(message)")
             #expect(try await domain.ioThreads(flags: .live).first { $0.id == 1 }?.cpus == io.cpus)
-            #expect(SchedulerTuning(try await domain.schedulerParameters(flags: .live)).restricted(to: global) == sched.restricted(to: global))
+            #expect(try await domain.schedulerParameters(flags: .live).restricted(to: global) == sched.restricted(to: global))
             let after = try await sys.settings(of: vcpu0)
             #expect(after.cpuQuota == vcpuBefore.cpuQuota && after.cpuPeriod == vcpuBefore.cpuPeriod)
             #expect(try ReconfigurationJournal.read(from: journal).entries.map(\.state) == [.undone, .undone, .undone])

@@ -49,8 +49,8 @@ import VirtKitTestSupport
         .sysctl(name: "vm.no_such_knob", before: "", after: "1"),                                  // no such file
         .sysfs(path: "/etc/hostname", before: "", after: "x"),                                     // outside /sys
         .sysfs(path: "/sys/kernel/mm/transparent_hugepage/enabled", before: "never", after: "sometimes"),  // not a choice
-        .scheduler(before: SchedulerTuning(), after: SchedulerTuning(vcpuPeriod: .microseconds(10))),     // period < 1 ms
-        .scheduler(before: SchedulerTuning(), after: SchedulerTuning(cpuShares: 1)),                      // shares < 2
+        .scheduler(before: SchedulerParameters(), after: SchedulerParameters(vcpuPeriod: .microseconds(10))),     // period < 1 ms
+        .scheduler(before: SchedulerParameters(), after: SchedulerParameters(cpuShares: 1)),                      // shares < 2
     ])
     func badValuesAreRejectedBeforeAnyChange(_ bad: ReconfigurationChange) async throws {
         let root = try S.hostRoot([
@@ -71,9 +71,7 @@ import VirtKitTestSupport
     }
 
     @Test func cgroupStepWritesThroughCgroupControlAndRollsBack() async throws {
-        let fixtures = LiveEnvironment.packageRoot(from: #filePath).appendingPathComponent("Tests/CgroupControlTests/Fixtures")
-        let root = NSTemporaryDirectory() + "virtkit-steps-cg-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FixtureTree.materialize("v1-libvirt", from: fixtures, into: root)
+        let root = try S.cgroupTree("v1-libvirt")
         let sys = try await CgroupSystem.detect(root: root)
         let guestTop = sys.cgroup("/machine/qemu-3-web.libvirt-qemu")
         let dir = try #require(guestTop.directory(for: .cpu, in: sys.layout))
@@ -104,9 +102,7 @@ import VirtKitTestSupport
     }
 
     @Test func cgroupStepWithAnInvalidValueIsRejectedBeforeAnyChange() async throws {
-        let fixtures = LiveEnvironment.packageRoot(from: #filePath).appendingPathComponent("Tests/CgroupControlTests/Fixtures")
-        let root = NSTemporaryDirectory() + "virtkit-steps-cgbad-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FixtureTree.materialize("v1-libvirt", from: fixtures, into: root)
+        let root = try S.cgroupTree("v1-libvirt")
         let sys = try await CgroupSystem.detect(root: root)
         let top = sys.cgroup("/machine/qemu-3-web.libvirt-qemu")
         let (conn, uri) = try await S.node([], tag: "cgbad")
@@ -124,8 +120,8 @@ import VirtKitTestSupport
         let top = Cgroup(paths: ["/sys/fs/cgroup/cpu": "/machine.slice/x.scope"])
         let steps: [ReconfigurationChange] = [
             .iothreadPin(id: 1, before: [0, 1], after: [1]),
-            .scheduler(before: SchedulerTuning(vcpuQuota: .unlimited), after: SchedulerTuning(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(50)))),
-            .memoryTuning(before: MemoryTuning(hardLimit: .unlimited), after: MemoryTuning(hardLimit: .limited(.gibibytes(1)))),
+            .scheduler(before: SchedulerParameters(vcpuQuota: .unlimited), after: SchedulerParameters(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(50)))),
+            .memoryTuning(before: MemoryParameters(hardLimit: .unlimited), after: MemoryParameters(hardLimit: .limited(.gibibytes(1)))),
             .cgroup(target: CgroupTarget(part: .vcpu(0), cgroup: top), before: [.cpusetCPUs([0, 1])], after: [.cpusetCPUs([1])]),
             .cgroup(target: CgroupTarget(part: nil, cgroup: top), before: [.memoryMax(.unlimited)], after: [.memoryMax(.limited(.mebibytes(512)))]),
             .sysctl(name: "vm.swappiness", before: "60", after: "10"),
