@@ -26,7 +26,7 @@ extension ReconfigurationPlan {
         var steps: [ReconfigurationStep] = []
         // Pools first: guests started or re-placed afterwards find their pages.
         for g in plan.hugepagePoolGrowth {
-            let before = try await HugepagePoolFile.read(HugepagePoolFile.path(node: g.node, pageSize: g.pageSize, root: hostRoot))
+            let before = try await HugepagePoolFile.read(HugepagePoolFile.path(node: g.node, pageSize: g.pageSize), root: hostRoot)
             steps.append(ReconfigurationStep(domain: "", uuid: "",
                                              change: .hugepagePool(node: g.node, pageSize: g.pageSize, before: before, after: before + g.pages)))
         }

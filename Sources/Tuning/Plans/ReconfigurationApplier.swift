@@ -181,10 +181,10 @@ public struct ReconfigurationApplier: Sendable {
         func mismatch(_ found: String) -> ReconfigurationError { ReconfigurationError(reason: .readBackMismatch(step: step, found: found)) }
         switch step.change {
         case .hugepagePool(let node, let size, _, let after):
-            let path = HugepagePoolFile.path(node: node, pageSize: size, root: hostRoot)
-            try await BlockingThreadPool.fileIO.run { () throws -> Void in try "\(after)\n".write(toFile: path, atomically: false, encoding: .utf8) }
+            let path = HugepagePoolFile.path(node: node, pageSize: size)
+            try await HostKnobFile.write(path, "\(after)", root: hostRoot)
             // The kernel may find fewer free pages than asked: that is a failure, undone.
-            let now = try await HugepagePoolFile.read(path)
+            let now = try await HugepagePoolFile.read(path, root: hostRoot)
             guard now == after else { throw mismatch("\(now) pages") }
             return
         case .sysctl(let name, _, let after):
@@ -258,14 +258,14 @@ extension ReconfigurationChange {
     }
 }
 
-/// A node's `nr_hugepages` file.
+/// A node's `nr_hugepages` file, read and written under a root like the other host knobs.
 enum HugepagePoolFile {
-    static func path(node: Int, pageSize: MemorySize, root: String) -> String {
-        (root == "/" ? "" : root) + "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(pageSize.kibibytes)kB/nr_hugepages"
+    static func path(node: Int, pageSize: MemorySize) -> String {
+        "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(pageSize.kibibytes)kB/nr_hugepages"
     }
 
-    static func read(_ path: String) async throws -> UInt64 {
-        let text = try await BlockingThreadPool.fileIO.run { () throws -> String in try String(contentsOfFile: path, encoding: .utf8) }
+    static func read(_ path: String, root: String) async throws -> UInt64 {
+        let text = try await HostKnobFile.read(path, root: root)
         guard let n = UInt64(text.trimmingASCIIWhitespace()) else {
             throw ReconfigurationError(reason: .invalid("\(path): '\(text)' is not a page count"))
         }
