@@ -178,6 +178,36 @@ import VirtKitTestSupport
     }
 }
 
+extension StepKindLiveTests {
+    /// `doctor --fix` killed (SIGKILL) after its first step: `virtkit rollback` restores the
+    /// live pin from the journal; the definition was never touched.
+    @Test func killedFixIsRestoredByRollback() async throws {
+        guard let binary = BuiltCLI.path() else { return }
+        let host = try #require(try await HostProber().snapshot(sections: [.topology]).hostTopology)
+        guard let vcpuCPU = host.cpus.filter(\.online).map(\.id).max(), host.cpus.filter(\.online).count > 1 else {
+            LiveEnvironment.unavailable("needs 2 online CPUs")
+            return
+        }
+        try await withGuest(vcpus: 1, extra: "<cputune><vcpupin vcpu='0' cpuset='\(vcpuCPU)'/></cputune>") { _, domain in
+            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
+            let emulatorBefore = try await domain.emulatorPinning(flags: .live)
+            let journal = StepFixtures.journalPath()
+            setenv("VIRTKIT_PLAN_KILL_AFTER_STEPS", "1", 1)
+            let (status, _, err) = spawnAndWait(binary, ["doctor", domain.name, "--uri", Self.uri, "--sample", "0", "--fix",
+                                                          "--findings", "guest.emulator.on-vcpu-cpus", "--journal", journal])
+            unsetenv("VIRTKIT_PLAN_KILL_AFTER_STEPS")
+            #expect(status == 128 + SIGKILL, "\(err)")
+            #expect(try ReconfigurationJournal.read(from: journal).entries.map(\.state) == [.done, .pending])
+            #expect(try await domain.emulatorPinning(flags: .live) != emulatorBefore, "the killed run moved the emulator")
+
+            let (rc, _, rollbackErr) = spawnAndWait(binary, ["rollback", journal])
+            #expect(rc == 0, "\(rollbackErr)")
+            #expect(try await domain.emulatorPinning(flags: .live) == emulatorBefore)
+            #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore)
+        }
+    }
+}
+
 extension CgroupTarget {
     fileprivate func resolveForTest(in tree: GuestCgroups) -> Cgroup? {
         switch part {
