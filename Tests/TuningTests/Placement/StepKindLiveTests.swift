@@ -208,6 +208,50 @@ extension StepKindLiveTests {
     }
 }
 
+extension StepKindLiveTests {
+    /// The guest side of a multi-cell placement on a real KVM guest: two guest NUMA cells,
+    /// per-cell vCPU pins and memnodes, applied live and persistently, then booted from the
+    /// new definition (QEMU starts with both cells). This host has one NUMA node, so both
+    /// cells sit on node 0: the planner never does that (one host node per cell), and a
+    /// plan across two host nodes cannot be applied live here.
+    @Test func twoCellPlacementAppliesToARealGuestAndBoots() async throws {
+        let host = try #require(try await HostProber().snapshot(sections: [.topology, .numa]).hostTopology)
+        let online = host.cpus.filter(\.online).map(\.id).sorted()
+        guard online.count >= 2, let node = host.nodes.first?.id else {
+            LiveEnvironment.unavailable("needs 2 online CPUs")
+            return
+        }
+        try await withGuest(vcpus: 2) { connection, domain in
+            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
+            let pinsBefore = try await domain.vcpuPinning(flags: .live)
+            let placement = GuestPlacement(
+                name: domain.name, cpuPolicy: .dedicated, vcpuPins: [[online[0]], [online[1]]], emulatorPin: CPUSet(online),
+                iothreadPins: [], memoryNodes: [node],
+                cells: [GuestCellPlacement(id: 0, vcpus: [0], memory: .mebibytes(32), hostNode: node),
+                        GuestCellPlacement(id: 1, vcpus: [1], memory: .mebibytes(32), hostNode: node)],
+                topology: PlannedCPUTopology(sockets: 2, cores: 1, threads: 1), hugepageSize: nil)
+            let plan = PlacementPlan(placements: [placement], unplaced: [], score: PlacementScore(placed: 1, nodesCrossed: 0, wholeCoresFree: 0, imbalance: 0))
+            let steps = try await ReconfigurationPlan.placing(plan, on: connection, uri: Self.uri, scope: [.live, .config])
+            let journal = StepFixtures.journalPath()
+            try await ReconfigurationApplier(connection: connection).apply(steps, journal: journal)
+            #expect(try await domain.vcpuPinning(flags: .live) == [[online[0]], [online[1]]])
+            if let cg = try await cgroupFile(domain, .vcpu(1), .cpuset, "cpuset.cpus") { #expect(cg == "\(online[1])", "vcpu1 cpuset.cpus") }
+
+            // Boot from the two-cell definition: libvirt and QEMU accept what the placement wrote.
+            try await domain.destroy()
+            try await domain.start()
+            let running = try await domain.definition(.live)
+            #expect(running.cpu.numa.cells.count == 2)
+            #expect(running.numatune.memnode.count == 2)
+            #expect(try await domain.vcpuPinning(flags: .live) == [[online[0]], [online[1]]], "pins from the definition after boot")
+
+            try await ReconfigurationApplier(connection: connection).rollback(journal: journal)
+            #expect(try await domain.xmlDescription(flags: [.inactive]) == inactiveBefore, "inactive XML byte-identical")
+            #expect(try await domain.vcpuPinning(flags: .live) == pinsBefore)
+        }
+    }
+}
+
 extension CgroupTarget {
     fileprivate func resolveForTest(in tree: GuestCgroups) -> Cgroup? {
         switch part {
