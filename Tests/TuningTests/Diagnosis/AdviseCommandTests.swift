@@ -81,6 +81,12 @@ import VirtKitTestSupport
         #expect(!dry.contains("not applied automatically"), "host.swappiness has one remedy, a step: \(dry)")
         #expect(StepFixtures.read(root, "/proc/sys/vm/swappiness") == "60", "dry run wrote nothing")
 
+        let (jrc, json, jerr) = spawnAndWait(binary, args + ["--dry-run", "--json"])
+        #expect(jrc == 0, "\(jerr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+        let steps = try #require((object["plan"] as? [String: Any])?["steps"] as? [[String: Any]], "\(json)")
+        #expect(steps.count == 1 && object["unapplied"] is [Any] && (object["remedied"] as? [String]) == ["host.swappiness"], "\(json)")
+
         let journal = StepFixtures.journalPath()
         let (rc, out, err) = spawnAndWait(binary, args + ["--journal", journal])
         #expect(rc == 0, "\(out) \(err)")

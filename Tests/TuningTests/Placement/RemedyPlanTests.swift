@@ -137,4 +137,24 @@ import VirtKitTestSupport
         #expect(remedy.unapplied.contains { $0.reason.contains("not running") })
         await conn.close()
     }
+
+    @Test func hostileHostKnobsInRemediesStayUnapplied() async throws {
+        let root = try S.hostRoot(Self.hostFiles)
+        let (conn, uri) = try await S.node([], tag: "remedy-hostile")
+        let host = Finding.Subject.host(name: "h")
+        func finding(_ id: Finding.ID, _ action: Remedy.Action) -> Finding {
+            Finding(id: id, severity: .warning, subject: host, title: "", explanation: "", evidence: [],
+                    remedies: [Remedy(action, applies: .live, "x")], source: RuleSource("test"))
+        }
+        let remedy = try await ReconfigurationPlan.remedying([
+            finding("a", .sysctl(name: "vm/../../../etc/passwd", value: "x")),
+            finding("b", .sysfs(path: "/sys/../etc/shadow", value: "x")),
+            finding("c", .sysfs(path: "/proc/sys/vm/swappiness", value: "1")),
+            finding("d", .sysctl(name: "vm.not_there", value: "1")),
+        ], on: conn, uri: uri, hostRoot: root)
+        #expect(remedy.plan.steps.isEmpty)
+        #expect(remedy.unapplied.count == 4, "\(remedy.unapplied)")
+        #expect(S.read(root, "/proc/sys/vm/swappiness") == "60")
+        await conn.close()
+    }
 }
