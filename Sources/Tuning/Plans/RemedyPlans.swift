@@ -108,12 +108,14 @@ extension ReconfigurationPlan {
             case .sysctl(let name, let value):
                 guard let path = HostKnobFile.sysctlPath(name) else { skip(c, "not a sysctl name"); continue }
                 guard let raw = try? await HostKnobFile.read(path, root: hostRoot) else { skip(c, "cannot read \(path)"); continue }
-                steps.append(ReconfigurationStep(domain: "", uuid: "", change: .sysctl(name: name, before: HostKnobFile.value(of: raw), after: value)))
+                let change = ReconfigurationChange.sysctl(name: name, before: HostKnobFile.value(of: raw), after: value)
+                if !change.isNoOp { steps.append(ReconfigurationStep(domain: "", uuid: "", change: change)) }
                 done(c)
             case .sysfs(let path, let value):
                 guard HostKnobFile.isSysfsPath(path) else { skip(c, "not a path under /sys"); continue }
                 guard let raw = try? await HostKnobFile.read(path, root: hostRoot) else { skip(c, "cannot read \(path)"); continue }
-                steps.append(ReconfigurationStep(domain: "", uuid: "", change: .sysfs(path: path, before: HostKnobFile.value(of: raw), after: value)))
+                let change = ReconfigurationChange.sysfs(path: path, before: HostKnobFile.value(of: raw), after: value)
+                if !change.isNoOp { steps.append(ReconfigurationStep(domain: "", uuid: "", change: change)) }
                 done(c)
             default: continue
             }
@@ -133,7 +135,8 @@ extension ReconfigurationPlan {
             }
             let uuid = domain.uuid.description
             let running = try await domain.isActive()
-            func add(_ change: ReconfigurationChange) { steps.append(ReconfigurationStep(domain: domain.name, uuid: uuid, change: change)) }
+            // A value already in place makes no step (the remedy counts as done).
+            func add(_ change: ReconfigurationChange) { if !change.isNoOp { steps.append(ReconfigurationStep(domain: domain.name, uuid: uuid, change: change)) } }
 
             var scheduler = SchedulerParameters(), memory = MemoryParameters()
             var schedulerFrom: [ChosenRemedy] = [], memoryFrom: [ChosenRemedy] = []

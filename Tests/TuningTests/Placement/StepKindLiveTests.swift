@@ -252,6 +252,36 @@ extension StepKindLiveTests {
     }
 }
 
+extension StepKindLiveTests {
+    /// Remedy steps read the real /proc/sys and /sys (files that stat as empty, choice lists)
+    /// for their `before` values; nothing is written (a shared host).
+    @Test func hostKnobStepsReadTheRealProcAndSysValues() async throws {
+        let (conn, uri) = try await StepFixtures.node([], tag: "realknobs")
+        let thp = "/sys/kernel/mm/transparent_hugepage/enabled"
+        guard let swappiness = try? String(contentsOfFile: "/proc/sys/vm/swappiness", encoding: .utf8),
+              let thpText = try? String(contentsOfFile: thp, encoding: .utf8) else {
+            LiveEnvironment.unavailable("no /proc/sys/vm/swappiness or \(thp)")
+            return
+        }
+        let words = thpText.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        let selected = try #require(words.first { $0.hasPrefix("[") }?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+        let other = try #require(words.first { !$0.hasPrefix("[") }, "\(thpText)")
+        let host = Finding.Subject.host(name: "live")
+        let findings = [
+            Finding(id: "host.swappiness", severity: .info, subject: host, title: "", explanation: "", evidence: [],
+                    remedies: [Remedy(.sysctl(name: "vm.swappiness", value: "10"), applies: .live, "x")], source: RuleSource("test")),
+            Finding(id: "host.thp.disabled", severity: .info, subject: host, title: "", explanation: "", evidence: [],
+                    remedies: [Remedy(.sysfs(path: thp, value: other), applies: .live, "x")], source: RuleSource("test")),
+        ]
+        let remedy = try await ReconfigurationPlan.remedying(findings, on: conn, uri: uri)
+        #expect(remedy.plan.steps.map(\.change) == [
+            .sysctl(name: "vm.swappiness", before: swappiness.trimmingCharacters(in: .whitespacesAndNewlines), after: "10"),
+            .sysfs(path: thp, before: selected, after: other),
+        ].filter { !$0.isNoOp })
+        await conn.close()
+    }
+}
+
 extension CgroupTarget {
     fileprivate func resolveForTest(in tree: GuestCgroups) -> Cgroup? {
         switch part {
