@@ -26,7 +26,7 @@ extension DomainXMLEdit {
         case .add:
             guard let xml = value else { throw .invalid("add under \(path): no element given") }
             let fragment: LosslessXMLElement
-            do { fragment = try LosslessXMLDocument(parsing: xml).root } catch {
+            do { fragment = try LosslessXMLDocument(parsing: xml, limits: XMLParseLimits(maxDepth: Self.maxDepth)).root } catch {
                 throw .invalid("add under \(path): \(error)")
             }
             guard let parent = try find(root, create: true) else { return }
@@ -61,6 +61,9 @@ extension DomainXMLEdit {
         }
     }
 
+    /// How deep a path (and an added element) may go.
+    static let maxDepth = 32
+
     /// The path's segments: `name` and an optional `(key, value)` predicate.
     var segments: [(name: String, key: String?, value: String?)] {
         var out: [(String, String?, String?)] = []
@@ -85,6 +88,9 @@ extension DomainXMLEdit {
         var e = root
         let segs = segments
         if segs.isEmpty || segs.contains(where: { $0.name.isEmpty }) { throw .invalid("'\(path)': not an element path") }
+        // Domain XML is shallow (libvirt's deepest paths have under 10 levels): a longer path
+        // would build a document too deep to parse back.
+        if segs.count > Self.maxDepth { throw .invalid("'\(path.prefix(80))…': deeper than \(Self.maxDepth) elements") }
         for s in segs {
             if let key = s.key {
                 guard let value = s.value else { throw .invalid("'\(path)': predicate [\(key)] has no value") }

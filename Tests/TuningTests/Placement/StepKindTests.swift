@@ -169,6 +169,19 @@ import VirtKitTestSupport
         // A predicate that matches nothing is an error, never a new element.
         #expect(throws: ReconfigurationError.self) { try DomainXMLEdit.set("devices/disk[target=vdz]/driver", attribute: "cache", to: "none").apply(to: out) }
         #expect(throws: ReconfigurationError.self) { try DomainXMLEdit.add("devices", "<not xml").apply(to: out) }
+        let deep = String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)
+        #expect(throws: ReconfigurationError.self) { try DomainXMLEdit.add("devices", deep).apply(to: out) }
+    }
+
+    @Test(arguments: ["", "/", "//", "[", "]", "a[", "a[b", "a[=]", "a[=x]", "devices/disk[target=]/driver", "devices/[x=y]",
+                      "devices/disk[target=vda]]", "devices/disk[[target=vda]", String(repeating: "a/", count: 300) + "b", "../../x", "devices/disk[target=v/da]/driver"])
+    func hostileEditPathsAreErrorsOrNoOpsNeverCrashes(_ path: String) throws {
+        let d = try DomainDefinition(parsing: "<domain type='kvm'><name>h</name><devices><disk type='file'><target dev='vda'/></disk></devices></domain>")
+        for edit in [DomainXMLEdit.set(path, attribute: "x", to: "1"), .set(path, to: nil), .add(path, "<e/>"), .remove(path)] {
+            do { try edit.apply(to: d) } catch {}
+            _ = edit.isSatisfied(by: d)
+        }
+        #expect(try DomainDefinition(parsing: d.serialize()).name.value == "h", "still a domain document")
     }
 
     // MARK: Multi-cell placement, persistently, on the test driver's 2-node host
