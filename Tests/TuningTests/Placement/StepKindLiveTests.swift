@@ -140,18 +140,24 @@ import VirtKitTestSupport
         }
     }
 
-    /// `virtkit doctor --fix` on a guest whose vCPU is pinned while its emulator threads are
-    /// not: the finding's live pin and definition edit are applied, then rolled back.
-    @Test func doctorFixAppliesAFindingsRemediesAndRollbackRestoresThem() async throws {
-        guard let binary = BuiltCLI.path() else { return }
+    /// A running guest whose vCPU 0 is pinned to the last online CPU while its emulator is not
+    /// (finding `guest.emulator.on-vcpu-cpus`), with that CPU, its inactive XML and emulator pin.
+    func withPinnedGuest(_ body: (Domain, Int, String, CPUSet) async throws -> Void) async throws {
         let host = try #require(try await HostProber().snapshot(sections: [.topology]).hostTopology)
         guard let vcpuCPU = host.cpus.filter(\.online).map(\.id).max(), host.cpus.filter(\.online).count > 1 else {
             LiveEnvironment.unavailable("needs 2 online CPUs")
             return
         }
         try await withGuest(vcpus: 1, extra: "<cputune><vcpupin vcpu='0' cpuset='\(vcpuCPU)'/></cputune>") { _, domain in
-            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
-            let emulatorBefore = try await domain.emulatorPinning(flags: .live)
+            try await body(domain, vcpuCPU, try await domain.xmlDescription(flags: [.inactive]), try await domain.emulatorPinning(flags: .live))
+        }
+    }
+
+    /// `virtkit doctor --fix` on a guest whose vCPU is pinned while its emulator threads are
+    /// not: the finding's live pin and definition edit are applied, then rolled back.
+    @Test func doctorFixAppliesAFindingsRemediesAndRollbackRestoresThem() async throws {
+        guard let binary = BuiltCLI.path() else { return }
+        try await withPinnedGuest { domain, vcpuCPU, inactiveBefore, emulatorBefore in
             let id = "guest.emulator.on-vcpu-cpus"
             let (dry, dryOut, dryErr) = spawnAndWait(binary, ["doctor", domain.name, "--uri", Self.uri, "--sample", "0", "--fix", "--findings", id, "--dry-run"])
             #expect(dry == 0, "\(dryErr)")
@@ -183,21 +189,15 @@ extension StepKindLiveTests {
     /// live pin from the journal; the definition was never touched.
     @Test func killedFixIsRestoredByRollback() async throws {
         guard let binary = BuiltCLI.path() else { return }
-        let host = try #require(try await HostProber().snapshot(sections: [.topology]).hostTopology)
-        guard let vcpuCPU = host.cpus.filter(\.online).map(\.id).max(), host.cpus.filter(\.online).count > 1 else {
-            LiveEnvironment.unavailable("needs 2 online CPUs")
-            return
-        }
-        try await withGuest(vcpus: 1, extra: "<cputune><vcpupin vcpu='0' cpuset='\(vcpuCPU)'/></cputune>") { _, domain in
-            let inactiveBefore = try await domain.xmlDescription(flags: [.inactive])
-            let emulatorBefore = try await domain.emulatorPinning(flags: .live)
+        try await withPinnedGuest { domain, _, inactiveBefore, emulatorBefore in
             let journal = StepFixtures.journalPath()
             setenv("VIRTKIT_PLAN_KILL_AFTER_STEPS", "1", 1)
             let (status, _, err) = spawnAndWait(binary, ["doctor", domain.name, "--uri", Self.uri, "--sample", "0", "--fix",
                                                           "--findings", "guest.emulator.on-vcpu-cpus", "--journal", journal])
             unsetenv("VIRTKIT_PLAN_KILL_AFTER_STEPS")
             #expect(status == 128 + SIGKILL, "\(err)")
-            #expect(try ReconfigurationJournal.read(from: journal).entries.map(\.state) == [.done, .pending])
+            let states = try ReconfigurationJournal.read(from: journal).entries.map(\.state)
+            #expect(states == [.done, .pending])
             #expect(try await domain.emulatorPinning(flags: .live) != emulatorBefore, "the killed run moved the emulator")
 
             let (rc, _, rollbackErr) = spawnAndWait(binary, ["rollback", journal])
