@@ -110,7 +110,8 @@ public struct FleetDrainGuestOutcome: Sendable {
     public var finalStats: JobStats?
 }
 
-/// What a running drain reports, in order for each guest: `started`, `progress`…, `finished`.
+/// What a running drain reports, in order for each guest: `started`, `progress`…, `finished`;
+/// a guest that never started (cancelled before its turn, or without a target) gets `finished` only.
 public enum FleetDrainEvent: Sendable {
     case started(guest: String, target: String)
     /// The migration's job statistics (`JobStats.progress` is the fraction done).
