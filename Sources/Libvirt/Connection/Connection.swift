@@ -134,6 +134,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Runs `body` with the connection handle on a pool thread.
+    @discardableResult
     func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await pool.run { () throws(LibvirtError) -> T in try self.withHandle(body) }
     }

@@ -138,6 +138,7 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
     // MARK: - The seam
 
     /// Runs `body` with the handle on a pool thread; refuses on a closed connection.
+    @discardableResult
     func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await connection.pool.run { () throws(LibvirtError) -> T in
             try self.connection.checkOpen()

@@ -288,7 +288,7 @@ extension Domain {
         case .remove: VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_REMOVE.rawValue
         }
         try await call { d throws(LibvirtError) in
-            try Self.withCStrings(keys) { (p, n) throws(LibvirtError) in
+            _ = try Self.withCStrings(keys) { (p, n) throws(LibvirtError) in
                 try cCall("virDomainAuthorizedSSHKeysSet", virDomainAuthorizedSSHKeysSet(d, user, p, n, flags))
             }
         }
