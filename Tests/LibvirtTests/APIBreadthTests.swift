@@ -35,7 +35,6 @@ import VirtKitTestSupport
         return (conn, try await conn.domain(named: "breadth"))
     }
 
-    static let expectError = ObjectKindTests.expectError
 
     // MARK: Block jobs and block devices
 
@@ -44,24 +43,24 @@ import VirtKitTestSupport
         defer { Task { await conn.close() } }
         let info = try await dom.blockInfo(disk: "vda")
         #expect(info.capacity.bytes > 0 && info.physical.bytes >= info.capacity.bytes)
-        await Self.expectError(.invalidArg, "virDomainGetBlockInfo") { _ = try await dom.blockInfo(disk: "nope") }
+        await ObjectKindTests.expectError(.invalidArg, "virDomainGetBlockInfo") { _ = try await dom.blockInfo(disk: "nope") }
         let basic = try await dom.blockStatsBasic(disk: "vda")
         #expect(basic.readRequests != nil && basic.writeBytes != nil)
         // The test driver has no block jobs at all: each call names its own function.
-        await Self.expectError(.noSupport, "virDomainGetBlockJobInfo") { _ = try await dom.blockJobInfo(disk: "vda") }
-        await Self.expectError(.noSupport, "virDomainBlockJobAbort") { try await dom.abortBlockJob(disk: "vda", flags: .pivot) }
-        await Self.expectError(.noSupport, "virDomainBlockJobSetSpeed") { try await dom.setBlockJobSpeed(disk: "vda", bytesPerSecond: 1 << 20) }
-        await Self.expectError(.noSupport, "virDomainBlockPull") { try await dom.blockPull(disk: "vda") }
-        await Self.expectError(.noSupport, "virDomainBlockRebase") { try await dom.blockRebase(disk: "vda", base: nil) }
-        await Self.expectError(.noSupport, "virDomainBlockCommit") { try await dom.blockCommit(disk: "vda", flags: .active) }
-        await Self.expectError(.noSupport, "virDomainBlockCopy") {
+        await ObjectKindTests.expectError(.noSupport, "virDomainGetBlockJobInfo") { _ = try await dom.blockJobInfo(disk: "vda") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockJobAbort") { try await dom.abortBlockJob(disk: "vda", flags: .pivot) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockJobSetSpeed") { try await dom.setBlockJobSpeed(disk: "vda", bytesPerSecond: 1 << 20) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockPull") { try await dom.blockPull(disk: "vda") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockRebase") { try await dom.blockRebase(disk: "vda", base: nil) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockCommit") { try await dom.blockCommit(disk: "vda", flags: .active) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockCopy") {
             try await dom.blockCopy(disk: "vda", destinationXML: "<disk type='file'><source file='/tmp/x'/></disk>",
                                     parameters: BlockCopyParameters(bandwidthBytesPerSecond: 1 << 20, granularity: 65536))
         }
-        await Self.expectError(.noSupport, "virDomainBlockResize") { try await dom.blockResize(disk: "vda", to: .mebibytes(64)) }
-        await Self.expectError(.noSupport, "virDomainBlockStatsFlags") { _ = try await dom.blockStats(disk: "vda") }
-        await Self.expectError(.noSupport, "virDomainBlockPeek") { _ = try await dom.blockPeek(disk: "vda", offset: 0, count: 512) }
-        await Self.expectError(.noSupport, "virDomainSetBlockThreshold") { try await dom.setBlockThreshold(disk: "vda", .mebibytes(1)) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockResize") { try await dom.blockResize(disk: "vda", to: .mebibytes(64)) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockStatsFlags") { _ = try await dom.blockStats(disk: "vda") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBlockPeek") { _ = try await dom.blockPeek(disk: "vda", offset: 0, count: 512) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainSetBlockThreshold") { try await dom.setBlockThreshold(disk: "vda", .mebibytes(1)) }
         // Bad input is refused before any C call (no function named).
         do {
             _ = try await dom.blockPeek(disk: "vda", offset: 0, count: -1)
@@ -106,17 +105,17 @@ import VirtKitTestSupport
         try await conn.restore(from: path)
         #expect(try await dom.isActive())
         #expect(try await dom.metadata(.title) == "edited title")
-        await Self.expectError(.systemError, "virDomainRestore") { try await conn.restore(from: path + ".missing") }
-        await Self.expectError(.systemError, "virDomainRestoreFlags") { try await conn.restore(from: path + ".missing", flags: .paused) }
-        await Self.expectError(.noSupport, "virDomainRestoreParams") { try await conn.restore(parameters: ["file": .string(path)]) }
+        await ObjectKindTests.expectError(.systemError, "virDomainRestore") { try await conn.restore(from: path + ".missing") }
+        await ObjectKindTests.expectError(.systemError, "virDomainRestoreFlags") { try await conn.restore(from: path + ".missing", flags: .paused) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainRestoreParams") { try await conn.restore(parameters: ["file": .string(path)]) }
 
         // Managed save: the image exists until the next start or its removal.
         #expect(try await dom.hasManagedSaveImage() == false)
         try await dom.managedSave()
         #expect(try await dom.isActive() == false)
         #expect(try await dom.hasManagedSaveImage())
-        await Self.expectError(.noSupport, "virDomainManagedSaveGetXMLDesc") { _ = try await dom.managedSaveXML() }
-        await Self.expectError(.noSupport, "virDomainManagedSaveDefineXML") { try await dom.defineManagedSaveXML(nil, flags: .paused) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainManagedSaveGetXMLDesc") { _ = try await dom.managedSaveXML() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainManagedSaveDefineXML") { try await dom.defineManagedSaveXML(nil, flags: .paused) }
         try await dom.removeManagedSaveImage()
         #expect(try await dom.hasManagedSaveImage() == false)
         try await dom.managedSave()
@@ -126,8 +125,8 @@ import VirtKitTestSupport
 
         // Saving an inactive domain is refused, typed.
         try await dom.destroy()
-        await Self.expectError(.operationInvalid, "virDomainSaveFlags") { try await dom.save(to: path, flags: .bypassCache) }
-        await Self.expectError(.operationInvalid, "virDomainManagedSave") { try await dom.managedSave() }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainSaveFlags") { try await dom.save(to: path, flags: .bypassCache) }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainManagedSave") { try await dom.managedSave() }
     }
 
     @Test func coreDump() async throws {
@@ -142,8 +141,8 @@ import VirtKitTestSupport
         #expect(FileManager.default.fileExists(atPath: path))
         #expect(CoreDumpFormat(rawValue: 4) == .windowsDump && CoreDumpFormat(rawValue: 42) == .unknown(42))
         try await dom.destroy()
-        await Self.expectError(.operationInvalid, "virDomainCoreDump") { try await dom.coreDump(to: path) }
-        await Self.expectError(.operationInvalid, "virDomainCoreDumpWithFormat") { try await dom.coreDump(to: path, format: .kdumpZlib, flags: .memoryOnly) }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainCoreDump") { try await dom.coreDump(to: path) }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainCoreDumpWithFormat") { try await dom.coreDump(to: path, format: .kdumpZlib, flags: .memoryOnly) }
     }
 
     // MARK: Guest agent
@@ -165,17 +164,17 @@ import VirtKitTestSupport
         try await dom.trimFileSystem()
         try await dom.setUserPassword(user: "root", password: "secret")
         #expect(try await dom.guestHostname() == "testhost")
-        await Self.expectError(.noSupport, "virDomainGetGuestInfo") { _ = try await dom.guestInfo([.os, .hostname]) }
-        await Self.expectError(.noSupport, "virDomainGetGuestVcpus") { _ = try await dom.guestVCPUs() }
-        await Self.expectError(.noSupport, "virDomainSetGuestVcpus") { try await dom.setGuestVCPUs([1], online: false) }
-        await Self.expectError(.noSupport, "virDomainAgentSetResponseTimeout") { try await dom.setAgentResponseTimeout(.seconds(5)) }
-        await Self.expectError(.noSupport, "virDomainAuthorizedSSHKeysGet") { _ = try await dom.authorizedSSHKeys(user: "root") }
-        await Self.expectError(.noSupport, "virDomainAuthorizedSSHKeysSet") { try await dom.setAuthorizedSSHKeys(user: "root", ["ssh-ed25519 AAAA x"], change: .append) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainGetGuestInfo") { _ = try await dom.guestInfo([.os, .hostname]) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainGetGuestVcpus") { _ = try await dom.guestVCPUs() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainSetGuestVcpus") { try await dom.setGuestVCPUs([1], online: false) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainAgentSetResponseTimeout") { try await dom.setAgentResponseTimeout(.seconds(5)) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainAuthorizedSSHKeysGet") { _ = try await dom.authorizedSSHKeys(user: "root") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainAuthorizedSSHKeysSet") { try await dom.setAuthorizedSSHKeys(user: "root", ["ssh-ed25519 AAAA x"], change: .append) }
         // Agent calls on a stopped guest: typed, naming the call.
         try await dom.destroy()
-        await Self.expectError(.operationInvalid, "virDomainGetFSInfo") { _ = try await dom.fileSystems() }
-        await Self.expectError(.operationInvalid, "virDomainFSFreeze") { try await dom.freezeFileSystems() }
-        await Self.expectError(.operationInvalid, "virDomainGetTime") { _ = try await dom.guestTime() }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainGetFSInfo") { _ = try await dom.fileSystems() }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainFSFreeze") { try await dom.freezeFileSystems() }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainGetTime") { _ = try await dom.guestTime() }
     }
 
     @Test func agentUnavailableClassification() {
@@ -203,14 +202,14 @@ import VirtKitTestSupport
         #expect(Set(try await dom.listAllCheckpoints().map(\.name)) == ["c1", "c2"])
         #expect(try await dom.listAllCheckpoints(flags: .roots).map(\.name) == ["c1"])
         #expect(try await dom.checkpoint(named: "c2") == c2)
-        await Self.expectError(.noDomainCheckpoint, "virDomainCheckpointLookupByName") { _ = try await dom.checkpoint(named: "nope") }
-        await Self.expectError(.xmlError, "virDomainCheckpointCreateXML") { _ = try await dom.createCheckpoint(xml: "<domaincheckpoint>") }
+        await ObjectKindTests.expectError(.noDomainCheckpoint, "virDomainCheckpointLookupByName") { _ = try await dom.checkpoint(named: "nope") }
+        await ObjectKindTests.expectError(.xmlError, "virDomainCheckpointCreateXML") { _ = try await dom.createCheckpoint(xml: "<domaincheckpoint>") }
         try await c1.delete(flags: .children)
         #expect(try await dom.listAllCheckpoints().isEmpty)
-        await Self.expectError(.noDomainCheckpoint, "virDomainCheckpointGetXMLDesc") { _ = try await c2.xmlDescription() }
+        await ObjectKindTests.expectError(.noDomainCheckpoint, "virDomainCheckpointGetXMLDesc") { _ = try await c2.xmlDescription() }
         // Backup jobs are not in the test driver.
-        await Self.expectError(.noSupport, "virDomainBackupBegin") { try await dom.beginBackup(xml: "<domainbackup/>") }
-        await Self.expectError(.noSupport, "virDomainBackupGetXMLDesc") { _ = try await dom.backupXML() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBackupBegin") { try await dom.beginBackup(xml: "<domainbackup/>") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainBackupGetXMLDesc") { _ = try await dom.backupXML() }
     }
 
     // MARK: Host interfaces and network filters
@@ -225,8 +224,8 @@ import VirtKitTestSupport
         #expect(try await conn.hostInterface(mac: "52:54:00:aa:bb:07") == eth7)
         #expect(try await eth7.isActive())
         #expect(try await eth7.xmlDescription().contains("192.168.0.7"))
-        await Self.expectError(.noInterface, "virInterfaceLookupByName") { _ = try await conn.hostInterface(named: "nope0") }
-        await Self.expectError(.noInterface, "virInterfaceLookupByMACString") { _ = try await conn.hostInterface(mac: "00:00:00:00:00:01") }
+        await ObjectKindTests.expectError(.noInterface, "virInterfaceLookupByName") { _ = try await conn.hostInterface(named: "nope0") }
+        await ObjectKindTests.expectError(.noInterface, "virInterfaceLookupByMACString") { _ = try await conn.hostInterface(mac: "00:00:00:00:00:01") }
 
         // A transaction: define a bridge, roll back, and it is gone.
         try await conn.beginInterfaceChanges()
@@ -238,8 +237,8 @@ import VirtKitTestSupport
         try await br.destroy()
         try await conn.rollbackInterfaceChanges()
         #expect(try await conn.listAllInterfaces().map(\.name) == ["eth7"])
-        await Self.expectError(.operationInvalid, "virInterfaceChangeRollback") { try await conn.rollbackInterfaceChanges() }
-        await Self.expectError(.operationInvalid, "virInterfaceChangeCommit") { try await conn.commitInterfaceChanges() }
+        await ObjectKindTests.expectError(.operationInvalid, "virInterfaceChangeRollback") { try await conn.rollbackInterfaceChanges() }
+        await ObjectKindTests.expectError(.operationInvalid, "virInterfaceChangeCommit") { try await conn.commitInterfaceChanges() }
 
         // Committed: it stays; undefine removes it.
         try await conn.beginInterfaceChanges()
@@ -247,18 +246,18 @@ import VirtKitTestSupport
         try await conn.commitInterfaceChanges()
         #expect(try await conn.listAllInterfaces(flags: .inactive).map(\.name) == ["br8"])
         try await br2.undefine()
-        await Self.expectError(.noInterface, "virInterfaceLookupByName") { _ = try await conn.hostInterface(named: "br8") }
-        await Self.expectError(.xmlError, "virInterfaceDefineXML") { _ = try await conn.defineInterface(xml: "<interface") }
+        await ObjectKindTests.expectError(.noInterface, "virInterfaceLookupByName") { _ = try await conn.hostInterface(named: "br8") }
+        await ObjectKindTests.expectError(.xmlError, "virInterfaceDefineXML") { _ = try await conn.defineInterface(xml: "<interface") }
     }
 
     @Test func networkFiltersAreNoSupportOnTheTestDriver() async throws {
         let (conn, _) = try await Self.node("nwfilter")
         defer { Task { await conn.close() } }
-        await Self.expectError(.noSupport, "virConnectListAllNWFilters") { _ = try await conn.listAllNetworkFilters() }
-        await Self.expectError(.noSupport, "virNWFilterLookupByName") { _ = try await conn.networkFilter(named: "clean-traffic") }
-        await Self.expectError(.noSupport, "virNWFilterDefineXMLFlags") { _ = try await conn.defineNetworkFilter(xml: "<filter name='x' chain='root'/>") }
-        await Self.expectError(.noSupport, "virConnectListAllNWFilterBindings") { _ = try await conn.listAllNetworkFilterBindings() }
-        await Self.expectError(.noSupport, "virNWFilterBindingLookupByPortDev") { _ = try await conn.networkFilterBinding(portDevice: "vnet0") }
+        await ObjectKindTests.expectError(.noSupport, "virConnectListAllNWFilters") { _ = try await conn.listAllNetworkFilters() }
+        await ObjectKindTests.expectError(.noSupport, "virNWFilterLookupByName") { _ = try await conn.networkFilter(named: "clean-traffic") }
+        await ObjectKindTests.expectError(.noSupport, "virNWFilterDefineXMLFlags") { _ = try await conn.defineNetworkFilter(xml: "<filter name='x' chain='root'/>") }
+        await ObjectKindTests.expectError(.noSupport, "virConnectListAllNWFilterBindings") { _ = try await conn.listAllNetworkFilterBindings() }
+        await ObjectKindTests.expectError(.noSupport, "virNWFilterBindingLookupByPortDev") { _ = try await conn.networkFilterBinding(portDevice: "vnet0") }
     }
 
     // MARK: Domain control and host facts
@@ -272,7 +271,7 @@ import VirtKitTestSupport
         try await dom.setMetadata(.element, "<app><tier>gold</tier></app>", key: "vk", uri: "https://virtkit.example/app")
         #expect(try await dom.metadata(.element, uri: "https://virtkit.example/app").contains("<tier>gold</tier>"))
         try await dom.setMetadata(.descriptionText, nil)
-        await Self.expectError(.noDomainMetadata, "virDomainGetMetadata") { _ = try await dom.metadata(.descriptionText) }
+        await ObjectKindTests.expectError(.noDomainMetadata, "virDomainGetMetadata") { _ = try await dom.metadata(.descriptionText) }
 
         let mem = try await dom.memoryStats()
         #expect(mem.actualBalloon == .kibibytes(1_048_576) && mem.raw[Int32(6)] == 1_048_576)
@@ -280,7 +279,7 @@ import VirtKitTestSupport
         try await dom.setMemoryStatsPeriod(.seconds(5))
         let nic = try await dom.interfaceStats("vnet7")
         #expect(nic.rxBytes != nil && nic.txPackets != nil)
-        await Self.expectError(.invalidArg, "virDomainInterfaceStats") { _ = try await dom.interfaceStats("nope9") }
+        await ObjectKindTests.expectError(.invalidArg, "virDomainInterfaceStats") { _ = try await dom.interfaceStats("nope9") }
         #expect(try await dom.interfaceParameters("vnet7")["inbound.average"]?.uint64 == 0)
 
         let perf = try await dom.perfEvents()
@@ -301,15 +300,15 @@ import VirtKitTestSupport
         try await dom.reset()
         let label = try await dom.securityLabel()
         #expect(label.label == "libvirt-test" && label.enforcing)
-        await Self.expectError(.noSupport, "virDomainGetSecurityLabelList") { _ = try await dom.securityLabels() }
-        await Self.expectError(.noSupport, "virDomainPMSuspendForDuration") { try await dom.pmSuspend(.memory) }
-        await Self.expectError(.noSupport, "virDomainPMWakeup") { try await dom.pmWakeup() }
-        await Self.expectError(.noSupport, "virDomainAbortJobFlags") { try await dom.abortJob(postcopy: true) }
-        await Self.expectError(.noSupport, "virDomainStartDirtyRateCalc") { try await dom.startDirtyRateCalculation(over: .seconds(1)) }
-        await Self.expectError(.noSupport, "virDomainMigrateGetMaxSpeed") { _ = try await dom.migrationMaxSpeed() }
-        await Self.expectError(.noSupport, "virDomainSetVcpu") { try await dom.setVCPUs([1], enabled: false) }
-        await Self.expectError(.noSupport, "virDomainGetMessages") { _ = try await dom.messages() }
-        await Self.expectError(.operationInvalid, "virDomainRename") { try await dom.rename(to: "renamed") }
+        await ObjectKindTests.expectError(.noSupport, "virDomainGetSecurityLabelList") { _ = try await dom.securityLabels() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainPMSuspendForDuration") { try await dom.pmSuspend(.memory) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainPMWakeup") { try await dom.pmWakeup() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainAbortJobFlags") { try await dom.abortJob(postcopy: true) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainStartDirtyRateCalc") { try await dom.startDirtyRateCalculation(over: .seconds(1)) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainMigrateGetMaxSpeed") { _ = try await dom.migrationMaxSpeed() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainSetVcpu") { try await dom.setVCPUs([1], enabled: false) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainGetMessages") { _ = try await dom.messages() }
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainRename") { try await dom.rename(to: "renamed") }
         try await dom.destroy()
         try await dom.rename(to: "renamed")
         #expect(try await conn.domain(named: "renamed").uuid == dom.uuid)
@@ -323,11 +322,11 @@ import VirtKitTestSupport
         #expect(try await conn.sysinfoXML().hasPrefix("<sysinfo"))
         #expect(try await conn.securityModel().model == "testSecurity")
         #expect(try await conn.findStoragePoolSources(type: "logical").contains("<sources>"))
-        await Self.expectError(.noSupport, "virNodeGetMemoryParameters") { _ = try await conn.nodeMemoryParameters() }
-        await Self.expectError(.noSupport, "virNodeSetMemoryParameters") { try await conn.setNodeMemoryParameters(NodeMemoryParameters(pagesToScan: 100)) }
-        await Self.expectError(.noSupport, "virNodeGetSEVInfo") { _ = try await conn.sevInfo() }
-        await Self.expectError(.noSupport, "virConnectDomainXMLToNative") { _ = try await conn.nativeConfig("qemu-argv", fromDomainXML: "<domain/>") }
-        await Self.expectError(.noSupport, "virStoragePoolLookupByTargetPath") { _ = try await conn.storagePool(targetPath: "/var/lib/libvirt/images") }
+        await ObjectKindTests.expectError(.noSupport, "virNodeGetMemoryParameters") { _ = try await conn.nodeMemoryParameters() }
+        await ObjectKindTests.expectError(.noSupport, "virNodeSetMemoryParameters") { try await conn.setNodeMemoryParameters(NodeMemoryParameters(pagesToScan: 100)) }
+        await ObjectKindTests.expectError(.noSupport, "virNodeGetSEVInfo") { _ = try await conn.sevInfo() }
+        await ObjectKindTests.expectError(.noSupport, "virConnectDomainXMLToNative") { _ = try await conn.nativeConfig("qemu-argv", fromDomainXML: "<domain/>") }
+        await ObjectKindTests.expectError(.noSupport, "virStoragePoolLookupByTargetPath") { _ = try await conn.storagePool(targetPath: "/var/lib/libvirt/images") }
         let ksm = NodeMemoryParameters(pagesToScan: 200, sleep: .milliseconds(20), mergeAcrossNodes: false).encoded
         #expect(ksm["shm_pages_to_scan"] == .uint(200) && ksm["shm_sleep_millisecs"] == .uint(20) && ksm["shm_merge_across_nodes"] == .uint(0))
     }

@@ -124,7 +124,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` with a referenced `virConnectPtr` on the current thread (must be a pool
     /// thread or another thread that may block). `body` must read libvirt's error itself.
-    func withHandle<T>(_ body: (OpaquePointer) throws(LibvirtError) -> T) throws(LibvirtError) -> T {
+    package func withHandle<T>(_ body: (OpaquePointer) throws(LibvirtError) -> T) throws(LibvirtError) -> T {
         lock.lock()
         guard let h = handle else { lock.unlock(); throw LibvirtError.connectionClosed() }
         virConnectRef(h)
@@ -135,7 +135,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` with the connection handle on a pool thread.
     @discardableResult
-    func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
+    package func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await pool.run { () throws(LibvirtError) -> T in try self.withHandle(body) }
     }
 
