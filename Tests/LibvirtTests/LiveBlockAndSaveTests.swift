@@ -299,7 +299,7 @@ import VirtKitTestSupport
         #expect(try await f.xmlDescription().contains("allow-arp"))
         try await f.undefine()
         await ObjectKindTests.expectError(.noNwfilter, "virNWFilterLookupByName") { _ = try await conn.networkFilter(named: name) }
-        await ObjectKindTests.expectError(.xmlError, "virNWFilterDefineXMLFlags") { _ = try await conn.defineNetworkFilter(xml: "<filter") }
+        await ObjectKindTests.expectError(.xmlDetail, "virNWFilterDefineXMLFlags") { _ = try await conn.defineNetworkFilter(xml: "<filter") }
         _ = try await conn.listAllNetworkFilterBindings()
         await ObjectKindTests.expectError(.noNwfilterBinding, "virNWFilterBindingLookupByPortDev") { _ = try await conn.networkFilterBinding(portDevice: "vk-none0") }
 
