@@ -11,6 +11,8 @@ import VirtCore
 
 /// A connection to a daemon's admin socket (`virAdmConnectPtr`): `libvirtd:///system`,
 /// `virtqemud:///system`, `virtproxyd:///system`, … (nil: the default daemon).
+/// A process uses either `AdminConnection` or libvirt `Connection`s, not both: libvirt 9.0
+/// crashes when both libraries initialize their object types (`open` refuses, typed).
 /// Calls run on a `BlockingThreadPool` (default `.libvirt`); `close()` is idempotent and
 /// later calls throw `.invalidConn`.
 ///
@@ -41,7 +43,8 @@ public final class AdminConnection: @unchecked Sendable {
     /// Opens the admin socket of the daemon `uri` names (`virAdmConnectOpen`); root or the
     /// daemon's admin group only.
     public static func open(_ uri: String? = nil, pool: BlockingThreadPool = .libvirt) async throws -> AdminConnection {
-        try await pool.run { () throws(LibvirtError) -> AdminConnection in
+        try LibvirtLibraryRole.claim(.admin)
+        return try await pool.run { () throws(LibvirtError) -> AdminConnection in
             try cCall("virAdmInitialize", virAdmInitialize())
             let h = try cObject("virAdmConnectOpen", virAdmConnectOpen(uri, 0))
             return AdminConnection(handle: h, pool: pool)

@@ -82,8 +82,10 @@ import VirtKitTestSupport
         guard let conn = await LiveQEMUTests.connect() else { return }
         defer { Task { await conn.close() } }
         let p = Self.prefix("blk")
-        let (base, mid, top, copy) = ("\(p)-base.qcow2", "\(p)-mid.qcow2", "\(p)-top.qcow2", "\(p)-copy.qcow2")
-        defer { for f in [base, mid, top, copy] { unlink(f) } }
+        let (base, mid, top, copy, raw) = ("\(p)-base.qcow2", "\(p)-mid.qcow2", "\(p)-top.qcow2", "\(p)-copy.qcow2", "\(p)-raw.img")
+        defer { for f in [base, mid, top, copy, raw] { unlink(f) } }
+        try await Self.qemuImg("create", "-q", "-f", "raw", raw, "1M")
+        _ = await Self.run("/usr/bin/qemu-io", ["-f", "raw", "-c", "write -P 0x5a 512 512", raw])
         try await Self.qemuImg("create", "-q", "-f", "qcow2", base, "64M")
         // Data in each layer, so commit and pull really move clusters.
         _ = await Self.run("/usr/bin/qemu-io", ["-f", "qcow2", "-c", "write -P 0xaa 0 1M", base])
@@ -92,11 +94,14 @@ import VirtKitTestSupport
         try await Self.qemuImg("create", "-q", "-f", "qcow2", "-b", mid, "-F", "qcow2", top)
         #expect(try await Self.chain(top) == [top, mid, base])
 
-        try await Self.withGuest(conn, xml: Self.diskGuestXML(name: TestGuest.uniqueName("blk"), disk: top)) { dom in
+        let rawDisk = "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='\(raw)'/><target dev='vdb' bus='virtio'/></disk>"
+        try await Self.withGuest(conn, xml: Self.diskGuestXML(name: TestGuest.uniqueName("blk"), disk: top, extraDevices: rawDisk)) { dom in
             let info = try await dom.blockInfo(disk: "vda")
             #expect(info.capacity == .mebibytes(64))
-            // blockPeek reads the image file as the host sees it: a qcow2 header.
-            #expect(Array(try await dom.blockPeek(disk: "vda", offset: 0, count: 4)) == [0x51, 0x46, 0x49, 0xfb])
+            // blockPeek reads raw images only: the pattern qemu-io wrote; a qcow2 disk is refused, typed.
+            #expect(try await dom.blockPeek(disk: "vdb", offset: 512, count: 512) == [UInt8](repeating: 0x5a, count: 512))
+            #expect(try await dom.blockPeek(disk: "vdb", offset: 0, count: 16) == [UInt8](repeating: 0, count: 16))
+            await ObjectKindTests.expectError(.operationUnsupported, "virDomainBlockPeek") { _ = try await dom.blockPeek(disk: "vda", offset: 0, count: 4) }
             let stats = try await dom.blockStats(disk: "vda")
             #expect(stats.readRequests != nil && stats.raw.count >= 5)
             #expect(try await dom.blockJobInfo(disk: "vda") == nil)

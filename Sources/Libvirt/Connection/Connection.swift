@@ -61,6 +61,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     private static func open(_ uri: String?, flags: OpenFlags, useAuthAPI: Bool, pool: BlockingThreadPool) async throws -> Connection {
+        try LibvirtLibraryRole.claim(.connections)
         try LibvirtLibrary.initialize()
         try LibvirtEventLoop.shared.start()
         let connection: Connection
