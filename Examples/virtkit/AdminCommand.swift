@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Libvirt
 import LibvirtAdmin
 import VirtCore
 
@@ -25,9 +26,9 @@ struct AdminCommand: AsyncParsableCommand {
             let r = try await body(admin)
             await admin.close()
             return r
-        } catch {
+        } catch let e as LibvirtError {
             await admin.close()
-            throw error
+            throw CLIError("\(e.message) [\(e.code)]")
         }
     }
 

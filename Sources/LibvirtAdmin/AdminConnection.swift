@@ -44,6 +44,7 @@ public final class AdminConnection: @unchecked Sendable {
     /// daemon's admin group only.
     public static func open(_ uri: String? = nil, pool: BlockingThreadPool = .libvirt) async throws -> AdminConnection {
         try LibvirtLibraryRole.claim(.admin)
+        try LibvirtLibrary.initialize()  // libvirt's silent error handler (else errors go to stderr)
         return try await pool.run { () throws(LibvirtError) -> AdminConnection in
             try cCall("virAdmInitialize", virAdmInitialize())
             let h = try cObject("virAdmConnectOpen", virAdmConnectOpen(uri, 0))
