@@ -32,6 +32,8 @@ import VirtKitTestSupport
             <devices><disk type='file' device='disk'><source file='/guest/cli.img'/><target dev='vda' bus='virtio'/></disk></devices></domain>
           <pool type='dir'><name>cli-pool</name><capacity>107374182400</capacity><allocation>0</allocation><available>107374182400</available>
             <target><path>/cli-pool</path></target></pool>
+          <device><name>computer</name><capability type='system'><hardware><vendor>VirtKit</vendor><uuid>8f2f9c4e-1111-4222-8333-444455556666</uuid></hardware></capability></device>
+          <device><name>scsi_host1</name><parent>computer</parent><capability type='scsi_host'><host>1</host><unique_id>0</unique_id></capability></device>
           <network><name>cli-net</name><bridge name='virbr9'/><ip address='192.168.99.1' netmask='255.255.255.0'/></network>
         </node>
         """
@@ -73,9 +75,9 @@ import VirtKitTestSupport
         #expect(await Self.run(cli, ["net", "stop", "nope", "--uri", uri]).status == 1)
 
         let devs = try #require(try Self.json(await Self.run(cli, ["nodedev", "list", "--uri", uri, "--json"]).out) as? [[String: Any]])
-        #expect(devs.contains { $0["name"] as? String == "computer" })
+        #expect(devs.map { $0["name"] as? String } == ["computer", "scsi_host1"])
         let scsi = try #require(try Self.json(await Self.run(cli, ["nodedev", "list", "--cap", "scsi_host", "--uri", uri, "--json"]).out) as? [[String: Any]])
-        #expect(!scsi.isEmpty && scsi.allSatisfy { ($0["capabilities"] as? [String])?.contains("scsi_host") == true })
+        #expect(scsi.map { $0["name"] as? String } == ["scsi_host1"] && scsi.first?["parent"] as? String == "computer")
     }
 
     @Test func snapshotAndHotplugCommands() async throws {
@@ -125,7 +127,7 @@ import VirtKitTestSupport
         // Log filters: set, read back, restore.
         let before = try #require(try Self.json(await Self.run(cli, ["admin", "log", "--json"]).out) as? [String: String])
         let set = try #require(try Self.json(await Self.run(cli, ["admin", "log", "--filters", "3:remote 4:event", "--json"]).out) as? [String: String])
-        #expect(set["filters"]?.contains("3:remote") == true)
+        #expect(set["filters"]?.contains("3:*remote*") == true, "\(set)")  // the daemon normalizes 3:remote
         #expect(await Self.run(cli, ["admin", "log", "--filters", before["filters"] ?? ""]).status == 0)
         #expect(try #require(try Self.json(await Self.run(cli, ["admin", "log", "--json"]).out) as? [String: String])["filters"] == before["filters"])
         #expect(await Self.run(cli, ["admin", "servers", "--uri", "nosuchd:///system"]).status == 1)
