@@ -117,7 +117,7 @@ import VirtKitTestSupport
         #expect(try await dom.isActive() == false)
         #expect(try await dom.hasManagedSaveImage())
         await ObjectKindTests.expectError(.noSupport, "virDomainManagedSaveGetXMLDesc") { _ = try await dom.managedSaveXML() }
-        await ObjectKindTests.expectError(.noSupport, "virDomainManagedSaveDefineXML") { try await dom.defineManagedSaveXML(nil, flags: .paused) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainManagedSaveDefineXML") { try await dom.defineManagedSaveXML("<domain/>", flags: .paused) }
         try await dom.removeManagedSaveImage()
         #expect(try await dom.hasManagedSaveImage() == false)
         try await dom.start()

@@ -89,9 +89,11 @@ extension Domain {
         return try await string("virDomainManagedSaveGetXMLDesc") { virDomainManagedSaveGetXMLDesc($0, flags) }
     }
 
-    /// Replaces the domain XML in the managed-save image; `.running`/`.paused` change the
-    /// state restored (`virDomainManagedSaveDefineXML`; `xml` nil keeps it).
-    public func defineManagedSaveXML(_ xml: String?, flags: SaveRestoreFlags = []) async throws {
+    /// Replaces the domain XML in the managed-save image (host-side changes only);
+    /// `.running`/`.paused` change the state restored (`virDomainManagedSaveDefineXML`).
+    /// `xml` is required: libvirtd 9.0 crashes on a NULL one (pass `managedSaveXML()` to
+    /// change only the state).
+    public func defineManagedSaveXML(_ xml: String, flags: SaveRestoreFlags = []) async throws {
         try await check("virDomainManagedSaveDefineXML") { virDomainManagedSaveDefineXML($0, xml, flags.rawValue) }
     }
 
