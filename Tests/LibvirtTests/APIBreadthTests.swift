@@ -315,6 +315,15 @@ import VirtKitTestSupport
         await ObjectKindTests.expectError(.noSupport, "virDomainSetVcpu") { try await dom.setVCPUs([1], enabled: false) }
         #expect(try await dom.messages().allSatisfy { !$0.isEmpty })  // no taint or deprecation on the test driver
         await ObjectKindTests.expectError(.operationInvalid, "virDomainRename") { try await dom.rename(to: "renamed") }
+        // File descriptors: the test driver starts with them (and ignores them).
+        let fds = try await conn.createDomain(xml: "<domain type='test'><name>fds</name><memory>1024</memory><os><type>hvm</type></os></domain>", passing: [])
+        #expect(fds.name == "fds" && (try await fds.isActive()) && (try await fds.isPersistent()) == false)
+        await ObjectKindTests.expectError(.noSupport, "virDomainFDAssociate") { try await dom.associateFiles("grp", [0]) }
+        await ObjectKindTests.expectError(.noSupport, "virDomainOpenGraphicsFD") { _ = try await dom.openGraphics() }
+        try await dom.destroy()
+        try await dom.start(passing: [])
+        #expect(try await dom.isActive())
+        await ObjectKindTests.expectError(.operationInvalid, "virDomainCreateWithFiles") { try await dom.start(passing: []) }
         try await dom.destroy()
         try await dom.rename(to: "renamed")
         #expect(try await conn.domain(named: "renamed").uuid == dom.uuid)

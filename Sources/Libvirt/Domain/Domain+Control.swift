@@ -466,3 +466,15 @@ extension Domain {
         try await check("virDomainMigrateSetCompressionCache") { virDomainMigrateSetCompressionCache($0, size.bytes, 0) }
     }
 }
+
+extension Connection {
+    /// Creates and starts a transient domain with file descriptors passed to it
+    /// (`virDomainCreateXMLWithFiles`; libvirt duplicates them, the caller keeps its own).
+    public func createDomain(xml: String, passing files: [Int32], flags: Domain.StartFlags = []) async throws -> Domain {
+        try await call { c throws(LibvirtError) in
+            var fds = files
+            let d = fds.withUnsafeMutableBufferPointer { virDomainCreateXMLWithFiles(c, xml, UInt32($0.count), $0.baseAddress, flags.rawValue) }
+            return Domain(adopting: try cObject("virDomainCreateXMLWithFiles", d), connection: self)
+        }
+    }
+}
