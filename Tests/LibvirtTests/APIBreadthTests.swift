@@ -325,7 +325,7 @@ import VirtKitTestSupport
         try await dom.destroy()
         try await dom.start(passing: [])
         #expect(try await dom.isActive())
-        await ObjectKindTests.expectError(.operationInvalid, "virDomainCreateWithFiles") { try await dom.start(passing: []) }
+        await ObjectKindTests.expectError(.internalError, "virDomainCreateWithFiles") { try await dom.start(passing: []) }
         try await dom.destroy()
         try await dom.rename(to: "renamed")
         #expect(try await conn.domain(named: "renamed").uuid == dom.uuid)
