@@ -329,7 +329,7 @@ import VirtKitTestSupport
         try await dom.destroy()
         try await dom.rename(to: "renamed")
         #expect(try await conn.domain(named: "renamed").uuid == dom.uuid)
-        #expect(KeycodeSet(rawValue: 9) == .qnum && LifecycleAction(rawValue: 2) == .restartRename && SuspendTarget(rawValue: 1) == .disk)
+        #expect(KeycodeSet(rawValue: 9) == .qnum && DomainLifecycleAction(rawValue: 2) == .restartRename && SuspendTarget(rawValue: 1) == .disk)
     }
 
     @Test func hostExtras() async throws {

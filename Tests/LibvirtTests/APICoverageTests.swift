@@ -159,7 +159,7 @@ import VirtKitTestSupport
         check(CoreDumpFormat.self, "virDomainCoreDumpFormat")
         check(InterfaceAddressSource.self, "virDomainInterfaceAddressesSource")
         check(LifecycleEventType.self, "virDomainLifecycle")
-        check(LifecycleAction.self, "virDomainLifecycleAction")
+        check(DomainLifecycleAction.self, "virDomainLifecycleAction")
         check(KeycodeSet.self, "virKeycodeSet")
         check(SuspendTarget.self, "virNodeSuspendTarget")
 

@@ -86,7 +86,7 @@ public enum LifecycleEventType: CEnumMirror {
 }
 
 /// `virDomainLifecycleAction`: the action for a `LifecycleEventType`.
-public enum LifecycleAction: CEnumMirror {
+public enum DomainLifecycleAction: CEnumMirror {
     case destroy, restart, restartRename, preserve, coredumpDestroy, coredumpRestart, unknown(Int32)
     public static let known: [(Self, String)] = [(.destroy, "destroy"), (.restart, "restart"), (.restartRename, "rename-restart"),
                                                  (.preserve, "preserve"), (.coredumpDestroy, "coredump-destroy"), (.coredumpRestart, "coredump-restart")]
@@ -266,7 +266,7 @@ extension Domain {
     }
 
     /// Sets what happens on guest power-off, reboot or crash (`virDomainSetLifecycleAction`).
-    public func setLifecycleAction(_ type: LifecycleEventType, _ action: LifecycleAction, flags: ModificationImpact = .current) async throws {
+    public func setLifecycleAction(_ type: LifecycleEventType, _ action: DomainLifecycleAction, flags: ModificationImpact = .current) async throws {
         let t = UInt32(bitPattern: type.rawValue), a = UInt32(bitPattern: action.rawValue)
         try await check("virDomainSetLifecycleAction") { virDomainSetLifecycleAction($0, t, a, flags.rawValue) }
     }
