@@ -107,15 +107,6 @@ public class AdminObject: @unchecked Sendable {
     func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await connection.call { _ throws(LibvirtError) in try body(self.handle) }
     }
-
-    /// Decodes a libvirt-allocated parameter array and frees it.
-    static func fetchAllocated(_ function: StaticString, _ get: (UnsafeMutablePointer<UnsafeMutablePointer<virTypedParameter>?>, UnsafeMutablePointer<Int32>) -> Int32) throws(LibvirtError) -> TypedParameters {
-        var params: UnsafeMutablePointer<virTypedParameter>?
-        var n: Int32 = 0
-        try cCall(function, get(&params, &n))
-        defer { virTypedParamsFree(params, n) }
-        return TypedParameterCoding.decode(params, count: Int(n))
-    }
 }
 
 /// One server of a daemon (`virAdmServerPtr`): `libvirtd` (the API) or `admin`.
@@ -131,7 +122,7 @@ public final class AdminServer: AdminObject, @unchecked Sendable, CustomStringCo
     /// The worker pool's sizes and load (`virAdmServerGetThreadPoolParameters`).
     public func threadPool() async throws -> AdminThreadPool {
         AdminThreadPool(try await call { s throws(LibvirtError) in
-            try AdminObject.fetchAllocated("virAdmServerGetThreadPoolParameters") { p, n in virAdmServerGetThreadPoolParameters(s, p, n, 0) }
+            try TypedParameterCoding.fetchAllocated("virAdmServerGetThreadPoolParameters") { p, n in virAdmServerGetThreadPoolParameters(s, p, n, 0) }
         })
     }
 
@@ -165,7 +156,7 @@ public final class AdminServer: AdminObject, @unchecked Sendable, CustomStringCo
     /// The client limits (`virAdmServerGetClientLimits`).
     public func clientLimits() async throws -> AdminClientLimits {
         AdminClientLimits(try await call { s throws(LibvirtError) in
-            try AdminObject.fetchAllocated("virAdmServerGetClientLimits") { p, n in virAdmServerGetClientLimits(s, p, n, 0) }
+            try TypedParameterCoding.fetchAllocated("virAdmServerGetClientLimits") { p, n in virAdmServerGetClientLimits(s, p, n, 0) }
         })
     }
 
@@ -205,7 +196,7 @@ public final class AdminClient: AdminObject, @unchecked Sendable, CustomStringCo
     /// Identity facts (`virAdmClientGetInfo`: `readonly`, `unix_user_name`, `unix_process_id`, `sock_addr`, …).
     public func info() async throws -> TypedParameters {
         try await call { c throws(LibvirtError) in
-            try AdminObject.fetchAllocated("virAdmClientGetInfo") { p, n in virAdmClientGetInfo(c, p, n, 0) }
+            try TypedParameterCoding.fetchAllocated("virAdmClientGetInfo") { p, n in virAdmClientGetInfo(c, p, n, 0) }
         }
     }
 

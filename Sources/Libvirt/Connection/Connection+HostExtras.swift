@@ -98,11 +98,7 @@ extension Connection {
     /// The host's AMD SEV facts (`virNodeGetSEVInfo`: `pdh`, `cert-chain`, `cbitpos`, …).
     public func sevInfo() async throws -> TypedParameters {
         try await call { c throws(LibvirtError) in
-            var params: UnsafeMutablePointer<virTypedParameter>?
-            var n: Int32 = 0
-            try cCall("virNodeGetSEVInfo", virNodeGetSEVInfo(c, &params, &n, 0))
-            defer { virTypedParamsFree(params, n) }
-            return TypedParameterCoding.decode(params, count: Int(n))
+            try TypedParameterCoding.fetchAllocated("virNodeGetSEVInfo") { p, n in virNodeGetSEVInfo(c, p, n, 0) }
         }
     }
 
@@ -163,12 +159,8 @@ extension Connection {
 extension NetworkPort {
     /// The port's bandwidth settings (`virNetworkPortGetParameters`: `inbound.average`, …).
     public func parameters() async throws -> TypedParameters {
-        try await call { p throws(LibvirtError) in
-            var params: UnsafeMutablePointer<virTypedParameter>?
-            var n: Int32 = 0
-            try cCall("virNetworkPortGetParameters", virNetworkPortGetParameters(p, &params, &n, 0))
-            defer { virTypedParamsFree(params, n) }
-            return TypedParameterCoding.decode(params, count: Int(n))
+        try await call { port throws(LibvirtError) in
+            try TypedParameterCoding.fetchAllocated("virNetworkPortGetParameters") { p, n in virNetworkPortGetParameters(port, p, n, 0) }
         }
     }
 

@@ -161,6 +161,18 @@ package enum TypedParameterCoding {
         return try body(params, n)
     }
 
+    /// The calls that allocate the array themselves (`virDomainGetPerfEvents`,
+    /// `virNodeGetSEVInfo`, …): decodes it and frees it (`virTypedParamsFree`).
+    package static func fetchAllocated(
+        _ call: StaticString, _ get: (UnsafeMutablePointer<UnsafeMutablePointer<virTypedParameter>?>, UnsafeMutablePointer<Int32>) -> Int32
+    ) throws(LibvirtError) -> TypedParameters {
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var n: Int32 = 0
+        try cCall(call, get(&params, &n))
+        defer { virTypedParamsFree(params, n) }
+        return decode(params, count: Int(n))
+    }
+
     /// The get-count-then-fill pattern of `virDomainGet*Parameters`: calls `get` once with
     /// no array to learn the count, then with a caller-owned array, decodes it and clears
     /// its strings (`virTypedParamsClear`).

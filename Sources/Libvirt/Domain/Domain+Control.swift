@@ -188,11 +188,7 @@ extension Domain {
     /// Which perf events are enabled (`virDomainGetPerfEvents`: `cpu_cycles`, `instructions`, … → on/off).
     public func perfEvents(flags: ModificationImpact = .current) async throws -> [String: Bool] {
         let p = try await call { d throws(LibvirtError) in
-            var params: UnsafeMutablePointer<virTypedParameter>?
-            var n: Int32 = 0
-            try cCall("virDomainGetPerfEvents", virDomainGetPerfEvents(d, &params, &n, flags.rawValue))
-            defer { virTypedParamsFree(params, n) }
-            return TypedParameterCoding.decode(params, count: Int(n))
+            try TypedParameterCoding.fetchAllocated("virDomainGetPerfEvents") { p, n in virDomainGetPerfEvents(d, p, n, flags.rawValue) }
         }
         return p.compactMapValues(\.bool)
     }
@@ -349,11 +345,7 @@ extension Domain {
     /// SEV/TDX launch security facts (`virDomainGetLaunchSecurityInfo`: `sev-measurement`, …).
     public func launchSecurityInfo() async throws -> TypedParameters {
         try await call { d throws(LibvirtError) in
-            var params: UnsafeMutablePointer<virTypedParameter>?
-            var n: Int32 = 0
-            try cCall("virDomainGetLaunchSecurityInfo", virDomainGetLaunchSecurityInfo(d, &params, &n, 0))
-            defer { virTypedParamsFree(params, n) }
-            return TypedParameterCoding.decode(params, count: Int(n))
+            try TypedParameterCoding.fetchAllocated("virDomainGetLaunchSecurityInfo") { p, n in virDomainGetLaunchSecurityInfo(d, p, n, 0) }
         }
     }
 

@@ -107,11 +107,7 @@ extension Domain {
     /// Asks the guest agent for `types` (`virDomainGetGuestInfo`; empty: everything it has).
     public func guestInfo(_ types: GuestInfoTypes = []) async throws -> GuestInfo {
         GuestInfo(try await call { d throws(LibvirtError) in
-            var params: UnsafeMutablePointer<virTypedParameter>?
-            var n: Int32 = 0
-            try cCall("virDomainGetGuestInfo", virDomainGetGuestInfo(d, types.rawValue, &params, &n, 0))
-            defer { virTypedParamsFree(params, n) }
-            return TypedParameterCoding.decode(params, count: Int(n))
+            try TypedParameterCoding.fetchAllocated("virDomainGetGuestInfo") { p, n in virDomainGetGuestInfo(d, types.rawValue, p, n, 0) }
         })
     }
 
