@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
         .testTarget(name: "VirtLoggingTests", dependencies: ["VirtLogging", "Libvirt", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.

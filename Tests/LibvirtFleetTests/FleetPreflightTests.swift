@@ -5,7 +5,7 @@ import Testing
 import VirtCore
 import VirtKitTestSupport
 
-@Suite struct FleetPreflightRuleTests {
+@Suite(.offCooperativePool) struct FleetPreflightRuleTests {
     static let guestXML = """
     <domain type='kvm'><name>g</name><memory unit='GiB'>6</memory><vcpu>2</vcpu>
     <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
