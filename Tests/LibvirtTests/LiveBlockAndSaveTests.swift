@@ -315,8 +315,19 @@ import VirtKitTestSupport
         try await f.undefine()
         await ObjectKindTests.expectError(.noNwfilter, "virNWFilterLookupByName") { _ = try await conn.networkFilter(named: name) }
         await ObjectKindTests.expectError(.xmlDetail, "virNWFilterDefineXMLFlags") { _ = try await conn.defineNetworkFilter(xml: "<filter") }
-        _ = try await conn.listAllNetworkFilterBindings()
-        await ObjectKindTests.expectError(.noNwfilterBinding, "virNWFilterBindingLookupByPortDev") { _ = try await conn.networkFilterBinding(portDevice: "vk-none0") }
+        // A binding of allow-arp to a port device (libvirt keeps it by name; no tap needed).
+        let port = "vkb\(getpid() % 100_000)"
+        let binding = try await conn.createNetworkFilterBinding(xml: """
+            <filterbinding><owner><name>virtkit-test-binding</name><uuid>\(LibvirtUUID(bytes: (0..<16).map { _ in UInt8.random(in: 0...255) })!)</uuid></owner>
+            <portdev name='\(port)'/><mac address='52:54:00:7e:5d:c4'/><filterref filter='allow-arp'/></filterbinding>
+            """)
+        #expect(binding.portDevice == port && binding.filterName == "allow-arp")
+        #expect(try await conn.listAllNetworkFilterBindings().contains(binding))
+        #expect(try await conn.networkFilterBinding(portDevice: port) == binding)
+        #expect(try await binding.xmlDescription().contains("52:54:00:7e:5d:c4"))
+        try await binding.delete()
+        await ObjectKindTests.expectError(.noNwfilterBinding, "virNWFilterBindingLookupByPortDev") { _ = try await conn.networkFilterBinding(portDevice: port) }
+        await ObjectKindTests.expectError(.internalError, "virNWFilterBindingCreateXML") { _ = try await conn.createNetworkFilterBinding(xml: "<filterbinding/>") }  // "no port dev name"
 
         // The host's interfaces (udev backend: read-only).
         let ifaces = try await conn.listAllInterfaces()
