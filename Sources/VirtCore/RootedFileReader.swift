@@ -94,6 +94,8 @@ public struct RootedFileReader: Sendable {
     /// The host directory standing for `/` (no trailing slash; `/` for the live root).
     public let root: String
     private let state: ReaderState
+    /// Set inside ``withDirectoryBatch(_:)``.
+    private var batch: DirectoryBatch?
 
     /// Bounds for files HostProbe and CgroupControl read, by kind.
     public enum Bound {
@@ -120,6 +122,9 @@ public struct RootedFileReader: Sendable {
     /// Whether files open through `openat2(RESOLVE_IN_ROOT)` (else through the walk).
     var usesKernelResolution: Bool { !isLive && state.rootDescriptor() != nil }
 
+    /// The root's descriptor for a batch's directories (nil on the live root or without `openat2`).
+    fileprivate var rootDescriptorForBatch: Int32? { isLive ? nil : state.rootDescriptor() }
+
     /// `/a/./b//c/../d` → `/a/b/d` (lexical; `..` clamps at `/`). A path that is already
     /// normal is returned as is (one pass over its bytes, no allocation).
     public static func normalize(_ path: String) -> String {
@@ -136,22 +141,25 @@ public struct RootedFileReader: Sendable {
     /// Whether `path` is already what ``normalize(_:)`` makes of it: absolute, no empty,
     /// `.` or `..` component, no trailing slash.
     public static func isNormalized(_ path: String) -> Bool {
-        var bytes = path.utf8.makeIterator()
-        guard bytes.next() == UInt8(ascii: "/") else { return false }
-        if path.utf8.count == 1 { return true }
-        // The current component's length and how many of its bytes are dots.
-        var length = 0, dots = 0
-        while let b = bytes.next() {
-            if b == UInt8(ascii: "/") {
-                if length == 0 || (length == dots && length <= 2) { return false }
-                length = 0
-                dots = 0
-            } else {
-                length += 1
-                if b == UInt8(ascii: ".") { dots += 1 }
+        var path = path
+        return path.withUTF8 { bytes in
+            guard bytes.first == UInt8(ascii: "/") else { return false }
+            if bytes.count == 1 { return true }
+            // The current component's length and how many of its bytes are dots.
+            var length = 0, dots = 0
+            for i in 1..<bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: "/") {
+                    if length == 0 || (length == dots && length <= 2) { return false }
+                    length = 0
+                    dots = 0
+                } else {
+                    length += 1
+                    if b == UInt8(ascii: ".") { dots += 1 }
+                }
             }
+            return !(length == 0 || (length == dots && length <= 2))
         }
-        return !(length == 0 || (length == dots && length <= 2))
     }
 
     /// The host path showing the virtual path `path`, with every symlink resolved inside the
@@ -245,6 +253,9 @@ public struct RootedFileReader: Sendable {
     /// descriptor and the size `fstat` reported.
     private func openConfined(_ path: String) throws(RootedReadError) -> (fd: Int32, size: Int) {
         let n = Self.normalize(path)
+        #if canImport(CVirtCoreShims)
+        if let batch, let fd = try batch.open(n, reader: self) { return try Self.checkRegular(fd) }
+        #endif
         if isLive { return try Self.openSizedForReading(n, followFinalLink: true) }
         #if canImport(CVirtCoreShims)
         if let rootFD = state.rootDescriptor() {
@@ -275,6 +286,27 @@ public struct RootedFileReader: Sendable {
             }
         }
         return try Self.openSizedForReading(try hostPath(n), followFinalLink: false)
+    }
+
+    /// Runs `body` with a reader whose reads share directory descriptors: the directory of
+    /// the first file read outside the batch's directories is opened once (resolved like any
+    /// path), and files below it open relative to it with a short walk that refuses any
+    /// symlink (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`; a link there takes the
+    /// full in-root resolution instead, so what is read is the same). For many files in a
+    /// few directories: a guest's cgroup tree costs one path walk instead of one per file.
+    /// The descriptors close when `body` returns; a directory replaced on disk meanwhile is
+    /// not seen again within the batch (a snapshot, like a listing).
+    public func withDirectoryBatch<T, E: Error>(_ body: (RootedFileReader) throws(E) -> T) throws(E) -> T {
+        #if canImport(CVirtCoreShims)
+        if batch != nil || (!isLive && state.rootDescriptor() == nil) { return try body(self) }
+        var copy = self
+        let b = DirectoryBatch()
+        copy.batch = b
+        defer { b.close() }
+        return try body(copy)
+        #else
+        return try body(self)
+        #endif
     }
 
     /// Opens `path` (relative to `directory` when given) read-only and non-blocking — without
@@ -479,6 +511,80 @@ private final class ReaderState: Sendable {
 extension String {
     fileprivate func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
+
+#if canImport(CVirtCoreShims)
+/// The directories a ``RootedFileReader/withDirectoryBatch(_:)`` has open: virtual path
+/// (as requested, normalized) and descriptor. Used by one task at a time; the lock keeps
+/// a copy that escaped the batch from using a descriptor while it closes.
+private final class DirectoryBatch: Sendable {
+    private struct Bases {
+        var closed = false
+        var paths: [String] = []
+        var fds: [Int32] = []
+    }
+    private let bases = Mutex(Bases())
+    /// Enough for a guest's hierarchies (v1: one per controller mount).
+    private static let maxDirectories = 16
+
+    /// A descriptor for normalized `path` opened under one of the batch's directories;
+    /// nil when the full resolution must decide (outside them, a link on the way, closed).
+    func open(_ path: String, reader: RootedFileReader) throws(RootedReadError) -> Int32? {
+        let result: Result<Int32?, RootedReadError> = bases.withLock { b in
+            if b.closed { return .success(nil) }
+            let count = path.utf8.count
+            var index = b.paths.firstIndex { Self.isBelow(path, count, $0) }
+            if index == nil, b.paths.count < Self.maxDirectories {
+                // A new directory: the file's own, resolved the way the reader resolves paths.
+                guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else { return .success(nil) }
+                let dir = String(path[..<slash])
+                let fd: Int32
+                if reader.isLive {
+                    fd = Glibc.open(dir, 0o10000000 | O_DIRECTORY | O_CLOEXEC)
+                } else {
+                    guard let root = reader.rootDescriptorForBatch else { return .success(nil) }
+                    fd = virtkit_openat2(root, dir, UInt64(0o10000000 | O_DIRECTORY | O_CLOEXEC), resolveInRoot | resolveNoMagicLinks)
+                }
+                if fd < 0 { return .success(nil) }
+                b.paths.append(dir)
+                b.fds.append(fd)
+                index = b.paths.count - 1
+            }
+            guard let index else { return .success(nil) }
+            let offset = b.paths[index].utf8.count + 1
+            let fd = path.withCString { virtkit_openat2(b.fds[index], $0 + offset, UInt64(O_RDONLY | O_NONBLOCK | O_CLOEXEC), resolveBeneath | resolveNoSymlinks | resolveNoMagicLinks) }
+            if fd >= 0 { return .success(fd) }
+            let e = errno
+            // Nothing there (no link can hide it: links are refused, not followed).
+            if e == ENOENT || e == ENOTDIR { return .failure(.system(errno: e)) }
+            // No openat2 here (the live root): the batch steps aside for good.
+            if e == ENOSYS { Self.closeAll(&b) }
+            return .success(nil)
+        }
+        return try result.get()
+    }
+
+    /// Whether `path` (`count` bytes) lies below the directory `dir`.
+    private static func isBelow(_ path: String, _ count: Int, _ dir: String) -> Bool {
+        let d = dir.utf8.count
+        guard count > d + 1 else { return false }
+        var p = path, q = dir
+        return p.withUTF8 { pb in q.withUTF8 { qb in pb[d] == UInt8(ascii: "/") && memcmp(pb.baseAddress!, qb.baseAddress!, d) == 0 } }
+    }
+
+    func close() { bases.withLock { Self.closeAll(&$0) } }
+
+    private static func closeAll(_ b: inout Bases) {
+        b.closed = true
+        for fd in b.fds { Glibc.close(fd) }
+        b.fds = []
+        b.paths = []
+    }
+}
+
+/// `RESOLVE_BENEATH` and `RESOLVE_NO_SYMLINKS` from `<linux/openat2.h>`.
+private let resolveBeneath: UInt64 = 0x08
+private let resolveNoSymlinks: UInt64 = 0x04
+#endif
 
 /// Resolved directories of one reader (shared by its copies).
 private final class DirectoryCache: Sendable {
