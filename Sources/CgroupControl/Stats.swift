@@ -130,7 +130,7 @@ extension CgroupSystem {
                 var per: [Duration] = []
                 var bad: String?
                 Scan.withBytes(t) { buf in
-                    Scan.fields(buf, 0..<buf.count, separators: [0x20, 0x0A]) { f in
+                    _ = Scan.fields(buf, 0..<buf.count, separators: [0x20, 0x0A]) { f in
                         guard let n = Scan.uint(buf, f) else { bad = Scan.string(buf, f); return false }
                         per.append(.nanoseconds(unsigned: n))
                         return true

@@ -122,6 +122,9 @@ public struct RootedFileReader: Sendable {
     /// Whether files open through `openat2(RESOLVE_IN_ROOT)` (else through the walk).
     var usesKernelResolution: Bool { !isLive && state.rootDescriptor() != nil }
 
+    /// The directories the reader's batch holds open, in the order opened (tests).
+    var batchDirectories: [String] { batch?.paths ?? [] }
+
     /// The root's descriptor for a batch's directories (nil on the live root or without `openat2`).
     fileprivate var rootDescriptorForBatch: Int32? { isLive ? nil : state.rootDescriptor() }
 
@@ -562,6 +565,8 @@ private final class DirectoryBatch: Sendable {
         }
         return try result.get()
     }
+
+    var paths: [String] { bases.withLock { $0.paths } }
 
     /// Whether `path` (`count` bytes) lies below the directory `dir`.
     private static func isBelow(_ path: String, _ count: Int, _ dir: String) -> Bool {

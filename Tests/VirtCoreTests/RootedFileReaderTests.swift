@@ -68,6 +68,39 @@ import Testing
         #expect(Self.outcome(kernel, "/sys/fs/cgroup/link/cpu.weight") == "ok 12\n")
     }
 
+    /// Reads inside a directory batch (files opened relative to a directory opened once,
+    /// links refused on that short walk and resolved in the root instead) give exactly what
+    /// single reads give, in every order: twice through the hostile paths.
+    @Test func directoryBatchesReadWhatSingleReadsRead() throws {
+        let (root, outside) = try Self.tree()
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let plain = RootedFileReader(root: root)
+        let expected = Self.paths.map { Self.outcome(plain, $0) }
+        let (batched, directories) = plain.withDirectoryBatch { r in
+            ((Self.paths + Self.paths.reversed()).map { Self.outcome(r, $0) }, r.batchDirectories)
+        }
+        #expect(batched == expected + expected.reversed())
+        // The batch really opened directories (the first one: the first file's own).
+        #expect(directories.first == "/a/b", "\(directories)")
+        #expect(directories.count > 3 && directories.count <= 16)
+        // A copy that outlives its batch reads the plain way.
+        let escaped = plain.withDirectoryBatch { $0 }
+        #expect(Self.outcome(escaped, "/a/b/value") == "ok inside\n")
+        #expect(escaped.batchDirectories.isEmpty)
+    }
+
+    /// On the live root a batch uses the kernel's own resolution for its directories and
+    /// agrees with single reads (`/proc/mounts` is a link: it takes the full path).
+    @Test func liveDirectoryBatchAgrees() throws {
+        let live = RootedFileReader(root: "/")
+        let paths = ["/proc/sys/kernel/ostype", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/no-such-file",
+                     "/proc/mounts", "/proc/sys/kernel", "/proc/sys/vm/overcommit_memory", "/no/such/dir/file"]
+        let expected = paths.map { Self.outcome(live, $0) }
+        let batched = live.withDirectoryBatch { r in paths.map { Self.outcome(r, $0) } }
+        #expect(batched == expected)
+        #expect(expected[0] == "ok Linux\n")
+    }
+
     /// What `normalize` leaves unchanged is exactly what `isNormalized` accepts (the fast
     /// path must never skip a path the split would change).
     @Test(arguments: ["/", "/a", "/a/b", "/a/", "a/b", "", "//", "/a//b", "/./a", "/a/.", "/a/..", "/..", "/...", "/a/.../b",
