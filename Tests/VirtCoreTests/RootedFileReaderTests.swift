@@ -182,6 +182,6 @@ enum PeakRSS {
     private static func field(_ name: String) -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return -1 }
-        return Int(line.dropFirst(name.count).split(separator: " ").first ?? "") ?? -1
+        return Int(line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
     }
 }
