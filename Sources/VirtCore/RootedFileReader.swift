@@ -266,10 +266,12 @@ public struct RootedFileReader: Sendable {
             if fd >= 0 { return try Self.checkRegular(fd) }
             let e = errno
             switch e {
-            case ENOSYS:
+            case ENOSYS, EPERM:
+                // No openat2, or a seccomp filter refusing it (a read-only open is never
+                // EPERM on its own merits): the walk from now on.
                 state.openat2Unavailable()
-            case EPERM, EINVAL, E2BIG, EAGAIN, EXDEV:
-                break   // a filter, an old kernel or a rename race: the walk below decides
+            case EINVAL, E2BIG, EAGAIN, EXDEV:
+                break   // an old kernel's flags or a rename race: the walk below decides
             default:
                 throw .system(errno: e)
             }
@@ -559,8 +561,8 @@ private final class DirectoryBatch: Sendable {
             let e = errno
             // Nothing there (no link can hide it: links are refused, not followed).
             if e == ENOENT || e == ENOTDIR { return .failure(.system(errno: e)) }
-            // No openat2 here (the live root): the batch steps aside for good.
-            if e == ENOSYS { Self.closeAll(&b) }
+            // No openat2 here, or a filter refusing it (the live root): the batch steps aside.
+            if e == ENOSYS || e == EPERM { Self.closeAll(&b) }
             return .success(nil)
         }
         return try result.get()
