@@ -591,6 +591,11 @@ private final class DirectoryBatch: Sendable {
 /// `RESOLVE_BENEATH` and `RESOLVE_NO_SYMLINKS` from `<linux/openat2.h>`.
 private let resolveBeneath: UInt64 = 0x08
 private let resolveNoSymlinks: UInt64 = 0x04
+#else
+/// Without the shim (sources compiled alone, as the fuzz scripts do) batches do nothing.
+private final class DirectoryBatch: Sendable {
+    var paths: [String] { [] }
+}
 #endif
 
 /// Resolved directories of one reader (shared by its copies).
