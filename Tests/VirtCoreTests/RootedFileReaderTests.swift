@@ -27,7 +27,7 @@ import Testing
         try fm.createSymbolicLink(atPath: root + "/loop/l", withDestinationPath: "l")                      // ELOOP
         try fm.createSymbolicLink(atPath: root + "/sys/fs/cgroup/link", withDestinationPath: "x")          // a linked directory
         try fm.createSymbolicLink(atPath: root + "/proc/self", withDestinationPath: "/")                   // a link to the root itself
-        #expect(mkfifo(root + "/fifo", 0o644) == 0)
+        guard mkfifo(root + "/fifo", 0o644) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         return (root, outside)
     }
 
@@ -43,60 +43,74 @@ import Testing
         "/proc/self/a/b/value", "/proc/self/proc/self/value", "/a/up/a/up/a/abs",
     ]
 
-    @Test func kernelResolutionAndTheWalkAgreeAndStayInside() throws {
-        let (root, outside) = try Self.tree()
-        defer { try? FileManager.default.removeItem(atPath: outside) }
-        let kernel = RootedFileReader(root: root)
-        let walk = RootedFileReader(root: root, kernelResolution: false)
+    /// Blocking file work runs on VirtCore's file pool, never on a cooperative thread; the
+    /// expectations are checked back in the test's task.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await BlockingThreadPool.fileIO.run(body)
+    }
+
+    @Test func kernelResolutionAndTheWalkAgreeAndStayInside() async throws {
+        let r = try await Self.offPool { () throws -> (kernel: Bool, walk: Bool, outcomes: [(String, String, String)]) in
+            let (root, outside) = try Self.tree()
+            defer { try? FileManager.default.removeItem(atPath: outside) }
+            let kernel = RootedFileReader(root: root)
+            let walk = RootedFileReader(root: root, kernelResolution: false)
+            return (kernel.usesKernelResolution, walk.usesKernelResolution,
+                    Self.paths.map { ($0, Self.outcome(kernel, $0), Self.outcome(walk, $0)) })
+        }
         #if os(Linux)
-        #expect(kernel.usesKernelResolution, "openat2 is available on Linux 5.6+")
+        #expect(r.kernel, "openat2 is available on Linux 5.6+")
         #endif
-        #expect(!walk.usesKernelResolution)
-        for p in Self.paths {
-            let k = Self.outcome(kernel, p), w = Self.outcome(walk, p)
+        #expect(!r.walk)
+        for (p, k, w) in r.outcomes {
             #expect(k == w, "\(p): openat2 \(k), walk \(w)")
             #expect(!k.contains("DECOY"), "\(p) escaped the root")
         }
         // Spot checks of what the shared answers are.
-        #expect(Self.outcome(kernel, "/a/up/value") == "ok top\n")
-        #expect(Self.outcome(kernel, "/a/abs") == "error \(RootedReadError.system(errno: ENOENT))")
-        #expect(Self.outcome(kernel, "/a/rel") == "ok top\n")
-        #expect(Self.outcome(kernel, "/a/toabs") == "ok inside\n")
-        #expect(Self.outcome(kernel, "/loop/l") == "error \(RootedReadError.system(errno: ELOOP))")
-        #expect(Self.outcome(kernel, "/fifo") == "error \(RootedReadError.notARegularFile(.fifo))")
-        #expect(Self.outcome(kernel, "/a") == "error \(RootedReadError.notARegularFile(.directory))")
-        #expect(Self.outcome(kernel, "/sys/fs/cgroup/link/cpu.weight") == "ok 12\n")
+        let kernel = Dictionary(uniqueKeysWithValues: r.outcomes.map { ($0.0, $0.1) })
+        #expect(kernel["/a/up/value"] == "ok top\n")
+        #expect(kernel["/a/abs"] == "error \(RootedReadError.system(errno: ENOENT))")
+        #expect(kernel["/a/rel"] == "ok top\n")
+        #expect(kernel["/a/toabs"] == "ok inside\n")
+        #expect(kernel["/loop/l"] == "error \(RootedReadError.system(errno: ELOOP))")
+        #expect(kernel["/fifo"] == "error \(RootedReadError.notARegularFile(.fifo))")
+        #expect(kernel["/a"] == "error \(RootedReadError.notARegularFile(.directory))")
+        #expect(kernel["/sys/fs/cgroup/link/cpu.weight"] == "ok 12\n")
     }
 
     /// Reads inside a directory batch (files opened relative to a directory opened once,
     /// links refused on that short walk and resolved in the root instead) give exactly what
     /// single reads give, in every order: twice through the hostile paths.
-    @Test func directoryBatchesReadWhatSingleReadsRead() throws {
-        let (root, outside) = try Self.tree()
-        defer { try? FileManager.default.removeItem(atPath: outside) }
-        let plain = RootedFileReader(root: root)
-        let expected = Self.paths.map { Self.outcome(plain, $0) }
-        let (batched, directories) = plain.withDirectoryBatch { r in
-            ((Self.paths + Self.paths.reversed()).map { Self.outcome(r, $0) }, r.batchDirectories)
+    @Test func directoryBatchesReadWhatSingleReadsRead() async throws {
+        let r = try await Self.offPool { () throws -> (expected: [String], batched: [String], directories: [String], escaped: String, escapedDirectories: [String]) in
+            let (root, outside) = try Self.tree()
+            defer { try? FileManager.default.removeItem(atPath: outside) }
+            let plain = RootedFileReader(root: root)
+            let expected = Self.paths.map { Self.outcome(plain, $0) }
+            let (batched, directories) = plain.withDirectoryBatch { r in
+                ((Self.paths + Self.paths.reversed()).map { Self.outcome(r, $0) }, r.batchDirectories)
+            }
+            // A copy that outlives its batch reads the plain way.
+            let escaped = plain.withDirectoryBatch { $0 }
+            return (expected, batched, directories, Self.outcome(escaped, "/a/b/value"), escaped.batchDirectories)
         }
-        #expect(batched == expected + expected.reversed())
+        #expect(r.batched == r.expected + r.expected.reversed())
         // The batch really opened directories (the first one: the first file's own).
-        #expect(directories.first == "/a/b", "\(directories)")
-        #expect(directories.count > 3 && directories.count <= 16)
-        // A copy that outlives its batch reads the plain way.
-        let escaped = plain.withDirectoryBatch { $0 }
-        #expect(Self.outcome(escaped, "/a/b/value") == "ok inside\n")
-        #expect(escaped.batchDirectories.isEmpty)
+        #expect(r.directories.first == "/a/b", "\(r.directories)")
+        #expect(r.directories.count > 3 && r.directories.count <= 16)
+        #expect(r.escaped == "ok inside\n")
+        #expect(r.escapedDirectories.isEmpty)
     }
 
     /// On the live root a batch uses the kernel's own resolution for its directories and
     /// agrees with single reads (`/proc/mounts` is a link: it takes the full path).
-    @Test func liveDirectoryBatchAgrees() throws {
-        let live = RootedFileReader(root: "/")
+    @Test func liveDirectoryBatchAgrees() async throws {
         let paths = ["/proc/sys/kernel/ostype", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/no-such-file",
                      "/proc/mounts", "/proc/sys/kernel", "/proc/sys/vm/overcommit_memory", "/no/such/dir/file"]
-        let expected = paths.map { Self.outcome(live, $0) }
-        let batched = live.withDirectoryBatch { r in paths.map { Self.outcome(r, $0) } }
+        let (expected, batched) = try await Self.offPool {
+            let live = RootedFileReader(root: "/")
+            return (paths.map { Self.outcome(live, $0) }, live.withDirectoryBatch { r in paths.map { Self.outcome(r, $0) } })
+        }
         #expect(batched == expected)
         #expect(expected[0] == "ok Linux\n")
     }
@@ -115,13 +129,16 @@ import Testing
         #expect(RootedFileReader.normalize(path) == reference)
     }
 
-    @Test func invalidUTF8IsEscapedFromBothEntryPoints() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rooted-utf8-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Data([0x61, 0xFF, 0x62, 0xC3, 0x0A, 0xC3, 0xA4]).write(to: URL(fileURLWithPath: dir + "/f"))
-        #expect(try RootedFileReader(root: dir).readString("/f") == "a\\xffb\\xc3\nä")
-        #expect(try RootedFileReader(root: dir).read("/f") == [0x61, 0xFF, 0x62, 0xC3, 0x0A, 0xC3, 0xA4])
+    @Test func invalidUTF8IsEscapedFromBothEntryPoints() async throws {
+        let (text, bytes) = try await Self.offPool { () throws -> (String, [UInt8]) in
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rooted-utf8-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try Data([0x61, 0xFF, 0x62, 0xC3, 0x0A, 0xC3, 0xA4]).write(to: URL(fileURLWithPath: dir + "/f"))
+            return (try RootedFileReader(root: dir).readString("/f"), try RootedFileReader(root: dir).read("/f"))
+        }
+        #expect(text == "a\\xffb\\xc3\nä")
+        #expect(bytes == [0x61, 0xFF, 0x62, 0xC3, 0x0A, 0xC3, 0xA4])
     }
 
     /// A file whose size is known and beyond the bound is refused before a byte is read or
