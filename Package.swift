@@ -60,9 +60,11 @@ let package = Package(
             path: "Sources/CNUMA",
             providers: [.apt(["libnuma-dev"]), .yum(["numactl-devel"])]
         ),
+        // openat2(2) for RootedFileReader (a header-only shim: Swift cannot call variadic syscall).
+        .systemLibrary(name: "CVirtCoreShims", path: "Sources/CVirtCoreShims"),
 
         // MARK: Library modules
-        .target(name: "VirtCore"),
+        .target(name: "VirtCore", dependencies: ["CVirtCoreShims"]),
         // swift-log loggers per module (`virtkit.<module>`), silent until VirtKitLogging.enable().
         .target(name: "VirtLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore", "VirtLogging"]),
