@@ -9,7 +9,9 @@ public func spawnAndWait(_ exe: String, _ args: [String]) -> (Int32, String, Str
     // Close-on-exec: a child spawned meanwhile by another test (say, a lab daemon that lives on)
     // must not inherit these write ends, or this read never sees end-of-file. The dup2 onto
     // 1 and 2 below gives our own child descriptors without the flag.
-    guard pipe2(&outPipe, O_CLOEXEC) == 0, pipe2(&errPipe, O_CLOEXEC) == 0 else { return (-1, "", "pipe2 failed") }
+    // (Glibc's module lacks pipe2; the window between pipe and fcntl is a few instructions.)
+    guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { return (-1, "", "pipe failed") }
+    for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
