@@ -61,7 +61,7 @@ final class StreamIO: @unchecked Sendable {
         let opaque = Unmanaged.passRetained(self).toOpaque()
         let rc = virStreamEventAddCallback(st, events, { st, events, opaque in
             guard let st, let opaque else { return }
-            Unmanaged<StreamIO>.fromOpaque(opaque).takeUnretainedValue().handle(st, events: events)
+            Unmanaged<StreamIO>.fromOpaque(opaque).takeUnretainedValue().dispatch(st, events: events)
         }, opaque, { opaque in
             guard let opaque else { return }
             Unmanaged<StreamIO>.fromOpaque(opaque).release()
@@ -99,7 +99,7 @@ final class StreamIO: @unchecked Sendable {
     }
 
     /// The event callback, on the event-loop thread: reads what is there without waiting.
-    private func handle(_ st: OpaquePointer, events: Int32) {
+    private func dispatch(_ st: OpaquePointer, events: Int32) {
         var wake: [CheckedContinuation<Void, Never>] = []
         lock.lock()
         guard registered else { lock.unlock(); return }
