@@ -158,7 +158,7 @@ import VirtKitTestSupport
     func badTransfersAreTypedErrors() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }
-        try await Self.withDirPool(conn) { pool, _ in
+        try await Self.withDirPool(conn) { pool, dir in
             let vol = try await pool.createVolume(xml: "<volume><name>small.raw</name><capacity>65536</capacity><target><format type='raw'/></target></volume>")
             let big = Self.tempFile("big")
             defer { try? FileManager.default.removeItem(atPath: big) }
@@ -168,15 +168,16 @@ import VirtKitTestSupport
                     _ = try await vol.upload(fromFile: big, mode: mode)
                     Issue.record("\(mode): a file larger than the volume was uploaded")
                 } catch let e as LibvirtError {
-                    #expect(e.function == "virStorageVolUpload", "\(mode): \(e)")
+                    #expect(e.code == .invalidArg && e.function == nil, "\(mode): \(e)")
                 }
             }
             do {
                 _ = try await vol.download(offset: 1 << 30, length: 10)
                 Issue.record("a download past the end was accepted")
             } catch let e as LibvirtError {
-                #expect(e.function == "virStorageVolDownload", "\(e)")
+                #expect(e.code == .invalidArg && e.function == nil, "\(e)")
             }
+            #expect(Self.contents("\(dir)/small.raw")?.count == 65536, "the refused upload left the volume alone")
             // A download into a directory that doesn't exist fails before libvirt is asked.
             do {
                 _ = try await vol.download(toFile: "/nonexistent-\(getpid())/x")
@@ -200,7 +201,18 @@ import VirtKitTestSupport
         let name = TestGuest.uniqueName(tag)
         let dom = try await conn.createDomain(xml: EchoGuest.xml(name: name, image: image, virtioConsoles: virtioConsoles, extraDevices: extraDevices))
         var failure: Error?
-        do { try await body(dom) } catch { failure = error }
+        do {
+            // SeaBIOS takes seconds (more on a loaded nested host) before the boot sector runs;
+            // bytes typed before the program armed the UART are dropped by its FIFO reset.
+            let first = try await dom.openConsole()
+            var it = first.output.makeAsyncIterator()
+            var seen: [UInt8] = []
+            guard try await read(first, until: EchoGuest.banner, from: &it, into: &seen) else {
+                throw EchoGuest.BuildError("the echo guest's console closed before its banner")
+            }
+            try await first.close()
+            try await body(dom)
+        } catch { failure = error }
         try? await dom.destroy()
         if let failure { throw failure }
     }
@@ -228,8 +240,7 @@ import VirtKitTestSupport
             let session = try await dom.openConsole(flags: .safe)
             var it = session.output.makeAsyncIterator()
             var seen: [UInt8] = []
-            #expect(try await Self.read(session, until: EchoGuest.banner, from: &it, into: &seen), "banner: \(String(decoding: seen, as: UTF8.self))")
-            for word in ["hello", "virtkit 🚀", String(repeating: "x", count: 3000)] {
+            for word in ["hello", "virtkit 🚀", String(repeating: "x", count: 200)] {
                 seen = []
                 try await session.write(word)
                 #expect(try await Self.read(session, until: word, from: &it, into: &seen), "echo of \(word.prefix(20))")

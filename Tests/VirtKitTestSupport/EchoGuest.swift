@@ -93,6 +93,6 @@ public enum EchoGuest {
 
     public struct BuildError: Error, CustomStringConvertible {
         public let description: String
-        init(_ d: String) { description = d }
+        public init(_ d: String) { description = d }
     }
 }

@@ -17,6 +17,7 @@ extension StorageVolume {
     /// `offset`, `length` bytes (0: to the end) (`virStorageVolDownload`); read it with
     /// `chunks` or, when `sparse`, `segments` (holes as holes).
     public func download(offset: UInt64 = 0, length: UInt64 = 0, sparse: Bool = false, stream: LibvirtStream? = nil) async throws -> LibvirtStream {
+        try await checkRange(offset: offset, length: length, "download")
         let st = try await transferStream(stream)
         let flags: UInt32 = sparse ? VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM.rawValue : 0
         try await st.attach(direction: .read, sparse: sparse) { [self] s throws(LibvirtError) in
@@ -29,12 +30,27 @@ extension StorageVolume {
     /// (`virStorageVolUpload`); `write(_:)` (and `sendHole(bytes:)` when `sparse`), then
     /// `finish()`.
     public func upload(offset: UInt64 = 0, length: UInt64 = 0, sparse: Bool = false, stream: LibvirtStream? = nil) async throws -> LibvirtStream {
+        try await checkRange(offset: offset, length: length, "upload")
         let st = try await transferStream(stream)
         let flags: UInt32 = sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM.rawValue : 0
         try await st.attach(direction: .write, sparse: sparse) { [self] s throws(LibvirtError) in
             try cCall("virStorageVolUpload", virStorageVolUpload(handle, s, offset, length, flags))
         }
         return st
+    }
+
+    /// libvirt streams a `dir` volume's file as it is and lets a transfer run past its end
+    /// (an upload grows the file beyond the volume's capacity; a download past the end is an
+    /// empty stream), so a range outside the volume is refused here: the larger of the
+    /// capacity and the host file's size (`virStorageVolGetInfo`, `…Flags` physical).
+    private func checkRange(offset: UInt64, length: UInt64, _ what: String) async throws {
+        let capacity = try await info().capacity.bytes
+        let physical = (try? await info(physical: true).allocation.bytes) ?? 0
+        let bound = Swift.max(capacity, physical)
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        guard !overflow, offset <= bound, end <= bound else {
+            throw LibvirtError(code: .invalidArg, message: "\(what) of bytes \(offset)..<\(overflow ? UInt64.max : end) is outside volume \(name) (\(bound) bytes)")
+        }
     }
 
     private func transferStream(_ given: LibvirtStream?) async throws -> LibvirtStream {

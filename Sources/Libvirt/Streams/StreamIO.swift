@@ -138,7 +138,7 @@ final class StreamIO: @unchecked Sendable {
         var rc: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: maxBytes) { buf, count in
             rc = buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: maxBytes) {
-                virStreamRecvFlags(st, $0, maxBytes, flags)
+                flags == 0 ? virStreamRecv(st, $0, maxBytes) : virStreamRecvFlags(st, $0, maxBytes, flags)
             }
             count = rc > 0 ? Int(rc) : 0
         }
@@ -152,7 +152,7 @@ final class StreamIO: @unchecked Sendable {
                 return .failure(.error(LibvirtError.takeLast(after: "virStreamRecvHole")))
             }
             return .success(.hole(bytes: UInt64(max(length, 0))))
-        default: return .failure(.error(LibvirtError.takeLast(after: "virStreamRecvFlags")))
+        default: return .failure(.error(LibvirtError.takeLast(after: flags == 0 ? "virStreamRecv" : "virStreamRecvFlags")))
         }
     }
 
