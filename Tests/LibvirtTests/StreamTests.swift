@@ -31,20 +31,6 @@ import VirtKitTestSupport
         return try await Connection.open("test://\(path)")
     }
 
-    /// Expects a `LibvirtError` with `code`, naming `function` (nil: raised by VirtKit itself).
-    static func expectError(_ code: LibvirtError.Code, _ function: String?, _ body: () async throws -> Void,
-                            sourceLocation: SourceLocation = #_sourceLocation) async {
-        do {
-            try await body()
-            Issue.record("no error (expected \(code))", sourceLocation: sourceLocation)
-        } catch let e as LibvirtError {
-            #expect(e.code == code, "\(e)", sourceLocation: sourceLocation)
-            #expect(e.function == function, "\(e)", sourceLocation: sourceLocation)
-        } catch {
-            Issue.record("untyped error \(error)", sourceLocation: sourceLocation)
-        }
-    }
-
     static func screenshotBytes() throws -> [UInt8]? {
         guard let d = FileManager.default.contents(atPath: screenshotFile) else {
             LiveEnvironment.unavailable("\(screenshotFile) missing (apt install libvirt-daemon)")
@@ -63,7 +49,7 @@ import VirtKitTestSupport
         #expect(shot.data == expected, "\(shot.data.count) bytes vs \(expected.count)")
         #expect(Array(shot.data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         // The limit is enforced (and the stream aborted, not leaked).
-        await Self.expectError(.invalidArg, nil) { _ = try await dom.screenshot(limit: 100) }
+        await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await dom.screenshot(limit: 100) }
     }
 
     @Test func blockingStreamReceivesChunkByChunkAndWholeFiles() async throws {
@@ -107,7 +93,7 @@ import VirtKitTestSupport
         _ = try await sparse.attach(direction: .read) { s throws(LibvirtError) in
             try takeString("virDomainScreenshot", virDomainScreenshot(dom.handle, s, 0, 0))
         }
-        await Self.expectError(.noSupport, "virStreamSparseRecvAll") { _ = try await sparse.receiveAll(toFile: file, sparse: true) }
+        await ObjectKindTests.expectError(.noSupport, "virStreamSparseRecvAll") { _ = try await sparse.receiveAll(toFile: file, sparse: true) }
         #expect(sparse.isClosed)
     }
 
@@ -127,8 +113,8 @@ import VirtKitTestSupport
         #expect(st.isClosed)
         try await st.abort()  // idempotent
         #expect(try await it.next() == nil, "an aborted stream ends its sequence")
-        await Self.expectError(.operationInvalid, nil) { try await st.finish() }
-        await Self.expectError(.operationInvalid, nil) { try await st.write([1, 2, 3]) }
+        await ObjectKindTests.expectError(.operationInvalid, nil) { try await st.finish() }
+        await ObjectKindTests.expectError(.operationInvalid, nil) { try await st.write([1, 2, 3]) }
     }
 
     @Test func misuseIsATypedError() async throws {
@@ -136,7 +122,7 @@ import VirtKitTestSupport
         defer { Task { await conn.close() } }
         let st = try await conn.newStream()
         // Not attached yet: reading says so; libvirt refuses a send on an unbound stream.
-        await Self.expectError(.operationInvalid, nil) { _ = try await st.nextSegment() }
+        await ObjectKindTests.expectError(.operationInvalid, nil) { _ = try await st.nextSegment() }
         do {
             try await st.write([1])
             Issue.record("a send on an unattached stream succeeded")
@@ -144,13 +130,13 @@ import VirtKitTestSupport
             #expect(e.function == "virStreamSend", "\(e)")
         }
         let fresh = try await conn.newStream()
-        await Self.expectError(.invalidArg, nil) { _ = try await fresh.nextSegment(maxBytes: 0) }
-        await Self.expectError(.invalidArg, nil) { try await fresh.sendHole(bytes: .max) }
-        await Self.expectError(.operationInvalid, nil) { _ = try await fresh.receiveAll(toFile: "/dev/null") }
-        await Self.expectError(.operationInvalid, nil) { _ = try await fresh.sendAll(fromFile: "/dev/null") }
+        await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await fresh.nextSegment(maxBytes: 0) }
+        await ObjectKindTests.expectError(.invalidArg, nil) { try await fresh.sendHole(bytes: .max) }
+        await ObjectKindTests.expectError(.operationInvalid, nil) { _ = try await fresh.receiveAll(toFile: "/dev/null") }
+        await ObjectKindTests.expectError(.operationInvalid, nil) { _ = try await fresh.sendAll(fromFile: "/dev/null") }
         // A closed connection refuses new streams.
         await conn.close()
-        await Self.expectError(.invalidConn, nil) { _ = try await conn.newStream() }
+        await ObjectKindTests.expectError(.invalidConn, nil) { _ = try await conn.newStream() }
     }
 
     @Test func testDriverLacksUploadDownloadConsoleAndChannel() async throws {
@@ -158,10 +144,10 @@ import VirtKitTestSupport
         defer { Task { await conn.close() } }
         let dom = try await conn.domain(named: "test")
         let vol = try await conn.storagePool(named: "stream-pool").volume(named: "disk.img")
-        await Self.expectError(.noSupport, "virStorageVolDownload") { _ = try await vol.download() }
-        await Self.expectError(.noSupport, "virStorageVolUpload") { _ = try await vol.upload() }
-        await Self.expectError(.noSupport, "virDomainOpenConsole") { _ = try await dom.openConsole() }
-        await Self.expectError(.noSupport, "virDomainOpenChannel") { _ = try await dom.openChannel("org.qemu.guest_agent.0") }
+        await ObjectKindTests.expectError(.noSupport, "virStorageVolDownload") { _ = try await vol.download() }
+        await ObjectKindTests.expectError(.noSupport, "virStorageVolUpload") { _ = try await vol.upload() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainOpenConsole") { _ = try await dom.openConsole() }
+        await ObjectKindTests.expectError(.noSupport, "virDomainOpenChannel") { _ = try await dom.openChannel("org.qemu.guest_agent.0") }
         // File errors come before libvirt is asked: typed, naming the path.
         do {
             _ = try await vol.upload(fromFile: "/nonexistent/virtkit-\(getpid())")
@@ -169,12 +155,12 @@ import VirtKitTestSupport
         } catch let e as LibvirtError {
             #expect(e.code == .systemError && e.function == nil && e.message.contains("/nonexistent/virtkit-"), "\(e)")
         }
-        await Self.expectError(.invalidArg, nil) { _ = try await vol.upload(fromFile: "/dev") }
+        await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await vol.upload(fromFile: "/dev") }
         // A stream of another connection is refused.
         let other = try await Self.node()
         defer { Task { await other.close() } }
         let foreign = try await other.newStream()
-        await Self.expectError(.invalidArg, nil) { _ = try await vol.download(stream: foreign) }
+        await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await vol.download(stream: foreign) }
         // A stream dropped after a failed attach is released without an abort.
         #expect(!foreign.isClosed)
     }
