@@ -73,10 +73,19 @@ enum StreamBench {
         say("streams bench — \(sizeMiB) MiB raw volume, dir pool on \(dir), \(rounds) rounds")
         try await onThread { try writePattern(source, size: size) }
         let pool = try await conn.createStoragePool(xml: "<pool type='dir'><name>vk-bench-\(getpid())</name><target><path>\(dir)</path></target></pool>")
-        defer {
-            let p = pool
-            Task { for v in (try? await p.listAllVolumes()) ?? [] { try? await v.delete() }; try? await p.destroy() }
+        do {
+            try await transferRounds(pool, sizeMiB: sizeMiB, rounds: rounds, source: source, back: back, python: python)
+        } catch {
+            for v in (try? await pool.listAllVolumes()) ?? [] { try? await v.delete() }
+            try? await pool.destroy()
+            throw error
         }
+        for v in (try? await pool.listAllVolumes()) ?? [] { try? await v.delete() }
+        try? await pool.destroy()
+    }
+
+    static func transferRounds(_ pool: StoragePool, sizeMiB: Int, rounds: Int, source: String, back: String, python: String) async throws {
+        let size = sizeMiB << 20
         let vol = try await pool.createVolume(xml: "<volume><name>bench.raw</name><capacity>\(size)</capacity><target><format type='raw'/></target></volume>")
         let volPath = try await vol.path()
         let script = """
@@ -112,9 +121,9 @@ enum StreamBench {
         for round in 0..<rounds {
             for k in 0..<engines.count {
                 let e = engines[(k + round) % engines.count]
-                up[e, default: []].append(try await timeUpload(e, vol: vol, volPath: volPath, source: source, python: python, script: script))
+                up[e, default: []].append(try await time(e, upload: true, vol: vol, volPath: volPath, file: source, python: python, script: script))
                 try? FileManager.default.removeItem(atPath: back)
-                down[e, default: []].append(try await timeDownload(e, vol: vol, volPath: volPath, into: back, python: python, script: script))
+                down[e, default: []].append(try await time(e, upload: false, vol: vol, volPath: volPath, file: back, python: python, script: script))
                 let same = try await onThread { try filesEqual(source, back) }
                 guard same else { throw BenchError("\(e.rawValue): the downloaded file differs from the source") }
             }
@@ -123,8 +132,8 @@ enum StreamBench {
         for (title, table) in [("upload", up), ("download", down)] {
             say("  \(title) MiB/s (median of \(rounds)):")
             func mibps(_ e: Engine, adjust: Double = 0) -> Double { Double(sizeMiB) / (median(table[e] ?? []) - adjust) }
-            for e in engines { say(String(format: "    %-26@ %8.1f", e.rawValue as NSString, mibps(e))) }
-            say(String(format: "    %-26@ %8.1f", "virsh (transfer)" as NSString, mibps(.virsh, adjust: startup)))
+            for e in engines { say("    " + e.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.1f", mibps(e))) }
+            say("    " + "virsh (transfer)".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.1f", mibps(.virsh, adjust: startup)))
             say(String(format: "    ratio VirtKit event-driven / virsh: %.2fx (vs virsh transfer only: %.2fx); / python3-libvirt: %.2fx",
                        mibps(.virtkit) / mibps(.virsh), mibps(.virtkit) / mibps(.virsh, adjust: startup), mibps(.virtkit) / mibps(.python)))
             say(String(format: "    ratio VirtKit blocking thread / virsh: %.2fx (vs virsh transfer only: %.2fx); / python3-libvirt: %.2fx",
@@ -136,42 +145,23 @@ enum StreamBench {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    static func timeUpload(_ e: Engine, vol: StorageVolume, volPath: String, source: String, python: String, script: String) async throws -> Double {
+    /// One timed transfer between the volume and `file` (`upload`: file → volume).
+    static func time(_ e: Engine, upload: Bool, vol: StorageVolume, volPath: String, file: String, python: String, script: String) async throws -> Double {
         switch e {
         case .virtkit, .virtkitBlocking:
+            let mode: StreamTransferMode = e == .virtkit ? .eventDriven : .blockingThread
             let t0 = ContinuousClock.now
-            _ = try await vol.upload(fromFile: source, mode: e == .virtkit ? .eventDriven : .blockingThread)
+            if upload { _ = try await vol.upload(fromFile: file, mode: mode) } else { _ = try await vol.download(toFile: file, mode: mode) }
             return seconds(ContinuousClock.now - t0)
         case .virsh:
             return try await onThread {
                 let t0 = ContinuousClock.now
-                _ = try shell("/usr/bin/virsh", ["-q", "-c", uri, "vol-upload", volPath, source])
+                _ = try shell("/usr/bin/virsh", ["-q", "-c", uri, upload ? "vol-upload" : "vol-download", volPath, file])
                 return seconds(ContinuousClock.now - t0)
             }
         case .python:
             return try await onThread {
-                let out = try shell(python, ["-c", script, "up", uri, volPath, source])
-                guard let t = Double(out.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("python printed \(out)") }
-                return t
-            }
-        }
-    }
-
-    static func timeDownload(_ e: Engine, vol: StorageVolume, volPath: String, into file: String, python: String, script: String) async throws -> Double {
-        switch e {
-        case .virtkit, .virtkitBlocking:
-            let t0 = ContinuousClock.now
-            _ = try await vol.download(toFile: file, mode: e == .virtkit ? .eventDriven : .blockingThread)
-            return seconds(ContinuousClock.now - t0)
-        case .virsh:
-            return try await onThread {
-                let t0 = ContinuousClock.now
-                _ = try shell("/usr/bin/virsh", ["-q", "-c", uri, "vol-download", volPath, file])
-                return seconds(ContinuousClock.now - t0)
-            }
-        case .python:
-            return try await onThread {
-                let out = try shell(python, ["-c", script, "down", uri, volPath, file])
+                let out = try shell(python, ["-c", script, upload ? "up" : "down", uri, volPath, file])
                 guard let t = Double(out.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("python printed \(out)") }
                 return t
             }
@@ -215,7 +205,16 @@ enum StreamBench {
         let name = "virtkit-bench-console-\(getpid())"
         let pin = "<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>"
         let dom = try await conn.createDomain(xml: EchoGuest.xml(name: name, image: image, extraDomain: pin))
-        defer { let d = dom; Task { try? await d.destroy() } }
+        do {
+            try await consoleRounds(dom, name: name, samples: samples, python: python)
+        } catch {
+            try? await dom.destroy()
+            throw error
+        }
+        try? await dom.destroy()
+    }
+
+    static func consoleRounds(_ dom: Domain, name: String, samples: Int, python: String) async throws {
         say("console round trip — echo guest \(name), vCPU pinned to host CPU 0, \(samples) samples per engine and load")
         // Wait for the banner once, so the guest's echo is armed.
         do {

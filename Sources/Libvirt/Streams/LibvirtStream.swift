@@ -114,6 +114,16 @@ public final class LibvirtStream: LibvirtObject, @unchecked Sendable {
         return segment
     }
 
+    /// Everything buffered so far, at least one segment (waiting for it), nil at the end:
+    /// for consumers that handle many segments per wake-up (a file download writes them in
+    /// one job). Blocking streams return one segment.
+    func nextSegments() async throws -> [StreamSegment]? {
+        guard isNonBlocking else { return try await nextSegment().map { [$0] } }
+        let batch = try await io.next(stream: self, limit: 64)
+        if batch == nil { try await finishAfterEnd() }
+        return batch
+    }
+
     /// Reads everything up to the end of the stream (holes as zero bytes) and confirms it.
     /// `limit` bounds what is kept: more is a `.invalidArg` error (the stream is aborted).
     public func readAll(limit: Int = 1 << 30) async throws -> [UInt8] {

@@ -77,18 +77,14 @@ extension StorageVolume {
             return n
         case .eventDriven:
             let file = try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try TransferFile(path: path, writing: true) }
-            let st = try await download(offset: offset, length: length, sparse: sparse)
+            let st = try await download(offset: offset, length: length, sparse: sparse,
+                                        stream: connection.newStream(readAhead: 8 << 20))
             var done: UInt64 = 0
             do {
-                for try await segment in st.segments {
-                    switch segment {
-                    case .data(let bytes):
-                        let at = done
-                        try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try file.write(bytes, at: at) }
-                        done += UInt64(bytes.count)
-                    case .hole(let n):
-                        done += n
-                    }
+                // What arrived since the last wake-up, written in one file job.
+                while let batch = try await st.nextSegments() {
+                    let at = done
+                    done = try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try file.write(batch, at: at) }
                     progress?(done)
                 }
                 let size = done
@@ -211,6 +207,21 @@ final class TransferFile: @unchecked Sendable {
         if failure != 0 { throw LibvirtError.file("read", path, failure) }
         guard !bytes.isEmpty else { throw LibvirtError(code: .systemError, message: "\(path) shrank during the upload") }
         return .data(bytes)
+    }
+
+    /// Writes data segments from `offset` on, seeking over holes; returns the end offset.
+    func write(_ segments: [StreamSegment], at offset: UInt64) throws(LibvirtError) -> UInt64 {
+        var at = offset
+        for segment in segments {
+            switch segment {
+            case .data(let bytes):
+                try write(bytes, at: at)
+                at += UInt64(bytes.count)
+            case .hole(let n):
+                at += n
+            }
+        }
+        return at
     }
 
     func write(_ bytes: [UInt8], at offset: UInt64) throws(LibvirtError) {

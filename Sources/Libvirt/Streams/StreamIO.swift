@@ -164,16 +164,17 @@ final class StreamIO: @unchecked Sendable {
     // MARK: Reader
 
     /// What a reader finds without waiting.
-    private enum Poll { case segment(StreamSegment), end, failed(LibvirtError), notAttached, empty }
+    private enum Poll { case segments([StreamSegment]), end, failed(LibvirtError), notAttached, empty }
 
-    /// Takes the next buffered segment, or says why there is none (re-arms the callback on
-    /// the pool once the buffer has drained to half).
-    private func poll() -> Poll {
+    /// Takes up to `limit` buffered segments (at least one when there is any), or says why
+    /// there is none; re-arms the callback on the pool once the buffer has drained to half.
+    private func poll(limit: Int) -> Poll {
         lock.lock()
         if head < buffer.count {
-            let segment = buffer[head]
-            head += 1
-            if case .data(let d) = segment { bufferedBytes -= d.count }
+            let n = Swift.min(limit, buffer.count - head)
+            let taken = Array(buffer[head..<(head + n)])
+            head += n
+            for case .data(let d) in taken { bufferedBytes -= d.count }
             if head == buffer.count || head > 64 { buffer.removeFirst(head); head = 0 }
             let rearm = registered && reads && isOpenLocked && watched & Int32(VIR_STREAM_EVENT_READABLE.rawValue) == 0
                 && bufferedBytes <= readAhead / 2 && !rearmQueued
@@ -188,7 +189,7 @@ final class StreamIO: @unchecked Sendable {
                     lock.unlock()
                 }
             }
-            return .segment(segment)
+            return .segments(taken)
         }
         defer { lock.unlock() }
         switch end {
@@ -224,9 +225,15 @@ final class StreamIO: @unchecked Sendable {
     /// The next buffered segment of a non-blocking stream, waiting (without a thread) for
     /// the callback; nil at the end of the stream.
     func next(stream: LibvirtStream) async throws -> StreamSegment? {
+        try await next(stream: stream, limit: 1)?.first
+    }
+
+    /// Up to `limit` buffered segments at once (what arrived since the last call), waiting
+    /// for at least one; nil at the end of the stream.
+    func next(stream: LibvirtStream, limit: Int) async throws -> [StreamSegment]? {
         while true {
-            switch poll() {
-            case .segment(let s): return s
+            switch poll(limit: limit) {
+            case .segments(let s): return s
             case .end: return nil
             case .failed(let e): throw e
             case .notAttached:
