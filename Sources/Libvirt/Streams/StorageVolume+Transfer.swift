@@ -81,11 +81,17 @@ extension StorageVolume {
                                         stream: connection.newStream(readAhead: 8 << 20))
             var done: UInt64 = 0
             do {
-                // What arrived since the last wake-up, written in one file job.
-                while let batch = try await st.nextSegments() {
-                    let at = done
-                    done = try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try file.write(batch, at: at) }
-                    progress?(done)
+                // The loop runs on the file-I/O pool (its writes then run in place, and the
+                // event callback resumes it there: one wake-up per batch); each batch is what
+                // arrived since the last wake-up, written in one go.
+                done = try await withTaskExecutorPreference(BlockingThreadPool.fileIO) {
+                    var at: UInt64 = 0
+                    while let batch = try await st.nextSegments() {
+                        let from = at
+                        at = try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try file.write(batch, at: from) }
+                        progress?(at)
+                    }
+                    return at
                 }
                 let size = done
                 try await BlockingThreadPool.fileIO.run { () throws(LibvirtError) in try file.finish(size: size) }
