@@ -30,9 +30,9 @@ struct ConsoleCommand: AsyncParsableCommand {
         if force { flags.insert(.force) }
         if safe { flags.insert(.safe) }
         let session = try await dom.openConsole(device: device, flags: flags)
+        let terminal = RawTerminal()  // raw first: the lines below end in \r\n themselves
         FileHandle.standardError.write(Data("Connected to domain \(terminalSafe(dom.name))\r\nEscape character is \(escape)\r\n".utf8))
 
-        let terminal = RawTerminal()
         defer { terminal.restore() }
         let keys = StandardInputReader.start(escape: escapeByte)
         let outcome = await withTaskGroup(of: String?.self) { group in
