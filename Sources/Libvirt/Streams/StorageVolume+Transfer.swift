@@ -17,25 +17,30 @@ extension StorageVolume {
     /// `offset`, `length` bytes (0: to the end) (`virStorageVolDownload`); read it with
     /// `chunks` or, when `sparse`, `segments` (holes as holes).
     public func download(offset: UInt64 = 0, length: UInt64 = 0, sparse: Bool = false, stream: LibvirtStream? = nil) async throws -> LibvirtStream {
-        try await checkRange(offset: offset, length: length, "download")
-        let st = try await transferStream(stream)
         let flags: UInt32 = sparse ? VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM.rawValue : 0
-        try await st.attach(direction: .read, sparse: sparse) { [self] s throws(LibvirtError) in
+        return try await bind(stream, .read, offset: offset, length: length, sparse: sparse) { [self] s throws(LibvirtError) in
             try cCall("virStorageVolDownload", virStorageVolDownload(handle, s, offset, length, flags))
         }
-        return st
     }
 
     /// Binds `stream` to write the volume from `offset`, `length` bytes (0: to the end)
     /// (`virStorageVolUpload`); `write(_:)` (and `sendHole(bytes:)` when `sparse`), then
     /// `finish()`.
     public func upload(offset: UInt64 = 0, length: UInt64 = 0, sparse: Bool = false, stream: LibvirtStream? = nil) async throws -> LibvirtStream {
-        try await checkRange(offset: offset, length: length, "upload")
-        let st = try await transferStream(stream)
         let flags: UInt32 = sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM.rawValue : 0
-        try await st.attach(direction: .write, sparse: sparse) { [self] s throws(LibvirtError) in
+        return try await bind(stream, .write, offset: offset, length: length, sparse: sparse) { [self] s throws(LibvirtError) in
             try cCall("virStorageVolUpload", virStorageVolUpload(handle, s, offset, length, flags))
         }
+    }
+
+    /// Checks the range, then binds `given` (or a new non-blocking stream) with `open`.
+    private func bind(
+        _ given: LibvirtStream?, _ direction: LibvirtStream.Direction, offset: UInt64, length: UInt64, sparse: Bool,
+        _ open: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> Void
+    ) async throws -> LibvirtStream {
+        try await checkRange(offset: offset, length: length, direction == .read ? "download" : "upload")
+        let st = try await transferStream(given)
+        try await st.attach(direction: direction, sparse: sparse, open)
         return st
     }
 

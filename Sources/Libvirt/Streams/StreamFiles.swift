@@ -53,13 +53,7 @@ extension StreamIO {
         } else {
             rc = withExtendedLifetime(file) { virStreamRecvAll(st, sink, opaque) }
         }
-        if rc < 0 {
-            let e = file.failure != 0 ? LibvirtError.file("write", path, file.failure)
-                : LibvirtError.takeLast(after: sparse ? "virStreamSparseRecvAll" : "virStreamRecvAll")
-            virResetLastError()
-            fail(e)
-            throw e
-        }
+        try check(rc, file, "write", path, sparse ? "virStreamSparseRecvAll" : "virStreamRecvAll")
         // A trailing hole was only seeked over: give the file its full length.
         if sparse, ftruncate(file.fd, off_t(file.bytes)) < 0 { throw LibvirtError.file("ftruncate", path, errno) }
         try close(st, finish: true)
@@ -113,14 +107,18 @@ extension StreamIO {
         } else {
             rc = withExtendedLifetime(file) { virStreamSendAll(st, source, opaque) }
         }
-        if rc < 0 {
-            let e = file.failure != 0 ? LibvirtError.file("read", path, file.failure)
-                : LibvirtError.takeLast(after: sparse ? "virStreamSparseSendAll" : "virStreamSendAll")
-            virResetLastError()
-            fail(e)
-            throw e
-        }
+        try check(rc, file, "read", path, sparse ? "virStreamSparseSendAll" : "virStreamSendAll")
         try close(st, finish: true)
         return file.bytes
+    }
+
+    /// A failed bulk transfer: the file's error when a callback failed, else libvirt's
+    /// (which has already aborted the stream); recorded for later calls.
+    private func check(_ rc: Int32, _ file: StreamFileContext, _ operation: String, _ path: String, _ function: StaticString) throws(LibvirtError) {
+        guard rc < 0 else { return }
+        let e = file.failure != 0 ? LibvirtError.file(operation, path, file.failure) : LibvirtError.takeLast(after: function)
+        virResetLastError()
+        fail(e)
+        throw e
     }
 }
