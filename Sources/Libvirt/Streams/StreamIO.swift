@@ -295,23 +295,28 @@ final class StreamIO: @unchecked Sendable {
         }
     }
 
-    /// One `virStreamSend` from `bytes[from...]` on a pool thread: bytes sent, 0 when a
-    /// non-blocking stream's buffer is full.
+    /// `virStreamSend`s of at most one RPC payload each from `bytes[from...]`, in one pool
+    /// job until all is sent or a non-blocking stream's buffer is full: the bytes sent (0
+    /// when the first send found it full).
     func send(_ st: OpaquePointer, _ bytes: [UInt8], from: Int) throws(LibvirtError) -> Int {
-        let count = min(bytes.count - from, LibvirtStream.defaultChunkSize)
         lock.lock()
         writableSeen = false
         lock.unlock()
-        let rc = bytes.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.advanced(by: from).withMemoryRebound(to: CChar.self, capacity: count) { virStreamSend(st, $0, count) }
+        var offset = from
+        while offset < bytes.count {
+            let count = min(bytes.count - offset, LibvirtStream.defaultChunkSize)
+            let rc = bytes.withUnsafeBufferPointer { buf in
+                buf.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: count) { virStreamSend(st, $0, count) }
+            }
+            if rc == -2 { break }
+            if rc < 0 {
+                let e = LibvirtError.takeLast(after: "virStreamSend")
+                fail(e)
+                throw e
+            }
+            offset += Int(rc)
         }
-        if rc == -2 { return 0 }
-        if rc < 0 {
-            let e = LibvirtError.takeLast(after: "virStreamSend")
-            fail(e)
-            throw e
-        }
-        return Int(rc)
+        return offset - from
     }
 
     /// Waits (without a thread) for the writable event after a send found the buffer full.
