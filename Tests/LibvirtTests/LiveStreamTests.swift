@@ -338,6 +338,31 @@ import VirtKitTestSupport
         }
     }
 
+    /// `virtkit console` as a process: text on its stdin reaches the guest, the echo reaches
+    /// its stdout, and the escape byte ends it with status 0.
+    @Test(.timeLimit(.minutes(3)))
+    func cliConsoleTypesEchoesAndLeavesOnEscape() async throws {
+        let exe = builtProductsDirectory.appendingPathComponent("virtkit").path
+        guard FileManager.default.isExecutableFile(atPath: exe) else {
+            LiveEnvironment.unavailable("\(exe) not built (swift build --build-tests)")
+            return
+        }
+        guard let conn = await Self.connect() else { return }
+        defer { Task { await conn.close() } }
+        try await Self.withEchoGuest(conn, tag: "cli") { dom in
+            let cli = try PipedChild(exe, ["console", dom.name, "--uri", Self.uri])
+            defer { cli.kill() }
+            cli.send(Array("typed-through-cli".utf8))
+            #expect(await eventually(timeout: .seconds(60)) { Self.contains(cli.output, Array("typed-through-cli".utf8)) },
+                    "echo on stdout: \(String(decoding: cli.output, as: UTF8.self))")
+            cli.send([0x1D])
+            let status = await withCheckedContinuation { c in Thread { c.resume(returning: cli.wait()) }.start() }
+            #expect(status == 0, "exit status \(status); stderr-and-stdout: \(String(decoding: cli.output, as: UTF8.self))")
+            // The console was released: a plain open succeeds.
+            try await dom.openConsole().close()
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func screenshotOfAVNCGuest() async throws {
         guard let conn = await Self.connect() else { return }
@@ -396,5 +421,67 @@ final class AsyncGate: @unchecked Sendable {
             lock.lock()
             if isOpen { lock.unlock(); c.resume() } else { waiters.append(c); lock.unlock() }
         }
+    }
+}
+
+/// A child process with a pipe on its stdin and its stdout and stderr collected by a thread.
+/// `@unchecked Sendable`: `collected` is guarded by `lock`; the descriptors are immutable.
+final class PipedChild: @unchecked Sendable {
+    let pid: pid_t
+    private let input: Int32
+    private let lock = NSLock()
+    private var collected: [UInt8] = []
+    private var reaped = false
+
+    init(_ exe: String, _ args: [String]) throws {
+        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw EchoGuest.BuildError("pipe: errno \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
+        for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
+        close(inPipe[0]); close(outPipe[1])
+        guard rc == 0 else { close(inPipe[1]); close(outPipe[0]); throw EchoGuest.BuildError("posix_spawn: \(rc)") }
+        self.pid = pid
+        input = inPipe[1]
+        let outFD = outPipe[0]
+        Thread { [self] in
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(outFD, &buf, buf.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                lock.lock(); collected += buf[0..<n]; lock.unlock()
+            }
+            close(outFD)
+        }.start()
+    }
+
+    var output: [UInt8] { lock.lock(); defer { lock.unlock() }; return collected }
+
+    func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(input, $0.baseAddress, bytes.count) } }
+
+    /// Waits for the exit (blocking: call from a plain thread); the exit status.
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        lock.lock(); reaped = true; lock.unlock()
+        close(input)
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Kills a child that is still running (after a failed expectation).
+    func kill() {
+        lock.lock(); let done = reaped; lock.unlock()
+        guard !done else { return }
+        Foundation.kill(pid, SIGKILL)
+        _ = wait()
     }
 }
