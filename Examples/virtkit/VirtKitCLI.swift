@@ -26,6 +26,9 @@ struct VirtKitCLI: AsyncParsableCommand {
             GuardCommand.self,
             // Fleet
             FleetCommand.self,
+            // Libvirt objects and daemon administration (#13)
+            PoolCommand.self, VolumeCommand.self, NetCommand.self, NodeDevCommand.self, SnapshotCommand.self,
+            AttachCommand.self, DetachCommand.self, AdminCommand.self,
         ]
     )
 }

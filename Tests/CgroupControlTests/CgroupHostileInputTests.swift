@@ -8,7 +8,7 @@ import VirtKitTestSupport
 /// belong, huge files, mount points and links that try to leave the root (with decoys
 /// next to it), overflowing values. Each case ends within seconds with a typed error or
 /// value, and nothing outside the root is read.
-@Suite(.serialized) struct CgroupHostileInputTests {
+@Suite(.serialized, .offCooperativePool) struct CgroupHostileInputTests {
     /// A copy of `v2-systemd` at `…/root`, with a decoy cgroup2 root next to it whose
     /// `cgroup.controllers` lists `hugetlb rdma` (the fixture's own lists `cpu …`).
     static func tree() throws -> (root: String, outside: String) {

@@ -8,7 +8,7 @@ import VirtKitTestSupport
 /// sparse files, link loops, links out of the root (with decoys outside it), overflowing
 /// values, invalid UTF-8. Each probe must end within seconds, with bounded memory, and
 /// report a typed diagnostic; nothing outside the root may be read.
-@Suite(.serialized) struct HostileInputTests {
+@Suite(.serialized, .offCooperativePool) struct HostileInputTests {
     /// A writable copy of fixture `name` inside a fresh directory that also holds a decoy
     /// tree next to the root (`…/decoy`), so an escape would read recognisable values.
     static func tree(_ name: String) throws -> (root: String, outside: String) {
@@ -151,7 +151,7 @@ import VirtKitTestSupport
     }
 }
 
-@Suite struct RootErrorTests {
+@Suite(.offCooperativePool) struct RootErrorTests {
     @Test func missingRootIsATypedError() {
         #expect(throws: HostProbeError.rootMissing("/no/such/virtkit-root")) {
             try HostProber(rootPath: "/no/such/virtkit-root").snapshotSync()
@@ -182,7 +182,7 @@ import VirtKitTestSupport
     }
 }
 
-@Suite struct HostTopologyTests {
+@Suite(.offCooperativePool) struct HostTopologyTests {
     @Test func fixtureTopologyHasEveryField() throws {
         let s = try Fixtures.probe("2s4c2t-2n")
         let t = try #require(s.hostTopology)

@@ -71,12 +71,14 @@ struct ThreeHostLab: Sendable {
         #expect(inv.hosts.map(\.host) == ["A", "B", "C"])
         #expect(Set(inv.hosts.compactMap(\.hostname)).count == 3, "three distinct hosts: \(inv.hosts.map(\.hostname))")
         #expect(inv.hosts.allSatisfy { $0.topologySource == .capabilities && $0.topology.nodes.allSatisfy { $0.freeMemory != nil } })
-        let onC = try #require(inv.hosts[2].guests.first { $0.name == name })
+        // By name, not position: a host missing from the inventory must fail here, not trap.
+        let hostC = try #require(inv.hosts.first { $0.host == "C" })
+        let onC = try #require(hostC.guests.first { $0.name == name })
         #expect(onC.state == "running" && onC.isActive)
         #expect(onC.vcpuPins == [[0]])
         #expect(onC.maxMemory == .mebibytes(64) && onC.vcpus == 1)
-        #expect(inv.hosts[2].occupancy.pinnedVCPUsByCPU[0] ?? 0 >= 1)
-        #expect(!inv.hosts[0].guests.contains { $0.name == name } && !inv.hosts[1].guests.contains { $0.name == name })
+        #expect(hostC.occupancy.pinnedVCPUsByCPU[0] ?? 0 >= 1)
+        #expect(inv.hosts.filter { $0.host != "C" }.allSatisfy { !$0.guests.contains { $0.name == name } })
         await fleet.shutdown()
     }
 

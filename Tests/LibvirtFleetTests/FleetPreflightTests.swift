@@ -5,7 +5,7 @@ import Testing
 import VirtCore
 import VirtKitTestSupport
 
-@Suite struct FleetPreflightRuleTests {
+@Suite(.offCooperativePool) struct FleetPreflightRuleTests {
     static let guestXML = """
     <domain type='kvm'><name>g</name><memory unit='GiB'>6</memory><vcpu>2</vcpu>
     <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader></os>
@@ -75,7 +75,8 @@ import VirtKitTestSupport
         #expect(r.findings.first { $0.check == "devices" }?.verdict == .blocker)
         #expect(r.findings.first { $0.check == "networks" }?.evidence == ["network default", "bridge br0"])
         #expect(r.findings.first { $0.check == "tls" }?.evidence == ["destination connection encrypted"])
-        #expect(r.findings.first { $0.check == "cpu" }?.verdict == .unknown)
+        #expect(r.findings.first { $0.check == "cpu" }?.verdict == .pass, "no <cpu>: the hypervisor's default model")
+        #expect(r.findings.first { $0.check == "machine" }?.verdict == .unknown, "capabilities not read")
         #expect(!r.canMigrate && r.worst == .blocker)
 
         // A path the destination sees needs no copy.
@@ -142,6 +143,44 @@ extension FleetLabTests {
         #expect(r3.findings.first { $0.check == "tls" }?.evidence == ["destination connection encrypted"])
         try? await local.destroy()
         try? await huge.undefine()
+        await fleet.shutdown()
+    }
+}
+
+extension FleetLabTests {
+    /// `virConnectCompareHypervisorCPU` on B for guests defined on A (never started):
+    /// pentium3 alone is usable here; pentium3 requiring `amx-tile` (which this CPU lacks) is
+    /// refused with the feature named. Machine type, emulator: B's capabilities.
+    @Test func preflightRefusesACPUFeatureTheDestinationLacksAndNamesIt() async throws {
+        guard let lab = await ThreeHostLab.bringUp() else { return }
+        let fleet = try Fleet(hosts: lab.hosts, options: .init(deadline: .seconds(20)))
+        let a = try await Connection.open(try lab.hosts[0].connectionURI())
+        let pid = getpid()
+        func define(_ what: String, feature: String?, machine: String = "pc") async throws -> Domain {
+            try await a.defineDomain(xml: """
+                <domain type='kvm'><name>virtkit-lab-fleet-\(what)-\(pid)</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+                <os><type arch='x86_64' machine='\(machine)'>hvm</type></os>
+                <cpu mode='custom' match='exact'><model fallback='forbid'>pentium3</model>\(feature.map { "<feature policy='require' name='\($0)'/>" } ?? "")</cpu>
+                <devices/></domain>
+                """)
+        }
+        let plain = try await define("cpuok", feature: nil)
+        let amx = try await define("cpuamx", feature: "amx-tile")
+        defer { Task { try? await plain.undefine(); try? await amx.undefine(); await a.close() } }
+
+        let ok = try await fleet.preflight(guest: plain.name, from: "A", to: "B")
+        let cpuOK = try #require(ok.findings.first { $0.check == "cpu" })
+        #expect(cpuOK.verdict == .pass, "\(cpuOK) \(cpuOK.evidence)")
+        let machine = try #require(ok.findings.first { $0.check == "machine" })
+        #expect(machine.verdict == .pass, "\(machine) \(machine.evidence)")
+
+        let refused = try await fleet.preflight(guest: amx.name, from: "A", to: "B")
+        let cpu = try #require(refused.findings.first { $0.check == "cpu" })
+        #expect(cpu.verdict == .blocker && !refused.canMigrate, "\(cpu) \(cpu.evidence)")
+        #expect(cpu.reason == .cpuFeaturesMissing(["amx-tile"]), "\(String(describing: cpu.reason))")
+        #expect(cpu.summary.contains("amx-tile"))
+        try? await plain.undefine()
+        try? await amx.undefine()
         await fleet.shutdown()
     }
 }
