@@ -127,8 +127,8 @@ struct PoolCommand: AsyncParsableCommand {
 
 struct VolumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vol", abstract: "Storage volumes: list, create, delete, resize, xml.",
-        subcommands: [List.self, Create.self, Delete.self, Resize.self, XML.self])
+        commandName: "vol", abstract: "Storage volumes: list, create, delete, resize, xml, upload, download.",
+        subcommands: [List.self, Create.self, Delete.self, Resize.self, XML.self, Upload.self, Download.self])
 
     struct Row: Codable {
         var name: String

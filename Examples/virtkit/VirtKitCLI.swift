@@ -17,7 +17,7 @@ struct VirtKitCLI: AsyncParsableCommand {
             // CgroupControl
             CgroupCommand.self,
             // Events, migration, lab
-            EventsCommand.self, MigrateCommand.self, LabCommand.self,
+            EventsCommand.self, MigrateCommand.self, LabCommand.self, ConsoleCommand.self,
             // Tuning: placement
             PlanCommand.self, RollbackCommand.self,
             // Tuning: diagnosis
