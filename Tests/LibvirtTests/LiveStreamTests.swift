@@ -436,6 +436,7 @@ final class PipedChild: @unchecked Sendable {
     init(_ exe: String, _ args: [String]) throws {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw EchoGuest.BuildError("pipe: errno \(errno)") }
+        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // as spawnAndWait: no other child inherits them
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
