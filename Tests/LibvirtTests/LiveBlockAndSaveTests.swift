@@ -167,8 +167,11 @@ import VirtKitTestSupport
         defer { unlink(disk); unlink(image) }
         try await Self.qemuImg("create", "-q", "-f", "qcow2", disk, "16M")
         try await Self.withGuest(conn, xml: Self.diskGuestXML(name: TestGuest.uniqueName("save"), disk: disk)) { dom in
-            // Let the firmware run, then freeze the guest: its state must survive save and restore.
-            try await Task.sleep(for: .seconds(2))
+            // Let the firmware run (until its BIOS area is filled: seconds, or minutes on a loaded
+            // host), then freeze the guest: its state must survive save and restore.
+            _ = await eventually(timeout: .seconds(180), every: .milliseconds(500)) {
+                (try? await dom.memoryPeek(start: 0xF_0000, count: 65536))?.contains { $0 != 0 } == true
+            }
             try await dom.suspend()
             let state = try await Self.guestState(dom)
             #expect(state.registers.contains("IP=") && state.bios.contains { $0 != 0 }, "\(state.registers)")
