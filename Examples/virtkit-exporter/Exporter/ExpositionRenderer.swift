@@ -1,3 +1,5 @@
+import CgroupControl
+import HostProbe
 import Libvirt
 import VirtCore
 
@@ -159,6 +161,60 @@ private struct Rendering {
             return .double((Double(a.bytes) - Double(u.bytes)) / Double(a.bytes) * 100)
         }
         domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map { .double($0.sinceUnixEpoch.inSeconds) } }
+
+        hugepagePools(.hostHugepages) { $0.total }
+        hugepagePools(.hostHugepagesFree) { $0.free }
+        cgroupCPU(.cgroupPeriods) { $0.periods.map(MetricValue.integer) }
+        cgroupCPU(.cgroupThrottledPeriods) { $0.throttledPeriods.map(MetricValue.integer) }
+        cgroupCPU(.cgroupThrottledTime) { $0.throttledTime.map(MetricValue.seconds) }
+        w.family(.pressure)
+        forEachDomain { w, d in
+            guard let f = d.host else { return }
+            for (resource, p) in [("cpu", f.cpuPressure), ("io", f.ioPressure), ("memory", f.memoryPressure)] {
+                guard let p else { continue }
+                if let some = p.some { w.sample(LabelSet(d.metadata.labels, ["resource": resource, "kind": "some"]), value: .seconds(some.total)) }
+                if let full = p.full { w.sample(LabelSet(d.metadata.labels, ["resource": resource, "kind": "full"]), value: .seconds(full.total)) }
+            }
+        }
+        w.family(.guestHugepages)
+        forEachDomain { w, d in
+            for (node, bytes) in (d.host?.hugepageBytesPerNode ?? [:]).sorted(by: { $0.key < $1.key }) {
+                w.sample(LabelSet(d.metadata.labels, ["node": String(node)]), value: .integer(bytes))
+            }
+        }
+        w.family(.finding)
+        for h in hosts {
+            for f in h.findings?.findings ?? [] {
+                let base = LabelSet(h.labels, ["id": f.id.rawValue, "severity": f.severity.rawValue, "subject": f.subject.description])
+                if let g = f.subject.guest {
+                    w.sample(LabelSet(base, ["domain": g.name, "uuid": HostCollector.key(g.uuid)]), value: .integer(1))
+                } else {
+                    w.sample(base, value: .integer(1))
+                }
+            }
+        }
+        host(.findingsAge) { h in h.findings.map { .double((ContinuousClock.now - $0.takenAt).inSeconds) } }
+    }
+
+    mutating func hugepagePools(_ f: MetricFamily, _ pages: (HugepagePool) -> UInt64?) {
+        w.family(f)
+        for h in hosts {
+            for (node, pool) in h.node?.hugepages ?? [] {
+                guard let n = pages(pool) else { continue }
+                let (bytes, overflow) = n.multipliedReportingOverflow(by: pool.size.bytes)
+                if overflow { continue }
+                w.sample(LabelSet(h.labels, ["node": String(node), "page_size": String(pool.size.bytes)]), value: .integer(bytes))
+            }
+        }
+    }
+
+    mutating func cgroupCPU(_ f: MetricFamily, _ value: (CPUStats) -> MetricValue?) {
+        w.family(f)
+        forEachDomain { w, d in
+            for (cgroup, stats) in d.host?.cpu ?? [] {
+                if let v = value(stats) { w.sample(LabelSet(d.metadata.labels, ["cgroup": cgroup]), value: v) }
+            }
+        }
     }
 
     // MARK: Family shapes
