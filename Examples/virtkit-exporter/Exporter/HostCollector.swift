@@ -252,6 +252,12 @@ public actor HostCollector {
     private func collect() async throws -> Collected {
         let conn = try await connect()
         let start = ContinuousClock.now
+        // The node calls run beside the bulk call rather than after it: one round of pool
+        // hand-offs per scrape, not three in a row.
+        if nodeInfo == nil { nodeInfo = try? await conn.nodeInfo() }
+        async let freeMemory = try? conn.cellsFreeMemory()
+        let wantsNodeCPU = !nodeCPUUnsupported
+        async let nodeCPU: Result<NodeCPUStats, any Error>? = wantsNodeCPU ? await Self.attempt { try await conn.nodeCPUStats() } : nil
         var stats = try await conn.allDomainStats(groups: Self.groups, flags: .noWait, handles: true)
         let duration = ContinuousClock.now - start
 
@@ -261,32 +267,46 @@ public actor HostCollector {
         keys.reserveCapacity(stats.count)
         for s in stats {
             guard let d = s.domain else { keys.append(""); continue }
-            let k = Self.key(d.uuid)
+            let k = key(of: d.uuid)
             keys.append(k)
-            if let m = metadata[k], m.name == s.name, !dirty.contains(k) { continue }
+            if let m = metadata[k], m.name == s.name, dirty.isEmpty || !dirty.contains(k) { continue }
             wanted.append((k, d, s.name))
         }
         for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
         for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
 
-        // Samples, with groups NOWAIT skipped filled from the previous scrape.
-        let previous = Dictionary(uniqueKeysWithValues: (last?.domains ?? []).map { ($0.metadata.uuid, $0.stats) })
+        // Samples, with groups NOWAIT skipped filled from the previous scrape (found at the
+        // same position when the domain list did not change, else through an index).
+        let previous = last?.domains ?? []
+        var previousIndex: [String: Int]?
         var domains: [DomainSample] = []
         domains.reserveCapacity(stats.count)
-        var seen = Set<String>()
-        seen.reserveCapacity(stats.count)
         var localWanted: [LocalHostReader.Wanted] = []
         for i in stats.indices where !keys[i].isEmpty {
             let k = keys[i]
-            seen.insert(k)
             let meta = metadata[k] ?? DomainMetadata(name: stats[i].name, uuid: k, host: uri)
-            let stale = previous[k].map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
+            var before: DomainStats?
+            let position = domains.count
+            if position < previous.count, previous[position].metadata.uuid == k {
+                before = previous[position].stats
+            } else if !previous.isEmpty {
+                if previousIndex == nil {
+                    previousIndex = Dictionary(previous.indices.map { (previous[$0].metadata.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+                }
+                before = previousIndex?[k].map { previous[$0].stats }
+            }
+            let stale = before.map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
             domains.append(DomainSample(metadata: meta, stats: stats[i], stale: stale))
             if local != nil, let id = stats[i].domain?.id, let uuid = LibvirtUUID(k) {
                 localWanted.append(.init(key: k, name: meta.name, uuid: uuid, id: Int(id), hugepages: meta.hugepageBacked))
             }
         }
-        if metadata.count > seen.count { metadata = metadata.filter { seen.contains($0.key) } }  // undefined domains leave the cache
+        // Every current domain has an entry now, so a larger cache holds undefined domains.
+        if metadata.count > domains.count {
+            let seen = Set(domains.map(\.metadata.uuid))
+            metadata = metadata.filter { seen.contains($0.key) }
+            keyCache = keyCache.filter { seen.contains($0.value) }
+        }
 
         var node = NodeFigures()
         if let local {
@@ -296,11 +316,12 @@ public actor HostCollector {
         }
         startFindingsIfDue(conn)
 
-        if nodeInfo == nil { nodeInfo = try? await conn.nodeInfo() }
         node.info = nodeInfo
-        node.freeMemoryPerCell = (try? await conn.cellsFreeMemory()) ?? []
-        if !nodeCPUUnsupported {
-            do { node.cpu = try await conn.nodeCPUStats() } catch { nodeCPUUnsupported = true }
+        node.freeMemoryPerCell = await freeMemory ?? []
+        switch await nodeCPU {
+        case .success(let c)?: node.cpu = c
+        case .failure?: nodeCPUUnsupported = true
+        case nil: break
         }
         return Collected(domains: domains, node: node, takenAt: start, duration: duration)
     }
@@ -397,6 +418,20 @@ public actor HostCollector {
             callDuration: last?.duration,
             domains: lastFailure == nil ? (last?.domains ?? []) : [],
             node: last?.node, findings: findings, error: lastFailure ?? (last == nil ? "no answer yet" : nil))
+    }
+
+    static func attempt<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+
+    /// UUID → cache key, so a scrape does not format 1,000 UUIDs again.
+    private var keyCache: [LibvirtUUID: String] = [:]
+
+    private func key(of uuid: LibvirtUUID) -> String {
+        if let k = keyCache[uuid] { return k }
+        let k = Self.key(uuid)
+        keyCache[uuid] = k
+        return k
     }
 
     /// The cache key: the UUID in libvirt's lower-case spelling.

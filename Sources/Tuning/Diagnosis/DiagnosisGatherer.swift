@@ -160,9 +160,11 @@ public struct DiagnosisGatherer: Sendable {
                 var source = "virConnectGetAllDomainStats vcpu.\(index).delay"
                 if let da = va.delay, let db = vb.delay, db >= da {
                     delay = db - da
-                } else if let tid, let r = threadRates.first(where: { $0.tid == tid })?.runQueueWaitMsPerSecond {
+                } else if let tid, let r = threadRates.first(where: { $0.tid == tid })?.runQueueWaitMsPerSecond,
+                          case let ns = r * 1e6 * elapsed.inSeconds, ns.isFinite, ns >= 0, ns < 9e18 {
                     // libvirt < 7.2 reports no delay: the thread's schedstat wait, same quantity.
-                    delay = .nanoseconds(Int64(r * 1e6 * elapsed.inSeconds))
+                    // (A thread that ended during the window can leave a non-finite rate.)
+                    delay = .nanoseconds(Int64(ns))
                     source = "/proc/\(loc.map { String($0.pid) } ?? "PID")/task/\(tid)/schedstat"
                 }
                 var run: Duration?
