@@ -55,6 +55,22 @@ import VirtKitTestSupport
         #expect(text.hasSuffix("t_metric \(expected)\n"))
     }
 
+    /// The one-off labels written straight into the exposition read the same as a composed
+    /// `LabelSet`, escaping included, with and without a prefix.
+    @Test func extraLabelsWrittenInPlaceEqualAComposedLabelSet() {
+        for prefix in [LabelSet(["host": #"h"1\"#]), LabelSet([])] {
+            let direct = render { w in
+                w.family(Self.family)
+                w.sample(prefix, ["vcpu": "0", "reason": "a\"b\nc"], value: .integer(3))
+            }
+            let composed = render { w in
+                w.family(Self.family)
+                w.sample(LabelSet(prefix, ["vcpu": "0", "reason": "a\"b\nc"]), value: .integer(3))
+            }
+            #expect(direct == composed)
+        }
+    }
+
     @Test func labelSetsCompose() {
         let base = LabelSet(["host": "h"])
         #expect(String(decoding: LabelSet(base, ["vcpu": "0"]).escaped, as: UTF8.self) == #"host="h",vcpu="0""#)
