@@ -97,7 +97,8 @@ let package = Package(
         // served over HTTP by the virtkit-exporter daemon.
         .target(
             name: "VirtKitExporter",
-            dependencies: ["Libvirt", "DomainXML", "VirtCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Libvirt", "DomainXML", "VirtCore", "Tuning", "CgroupControl", "HostProbe", "LibvirtJoins",
+                           .product(name: "Logging", package: "swift-log")],
             path: "Examples/virtkit-exporter/Exporter"
         ),
         .executableTarget(
@@ -131,7 +132,7 @@ let package = Package(
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
         .testTarget(name: "VirtLoggingTests", dependencies: ["VirtLogging", "Libvirt", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "Tuning", "CgroupControl", "HostProbe", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "DomainXML", "Tuning", "VirtCore", "VirtKitTestSupport"]),

@@ -366,15 +366,9 @@ struct MigrationOptionRuns {
 }
 }
 
-/// Waits (up to 60 s) until the busy guest runs its boot sector's loop (SeaBIOS's POST takes
-/// ~8 s and is itself CPU-bound, so CPU time can't tell): its vCPU is at 0000:7C00-7C1F in
-/// QEMU's `info registers` (HMP through `virsh qemu-monitor-command`).
+/// Waits (up to 60 s) until the busy guest runs its boot sector's loop (`Lab.waitUntilBusy`).
 private func waitUntilBusy(_ env: LabScenarioTests.MigrationOptionRuns.Env) async -> Bool {
-    await eventually(timeout: .seconds(60), every: .milliseconds(500)) {
-        let (rc, out, _) = await run("/usr/bin/virsh", ["-c", env.lab.a.uri, "qemu-monitor-command", "--hmp", env.name, "info registers"])
-        guard rc == 0, out.contains("CS =0000 "), let r = out.range(of: "EIP=00007c"), let digit = out[r.upperBound...].first else { return false }
-        return "01".contains(digit)
-    }
+    await Lab.waitUntilBusy(uri: env.lab.a.uri, name: env.name)
 }
 
 /// Runs a tool on a plain thread (not the cooperative pool), awaited.

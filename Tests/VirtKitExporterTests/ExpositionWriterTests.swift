@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tuning
 import VirtKitTestSupport
 @testable import VirtKitExporter
 
@@ -54,6 +55,22 @@ import VirtKitTestSupport
         #expect(text.hasSuffix("t_metric \(expected)\n"))
     }
 
+    /// The one-off labels written straight into the exposition read the same as a composed
+    /// `LabelSet`, escaping included, with and without a prefix.
+    @Test func extraLabelsWrittenInPlaceEqualAComposedLabelSet() {
+        for prefix in [LabelSet(["host": #"h"1\"#]), LabelSet([])] {
+            let direct = render { w in
+                w.family(Self.family)
+                w.sample(prefix, ["vcpu": "0", "reason": "a\"b\nc"], value: .integer(3))
+            }
+            let composed = render { w in
+                w.family(Self.family)
+                w.sample(LabelSet(prefix, ["vcpu": "0", "reason": "a\"b\nc"]), value: .integer(3))
+            }
+            #expect(direct == composed)
+        }
+    }
+
     @Test func labelSetsCompose() {
         let base = LabelSet(["host": "h"])
         #expect(String(decoding: LabelSet(base, ["vcpu": "0"]).escaped, as: UTF8.self) == #"host="h",vcpu="0""#)
@@ -66,5 +83,31 @@ import VirtKitTestSupport
             #expect(doc.contains("`\(f.name)`"), "Documentation/Exporter.md lacks \(f.name)")
         }
         #expect(Set(MetricFamily.all.map(\.name)).count == MetricFamily.all.count)
+    }
+}
+
+@Suite struct HugepageMapsTests {
+    /// `huge` mappings count per node in `hugepageBytesPerNode` (pages × kernelpagesize_kB);
+    /// other mappings only in `bytesPerNode`.
+    @Test func numaMapsHugeLinesArePerNodeHugepageBytes() {
+        let maps = """
+        7f0000000000 bind:0 file=/dev/hugepages/libvirt/qemu/1-g/qemu_back_mem.pc.ram huge dirty=3 N0=2 N1=1 kernelpagesize_kB=2048
+        7f1000000000 default anon=10 dirty=10 N0=6 N1=4 kernelpagesize_kB=4
+        7f2000000000 default file=/dev/hugepages1G/x huge N1=1 kernelpagesize_kB=1048576
+        7f3000000000 default
+        """
+        let p = GuestMemoryPlacement(numaMaps: maps)
+        let mib2: UInt64 = 2 << 20, gib1: UInt64 = 1 << 30, page: UInt64 = 4096
+        let huge: [Int: UInt64] = [0: 2 * mib2, 1: mib2 + gib1]
+        let all: [Int: UInt64] = [0: 2 * mib2 + 6 * page, 1: mib2 + gib1 + 4 * page]
+        #expect(p.hugepageBytesPerNode == huge)
+        #expect(p.bytesPerNode == all)
+    }
+
+    @Test func onlyLocalQemuURIsReadHostFiles() {
+        for uri in ["qemu:///system", "qemu+unix:///system?socket=/run/x", "qemu:///session"] { #expect(HostCollector.isLocal(uri), "\(uri)") }
+        for uri in ["qemu+ssh://hostb/system", "qemu+tcp://10.0.0.1/system", "test:///default", "xen:///system", "qemu", "qemu+ssh://u@h/system"] {
+            #expect(!HostCollector.isLocal(uri), "\(uri)")
+        }
     }
 }

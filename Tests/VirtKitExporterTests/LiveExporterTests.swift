@@ -31,7 +31,7 @@ import VirtKitTestSupport
     static func followRedefinition(_ conn: Connection, _ dom: Domain, name: String, fixedUUID: String) async throws {
         let uuid = HostCollector.key(dom.uuid)
 
-        let collector = HostCollector(uri: "qemu:///system")
+        let collector = HostCollector(uri: "qemu:///system", findingsInterval: nil)
         func title() async -> String? {
             let s = await collector.scrape(deadline: .now + .seconds(10))
             return s.domains.first { $0.metadata.uuid == uuid }?.metadata.title
@@ -67,8 +67,15 @@ import VirtKitTestSupport
         let xmlPath = TestGuest.escape(path).replacingOccurrences(of: "\n", with: "&#10;")
         let disk = "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='\(xmlPath)'/><target dev='vda' bus='virtio'/></disk>"
         let dom = try await conn.createDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("exporter-disk"), extraDevices: disk))
-        let exporter = MetricsExporter(uris: ["qemu:///system"])
-        let text = String(decoding: await exporter.metrics(), as: UTF8.self)
+        let exporter = MetricsExporter(uris: ["qemu:///system"], findingsInterval: nil)
+        // NOWAIT: while another client's query holds the new guest's monitor, libvirt skips its
+        // block group, and a first scrape has no earlier values to serve: scrape until it answers.
+        var text = ""
+        let domainUUID = HostCollector.key(dom.uuid)
+        _ = await eventually(timeout: .seconds(20), every: .milliseconds(200)) {
+            text = String(decoding: await exporter.metrics(), as: UTF8.self)
+            return (try? ParsedExposition(text))?.values("libvirt_domain_block_stats_read_bytes_total").contains { $0.labels["uuid"] == domainUUID } == true
+        }
         await exporter.shutdown()
         // NOWAIT: groups libvirt skips for a busy guest are served from the previous scrape.
         let record = try #require(try await conn.domainStats([dom], groups: [.state, .balloon, .block, .vcpu]).first)

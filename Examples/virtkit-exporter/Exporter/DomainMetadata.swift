@@ -39,6 +39,8 @@ public struct DomainMetadata: Sendable, Hashable {
     public var vcpus: Int?
     public var disks: [Disk] = []
     public var interfaces: [Interface] = []
+    /// `<memoryBacking><hugepages>`: the guest's memory comes from hugepage pools.
+    public var hugepageBacked = false
     /// False until the domain XML has been read: then only `name` and `uuid` are known.
     public var hasDefinition = false
     /// `host`, `domain`, `uuid`, escaped once for every sample of this domain.
@@ -60,6 +62,7 @@ public struct DomainMetadata: Sendable, Hashable {
         title = (try? d.title.value) ?? nil
         maxMemory = (try? d.memory.value) ?? nil
         vcpus = (try? d.vcpu.count.value) ?? nil
+        hugepageBacked = d.memoryBacking.hugepages.exists
         for disk in d.devices.disks {
             let s = disk.source
             let source = [s.file.raw, s.dev.raw, s.dir.raw, s.name.raw].lazy.compactMap { $0 }.first ?? ""

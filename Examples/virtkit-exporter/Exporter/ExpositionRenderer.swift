@@ -1,3 +1,5 @@
+import CgroupControl
+import HostProbe
 import Libvirt
 import VirtCore
 
@@ -59,14 +61,14 @@ private struct Rendering {
         w.family(.hostFreeMemory)
         for h in hosts {
             for (i, free) in (h.node?.freeMemoryPerCell ?? []).enumerated() {
-                w.sample(LabelSet(h.labels, ["node": String(i)]), value: .integer(free.bytes))
+                w.sample(h.labels, ["node": String(i)], value: .integer(free.bytes))
             }
         }
         w.family(.hostCPUTime)
         for h in hosts {
             guard let c = h.node?.cpu else { continue }
             for (mode, v) in [("kernel", c.kernel), ("user", c.user), ("idle", c.idle), ("iowait", c.iowait)] {
-                if let v { w.sample(LabelSet(h.labels, ["mode": mode]), value: .seconds(v)) }
+                if let v { w.sample(h.labels, ["mode": mode], value: .seconds(v)) }
             }
         }
 
@@ -74,12 +76,12 @@ private struct Rendering {
         w.family(.state)
         forEachDomain { w, d in
             guard let s = d.stats.state else { return }
-            w.sample(LabelSet(d.metadata.labels, ["state": s.state.key, "reason": s.reasonDescription]), value: .integer(1))
+            w.sample(d.metadata.labels, ["state": s.state.key, "reason": s.reasonDescription], value: .integer(1))
         }
         w.family(.info)
         forEachDomain { w, d in
             guard d.metadata.hasDefinition else { return }
-            w.sample(LabelSet(d.metadata.labels, ["title": d.metadata.title ?? ""]), value: .integer(1))
+            w.sample(d.metadata.labels, ["title": d.metadata.title ?? ""], value: .integer(1))
         }
         domain(.maxMemory) { d in
             d.stats.balloon?.maximum.map(MetricValue.bytes) ?? d.metadata.maxMemory.map(MetricValue.bytes)
@@ -90,8 +92,8 @@ private struct Rendering {
         w.family(.cpuModeTime)
         forEachDomain { w, d in
             guard let c = d.stats.cpu else { return }
-            if let u = c.user { w.sample(LabelSet(d.metadata.labels, ["mode": "user"]), value: .seconds(u)) }
-            if let s = c.system { w.sample(LabelSet(d.metadata.labels, ["mode": "system"]), value: .seconds(s)) }
+            if let u = c.user { w.sample(d.metadata.labels, ["mode": "user"], value: .seconds(u)) }
+            if let s = c.system { w.sample(d.metadata.labels, ["mode": "system"], value: .seconds(s)) }
         }
 
         vcpu(.vcpuState) { v in
@@ -111,8 +113,8 @@ private struct Rendering {
         w.family(.blockMeta)
         forEachDomain { w, d in
             for disk in d.metadata.disks {
-                w.sample(LabelSet(d.metadata.labels, ["target_device": disk.target, "source_file": disk.source,
-                                                      "disk_type": disk.type, "device": disk.device]), value: .integer(1))
+                w.sample(d.metadata.labels, ["target_device": disk.target, "source_file": disk.source,
+                                                      "disk_type": disk.type, "device": disk.device], value: .integer(1))
             }
         }
         block(.blockReadBytes) { $0.readBytes.map(MetricValue.integer) }
@@ -131,8 +133,8 @@ private struct Rendering {
         w.family(.ifaceMeta)
         forEachDomain { w, d in
             for n in d.metadata.interfaces {
-                w.sample(LabelSet(d.metadata.labels, ["target_device": n.target, "source_bridge": n.bridge,
-                                                      "source_network": n.network, "mac": n.mac, "type": n.type]), value: .integer(1))
+                w.sample(d.metadata.labels, ["target_device": n.target, "source_bridge": n.bridge,
+                                                      "source_network": n.network, "mac": n.mac, "type": n.type], value: .integer(1))
             }
         }
         interface(.rxBytes) { $0.rxBytes }
@@ -159,6 +161,60 @@ private struct Rendering {
             return .double((Double(a.bytes) - Double(u.bytes)) / Double(a.bytes) * 100)
         }
         domain(.balloonLastUpdate) { $0.stats.balloon?.lastUpdate.map { .double($0.sinceUnixEpoch.inSeconds) } }
+
+        hugepagePools(.hostHugepages) { $0.total }
+        hugepagePools(.hostHugepagesFree) { $0.free }
+        cgroupCPU(.cgroupPeriods) { $0.periods.map(MetricValue.integer) }
+        cgroupCPU(.cgroupThrottledPeriods) { $0.throttledPeriods.map(MetricValue.integer) }
+        cgroupCPU(.cgroupThrottledTime) { $0.throttledTime.map(MetricValue.seconds) }
+        w.family(.pressure)
+        forEachDomain { w, d in
+            guard let f = d.host else { return }
+            for (resource, p) in [("cpu", f.cpuPressure), ("io", f.ioPressure), ("memory", f.memoryPressure)] {
+                guard let p else { continue }
+                if let some = p.some { w.sample(d.metadata.labels, ["resource": resource, "kind": "some"], value: .seconds(some.total)) }
+                if let full = p.full { w.sample(d.metadata.labels, ["resource": resource, "kind": "full"], value: .seconds(full.total)) }
+            }
+        }
+        w.family(.guestHugepages)
+        forEachDomain { w, d in
+            for (node, bytes) in (d.host?.hugepageBytesPerNode ?? [:]).sorted(by: { $0.key < $1.key }) {
+                w.sample(d.metadata.labels, ["node": String(node)], value: .integer(bytes))
+            }
+        }
+        w.family(.finding)
+        for h in hosts {
+            for f in h.findings?.findings ?? [] {
+                let base = LabelSet(h.labels, ["id": f.id.rawValue, "severity": f.severity.rawValue, "subject": f.subject.description])
+                if let g = f.subject.guest {
+                    w.sample(LabelSet(base, ["domain": g.name, "uuid": HostCollector.key(g.uuid)]), value: .integer(1))
+                } else {
+                    w.sample(base, value: .integer(1))
+                }
+            }
+        }
+        host(.findingsAge) { h in h.findings.map { .double((ContinuousClock.now - $0.takenAt).inSeconds) } }
+    }
+
+    mutating func hugepagePools(_ f: MetricFamily, _ pages: (HugepagePool) -> UInt64?) {
+        w.family(f)
+        for h in hosts {
+            for (node, pool) in h.node?.hugepages ?? [] {
+                guard let n = pages(pool) else { continue }
+                let (bytes, overflow) = n.multipliedReportingOverflow(by: pool.size.bytes)
+                if overflow { continue }
+                w.sample(h.labels, ["node": String(node), "page_size": String(pool.size.bytes)], value: .integer(bytes))
+            }
+        }
+    }
+
+    mutating func cgroupCPU(_ f: MetricFamily, _ value: (CPUStats) -> MetricValue?) {
+        w.family(f)
+        forEachDomain { w, d in
+            for (cgroup, stats) in d.host?.cpu ?? [] {
+                if let v = value(stats) { w.sample(d.metadata.labels, ["cgroup": cgroup], value: v) }
+            }
+        }
     }
 
     // MARK: Family shapes
@@ -185,7 +241,7 @@ private struct Rendering {
         w.family(f)
         forEachDomain { w, d in
             for (i, v) in (d.stats.vcpu?.entries ?? []).enumerated() {
-                if let x = value(v) { w.sample(LabelSet(d.metadata.labels, ["vcpu": String(i)]), value: x) }
+                if let x = value(v) { w.sample(d.metadata.labels, ["vcpu": String(i)], value: x) }
             }
         }
     }

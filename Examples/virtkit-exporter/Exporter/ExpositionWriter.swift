@@ -36,6 +36,29 @@ public struct ExpositionWriter: Sendable {
         bytes.append(UInt8(ascii: "\n"))
     }
 
+    /// One sample whose labels are `labels` followed by `extra` (escaped as they are written:
+    /// no label set is built for a one-off label such as a vCPU index or a state).
+    public mutating func sample(_ labels: LabelSet, _ extra: KeyValuePairs<String, String>, value: MetricValue) {
+        flushHeader()
+        bytes.append(contentsOf: currentName)
+        bytes.append(UInt8(ascii: "{"))
+        bytes.append(contentsOf: labels.escaped)
+        var first = labels.isEmpty
+        for (k, v) in extra {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(contentsOf: k.utf8)
+            bytes.append(UInt8(ascii: "="))
+            bytes.append(UInt8(ascii: "\""))
+            LabelSet.appendEscaped(v, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: " "))
+        value.write(into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
     private mutating func flushHeader() {
         guard let f = pending else { return }
         pending = nil
@@ -92,6 +115,13 @@ public struct LabelSet: Sendable, Hashable {
     /// Label value escaping of the text format: `\` → `\\`, `"` → `\"`, newline → `\n`.
     /// Everything else (UTF-8 included) is written as is.
     public static func appendEscaped(_ value: String, to out: inout [UInt8]) {
+        // Most values need no escaping: those are copied in one go.
+        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { buf in
+            if buf.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) { return false }
+            out.append(contentsOf: buf)
+            return true
+        }
+        if copied == true { return }
         for b in value.utf8 {
             switch b {
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

@@ -1,5 +1,7 @@
+import HostProbe
 import Libvirt
 import Logging
+import Tuning
 import VirtCore
 
 /// What one host contributed to one scrape.
@@ -18,6 +20,8 @@ public struct HostScrape: Sendable {
     public var callDuration: Duration?
     public var domains: [DomainSample]
     public var node: NodeFigures?
+    /// The diagnosis findings of the last refresh (nil: not computed for this host).
+    public var findings: FindingsSnapshot?
     /// Why the host is down, for `/healthz` and the log.
     public var error: String?
 }
@@ -29,6 +33,14 @@ public struct DomainSample: Sendable {
     /// libvirt skipped groups this domain reported before (NOWAIT: a job held its monitor);
     /// those groups carry the previous values.
     public var stale: Bool
+    /// Cgroup and hugepage figures from this machine's files (local hosts, running guests).
+    public var host: GuestHostFigures?
+}
+
+/// The findings of one diagnosis run (`Diagnoser` over `DiagnosisGatherer`'s input).
+public struct FindingsSnapshot: Sendable {
+    public var findings: [Finding]
+    public var takenAt: ContinuousClock.Instant
 }
 
 /// Host figures that cost one call each per scrape (or once).
@@ -38,6 +50,8 @@ public struct NodeFigures: Sendable {
     public var freeMemoryPerCell: [MemorySize] = []
     /// `virNodeGetCPUStats` for all CPUs (nanoseconds), nil when the driver has none.
     public var cpu: NodeCPUStats?
+    /// Hugepage pools per NUMA node (local hosts: sysfs through HostProbe).
+    public var hugepages: [(node: Int, pool: HugepagePool)] = []
 }
 
 /// Collects one libvirt URI: a persistent read-only connection through `EventMonitor`
@@ -53,6 +67,14 @@ public actor HostCollector {
     public nonisolated let hostLabels: LabelSet
     /// How many domain XMLs are read at once when the cache misses.
     public nonisolated let definitionWidth: Int
+    /// The daemon runs on this machine: guests' cgroups, PSI and hugepages are read from
+    /// `/sys` and `/proc`, and findings are computed.
+    public nonisolated let readsHostFiles: Bool
+    /// How often the diagnosis findings are recomputed (in the background; scrapes serve
+    /// the last result); nil: never. Only for hosts whose files are read.
+    public nonisolated let findingsInterval: Duration?
+    /// The sampling window of the findings' rates (vCPU delay, throttling, host rates).
+    public nonisolated let findingsWindow: Duration
     static let groups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block]
     /// Events after which a domain's XML is read again.
     static let invalidatingEvents: Set<DomainEventID> = [.lifecycle, .deviceAdded, .deviceRemoved, .metadataChange]
@@ -70,6 +92,12 @@ public actor HostCollector {
     private var nodeInfo: HostNodeInfo?
     private var nodeCPUUnsupported = false
     private var isShutDown = false
+    private let local: LocalHostReader?
+    private var findings: FindingsSnapshot?
+    private var findingsTask: Task<Void, Never>?
+    private var findingsAttempt: ContinuousClock.Instant?
+    /// Diagnosis runs finished (for tests).
+    public private(set) var findingsRuns = 0
 
     struct Collected: Sendable {
         var domains: [DomainSample]
@@ -78,13 +106,35 @@ public actor HostCollector {
         var duration: Duration
     }
 
-    public init(uri: String, definitionWidth: Int = 8, logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameters:
+    ///   - readsHostFiles: nil decides from the URI (`isLocal(_:)`).
+    ///   - findingsInterval: how often findings are recomputed; nil never.
+    public init(uri: String, definitionWidth: Int = 8, readsHostFiles: Bool? = nil,
+                findingsInterval: Duration? = .seconds(60), findingsWindow: Duration = .seconds(1),
+                logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.uri = uri
         hostLabels = LabelSet(["host": uri])
         self.definitionWidth = max(1, definitionWidth)
+        let local = readsHostFiles ?? Self.isLocal(uri)
+        self.readsHostFiles = local
+        self.findingsInterval = local ? findingsInterval.flatMap { $0 > .zero ? $0 : nil } : nil
+        self.findingsWindow = findingsWindow
         var l = logger
         l[metadataKey: "uri"] = "\(uri)"
         self.logger = l
+        self.local = local ? LocalHostReader(logger: l) : nil
+    }
+
+    /// A QEMU daemon on this machine: the `qemu` driver with no host name in the URI
+    /// (`qemu:///system`, `qemu+unix:///system?socket=…`). Its guests' processes and cgroups
+    /// are this machine's.
+    public static func isLocal(_ uri: String) -> Bool {
+        guard let sep = uri.range(of: "://") else { return false }
+        let scheme = uri[..<sep.lowerBound]
+        let driver = scheme.split(separator: "+", maxSplits: 1).first ?? ""
+        let transport = scheme.split(separator: "+", maxSplits: 1).dropFirst().first
+        let hostPart = uri[sep.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        return driver == "qemu" && hostPart.isEmpty && (transport == nil || transport == "unix")
     }
 
     /// The statistics as of `deadline` at the latest.
@@ -118,6 +168,9 @@ public actor HostCollector {
         isShutDown = true
         eventTask?.cancel()
         eventTask = nil
+        findingsTask?.cancel()
+        if let t = findingsTask { await t.value }
+        findingsTask = nil
         for id in Array(waiters.keys) { wake(id) }
         if let monitor { await monitor.shutdown() }
         monitor = nil
@@ -199,6 +252,12 @@ public actor HostCollector {
     private func collect() async throws -> Collected {
         let conn = try await connect()
         let start = ContinuousClock.now
+        // The node calls run beside the bulk call rather than after it: one round of pool
+        // hand-offs per scrape, not three in a row.
+        if nodeInfo == nil { nodeInfo = try? await conn.nodeInfo() }
+        async let freeMemory = try? conn.cellsFreeMemory()
+        let wantsNodeCPU = !nodeCPUUnsupported
+        async let nodeCPU: Result<NodeCPUStats, any Error>? = wantsNodeCPU ? await Self.attempt { try await conn.nodeCPUStats() } : nil
         var stats = try await conn.allDomainStats(groups: Self.groups, flags: .noWait, handles: true)
         let duration = ContinuousClock.now - start
 
@@ -208,34 +267,61 @@ public actor HostCollector {
         keys.reserveCapacity(stats.count)
         for s in stats {
             guard let d = s.domain else { keys.append(""); continue }
-            let k = Self.key(d.uuid)
+            let k = key(of: d.uuid)
             keys.append(k)
-            if let m = metadata[k], m.name == s.name, !dirty.contains(k) { continue }
+            if let m = metadata[k], m.name == s.name, dirty.isEmpty || !dirty.contains(k) { continue }
             wanted.append((k, d, s.name))
         }
         for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
         for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
 
-        // Samples, with groups NOWAIT skipped filled from the previous scrape.
-        let previous = Dictionary(uniqueKeysWithValues: (last?.domains ?? []).map { ($0.metadata.uuid, $0.stats) })
+        // Samples, with groups NOWAIT skipped filled from the previous scrape (found at the
+        // same position when the domain list did not change, else through an index).
+        let previous = last?.domains ?? []
+        var previousIndex: [String: Int]?
         var domains: [DomainSample] = []
         domains.reserveCapacity(stats.count)
-        var seen = Set<String>()
+        var localWanted: [LocalHostReader.Wanted] = []
         for i in stats.indices where !keys[i].isEmpty {
             let k = keys[i]
-            seen.insert(k)
             let meta = metadata[k] ?? DomainMetadata(name: stats[i].name, uuid: k, host: uri)
-            let stale = previous[k].map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
+            var before: DomainStats?
+            let position = domains.count
+            if position < previous.count, previous[position].metadata.uuid == k {
+                before = previous[position].stats
+            } else if !previous.isEmpty {
+                if previousIndex == nil {
+                    previousIndex = Dictionary(previous.indices.map { (previous[$0].metadata.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+                }
+                before = previousIndex?[k].map { previous[$0].stats }
+            }
+            let stale = before.map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
             domains.append(DomainSample(metadata: meta, stats: stats[i], stale: stale))
+            if local != nil, let id = stats[i].domain?.id, let uuid = LibvirtUUID(k) {
+                localWanted.append(.init(key: k, name: meta.name, uuid: uuid, id: Int(id), hugepages: meta.hugepageBacked))
+            }
         }
-        metadata = metadata.filter { seen.contains($0.key) }  // undefined domains leave the cache
+        // Every current domain has an entry now, so a larger cache holds undefined domains.
+        if metadata.count > domains.count {
+            let seen = Set(domains.map(\.metadata.uuid))
+            metadata = metadata.filter { seen.contains($0.key) }
+            keyCache = keyCache.filter { seen.contains($0.value) }
+        }
 
         var node = NodeFigures()
-        if nodeInfo == nil { nodeInfo = try? await conn.nodeInfo() }
+        if let local {
+            let figures = await local.read(localWanted)
+            for i in domains.indices { domains[i].host = figures.guests[domains[i].metadata.uuid] }
+            node.hugepages = figures.hugepages
+        }
+        startFindingsIfDue(conn)
+
         node.info = nodeInfo
-        node.freeMemoryPerCell = (try? await conn.cellsFreeMemory()) ?? []
-        if !nodeCPUUnsupported {
-            do { node.cpu = try await conn.nodeCPUStats() } catch { nodeCPUUnsupported = true }
+        node.freeMemoryPerCell = await freeMemory ?? []
+        switch await nodeCPU {
+        case .success(let c)?: node.cpu = c
+        case .failure?: nodeCPUUnsupported = true
+        case nil: break
         }
         return Collected(domains: domains, node: node, takenAt: start, duration: duration)
     }
@@ -289,6 +375,39 @@ public actor HostCollector {
         return copied
     }
 
+    // MARK: - Findings
+
+    /// Starts a diagnosis run in the background when the last one is older than the interval.
+    private func startFindingsIfDue(_ conn: Connection) {
+        guard let interval = findingsInterval, findingsTask == nil, !isShutDown else { return }
+        if let t = findingsAttempt, ContinuousClock.now - t < interval { return }
+        findingsAttempt = .now
+        let window = findingsWindow
+        let log = logger
+        findingsTask = Task {
+            var gatherer = DiagnosisGatherer(connection: conn, window: window)
+            gatherer.readsHost = true
+            let start = ContinuousClock.now
+            do {
+                let input = try await gatherer.gather()
+                let report = Diagnoser().diagnose(input)
+                self.finishFindings(FindingsSnapshot(findings: report.findings, takenAt: start))
+                log.debug("findings refreshed", metadata: ["findings": "\(report.findings.count)", "took": "\(ContinuousClock.now - start)"])
+            } catch {
+                log.warning("diagnosis failed; findings kept from the last run", metadata: ["error": "\(error)"])
+                self.finishFindings(nil)
+            }
+        }
+    }
+
+    private func finishFindings(_ f: FindingsSnapshot?) {
+        if let f {
+            findings = f
+            findingsRuns += 1
+        }
+        findingsTask = nil
+    }
+
     private func snapshot(fresh: Bool) -> HostScrape {
         let now = ContinuousClock.now
         let up = lastFailure == nil && last != nil
@@ -298,7 +417,21 @@ public actor HostCollector {
             age: last.map { now - $0.takenAt },
             callDuration: last?.duration,
             domains: lastFailure == nil ? (last?.domains ?? []) : [],
-            node: last?.node, error: lastFailure ?? (last == nil ? "no answer yet" : nil))
+            node: last?.node, findings: findings, error: lastFailure ?? (last == nil ? "no answer yet" : nil))
+    }
+
+    static func attempt<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+
+    /// UUID → cache key, so a scrape does not format 1,000 UUIDs again.
+    private var keyCache: [LibvirtUUID: String] = [:]
+
+    private func key(of uuid: LibvirtUUID) -> String {
+        if let k = keyCache[uuid] { return k }
+        let k = Self.key(uuid)
+        keyCache[uuid] = k
+        return k
     }
 
     /// The cache key: the UUID in libvirt's lower-case spelling.

@@ -80,6 +80,16 @@ extension MetricFamily {
     static let balloonMinorFaults = Self("libvirt_domain_memory_stats_minor_fault_total", .counter, "Page faults served without disk I/O in the guest.", source: "balloon.minor_fault")
     static let balloonUsedPercent = Self("libvirt_domain_memory_stats_used_percent", .gauge, "Guest memory in use: (available - usable) / available, in percent.", source: "balloon.available, balloon.usable")
     static let balloonLastUpdate = Self("libvirt_domain_memory_stats_last_update_timestamp_seconds", .gauge, "When the guest last updated its memory statistics (Unix time).", source: "balloon.last-update")
+    // MARK: This machine's files (local hosts)
+    static let hostHugepages = Self("virtkit_host_hugepages_bytes", .gauge, "Hugepage pool of a NUMA node (nr_hugepages times the page size), in bytes.", labels: ["node", "page_size"], source: "sysfs node/nodeN/hugepages/hugepages-*kB/nr_hugepages (HostProbe)")
+    static let hostHugepagesFree = Self("virtkit_host_hugepages_free_bytes", .gauge, "Free part of a NUMA node's hugepage pool, in bytes.", labels: ["node", "page_size"], source: "sysfs node/nodeN/hugepages/hugepages-*kB/free_hugepages (HostProbe)")
+    static let cgroupPeriods = Self("virtkit_domain_cpu_periods_total", .counter, "CPU bandwidth periods of a guest cgroup with a quota (cpu.stat nr_periods).", labels: ["cgroup"], source: "cgroup cpu.stat nr_periods (top, emulator, vcpuN)")
+    static let cgroupThrottledPeriods = Self("virtkit_domain_cpu_throttled_periods_total", .counter, "Periods in which a guest cgroup was throttled by its CPU quota (cpu.stat nr_throttled).", labels: ["cgroup"], source: "cgroup cpu.stat nr_throttled (top, emulator, vcpuN)")
+    static let cgroupThrottledTime = Self("virtkit_domain_cpu_throttled_seconds_total", .counter, "Time a guest cgroup's threads were held back by its CPU quota, in seconds.", labels: ["cgroup"], source: "cgroup cpu.stat throttled_usec (v2) / throttled_time (v1, ns)")
+    static let pressure = Self("virtkit_domain_pressure_seconds_total", .counter, "Pressure stall time of the guest's cgroup (PSI): some = at least one task stalled, full = all non-idle tasks stalled, in seconds.", labels: ["resource", "kind"], source: "cgroup v2 {cpu,io,memory}.pressure total (µs) of the guest's top cgroup")
+    static let guestHugepages = Self("virtkit_domain_hugepages_bytes", .gauge, "Hugepage memory of the guest's QEMU process on a host NUMA node, in bytes (hugepage-backed guests only).", labels: ["node"], source: "/proc/PID/numa_maps `huge` mappings (N<node>=pages × kernelpagesize_kB)")
+    static let finding = Self("virtkit_finding", .gauge, "1 per diagnosis finding of the last refresh (Tuning's rules).", labels: ["id", "severity", "subject", "domain, uuid (guest findings)"], source: "Diagnoser over DiagnosisGatherer input, refreshed every --findings-interval")
+    static let findingsAge = Self("virtkit_findings_age_seconds", .gauge, "Age of the findings served for this host.", source: "exporter (findings refresh)")
     // MARK: Exporter
     static let renderDuration = Self("virtkit_exporter_scrape_duration_seconds", .gauge, "Duration of this scrape: waiting for the hosts (at most the deadline) and rendering.", source: "exporter")
 
@@ -93,6 +103,8 @@ extension MetricFamily {
         ifaceMeta, rxBytes, rxPackets, rxErrors, rxDrops, txBytes, txPackets, txErrors, txDrops,
         balloonActual, balloonUnused, balloonAvailable, balloonUsable, balloonRSS, balloonDiskCaches, balloonSwapIn,
         balloonSwapOut, balloonMajorFaults, balloonMinorFaults, balloonUsedPercent, balloonLastUpdate,
+        hostHugepages, hostHugepagesFree, cgroupPeriods, cgroupThrottledPeriods, cgroupThrottledTime, pressure, guestHugepages,
+        finding, findingsAge,
         renderDuration,
     ]
 }

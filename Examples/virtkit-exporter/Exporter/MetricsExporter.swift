@@ -8,9 +8,18 @@ public final class MetricsExporter: Sendable {
     /// served from its last result, marked `virtkit_scrape_stale`.
     public let deadline: Duration
 
-    public init(uris: [String], deadline: Duration = .seconds(3), logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    /// - Parameters:
+    ///   - readsHostFiles: read guests' cgroups, PSI and hugepages from this machine's files
+    ///     (and compute findings) for every URI (true), none (false), or local ones (nil,
+    ///     `HostCollector.isLocal`).
+    ///   - findingsInterval: how often findings are recomputed in the background; nil never.
+    public init(uris: [String], deadline: Duration = .seconds(3), readsHostFiles: Bool? = nil,
+                findingsInterval: Duration? = .seconds(60),
+                logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         var seen = Set<String>()
-        collectors = uris.filter { seen.insert($0).inserted }.map { HostCollector(uri: $0, logger: logger) }
+        collectors = uris.filter { seen.insert($0).inserted }.map {
+            HostCollector(uri: $0, readsHostFiles: readsHostFiles, findingsInterval: findingsInterval, logger: logger)
+        }
         self.deadline = deadline
     }
 

@@ -22,12 +22,20 @@ struct ExporterCommand: AsyncParsableCommand {
     @Option(help: "Seconds a scrape waits for a host before serving its last values as stale.")
     var deadline = 3.0
 
+    @Option(name: .customLong("findings-interval"), help: "Seconds between diagnosis runs for virtkit_finding (local hosts; 0: off).")
+    var findingsInterval = 60.0
+
+    @Option(name: .customLong("host-files"), help: "Read guests' cgroups, PSI and hugepages from this machine: auto (local qemu URIs), on, off.")
+    var hostFiles = "auto"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
         guard deadline > 0, deadline <= 600 else { throw ValidationError("--deadline must be in (0, 600] seconds") }
+        guard findingsInterval >= 0, findingsInterval <= 86_400 else { throw ValidationError("--findings-interval must be in [0, 86400] seconds") }
+        guard ["auto", "on", "off"].contains(hostFiles) else { throw ValidationError("--host-files takes auto, on or off") }
         _ = try address()
     }
 
@@ -48,7 +56,10 @@ struct ExporterCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "virtkit.exporter")
         let exporter = MetricsExporter(uris: uris.isEmpty ? ["qemu:///system"] : uris,
-                                       deadline: .nanoseconds(Int64(deadline * 1e9)), logger: logger)
+                                       deadline: .nanoseconds(Int64(deadline * 1e9)),
+                                       readsHostFiles: hostFiles == "auto" ? nil : hostFiles == "on",
+                                       findingsInterval: findingsInterval > 0 ? .nanoseconds(Int64(findingsInterval * 1e9)) : nil,
+                                       logger: logger)
 
         let router = Router()
         router.get("metrics") { _, _ -> Response in

@@ -160,9 +160,11 @@ public struct DiagnosisGatherer: Sendable {
                 var source = "virConnectGetAllDomainStats vcpu.\(index).delay"
                 if let da = va.delay, let db = vb.delay, db >= da {
                     delay = db - da
-                } else if let tid, let r = threadRates.first(where: { $0.tid == tid })?.runQueueWaitMsPerSecond {
+                } else if let tid, let r = threadRates.first(where: { $0.tid == tid })?.runQueueWaitMsPerSecond,
+                          case let ns = r * 1e6 * elapsed.inSeconds, ns.isFinite, ns >= 0, ns < 9e18 {
                     // libvirt < 7.2 reports no delay: the thread's schedstat wait, same quantity.
-                    delay = .nanoseconds(Int64(r * 1e6 * elapsed.inSeconds))
+                    // (A thread that ended during the window can leave a non-finite rate.)
+                    delay = .nanoseconds(Int64(ns))
                     source = "/proc/\(loc.map { String($0.pid) } ?? "PID")/task/\(tid)/schedstat"
                 }
                 var run: Duration?
@@ -310,21 +312,28 @@ func tcpConnect(host: String, port: Int, timeout: Duration) -> String? {
 
 extension GuestMemoryPlacement {
     /// Parses `/proc/PID/numa_maps`: every mapping's `N<node>=<pages>` counts times its
-    /// `kernelpagesize_kB`. Lines without node counts (unpopulated) add nothing.
+    /// `kernelpagesize_kB`. Lines without node counts (unpopulated) add nothing; lines with
+    /// the `huge` flag (hugetlbfs mappings) count in `hugepageBytesPerNode` too.
     public init(numaMaps text: String) {
         var bytes: [Int: UInt64] = [:]
+        var huge: [Int: UInt64] = [:]
         for line in text.split(separator: "\n") {
             var pageKiB: UInt64 = 4
+            var isHuge = false
             var counts: [(Int, UInt64)] = []
             for token in line.split(separator: " ") {
+                if token == "huge" { isHuge = true }
                 if token.hasPrefix("kernelpagesize_kB="), let v = UInt64(token.dropFirst(18)) { pageKiB = v }
                 if token.first == "N", let eq = token.firstIndex(of: "="),
                    let node = Int(token[token.index(after: token.startIndex)..<eq]), let pages = UInt64(token[token.index(after: eq)...]) {
                     counts.append((node, pages))
                 }
             }
-            for (node, pages) in counts { bytes[node, default: 0] &+= pages &* pageKiB &* 1024 }
+            for (node, pages) in counts {
+                bytes[node, default: 0] &+= pages &* pageKiB &* 1024
+                if isHuge { huge[node, default: 0] &+= pages &* pageKiB &* 1024 }
+            }
         }
-        self.init(bytesPerNode: bytes)
+        self.init(bytesPerNode: bytes, hugepageBytesPerNode: huge)
     }
 }

@@ -142,7 +142,12 @@ public struct CPUThrottling: Sendable, Hashable {
 public struct GuestMemoryPlacement: Sendable, Hashable {
     /// Resident bytes per host node.
     public var bytesPerNode: [Int: UInt64]
-    public init(bytesPerNode: [Int: UInt64]) { self.bytesPerNode = bytesPerNode }
+    /// The hugetlb part of `bytesPerNode` (mappings marked `huge`), per host node.
+    public var hugepageBytesPerNode: [Int: UInt64]
+    public init(bytesPerNode: [Int: UInt64], hugepageBytesPerNode: [Int: UInt64] = [:]) {
+        self.bytesPerNode = bytesPerNode
+        self.hugepageBytesPerNode = hugepageBytesPerNode
+    }
     public var total: UInt64 { bytesPerNode.values.reduce(0, +) }
 }
 
