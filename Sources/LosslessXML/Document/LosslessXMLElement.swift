@@ -1,5 +1,7 @@
 // The element node of the lossless document model.
 
+import Synchronization
+
 /// One child node of an element, decoded.
 public enum LosslessXMLNode {
     case element(LosslessXMLElement)
@@ -62,6 +64,9 @@ public final class LosslessXMLElement {
     var flags: Flags
     /// Cache for `isMixed`: 0 unknown, 1 no character data, 2 mixed content.
     var mixedState: UInt8 = 0
+    /// Cache for `sameNamePosition(of:)`, built once per child list; every change of the
+    /// child list (`takeNodes`, `setStoredNodes`) drops it.
+    var sameNameIndex: SameNameIndex?
 
     init(parsed storage: SourceStorage, start: UInt32, nameEnd: UInt32, startTagEnd: UInt32,
          attrFirst: UInt32, attrCount: UInt32, selfClosing: Bool) {
@@ -273,6 +278,7 @@ public final class LosslessXMLElement {
     func takeNodes() -> [NodeStorage] {
         let ns = storedNodes
         content = .empty
+        sameNameIndex = nil
         return ns
     }
 
@@ -283,6 +289,7 @@ public final class LosslessXMLElement {
 
     func setStoredNodes(_ nodes: [NodeStorage]) {
         content = nodes.isEmpty ? .empty : .nodes(nodes)
+        sameNameIndex = nil
         flags.insert(.contentDirty)
         markDirty()
     }
@@ -302,6 +309,21 @@ public final class LosslessXMLElement {
         var out: [LosslessXMLElement] = []
         for node in ns { if case let .element(e) = node { out.append(e) } }
         return out
+    }
+
+    /// The 1-based position of `child` among this element's child elements of the same
+    /// qualified name; nil when no sibling shares its name or it is not a child. The first
+    /// call indexes the whole child list (one pass); later calls are a lookup, so naming every
+    /// one of n same-named siblings (error paths) is linear, not quadratic.
+    func sameNamePosition(of child: LosslessXMLElement) -> Int? {
+        let index: SameNameIndex
+        if let built = sameNameIndex {
+            index = built
+        } else {
+            index = SameNameIndex(childElements)
+            sameNameIndex = index
+        }
+        return index.positions[ObjectIdentifier(child)]
     }
 
     /// The first child element whose qualified name is `name`.
@@ -562,69 +584,95 @@ public final class LosslessXMLElement {
     /// (a losslessness check and an honest benchmark of the serializer); `indent` is the
     /// indentation of the line the element starts on, used for built elements' children.
     func write(into out: inout [UInt8], indent: [UInt8], walk: Bool) {
-        let bytes = storage.bytes
+        storage.bytes.withUnsafeBufferPointer { buf in
+            // Storage bytes are never empty (a built element stores `<name`).
+            guard let p = buf.baseAddress else { return }
+            write(into: &out, p, indent: indent, walk: walk)
+        }
+    }
+
+    /// `write` with `p` = `storage.bytes`' base address (taken once per storage, not per node:
+    /// spans are appended from the pointer, with no array slices and their retains).
+    func write(into out: inout [UInt8], _ p: UnsafePointer<UInt8>, indent: [UInt8], walk: Bool) {
+        @inline(__always) func span(_ s: Int, _ e: Int, _ out: inout [UInt8]) {
+            out.append(contentsOf: UnsafeBufferPointer(start: p + s, count: e - s))
+        }
         if isParsed && !walk && !flags.contains(.subtreeDirty) {
-            out.append(contentsOf: bytes[Int(start)..<Int(end)])
+            span(Int(start), Int(end), &out)
             return
         }
-        // Fast path for the common leaf `<x a='1'>text</x>`: no node array needed.
-        if isParsed, case let .text(a, b) = content, !flags.contains(.startTagDirty), !flags.contains(.selfClosing) {
-            out.append(contentsOf: bytes[Int(start)..<Int(startTagEnd)])
-            out.append(contentsOf: bytes[Int(a)..<Int(b)])
-            out.append(contentsOf: bytes[Int(endTagStart)..<Int(end)])
-            return
+        let nodes: [NodeStorage]
+        switch content {
+        case .empty:
+            nodes = []
+        case let .text(a, b):
+            // Fast path for the common leaf `<x a='1'>text</x>`: no node array needed.
+            if isParsed, !flags.contains(.startTagDirty), !flags.contains(.selfClosing) {
+                span(Int(start), Int(startTagEnd), &out)
+                span(Int(a), Int(b), &out)
+                span(Int(endTagStart), Int(end), &out)
+                return
+            }
+            nodes = [.text(a, b)]
+        case let .nodes(ns):
+            nodes = ns
         }
-        let ns = storedNodes
-        let hasContent = !ns.isEmpty
+        let hasContent = !nodes.isEmpty
         // Start tag.
         if isParsed && !flags.contains(.startTagDirty) && !(flags.contains(.selfClosing) && hasContent) {
-            out.append(contentsOf: bytes[Int(start)..<Int(startTagEnd)])
+            span(Int(start), Int(startTagEnd), &out)
         } else {
             writeStartTag(into: &out, hasContent: hasContent)
         }
         if isParsed && flags.contains(.selfClosing) && !hasContent { return }
         if !isParsed && !hasContent { return } // writeStartTag emitted "/>"
         // Content.
-        let pretty = !isParsed && !ns.contains { n in
+        let pretty = !isParsed && !nodes.contains { n in
             switch n {
             case .text, .newText, .cdata: true
             default: false
             }
         }
         let childIndent = pretty ? indent + [0x20, 0x20] : []
-        for (k, node) in ns.enumerated() {
-            if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
-            switch node {
-            case let .element(e):
-                // Only built elements use the indentation (parsed ones carry their own).
-                let ind: [UInt8]
-                if pretty {
-                    ind = childIndent
-                } else if e.isParsed {
-                    ind = indent
-                } else if k > 0, let ws = whitespace(ns[k - 1]), let nl = ws.lastIndex(of: 0x0A) {
-                    ind = Array(ws[(nl + 1)...])
-                } else {
-                    ind = indent
+        nodes.withUnsafeBufferPointer { ns in
+            for k in ns.indices {
+                if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
+                switch ns[k] {
+                case let .element(e):
+                    // Only built elements use the indentation (parsed ones carry their own).
+                    let ind: [UInt8]
+                    if pretty {
+                        ind = childIndent
+                    } else if e.isParsed {
+                        ind = indent
+                    } else if k > 0, let ws = whitespace(ns[k - 1]), let nl = ws.lastIndex(of: 0x0A) {
+                        ind = Array(ws[(nl + 1)...])
+                    } else {
+                        ind = indent
+                    }
+                    if e.storage === storage {
+                        e.write(into: &out, p, indent: ind, walk: walk)
+                    } else {
+                        e.write(into: &out, indent: ind, walk: walk)
+                    }
+                case let .text(a, b), let .cdata(a, b), let .comment(a, b), let .pi(a, b):
+                    span(Int(a), Int(b), &out)
+                case let .newText(t):
+                    appendEscapedText(t.value, to: &out)
+                case let .newComment(t):
+                    out.append(contentsOf: Array("<!--".utf8))
+                    out.append(contentsOf: t.value.utf8)
+                    out.append(contentsOf: Array("-->".utf8))
                 }
-                e.write(into: &out, indent: ind, walk: walk)
-            case let .text(a, b), let .cdata(a, b), let .comment(a, b), let .pi(a, b):
-                out.append(contentsOf: bytes[Int(a)..<Int(b)])
-            case let .newText(t):
-                appendEscapedText(t.value, to: &out)
-            case let .newComment(t):
-                out.append(contentsOf: Array("<!--".utf8))
-                out.append(contentsOf: t.value.utf8)
-                out.append(contentsOf: Array("-->".utf8))
             }
         }
         if pretty { out.append(0x0A); out.append(contentsOf: indent) }
         // End tag.
         if isParsed && !flags.contains(.selfClosing) {
-            out.append(contentsOf: bytes[Int(endTagStart)..<Int(end)])
+            span(Int(endTagStart), Int(end), &out)
         } else {
             out.append(0x3C); out.append(0x2F)
-            out.append(contentsOf: bytes[Int(start) + 1..<Int(nameEnd)])
+            span(Int(start) + 1, Int(nameEnd), &out)
             out.append(0x3E)
         }
     }
@@ -685,4 +733,35 @@ extension String {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// Positions of the child elements that share their name with a sibling (unique names are
+/// left out: their paths carry no position).
+final class SameNameIndex {
+    let positions: [ObjectIdentifier: Int]
+
+    /// Counts sibling visits made while indexing, for the linearity test (task-local, so
+    /// tests running in parallel do not see each other's visits).
+    @TaskLocal static var visitCounter: VisitCounter?
+
+    init(_ children: [LosslessXMLElement]) {
+        Self.visitCounter?.add(children.count)
+        var counts: [String: Int] = [:]
+        let names = children.map(\.name)
+        for name in names { counts[name, default: 0] += 1 }
+        var seen: [String: Int] = [:]
+        var positions: [ObjectIdentifier: Int] = [:]
+        for (child, name) in zip(children, names) where counts[name, default: 0] > 1 {
+            let k = seen[name, default: 0] + 1
+            seen[name] = k
+            positions[ObjectIdentifier(child)] = k
+        }
+        self.positions = positions
+    }
+}
+
+/// A thread-safe counter (see `SameNameIndex.visitCounter`).
+final class VisitCounter: Sendable {
+    let count = Atomic<Int>(0)
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
 }

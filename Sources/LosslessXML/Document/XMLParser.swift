@@ -9,6 +9,8 @@
 // is kept verbatim as passthrough (it is never fetched); a DOCTYPE with an internal subset
 // and any entity declaration are refused, so no entity is ever expanded.
 
+import Synchronization
+
 struct XMLParser {
     let p: UnsafePointer<UInt8>
     let n: Int
@@ -16,19 +18,19 @@ struct XMLParser {
     let maxDepth: Int
     let storage: SourceStorage
     let cls: UnsafePointer<UInt8>
-    var attrs: [AttrSpan] = []
+    /// Attribute spans of the whole document (copied to `storage.attrs` at exact size).
+    var attrs: [AttrSpan]
     /// Child nodes of the open elements, moved (not copied) into each element at its end tag.
-    let scratch = NodeScratch()
+    let scratch: NodeScratch
     /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
     /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
-    var stack: [OpenElement] = []
+    var stack: [OpenElement]
     var elementCount = 0
     var root: LosslessXMLElement?
 
     struct OpenElement {
-        let ref: Unmanaged<LosslessXMLElement>
+        unowned(unsafe) let element: LosslessXMLElement
         let mark: Int
-        var element: LosslessXMLElement { ref.takeUnretainedValue() }
     }
 
     struct Result {
@@ -55,12 +57,22 @@ struct XMLParser {
                 }
                 return .failure(XMLParseError.at(bad.offset, in: base, count: buf.count, reason))
             }
+            // The growable buffers come from a per-process cache: a small document then costs
+            // no buffer growth at all, only its elements and one exact-size attribute table.
+            let buffers = ParserBuffers.take()
+            defer { ParserBuffers.give(buffers) }
             return CharClass.table.withUnsafeBufferPointer { t in
                 var parser = XMLParser(p: base, n: buf.count, limits: limits, maxDepth: limits.effectiveDepth,
-                                       storage: storage, cls: t.baseAddress!)
+                                       storage: storage, cls: t.baseAddress!, attrs: [], scratch: buffers.nodes, stack: [])
+                swap(&parser.attrs, &buffers.attrs)
+                swap(&parser.stack, &buffers.stack)
+                defer {
+                    swap(&parser.attrs, &buffers.attrs)
+                    swap(&parser.stack, &buffers.stack)
+                }
                 do throws(XMLParseError) {
                     let r = try parser.parseDocument()
-                    storage.attrs = parser.attrs
+                    storage.attrs = exactCopy(parser.attrs)
                     return .success(r)
                 } catch {
                     return .failure(error)
@@ -555,7 +567,7 @@ struct XMLParser {
                             selfClosing: selfClosing)
         let hasParent = !stack.isEmpty
         if hasParent { el._parent = stack[stack.count - 1].element }
-        if !selfClosing { stack.append(OpenElement(ref: .passUnretained(el), mark: scratch.count + (hasParent ? 1 : 0))) }
+        if !selfClosing { stack.append(OpenElement(element: el, mark: scratch.count + (hasParent ? 1 : 0))) }
         // The new reference moves into the parent's pending nodes (or `root`): no extra retain.
         if hasParent { scratch.append(.element(consume el)) } else { root = consume el }
         return i
@@ -593,7 +605,7 @@ struct XMLParser {
         guard let top = stack.last else { throw unexpected(s, "no end tag outside the root element") }
         // Borrow the element without a retain/release pair (it is owned by its parent's nodes).
         var result = Swift.Result<Int, XMLParseError>.success(0)
-        top.ref._withUnsafeGuaranteedRef { el in
+        Unmanaged.passUnretained(top.element)._withUnsafeGuaranteedRef { el in
             do throws(XMLParseError) { result = .success(try close(el, top.mark, s)) } catch { result = .failure(error) }
         }
         return try result.get()
@@ -626,6 +638,53 @@ struct XMLParser {
 }
 
 
+/// A copy with capacity == count (the parser's table has spare capacity and is reused).
+func exactCopy(_ a: [AttrSpan]) -> [AttrSpan] {
+    a.withUnsafeBufferPointer { src in
+        [AttrSpan](unsafeUninitializedCapacity: src.count) { dst, initialized in
+            if let s = src.baseAddress, let d = dst.baseAddress { d.initialize(from: s, count: src.count) }
+            initialized = src.count
+        }
+    }
+}
+
+/// The parser's growable buffers, kept between parses (one set cached per process, taken
+/// atomically, so concurrent parses on other threads simply allocate their own). Sets that
+/// grew large on a big or hostile document are dropped instead of cached, so what stays
+/// held after parsing is bounded (about 300 KiB).
+final class ParserBuffers {
+    var attrs: [AttrSpan] = []
+    var stack: [XMLParser.OpenElement] = []
+    let nodes = NodeScratch()
+
+    init() {
+        attrs.reserveCapacity(256)
+        stack.reserveCapacity(32)
+    }
+
+    /// The cached set's address (0: none); an integer because raw pointers are not Sendable.
+    static let cached = Atomic<UInt>(0)
+
+    static func take() -> ParserBuffers {
+        if let p = UnsafeRawPointer(bitPattern: cached.exchange(0, ordering: .acquiring)) {
+            return Unmanaged<ParserBuffers>.fromOpaque(p).takeRetainedValue()
+        }
+        return ParserBuffers()
+    }
+
+    static func give(_ b: ParserBuffers) {
+        // A failed parse leaves nodes of the open elements behind (the stack is non-owning).
+        b.nodes.removeAll()
+        b.attrs.removeAll(keepingCapacity: true)
+        b.stack.removeAll(keepingCapacity: true)
+        guard b.attrs.capacity <= 8192, b.stack.capacity <= 1024, b.nodes.capacity <= 4096 else { return }
+        let p = Unmanaged.passRetained(b).toOpaque()
+        if !cached.compareExchange(expected: 0, desired: UInt(bitPattern: p), ordering: .releasing).exchanged {
+            Unmanaged<ParserBuffers>.fromOpaque(p).release()
+        }
+    }
+}
+
 /// A growable stack of nodes with move-out: closing an element moves its children into a new
 /// exact-size array without the retain/release pair (and array destroy) that copying from a
 /// Swift Array and then removing would cost for every element node.
@@ -639,6 +698,11 @@ final class NodeScratch {
     deinit {
         base.deinitialize(count: count)
         base.deallocate()
+    }
+
+    func removeAll() {
+        base.deinitialize(count: count)
+        count = 0
     }
 
     @inline(__always) func append(_ node: NodeStorage) {
