@@ -43,7 +43,7 @@ public final class LosslessXMLDocument {
         let storage = SourceStorage(bytes: bytes)
         let r = try XMLParser.parse(storage, limits: limits)
         self.storage = storage
-        self.root = r.root
+        self.root = LosslessXMLElement(record: 0, in: storage)
         self.rootStart = r.rootStart
         self.rootEnd = r.rootEnd
     }

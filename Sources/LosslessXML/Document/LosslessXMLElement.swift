@@ -22,6 +22,9 @@ public enum LosslessXMLNode {
 public final class LosslessXMLElement {
     enum Content {
         case empty
+        /// Parsed children not looked at yet: record `n` of `storage.records` says where they
+        /// are. Reading `content` turns them into nodes (element objects made once, on demand).
+        case unread(UInt32)
         /// The single text child of a leaf (`<name>foo</name>`), kept without an array.
         case text(UInt32, UInt32)
         case nodes([NodeStorage])
@@ -59,7 +62,16 @@ public final class LosslessXMLElement {
     var end: UInt32
     let attrFirst: UInt32
     let attrCount: UInt32
-    var content: Content = .empty
+    /// The child list as stored; `.unread` until first read through `content`.
+    var _content: Content = .empty
+    /// The child list, made from the parsed records on first access.
+    var content: Content {
+        get {
+            if case let .unread(r) = _content { materialize(r) }
+            return _content
+        }
+        set { _content = newValue }
+    }
     var editedAttrs: [AttrEntry]?
     var flags: Flags
     /// Cache for `isMixed`: 0 unknown, 1 no character data, 2 mixed content.
@@ -68,17 +80,45 @@ public final class LosslessXMLElement {
     /// child list (`takeNodes`, `setStoredNodes`) drops it.
     var sameNameIndex: SameNameIndex?
 
-    init(parsed storage: SourceStorage, start: UInt32, nameEnd: UInt32, startTagEnd: UInt32,
-         attrFirst: UInt32, attrCount: UInt32, selfClosing: Bool) {
+    /// The element of parsed record `index`; its children stay unread until asked for.
+    init(record index: UInt32, in storage: SourceStorage) {
+        let r = storage.records[Int(index)]
         self.storage = storage
-        self.start = start
-        self.nameEnd = nameEnd
-        self.startTagEnd = startTagEnd
-        self.endTagStart = startTagEnd
-        self.end = startTagEnd
-        self.attrFirst = attrFirst
-        self.attrCount = attrCount
-        self.flags = selfClosing ? [.parsed, .selfClosing] : [.parsed]
+        self.start = r.start
+        self.nameEnd = r.nameEnd
+        self.startTagEnd = r.startTagEnd
+        self.endTagStart = r.endTagStart
+        self.end = r.end
+        self.attrFirst = r.attrFirst
+        self.attrCount = r.attrCount
+        self.flags = r.selfClosing ? [.parsed, .selfClosing] : [.parsed]
+        self._content = r.childCount == 0 ? .empty : .unread(index)
+    }
+
+    /// Makes the child list of record `index`: a lone text child stays a span, elements
+    /// become objects parented here.
+    @inline(never)
+    func materialize(_ index: UInt32) {
+        let r = storage.records[Int(index)]
+        let first = Int(r.childFirst), count = Int(r.childCount)
+        let table = storage.children
+        if count == 1, table[first].kind == .text {
+            _content = .text(table[first].a, table[first].b)
+            return
+        }
+        var nodes: [NodeStorage] = []
+        nodes.reserveCapacity(count)
+        for k in first..<first + count {
+            let c = table[k]
+            if c.kind == .element {
+                let e = LosslessXMLElement(record: c.a, in: storage)
+                e._parent = self
+                nodes.append(.element(e))
+            } else {
+                nodes.append(c.spanNode)
+            }
+        }
+        _content = .nodes(nodes)
     }
 
     /// Builds a new element (serialized with libvirt's 2-space indentation; empty text is
@@ -109,7 +149,7 @@ public final class LosslessXMLElement {
     }
 
     deinit {
-        if case let .nodes(nodes) = content {
+        if case let .nodes(nodes) = _content {
             for node in nodes { if case let .element(c) = node { c._parent = nil } }
         }
     }
@@ -266,7 +306,7 @@ public final class LosslessXMLElement {
     /// Child nodes in storage form (a copy; arrays are copy-on-write).
     var storedNodes: [NodeStorage] {
         switch content {
-        case .empty: []
+        case .empty, .unread: [] // `content` has made the list: `.unread` is never returned
         case let .text(a, b): [.text(a, b)]
         case let .nodes(ns): ns
         }
@@ -385,7 +425,7 @@ public final class LosslessXMLElement {
     public var text: String? {
         get {
             switch content {
-            case .empty: return nil
+            case .empty, .unread: return nil // `.unread` is never returned by `content`
             case let .text(a, b): return decodeSpan(storage.bytes, Int(a), Int(b), attribute: false)
             case let .nodes(ns):
                 var out = ""
@@ -602,7 +642,15 @@ public final class LosslessXMLElement {
             return
         }
         let nodes: [NodeStorage]
-        switch content {
+        switch _content {
+        case let .unread(r):
+            // Children never looked at are unedited: emitted from the records, node by node
+            // (unless the start tag itself was edited: then through the general path).
+            if !flags.contains(.startTagDirty) {
+                writeRecord(r, into: &out, p)
+                return
+            }
+            nodes = storedNodes
         case .empty:
             nodes = []
         case let .text(a, b):
@@ -675,6 +723,31 @@ public final class LosslessXMLElement {
             span(Int(start) + 1, Int(nameEnd), &out)
             out.append(0x3E)
         }
+    }
+
+    /// Emits parsed record `index` tag by tag and node by node from its spans (the walk of an
+    /// unedited subtree whose element objects were never made).
+    func writeRecord(_ index: UInt32, into out: inout [UInt8], _ p: UnsafePointer<UInt8>) {
+        guard let records = storage.records.baseAddress else { return }
+        Self.writeRecord(Int(index), records, storage.children.baseAddress, p, &out)
+    }
+
+    static func writeRecord(_ index: Int, _ records: UnsafePointer<ElementRecord>, _ children: UnsafePointer<ChildRecord>?,
+                            _ p: UnsafePointer<UInt8>, _ out: inout [UInt8]) {
+        let r = records[index]
+        out.append(contentsOf: UnsafeBufferPointer(start: p + Int(r.start), count: Int(r.startTagEnd - r.start)))
+        if r.selfClosing { return }
+        if let children {
+            for k in Int(r.childFirst)..<Int(r.childFirst + r.childCount) {
+                let c = children[k]
+                if c.kind == .element {
+                    writeRecord(Int(c.a), records, children, p, &out)
+                } else {
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + Int(c.a), count: Int(c.b - c.a)))
+                }
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + Int(r.endTagStart), count: Int(r.end - r.endTagStart)))
     }
 
     /// Re-emits the start tag after an attribute edit: untouched attributes as written,
