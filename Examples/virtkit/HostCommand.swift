@@ -50,7 +50,9 @@ struct HostCommand: AsyncParsableCommand {
         var hostModel: String?
         /// `custom` models usable on this host.
         var usableModels: [String]
+        /// `<os><enum name='firmware'>` (efi, bios) and the loader types (rom, pflash).
         var firmware: [String]
+        var loaderTypes: [String]
         var diskBuses: [String]
         var hostdevSubsystems: [String]
         var sev: Bool?
@@ -130,11 +132,17 @@ struct HostCommand: AsyncParsableCommand {
             cpuModes: modes,
             hostModel: try dc.cpu.mode(.hostModel)?.models.first?.name.value,
             usableModels: try custom?.models.compactMap { try $0.usable.value == .usable ? $0.name.value : nil } ?? [],
-            firmware: try dc.os.loader.values(of: "type") ?? [],
+            firmware: try enumValues(dc.os.enums, "firmware"),
+            loaderTypes: try enumValues(dc.os.loader.enums, "type"),
             diskBuses: try dc.devices.disk.values(of: "bus") ?? [],
             hostdevSubsystems: try dc.devices.hostdev.values(of: "subsysType") ?? [],
             sev: try dc.features.sev.supported.value,
             sgx: try dc.features.sgx.supported.value)
+    }
+
+    static func enumValues(_ enums: ChildList<DomainCapabilitiesEnum>, _ name: String) throws -> [String] {
+        for e in enums where try e.name.value == name { return try e.values.compactMap { try $0.value.value } }
+        return []
     }
 
     func run() async throws {
@@ -175,8 +183,7 @@ struct HostCommand: AsyncParsableCommand {
         print("Pages       " + r.cpu.pageSizesKiB.map { MemorySize.kibibytes($0).description }.joined(separator: ", "))
         if let t = r.topology {
             for node in t.nodes {
-                let cpus = CPUSet(t.cpus.filter { $0.node == node.id }.map(\.id))
-                print("  cell \(node.id)    CPUs \(cpus)  memory \(node.memoryTotal.map(\.humanReadable) ?? "-")")
+                print("  cell \(node.id)    CPUs \(node.cpus)  memory \(node.memory.map(\.humanReadable) ?? "-")")
             }
         } else {
             print("Topology    (no NUMA cells in the capabilities)")
@@ -191,7 +198,7 @@ struct HostCommand: AsyncParsableCommand {
             print("Domain caps \(s(d.domainType)) \(s(d.arch)) \(s(d.machine)) \(s(d.emulator)), max vCPUs \(n(d.maxVCPUs))")
             print("  CPU modes \(d.cpuModes.sorted { $0.key < $1.key }.map { "\($0.key)\($0.value ? "" : " (unsupported)")" }.joined(separator: ", "))")
             if let m = d.hostModel { print("  host-model \(terminalSafe(m)); \(d.usableModels.count) usable custom model(s)") }
-            print("  firmware \(d.firmware.joined(separator: ", ")); disk buses \(d.diskBuses.joined(separator: ", "))")
+            print("  firmware \(d.firmware.joined(separator: ", ")); loaders \(d.loaderTypes.joined(separator: ", ")); disk buses \(d.diskBuses.joined(separator: ", "))")
             print("  SEV \(d.sev.map { $0 ? "yes" : "no" } ?? "-"), SGX \(d.sgx.map { $0 ? "yes" : "no" } ?? "-")")
         }
         for p in r.problems { print("Note        \(terminalSafe(p))") }

@@ -38,9 +38,13 @@ import VirtKitTestSupport
             let cellCPUs = cells.flatMap { $0.firstChild(named: "cpus")?.children(named: "cpu") ?? [] }
             #expect((r.topology?.nodes.count ?? 0) == cells.count, "\(f)")
             #expect((r.topology?.cpus.count ?? 0) == cellCPUs.count, "\(f)")
-            for (cpu, e) in zip(r.topology?.cpus ?? [], cellCPUs) {
-                #expect(String(cpu.id) == e.attribute("id"))
-                #expect(cpu.core.map(String.init) == e.attribute("core_id"))
+            // The topology lists CPUs by id; the document by cell.
+            let byID = Dictionary(cellCPUs.map { ($0.attribute("id") ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+            for cpu in r.topology?.cpus ?? [] {
+                let e = byID[String(cpu.id)]
+                #expect(e != nil, "\(f): cpu \(cpu.id)")
+                #expect(cpu.core.map(String.init) == e?.attribute("core_id"), "\(f): cpu \(cpu.id)")
+                #expect(cpu.package.map(String.init) == e?.attribute("socket_id"), "\(f): cpu \(cpu.id)")
             }
             cellsSeen += cells.count
             #expect(r.problems.isEmpty, "\(f): \(r.problems)")

@@ -40,8 +40,9 @@ struct XMLResourceBoundTests {
         #expect(perByte < 100)
     }
 
-    /// Deep paths of long names: the report is built in time linear in the input (each path is
-    /// capped), so 200 levels of 2 KB names take well under a second, not hours.
+    /// Deep paths of long names: the report is built in time linear in the input because each
+    /// path is capped (checked below; no wall-clock bound in a unit test — the time is printed,
+    /// and `virtkit-bench`/the release CLI carry the timing figures).
     @Test func unmodeledReportIsLinearInDeepLongPaths() throws {
         let name = String(repeating: "n", count: 2000)
         let depth = 200
@@ -52,7 +53,7 @@ struct XMLResourceBoundTests {
         let elapsed = clock.measure { report = domain.coverage() }
         #expect(report.passthroughElements == depth)
         #expect(report.passthrough.keys.allSatisfy { $0.utf8.count <= maxCoveragePath + 8 })
-        #expect(elapsed < .seconds(2), "\(elapsed)")
+        print("unmodeled report of \(depth) levels of \(name.utf8.count)-byte names: \(elapsed)")
     }
 
     /// Issue #18: n invalid same-named siblings are named in their error paths after one pass
