@@ -146,7 +146,8 @@ struct HostCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+        // Read-write: libvirt refuses domain capabilities to read-only connections.
+        try await withConnection(connection.resolvedURI, readOnly: false) { conn in
             let capsXML = try await conn.capabilitiesXML()
             var problems: [String] = []
             var domcaps: String?
