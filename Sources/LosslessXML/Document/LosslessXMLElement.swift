@@ -76,9 +76,10 @@ public final class LosslessXMLElement {
     var flags: Flags
     /// Cache for `isMixed`: 0 unknown, 1 no character data, 2 mixed content.
     var mixedState: UInt8 = 0
-    /// Cache for `sameNamePosition(of:)`, built once per child list; every change of the
-    /// child list (`takeNodes`, `setStoredNodes`) drops it.
-    var sameNameIndex: SameNameIndex?
+    /// The child elements by name, built on the first lookup that needs it (error paths, or a
+    /// by-name lookup in a long child list); every change of the child list (`takeNodes`,
+    /// `setStoredNodes`) drops it.
+    var childIndex: ChildIndex?
 
     /// The element of parsed record `index`; its children stay unread until asked for.
     init(record index: UInt32, in storage: SourceStorage) {
@@ -318,7 +319,7 @@ public final class LosslessXMLElement {
     func takeNodes() -> [NodeStorage] {
         let ns = storedNodes
         content = .empty
-        sameNameIndex = nil
+        childIndex = nil
         return ns
     }
 
@@ -329,7 +330,7 @@ public final class LosslessXMLElement {
 
     func setStoredNodes(_ nodes: [NodeStorage]) {
         content = nodes.isEmpty ? .empty : .nodes(nodes)
-        sameNameIndex = nil
+        childIndex = nil
         flags.insert(.contentDirty)
         markDirty()
     }
@@ -356,19 +357,28 @@ public final class LosslessXMLElement {
     /// call indexes the whole child list (one pass); later calls are a lookup, so naming every
     /// one of n same-named siblings (error paths) is linear, not quadratic.
     func sameNamePosition(of child: LosslessXMLElement) -> Int? {
-        let index: SameNameIndex
-        if let built = sameNameIndex {
-            index = built
-        } else {
-            index = SameNameIndex(childElements)
-            sameNameIndex = index
-        }
-        return index.positions[ObjectIdentifier(child)]
+        index().position(of: child)
     }
+
+    /// Child lists longer than this are looked up by name through `childIndex` (one pass to
+    /// build it, then a hash lookup) instead of a scan per lookup: typed views look up dozens
+    /// of names per element, so a scan would cost (keys × children) on a flood of siblings.
+    static let indexedLookupMinimum = 64
+
+    func index() -> ChildIndex {
+        if let built = childIndex { return built }
+        let built = ChildIndex(childElements)
+        childIndex = built
+        return built
+    }
+
+    /// The qualified name's bytes as written.
+    var nameBytes: [UInt8] { Array(storage.bytes[Int(start) + 1..<Int(nameEnd)]) }
 
     /// The first child element whose qualified name is `name`.
     public func firstChild(named name: String) -> LosslessXMLElement? {
         guard case let .nodes(ns) = content else { return nil }
+        if ns.count > Self.indexedLookupMinimum { return index().byName[Array(name.utf8)]?.first }
         for node in ns { if case let .element(e) = node, e.hasName(name) { return e } }
         return nil
     }
@@ -376,6 +386,7 @@ public final class LosslessXMLElement {
     /// All child elements whose qualified name is `name`, in order.
     public func children(named name: String) -> [LosslessXMLElement] {
         guard case let .nodes(ns) = content else { return [] }
+        if ns.count > Self.indexedLookupMinimum { return index().byName[Array(name.utf8)] ?? [] }
         var out: [LosslessXMLElement] = []
         for node in ns { if case let .element(e) = node, e.hasName(name) { out.append(e) } }
         return out
@@ -808,10 +819,11 @@ extension String {
     }
 }
 
-/// Positions of the child elements that share their name with a sibling (unique names are
-/// left out: their paths carry no position).
-final class SameNameIndex {
-    let positions: [ObjectIdentifier: Int]
+/// The child elements of one child list grouped by their qualified name's bytes (exact, as
+/// `hasName` compares), in document order; positions among same-named siblings on demand.
+final class ChildIndex {
+    let byName: [[UInt8]: [LosslessXMLElement]]
+    private var positions: [ObjectIdentifier: Int]?
 
     /// Counts sibling visits made while indexing, for the linearity test (task-local, so
     /// tests running in parallel do not see each other's visits).
@@ -819,21 +831,25 @@ final class SameNameIndex {
 
     init(_ children: [LosslessXMLElement]) {
         Self.visitCounter?.add(children.count)
-        var counts: [String: Int] = [:]
-        let names = children.map(\.name)
-        for name in names { counts[name, default: 0] += 1 }
-        var seen: [String: Int] = [:]
-        var positions: [ObjectIdentifier: Int] = [:]
-        for (child, name) in zip(children, names) where counts[name, default: 0] > 1 {
-            let k = seen[name, default: 0] + 1
-            seen[name] = k
-            positions[ObjectIdentifier(child)] = k
+        var byName: [[UInt8]: [LosslessXMLElement]] = [:]
+        for child in children { byName[child.nameBytes, default: []].append(child) }
+        self.byName = byName
+    }
+
+    /// The 1-based position among same-named siblings; nil for a unique name or a non-child.
+    func position(of child: LosslessXMLElement) -> Int? {
+        if positions == nil {
+            var built: [ObjectIdentifier: Int] = [:]
+            for group in byName.values where group.count > 1 {
+                for (k, e) in group.enumerated() { built[ObjectIdentifier(e)] = k + 1 }
+            }
+            positions = built
         }
-        self.positions = positions
+        return positions?[ObjectIdentifier(child)]
     }
 }
 
-/// A thread-safe counter (see `SameNameIndex.visitCounter`).
+/// A thread-safe counter (see `ChildIndex.visitCounter`).
 final class VisitCounter: Sendable {
     let count = Atomic<Int>(0)
     func add(_ n: Int) { count.add(n, ordering: .relaxed) }

@@ -66,7 +66,7 @@ struct XMLResourceBoundTests {
             + String(repeating: "<vcpupin vcpu='x' cpuset='0'/>", count: n) + "</cputune></domain>"
         let domain = try DomainDefinition(parsing: xml)
         let counter = VisitCounter()
-        let problems = SameNameIndex.$visitCounter.withValue(counter) {
+        let problems = ChildIndex.$visitCounter.withValue(counter) {
             typedPass ? domain.rewriteModeledProperties().unreadable : domain.validate()
         }
         let pins = problems.filter { $0.path.hasPrefix("/domain/cputune/vcpupin") }
