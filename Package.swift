@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "VirtCore", targets: ["VirtCore"]),
         .library(name: "VirtLogging", targets: ["VirtLogging"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
+        .library(name: "LibvirtQEMU", targets: ["LibvirtQEMU"]),
+        .library(name: "LibvirtAdmin", targets: ["LibvirtAdmin"]),
         .library(name: "LosslessXML", targets: ["LosslessXML"]),
         .library(name: "DomainXML", targets: ["DomainXML"]),
         .library(name: "LibvirtXML", targets: ["LibvirtXML"]),
@@ -51,17 +53,24 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"]), .yum(["libvirt-devel"]), .brew(["libvirt"])]
         ),
+        .systemLibrary(name: "CLibvirtQEMU", path: "Sources/CLibvirtQEMU", pkgConfig: "libvirt-qemu", providers: [.apt(["libvirt-dev"])]),
+        .systemLibrary(name: "CLibvirtAdmin", path: "Sources/CLibvirtAdmin", pkgConfig: "libvirt-admin", providers: [.apt(["libvirt-dev"])]),
         .systemLibrary(
             name: "CNUMA",
             path: "Sources/CNUMA",
             providers: [.apt(["libnuma-dev"]), .yum(["numactl-devel"])]
         ),
+        // openat2(2) for RootedFileReader (a header-only shim: Swift cannot call variadic syscall).
+        .systemLibrary(name: "CVirtCoreShims", path: "Sources/CVirtCoreShims"),
 
         // MARK: Library modules
-        .target(name: "VirtCore"),
+        .target(name: "VirtCore", dependencies: ["CVirtCoreShims"]),
         // swift-log loggers per module (`virtkit.<module>`), silent until VirtKitLogging.enable().
         .target(name: "VirtLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "Libvirt", dependencies: ["CLibvirt", "VirtCore", "VirtLogging"]),
+        // libvirt-qemu (monitor/agent pass-through, monitor events) and libvirt-admin (daemon administration).
+        .target(name: "LibvirtQEMU", dependencies: ["CLibvirtQEMU", "CLibvirt", "Libvirt", "VirtCore"]),
+        .target(name: "LibvirtAdmin", dependencies: ["CLibvirtAdmin", "CLibvirt", "Libvirt", "VirtCore"]),
         .target(name: "LosslessXML", dependencies: ["VirtCore"]),
         .target(name: "DomainXML", dependencies: ["VirtCore", "LosslessXML"]),
         .target(name: "LibvirtXML", dependencies: ["VirtCore", "LosslessXML", "DomainXML"]),
@@ -69,7 +78,7 @@ let package = Package(
         .target(name: "CgroupControl", dependencies: ["VirtCore", "VirtLogging"]),
         .target(name: "LibvirtJoins", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "CgroupControl"]),
         .target(name: "Tuning", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "DomainXML", "HostProbe", "CgroupControl", "LibvirtJoins"]),
-        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning", "LibvirtFleet"]),
+        .target(name: "VirtKit", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LibvirtQEMU", "LibvirtAdmin", "LosslessXML", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "LibvirtJoins", "Tuning", "LibvirtFleet"]),
         .target(name: "LibvirtFleet", dependencies: ["VirtCore", "VirtLogging", "Libvirt", "LosslessXML", "DomainXML", "LibvirtXML", "Tuning"]),
 
         // MARK: Executables
@@ -114,21 +123,21 @@ let package = Package(
         // Shared by the test targets: corpus lookup and the live-host gate (no dependencies).
         .target(name: "VirtKitTestSupport", path: "Tests/VirtKitTestSupport"),
         .testTarget(name: "VirtCoreTests", dependencies: ["VirtCore"]),
-        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "CLibvirt", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "LibvirtQEMU", "LibvirtAdmin", "CLibvirt", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "LosslessXML", "VirtCore", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtXMLTests", dependencies: ["LibvirtXML", "DomainXML", "LosslessXML", "HostProbe", "VirtCore", "VirtKitTestSupport"]),
         .testTarget(name: "HostProbeTests", dependencies: ["HostProbe", "VirtCore", "CNUMA", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CgroupControlTests", dependencies: ["CgroupControl", "VirtCore", "Libvirt", "LibvirtJoins", "VirtKitTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibvirtJoinsTests", dependencies: ["LibvirtJoins", "Libvirt", "DomainXML", "CgroupControl", "VirtCore", "VirtKitTestSupport"]),
-        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
+        .testTarget(name: "TuningTests", dependencies: ["Tuning", "VirtCore", "Libvirt", "LibvirtJoins", "DomainXML", "LibvirtXML", "HostProbe", "CgroupControl", "VirtKitTestSupport"], exclude: ["Diagnosis/Fixtures"]),
         .testTarget(name: "VirtLoggingTests", dependencies: ["VirtLogging", "Libvirt", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "VirtKitExporterTests", dependencies: ["VirtKitExporter", "Libvirt", "VirtCore", "VirtKitTestSupport"]),
         // Imports only the umbrella: compiles only while every public name is unambiguous.
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
-        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "Tuning", "VirtCore", "VirtKitTestSupport"]),
+        .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "DomainXML", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
         .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "LosslessXML", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "VirtCore", "Tuning", "LibvirtXML", "HostProbe", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "LibvirtFleet", "VirtCore", "Tuning", "LibvirtXML", "HostProbe", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,8 +20,10 @@ if [ -e /dev/kvm ]; then
 fi
 $sudo mkdir -p /run/libvirt /var/lib/libvirt/images /var/log/libvirt/qemu /var/cache/libvirt
 
-pgrep -x virtlogd >/dev/null || $sudo virtlogd -d
-if ! pgrep -x libvirtd >/dev/null; then
+{ [ -s /run/virtlogd.pid ] && $sudo kill -0 "$(cat /run/virtlogd.pid)" 2>/dev/null; } || $sudo virtlogd -d
+# The system daemon by its pid file: `pgrep -x libvirtd` also matches the lab's host B and C
+# daemons, and would leave a crashed system daemon down.
+if ! { [ -s /run/libvirtd.pid ] && $sudo kill -0 "$(cat /run/libvirtd.pid)" 2>/dev/null; }; then
     $sudo rm -f /run/libvirtd.pid
     $sudo libvirtd -d
 fi

@@ -1,4 +1,6 @@
+import CLibvirt
 import Foundation
+import Libvirt
 import LibvirtFleet
 import VirtCore
 
@@ -10,17 +12,18 @@ import VirtCore
 ///     kept), RSS after each size and the process's peak RSS; how both grow with H. The
 ///     reference in the same run is the same inventory with concurrency 1 (serial).
 ///     Goal: 1,000 hosts × 50 guests in under 10 s.
-/// (b) lab (when `lab.sh up` and `up-c` ran): each of A, B, C inventoried alone (median of
-///     K runs) vs the three as one fleet; goal: fleet ≤ 1.2 × the slowest single host.
+/// (b) lab (when `lab.sh up` and `up-c` ran): each of A, B, C inventoried alone vs the three
+///     as one fleet, interleaved round by round (median of K rounds); goal: fleet ≤ 1.2 × the
+///     slowest single host.
 ///
-/// Options: --hosts H (1000), --guests G (50), --concurrency N (16), --iterations K (9),
+/// Options: --hosts H (1000), --guests G (50), --concurrency N (16), --iterations K (21),
 ///          --skip-sim, --skip-lab
 enum FleetBench {
     struct Options {
         var hosts = 1000
         var guests = 50
         var concurrency = 16
-        var iterations = 9
+        var iterations = 21
         var skipSim = false
         var skipLab = false
     }
@@ -68,10 +71,12 @@ enum FleetBench {
         sizes = Array(Set(sizes)).sorted()
         print("  (first: connect + inventory, CPU = this process's CPU time in it — the test driver parses each node file in-process; again: kept connections)")
         var rows: [(Int, Double, Int)] = []
+        var lastCPU = 0.0
         for n in sizes {
             let r = try await timeInventory(hosts(n), concurrency: o.concurrency, expect: o.guests)
             let rss = r.rssAfter
             rows.append((n, r.cold, rss))
+            lastCPU = r.coldCPU
             print(String(format: "  %5d  %8.2f  %6.2f  %8.2f  %12.2f  ", n, r.cold, r.coldCPU, r.warm, r.cold / Double(n) * 1000)
                 + "\(mib(rss).padding(toLength: 9, withPad: " ", startingAt: 0))  \(mib(DomainXMLBench.peakRSSKiB() * 1024))")
         }
@@ -81,6 +86,19 @@ enum FleetBench {
         }
         if let last = rows.last, last.0 >= 1000 {
             print(String(format: "  goal: %d hosts in %.2f s (< 10 s) — ", last.0, last.1) + (last.1 < 10 ? "met" : "NOT met"))
+        }
+        // Reference: libvirt alone opening (and closing) the same node files with the C API,
+        // serially — the test driver's in-process parse of each file, which no client avoids.
+        if let last = rows.last {
+            try LibvirtLibrary.initialize()
+            let t0 = ContinuousClock.now, cpu0 = processCPUSeconds()
+            for i in 0..<last.0 {
+                guard let c = virConnectOpenReadOnly("test://\(dir.path)/node-\(i).xml") else { throw BenchError("virConnectOpenReadOnly node-\(i) failed") }
+                virConnectClose(c)
+            }
+            let wall = t0.duration(to: .now).inSeconds, cpu = processCPUSeconds() - cpu0
+            print(String(format: "  reference, libvirt alone: virConnectOpen + close of the %d node files, serial: %.2f s wall, %.2f s CPU; ", last.0, wall, cpu)
+                + String(format: "the fleet's first inventory took %.2fx that CPU", lastCPU / cpu))
         }
     }
 
@@ -123,44 +141,47 @@ enum FleetBench {
             print("(b) lab: skipped — not every host answers (Scripts/lab.sh up && Scripts/lab.sh up-c): \(check.missing.map { "\($0.host) \($0.result)" })")
             return
         }
-        print("(b) lab A, B, C (C over TLS), \(o.iterations) runs each, connections kept between runs")
+        print("(b) lab A, B, C (C over TLS), \(o.iterations) interleaved rounds (A, B, C, fleet), connections kept between runs")
         // CPU of this process and the three daemons per run: when it approaches the cores the
         // machine can give, hosts cannot overlap, whatever the client does.
         let daemons = ["/run/libvirtd.pid", "\(labDir)/hostb/libvirtd.pid", "\(labDir)/hostc/libvirtd.pid"].compactMap { path in
             (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        var singles: [(String, Double)] = []
-        for h in hosts {
-            let t = try await medianInventory([h], iterations: o.iterations, daemons: daemons)
-            singles.append((h.name, t.wall))
-            print("  \(h.name) alone: " + String(format: "%.2f ms (CPU per run: client %.2f ms, daemons %.2f ms)", t.wall * 1000, t.clientCPU * 1000, t.daemonCPU * 1000))
+        // Interleaved: each round inventories A alone, B alone, C alone and the three as one
+        // fleet, one after the other, so single hosts and the fleet are measured under the
+        // same load (the machine is shared; measured in separate phases, a load swing between
+        // phases shows up as a fleet overhead that is not the fleet's).
+        let sets = hosts.map { [$0] } + [hosts]
+        let fleets = try sets.map { try Fleet(hosts: $0, options: .init(concurrency: $0.count, deadline: .seconds(20))) }
+        for f in fleets { _ = await f.inventory() }  // connect, fill the caches
+        var samples = [[Double]](repeating: [], count: sets.count)
+        var clientCPU = [Double](repeating: 0, count: sets.count)
+        var daemonCPU = [Double](repeating: 0, count: sets.count)
+        for _ in 0..<o.iterations {
+            for (i, f) in fleets.enumerated() {
+                let cpu0 = processCPUSeconds(), d0 = daemons.map(cpuSeconds(pid:))
+                let t0 = ContinuousClock.now
+                let inv = await f.inventory()
+                samples[i].append(t0.duration(to: .now).inSeconds)
+                clientCPU[i] += processCPUSeconds() - cpu0
+                daemonCPU[i] += zip(daemons.map(cpuSeconds(pid:)), d0).reduce(0) { $0 + $1.0 - $1.1 }
+                guard inv.missing.isEmpty else { throw BenchError("lab inventory incomplete: \(inv.summary)") }
+            }
         }
-        let all = try await medianInventory(hosts, iterations: o.iterations, daemons: daemons)
+        for f in fleets { await f.shutdown() }
+        let n = Double(o.iterations)
+        var singles: [(String, Double)] = []
+        for (i, h) in hosts.enumerated() {
+            singles.append((h.name, median(samples[i])))
+            print("  \(h.name) alone: " + String(format: "%.2f ms (CPU per run: client %.2f ms, daemons %.2f ms)", median(samples[i]) * 1000, clientCPU[i] / n * 1000, daemonCPU[i] / n * 1000))
+        }
+        let all = (wall: median(samples[3]), clientCPU: clientCPU[3] / n, daemonCPU: daemonCPU[3] / n)
         let slowest = singles.max { $0.1 < $1.1 }!
         print(String(format: "  fleet of 3: %.2f ms = %.2fx the slowest single host ", all.wall * 1000, all.wall / slowest.1)
             + "(\(slowest.0)) — goal ≤ 1.2x: " + (all.wall / slowest.1 <= 1.2 ? "met" : "NOT met"))
         print(String(format: "  CPU per fleet run: client %.2f ms + daemons %.2f ms = %.2f cores busy over the run; sum of the single-host medians %.2f ms; ",
                      all.clientCPU * 1000, all.daemonCPU * 1000, (all.clientCPU + all.daemonCPU) / all.wall,
                      singles.reduce(0) { $0 + $1.1 } * 1000) + "load average \(loadAverage())")
-    }
-
-    /// Median wall time of `iterations` inventories of `hosts` (after one warm-up run that
-    /// connects), with the mean CPU per run of this process and of the `daemons`.
-    static func medianInventory(_ hosts: [FleetHost], iterations: Int, daemons: [Int32]) async throws -> (wall: Double, clientCPU: Double, daemonCPU: Double) {
-        let fleet = try Fleet(hosts: hosts, options: .init(concurrency: hosts.count, deadline: .seconds(20)))
-        _ = await fleet.inventory()
-        var samples: [Double] = []
-        let cpu0 = processCPUSeconds(), d0 = daemons.map(cpuSeconds(pid:))
-        for _ in 0..<iterations {
-            let t0 = ContinuousClock.now
-            let inv = await fleet.inventory()
-            samples.append(t0.duration(to: .now).inSeconds)
-            guard inv.missing.isEmpty else { throw BenchError("lab inventory incomplete: \(inv.summary)") }
-        }
-        let client = (processCPUSeconds() - cpu0) / Double(iterations)
-        let daemon = zip(daemons.map(cpuSeconds(pid:)), d0).reduce(0) { $0 + $1.0 - $1.1 } / Double(iterations)
-        await fleet.shutdown()
-        return (median(samples), client, daemon)
     }
 
     /// utime + stime of a process (/proc/PID/stat), seconds; 0 when unreadable.

@@ -14,6 +14,7 @@ let suites: [String: ([String]) async throws -> Void] = [
     "fleet": FleetBench.run(arguments:),
     "placement": PlacementBench.run(arguments:),
     "diagnosis": DiagnosisBench.run(arguments:),
+    "streams": StreamBench.run(arguments:),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

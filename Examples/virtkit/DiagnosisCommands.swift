@@ -44,16 +44,21 @@ struct AdviseCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var diagnosis: DiagnosisOptions
-    @Option(name: .long, help: "Read host facts from this captured tree instead of / (no live sampling).")
+    @Option(name: .long, help: "Read host facts from this captured tree instead of / (no live sampling); with --fix, host files are written there.")
     var root: String?
+    @OptionGroup var remedy: RemedyOptions
+
+    func validate() throws { try remedy.check() }
 
     func run() async throws {
         let thresholds = try diagnosis.thresholds()
         var report = DiagnosisReport(findings: [])
-        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+        try await withConnection(connection.resolvedURI, readOnly: !remedy.writes) { conn in
             let input = try await diagnosis.gatherer(conn, uri: connection.resolvedURI, root: root).gather()
             report = Diagnoser(thresholds: thresholds).diagnose(input)
+            if remedy.fix { try await remedy.run(report.findings, connection: conn, uri: connection.resolvedURI, hostRoot: root ?? "/", json: output.json) }
         }
+        if remedy.fix { return }
         try printDiagnosis(report, json: output.json)
         if report.hasCritical { throw ExitCode(2) }
     }
@@ -70,16 +75,21 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var diagnosis: DiagnosisOptions
     @Argument(help: "The domain (name, UUID or ID).") var domain: String
+    @OptionGroup var remedy: RemedyOptions
+
+    func validate() throws { try remedy.check() }
 
     func run() async throws {
         let thresholds = try diagnosis.thresholds()
         var report = DiagnosisReport(findings: [])
-        try await withConnection(connection.resolvedURI, readOnly: true) { conn in
+        try await withConnection(connection.resolvedURI, readOnly: !remedy.writes) { conn in
             let d = try await lookupDomain(domain, in: conn)
             let input = try await diagnosis.gatherer(conn, uri: connection.resolvedURI, root: nil).gather(domains: [d])
             guard let guest = input.guests.first else { throw CLIError("\(domain): not found") }
             report = Diagnoser(thresholds: thresholds).diagnose(guest: guest.reference, in: input)
+            if remedy.fix { try await remedy.run(report.findings, connection: conn, uri: connection.resolvedURI, hostRoot: "/", json: output.json) }
         }
+        if remedy.fix { return }
         try printDiagnosis(report, json: output.json)
         if report.hasCritical { throw ExitCode(2) }
     }
@@ -118,4 +128,69 @@ private func describe(_ action: Remedy.Action) -> String {
     case .kernelCommandLine(let add, let remove): "kernel command line: add \(add.joined(separator: " "))" + (remove.isEmpty ? "" : ", remove \(remove.joined(separator: " "))")
     case .manual(let steps): steps
     }
+}
+
+/// `--fix`: the findings' typed remedies as one reconfiguration plan (issue #12), applied
+/// with a journal like `virtkit plan --apply`, or printed with `--dry-run`.
+struct RemedyOptions: ParsableArguments {
+    @Flag(name: .long, help: "Turn the findings' typed remedies into steps and apply them (journal; undo with virtkit rollback).")
+    var fix = false
+    @Option(name: .long, help: "With --fix: only these finding ids (comma-separated), e.g. guest.emulator.on-vcpu-cpus.")
+    var findings: String?
+    @Option(name: .long, help: "With --fix: which remedies become steps, comma-separated from live, guest-restart (default both).")
+    var applies: String?
+    @Flag(name: .long, help: "With --fix: print each step (before → after, definition diff) and what stays manual; change nothing.")
+    var dryRun = false
+    @Option(name: .long, help: "With --fix: the journal file (default: ./virtkit-fix-<time>.journal.json).")
+    var journal: String?
+
+    /// Needs a read-write connection: a dry run too (libvirt gives the secure definition,
+    /// which a redefine must start from, only to read-write clients).
+    var writes: Bool { fix }
+
+    func check() throws {
+        if !fix && (findings != nil || applies != nil || dryRun || journal != nil) {
+            throw ValidationError("--findings, --applies, --dry-run and --journal go with --fix")
+        }
+        _ = try selection()
+    }
+
+    func selection() throws -> RemedySelection {
+        var s = RemedySelection()
+        if let findings { s.findings = Set(findings.split(separator: ",").map { Finding.ID(rawValue: String($0).trimmingCharacters(in: .whitespaces)) }) }
+        if let applies {
+            var set = Set<Remedy.Applicability>()
+            for a in applies.split(separator: ",") {
+                guard let v = Remedy.Applicability(rawValue: a.trimmingCharacters(in: .whitespaces)), v == .live || v == .guestRestart else {
+                    throw ValidationError("--applies \(a): expected live or guest-restart")
+                }
+                set.insert(v)
+            }
+            s.applies = set
+        }
+        return s
+    }
+
+    func run(_ findings: [Finding], connection: Connection, uri: String, hostRoot: String, json: Bool) async throws {
+        let remedy: RemedyPlan
+        do {
+            remedy = try await ReconfigurationPlan.remedying(findings, selection: try selection(), on: connection, uri: uri, hostRoot: hostRoot)
+        } catch { throw CLIError("\(error)") }
+        if json && dryRun { return try printJSON(remedy) }
+        if !json {
+            print(remedy.plan.steps.isEmpty ? "nothing to change" : remedy.plan.dryRunDescription, terminator: "")
+            if !remedy.unapplied.isEmpty {
+                print("not applied automatically:")
+                for u in remedy.unapplied { print("  \(u)") }
+            }
+        }
+        if dryRun || remedy.plan.steps.isEmpty { return }
+        let path = try await applyReconfiguration(remedy.plan, connection: connection, journal: journal ?? "virtkit-fix-\(Int(Date().timeIntervalSince1970)).journal.json", hostRoot: hostRoot)
+        if json { try printJSON(AppliedRemedies(plan: remedy, journal: path)) }
+    }
+}
+
+private struct AppliedRemedies: Encodable {
+    var plan: RemedyPlan
+    var journal: String
 }

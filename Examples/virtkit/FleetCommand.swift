@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Libvirt
 import LibvirtFleet
 import Tuning
 import VirtCore
@@ -25,7 +26,8 @@ struct FleetHostOptions: ParsableArguments {
     @Option(name: .long, help: "Hosts worked on at the same time (default: the config's, else 16).")
     var concurrency: Int?
 
-    func makeFleet() throws -> Fleet {
+    /// `readOnly`: hosts given with `--host` open read-only (a drain needs read-write).
+    func makeFleet(readOnly: Bool = true) throws -> Fleet {
         var hostList: [FleetHost] = []
         var options = Fleet.Options()
         if let config {
@@ -33,7 +35,7 @@ struct FleetHostOptions: ParsableArguments {
             hostList = c.hosts
             options = c.options(over: options)
         }
-        hostList += hosts.map { FleetHost(uri: $0, readOnly: true) }
+        hostList += hosts.map { FleetHost(uri: $0, readOnly: readOnly) }
         guard !hostList.isEmpty else { throw CLIError("no hosts: give --host URI (repeatable) or --config FILE") }
         if let deadline {
             guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
@@ -184,18 +186,32 @@ struct FleetPlaceCommand: AsyncParsableCommand {
     }
 }
 
-/// `virtkit fleet drain HOST --host URI… --dry-run`: where each guest of HOST would go.
+/// `virtkit fleet drain HOST --host URI… [--dry-run] [--parallel N]`: plan, then live-migrate
+/// every running guest of HOST to the other hosts (Ctrl-C cancels: running migrations are
+/// aborted, their guests stay on HOST).
 struct FleetDrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "drain", abstract: "Plan moving every running guest off a host onto the others (--dry-run: the plan only).")
+        commandName: "drain", abstract: "Move every running guest off a host onto the others by live migration (--dry-run: the plan only).")
 
     @Argument(help: "The host to drain: its name in the config file, or its URI.")
     var source: String
 
     @OptionGroup var fleetHosts: FleetHostOptions
 
-    @Flag(name: .long, help: "Print the plan without migrating (required: live drain is not implemented yet).")
+    @Flag(name: .long, help: "Print the plan without migrating.")
     var dryRun = false
+
+    @Option(name: .long, help: "Live migrations at the same time (default 2).")
+    var parallel: Int = 2
+
+    @Option(name: .customLong("guest"), help: "Move only this running guest (repeatable; default: every running guest).")
+    var guests: [String] = []
+
+    @Option(name: .customLong("migrate-uri"), help: "TARGET=URI: where QEMU sends a target's migration data, e.g. B=tcp://10.0.0.2 (repeatable).")
+    var migrateURIs: [String] = []
+
+    @Option(name: .long, help: "Abort a migration still running after this many seconds.")
+    var migrationTimeout: Double?
 
     @OptionGroup var output: OutputOptions
 
@@ -207,24 +223,98 @@ struct FleetDrainCommand: AsyncParsableCommand {
         var missing: [FleetInventory.Missing]
     }
 
+    struct Outcome: Encodable {
+        var guest: String
+        var target: String?
+        var result: String
+        var error: String?
+        var location: String
+        var elapsedSeconds: Double
+        var downtimeSeconds: Double?
+    }
+
+    struct DrainReport: Encodable {
+        var plan: Report
+        var outcomes: [Outcome]
+        var cancelled: Bool
+        var complete: Bool
+        var elapsedSeconds: Double
+    }
+
     func run() async throws {
-        guard dryRun else { throw CLIError("live drain is not implemented yet: use --dry-run for the plan, then virtkit migrate per guest") }
-        let fleet = try fleetHosts.makeFleet()
+        guard parallel >= 1 else { throw CLIError("--parallel must be at least 1") }
+        var uris: [String: String] = [:]
+        for entry in migrateURIs {
+            guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else { throw CLIError("--migrate-uri wants TARGET=URI, got '\(entry)'") }
+            uris[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        if let t = migrationTimeout, !(t > 0 && t.isFinite) { throw CLIError("--migration-timeout must be a positive number of seconds") }
+        let fleet = try fleetHosts.makeFleet(readOnly: dryRun)
         let plan: FleetDrainPlan
-        do { plan = try await fleet.planDrain(of: source) } catch {
+        do { plan = try await fleet.planDrain(of: source, guests: guests.isEmpty ? nil : Set(guests)) } catch {
             await fleet.shutdown()
             throw CLIError("\(source): \(error)")
         }
+        let planReport = Report(source: plan.source, moves: plan.moves.map { .init(guest: $0.guest, target: $0.target, vcpuPins: $0.placement.vcpuPins, memoryNodes: $0.placement.memoryNodes) },
+                                stuck: plan.stuck, missing: plan.missing)
+        if dryRun {
+            await fleet.shutdown()
+            if output.json { return try printJSON(planReport) }
+            printPlan(plan)
+            if !plan.isComplete { throw ExitCode(1) }
+            return
+        }
+        if !output.json { printPlan(plan) }
+        var options = FleetDrainOptions(parallel: parallel, migrateURIs: uris)
+        options.migrationTimeout = migrationTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        let drain: FleetDrainRun
+        do { drain = try await fleet.startDrain(plan, options: options) } catch {
+            await fleet.shutdown()
+            throw CLIError("\(error)")
+        }
+        // Ctrl-C cancels the drain (aborting the running migrations) instead of killing the process.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+        interrupt.setEventHandler { drain.cancel() }
+        interrupt.resume()
+        var shown: [String: Int] = [:]
+        for await event in drain.events where !output.json {
+            switch event {
+            case .started(let g, let t): print("\(g) → \(t): started")
+            case .progress(let g, let t, let stats):
+                // One line per 10 % step.
+                guard let p = stats.progress else { continue }
+                let step = Int(p * 10)
+                if step > shown[g, default: -1] {
+                    shown[g] = step
+                    print("\(g) → \(t): \(Int(p * 100)) %" + (stats.memoryBytesPerSecond.map { ", \(MemorySize(bytes: $0).humanReadable)/s" } ?? ""))
+                }
+            case .finished(let o):
+                print("\(o.guest) → \(o.target ?? "-"): \(o.result), now on the \(o.location) (\(o.elapsed.humanReadable))"
+                      + (o.finalStats?.downtime.map { ", downtime \($0.humanReadable)" } ?? ""))
+            }
+        }
+        let report = await drain.report
+        interrupt.cancel()
+        signal(SIGINT, SIG_DFL)
         await fleet.shutdown()
         if output.json {
-            return try printJSON(Report(source: plan.source, moves: plan.moves.map { .init(guest: $0.guest, target: $0.target, vcpuPins: $0.placement.vcpuPins, memoryNodes: $0.placement.memoryNodes) },
-                                        stuck: plan.stuck, missing: plan.missing))
+            let outcomes = report.outcomes.map { o in
+                Outcome(guest: o.guest, target: o.target, result: o.result.kind, error: { if case .failed(let e) = o.result { "\(e)" } else { nil } }(),
+                        location: "\(o.location)", elapsedSeconds: o.elapsed.inSeconds, downtimeSeconds: o.finalStats?.downtime?.inSeconds)
+            }
+            try printJSON(DrainReport(plan: planReport, outcomes: outcomes, cancelled: report.cancelled, complete: report.isComplete, elapsedSeconds: report.elapsed.inSeconds))
+        } else {
+            print(report.summary)
         }
+        if !report.isComplete { throw ExitCode(1) }
+    }
+
+    private func printPlan(_ plan: FleetDrainPlan) {
         for m in plan.moves {
             print("\(m.guest) → \(m.target)  vCPUs \(m.placement.vcpuPins.map(\.description).joined(separator: " "))  memory nodes \(m.placement.memoryNodes)")
         }
         for s in plan.stuck { print("\(s.guest): no target — \(s.reasons.joined(separator: "; "))") }
         for m in plan.missing { print("target \(m.host) \(m.result)\(m.error.map { ": \($0)" } ?? "")") }
-        if !plan.isComplete { throw ExitCode(1) }
     }
 }

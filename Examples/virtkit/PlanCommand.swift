@@ -62,8 +62,8 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             let connection = try await Connection.open(uri, readOnly: !apply)
             // A local daemon's host is this one: /sys has free memory and free pages. A remote
-            // host's topology comes from its capabilities (totals only).
-            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") {
+            // host's topology, and the test driver's own host, come from the capabilities (totals only).
+            if let uri, let r = uri.range(of: "://"), !uri[r.upperBound...].hasPrefix("/") || uri.hasPrefix("test:") {
                 do {
                     host = try HostCapabilities(parsing: try await connection.capabilitiesXML()).hostTopology()
                 } catch { throw CLIError("capabilities of \(uri): \(error)") }
@@ -101,15 +101,7 @@ struct PlanCommand: AsyncParsableCommand {
             print(steps.steps.isEmpty ? "nothing to change" : steps.dryRunDescription, terminator: "")
             return
         }
-        let path = journal ?? "virtkit-plan-\(Int(Date().timeIntervalSince1970)).journal.json"
-        // Fault injection for the crash-recovery test: die after N steps.
-        let kill = ProcessInfo.processInfo.environment["VIRTKIT_PLAN_KILL_AFTER_STEPS"].flatMap(Int.init)
-        do {
-            try await ReconfigurationApplier(connection: connection, killAfterSteps: kill).apply(steps, journal: path)
-        } catch {
-            throw CLIError("\(error) (journal: \(path))")
-        }
-        print("applied \(steps.steps.count) step(s); journal: \(path) (undo: virtkit rollback \(path))")
+        _ = try await applyReconfiguration(steps, connection: connection, journal: journal ?? "virtkit-plan-\(Int(Date().timeIntervalSince1970)).journal.json")
     }
 
     static func topology(root: String) async throws -> HostTopology {

@@ -30,3 +30,17 @@ struct RollbackCommand: AsyncParsableCommand {
         print("rolled back \(undone) step(s) from \(journal)")
     }
 }
+
+/// Applies `plan` with its journal at `journal` (`virtkit plan --apply`, `advise/doctor --fix`)
+/// and prints where the journal is; returns its path.
+func applyReconfiguration(_ plan: ReconfigurationPlan, connection: Connection, journal path: String, hostRoot: String = "/") async throws -> String {
+    // Fault injection for the crash-recovery test: die after N steps.
+    let kill = ProcessInfo.processInfo.environment["VIRTKIT_PLAN_KILL_AFTER_STEPS"].flatMap(Int.init)
+    do {
+        try await ReconfigurationApplier(connection: connection, hostRoot: hostRoot, killAfterSteps: kill).apply(plan, journal: path)
+    } catch {
+        throw CLIError("\(error) (journal: \(path))")
+    }
+    print("applied \(plan.steps.count) step(s); journal: \(path) (undo: virtkit rollback \(path))")
+    return path
+}

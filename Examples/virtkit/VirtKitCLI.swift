@@ -17,7 +17,7 @@ struct VirtKitCLI: AsyncParsableCommand {
             // CgroupControl
             CgroupCommand.self,
             // Events, migration, lab
-            EventsCommand.self, MigrateCommand.self, LabCommand.self,
+            EventsCommand.self, MigrateCommand.self, LabCommand.self, ConsoleCommand.self,
             // Tuning: placement
             PlanCommand.self, RollbackCommand.self,
             // Tuning: diagnosis
@@ -26,6 +26,9 @@ struct VirtKitCLI: AsyncParsableCommand {
             GuardCommand.self,
             // Fleet
             FleetCommand.self,
+            // Libvirt objects and daemon administration (#13)
+            PoolCommand.self, VolumeCommand.self, NetCommand.self, NodeDevCommand.self, SnapshotCommand.self,
+            AttachCommand.self, DetachCommand.self, AdminCommand.self,
         ]
     )
 }

@@ -78,7 +78,7 @@ public enum CpusetPartition: Hashable, Sendable, Codable, CustomStringConvertibl
 
 /// One change to a cgroup, the same on v1 and v2; `CgroupSystem.plan` turns it into the
 /// file writes of the host's version.
-public enum CgroupChange: Hashable, Sendable, CustomStringConvertible {
+public enum CgroupChange: Hashable, Sendable, Codable, CustomStringConvertible {
     /// v2 weight, 1…10000 (default 100). v1: `cpu.shares = weight × 1024 / 100`, the
     /// kernel's own equivalence (`sched_weight_from_cgroup`), so default 100 ↔ 1024.
     case cpuWeight(Int)

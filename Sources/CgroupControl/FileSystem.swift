@@ -129,7 +129,7 @@ public struct CgroupFS: Sendable {
     /// When set, every file read increments it.
     public let counter: ReadCounter?
     /// The rooted, bounded reader every path goes through.
-    public let reader: RootedFileReader
+    public private(set) var reader: RootedFileReader
 
     public init(root: String = "/", counter: ReadCounter? = nil) {
         var r = root
@@ -154,6 +154,17 @@ public struct CgroupFS: Sendable {
             return try reader.readString(path, limit: limit)
         } catch {
             throw CgroupIOError(.read, path, error)
+        }
+    }
+
+    /// Runs `body` with a copy whose reads share directory descriptors (VirtCore's
+    /// `RootedFileReader.withDirectoryBatch`): one path walk for a cgroup tree's many files.
+    @available(*, noasync, message: "for blocking reads; use CgroupSystem's async methods")
+    public func withDirectoryBatch<T, E: Error>(_ body: (CgroupFS) throws(E) -> T) throws(E) -> T {
+        try reader.withDirectoryBatch { (r) throws(E) -> T in
+            var copy = self
+            copy.reader = r
+            return try body(copy)
         }
     }
 

@@ -14,6 +14,28 @@ enum Scan {
         }
     }
 
+    /// Calls `body` with each non-empty run of bytes in `r` between `separators` (at most
+    /// a few); false from `body` stops. Returns false when stopped.
+    @inline(__always)
+    static func fields(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, separators: [UInt8], _ body: (Range<Int>) -> Bool) -> Bool {
+        var start = r.lowerBound
+        for j in r.lowerBound...r.upperBound where j == r.upperBound || separators.contains(buf[j]) {
+            if j > start, !body(start..<j) { return false }
+            start = j + 1
+        }
+        return true
+    }
+
+    /// `r` without leading and trailing ASCII whitespace (space, tab, CR, LF).
+    @inline(__always)
+    static func trimmed(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
+        func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+        var s = r.lowerBound, e = r.upperBound
+        while s < e, blank(buf[s]) { s += 1 }
+        while e > s, blank(buf[e - 1]) { e -= 1 }
+        return s..<e
+    }
+
     /// A non-negative decimal integer spanning exactly `r`.
     @inline(__always)
     static func uint(_ buf: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64? {

@@ -91,6 +91,10 @@ extension CgroupSystem {
     /// Reads the cgroup's statistics; every file at most once. Missing files are nil.
     @available(*, noasync, message: "blocking reads; use stats(of:scope:)")
     public func statsSync(of cgroup: Cgroup, scope: StatsScope = .full) throws(CgroupError) -> CgroupStats {
+        try fs.withDirectoryBatch { (fs) throws(CgroupError) in try CgroupSystem(fs: fs, layout: layout).readStats(of: cgroup, scope: scope) }
+    }
+
+    private func readStats(of cgroup: Cgroup, scope: StatsScope) throws(CgroupError) -> CgroupStats {
         var s = CgroupStats()
         let unifiedDir = cgroup.unifiedDirectory(in: layout)
 
@@ -124,12 +128,15 @@ extension CgroupSystem {
             }
             if let t = try optionalRead(dir + "/cpuacct.usage_percpu") {
                 var per: [Duration] = []
-                for f in t.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                    guard let n = UInt64(f) else {
-                        throw .malformed(file: dir + "/cpuacct.usage_percpu", line: RootedFileReader.quote(f), reason: "not a number")
+                var bad: String?
+                Scan.withBytes(t) { buf in
+                    _ = Scan.fields(buf, 0..<buf.count, separators: [0x20, 0x0A]) { f in
+                        guard let n = Scan.uint(buf, f) else { bad = Scan.string(buf, f); return false }
+                        per.append(.nanoseconds(unsigned: n))
+                        return true
                     }
-                    per.append(.nanoseconds(unsigned: n))
                 }
+                if let bad { throw .malformed(file: dir + "/cpuacct.usage_percpu", line: RootedFileReader.quote(bad), reason: "not a number") }
                 cpu.perCPUUsage = per
             }
         }
@@ -182,11 +189,15 @@ extension CgroupSystem {
     /// IOThreads. Keys are the labels of `GuestCgroups.all`.
     @available(*, noasync, message: "blocking reads; use guestStats(_:)")
     public func guestStatsSync(_ guest: GuestCgroups) throws(CgroupError) -> [String: CgroupStats] {
-        var out: [String: CgroupStats] = [:]
-        for (label, cg) in guest.all {
-            out[label] = try statsSync(of: cg, scope: label == "top" ? .full : .cpu)
+        // One batch for the tree: its files open relative to the top's directories.
+        try fs.withDirectoryBatch { (fs) throws(CgroupError) in
+            let sys = CgroupSystem(fs: fs, layout: layout)
+            var out: [String: CgroupStats] = [:]
+            for (label, cg) in guest.all {
+                out[label] = try sys.readStats(of: cg, scope: label == "top" ? .full : .cpu)
+            }
+            return out
         }
-        return out
     }
 
     // MARK: parsing helpers
@@ -196,15 +207,14 @@ extension CgroupSystem {
     }
 
     private func number(_ t: String, _ file: String) throws(CgroupError) -> UInt64 {
+        let parsed: UInt64? = Scan.withBytes(t) { buf in Scan.uint(buf, Scan.trimmed(buf, 0..<buf.count)) }
+        if let parsed { return parsed }
         let v = t.trimmingASCIIWhitespace()
-        guard let n = UInt64(v) else {
-            // Digits that do not fit are a range problem, anything else a syntax one.
-            if !v.isEmpty, v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
-                throw .outOfRange(file: file, value: RootedFileReader.quote(v), reason: "beyond 2^64-1")
-            }
-            throw .malformed(file: file, line: v, reason: "not a number")
+        // Digits that do not fit are a range problem, anything else a syntax one.
+        if !v.isEmpty, v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            throw .outOfRange(file: file, value: RootedFileReader.quote(v), reason: "beyond 2^64-1")
         }
-        return n
+        throw .malformed(file: file, line: v, reason: "not a number")
     }
 
     /// `key value` lines (cpu.stat, memory.stat, memory.events…), each passed to `body`.
@@ -304,54 +314,81 @@ extension CgroupSystem {
 
     func ioStatV2(_ text: String, file: String) throws(CgroupError) -> [IODeviceStats] {
         var out: [IODeviceStats] = []
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard let first = f.first, let dev = DeviceNumber(String(first)) else {
-                throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN key=value…'")
-            }
-            var d = IODeviceStats(device: dev)
-            for kv in f.dropFirst() {
-                let p = kv.split(separator: "=", maxSplits: 1)
-                guard p.count == 2, let v = UInt64(p[1]) else { throw .malformed(file: file, line: String(line), reason: "bad '\(kv)'") }
-                switch p[0] {
-                case "rbytes": d.bytesRead = MemorySize(bytes: v)
-                case "wbytes": d.bytesWritten = MemorySize(bytes: v)
-                case "rios": d.readIOs = v
-                case "wios": d.writeIOs = v
-                case "dbytes": d.bytesDiscarded = MemorySize(bytes: v)
-                case "dios": d.discardIOs = v
-                default: continue
+        var bad: (line: String, reason: String)?
+        Scan.withBytes(text) { buf in
+            Scan.lines(buf) { line in
+                // "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"; unknown keys skipped.
+                var d: IODeviceStats?
+                let complete = Scan.fields(buf, line, separators: [0x20]) { f in
+                    guard var dev = d else {
+                        guard let number = DeviceNumber(utf8: UnsafeBufferPointer(rebasing: buf[f])) else {
+                            bad = (Scan.string(buf, line), "expected 'MAJ:MIN key=value…'")
+                            return false
+                        }
+                        d = IODeviceStats(device: number)
+                        return true
+                    }
+                    guard let eq = f.first(where: { buf[$0] == 0x3D }), eq > f.lowerBound, let v = Scan.uint(buf, (eq + 1)..<f.upperBound) else {
+                        bad = (Scan.string(buf, line), "bad '\(Scan.string(buf, f))'")
+                        return false
+                    }
+                    let key = f.lowerBound..<eq
+                    if Scan.equals(buf, key, "rbytes") { dev.bytesRead = MemorySize(bytes: v) }
+                    else if Scan.equals(buf, key, "wbytes") { dev.bytesWritten = MemorySize(bytes: v) }
+                    else if Scan.equals(buf, key, "rios") { dev.readIOs = v }
+                    else if Scan.equals(buf, key, "wios") { dev.writeIOs = v }
+                    else if Scan.equals(buf, key, "dbytes") { dev.bytesDiscarded = MemorySize(bytes: v) }
+                    else if Scan.equals(buf, key, "dios") { dev.discardIOs = v }
+                    d = dev
+                    return true
                 }
+                guard complete else { return false }
+                guard let d else {
+                    bad = (Scan.string(buf, line), "expected 'MAJ:MIN key=value…'")
+                    return false
+                }
+                out.append(d)
+                return true
             }
-            out.append(d)
         }
+        if let bad { throw .malformed(file: file, line: bad.line, reason: bad.reason) }
         return out
     }
 
     func ioStatV1(bytes: String, ios: String, file: String) throws(CgroupError) -> [IODeviceStats] {
         var byDev: [DeviceNumber: IODeviceStats] = [:]
-        func parse(_ text: String, _ isBytes: Bool) throws(CgroupError) {
-            for line in text.split(separator: "\n") {
-                let f = line.split(separator: " ")
-                if f.count == 2 && f[0] == "Total" { continue }
-                guard f.count == 3, let dev = DeviceNumber(String(f[0])), let v = UInt64(f[2]) else {
-                    throw .malformed(file: file, line: String(line), reason: "expected 'MAJ:MIN Op N'")
+        var bad: String?
+        func parse(_ text: String, _ isBytes: Bool) {
+            Scan.withBytes(text) { buf in
+                Scan.lines(buf) { line in
+                    // "MAJ:MIN Op N" lines, then "Total N".
+                    var f: [Range<Int>] = []
+                    _ = Scan.fields(buf, line, separators: [0x20]) { f.append($0); return f.count <= 3 }
+                    if f.count == 2, Scan.equals(buf, f[0], "Total") { return true }
+                    guard f.count == 3, let dev = DeviceNumber(utf8: UnsafeBufferPointer(rebasing: buf[f[0]])),
+                          let v = Scan.uint(buf, f[2]) else {
+                        bad = Scan.string(buf, line)
+                        return false
+                    }
+                    var d = byDev[dev] ?? IODeviceStats(device: dev)
+                    let op = f[1]
+                    switch isBytes {
+                    case true where Scan.equals(buf, op, "Read"): d.bytesRead = MemorySize(bytes: v)
+                    case true where Scan.equals(buf, op, "Write"): d.bytesWritten = MemorySize(bytes: v)
+                    case true where Scan.equals(buf, op, "Discard"): d.bytesDiscarded = MemorySize(bytes: v)
+                    case false where Scan.equals(buf, op, "Read"): d.readIOs = v
+                    case false where Scan.equals(buf, op, "Write"): d.writeIOs = v
+                    case false where Scan.equals(buf, op, "Discard"): d.discardIOs = v
+                    default: break
+                    }
+                    byDev[dev] = d
+                    return true
                 }
-                var d = byDev[dev] ?? IODeviceStats(device: dev)
-                switch (f[1], isBytes) {
-                case ("Read", true): d.bytesRead = MemorySize(bytes: v)
-                case ("Write", true): d.bytesWritten = MemorySize(bytes: v)
-                case ("Discard", true): d.bytesDiscarded = MemorySize(bytes: v)
-                case ("Read", false): d.readIOs = v
-                case ("Write", false): d.writeIOs = v
-                case ("Discard", false): d.discardIOs = v
-                default: break
-                }
-                byDev[dev] = d
             }
         }
-        try parse(bytes, true)
-        try parse(ios, false)
+        parse(bytes, true)
+        if bad == nil { parse(ios, false) }
+        if let bad { throw .malformed(file: file, line: bad, reason: "expected 'MAJ:MIN Op N'") }
         return byDev.values.sorted { $0.device < $1.device }
     }
 }

@@ -23,9 +23,34 @@ public struct DeviceNumber: Hashable, Sendable, Codable, CustomStringConvertible
 
     /// Parses `8:0` (decimal, nothing around it); nil otherwise.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let major = UInt32(parts[0]), let minor = UInt32(parts[1]) else { return nil }
-        self.init(major: major, minor: minor)
+        var s = String(text)
+        guard let d = s.withUTF8({ DeviceNumber(utf8: $0) }) else { return nil }
+        self = d
+    }
+
+    /// Parses `8:0` from UTF-8 bytes (decimal digits only, nothing around them); nil
+    /// otherwise. For parsers that work on a file's bytes.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        var parts: (UInt32, UInt32) = (0, 0)
+        var index = 0, digits = 0
+        for b in bytes {
+            if b == UInt8(ascii: ":") {
+                guard index == 0, digits > 0 else { return nil }
+                index = 1
+                digits = 0
+                continue
+            }
+            guard b >= 0x30, b <= 0x39 else { return nil }
+            var v = index == 0 ? parts.0 : parts.1
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt32(b - 0x30))
+            guard !o1, !o2 else { return nil }
+            v = a
+            if index == 0 { parts.0 = v } else { parts.1 = v }
+            digits += 1
+        }
+        guard index == 1, digits > 0 else { return nil }
+        self.init(major: parts.0, minor: parts.1)
     }
 
     public var description: String { "\(major):\(minor)" }

@@ -4,7 +4,7 @@ import VirtKitTestSupport
 @testable import CgroupControl
 
 /// libvirt's own cgroup detection data (tests/vircgroupdata in libvirt 9.0.0), used in place.
-@Suite struct LayoutConformanceTests {
+@Suite(.offCooperativePool) struct LayoutConformanceTests {
     static func scenarios(_ dir: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir.path)
             .filter { $0.hasSuffix(".mounts") }

@@ -3,7 +3,7 @@ import Testing
 import VirtKitTestSupport
 @testable import CgroupControl
 
-@Suite struct NamingTests {
+@Suite(.offCooperativePool) struct NamingTests {
     /// Vectors from libvirt's tests/virsystemdtest.c (TEST_MACHINE), plus awkward names.
     @Test(arguments: [
         ("demo", 1, "qemu-1-demo"),

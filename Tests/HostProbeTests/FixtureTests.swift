@@ -2,8 +2,9 @@ import Foundation
 import HostProbe
 import Testing
 import VirtCore
+import VirtKitTestSupport
 
-@Suite("Hand-made fixture trees")
+@Suite("Hand-made fixture trees", .offCooperativePool)
 struct FixtureTests {
     @Test func twoSocketSMTTopology() throws {
         let s = try Fixtures.probe("2s4c2t-2n")

@@ -106,7 +106,7 @@ struct HwlocView {
     }
 }
 
-@Suite("hwloc 2.9.0 conformance")
+@Suite("hwloc 2.9.0 conformance", .offCooperativePool)
 struct HwlocConformanceTests {
     /// Compares one archive; returns the differences (empty when HostProbe agrees).
     static func differences(_ a: HwlocCorpus.Archive) -> (arch: String, diffs: [String]) {

@@ -4,7 +4,7 @@ import Testing
 import VirtCore
 import VirtKitTestSupport
 
-@Suite("libvirt 9.0.0 virhostcpudata conformance")
+@Suite("libvirt 9.0.0 virhostcpudata conformance", .offCooperativePool)
 struct LibvirtConformanceTests {
     /// `linux-x86_64-test1` → (arch `x86_64`, sysfs dir `linux-test1`), as virhostcputest pairs them.
     static func split(_ name: String) -> (arch: String, dir: String)? {

@@ -5,7 +5,7 @@ import Testing
 import VirtCore
 import VirtKitTestSupport
 
-@Suite("Live host")
+@Suite("Live host", .offCooperativePool)
 struct LiveHostTests {
     /// sysfs topology vs libnuma (numa(3)) on this machine.
     @Test func topologyAgreesWithLibnuma() throws {

@@ -1,8 +1,9 @@
 @testable import HostProbe
 import Testing
 import VirtCore
+import VirtKitTestSupport
 
-@Suite("Parsers")
+@Suite("Parsers", .offCooperativePool)
 struct ParsingTests {
     @Test func threadStatWithParenthesesInName() throws {
         let line = "4242 (qemu (vcpu) 0) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 8 0 100 1000 10 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 3 0 0 0 0 0"

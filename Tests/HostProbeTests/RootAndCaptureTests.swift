@@ -1,9 +1,10 @@
 import Foundation
 @testable import HostProbe
 import Testing
+import VirtKitTestSupport
 import VirtCore
 
-@Suite("Root confinement, capture, captured host")
+@Suite("Root confinement, capture, captured host", .offCooperativePool)
 struct RootAndCaptureTests {
     @Test func relativeLinksThatClimbOutStayInsideTheRoot() throws {
         let root = Fixtures.root("iommu-sriov")

@@ -41,7 +41,7 @@ extension LiveEventTests {
 
     /// libvirt says "disconnected (domain started)" when the guest starts, then the guest's
     /// PORT_OPEN and its close ~2 s later arrive as connected / disconnected "channel event".
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // above the waits' sum (30 + 40 + 20 s) plus the guest's start
     func guestAgentPortOpenAndCloseDeliverAgentLifecycleEvents() async throws {
         try await Self.withDevicesGuest("agent") { _, dom, events in
             let name = dom.name
@@ -65,7 +65,7 @@ extension LiveEventTests {
     /// `setMemory` (`virDomainSetMemoryFlags`, live) sets the balloon target; the guest
     /// reports it, QEMU sends BALLOON_CHANGE and libvirt the balloon-change event with the
     /// new size, which `info()` then shows. Twice, down and back up.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func balloonTargetsComeBackAsBalloonChangeEvents() async throws {
         try await Self.withDevicesGuest("balloon") { _, dom, events in
             let name = dom.name
@@ -90,7 +90,7 @@ extension LiveEventTests {
     /// An ib700 watchdog with action `pause` that the guest arms and never re-arms: the
     /// watchdog event names the action, the guest is paused with reason watchdog (the
     /// lifecycle event says so too), and a resume brings it back (the timer fired once).
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func expiredWatchdogPausesTheGuestWithReasonWatchdog() async throws {
         try await Self.withDevicesGuest("watchdog", watchdog: "pause") { _, dom, events in
             let name = dom.name

@@ -111,7 +111,7 @@ struct LiveEventTests {
 
     /// A pull of `vda`'s backing file into its qcow2 overlay ends with one block-job event
     /// naming the disk by target, typed `.pull` / `.completed`.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func blockPullDeliversCompletedBlockJobEvent() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }
@@ -143,7 +143,7 @@ struct LiveEventTests {
     /// An active commit (`virDomainBlockCommit` with `VIR_DOMAIN_BLOCK_COMMIT_ACTIVE`) reports
     /// `.ready` once base and overlay are in sync, and `.completed` after the pivot
     /// (`virDomainBlockJobAbort` with `VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT`), both typed `.activeCommit`.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func activeCommitDeliversReadyThenCompleted() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }
@@ -177,7 +177,7 @@ struct LiveEventTests {
 
     /// Hot-plugging a USB tablet raises device-added with the alias given in its XML
     /// (`ua-` user alias); unplugging it raises device-removed with the same alias.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func usbTabletHotplugDeliversDeviceAddedAndRemoved() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }
@@ -222,7 +222,7 @@ struct LiveEventTests {
 
     /// A hard reset (`virDomainReset`, QEMU's `system_reset`) needs no guest OS and makes
     /// QEMU emit RESET, which libvirt reports as the reboot event.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
     func resetDeliversRebootEvent() async throws {
         guard let conn = await Self.connect() else { return }
         defer { Task { await conn.close() } }

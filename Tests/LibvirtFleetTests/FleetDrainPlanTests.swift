@@ -33,6 +33,14 @@ import VirtCore
         }
     }
 
+    @Test func equalTargetsShareTheGuests() {
+        let guests = (0..<4).map { GuestPlacementRequest(name: "s\($0)", vcpus: 1, memory: .mebibytes(64), cpuPolicy: .shared) }
+        let targets = ["t1", "t2"].map { ($0, Self.host(cpus: 4, memory: .gibibytes(8)), PlacementOccupancy.empty) }
+        let plan = FleetDrainPlan.plan(source: "src", guests: guests, targets: targets)
+        #expect(plan.isComplete && plan.moves.filter { $0.target == "t1" }.count == 2 && plan.moves.filter { $0.target == "t2" }.count == 2,
+                "\(plan.moves.map { "\($0.guest)→\($0.target)" })")
+    }
+
     @Test func drainPlanOfATestDriverHost() async throws {
         let src = try NodeFiles.node("drain-src", cpus: 8, guests: 6)
         let t1 = try NodeFiles.node("drain-t1", cpus: 8, guests: 0)

@@ -167,6 +167,10 @@ import VirtCore
         #expect(try cache.topology(for: "a", xml: changed)?.nodes[0].pagePool(of: .kibibytes(2048))?.total == 32)
         #expect(try cache.topology(for: "b", xml: "<capabilities/>") == nil)
         #expect(throws: FleetCapabilitiesError.self) { try cache.topology(for: "b", xml: "<capabilities>") }
+        // Other hosts with an identical document share its parse, a document without cells too.
+        #expect(try cache.topology(for: "c", xml: CapabilitiesTopologyTests.twoCells) == t1)
+        #expect(try cache.topology(for: "d", xml: "<capabilities/>") == nil)
+        #expect(throws: FleetCapabilitiesError.self) { try cache.topology(for: "e", xml: "<capabilities>") }
     }
 
     @Test func identityIsReadOncePerConnection() async throws {

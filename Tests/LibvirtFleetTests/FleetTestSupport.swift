@@ -62,4 +62,5 @@ final class Gate: @unchecked Sendable {
     }
     private static let threads = BlockingThreadPool(threadCount: 8, name: "vk-test-gate")
     var waiting: Int { cond.lock(); defer { cond.unlock() }; return waiters }
+    var isOpen: Bool { cond.lock(); defer { cond.unlock() }; return open }
 }

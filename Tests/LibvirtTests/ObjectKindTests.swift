@@ -23,11 +23,11 @@ import VirtKitTestSupport
         }
     }
 
-    static func expectError(_ code: LibvirtError.Code, _ function: String, _ body: () async throws -> Void,
+    static func expectError(_ code: LibvirtError.Code, _ function: String?, _ body: () async throws -> Void,
                             sourceLocation: SourceLocation = #_sourceLocation) async {
         do {
             try await body()
-            Issue.record("no error (expected \(code) from \(function))", sourceLocation: sourceLocation)
+            Issue.record("no error (expected \(code) from \(function ?? "VirtKit"))", sourceLocation: sourceLocation)
         } catch let e as LibvirtError {
             #expect(e.code == code, "\(e)", sourceLocation: sourceLocation)
             #expect(e.function == function, sourceLocation: sourceLocation)

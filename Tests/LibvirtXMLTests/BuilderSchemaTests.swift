@@ -7,7 +7,7 @@ import VirtKitTestSupport
 
 /// Every builder's output is valid for libvirt's RNG schema (`virt-xml-validate`), reads back
 /// the values it was built from, and round-trips through a re-parse.
-@Suite("Builders produce schema-valid documents")
+@Suite("Builders produce schema-valid documents", .offCooperativePool)
 struct BuilderSchemaTests {
     /// `virt-xml-validate FILE SCHEMA`: nil when valid, else its message; a loud skip (or a
     /// failure under VIRTKIT_REQUIRE_LIVE=1) when the tool is missing.

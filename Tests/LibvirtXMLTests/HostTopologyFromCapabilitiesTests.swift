@@ -9,7 +9,7 @@ import VirtKitTestSupport
 /// `HostTopology` built from the capabilities XML must match the sysfs tree libvirt built that
 /// XML from (CPU → package/die/core/thread siblings, node → CPUs), read here straight from
 /// the tree's topology files.
-@Suite("HostTopology from capabilities")
+@Suite("HostTopology from capabilities", .offCooperativePool)
 struct HostTopologyFromCapabilitiesTests {
     /// Unpacks the sysfs trees once per test into a temporary folder; the trees' links into
     /// `../virhostcpudata` resolve to the corpus' copy beside it.

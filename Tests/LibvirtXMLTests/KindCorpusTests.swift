@@ -53,7 +53,7 @@ struct KindCorpus: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Every libvirt XML kind over libvirt's own test documents")
+@Suite("Every libvirt XML kind over libvirt's own test documents", .offCooperativePool)
 struct KindCorpusTests {
     /// 100 % parse, byte-identical unedited round trip, typed view by root element, canonical
     /// equality after reading and writing back every modeled value; libvirt's invalid documents

@@ -7,7 +7,7 @@ import VirtKitTestSupport
 /// The capabilities and domain capabilities of the real qemu:///system daemon: every element
 /// and attribute libvirt writes is typed (nothing unmodeled), every value decodes, and the host
 /// topology comes out of it.
-@Suite("Capabilities of the live daemon")
+@Suite("Capabilities of the live daemon", .offCooperativePool)
 struct LiveCapabilitiesTests {
     static func virsh(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) -> String? {
         let virsh = "/usr/bin/virsh"

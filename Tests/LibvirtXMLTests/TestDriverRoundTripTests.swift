@@ -7,7 +7,7 @@ import VirtKitTestSupport
 /// Builder output defined on libvirt's test driver (`virsh -c test:///default`, one process so
 /// the driver's state lives through the commands) and read back: libvirt's own XML for the
 /// object parses, is fully typed, and carries the values the builder set.
-@Suite("Builder output through libvirt's test driver")
+@Suite("Builder output through libvirt's test driver", .offCooperativePool)
 struct TestDriverRoundTripTests {
     /// Defines `xml` with `define` and returns libvirt's XML of the object (`dump`).
     static func defineAndDump(_ xml: String, define: String, dump: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {

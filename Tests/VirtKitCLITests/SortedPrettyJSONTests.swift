@@ -11,7 +11,7 @@ private let fixtures: String = {
 }()
 
 /// `virtkit probe --json` writes with SortedPrettyJSON; its bytes must be Foundation's.
-@Suite("SortedPrettyJSON matches JSONEncoder byte for byte")
+@Suite("SortedPrettyJSON matches JSONEncoder byte for byte", .offCooperativePool)
 struct SortedPrettyJSONTests {
     static func foundation<T: Encodable>(_ v: T) throws -> [UInt8] {
         let e = JSONEncoder()

@@ -6,7 +6,12 @@ import Testing
 /// in a process that also runs libvirt's GLib event loop, and `waitUntilExit` then hangs.
 public func spawnAndWait(_ exe: String, _ args: [String]) -> (Int32, String, String) {
     var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    // Close-on-exec: a child spawned meanwhile by another test (say, a lab daemon that lives on)
+    // must not inherit these write ends, or this read never sees end-of-file. The dup2 onto
+    // 1 and 2 below gives our own child descriptors without the flag.
+    // (Glibc's module lacks pipe2; the window between pipe and fcntl is a few instructions.)
     guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { return (-1, "", "pipe failed") }
+    for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

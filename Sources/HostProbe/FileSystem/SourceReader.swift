@@ -44,7 +44,7 @@ final class SourceReader {
     private var failedDirs: [String: ReadFailure] = [:]
     private var linkDepth = 0
     /// Reused for every file (grown up to the largest file's bound, never beyond).
-    private var buffer: [UInt8] = []
+    private var buffer = RootedFileReader.Buffer()
     private let sortedBinds: [ProbeRoot.Bind]
 
     init(root: ProbeRoot, recording: Bool = false) {
@@ -138,30 +138,7 @@ final class SourceReader {
         return v[v.index(after: slash)...]
     }
 
-    /// Whether `v` needs ``ProbeRoot/normalize(_:)``: relative, `//`, `.` or `..`
-    /// components, or a trailing slash. One pass over the bytes; the hot path skips the split.
-    static func needsNormalize(_ v: String) -> Bool {
-        var prev: UInt8 = 0
-        var prev2: UInt8 = 0
-        var first = true
-        for b in v.utf8 {
-            if first {
-                if b != UInt8(ascii: "/") { return true }
-                first = false
-            } else if b == UInt8(ascii: "/") {
-                if prev == UInt8(ascii: "/") { return true }
-                if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
-            }
-            prev2 = prev
-            prev = b
-        }
-        if first { return true }
-        if prev == UInt8(ascii: "/"), v.utf8.count > 1 { return true }
-        if prev == UInt8(ascii: "."), prev2 == UInt8(ascii: "/") || prev2 == UInt8(ascii: ".") { return true }
-        return false
-    }
-
-    static func normalized(_ v: String) -> String { needsNormalize(v) ? ProbeRoot.normalize(v) : v }
+    static func normalized(_ v: String) -> String { ProbeRoot.normalize(v) }
 
     /// Fully resolves virtual path `v` (every component, links followed inside the root).
     func resolve(_ v: String) throws(ReadFailure) -> String {
@@ -258,8 +235,8 @@ final class SourceReader {
     }
 
     /// Opens `name` (relative to `dir` when given) with the bounded reader's checks.
-    private func openChecked(_ name: String, in dir: Int32?, followFinalLink: Bool = false) -> Result<Int32, ReadFailure> {
-        do { return .success(try RootedFileReader.openForReading(name, relativeTo: dir, followFinalLink: followFinalLink)) }
+    private func openChecked(_ name: String, in dir: Int32?, followFinalLink: Bool = false) -> Result<(fd: Int32, size: Int), ReadFailure> {
+        do { return .success(try RootedFileReader.openSizedForReading(name, relativeTo: dir, followFinalLink: followFinalLink)) }
         catch { return .failure(ReadFailure(error)) }
     }
 
@@ -292,7 +269,7 @@ final class SourceReader {
                     // A link (ELOOP) takes the resolving path below.
                     let opened = dfd.map { openChecked(String(name), in: $0) } ?? openChecked(hostPath(Self.join(parent, name)), in: nil)
                     switch opened {
-                    case .success(let fd): return finishRead(fd, record == nil ? "" : Self.join(parent, name), limit: Self.limit(for: n))
+                    case .success(let file): return finishRead(file, record == nil ? "" : Self.join(parent, name), limit: Self.limit(for: n))
                     case .failure(.symlinkLoop): break   // a link: resolved below
                     case .failure(let f): return .failure(f)
                     }
@@ -305,20 +282,20 @@ final class SourceReader {
         }
         // The live root's own links (`/proc/mounts` → `self/mounts`) are the kernel's to follow.
         switch openChecked(host, in: nil, followFinalLink: fastPath) {
-        case .success(let fd): return finishRead(fd, resolved, limit: Self.limit(for: resolved))
+        case .success(let file): return finishRead(file, resolved, limit: Self.limit(for: resolved))
         case .failure(let f): return .failure(f)
         }
     }
 
-    private func finishRead(_ fd: Int32, _ resolved: String, limit: Int) -> Result<Int, ReadFailure> {
-        defer { close(fd) }
+    private func finishRead(_ file: (fd: Int32, size: Int), _ resolved: String, limit: Int) -> Result<Int, ReadFailure> {
+        defer { close(file.fd) }
         do {
-            let total = try RootedFileReader.readAll(fd, limit: limit, into: &buffer)
+            let total = try RootedFileReader.readAll(file.fd, limit: limit, sizeHint: file.size, into: &buffer)
             record?.files.insert(resolved)
             return .success(total)
         } catch {
             // Do not keep a bound-sized buffer for the rest of the probe.
-            if case .tooLarge = error { buffer = [] }
+            if case .tooLarge = error { buffer.release() }
             return .failure(ReadFailure(error))
         }
     }
@@ -340,7 +317,7 @@ final class SourceReader {
     /// Calls `body` with the raw bytes of the file (no String allocation; hot paths).
     func withBytes<T>(_ v: String, _ body: (UnsafeRawBufferPointer) -> T) -> Result<T, ReadFailure> {
         switch readBytes(v) {
-        case .success(let n): return .success(buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) })
+        case .success(let n): return .success(body(UnsafeRawBufferPointer(buffer.bytes(n))))
         case .failure(let f): return .failure(f)
         }
     }

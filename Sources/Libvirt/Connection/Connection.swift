@@ -61,6 +61,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     private static func open(_ uri: String?, flags: OpenFlags, useAuthAPI: Bool, pool: BlockingThreadPool) async throws -> Connection {
+        try LibvirtLibraryRole.claim(.connections)
         try LibvirtLibrary.initialize()
         try LibvirtEventLoop.shared.start()
         let connection: Connection
@@ -124,7 +125,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Runs `body` with a referenced `virConnectPtr` on the current thread (must be a pool
     /// thread or another thread that may block). `body` must read libvirt's error itself.
-    func withHandle<T>(_ body: (OpaquePointer) throws(LibvirtError) -> T) throws(LibvirtError) -> T {
+    package func withHandle<T>(_ body: (OpaquePointer) throws(LibvirtError) -> T) throws(LibvirtError) -> T {
         lock.lock()
         guard let h = handle else { lock.unlock(); throw LibvirtError.connectionClosed() }
         virConnectRef(h)
@@ -134,7 +135,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Runs `body` with the connection handle on a pool thread.
-    func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
+    @discardableResult
+    package func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await pool.run { () throws(LibvirtError) -> T in try self.withHandle(body) }
     }
 

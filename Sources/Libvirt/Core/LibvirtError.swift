@@ -51,7 +51,7 @@ public struct LibvirtError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Reads and clears this thread's last libvirt error (`virGetLastError` + `virResetLastError`).
     /// Must run on the thread that made the failing call; `call` names it for the rare case
     /// where libvirt failed without setting an error.
-    static func takeLast(after call: StaticString) -> LibvirtError {
+    package static func takeLast(after call: StaticString) -> LibvirtError {
         let function = "\(call)"
         guard let err = virGetLastError() else {
             return LibvirtError(code: .internalError, message: "\(call) failed without reporting a libvirt error", function: function)

@@ -10,7 +10,7 @@ import VirtCore
 /// Checks a C call returning `-1` on failure; returns the result (a count, 0 or 1).
 @discardableResult
 @inline(__always)
-func cCall(_ function: StaticString, _ result: Int32) throws(LibvirtError) -> Int32 {
+package func cCall(_ function: StaticString, _ result: Int32) throws(LibvirtError) -> Int32 {
     if result < 0 { throw LibvirtError.takeLast(after: function) }
     return result
 }
@@ -23,13 +23,13 @@ func cFlag(_ function: StaticString, _ result: Int32) throws(LibvirtError) -> Bo
 
 /// Checks a C call returning an object (`virDomainLookupByName`, …): nil is a failure.
 @inline(__always)
-func cObject(_ function: StaticString, _ result: OpaquePointer?) throws(LibvirtError) -> OpaquePointer {
+package func cObject(_ function: StaticString, _ result: OpaquePointer?) throws(LibvirtError) -> OpaquePointer {
     guard let result else { throw LibvirtError.takeLast(after: function) }
     return result
 }
 
 /// Copies and frees a string libvirt allocated for the caller; nil is a failure.
-func takeString(_ function: StaticString, _ p: UnsafeMutablePointer<CChar>?) throws(LibvirtError) -> String {
+package func takeString(_ function: StaticString, _ p: UnsafeMutablePointer<CChar>?) throws(LibvirtError) -> String {
     guard let p else { throw LibvirtError.takeLast(after: function) }
     defer { free(p) }
     return String(cString: p)
@@ -96,7 +96,7 @@ struct ObjectKind: Sendable {
 /// Sendable: `@unchecked` because the handle is immutable and libvirt objects are
 /// thread-safe, reference-counted objects that any thread may use.
 public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertible {
-    let handle: OpaquePointer
+    package let handle: OpaquePointer
     /// The connection this object belongs to (its handle keeps libvirt's connection alive).
     public let connection: Connection
     private let free: ObjectKind.Function
@@ -138,7 +138,8 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
     // MARK: - The seam
 
     /// Runs `body` with the handle on a pool thread; refuses on a closed connection.
-    func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
+    @discardableResult
+    package func call<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws(LibvirtError) -> T) async throws -> T {
         try await connection.pool.run { () throws(LibvirtError) -> T in
             try self.connection.checkOpen()
             return try body(self.handle)

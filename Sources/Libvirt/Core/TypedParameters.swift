@@ -93,7 +93,7 @@ public typealias TypedParameters = [String: TypedValue]
 /// The one decoder/encoder for `virTypedParameter` arrays (the bulk-stats decoder and its
 /// compact field storage, `DomainStatsDecoder`/`StatsFields`, are the measured hot path that
 /// reads the same C parameters in place with the scalar readers below).
-enum TypedParameterCoding {
+package enum TypedParameterCoding {
     /// Decodes one parameter's value (strings are copied; the C array keeps ownership).
     static func value(_ p: UnsafePointer<virTypedParameter>) -> TypedValue {
         let v = p.pointee.value
@@ -115,7 +115,7 @@ enum TypedParameterCoding {
     }
 
     /// Decodes `count` parameters into a dictionary (later duplicates win).
-    static func decode(_ params: UnsafePointer<virTypedParameter>?, count: Int) -> TypedParameters {
+    package static func decode(_ params: UnsafePointer<virTypedParameter>?, count: Int) -> TypedParameters {
         guard let params, count > 0 else { return [:] }
         var out = TypedParameters(minimumCapacity: count)
         for i in 0..<count {
@@ -134,7 +134,7 @@ enum TypedParameterCoding {
     /// Builds a libvirt-allocated parameter array (`virTypedParamsAdd*`), passes it to
     /// `body`, and frees it (`virTypedParamsFree`) whatever happens. Names are sorted so
     /// the order is deterministic.
-    static func withEncoded<T>(
+    package static func withEncoded<T>(
         _ parameters: TypedParameters, _ body: (UnsafeMutablePointer<virTypedParameter>?, Int32) throws(LibvirtError) -> T
     ) throws(LibvirtError) -> T {
         // virTypedParamsAdd* touch libvirt's thread-local error: never before virInitialize.
@@ -159,6 +159,18 @@ enum TypedParameterCoding {
             try cCall(value.addFunction, rc)
         }
         return try body(params, n)
+    }
+
+    /// The calls that allocate the array themselves (`virDomainGetPerfEvents`,
+    /// `virNodeGetSEVInfo`, …): decodes it and frees it (`virTypedParamsFree`).
+    package static func fetchAllocated(
+        _ call: StaticString, _ get: (UnsafeMutablePointer<UnsafeMutablePointer<virTypedParameter>?>, UnsafeMutablePointer<Int32>) -> Int32
+    ) throws(LibvirtError) -> TypedParameters {
+        var params: UnsafeMutablePointer<virTypedParameter>?
+        var n: Int32 = 0
+        try cCall(call, get(&params, &n))
+        defer { virTypedParamsFree(params, n) }
+        return decode(params, count: Int(n))
     }
 
     /// The get-count-then-fill pattern of `virDomainGet*Parameters`: calls `get` once with

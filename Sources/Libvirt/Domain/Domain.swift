@@ -17,7 +17,7 @@ public final class Domain: LibvirtObject, @unchecked Sendable {
     }
 
     /// Takes a new reference on a borrowed handle (`virDomainRef`).
-    init(retaining handle: OpaquePointer, connection: Connection) {
+    package init(retaining handle: OpaquePointer, connection: Connection) {
         super.init(retaining: handle, connection: connection, kind: Self.kind)
     }
 

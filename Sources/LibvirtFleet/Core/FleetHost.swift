@@ -97,6 +97,8 @@ public enum FleetError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidConfig(path: String, reason: String)
     /// The source host of a preflight did not answer within the deadline.
     case sourceTimedOut(String)
+    /// A drain needs read-write connections, and the host is configured read-only.
+    case readOnlyHost(String)
 
     public var description: String {
         switch self {
@@ -108,6 +110,7 @@ public enum FleetError: Error, Hashable, Sendable, CustomStringConvertible {
         case .shutDown: "the fleet was shut down"
         case .invalidConfig(let p, let r): "fleet config \(p): \(r)"
         case .sourceTimedOut(let n): "source host '\(n)' did not answer within the deadline"
+        case .readOnlyHost(let n): "host '\(n)' is read-only: a drain migrates guests (configure it with readOnly false)"
         }
     }
 }

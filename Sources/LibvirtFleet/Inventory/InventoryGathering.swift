@@ -14,7 +14,12 @@ extension FleetHostInventory {
         var warnings: [String] = []
         let (hostname, info, topology, source) = try await hostFacts(of: host, over: connection, cache: cache, warnings: &warnings)
 
-        let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], handles: true)
+        // NOWAIT: a guest whose job is busy (a migration, a stuck monitor) does not hold up the
+        // host's inventory; what needs no job (state, sizes, vCPU counts) is still reported.
+        let stats = try await connection.allDomainStats(groups: [.state, .balloon, .vcpu], flags: .noWait, handles: true)
+        // A call the driver refused as unsupported for one guest is not asked for the others
+        // (the test driver has no emulator pin or NUMA parameters: 2 error paths per guest).
+        var unsupported = Set<String>()
         var guests: [FleetGuest] = []
         guests.reserveCapacity(stats.count)
         for s in stats {
@@ -39,9 +44,9 @@ extension FleetHostInventory {
             // Pins only of active guests: they are what holds host CPUs and memory now, and
             // each costs a daemon round trip per guest (no bulk call exists).
             if active {
-                g.vcpuPins = await optional("\(s.name): vCPU pins", &warnings) { try await dom.vcpuPinning() }
-                g.emulatorPin = await optional("\(s.name): emulator pin", &warnings) { try await dom.emulatorPinning() }
-                if let numa = await optional("\(s.name): numatune", &warnings, { try await dom.numaParameters() }) {
+                g.vcpuPins = await optional("vCPU pins", of: s.name, &warnings, &unsupported) { try await dom.vcpuPinning() }
+                g.emulatorPin = await optional("emulator pin", of: s.name, &warnings, &unsupported) { try await dom.emulatorPinning() }
+                if let numa = await optional("numatune", of: s.name, &warnings, &unsupported, { try await dom.numaParameters() }) {
                     g.memoryNodes = numa.nodeset.flatMap { $0.isEmpty ? nil : $0 }
                     g.memoryMode = numa.mode.map { "\($0)" }
                 }
@@ -110,6 +115,10 @@ public final class FleetHostFactsCache: Sendable {
         var capabilitiesRead: ContinuousClock.Instant?
     }
     private let entries = Mutex<[String: Entry]>([:])
+    /// Topologies by capabilities document, shared by hosts whose documents are identical
+    /// (a fleet of like servers, a simulated fleet): each distinct document is parsed once.
+    private let parsedDocuments = Mutex<[String: HostTopology?]>([:])
+    private static let parsedDocumentLimit = 64
     public let capabilitiesMaxAge: Duration
 
     public init(capabilitiesMaxAge: Duration = .seconds(60)) {
@@ -153,7 +162,16 @@ public final class FleetHostFactsCache: Sendable {
     /// The topology of `xml` for `host`, parsed or reused.
     public func topology(for host: String, xml: String) throws -> HostTopology? {
         if let e = entries.withLock({ $0[host] }), e.xml == xml { return e.topology }
-        let t = try hostTopology(fromCapabilitiesXML: xml)
+        let t: HostTopology?
+        if let shared = parsedDocuments.withLock({ $0[xml] }) {
+            t = shared
+        } else {
+            t = try hostTopology(fromCapabilitiesXML: xml)
+            parsedDocuments.withLock { docs in
+                if docs.count >= Self.parsedDocumentLimit { docs.removeAll(keepingCapacity: true) }
+                docs[xml] = .some(t)
+            }
+        }
         entries.withLock { all in
             var e = all[host] ?? Entry()
             e.xml = xml
@@ -172,13 +190,17 @@ func isActive(_ state: DomainState) -> Bool {
     }
 }
 
-/// `body`'s value; nil when the driver does not support the call (silently) or it failed
-/// (with a warning): a missing detail never fails the host's inventory.
-private func optional<T>(_ what: String, _ warnings: inout [String], _ body: () async throws -> T) async -> T? {
+/// `body`'s value; nil when the driver does not support the call (silently, and `what` joins
+/// `unsupported`, which skips it from then on) or it failed (with a warning naming `guest`):
+/// a missing detail never fails the host's inventory.
+private func optional<T>(_ what: String, of guest: String, _ warnings: inout [String], _ unsupported: inout Set<String>,
+                         _ body: () async throws -> T) async -> T? {
+    if unsupported.contains(what) { return nil }
     do { return try await body() } catch let e as LibvirtError where e.code == .noSupport || e.code == .operationUnsupported {
+        unsupported.insert(what)
         return nil
     } catch {
-        warnings.append("\(what): \(error)")
+        warnings.append("\(guest): \(what): \(error)")
         return nil
     }
 }

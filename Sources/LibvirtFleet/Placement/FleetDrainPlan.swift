@@ -4,14 +4,22 @@ import VirtCore
 
 /// Where every active guest of a host would go if the host were drained: each guest planned
 /// by `PlacementPlanner` on the other hosts, largest first, each target's occupancy growing
-/// with the guests already given to it. A plan only: the live migrations that carry it out
-/// are not part of this layer yet.
+/// with the guests already given to it. `Fleet.startDrain(_:options:)` carries it out.
 public struct FleetDrainPlan: Sendable {
     /// One guest's destination and its placement there.
     public struct Move: Sendable {
         public var guest: String
         public var target: String
         public var placement: GuestPlacement
+        /// The target's NUMA nodes (a plan using all of them binds no memory).
+        public var targetNodes: NodeSet
+
+        public init(guest: String, target: String, placement: GuestPlacement, targetNodes: NodeSet) {
+            self.guest = guest
+            self.target = target
+            self.placement = placement
+            self.targetNodes = targetNodes
+        }
     }
 
     /// A guest no target can take, with each target's reason.
@@ -30,7 +38,8 @@ public struct FleetDrainPlan: Sendable {
     public var isComplete: Bool { stuck.isEmpty }
 
     /// Plans `guests` onto `targets` (pure). Guests are taken largest memory first; each goes
-    /// to the target whose plan scores best, and then holds its CPUs and memory there.
+    /// to the target whose plan scores best (on a tie, the one holding fewer guests), and then
+    /// holds its CPUs and memory there.
     public static func plan(source: String, guests: [GuestPlacementRequest], targets: [(name: String, topology: HostTopology, occupancy: PlacementOccupancy)],
                             sharedCPUAllocationRatio: Int = 4) -> FleetDrainPlan {
         var occupancy = targets.map(\.occupancy)
@@ -44,7 +53,13 @@ public struct FleetDrainPlan: Sendable {
                 do {
                     let plan = try planner.plan(PlacementRequest(guests: [guest]))
                     if let p = plan.placement(named: guest.name) {
-                        if best == nil || best!.plan.score < plan.score { best = (i, plan, p) }
+                        // Equal scores: the target holding fewer guests, so a drain spreads.
+                        if let b = best {
+                            let tie = !(b.plan.score < plan.score) && !(plan.score < b.plan.score)
+                            if b.plan.score < plan.score || (tie && occupancy[i].guests.count < occupancy[b.index].guests.count) { best = (i, plan, p) }
+                        } else {
+                            best = (i, plan, p)
+                        }
                     } else {
                         reasons.append("\(t.name): \(plan.unplaced.first.map { "\($0.reason)" } ?? "not placed")")
                     }
@@ -56,7 +71,8 @@ public struct FleetDrainPlan: Sendable {
                 stuck.append(Stuck(guest: guest.name, reasons: reasons))
                 continue
             }
-            moves.append(Move(guest: guest.name, target: targets[best.index].name, placement: best.placement))
+            moves.append(Move(guest: guest.name, target: targets[best.index].name, placement: best.placement,
+                              targetNodes: NodeSet(targets[best.index].topology.nodes.map(\.id))))
             occupancy[best.index].guests.append(PlacementOccupancy.Guest(placement: best.placement))
         }
         return FleetDrainPlan(source: source, moves: moves, stuck: stuck, missing: [])
@@ -84,12 +100,13 @@ extension GuestPlacementRequest {
 
 extension Fleet {
     /// The drain plan of host `source` onto the other hosts (or `targets`): the source's
-    /// active guests from their live definitions, each target's topology and occupancy.
-    public func planDrain(of source: String, onto targets: [String]? = nil) async throws -> FleetDrainPlan {
+    /// active guests (or those of them named in `guests`) from their live definitions, each
+    /// target's topology and occupancy.
+    public func planDrain(of source: String, onto targets: [String]? = nil, guests only: Set<String>? = nil) async throws -> FleetDrainPlan {
         for name in [source] + (targets ?? []) where host(named: name) == nil { throw FleetError.unknownHost(name) }
         let src = await run(on: [source]) { conn, _ -> [GuestMigrationFacts] in
             var facts: [GuestMigrationFacts] = []
-            for d in try await conn.listAllDomains(flags: .active) { facts.append(try GuestMigrationFacts(domainXML: try await d.xmlDescription())) }
+            for d in try await conn.listAllDomains(flags: .active) where only?.contains(d.name) ?? true { facts.append(try GuestMigrationFacts(domainXML: try await d.xmlDescription())) }
             return facts
         }
         guard let outcome = src.outcomes.first else { throw FleetError.unknownHost(source) }

@@ -15,12 +15,15 @@ public struct FleetPreflightFinding: Sendable, Hashable, Codable, CustomStringCo
     public var verdict: Verdict
     public var summary: String
     public var evidence: [String]
+    /// Why it blocks or warns, as data (set by the CPU and machine checks).
+    public var reason: FleetPreflightReason?
 
-    public init(_ check: String, _ verdict: Verdict, _ summary: String, evidence: [String] = []) {
+    public init(_ check: String, _ verdict: Verdict, _ summary: String, evidence: [String] = [], reason: FleetPreflightReason? = nil) {
         self.check = check
         self.verdict = verdict
         self.summary = summary
         self.evidence = evidence
+        self.reason = reason
     }
 
     public var description: String { "\(verdict.rawValue.uppercased()) \(check): \(summary)" }
@@ -51,20 +54,27 @@ public struct FleetPreflightDestination: Sendable, Hashable {
     public var encrypted: Bool?
     /// Paths the destination is known to see (nil: not checked).
     public var visiblePaths: Set<String>?
+    /// The guest's CPU compared with the destination's hypervisor CPU (nil: not compared).
+    public var cpu: FleetCPUComparison?
+    /// Emulators, machine types and firmware the destination offers (nil: not read).
+    public var offer: FleetHypervisorOffer?
 
-    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil, visiblePaths: Set<String>? = nil) {
+    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil, visiblePaths: Set<String>? = nil,
+                cpu: FleetCPUComparison? = nil, offer: FleetHypervisorOffer? = nil) {
         self.name = name
         self.inventory = inventory
         self.unreachable = unreachable
         self.encrypted = encrypted
         self.visiblePaths = visiblePaths
+        self.cpu = cpu
+        self.offer = offer
     }
 }
 
 /// The migration preflight rules: pure, over a guest's facts and the destination's inventory.
 ///
-/// Checks still needing libvirt calls the Libvirt module does not have yet report `unknown`
-/// and say which (CPU compare, domain capabilities, storage and network lookups: issue #13).
+/// Checks whose facts were not gathered report `unknown` and say which (storage and network
+/// lookups: issue #13; a CPU compare or capabilities read that failed).
 public enum FleetPreflight {
     public static func evaluate(guest: GuestMigrationFacts, destination dest: FleetPreflightDestination, tlsRequested: Bool) -> FleetPreflightReport {
         var findings: [FleetPreflightFinding] = []
@@ -74,9 +84,8 @@ public enum FleetPreflight {
         }
         findings.append(.init("destination", .pass, "\(dest.name) answers",
                               evidence: ["hostname \(inv.hostname ?? "?")", "\(inv.nodeInfo.cpus) CPUs", "memory \(inv.nodeInfo.memory?.humanReadable ?? "?")"]))
-        findings.append(.init("cpu", .unknown, "guest CPU not compared with the destination's (virConnectCompareHypervisorCPU: issue #13)"))
-        findings.append(.init("machine", .unknown, "machine type, emulator and firmware not checked against the destination's domain capabilities (issue #13)",
-                              evidence: ["machine \(guest.machine ?? "default")", "emulator \(guest.emulator ?? "default")"] + (guest.loader.map { ["loader \($0)"] } ?? [])))
+        findings.append(cpu(guest, dest.cpu))
+        findings.append(machine(guest, dest.offer))
         findings.append(memory(guest, inv))
         if let h = hugepages(guest, inv) { findings.append(h) }
         let (disks, copy, size) = self.disks(guest, dest)
@@ -85,6 +94,70 @@ public enum FleetPreflight {
         findings.append(networks(guest))
         findings.append(tls(requested: tlsRequested, encrypted: dest.encrypted))
         return FleetPreflightReport(guest: guest.name, destination: dest.name, findings: findings, needsCopyStorage: copy, estimatedCopySize: size)
+    }
+
+    /// The guest's `<cpu>` against the destination's hypervisor CPU: incompatible blocks,
+    /// naming the missing (or forbidden) features.
+    static func cpu(_ g: GuestMigrationFacts, _ cmp: FleetCPUComparison?) -> FleetPreflightFinding {
+        let evidence = ["guest CPU mode \(g.cpuMode ?? "none")"] + (g.requiredCPUFeatures.isEmpty ? [] : ["requires " + g.requiredCPUFeatures.joined(separator: ", ")])
+        guard g.cpuXML != nil else { return .init("cpu", .pass, "the guest asks for no CPU model (the hypervisor's default)", evidence: evidence) }
+        if g.cpuMode == "host-passthrough" || g.cpuMode == "maximum" {
+            return .init("cpu", .warning, "\(g.cpuMode ?? "") CPU: the destination's CPU must be identical to the source's (not comparable)", evidence: evidence)
+        }
+        guard let cmp else { return .init("cpu", .unknown, "guest CPU not compared with the destination's", evidence: evidence) }
+        let said = cmp.message.map { ["libvirt: \($0)"] } ?? []
+        switch cmp.outcome {
+        case .identical, .superset:
+            return .init("cpu", .pass, "the destination's hypervisor CPU provides the guest's CPU (\(cmp.outcome.rawValue))", evidence: evidence)
+        case .incompatible:
+            if !cmp.missingFeatures.isEmpty {
+                // libvirt lists the model's features too: name the guest's own first.
+                let own = cmp.missingFeatures.filter { g.requiredCPUFeatures.contains($0) }
+                let named = own + cmp.missingFeatures.filter { !own.contains($0) }
+                return .init("cpu", .blocker, "the destination lacks CPU feature(s) \(named.joined(separator: ", "))",
+                             evidence: evidence + said, reason: .cpuFeaturesMissing(named))
+            }
+            if !cmp.forbiddenFeatures.isEmpty {
+                return .init("cpu", .blocker, "the destination has CPU feature(s) the guest forbids: \(cmp.forbiddenFeatures.joined(separator: ", "))",
+                             evidence: evidence + said, reason: .cpuFeaturesForbidden(cmp.forbiddenFeatures))
+            }
+            return .init("cpu", .blocker, "the guest's CPU is incompatible with the destination's", evidence: evidence + said,
+                         reason: .cpuIncompatible(cmp.message ?? "incompatible"))
+        case .notCompared:
+            return .init("cpu", .unknown, "guest CPU not compared with the destination's", evidence: evidence + said)
+        }
+    }
+
+    /// Architecture, emulator, machine type (capabilities) and firmware (domain capabilities).
+    static func machine(_ g: GuestMigrationFacts, _ offer: FleetHypervisorOffer?) -> FleetPreflightFinding {
+        let evidence = ["arch \(g.arch ?? "default")", "machine \(g.machine ?? "default")", "emulator \(g.emulator ?? "default")"] + (g.loader.map { ["loader \($0)"] } ?? [])
+        guard let offer else { return .init("machine", .unknown, "the destination's capabilities were not read", evidence: evidence) }
+        let osType = g.osType ?? "hvm"
+        let archs = offer.guests.filter { $0.osType == osType && (g.arch == nil || $0.arch == g.arch) }
+            .filter { g.domainType == nil || $0.domainTypes.contains(g.domainType!) }
+        let what = "\(g.arch ?? "any arch")/\(osType)" + (g.domainType.map { "/\($0)" } ?? "")
+        guard !archs.isEmpty else {
+            return .init("machine", .blocker, "the destination has no emulator for \(what)",
+                         evidence: evidence + offer.guests.map { "offers \($0.arch)/\($0.osType) \($0.domainTypes.joined(separator: ","))" }, reason: .architectureMissing(what))
+        }
+        if let e = g.emulator, !archs.contains(where: { $0.emulators.contains(e) }) {
+            return .init("machine", .blocker, "the destination has no emulator \(e)",
+                         evidence: evidence + ["offers " + archs.flatMap(\.emulators).joined(separator: ", ")], reason: .emulatorMissing(e))
+        }
+        if let m = g.machine, !archs.contains(where: { $0.machines.contains(m) }) {
+            return .init("machine", .blocker, "the destination's emulator offers no machine type \(m)",
+                         evidence: evidence + ["\(archs.flatMap(\.machines).count) machine types offered"], reason: .machineTypeMissing(m))
+        }
+        if let loader = g.loader {
+            guard let paths = offer.firmwarePaths else {
+                return .init("machine", .unknown, "emulator and machine type offered; firmware \(loader) not looked up", evidence: evidence)
+            }
+            if !paths.contains(loader) {
+                return .init("machine", .warning, "firmware \(loader) is not among the destination's firmware images (a custom image must exist at the same path)",
+                             evidence: evidence + ["offers " + (paths.isEmpty ? "none" : paths.joined(separator: ", "))], reason: .firmwareMissing(loader))
+            }
+        }
+        return .init("machine", .pass, "the destination offers the emulator, machine type" + (g.loader == nil ? "" : " and firmware"), evidence: evidence)
     }
 
     static func cellEvidence(_ inv: FleetHostInventory) -> [String] {
@@ -221,14 +294,19 @@ extension Fleet {
         case .timedOut: throw FleetError.sourceTimedOut(source)
         }
         let cache = factsCache
-        let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?) in
+        let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?, FleetCPUComparison?, FleetHypervisorOffer?) in
             let inv = try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
-            return (inv, try? await conn.security().encrypted)
+            var cpu: FleetCPUComparison?
+            if let xml = facts.cpuXML, facts.cpuMode != "host-passthrough", facts.cpuMode != "maximum" {
+                cpu = await FleetCPUComparison.compare(cpuXML: xml, arch: facts.arch, virtType: facts.domainType, over: conn)
+            }
+            return (inv, try? await conn.security().encrypted, cpu, try? await FleetHypervisorOffer.read(for: facts, over: conn))
         }
         let d = dst.outcomes.first
+        let v = d?.result.value
         let destination = FleetPreflightDestination(
-            name: destination, inventory: d?.result.value?.0,
-            unreachable: d.map { o in o.result.error.map { "failed: \($0)" } ?? o.result.kind }, encrypted: d?.result.value?.1 ?? nil)
+            name: destination, inventory: v?.0,
+            unreachable: d.map { o in o.result.error.map { "failed: \($0)" } ?? o.result.kind }, encrypted: v?.1 ?? nil, cpu: v?.2, offer: v?.3)
         return FleetPreflight.evaluate(guest: facts, destination: destination, tlsRequested: tls)
     }
 }

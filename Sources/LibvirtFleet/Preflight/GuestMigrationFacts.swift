@@ -35,6 +35,15 @@ public struct GuestMigrationFacts: Sendable, Hashable, Codable {
     public var vcpus: Int
     /// Some vCPU is pinned (`<cputune><vcpupin>` or `<vcpu cpuset>`): it wants dedicated CPUs.
     public var pinned: Bool
+    /// `<domain type>` (`kvm`, `qemu`), `<os><type arch>` and the OS type (`hvm`).
+    public var domainType: String?
+    public var arch: String?
+    public var osType: String?
+    /// The `<cpu>` element as written (compared with the destination's hypervisor CPU), its
+    /// `mode` (`custom` when absent), and the features it requires (`policy='require'`/`force`).
+    public var cpuXML: String?
+    public var cpuMode: String?
+    public var requiredCPUFeatures: [String]
     /// `<os><type machine>`, `<devices><emulator>`, `<os><loader>` (firmware).
     public var machine: String?
     public var emulator: String?
@@ -72,6 +81,15 @@ public struct GuestMigrationFacts: Sendable, Hashable, Codable {
         let vcpu = root.firstChild(named: "vcpu")
         pinned = !(root.firstChild(named: "cputune")?.children(named: "vcpupin").isEmpty ?? true) || vcpu?.attribute("cpuset") != nil
         let os = root.firstChild(named: "os")
+        domainType = root.attribute("type")
+        arch = os?.firstChild(named: "type")?.attribute("arch")
+        osType = os?.firstChild(named: "type")?.text?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let cpu = root.firstChild(named: "cpu")
+        cpuXML = cpu?.serialize()
+        cpuMode = cpu.map { $0.attribute("mode") ?? "custom" }
+        requiredCPUFeatures = (cpu?.children(named: "feature") ?? []).compactMap { f in
+            ["require", "force"].contains(f.attribute("policy") ?? "require") ? f.attribute("name") : nil
+        }
         machine = os?.firstChild(named: "type")?.attribute("machine")
         loader = os?.firstChild(named: "loader")?.text?.trimmingCharacters(in: .whitespacesAndNewlines)
         let devices = root.firstChild(named: "devices")

@@ -15,7 +15,7 @@ public struct ReconfigurationScope: OptionSet, Sendable, Hashable {
 
 extension ReconfigurationPlan {
     /// The steps that give the existing domains of `plan` their placements: per guest, live
-    /// vCPU pins, the emulator pin and the memory nodes (running guests), then the persistent
+    /// vCPU pins, the emulator pin, IOThread pins and the memory nodes (running guests), then the persistent
     /// definition edited through DomainXML. Current values are read now and kept as each
     /// step's `before`; unchanged values make no step. Huge page pools the plan grows come
     /// first (`nr_hugepages` under `hostRoot`). Guests of `plan` with no domain of that
@@ -26,7 +26,7 @@ extension ReconfigurationPlan {
         var steps: [ReconfigurationStep] = []
         // Pools first: guests started or re-placed afterwards find their pages.
         for g in plan.hugepagePoolGrowth {
-            let before = try await HugepagePoolFile.read(HugepagePoolFile.path(node: g.node, pageSize: g.pageSize, root: hostRoot))
+            let before = try await HugepagePoolFile.read(HugepagePoolFile.path(node: g.node, pageSize: g.pageSize), root: hostRoot)
             steps.append(ReconfigurationStep(domain: "", uuid: "",
                                              change: .hugepagePool(node: g.node, pageSize: g.pageSize, before: before, after: before + g.pages)))
         }
@@ -45,6 +45,11 @@ extension ReconfigurationPlan {
                     step(.vcpuPin(vcpu: v, before: pins[v], after: target))
                 }
                 step(.emulatorPin(before: try await domain.emulatorPinning(flags: .live), after: p.emulatorPin))
+                // IOThread i + 1 takes the plan's pin i (the ones the guest has).
+                for t in try await domain.ioThreads(flags: .live) {
+                    let i = Int(t.id) - 1
+                    if i >= 0, i < p.iothreadPins.count { step(.iothreadPin(id: Int(t.id), before: t.cpus, after: p.iothreadPins[i])) }
+                }
                 // Memory nodes can move live only under a strict numatune (libvirt's rule).
                 let numa = try await domain.numaParameters(flags: .live)
                 if numa.mode == .strict, let nodes = numa.nodeset, !nodes.isEmpty {

@@ -1,4 +1,6 @@
+import CgroupControl
 import Foundation
+import Libvirt
 import VirtCore
 
 /// One change to one guest, with the value it replaces so it can be undone exactly.
@@ -12,8 +14,24 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
     /// The persistent definition, redefined through DomainXML; `before` is the exact inactive
     /// XML, which a rollback defines again.
     case persistentDefinition(before: String, after: String)
+    /// The persistent definition with a remedy's `DomainXMLEdit`s made on it (read back by
+    /// checking each edit on what libvirt stores); undone like `persistentDefinition`.
+    case definitionEdits(before: String, after: String, edits: [DomainXMLEdit])
     /// A host node's huge page pool (`/sys/devices/system/node/nodeN/hugepages/hugepages-SkB/nr_hugepages`).
     case hugepagePool(node: Int, pageSize: MemorySize, before: UInt64, after: UInt64)
+    /// `virDomainPinIOThread` on the running guest (libvirt writes the IOThread's cgroup).
+    case iothreadPin(id: Int, before: CPUSet, after: CPUSet)
+    /// `virDomainSetSchedulerParametersFlags` on the running guest: shares, periods, quotas.
+    case scheduler(before: SchedulerParameters, after: SchedulerParameters)
+    /// `virDomainSetMemoryParameters` on the running guest (`memtune`).
+    case memoryTuning(before: MemoryParameters, after: MemoryParameters)
+    /// Direct cgroup writes through CgroupControl's validated, read-back transaction; `before`
+    /// is the same knobs' earlier values.
+    case cgroup(target: CgroupTarget, before: [CgroupChange], after: [CgroupChange])
+    /// A sysctl on the host (`/proc/sys/…` under the applier's root), values as `sysctl` prints them.
+    case sysctl(name: String, before: String, after: String)
+    /// A sysfs attribute on the host (`/sys/…`); a choice file's value is the selected word.
+    case sysfs(path: String, before: String, after: String)
 
     /// The same change backwards.
     public var inverse: ReconfigurationChange {
@@ -21,8 +39,14 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .vcpuPin(let v, let b, let a): .vcpuPin(vcpu: v, before: a, after: b)
         case .emulatorPin(let b, let a): .emulatorPin(before: a, after: b)
         case .memoryNodes(let b, let a): .memoryNodes(before: a, after: b)
-        case .persistentDefinition(let b, let a): .persistentDefinition(before: a, after: b)
+        case .persistentDefinition(let b, let a), .definitionEdits(let b, let a, _): .persistentDefinition(before: a, after: b)
         case .hugepagePool(let n, let s, let b, let a): .hugepagePool(node: n, pageSize: s, before: a, after: b)
+        case .iothreadPin(let id, let b, let a): .iothreadPin(id: id, before: a, after: b)
+        case .scheduler(let b, let a): .scheduler(before: a, after: b)
+        case .memoryTuning(let b, let a): .memoryTuning(before: a, after: b)
+        case .cgroup(let t, let b, let a): .cgroup(target: t, before: a, after: b)
+        case .sysctl(let n, let b, let a): .sysctl(name: n, before: a, after: b)
+        case .sysfs(let p, let b, let a): .sysfs(path: p, before: a, after: b)
         }
     }
 
@@ -31,8 +55,13 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         switch self {
         case .vcpuPin(_, let b, let a), .emulatorPin(let b, let a): b == a
         case .memoryNodes(let b, let a): b == a
-        case .persistentDefinition(let b, let a): b == a
+        case .persistentDefinition(let b, let a), .definitionEdits(let b, let a, _): b == a
         case .hugepagePool(_, _, let b, let a): b == a
+        case .iothreadPin(_, let b, let a): b == a
+        case .scheduler(let b, let a): b == a
+        case .memoryTuning(let b, let a): b == a
+        case .cgroup(_, let b, let a): b == a
+        case .sysctl(_, let b, let a), .sysfs(_, let b, let a): HostKnobFile.normalized(b) == HostKnobFile.normalized(a)
         }
     }
 
@@ -43,7 +72,15 @@ public enum ReconfigurationChange: Sendable, Hashable, Codable {
         case .emulatorPin(let b, let a): "emulator pin (live): \(b.listString) → \(a.listString)"
         case .memoryNodes(let b, let a): "memory nodes (live): \(b.listString) → \(a.listString)"
         case .persistentDefinition: "persistent definition: redefine (diff below)"
+        case .definitionEdits(_, _, let edits): "persistent definition: \(edits.map(\.description).joined(separator: "; ")) (diff below)"
         case .hugepagePool(let n, let s, let b, let a): "node \(n) \(s) huge pages (host): \(b) → \(a)"
+        case .iothreadPin(let id, let b, let a): "IOThread \(id) pin (live): \(b.listString) → \(a.listString)"
+        case .scheduler(let b, let a): "scheduler (live): \(b.summary) → \(a.summary)"
+        case .memoryTuning(let b, let a): "memory tuning (live): \(b.summary) → \(a.summary)"
+        case .cgroup(let t, let b, let a):
+            "\(t): \(b.map(\.description).joined(separator: ", ")) → \(a.map(\.description).joined(separator: ", "))"
+        case .sysctl(let n, let b, let a): "sysctl \(n) (host): \(b) → \(a)"
+        case .sysfs(let p, let b, let a): "\(p) (host): \(b) → \(a)"
         }
     }
 }
@@ -77,9 +114,11 @@ public struct ReconfigurationPlan: Sendable, Hashable, Codable {
         var out = ""
         for (i, s) in steps.enumerated() {
             out += "\(i + 1). \(s.domain.isEmpty ? "host" : s.domain): \(s.change.summary)\n"
-            if case .persistentDefinition(let before, let after) = s.change {
+            switch s.change {
+            case .persistentDefinition(let before, let after), .definitionEdits(let before, let after, _):
                 out += LineDiff.unified(before, after).split(separator: "\n", omittingEmptySubsequences: false).map { "   " + $0 }.joined(separator: "\n")
                 out += "\n"
+            default: break
             }
         }
         return out
@@ -100,11 +139,14 @@ public struct ReconfigurationJournal: Sendable, Hashable, Codable {
 
     public var version: Int
     public var uri: String
+    /// Where host files were written (`/`, or a test tree); nil in journals that predate it (`/`).
+    public var hostRoot: String?
     public var entries: [Entry]
 
-    public init(plan: ReconfigurationPlan) {
+    public init(plan: ReconfigurationPlan, hostRoot: String = "/") {
         version = 1
         uri = plan.uri
+        self.hostRoot = hostRoot
         entries = plan.steps.map { Entry(step: $0, state: .pending) }
     }
 

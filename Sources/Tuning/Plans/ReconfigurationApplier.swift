@@ -1,3 +1,4 @@
+import CgroupControl
 import DomainXML
 import Foundation
 import Libvirt
@@ -18,6 +19,11 @@ public struct ReconfigurationError: Error, Sendable, CustomStringConvertible {
     }
 
     public var reason: Reason
+
+    public init(reason: Reason) { self.reason = reason }
+
+    /// A check before any change failed.
+    public static func invalid(_ message: String) -> ReconfigurationError { ReconfigurationError(reason: .invalid(message)) }
 
     public var description: String {
         switch reason {
@@ -49,19 +55,10 @@ public struct ReconfigurationApplier: Sendable {
     /// Validates, writes the journal, applies each step and reads it back; on a failure undoes
     /// the completed steps in reverse order and throws.
     public func apply(_ plan: ReconfigurationPlan, journal path: String) async throws {
-        // Validate: every domain exists with its planned UUID, live steps need a running guest,
-        // every new definition passes DomainXML's validation.
-        for step in plan.steps where !step.domain.isEmpty {
-            let domain = try await lookup(step)
-            if step.change.isLive, !(try await domain.isActive()) {
-                throw ReconfigurationError(reason: .invalid("\(step.domain) is not running (live step)"))
-            }
-            if case .persistentDefinition(_, let after) = step.change {
-                let problems = try DomainDefinition(parsing: after).validate()
-                if !problems.isEmpty { throw ReconfigurationError(reason: .invalid("\(step.domain): \(problems)")) }
-            }
-        }
-        var journal = ReconfigurationJournal(plan: plan)
+        // Validate every step before the first change: domains exist with the planned UUID,
+        // live steps need a running guest, values are in range, files and cgroups exist.
+        for step in plan.steps { try await validate(step) }
+        var journal = ReconfigurationJournal(plan: plan, hostRoot: hostRoot)
         try journal.write(to: path)
         for i in journal.entries.indices {
             journal.entries[i].state = .started
@@ -81,7 +78,9 @@ public struct ReconfigurationApplier: Sendable {
     /// Restores everything a journal's run changed (steps started or done), newest first.
     public func rollback(journal path: String) async throws {
         var journal = try ReconfigurationJournal.read(from: path)
-        let failures = await undo(&journal, path: path)
+        var applier = self
+        if let root = journal.hostRoot { applier.hostRoot = root }
+        let failures = await applier.undo(&journal, path: path)
         if !failures.isEmpty { throw ReconfigurationError(reason: .rollbackIncomplete(failures)) }
     }
 
@@ -110,16 +109,100 @@ public struct ReconfigurationApplier: Sendable {
         return domain
     }
 
+    /// The checks `apply` makes before its first change.
+    func validate(_ step: ReconfigurationStep) async throws {
+        // Values first: these checks need neither the domain nor the host.
+        if case .scheduler(_, let after) = step.change { try after.validate() }
+        var domain: Domain?
+        if !step.domain.isEmpty {
+            let d: Domain
+            do { d = try await lookup(step) } catch let e as ReconfigurationError { throw e } catch {
+                throw ReconfigurationError.invalid("\(step.domain): \(error)")
+            }
+            if step.change.isLive, !(try await d.isActive()) { throw ReconfigurationError.invalid("\(step.domain) is not running (live step: \(step.change.summary))") }
+            domain = d
+        }
+        switch step.change {
+        case .persistentDefinition(_, let after), .definitionEdits(_, let after, _):
+            let problems = try DomainDefinition(parsing: after).validate()
+            if !problems.isEmpty { throw ReconfigurationError.invalid("\(step.domain): \(problems)") }
+        case .vcpuPin(_, _, let cpus), .emulatorPin(_, let cpus), .iothreadPin(_, _, let cpus):
+            if cpus.isEmpty { throw ReconfigurationError.invalid("\(step.domain): \(step.change.summary): an empty CPU set") }
+            if case .iothreadPin(let id, _, _) = step.change, let domain {
+                guard try await domain.ioThreads(flags: .live).contains(where: { Int($0.id) == id }) else {
+                    throw ReconfigurationError.invalid("\(step.domain) has no IOThread \(id)")
+                }
+            }
+        case .memoryNodes(_, let nodes):
+            if nodes.isEmpty { throw ReconfigurationError.invalid("\(step.domain): an empty memory node set") }
+        case .scheduler: break
+        case .memoryTuning(_, let after):
+            guard let domain else { throw ReconfigurationError.invalid("memory tuning needs a domain") }
+            try after.validate(current: try await domain.memoryParameters(flags: .live))
+        case .cgroup(let target, let before, let after):
+            guard before.count == after.count else { throw ReconfigurationError.invalid("\(target): \(after.count) change(s) but \(before.count) earlier value(s)") }
+            let (sys, cgroup) = try await cgroupTarget(target, domain: domain)
+            do { _ = try await sys.plan(after, for: cgroup); _ = try await sys.plan(before, for: cgroup) } catch {
+                throw ReconfigurationError.invalid("\(step.domain.isEmpty ? "host" : step.domain) \(target): \(error)")
+            }
+        case .sysctl(let name, _, let after):
+            guard let path = HostKnobFile.sysctlPath(name) else { throw ReconfigurationError.invalid("\(name): not a sysctl name") }
+            let current = try await readKnob(path)
+            try HostKnobFile.validate(path: path, current: current, after: after)
+        case .sysfs(let path, _, let after):
+            guard HostKnobFile.isSysfsPath(path) else { throw ReconfigurationError.invalid("\(path): not a path under /sys") }
+            let current = try await readKnob(path)
+            try HostKnobFile.validate(path: path, current: current, after: after)
+        case .hugepagePool: break
+        }
+    }
+
+    private func readKnob(_ path: String) async throws -> String {
+        do { return try await HostKnobFile.read(path, root: hostRoot) } catch {
+            throw ReconfigurationError.invalid("\(path): \(error)")
+        }
+    }
+
+    /// The cgroup system under `hostRoot` and the cgroup a step writes (a guest's re-found
+    /// from its running QEMU process).
+    private func cgroupTarget(_ target: CgroupTarget, domain: Domain?) async throws -> (CgroupSystem, Cgroup) {
+        let sys = try await CgroupSystem.detect(root: hostRoot)
+        guard target.part != nil else { return (sys, target.cgroup) }
+        guard let domain else { throw ReconfigurationError.invalid("\(target) needs a domain") }
+        let tree = try await domain.location(locator: GuestLocator(root: hostRoot, cgroups: sys)).cgroups
+        guard let tree, let cgroup = target.resolve(in: tree) else {
+            throw ReconfigurationError.invalid("\(domain.name) has no \(target)")
+        }
+        return (sys, cgroup)
+    }
+
     /// Makes one change and reads it back.
     private func perform(_ step: ReconfigurationStep) async throws {
         func mismatch(_ found: String) -> ReconfigurationError { ReconfigurationError(reason: .readBackMismatch(step: step, found: found)) }
-        if case .hugepagePool(let node, let size, _, let after) = step.change {
-            let path = HugepagePoolFile.path(node: node, pageSize: size, root: hostRoot)
-            try await BlockingThreadPool.fileIO.run { () throws -> Void in try "\(after)\n".write(toFile: path, atomically: false, encoding: .utf8) }
+        switch step.change {
+        case .hugepagePool(let node, let size, _, let after):
+            let path = HugepagePoolFile.path(node: node, pageSize: size)
+            try await HostKnobFile.write(path, "\(after)", root: hostRoot)
             // The kernel may find fewer free pages than asked: that is a failure, undone.
-            let now = try await HugepagePoolFile.read(path)
+            let now = try await HugepagePoolFile.read(path, root: hostRoot)
             guard now == after else { throw mismatch("\(now) pages") }
             return
+        case .sysctl(let name, _, let after):
+            guard let path = HostKnobFile.sysctlPath(name) else { throw ReconfigurationError.invalid("\(name): not a sysctl name") }
+            try await HostKnobFile.write(path, after, root: hostRoot)
+            let now = try await HostKnobFile.read(path, root: hostRoot)
+            guard HostKnobFile.matches(now, after) else { throw mismatch(HostKnobFile.normalized(now)) }
+            return
+        case .sysfs(let path, _, let after):
+            try await HostKnobFile.write(path, after, root: hostRoot)
+            let now = try await HostKnobFile.read(path, root: hostRoot)
+            guard HostKnobFile.matches(now, after) else { throw mismatch(HostKnobFile.normalized(now)) }
+            return
+        case .cgroup(let target, _, let after) where step.domain.isEmpty:
+            let (sys, cgroup) = try await cgroupTarget(target, domain: nil)
+            try await sys.apply(after, to: cgroup)   // validated, written, read back; undone itself on failure
+            return
+        default: break
         }
         let domain = try await lookup(step)
         switch step.change {
@@ -131,16 +214,35 @@ public struct ReconfigurationApplier: Sendable {
             try await domain.pinEmulator(to: after, flags: .live)
             let now = try await domain.emulatorPinning(flags: .live)
             guard now == after else { throw mismatch(now.listString) }
+        case .iothreadPin(let id, _, let after):
+            try await domain.pinIOThread(id: UInt32(id), to: after, flags: .live)
+            let now = try await domain.ioThreads(flags: .live).first { Int($0.id) == id }
+            guard let now, now.cpus == after else { throw mismatch(now?.cpus.listString ?? "no IOThread \(id)") }
         case .memoryNodes(_, let after):
             try await domain.setNUMAParameters(NUMAParameters(nodeset: after), flags: .live)
             let now = try await domain.numaParameters(flags: .live).nodeset
             guard now == after else { throw mismatch(now?.listString ?? "none") }
-        case .hugepagePool: break
+        case .scheduler(_, let after):
+            try await domain.setSchedulerParameters(after, flags: .live)
+            let now = try await domain.schedulerParameters(flags: .live)
+            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).summary) }
+        case .memoryTuning(_, let after):
+            try await domain.setMemoryParameters(after, flags: .live)
+            let now = try await domain.memoryParameters(flags: .live)
+            guard after.isMatched(by: now) else { throw mismatch(now.restricted(to: after).summary) }
+        case .cgroup(let target, _, let after):
+            let (sys, cgroup) = try await cgroupTarget(target, domain: domain)
+            try await sys.apply(after, to: cgroup)
         case .persistentDefinition(_, let after):
             _ = try await connection.defineDomain(xml: after)
             let now = try await domain.xmlDescription(flags: [.inactive, .secure])
             // libvirt may reformat a new definition; what must hold is that it keeps what we set.
             guard try DefinitionDigest(now) == DefinitionDigest(after) else { throw mismatch("a definition without the planned placement") }
+        case .definitionEdits(_, let after, let edits):
+            _ = try await connection.defineDomain(xml: after)
+            let now = try DomainDefinition(parsing: try await domain.xmlDescription(flags: [.inactive, .secure]))
+            if let lost = edits.first(where: { !$0.isSatisfied(by: now) }) { throw mismatch("a definition without '\(lost)'") }
+        case .hugepagePool, .sysctl, .sysfs: break
         }
     }
 }
@@ -149,20 +251,21 @@ extension ReconfigurationChange {
     /// Changes a running guest (needs it running).
     var isLive: Bool {
         switch self {
-        case .vcpuPin, .emulatorPin, .memoryNodes: true
-        case .persistentDefinition, .hugepagePool: false
+        case .vcpuPin, .emulatorPin, .memoryNodes, .iothreadPin, .scheduler, .memoryTuning: true
+        case .cgroup(let target, _, _): target.part != nil
+        case .persistentDefinition, .definitionEdits, .hugepagePool, .sysctl, .sysfs: false
         }
     }
 }
 
-/// A node's `nr_hugepages` file.
+/// A node's `nr_hugepages` file, read and written under a root like the other host knobs.
 enum HugepagePoolFile {
-    static func path(node: Int, pageSize: MemorySize, root: String) -> String {
-        (root == "/" ? "" : root) + "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(pageSize.kibibytes)kB/nr_hugepages"
+    static func path(node: Int, pageSize: MemorySize) -> String {
+        "/sys/devices/system/node/node\(node)/hugepages/hugepages-\(pageSize.kibibytes)kB/nr_hugepages"
     }
 
-    static func read(_ path: String) async throws -> UInt64 {
-        let text = try await BlockingThreadPool.fileIO.run { () throws -> String in try String(contentsOfFile: path, encoding: .utf8) }
+    static func read(_ path: String, root: String) async throws -> UInt64 {
+        let text = try await HostKnobFile.read(path, root: root)
         guard let n = UInt64(text.trimmingASCIIWhitespace()) else {
             throw ReconfigurationError(reason: .invalid("\(path): '\(text)' is not a page count"))
         }

@@ -1,10 +1,11 @@
 import Testing
 @testable import DomainXML
 @testable import LosslessXML
+import VirtKitTestSupport
 
 /// Conformance over the 1,070 documents of libvirt 9.0.0's domain XML test suite
 /// ($VIRTKIT_CORPUS/libvirt-9.0.0/domainxml), used in place.
-@Suite("XML document corpus conformance")
+@Suite("XML document corpus conformance", .offCooperativePool)
 struct XMLCorpusConformanceTests {
     @Test("every corpus document parses and round-trips byte-identically (block and node-by-node)")
     func corpusRoundTrip() throws {

@@ -1,10 +1,11 @@
 import Testing
 @testable import DomainXML
 @testable import LosslessXML
+import VirtKitTestSupport
 
 /// Hostile and broken input: every case must end in a typed error (or a correct parse),
 /// never a crash, a hang or unbounded memory.
-@Suite("XML document hostile input")
+@Suite("XML document hostile input", .offCooperativePool)
 struct XMLHostileInputTests {
     static let sampleDoc = """
     <?xml version="1.0"?>

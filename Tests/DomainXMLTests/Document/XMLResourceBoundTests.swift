@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import DomainXML
 @testable import LosslessXML
+import VirtKitTestSupport
 
 /// Issue #18: memory per input byte is bounded, and the unmodeled report stays linear.
-@Suite("XML resource bounds")
+@Suite("XML resource bounds", .offCooperativePool)
 struct XMLResourceBoundTests {
     static func residentBytes() -> Int? {
         guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }

@@ -1,10 +1,11 @@
 import Testing
+import VirtKitTestSupport
 @testable import DomainXML
 @testable import LosslessXML
 import VirtCore
 
 /// Read, write and round trip of each domain-level element the typed layer models.
-@Suite("Typed domain views")
+@Suite("Typed domain views", .offCooperativePool)
 struct DomainViewTests {
     @Test func identity() {
         let xml = domainXML("  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>\n  <title>T</title>\n  <description>D &amp; E</description>")

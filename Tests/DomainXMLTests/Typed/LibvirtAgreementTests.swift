@@ -8,7 +8,7 @@ import VirtKitTestSupport
 /// defined on libvirt's test driver (`virsh -c test:///default define`, libvirt's real XML
 /// parser) and the outcome compared with `validate()`: what libvirt refuses VirtKit reports,
 /// and what libvirt accepts VirtKit does not.
-@Suite("Typed validation agrees with libvirt's parser")
+@Suite("Typed validation agrees with libvirt's parser", .offCooperativePool)
 struct LibvirtAgreementTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var label: String

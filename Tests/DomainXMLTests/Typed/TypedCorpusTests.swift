@@ -6,7 +6,7 @@ import VirtCore
 import VirtKitTestSupport
 
 /// Conformance of the typed layer over the libvirt 9.0.0 domain XML corpus (1,070 documents).
-@Suite("Typed layer over the corpus")
+@Suite("Typed layer over the corpus", .offCooperativePool)
 struct TypedCorpusTests {
     /// Every modeled property is read and written back through its typed setter: the document
     /// must stay canonically equal to the original, for 100% of the corpus.

@@ -1,10 +1,11 @@
 import Testing
+import VirtKitTestSupport
 @testable import DomainXML
 @testable import LosslessXML
 import VirtCore
 
 /// Typed errors at the access, `validate()`, codecs, and documents built from scratch.
-@Suite("Typed errors, codecs and builder")
+@Suite("Typed errors, codecs and builder", .offCooperativePool)
 struct TypedErrorAndBuilderTests {
     @Test func invalidVcpuThrowsAtTheAccessWithItsPath() throws {
         let d = try #require(parseDomain(domainXML("  <vcpu placement='static'>x</vcpu>")))

@@ -70,18 +70,10 @@ func virtXMLValidate(_ texts: [String], sourceLocation: SourceLocation = #_sourc
             let file = dir.appendingPathComponent("doc-\(i).xml")
             do {
                 try Data(texts[i].utf8).write(to: file)
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: tool)
-                p.arguments = [file.path, "domain"]
-                let err = Pipe()
-                p.standardError = err
-                p.standardOutput = FileHandle.nullDevice
-                try p.run()
-                let message = err.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                if p.terminationStatus != 0 { results.set(i, String(decoding: message, as: UTF8.self)) }
+                let (status, _, message) = spawnAndWait(tool, [file.path, "domain"])
+                if status != 0 { results.set(i, message) }
             } catch {
-                results.set(i, "could not run virt-xml-validate: \(error)")
+                results.set(i, "could not write \(file.path): \(error)")
             }
         }
     }

@@ -5,7 +5,7 @@ import VirtKitTestSupport
 /// `virtkit advise` through the built binary: the JSON contract (a top-level `findings` array
 /// whose objects carry id, severity, subject, evidence, remedies, source) and the exit status
 /// (0 when nothing is critical, 2 when something is).
-@Suite struct AdviseCommandTests {
+@Suite(.offCooperativePool) struct AdviseCommandTests {
     typealias F = DiagnosisFixtures
 
     /// A copy of the 2-node fixture tree with the healthy edits, then `edits` (nil deletes).
@@ -56,5 +56,51 @@ import VirtKitTestSupport
         let (status, findings, err) = try Self.advise(root)
         #expect(status == 0, "\(err) \(findings)")
         #expect(!findings.contains { $0["severity"] as? String == "critical" })
+    }
+}
+
+/// `virtkit advise --fix`: a captured tree's findings turned into steps written into that
+/// tree (`--root` is the host root for writes too), journaled, and undone by `virtkit rollback`.
+@Suite struct AdviseFixCommandTests {
+    @Test func adviseFixWritesTheSysctlIntoTheTreeAndRollbackRestoresIt() throws {
+        let binary = try #require(BuiltCLI.path())
+        let root = try AdviseCommandTests.tree(["/proc/sys/vm/swappiness": "60\n"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // A running test guest so host.swappiness applies ("a host running guests").
+        let node = NSTemporaryDirectory() + "virtkit-advise-fix-\(getpid())-\(UUID().uuidString.prefix(8)).xml"
+        try """
+        <node><cpu><nodes>1</nodes><sockets>1</sockets><cores>2</cores><threads>1</threads></cpu>
+        <domain type='test'><name>fix-guest</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain></node>
+        """.write(toFile: node, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: node) }
+        let args = ["advise", "--uri", "test://" + node, "--root", root, "--fix", "--findings", "host.swappiness"]
+
+        let (drc, dry, derr) = spawnAndWait(binary, args + ["--dry-run"])
+        #expect(drc == 0, "\(derr)")
+        #expect(dry.contains("sysctl vm.swappiness (host): 60 → 10"), "\(dry)")
+        #expect(!dry.contains("not applied automatically"), "host.swappiness has one remedy, a step: \(dry)")
+        #expect(StepFixtures.read(root, "/proc/sys/vm/swappiness") == "60", "dry run wrote nothing")
+
+        let (jrc, json, jerr) = spawnAndWait(binary, args + ["--dry-run", "--json"])
+        #expect(jrc == 0, "\(jerr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
+        let steps = try #require((object["plan"] as? [String: Any])?["steps"] as? [[String: Any]], "\(json)")
+        #expect(steps.count == 1 && object["unapplied"] is [Any] && (object["remedied"] as? [String]) == ["host.swappiness"], "\(json)")
+
+        let journal = StepFixtures.journalPath()
+        let (rc, out, err) = spawnAndWait(binary, args + ["--journal", journal])
+        #expect(rc == 0, "\(out) \(err)")
+        #expect(StepFixtures.read(root, "/proc/sys/vm/swappiness") == "10")
+        let (back, _, backErr) = spawnAndWait(binary, ["rollback", journal])
+        #expect(back == 0, "\(backErr)")
+        #expect(StepFixtures.read(root, "/proc/sys/vm/swappiness") == "60")
+    }
+
+    @Test func fixOptionsNeedFix() throws {
+        let binary = try #require(BuiltCLI.path())
+        let (rc, _, err) = spawnAndWait(binary, ["advise", "--dry-run"])
+        #expect(rc != 0 && err.contains("go with --fix"), "\(err)")
+        let (rc2, _, err2) = spawnAndWait(binary, ["doctor", "x", "--fix", "--applies", "host-reboot"])
+        #expect(rc2 != 0 && err2.contains("live or guest-restart"), "\(err2)")
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import VirtCore
 import Tuning
+import VirtKitTestSupport
 
-@Suite struct FindingModelTests {
+@Suite(.offCooperativePool) struct FindingModelTests {
     typealias F = DiagnosisFixtures
 
     @Test func jsonHasStableKeysAndRoundTrips() throws {

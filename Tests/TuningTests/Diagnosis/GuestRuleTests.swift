@@ -4,9 +4,10 @@ import VirtCore
 import DomainXML
 import Libvirt
 import Tuning
+import VirtKitTestSupport
 
 /// Each guest rule on its domain XML fixture (fires) against the healthy guest (quiet).
-@Suite struct GuestRuleTests {
+@Suite(.offCooperativePool) struct GuestRuleTests {
     typealias F = DiagnosisFixtures
 
     /// (fixture guest, the rule it must trigger).
@@ -105,7 +106,7 @@ import Tuning
 }
 
 
-@Suite struct GathererTests {
+@Suite(.offCooperativePool) struct GathererTests {
     @Test func numaMapsSumsPagesPerNode() {
         let text = """
         7f0000000000 default anon=512 dirty=512 N0=384 N1=128 kernelpagesize_kB=4

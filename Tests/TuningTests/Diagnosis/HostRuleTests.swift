@@ -3,9 +3,10 @@ import Testing
 import VirtCore
 import HostProbe
 import Tuning
+import VirtKitTestSupport
 
 /// Each host rule on an edited fixture tree (fires) and on the healthy tree (quiet).
-@Suite struct HostRuleTests {
+@Suite(.offCooperativePool) struct HostRuleTests {
     typealias F = DiagnosisFixtures
 
     @Test func healthyHostAndGuestAreQuiet() throws {

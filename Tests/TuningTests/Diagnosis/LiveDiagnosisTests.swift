@@ -55,6 +55,14 @@ import VirtKitTestSupport
         }
     }
 
+    /// Creates the transient guest, runs `body` and destroys the guest however `body` ends:
+    /// a failed `#require` must not leave a busy guest eating a CPU under later tests.
+    static func withGuest(_ conn: Connection, _ name: String, xml: String, _ body: (Domain) async throws -> Void) async throws {
+        let d = try await conn.createDomain(xml: xml)
+        do { try await body(d) } catch { await destroy(conn, name); throw error }
+        await destroy(conn, name)
+    }
+
     /// Starts `taskset -c CPU sh -c 'while :; do :; done'`: a CPU hog pinned to one CPU.
     static func startHog(cpu: Int) throws -> Process {
         let p = Process()
@@ -94,33 +102,33 @@ import VirtKitTestSupport
         let name = Self.name(disk)
         #expect(FileManager.default.createFile(atPath: errorFile, contents: nil))
         defer { try? FileManager.default.removeItem(atPath: errorFile) }
-        let d = try await conn.createDomain(xml: try await Self.guestXML(name, disk: disk))
-        // SeaBIOS's boot-sector read fails about 8 s after start (more under load).
-        let paused = await eventually(timeout: .seconds(180)) { (try? await d.state()) == .paused(.ioError) }
-        #expect(paused, "\(name) paused on its I/O error")
-        let (report, guest) = try await Self.diagnose(conn, d, window: nil)
-        let f = try #require(report.findings(.guestPausedIOError).first, "findings: \(report.ids)")
-        let errno = disk == "eio" ? "EIO" : "ENOSPC"
-        #expect(f.severity == .critical)
-        #expect(f.subject == .device(guest.reference, target: "vda"))
-        #expect(f.pause?.disks.map(\.target) == ["vda"])
-        #expect(f.pause?.disks.map(\.errno) == [errno])
-        #expect(f.evidence.contains { $0.name == "vda error" && $0.value == .text(errno) })
-        #expect(f.title.contains("vda (\(errno))"))
-        // The overlay's file system was measured.
-        guard case .fileSystem(let path, _, let size)? = f.pause?.disks.first?.storage else {
-            Issue.record("no storage health for vda: \(String(describing: f.pause))")
-            await Self.destroy(conn, name)
-            return
+        try await Self.withGuest(conn, name, xml: try await Self.guestXML(name, disk: disk)) { d in
+            // SeaBIOS's boot-sector read fails about 8 s after start (more under load).
+            let paused = await eventually(timeout: .seconds(180)) { (try? await d.state()) == .paused(.ioError) }
+            #expect(paused, "\(name) paused on its I/O error")
+            let (report, guest) = try await Self.diagnose(conn, d, window: nil)
+            let f = try #require(report.findings(.guestPausedIOError).first, "findings: \(report.ids)")
+            let errno = disk == "eio" ? "EIO" : "ENOSPC"
+            #expect(f.severity == .critical)
+            #expect(f.subject == .device(guest.reference, target: "vda"))
+            #expect(f.pause?.disks.map(\.target) == ["vda"])
+            #expect(f.pause?.disks.map(\.errno) == [errno])
+            #expect(f.evidence.contains { $0.name == "vda error" && $0.value == .text(errno) })
+            #expect(f.title.contains("vda (\(errno))"))
+            // The overlay's file system was measured.
+            guard case .fileSystem(let path, _, let size)? = f.pause?.disks.first?.storage else {
+                Issue.record("no storage health for vda: \(String(describing: f.pause))")
+                await Self.destroy(conn, name)
+                return
+            }
+            #expect(path == "/var/lib/virtkit-lab/overlays")
+            #expect(size > .zero)
+            #expect(f.remedies.contains { $0.action == .libvirt(.resume) })
+            // The one-guest entry point the Guardian uses gives the same finding.
+            let single = try await DiagnosisGatherer(connection: conn).pausedGuestFinding(d, ioErrors: [IOErrorReport(alias: "virtio-disk0", sourcePath: "", reason: disk)])
+            #expect(single?.id == .guestPausedIOError)
+            #expect(single?.pause?.disks.map(\.errno) == [errno])
         }
-        #expect(path == "/var/lib/virtkit-lab/overlays")
-        #expect(size > .zero)
-        #expect(f.remedies.contains { $0.action == .libvirt(.resume) })
-        // The one-guest entry point the Guardian uses gives the same finding.
-        let single = try await DiagnosisGatherer(connection: conn).pausedGuestFinding(d, ioErrors: [IOErrorReport(alias: "virtio-disk0", sourcePath: "", reason: disk)])
-        #expect(single?.id == .guestPausedIOError)
-        #expect(single?.pause?.disks.map(\.errno) == [errno])
-        await Self.destroy(conn, name)
         await conn.close()
     }
 
@@ -128,21 +136,21 @@ import VirtKitTestSupport
         guard let (_, conn) = await Self.setUp() else { return }
         let cpu = ProcessInfo.processInfo.activeProcessorCount > 1 ? 1 : 0
         let name = Self.name("contention")
-        let d = try await conn.createDomain(xml: try await Self.guestXML(name, disk: "busy", cputune: "<cputune><vcpupin vcpu='0' cpuset='\(cpu)'/></cputune>"))
-        let hog = try Self.startHog(cpu: cpu)
-        defer { Self.stopHog(hog) }
-        try await Task.sleep(for: .seconds(2))
-        let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(4))
-        Self.stopHog(hog)
-        let f = try #require(report.findings(.guestVCPUContention).first, "findings: \(report.ids); window: \(String(describing: guest.window))")
-        #expect(f.subject == .vcpu(guest.reference, index: 0))
-        let delay = try #require(guest.window?.vcpus.first?.delay)
-        let share = delay.inSeconds / (guest.window?.duration.inSeconds ?? 1)
-        // Two busy threads on one CPU: each waits roughly half the time.
-        #expect(share > 0.10, "measured delay \(delay.humanReadable) = \(share * 100) %")
-        #expect(f.evidence.contains { $0.value == .duration(delay) })
-        #expect(f.evidence.contains { $0.name == "last ran on host CPU" && $0.value == .count(cpu) })
-        await Self.destroy(conn, name)
+        try await Self.withGuest(conn, name, xml: try await Self.guestXML(name, disk: "busy", cputune: "<cputune><vcpupin vcpu='0' cpuset='\(cpu)'/></cputune>")) { d in
+            let hog = try Self.startHog(cpu: cpu)
+            defer { Self.stopHog(hog) }
+            try await Task.sleep(for: .seconds(2))
+            let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(4))
+            Self.stopHog(hog)
+            let f = try #require(report.findings(.guestVCPUContention).first, "findings: \(report.ids); window: \(String(describing: guest.window))")
+            #expect(f.subject == .vcpu(guest.reference, index: 0))
+            let delay = try #require(guest.window?.vcpus.first?.delay)
+            let share = delay.inSeconds / (guest.window?.duration.inSeconds ?? 1)
+            // Two busy threads on one CPU: each waits roughly half the time.
+            #expect(share > 0.10, "measured delay \(delay.humanReadable) = \(share * 100) %")
+            #expect(f.evidence.contains { $0.value == .duration(delay) })
+            #expect(f.evidence.contains { $0.name == "last ran on host CPU" && $0.value == .count(cpu) })
+        }
         await conn.close()
     }
 
@@ -150,30 +158,30 @@ import VirtKitTestSupport
         guard let (_, conn) = await Self.setUp() else { return }
         let name = Self.name("quota")
         // 10 ms of CPU per 100 ms period for the vCPU.
-        let d = try await conn.createDomain(xml: try await Self.guestXML(name, disk: "busy", cputune: "<cputune><period>100000</period><quota>10000</quota></cputune>"))
-        try await Task.sleep(for: .seconds(2))
-        let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(3))
-        let f = try #require(report.findings(.guestCPUThrottled).first, "findings: \(report.ids); throttling: \(String(describing: guest.window?.throttling))")
-        let th = try #require(guest.window?.throttling)
-        #expect((th.throttledFraction ?? 0) > 0.20)
-        #expect(th.quota == .milliseconds(10))
-        #expect(f.evidence.contains { $0.name == "throttled periods" })
-        await Self.destroy(conn, name)
+        try await Self.withGuest(conn, name, xml: try await Self.guestXML(name, disk: "busy", cputune: "<cputune><period>100000</period><quota>10000</quota></cputune>")) { d in
+            try await Task.sleep(for: .seconds(2))
+            let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(3))
+            let f = try #require(report.findings(.guestCPUThrottled).first, "findings: \(report.ids); throttling: \(String(describing: guest.window?.throttling))")
+            let th = try #require(guest.window?.throttling)
+            #expect((th.throttledFraction ?? 0) > 0.20)
+            #expect(th.quota == .milliseconds(10))
+            #expect(f.evidence.contains { $0.name == "throttled periods" })
+        }
         await conn.close()
     }
 
     @Test func idleGuestStaysQuiet() async throws {
         guard let (_, conn) = await Self.setUp() else { return }
         let name = Self.name("idle")
-        let d = try await conn.createDomain(xml: try await Self.guestXML(name, disk: "shared"))
-        // Past SeaBIOS, the program halts (`cli; hlt`): a halted vCPU never waits for a CPU.
-        #expect(await Self.waitUntilHalted(conn, d), "\(name) reached its hlt")
-        let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(3))
-        let lag = report.findings.filter { $0.subject.guest != nil && ($0.id == .guestVCPUContention || $0.id == .guestCPUThrottled || $0.id.isPausedGuest) }
-        #expect(lag.isEmpty, "\(lag.map(\.title))")
-        #expect(guest.window?.vcpus.count == 1, "the window measured the vCPU")
-        #expect(guest.window?.vcpus.first?.delay != nil)
-        await Self.destroy(conn, name)
+        try await Self.withGuest(conn, name, xml: try await Self.guestXML(name, disk: "shared")) { d in
+            // Past SeaBIOS, the program halts (`cli; hlt`): a halted vCPU never waits for a CPU.
+            #expect(await Self.waitUntilHalted(conn, d), "\(name) reached its hlt")
+            let (report, guest) = try await Self.diagnose(conn, d, window: .seconds(3))
+            let lag = report.findings.filter { $0.subject.guest != nil && ($0.id == .guestVCPUContention || $0.id == .guestCPUThrottled || $0.id.isPausedGuest) }
+            #expect(lag.isEmpty, "\(lag.map(\.title))")
+            #expect(guest.window?.vcpus.count == 1, "the window measured the vCPU")
+            #expect(guest.window?.vcpus.first?.delay != nil)
+        }
         await conn.close()
     }
 

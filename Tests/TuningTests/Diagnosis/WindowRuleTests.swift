@@ -3,9 +3,10 @@ import Testing
 import VirtCore
 import Libvirt
 import Tuning
+import VirtKitTestSupport
 
 /// Console-lag rules on recorded rates: a loaded window fires, a calm one stays quiet.
-@Suite struct WindowRuleTests {
+@Suite(.offCooperativePool) struct WindowRuleTests {
     typealias F = DiagnosisFixtures
 
     /// The healthy guest as QEMU PID 1000 whose vCPU 0 (thread 1003, on CPU 5) waited
@@ -86,7 +87,7 @@ import Tuning
 }
 
 /// The paused-guest rule.
-@Suite struct PausedRuleTests {
+@Suite(.offCooperativePool) struct PausedRuleTests {
     typealias F = DiagnosisFixtures
 
     @Test func ioErrorENOSPCNamesDiskAndStorage() throws {

@@ -2,10 +2,11 @@ import Foundation
 import Testing
 import VirtCore
 @testable import Tuning
+import VirtKitTestSupport
 
 /// Disk layers from domain XML (pure) and the real health checks on local files and an
 /// nbdkit export (no libvirt needed).
-@Suite("Guardian health checks")
+@Suite("Guardian health checks", .offCooperativePool)
 struct GuardianHealthTests {
     static let liveXML = """
     <domain type='kvm' id='3'>

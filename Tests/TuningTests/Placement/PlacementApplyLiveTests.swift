@@ -15,21 +15,7 @@ import VirtKitTestSupport
 
     /// A running persistent diskless guest for `body`; destroyed and undefined afterwards.
     func withGuest(vcpus: Int, _ body: (Connection, Domain) async throws -> Void) async throws {
-        let connection: Connection
-        do { connection = try await Connection.open(Self.uri) } catch {
-            LiveEnvironment.unavailable("cannot open \(Self.uri): \(error) (Scripts/start-libvirt.sh)")
-            return
-        }
-        let domain = try await connection.defineDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("place"), vcpus: vcpus))
-        var failure: Error?
-        do {
-            try await domain.start()
-            try await body(connection, domain)
-        } catch { failure = error }
-        if (try? await domain.isActive()) == true { try? await domain.destroy() }
-        try? await domain.undefine()
-        await connection.close()
-        if let failure { throw failure }
+        try await StepFixtures.withRunningGuest(on: Self.uri, tag: "place", vcpus: vcpus, body)
     }
 
     /// The placement of `domain` on this host (no occupancy: the test is about applying).

@@ -3,10 +3,11 @@ import Foundation
 import Testing
 import Tuning
 import VirtCore
+import VirtKitTestSupport
 
 /// Random batches on every hwloc corpus machine: every rule of the issue holds, plans are
 /// deterministic, and the XML fragments parse back to the same pins.
-@Suite struct PlacementPropertyTests {
+@Suite(.offCooperativePool) struct PlacementPropertyTests {
     @Test func everyRuleHoldsOnEveryCorpusTopology() throws {
         guard let hosts = try CorpusHosts.all() else { return }
         #expect(hosts.count >= 30, "expected the 32 hwloc machines, probed \(hosts.count)")

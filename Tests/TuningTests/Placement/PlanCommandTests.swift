@@ -6,7 +6,7 @@ import VirtCore
 import VirtKitTestSupport
 
 /// The `virtkit plan` contract of issue #12, through the built binary and the request codec.
-@Suite struct PlanCommandTests {
+@Suite(.offCooperativePool) struct PlanCommandTests {
     static let exampleRequest = """
         {"reservedCPUs": "0-1", "guests": [{"name": "db1", "vcpus": 8, "memoryMiB": 16384, "cpuPolicy": "dedicated",
          "threadPolicy": "prefer", "emulatorThreads": "isolate", "numaNodes": 1, "hugepageSize": "2M"},
@@ -84,7 +84,7 @@ import VirtKitTestSupport
 }
 
 /// What an existing guest holds, read from its definition.
-@Suite struct OccupancyFromDefinitionTests {
+@Suite(.offCooperativePool) struct OccupancyFromDefinitionTests {
     @Test func pinsMemoryAndPagesFromTheDefinition() throws {
         let xml = """
             <domain type='kvm'><name>old</name><memory unit='MiB'>3072</memory><vcpu cpuset='4-7'>3</vcpu>

@@ -1,0 +1,115 @@
+import CLibvirt
+import Foundation
+import VirtCore
+
+/// A network filter (`virNWFilterPtr`): ebtables/iptables rules guest NICs reference with
+/// `<filterref>`. A `LibvirtObject`; name and UUID come from the handle.
+/// `LibvirtXML.NetworkFilterDefinition` reads its XML.
+public final class NetworkFilter: LibvirtObject, @unchecked Sendable {
+    static let kind = ObjectKind(ref: virNWFilterRef, free: virNWFilterFree)
+
+    init(adopting handle: OpaquePointer, connection: Connection) {
+        super.init(adopting: handle, connection: connection, kind: Self.kind)
+    }
+
+    /// The filter's name (`virNWFilterGetName`; from the handle).
+    public var name: String { virNWFilterGetName(handle).map { String(cString: $0) } ?? "" }
+
+    /// The filter's UUID (`virNWFilterGetUUID`; from the handle).
+    public var uuid: LibvirtUUID { readUUID(handle, virNWFilterGetUUID) ?? .zero }
+
+    override var identity: String { uuid.description }
+    public override var description: String { name }
+
+    /// The `<filter>` XML (`virNWFilterGetXMLDesc`).
+    public func xmlDescription() async throws -> String {
+        try await string("virNWFilterGetXMLDesc") { virNWFilterGetXMLDesc($0, 0) }
+    }
+
+    /// Removes the filter; refused while a guest NIC uses it (`virNWFilterUndefine`).
+    public func undefine() async throws {
+        try await check("virNWFilterUndefine") { virNWFilterUndefine($0) }
+    }
+}
+
+/// A network filter bound to a port (`virNWFilterBindingPtr`): what libvirt creates for
+/// each running guest NIC with a `<filterref>`. A `LibvirtObject` identified by its port device.
+public final class NetworkFilterBinding: LibvirtObject, @unchecked Sendable {
+    static let kind = ObjectKind(ref: virNWFilterBindingRef, free: virNWFilterBindingFree)
+
+    init(adopting handle: OpaquePointer, connection: Connection) {
+        super.init(adopting: handle, connection: connection, kind: Self.kind)
+    }
+
+    /// The host port device, e.g. `vnet0` (`virNWFilterBindingGetPortDev`; from the handle).
+    public var portDevice: String { virNWFilterBindingGetPortDev(handle).map { String(cString: $0) } ?? "" }
+
+    /// The bound filter's name (`virNWFilterBindingGetFilterName`; from the handle).
+    public var filterName: String { virNWFilterBindingGetFilterName(handle).map { String(cString: $0) } ?? "" }
+
+    override var identity: String { portDevice }
+    public override var description: String { "\(portDevice) → \(filterName)" }
+
+    /// The `<filterbinding>` XML (`virNWFilterBindingGetXMLDesc`).
+    public func xmlDescription() async throws -> String {
+        try await string("virNWFilterBindingGetXMLDesc") { virNWFilterBindingGetXMLDesc($0, 0) }
+    }
+
+    /// Removes the binding: the port's traffic is no longer filtered (`virNWFilterBindingDelete`).
+    public func delete() async throws {
+        try await check("virNWFilterBindingDelete") { virNWFilterBindingDelete($0) }
+    }
+}
+
+extension Connection {
+    /// All network filters (`virConnectListAllNWFilters`).
+    public func listAllNetworkFilters() async throws -> [NetworkFilter] {
+        try await call { c throws(LibvirtError) in
+            try listAll("virConnectListAllNWFilters", c, 0, virConnectListAllNWFilters) { NetworkFilter(adopting: $0, connection: self) }
+        }
+    }
+
+    /// A filter by name (`virNWFilterLookupByName`); `.noNwfilter` if none.
+    public func networkFilter(named name: String) async throws -> NetworkFilter {
+        try await call { c throws(LibvirtError) in
+            NetworkFilter(adopting: try cObject("virNWFilterLookupByName", virNWFilterLookupByName(c, name)), connection: self)
+        }
+    }
+
+    /// A filter by UUID (`virNWFilterLookupByUUID`); `.noNwfilter` if none.
+    public func networkFilter(uuid: LibvirtUUID) async throws -> NetworkFilter {
+        try await call { c throws(LibvirtError) in
+            NetworkFilter(adopting: try cObject("virNWFilterLookupByUUID", virNWFilterLookupByUUID(c, uuid.bytes)), connection: self)
+        }
+    }
+
+    /// Defines (or updates) a filter from `<filter>` XML (`virNWFilterDefineXMLFlags`).
+    public func defineNetworkFilter(xml: String, validate: Bool = false) async throws -> NetworkFilter {
+        let flags = validate ? VIR_NWFILTER_DEFINE_VALIDATE.rawValue : 0
+        return try await call { c throws(LibvirtError) in
+            NetworkFilter(adopting: try cObject("virNWFilterDefineXMLFlags", virNWFilterDefineXMLFlags(c, xml, flags)), connection: self)
+        }
+    }
+
+    /// All filter bindings (`virConnectListAllNWFilterBindings`).
+    public func listAllNetworkFilterBindings() async throws -> [NetworkFilterBinding] {
+        try await call { c throws(LibvirtError) in
+            try listAll("virConnectListAllNWFilterBindings", c, 0, virConnectListAllNWFilterBindings) { NetworkFilterBinding(adopting: $0, connection: self) }
+        }
+    }
+
+    /// The binding of a port device (`virNWFilterBindingLookupByPortDev`); `.noNwfilterBinding` if none.
+    public func networkFilterBinding(portDevice: String) async throws -> NetworkFilterBinding {
+        try await call { c throws(LibvirtError) in
+            NetworkFilterBinding(adopting: try cObject("virNWFilterBindingLookupByPortDev", virNWFilterBindingLookupByPortDev(c, portDevice)), connection: self)
+        }
+    }
+
+    /// Binds a filter to a port from `<filterbinding>` XML (`virNWFilterBindingCreateXML`).
+    public func createNetworkFilterBinding(xml: String, validate: Bool = false) async throws -> NetworkFilterBinding {
+        let flags = validate ? VIR_NWFILTER_BINDING_CREATE_VALIDATE.rawValue : 0
+        return try await call { c throws(LibvirtError) in
+            NetworkFilterBinding(adopting: try cObject("virNWFilterBindingCreateXML", virNWFilterBindingCreateXML(c, xml, flags)), connection: self)
+        }
+    }
+}
