@@ -137,8 +137,8 @@ let package = Package(
         .testTarget(name: "UmbrellaTests", dependencies: ["VirtKit"], exclude: ["generic-spellings.txt"]),
         .testTarget(name: "LibvirtFleetTests", dependencies: ["LibvirtFleet", "Libvirt", "DomainXML", "Tuning", "VirtCore", "VirtKitTestSupport"]),
         // The CLI's own code (JSON writer, section aliases), tested through `@testable import virtkit`.
-        .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "VirtKitTestSupport"]),
-        .testTarget(name: "LabTests", dependencies: ["Libvirt", "LibvirtFleet", "VirtCore", "Tuning", "VirtKitTestSupport"]),
+        .testTarget(name: "VirtKitCLITests", dependencies: ["virtkit", "HostProbe", "LosslessXML", "VirtKitTestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Libvirt", "LibvirtFleet", "VirtCore", "Tuning", "LibvirtXML", "HostProbe", "VirtKitTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,7 @@ struct VirtKitCLI: AsyncParsableCommand {
         abstract: "Inspect and reconfigure KVM hosts and guests.",
         subcommands: [
             // Libvirt (foundation)
-            NodeCommand.self, DomainsCommand.self, StatsCommand.self, ReportCommand.self,
+            NodeCommand.self, HostCommand.self, DomainsCommand.self, StatsCommand.self, ReportCommand.self,
             // DomainXML
             XMLCommand.self,
             // HostProbe

@@ -3,11 +3,12 @@
 //
 // Design (why it is lossless and fast):
 // - The parser (XMLParser.swift) makes one pass over the UTF-8 bytes after a vectorized UTF-8
-//   check, and builds one LosslessXMLElement object per element with parent/child links. Names,
-//   attributes, text, comments, CDATA and PIs are stored as 32-bit byte spans into the
-//   original bytes (attributes in one flat table per document); Strings are created only
-//   when a caller asks for a value. Nothing is validated or tokenized later: a document
-//   that parsed is fully checked.
+//   check, and records the tree in flat tables (one record per element, the child lists, the
+//   attributes; one allocation per document). Names, attributes, text, comments, CDATA and
+//   PIs are 32-bit byte spans into the original bytes. LosslessXMLElement objects are made
+//   from the records when a caller first looks at an element's children (each once, so
+//   identity is stable), and Strings only when a caller asks for a value. Nothing is
+//   validated or tokenized later: a document that parsed is fully checked.
 // - Serialization copies spans. Every element tracks whether its start tag, its child list,
 //   or something below it was edited; clean subtrees are emitted as one block of original
 //   bytes, edited start tags keep untouched attributes verbatim, and new nodes are escaped
@@ -43,7 +44,7 @@ public final class LosslessXMLDocument {
         let storage = SourceStorage(bytes: bytes)
         let r = try XMLParser.parse(storage, limits: limits)
         self.storage = storage
-        self.root = r.root
+        self.root = LosslessXMLElement(record: 0, in: storage)
         self.rootStart = r.rootStart
         self.rootEnd = r.rootEnd
     }

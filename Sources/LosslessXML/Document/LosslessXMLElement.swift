@@ -1,5 +1,7 @@
 // The element node of the lossless document model.
 
+import Synchronization
+
 /// One child node of an element, decoded.
 public enum LosslessXMLNode {
     case element(LosslessXMLElement)
@@ -20,6 +22,9 @@ public enum LosslessXMLNode {
 public final class LosslessXMLElement {
     enum Content {
         case empty
+        /// Parsed children not looked at yet: record `n` of `storage.records` says where they
+        /// are. Reading `content` turns them into nodes (element objects made once, on demand).
+        case unread(UInt32)
         /// The single text child of a leaf (`<name>foo</name>`), kept without an array.
         case text(UInt32, UInt32)
         case nodes([NodeStorage])
@@ -57,23 +62,64 @@ public final class LosslessXMLElement {
     var end: UInt32
     let attrFirst: UInt32
     let attrCount: UInt32
-    var content: Content = .empty
+    /// The child list as stored; `.unread` until first read through `content`.
+    var _content: Content = .empty
+    /// The child list, made from the parsed records on first access.
+    var content: Content {
+        get {
+            if case let .unread(r) = _content { materialize(r) }
+            return _content
+        }
+        set { _content = newValue }
+    }
     var editedAttrs: [AttrEntry]?
     var flags: Flags
     /// Cache for `isMixed`: 0 unknown, 1 no character data, 2 mixed content.
     var mixedState: UInt8 = 0
+    /// The child elements by name, built on the first lookup that needs it (error paths, or a
+    /// by-name lookup in a long child list); every change of the child list (`takeNodes`,
+    /// `setStoredNodes`) drops it.
+    var childIndex: ChildIndex?
 
-    init(parsed storage: SourceStorage, start: UInt32, nameEnd: UInt32, startTagEnd: UInt32,
-         attrFirst: UInt32, attrCount: UInt32, selfClosing: Bool) {
+    /// The element of parsed record `index`; its children stay unread until asked for.
+    init(record index: UInt32, in storage: SourceStorage) {
+        let r = storage.records[Int(index)]
         self.storage = storage
-        self.start = start
-        self.nameEnd = nameEnd
-        self.startTagEnd = startTagEnd
-        self.endTagStart = startTagEnd
-        self.end = startTagEnd
-        self.attrFirst = attrFirst
-        self.attrCount = attrCount
-        self.flags = selfClosing ? [.parsed, .selfClosing] : [.parsed]
+        self.start = r.start
+        self.nameEnd = r.nameEnd
+        self.startTagEnd = r.startTagEnd
+        self.endTagStart = r.endTagStart
+        self.end = r.end
+        self.attrFirst = r.attrFirst
+        self.attrCount = r.attrCount
+        self.flags = r.selfClosing ? [.parsed, .selfClosing] : [.parsed]
+        self._content = r.childCount == 0 ? .empty : .unread(index)
+    }
+
+    /// Makes the child list of record `index`: a lone text child stays a span, elements
+    /// become objects parented here.
+    @inline(never)
+    func materialize(_ index: UInt32) {
+        let r = storage.records[Int(index)]
+        let first = Int(r.childFirst), count = Int(r.childCount)
+        let table = storage.children
+        if count == 1, table[first].kind == .text {
+            _content = .text(table[first].a, table[first].b)
+            return
+        }
+        var nodes: [NodeStorage] = []
+        nodes.reserveCapacity(count)
+        for k in first..<first + count {
+            let c = table[k]
+            if c.kind == .element {
+                let e = LosslessXMLElement(record: c.a, in: storage)
+                e._parent = self
+                nodes.append(.element(e))
+            } else {
+                nodes.append(c.spanNode)
+            }
+        }
+        _content = .nodes(nodes)
     }
 
     /// Builds a new element (serialized with libvirt's 2-space indentation; empty text is
@@ -104,7 +150,7 @@ public final class LosslessXMLElement {
     }
 
     deinit {
-        if case let .nodes(nodes) = content {
+        if case let .nodes(nodes) = _content {
             for node in nodes { if case let .element(c) = node { c._parent = nil } }
         }
     }
@@ -261,7 +307,7 @@ public final class LosslessXMLElement {
     /// Child nodes in storage form (a copy; arrays are copy-on-write).
     var storedNodes: [NodeStorage] {
         switch content {
-        case .empty: []
+        case .empty, .unread: [] // `content` has made the list: `.unread` is never returned
         case let .text(a, b): [.text(a, b)]
         case let .nodes(ns): ns
         }
@@ -273,6 +319,7 @@ public final class LosslessXMLElement {
     func takeNodes() -> [NodeStorage] {
         let ns = storedNodes
         content = .empty
+        childIndex = nil
         return ns
     }
 
@@ -283,6 +330,7 @@ public final class LosslessXMLElement {
 
     func setStoredNodes(_ nodes: [NodeStorage]) {
         content = nodes.isEmpty ? .empty : .nodes(nodes)
+        childIndex = nil
         flags.insert(.contentDirty)
         markDirty()
     }
@@ -304,9 +352,33 @@ public final class LosslessXMLElement {
         return out
     }
 
+    /// The 1-based position of `child` among this element's child elements of the same
+    /// qualified name; nil when no sibling shares its name or it is not a child. The first
+    /// call indexes the whole child list (one pass); later calls are a lookup, so naming every
+    /// one of n same-named siblings (error paths) is linear, not quadratic.
+    func sameNamePosition(of child: LosslessXMLElement) -> Int? {
+        index().position(of: child)
+    }
+
+    /// Child lists longer than this are looked up by name through `childIndex` (one pass to
+    /// build it, then a hash lookup) instead of a scan per lookup: typed views look up dozens
+    /// of names per element, so a scan would cost (keys × children) on a flood of siblings.
+    static let indexedLookupMinimum = 64
+
+    func index() -> ChildIndex {
+        if let built = childIndex { return built }
+        let built = ChildIndex(childElements)
+        childIndex = built
+        return built
+    }
+
+    /// The qualified name's bytes as written.
+    var nameBytes: [UInt8] { Array(storage.bytes[Int(start) + 1..<Int(nameEnd)]) }
+
     /// The first child element whose qualified name is `name`.
     public func firstChild(named name: String) -> LosslessXMLElement? {
         guard case let .nodes(ns) = content else { return nil }
+        if ns.count > Self.indexedLookupMinimum { return index().byName[Array(name.utf8)]?.first }
         for node in ns { if case let .element(e) = node, e.hasName(name) { return e } }
         return nil
     }
@@ -314,6 +386,7 @@ public final class LosslessXMLElement {
     /// All child elements whose qualified name is `name`, in order.
     public func children(named name: String) -> [LosslessXMLElement] {
         guard case let .nodes(ns) = content else { return [] }
+        if ns.count > Self.indexedLookupMinimum { return index().byName[Array(name.utf8)] ?? [] }
         var out: [LosslessXMLElement] = []
         for node in ns { if case let .element(e) = node, e.hasName(name) { out.append(e) } }
         return out
@@ -363,7 +436,7 @@ public final class LosslessXMLElement {
     public var text: String? {
         get {
             switch content {
-            case .empty: return nil
+            case .empty, .unread: return nil // `.unread` is never returned by `content`
             case let .text(a, b): return decodeSpan(storage.bytes, Int(a), Int(b), attribute: false)
             case let .nodes(ns):
                 var out = ""
@@ -562,71 +635,130 @@ public final class LosslessXMLElement {
     /// (a losslessness check and an honest benchmark of the serializer); `indent` is the
     /// indentation of the line the element starts on, used for built elements' children.
     func write(into out: inout [UInt8], indent: [UInt8], walk: Bool) {
-        let bytes = storage.bytes
+        storage.bytes.withUnsafeBufferPointer { buf in
+            // Storage bytes are never empty (a built element stores `<name`).
+            guard let p = buf.baseAddress else { return }
+            write(into: &out, p, indent: indent, walk: walk)
+        }
+    }
+
+    /// `write` with `p` = `storage.bytes`' base address (taken once per storage, not per node:
+    /// spans are appended from the pointer, with no array slices and their retains).
+    func write(into out: inout [UInt8], _ p: UnsafePointer<UInt8>, indent: [UInt8], walk: Bool) {
+        @inline(__always) func span(_ s: Int, _ e: Int, _ out: inout [UInt8]) {
+            out.append(contentsOf: UnsafeBufferPointer(start: p + s, count: e - s))
+        }
         if isParsed && !walk && !flags.contains(.subtreeDirty) {
-            out.append(contentsOf: bytes[Int(start)..<Int(end)])
+            span(Int(start), Int(end), &out)
             return
         }
-        // Fast path for the common leaf `<x a='1'>text</x>`: no node array needed.
-        if isParsed, case let .text(a, b) = content, !flags.contains(.startTagDirty), !flags.contains(.selfClosing) {
-            out.append(contentsOf: bytes[Int(start)..<Int(startTagEnd)])
-            out.append(contentsOf: bytes[Int(a)..<Int(b)])
-            out.append(contentsOf: bytes[Int(endTagStart)..<Int(end)])
-            return
+        let nodes: [NodeStorage]
+        switch _content {
+        case let .unread(r):
+            // Children never looked at are unedited: emitted from the records, node by node
+            // (unless the start tag itself was edited: then through the general path).
+            if !flags.contains(.startTagDirty) {
+                writeRecord(r, into: &out, p)
+                return
+            }
+            nodes = storedNodes
+        case .empty:
+            nodes = []
+        case let .text(a, b):
+            // Fast path for the common leaf `<x a='1'>text</x>`: no node array needed.
+            if isParsed, !flags.contains(.startTagDirty), !flags.contains(.selfClosing) {
+                span(Int(start), Int(startTagEnd), &out)
+                span(Int(a), Int(b), &out)
+                span(Int(endTagStart), Int(end), &out)
+                return
+            }
+            nodes = [.text(a, b)]
+        case let .nodes(ns):
+            nodes = ns
         }
-        let ns = storedNodes
-        let hasContent = !ns.isEmpty
+        let hasContent = !nodes.isEmpty
         // Start tag.
         if isParsed && !flags.contains(.startTagDirty) && !(flags.contains(.selfClosing) && hasContent) {
-            out.append(contentsOf: bytes[Int(start)..<Int(startTagEnd)])
+            span(Int(start), Int(startTagEnd), &out)
         } else {
             writeStartTag(into: &out, hasContent: hasContent)
         }
         if isParsed && flags.contains(.selfClosing) && !hasContent { return }
         if !isParsed && !hasContent { return } // writeStartTag emitted "/>"
         // Content.
-        let pretty = !isParsed && !ns.contains { n in
+        let pretty = !isParsed && !nodes.contains { n in
             switch n {
             case .text, .newText, .cdata: true
             default: false
             }
         }
         let childIndent = pretty ? indent + [0x20, 0x20] : []
-        for (k, node) in ns.enumerated() {
-            if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
-            switch node {
-            case let .element(e):
-                // Only built elements use the indentation (parsed ones carry their own).
-                let ind: [UInt8]
-                if pretty {
-                    ind = childIndent
-                } else if e.isParsed {
-                    ind = indent
-                } else if k > 0, let ws = whitespace(ns[k - 1]), let nl = ws.lastIndex(of: 0x0A) {
-                    ind = Array(ws[(nl + 1)...])
-                } else {
-                    ind = indent
+        nodes.withUnsafeBufferPointer { ns in
+            for k in ns.indices {
+                if pretty { out.append(0x0A); out.append(contentsOf: childIndent) }
+                switch ns[k] {
+                case let .element(e):
+                    // Only built elements use the indentation (parsed ones carry their own).
+                    let ind: [UInt8]
+                    if pretty {
+                        ind = childIndent
+                    } else if e.isParsed {
+                        ind = indent
+                    } else if k > 0, let ws = whitespace(ns[k - 1]), let nl = ws.lastIndex(of: 0x0A) {
+                        ind = Array(ws[(nl + 1)...])
+                    } else {
+                        ind = indent
+                    }
+                    if e.storage === storage {
+                        e.write(into: &out, p, indent: ind, walk: walk)
+                    } else {
+                        e.write(into: &out, indent: ind, walk: walk)
+                    }
+                case let .text(a, b), let .cdata(a, b), let .comment(a, b), let .pi(a, b):
+                    span(Int(a), Int(b), &out)
+                case let .newText(t):
+                    appendEscapedText(t.value, to: &out)
+                case let .newComment(t):
+                    out.append(contentsOf: Array("<!--".utf8))
+                    out.append(contentsOf: t.value.utf8)
+                    out.append(contentsOf: Array("-->".utf8))
                 }
-                e.write(into: &out, indent: ind, walk: walk)
-            case let .text(a, b), let .cdata(a, b), let .comment(a, b), let .pi(a, b):
-                out.append(contentsOf: bytes[Int(a)..<Int(b)])
-            case let .newText(t):
-                appendEscapedText(t.value, to: &out)
-            case let .newComment(t):
-                out.append(contentsOf: Array("<!--".utf8))
-                out.append(contentsOf: t.value.utf8)
-                out.append(contentsOf: Array("-->".utf8))
             }
         }
         if pretty { out.append(0x0A); out.append(contentsOf: indent) }
         // End tag.
         if isParsed && !flags.contains(.selfClosing) {
-            out.append(contentsOf: bytes[Int(endTagStart)..<Int(end)])
+            span(Int(endTagStart), Int(end), &out)
         } else {
             out.append(0x3C); out.append(0x2F)
-            out.append(contentsOf: bytes[Int(start) + 1..<Int(nameEnd)])
+            span(Int(start) + 1, Int(nameEnd), &out)
             out.append(0x3E)
         }
+    }
+
+    /// Emits parsed record `index` tag by tag and node by node from its spans (the walk of an
+    /// unedited subtree whose element objects were never made).
+    func writeRecord(_ index: UInt32, into out: inout [UInt8], _ p: UnsafePointer<UInt8>) {
+        guard let records = storage.records.baseAddress else { return }
+        Self.writeRecord(Int(index), records, storage.children.baseAddress, p, &out)
+    }
+
+    static func writeRecord(_ index: Int, _ records: UnsafePointer<ElementRecord>, _ children: UnsafePointer<ChildRecord>?,
+                            _ p: UnsafePointer<UInt8>, _ out: inout [UInt8]) {
+        let r = records[index]
+        out.append(contentsOf: UnsafeBufferPointer(start: p + Int(r.start), count: Int(r.startTagEnd - r.start)))
+        if r.selfClosing { return }
+        if let children {
+            for k in Int(r.childFirst)..<Int(r.childFirst + r.childCount) {
+                let c = children[k]
+                if c.kind == .element {
+                    writeRecord(Int(c.a), records, children, p, &out)
+                } else {
+                    out.append(contentsOf: UnsafeBufferPointer(start: p + Int(c.a), count: Int(c.b - c.a)))
+                }
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + Int(r.endTagStart), count: Int(r.end - r.endTagStart)))
     }
 
     /// Re-emits the start tag after an attribute edit: untouched attributes as written,
@@ -685,4 +817,40 @@ extension String {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The child elements of one child list grouped by their qualified name's bytes (exact, as
+/// `hasName` compares), in document order; positions among same-named siblings on demand.
+final class ChildIndex {
+    let byName: [[UInt8]: [LosslessXMLElement]]
+    private var positions: [ObjectIdentifier: Int]?
+
+    /// Counts sibling visits made while indexing, for the linearity test (task-local, so
+    /// tests running in parallel do not see each other's visits).
+    @TaskLocal static var visitCounter: VisitCounter?
+
+    init(_ children: [LosslessXMLElement]) {
+        Self.visitCounter?.add(children.count)
+        var byName: [[UInt8]: [LosslessXMLElement]] = [:]
+        for child in children { byName[child.nameBytes, default: []].append(child) }
+        self.byName = byName
+    }
+
+    /// The 1-based position among same-named siblings; nil for a unique name or a non-child.
+    func position(of child: LosslessXMLElement) -> Int? {
+        if positions == nil {
+            var built: [ObjectIdentifier: Int] = [:]
+            for group in byName.values where group.count > 1 {
+                for (k, e) in group.enumerated() { built[ObjectIdentifier(e)] = k + 1 }
+            }
+            positions = built
+        }
+        return positions?[ObjectIdentifier(child)]
+    }
+}
+
+/// A thread-safe counter (see `ChildIndex.visitCounter`).
+final class VisitCounter: Sendable {
+    let count = Atomic<Int>(0)
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
 }

@@ -9,6 +9,8 @@
 // is kept verbatim as passthrough (it is never fetched); a DOCTYPE with an internal subset
 // and any entity declaration are refused, so no entity is ever expanded.
 
+import Synchronization
+
 struct XMLParser {
     let p: UnsafePointer<UInt8>
     let n: Int
@@ -16,23 +18,24 @@ struct XMLParser {
     let maxDepth: Int
     let storage: SourceStorage
     let cls: UnsafePointer<UInt8>
-    var attrs: [AttrSpan] = []
-    /// Child nodes of the open elements, moved (not copied) into each element at its end tag.
-    let scratch = NodeScratch()
-    /// Open elements. Not owning: each is owned by its parent's pending nodes in `scratch`
-    /// (or by `root`), which outlive their entry here — saves a retain/release pair per element.
-    var stack: [OpenElement] = []
+    /// Attribute spans of the whole document (copied to `storage.attrs` at exact size).
+    var attrs: [AttrSpan]
+    /// Element records in document order (the root is record 0), copied to `storage.records`.
+    var records: [ElementRecord]
+    /// Every element's child list, contiguous per element, copied to `storage.children`.
+    var children: [ChildRecord]
+    /// Child nodes of the open elements, moved to `children` at each end tag.
+    var pending: [ChildRecord]
+    /// Open elements: record index and where their children start in `pending`.
+    var stack: [OpenElement]
     var elementCount = 0
-    var root: LosslessXMLElement?
 
     struct OpenElement {
-        let ref: Unmanaged<LosslessXMLElement>
+        let record: UInt32
         let mark: Int
-        var element: LosslessXMLElement { ref.takeUnretainedValue() }
     }
 
     struct Result {
-        var root: LosslessXMLElement
         var rootStart: Int
         var rootEnd: Int
     }
@@ -55,12 +58,19 @@ struct XMLParser {
                 }
                 return .failure(XMLParseError.at(bad.offset, in: base, count: buf.count, reason))
             }
+            // The growable buffers come from a per-process cache: a small document then costs
+            // no buffer growth at all, only its elements and one exact-size attribute table.
+            let buffers = ParserBuffers.take()
+            defer { ParserBuffers.give(buffers) }
             return CharClass.table.withUnsafeBufferPointer { t in
                 var parser = XMLParser(p: base, n: buf.count, limits: limits, maxDepth: limits.effectiveDepth,
-                                       storage: storage, cls: t.baseAddress!)
+                                       storage: storage, cls: t.baseAddress!, attrs: [], records: [], children: [],
+                                       pending: [], stack: [])
+                buffers.lend(to: &parser)
+                defer { buffers.lend(to: &parser) }
                 do throws(XMLParseError) {
                     let r = try parser.parseDocument()
-                    storage.attrs = parser.attrs
+                    storage.adopt(attrs: parser.attrs, records: parser.records, children: parser.children)
                     return .success(r)
                 } catch {
                     return .failure(error)
@@ -244,7 +254,7 @@ struct XMLParser {
             }
         }
         let rootStart = i
-        let (root, rootEnd) = try parseElementTree(i)
+        let rootEnd = try parseElementTree(i)
         i = rootEnd
         while true {
             i = skipSpace(i)
@@ -269,7 +279,7 @@ struct XMLParser {
                 throw unexpected(i + 1, "a comment or processing instruction after the root element")
             }
         }
-        return Result(root: root, rootStart: rootStart, rootEnd: rootEnd)
+        return Result(rootStart: rootStart, rootEnd: rootEnd)
     }
 
     /// `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`; returns the offset after `?>`.
@@ -438,10 +448,9 @@ struct XMLParser {
     // MARK: Elements
 
     /// Parses the root element and everything inside it; returns it and the offset after it.
-    mutating func parseElementTree(_ start: Int) throws(XMLParseError) -> (LosslessXMLElement, Int) {
+    mutating func parseElementTree(_ start: Int) throws(XMLParseError) -> Int {
         var i = try openElement(start)
-        guard let root else { throw fail(start, .missingRootElement) }
-        if stack.isEmpty { return (root, i) }
+        if stack.isEmpty { return i }
         while true {
             // Character data up to the next '<'.
             let textStart = i
@@ -461,20 +470,20 @@ struct XMLParser {
                 }
                 i += 1
             }
-            if i > textStart { scratch.append(.text(UInt32(textStart), UInt32(i))) }
+            if i > textStart { pending.append(ChildRecord(.text, UInt32(textStart), UInt32(i))) }
             guard i + 1 < n else { throw fail(n, .unexpectedEnd) }
             let c = p[i + 1]
             if c == 0x2F { // </
                 i = try closeElement(i)
-                if stack.isEmpty { return (root, i) }
+                if stack.isEmpty { return i }
             } else if c == 0x21 { // <!
                 if try matches(i, "<!--") {
                     let e = try parseComment(i)
-                    scratch.append(.comment(UInt32(i), UInt32(e)))
+                    pending.append(ChildRecord(.comment, UInt32(i), UInt32(e)))
                     i = e
                 } else if try matches(i, "<![CDATA[") {
                     let e = try parseCDATA(i)
-                    scratch.append(.cdata(UInt32(i), UInt32(e)))
+                    pending.append(ChildRecord(.cdata, UInt32(i), UInt32(e)))
                     i = e
                 } else if try matches(i, "<!ENTITY") {
                     throw fail(i, .entityDeclarationNotAllowed)
@@ -485,7 +494,7 @@ struct XMLParser {
                 }
             } else if c == 0x3F { // <?
                 let e = try parsePI(i).end
-                scratch.append(.pi(UInt32(i), UInt32(e)))
+                pending.append(ChildRecord(.pi, UInt32(i), UInt32(e)))
                 i = e
             } else {
                 i = try openElement(i)
@@ -550,14 +559,12 @@ struct XMLParser {
         }
         elementCount += 1
         if elementCount > limits.maxElements { throw fail(s, .elementLimitExceeded(limits.maxElements)) }
-        let el = LosslessXMLElement(parsed: storage, start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
-                            attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
-                            selfClosing: selfClosing)
-        let hasParent = !stack.isEmpty
-        if hasParent { el._parent = stack[stack.count - 1].element }
-        if !selfClosing { stack.append(OpenElement(ref: .passUnretained(el), mark: scratch.count + (hasParent ? 1 : 0))) }
-        // The new reference moves into the parent's pending nodes (or `root`): no extra retain.
-        if hasParent { scratch.append(.element(consume el)) } else { root = consume el }
+        let index = UInt32(records.count)
+        records.append(ElementRecord(start: UInt32(s), nameEnd: UInt32(nameEnd), startTagEnd: UInt32(i),
+                                     attrFirst: UInt32(attrFirst), attrCount: UInt32(attrs.count - attrFirst),
+                                     selfClosing: selfClosing))
+        if !stack.isEmpty { pending.append(ChildRecord(.element, index, 0)) }
+        if !selfClosing { stack.append(OpenElement(record: index, mark: pending.count)) }
         return i
     }
 
@@ -591,18 +598,10 @@ struct XMLParser {
     /// Parses an end tag at `p[s] == '<'`, `p[s+1] == '/'`; closes the open element.
     mutating func closeElement(_ s: Int) throws(XMLParseError) -> Int {
         guard let top = stack.last else { throw unexpected(s, "no end tag outside the root element") }
-        // Borrow the element without a retain/release pair (it is owned by its parent's nodes).
-        var result = Swift.Result<Int, XMLParseError>.success(0)
-        top.ref._withUnsafeGuaranteedRef { el in
-            do throws(XMLParseError) { result = .success(try close(el, top.mark, s)) } catch { result = .failure(error) }
-        }
-        return try result.get()
-    }
-
-    mutating func close(_ el: LosslessXMLElement, _ mark: Int, _ s: Int) throws(XMLParseError) -> Int {
         let ns = s + 2
         let ne = try scanName(ns, expected: "an element name after '</'")
-        let os = Int(el.start) + 1, oe = Int(el.nameEnd)
+        let r = Int(top.record)
+        let os = Int(records[r].start) + 1, oe = Int(records[r].nameEnd)
         guard ne - ns == oe - os, memcmpBytes(p + ns, p + os, ne - ns) else {
             throw fail(ns, .mismatchedTag(expected: string(os, oe), found: string(ns, ne)))
         }
@@ -611,14 +610,14 @@ struct XMLParser {
         guard i < n else { throw fail(n, .unexpectedEnd) }
         guard p[i] == 0x3E else { throw unexpected(i, "'>' ending the end tag") }
         i += 1
-        el.endTagStart = UInt32(s)
-        el.end = UInt32(i)
-        let count = scratch.count - mark
-        if count == 1, case let .text(a, b) = scratch.base[mark] {
-            el.content = .text(a, b)
-            scratch.count -= 1 // a span: nothing to deinitialize
-        } else if count > 0 {
-            el.content = .nodes(scratch.move(from: mark))
+        let count = pending.count - top.mark
+        records[r].endTagStart = UInt32(s)
+        records[r].end = UInt32(i)
+        records[r].childFirst = UInt32(children.count)
+        records[r].childCount = UInt32(count)
+        if count > 0 {
+            children.append(contentsOf: pending[top.mark...])
+            pending.removeLast(count)
         }
         stack.removeLast()
         return i
@@ -626,43 +625,68 @@ struct XMLParser {
 }
 
 
-/// A growable stack of nodes with move-out: closing an element moves its children into a new
-/// exact-size array without the retain/release pair (and array destroy) that copying from a
-/// Swift Array and then removing would cost for every element node.
-final class NodeScratch {
-    var base: UnsafeMutablePointer<NodeStorage>
-    var count = 0
-    var capacity = 64
+/// The parser's growable buffers, kept between parses (one set cached per process, taken
+/// atomically, so concurrent parses on other threads simply allocate their own). Sets that
+/// grew large on a big or hostile document are dropped instead of cached, so what stays
+/// held after parsing is bounded (under 1 MiB).
+final class ParserBuffers {
+    struct Tables {
+        var attrs: [AttrSpan] = []
+        var records: [ElementRecord] = []
+        var children: [ChildRecord] = []
+        var pending: [ChildRecord] = []
+        var stack: [XMLParser.OpenElement] = []
 
-    init() { base = .allocate(capacity: 64) }
-
-    deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
-    }
-
-    @inline(__always) func append(_ node: NodeStorage) {
-        if count == capacity { grow() }
-        (base + count).initialize(to: node)
-        count += 1
-    }
-
-    func grow() {
-        let bigger = UnsafeMutablePointer<NodeStorage>.allocate(capacity: capacity * 2)
-        bigger.moveInitialize(from: base, count: count)
-        base.deallocate()
-        base = bigger
-        capacity *= 2
-    }
-
-    /// Moves the nodes from `mark` to the top into a new array and pops them.
-    func move(from mark: Int) -> [NodeStorage] {
-        let n = count - mark
-        let out = [NodeStorage](unsafeUninitializedCapacity: n) { buf, initialized in
-            buf.baseAddress!.moveInitialize(from: base + mark, count: n)
-            initialized = n
+        mutating func swap(with parser: inout XMLParser) {
+            Swift.swap(&parser.attrs, &attrs)
+            Swift.swap(&parser.records, &records)
+            Swift.swap(&parser.children, &children)
+            Swift.swap(&parser.pending, &pending)
+            Swift.swap(&parser.stack, &stack)
         }
-        count = mark
-        return out
+
+        mutating func reset() -> Bool {
+            attrs.removeAll(keepingCapacity: true)
+            records.removeAll(keepingCapacity: true)
+            children.removeAll(keepingCapacity: true)
+            pending.removeAll(keepingCapacity: true)
+            stack.removeAll(keepingCapacity: true)
+            return attrs.capacity <= 8192 && records.capacity <= 8192 && children.capacity <= 16384
+                && pending.capacity <= 4096 && stack.capacity <= 1024
+        }
+    }
+
+    /// One stored property, so lending costs one exclusivity check, not one per table.
+    var tables = Tables()
+
+    init() {
+        tables.attrs.reserveCapacity(256)
+        tables.records.reserveCapacity(256)
+        tables.children.reserveCapacity(512)
+        tables.pending.reserveCapacity(64)
+        tables.stack.reserveCapacity(32)
+    }
+
+    /// Swaps the buffers into the parser (and back, on the second call).
+    func lend(to parser: inout XMLParser) {
+        tables.swap(with: &parser)
+    }
+
+    /// The cached set's address (0: none); an integer because raw pointers are not Sendable.
+    static let cached = Atomic<UInt>(0)
+
+    static func take() -> ParserBuffers {
+        if let p = UnsafeRawPointer(bitPattern: cached.exchange(0, ordering: .acquiring)) {
+            return Unmanaged<ParserBuffers>.fromOpaque(p).takeRetainedValue()
+        }
+        return ParserBuffers()
+    }
+
+    static func give(_ b: ParserBuffers) {
+        guard b.tables.reset() else { return }
+        let p = Unmanaged.passRetained(b).toOpaque()
+        if !cached.compareExchange(expected: 0, desired: UInt(bitPattern: p), ordering: .releasing).exchanged {
+            Unmanaged<ParserBuffers>.fromOpaque(p).release()
+        }
     }
 }

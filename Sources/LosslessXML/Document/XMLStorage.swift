@@ -6,11 +6,89 @@
 /// (an element can outlive or move out of its document).
 final class SourceStorage {
     let bytes: [UInt8]
-    var attrs: [AttrSpan]
+    /// The attribute spans of every parsed element, then the parsed tree as flat tables: one
+    /// record per element (document order, root first) and the child lists. Element objects
+    /// are made from them on first access (`LosslessXMLElement.Content.unread`), so parsing
+    /// allocates no object per element. All three live in one allocation owned here.
+    private(set) var attrs = UnsafeBufferPointer<AttrSpan>(start: nil, count: 0)
+    private(set) var records = UnsafeBufferPointer<ElementRecord>(start: nil, count: 0)
+    private(set) var children = UnsafeBufferPointer<ChildRecord>(start: nil, count: 0)
+    private var tables: UnsafeMutableRawPointer?
 
-    init(bytes: [UInt8], attrs: [AttrSpan] = []) {
+    init(bytes: [UInt8]) {
         self.bytes = bytes
-        self.attrs = attrs
+    }
+
+    deinit { tables?.deallocate() }
+
+    /// Copies the parser's tables into one exact-size allocation.
+    func adopt(attrs a: [AttrSpan], records r: [ElementRecord], children c: [ChildRecord]) {
+        func end<T>(_ offset: Int, _ count: Int, _: T.Type) -> Int { offset + count * MemoryLayout<T>.stride }
+        let recordsAt = end(0, a.count, AttrSpan.self)
+        let childrenAt = end(recordsAt, r.count, ElementRecord.self)
+        let total = end(childrenAt, c.count, ChildRecord.self)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        tables?.deallocate()
+        tables = raw
+        func place<T>(_ source: [T], at offset: Int) -> UnsafeBufferPointer<T> {
+            let typed = (raw + offset).bindMemory(to: T.self, capacity: source.count)
+            source.withUnsafeBufferPointer { if let b = $0.baseAddress { typed.initialize(from: b, count: $0.count) } }
+            return UnsafeBufferPointer(start: typed, count: source.count)
+        }
+        attrs = place(a, at: 0)
+        records = place(r, at: recordsAt)
+        children = place(c, at: childrenAt)
+    }
+}
+
+/// One parsed element as offsets into the source bytes (see `LosslessXMLElement`'s fields).
+struct ElementRecord: BitwiseCopyable {
+    var start: UInt32
+    var nameEnd: UInt32
+    var startTagEnd: UInt32
+    var endTagStart: UInt32
+    var end: UInt32
+    var attrFirst: UInt32
+    var attrCount: UInt32
+    /// The element's child list: `children[childFirst ..< childFirst + childCount]`.
+    var childFirst: UInt32 = 0
+    var childCount: UInt32 = 0
+    var selfClosing: Bool
+
+    init(start: UInt32, nameEnd: UInt32, startTagEnd: UInt32, attrFirst: UInt32, attrCount: UInt32, selfClosing: Bool) {
+        self.start = start
+        self.nameEnd = nameEnd
+        self.startTagEnd = startTagEnd
+        self.endTagStart = startTagEnd
+        self.end = startTagEnd
+        self.attrFirst = attrFirst
+        self.attrCount = attrCount
+        self.selfClosing = selfClosing
+    }
+}
+
+/// One parsed child node: an element (`a` = its record index) or a span `a..<b` of the whole
+/// construct (markers included), as in `NodeStorage`.
+struct ChildRecord: BitwiseCopyable {
+    enum Kind: UInt8, BitwiseCopyable { case element, text, cdata, comment, pi }
+    var kind: Kind
+    var a: UInt32
+    var b: UInt32
+
+    init(_ kind: Kind, _ a: UInt32, _ b: UInt32) {
+        self.kind = kind
+        self.a = a
+        self.b = b
+    }
+
+    /// The node in tree form (not for elements: those become objects, see `materialize`).
+    var spanNode: NodeStorage {
+        switch kind {
+        case .element, .text: .text(a, b)
+        case .cdata: .cdata(a, b)
+        case .comment: .comment(a, b)
+        case .pi: .pi(a, b)
+        }
     }
 }
 

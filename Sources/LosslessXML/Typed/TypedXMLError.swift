@@ -70,10 +70,8 @@ package func elementPath(_ element: LosslessXMLElement) -> String {
     var current: LosslessXMLElement? = element
     while let e = current {
         var part = e.name
-        if let parent = e.parent {
-            let same = parent.children(named: e.name)
-            if same.count > 1, let i = same.firstIndex(where: { $0 === e }) { part += "[\(i + 1)]" }
-        }
+        // Indexed once per parent: n errors among n same-named siblings stay linear.
+        if let i = e.parent?.sameNamePosition(of: e) { part += "[\(i)]" }
         parts.append(part)
         current = e.parent
     }
