@@ -95,7 +95,7 @@ struct FleetPreflightCommand: AsyncParsableCommand {
         commandName: "preflight",
         abstract: "Check a live migration before doing it: destination, memory per NUMA cell, hugepages, disks (copy-storage and its size), devices, networks, TLS.")
 
-    @Argument(help: "The guest's name on the source host.")
+    @Argument(help: "The guest on the source host (name, UUID or ID).")
     var domain: String
 
     @Option(name: .long, help: "The source host's libvirt URI.")
@@ -113,26 +113,47 @@ struct FleetPreflightCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
-        let fleet = try Fleet(hosts: [FleetHost(name: "source", uri: from, readOnly: true), FleetHost(name: "destination", uri: to, readOnly: true)],
-                              options: .init(concurrency: 2, deadline: .milliseconds(Int64(deadline * 1000))))
-        let report: FleetPreflightReport
-        do {
-            report = try await fleet.preflight(guest: domain, from: "source", to: "destination", tls: tls)
-        } catch {
-            await fleet.shutdown()
-            throw CLIError("\(domain) on \(from): \(error)")
-        }
-        await fleet.shutdown()
+        let report = try await migrationPreflight(domain, from: from, to: to, tls: tls, deadline: deadline)
         if output.json { return try printJSON(report) }
-        print("\(domain): \(from) → \(to)")
-        for f in report.findings {
-            print("  \(f.verdict.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.check): \(f.summary)")
-            for e in f.evidence { print("             \(e)") }
-        }
-        print(report.canMigrate ? "no blocker found\(report.worst == .pass ? "" : " (see the warnings and unknowns)")" : "blocked")
+        printPreflight(report, from: from, to: to)
         if !report.canMigrate { throw ExitCode(1) }
     }
+}
+
+/// The preflight of `domain` (name, UUID or ID on `from`) to `to`, for `fleet preflight` and
+/// `doctor --migrate-to`: a fleet of the two hosts, read-only.
+func migrationPreflight(_ domain: String, from: String, to: String, tls: Bool, deadline: Double) async throws -> FleetPreflightReport {
+    guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
+    let fleet = try Fleet(hosts: [FleetHost(name: "source", uri: from, readOnly: true), FleetHost(name: "destination", uri: to, readOnly: true)],
+                          options: .init(concurrency: 2, deadline: .milliseconds(Int64(deadline * 1000))))
+    let outcome: Result<FleetPreflightReport, any Error>
+    do {
+        // The preflight looks the guest up by name on both sides: resolve a UUID or ID first.
+        let named = await fleet.run(on: ["source"]) { conn, _ in try await lookupDomain(domain, in: conn).name }
+        switch named.outcomes.first?.result {
+        case .ok(let name)?: outcome = .success(try await fleet.preflight(guest: name, from: "source", to: "destination", tls: tls))
+        case .failed(let e)?: throw e
+        case .timedOut?, nil: throw FleetError.sourceTimedOut(from)
+        }
+    } catch {
+        outcome = .failure(error)
+    }
+    await fleet.shutdown()
+    switch outcome {
+    case .success(let report): return report
+    case .failure(let e as LibvirtError): throw CLIError("\(domain) on \(from): \(e.message) [\(e.code)]")
+    case .failure(let e): throw CLIError("\(domain) on \(from): \(e)")
+    }
+}
+
+/// A line per check (verdict, check, summary) with its evidence, then the conclusion.
+func printPreflight(_ report: FleetPreflightReport, from: String, to: String) {
+    print("\(report.guest): \(from) → \(to)")
+    for f in report.findings {
+        print("  \(f.verdict.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.check): \(f.summary)")
+        for e in f.evidence { print("             \(e)") }
+    }
+    print(report.canMigrate ? "no blocker found\(report.worst == .pass ? "" : " (see the warnings and unknowns)")" : "blocked")
 }
 
 /// `virtkit fleet place --host URI… --request FILE.json`: the best host for new guests.
