@@ -76,7 +76,7 @@ import VirtKitTestSupport
 
         let net = try #require(r.findings.first { $0.check == "networks" })
         #expect(net.verdict == .pass, "\(net)")
-        #expect(net.evidence.contains("network prod: active, bridge virbr7") && net.evidence.contains { $0.hasPrefix("bridge br0: active") }, "\(net.evidence)")
+        #expect(net.evidence.contains("network prod: active (bridge virbr7)") && net.evidence.contains { $0.hasPrefix("bridge br0: active") }, "\(net.evidence)")
         #expect(r.canMigrate, "\(r.findings)")
     }
 

@@ -59,8 +59,8 @@ public struct FleetPreflightDestination: Sendable, Hashable {
     /// Emulators, machine types and firmware the destination offers (nil: not read).
     public var offer: FleetHypervisorOffer?
 
-    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil, resources: FleetDestinationResources? = nil,
-                cpu: FleetCPUComparison? = nil, offer: FleetHypervisorOffer? = nil) {
+    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil,
+                cpu: FleetCPUComparison? = nil, offer: FleetHypervisorOffer? = nil, resources: FleetDestinationResources? = nil) {
         self.name = name
         self.inventory = inventory
         self.unreachable = unreachable

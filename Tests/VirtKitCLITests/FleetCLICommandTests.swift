@@ -2,9 +2,9 @@ import Foundation
 import Testing
 import VirtKitTestSupport
 
-/// `virtkit doctor DOMAIN --migrate-to URI` as the built binary, between two private
-/// test-driver hosts: the migration preflight's findings (text and JSON) and its exit status.
-@Suite struct DoctorMigrateCommandTests {
+/// `virtkit doctor DOMAIN --migrate-to URI` and `virtkit fleet rebalance --dry-run` as the
+/// built binary, on private test-driver hosts: findings and plans (text and JSON), exit status.
+@Suite struct FleetCLICommandTests {
     static func node(_ name: String, _ body: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vk-doctor-migrate-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -46,5 +46,31 @@ import VirtKitTestSupport
         #expect(unknown.status == 1 && unknown.err.contains("nope on \(source)"), "\(unknown.err)")
         let misuse = await ObjectCommandTests.run(cli, ["doctor", "web", "--uri", source, "--tls"])
         #expect(misuse.status != 0 && misuse.err.contains("--tls goes with --migrate-to"), "\(misuse.err)")
+    }
+
+    @Test func rebalanceDryRunPlansMovesOffTheLoadedHost() async throws {
+        guard let cli = ObjectCommandTests.cli() else { return }
+        let guests = (0..<3).map { i in
+            "<domain type='test'><name>busy-\(i)</name><memory unit='MiB'>1024</memory><vcpu>1</vcpu>"
+                + (i == 0 ? "<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>" : "") + "<os><type>hvm</type></os></domain>"
+        }.joined()
+        let loaded = try Self.node("loaded", guests), idle = try Self.node("idle", "")
+
+        let json = await ObjectCommandTests.run(cli, ["fleet", "rebalance", "--host", loaded, "--host", idle, "--dry-run", "--json", "--tolerance", "0"])
+        #expect(json.status == 0, "\(json.err)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "not JSON: \(json.out)")
+        let moves = try #require(plan["moves"] as? [[String: Any]])
+        #expect(!moves.isEmpty && moves.allSatisfy { $0["source"] as? String == loaded && $0["target"] as? String == idle }, "\(moves)")
+        let before = try #require(plan["spreadBefore"] as? Double), after = try #require(plan["spreadAfter"] as? Double)
+        #expect(after < before && plan["objective"] as? String == "even memory")
+
+        // Free node 0 of the loaded host: the pinned guest goes; text names it.
+        let text = await ObjectCommandTests.run(cli, ["fleet", "rebalance", "--host", loaded, "--host", idle, "--dry-run", "--free-node", loaded + ":0"])
+        #expect(text.status == 0, "\(text.err)")
+        #expect(text.out.contains("objective: free node 0 of \(loaded)") && text.out.contains("busy-0: \(loaded) → \(idle)"), "\(text.out)")
+        #expect(!text.out.contains("busy-1:"), "\(text.out)")
+
+        let bad = await ObjectCommandTests.run(cli, ["fleet", "rebalance", "--host", loaded, "--dry-run", "--objective", "disk"])
+        #expect(bad.status == 1 && bad.err.contains("--objective wants memory or cpu"), "\(bad.err)")
     }
 }

@@ -1,0 +1,231 @@
+import Libvirt
+import Tuning
+import VirtCore
+
+/// What a rebalance aims at.
+public enum FleetRebalanceObjective: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Even memory occupancy: the running guests' memory over each host's memory.
+    case evenMemory
+    /// Even CPU occupancy: the running guests' vCPUs over each host's CPUs.
+    case evenCPU
+    /// Move every running guest that uses NUMA node `node` of `host` (a vCPU, emulator or
+    /// IOThread pinned to its CPUs, or memory bound to it) to other hosts.
+    case freeNode(host: String, node: Int)
+
+    public var description: String {
+        switch self {
+        case .evenMemory: "even memory"
+        case .evenCPU: "even CPU"
+        case .freeNode(let h, let n): "free node \(n) of \(h)"
+        }
+    }
+}
+
+/// One host's load as the rebalance sees it.
+public struct FleetHostLoad: Sendable, Hashable, Codable {
+    public var host: String
+    /// Running guests' memory over the host's memory (0…, over 1 when overcommitted).
+    public var memoryFraction: Double
+    /// Running guests' vCPUs over the host's CPUs.
+    public var cpuFraction: Double
+    public var guests: Int
+}
+
+/// A host as input to the rebalance planner: its topology, occupancy and running guests.
+public struct FleetRebalanceHost: Sendable {
+    public var name: String
+    public var topology: HostTopology
+    public var occupancy: PlacementOccupancy
+    /// The running guests that may move (their sizes count in the host's load).
+    public var guests: [GuestPlacementRequest]
+
+    public init(name: String, topology: HostTopology, occupancy: PlacementOccupancy, guests: [GuestPlacementRequest]) {
+        self.name = name
+        self.topology = topology
+        self.occupancy = occupancy
+        self.guests = guests
+    }
+
+    var memoryCapacity: UInt64 { topology.nodes.reduce(0) { $0 + ($1.memory?.bytes ?? 0) } }
+    var cpuCapacity: Int { topology.cpus.count }
+    var usedMemory: UInt64 { guests.reduce(0) { $0 + $1.memory.bytes } }
+    var usedVCPUs: Int { guests.reduce(0) { $0 + $1.vcpus } }
+
+    var load: FleetHostLoad {
+        FleetHostLoad(host: name, memoryFraction: memoryCapacity == 0 ? 0 : Double(usedMemory) / Double(memoryCapacity),
+                      cpuFraction: cpuCapacity == 0 ? 0 : Double(usedVCPUs) / Double(cpuCapacity), guests: guests.count)
+    }
+}
+
+/// Live migrations across the fleet that move it toward an objective: the drain's
+/// machinery (each move planned by `PlacementPlanner` on its target, the target's occupancy
+/// growing with it) with moves chosen for the objective. `drainPlans` groups the moves per
+/// source for `Fleet.startDrain`.
+public struct FleetRebalancePlan: Sendable {
+    public struct Move: Sendable {
+        public var guest: String
+        public var source: String
+        public var target: String
+        public var placement: GuestPlacement
+        public var targetNodes: NodeSet
+    }
+
+    public var objective: FleetRebalanceObjective
+    /// In the order they were chosen (each one improves the objective).
+    public var moves: [Move]
+    /// Guests the objective wants moved that no host can take (`freeNode`).
+    public var stuck: [FleetDrainPlan.Stuck]
+    /// Per host, before and after the moves (fleet order).
+    public var before: [FleetHostLoad]
+    public var after: [FleetHostLoad]
+    /// Hosts that did not answer (`failed` / `timedOut`): not part of the plan.
+    public var missing: [FleetInventory.Missing]
+
+    /// Largest minus smallest fraction of the objective's resource over the hosts (0 for `freeNode`).
+    public static func spread(_ loads: [FleetHostLoad], _ objective: FleetRebalanceObjective) -> Double {
+        let values: [Double]
+        switch objective {
+        case .evenMemory: values = loads.map(\.memoryFraction)
+        case .evenCPU: values = loads.map(\.cpuFraction)
+        case .freeNode: return 0
+        }
+        guard let hi = values.max(), let lo = values.min() else { return 0 }
+        return hi - lo
+    }
+
+    public var spreadBefore: Double { Self.spread(before, objective) }
+    public var spreadAfter: Double { Self.spread(after, objective) }
+    /// Nothing the objective wants is left undone (no stuck guest).
+    public var isComplete: Bool { stuck.isEmpty }
+
+    /// The moves as one drain plan per source host (sources in fleet order of their first move).
+    public var drainPlans: [FleetDrainPlan] {
+        var order: [String] = []
+        var bySource: [String: [FleetDrainPlan.Move]] = [:]
+        for m in moves {
+            if bySource[m.source] == nil { order.append(m.source) }
+            bySource[m.source, default: []].append(FleetDrainPlan.Move(guest: m.guest, target: m.target, placement: m.placement, targetNodes: m.targetNodes))
+        }
+        return order.map { FleetDrainPlan(source: $0, moves: bySource[$0] ?? [], stuck: [], missing: []) }
+    }
+
+    /// Plans the moves (pure). `evenMemory` / `evenCPU`: greedily, the move that lowers the
+    /// spread most and that the target's planner places (the smallest guest on equal
+    /// results), while the spread is above `tolerance`, at most `maxMoves`; a guest moves at
+    /// most once, so the plan never moves a guest back and forth. `freeNode`: the guests using the node are
+    /// drained to the other hosts (`FleetDrainPlan.plan`).
+    public static func plan(_ objective: FleetRebalanceObjective, hosts: [FleetRebalanceHost], tolerance: Double = 0.05, maxMoves: Int = 32,
+                            sharedCPUAllocationRatio: Int = 4) -> FleetRebalancePlan {
+        var hosts = hosts
+        let before = hosts.map(\.load)
+        if case .freeNode(let source, let node) = objective {
+            guard let s = hosts.firstIndex(where: { $0.name == source }) else {
+                return FleetRebalancePlan(objective: objective, moves: [], stuck: [], before: before, after: before, missing: [])
+            }
+            let users = Set(guestsUsing(node: node, of: hosts[s]))
+            let drain = FleetDrainPlan.plan(source: source, guests: hosts[s].guests.filter { users.contains($0.name) },
+                                            targets: hosts.filter { $0.name != source }.map { ($0.name, $0.topology, $0.occupancy) },
+                                            sharedCPUAllocationRatio: sharedCPUAllocationRatio)
+            var moves: [Move] = []
+            for m in drain.moves {
+                guard let t = hosts.firstIndex(where: { $0.name == m.target }), let g = hosts[s].guests.first(where: { $0.name == m.guest }) else { continue }
+                hosts[s].guests.removeAll { $0.name == m.guest }
+                hosts[t].guests.append(g)
+                moves.append(Move(guest: m.guest, source: source, target: m.target, placement: m.placement, targetNodes: m.targetNodes))
+            }
+            return FleetRebalancePlan(objective: objective, moves: moves, stuck: drain.stuck, before: before, after: hosts.map(\.load), missing: [])
+        }
+
+        func size(_ g: GuestPlacementRequest) -> Double {
+            if case .evenCPU = objective { return Double(g.vcpus) } else { return Double(g.memory.bytes) }
+        }
+        func capacity(_ h: FleetRebalanceHost) -> Double {
+            if case .evenCPU = objective { return Double(h.cpuCapacity) } else { return Double(h.memoryCapacity) }
+        }
+        func fraction(_ h: FleetRebalanceHost) -> Double {
+            let c = capacity(h)
+            return c == 0 ? 0 : h.guests.reduce(0) { $0 + size($1) } / c
+        }
+        var moved = Set<String>()
+        var moves: [Move] = []
+        let usable = hosts.indices.filter { capacity(hosts[$0]) > 0 }
+        while moves.count < maxMoves {
+            let fractions = usable.map { fraction(hosts[$0]) }
+            guard let hi = fractions.max(), let lo = fractions.min(), hi - lo > tolerance else { break }
+            // Every (guest, source, target) that narrows the spread, best result first.
+            var candidates: [(spread: Double, size: Double, guest: GuestPlacementRequest, source: Int, target: Int)] = []
+            for s in usable {
+                for g in hosts[s].guests where !moved.contains(g.name) {
+                    for t in usable where t != s {
+                        var after: [Double] = []
+                        for (k, i) in usable.enumerated() {
+                            let d = i == s ? -size(g) : i == t ? size(g) : 0
+                            after.append(fractions[k] + d / capacity(hosts[i]))
+                        }
+                        let spread = (after.max() ?? 0) - (after.min() ?? 0)
+                        if spread < (hi - lo) - 1e-9 { candidates.append((spread, size(g), g, s, t)) }
+                    }
+                }
+            }
+            candidates.sort { ($0.spread, $0.size, $0.guest.name, $0.target) < ($1.spread, $1.size, $1.guest.name, $1.target) }
+            var chosen: Move?
+            for c in candidates {
+                let planner = PlacementPlanner(host: hosts[c.target].topology, occupancy: hosts[c.target].occupancy, sharedCPUAllocationRatio: sharedCPUAllocationRatio)
+                guard let plan = try? planner.plan(PlacementRequest(guests: [c.guest])), let p = plan.placement(named: c.guest.name) else { continue }
+                chosen = Move(guest: c.guest.name, source: hosts[c.source].name, target: hosts[c.target].name, placement: p,
+                              targetNodes: NodeSet(hosts[c.target].topology.nodes.map(\.id)))
+                hosts[c.source].guests.removeAll { $0.name == c.guest.name }
+                hosts[c.source].occupancy = hosts[c.source].occupancy.excluding([c.guest.name])
+                hosts[c.target].guests.append(c.guest)
+                hosts[c.target].occupancy.guests.append(PlacementOccupancy.Guest(placement: p))
+                break
+            }
+            guard let chosen else { break }
+            moved.insert(chosen.guest)
+            moves.append(chosen)
+        }
+        return FleetRebalancePlan(objective: objective, moves: moves, stuck: [], before: before, after: hosts.map(\.load), missing: [])
+    }
+
+    /// The running guests of `host` that use NUMA node `node`: a vCPU, emulator or IOThread
+    /// pin inside the node's CPUs (a pin covering every CPU of the host floats and uses no
+    /// node), or memory bound to the node.
+    public static func guestsUsing(node: Int, of host: FleetRebalanceHost) -> [String] {
+        guard let cpus = host.topology.nodes.first(where: { $0.id == node })?.cpus else { return [] }
+        let all = CPUSet(host.topology.cpus.map(\.id))
+        return host.occupancy.guests.filter { g in
+            let pins = g.vcpuPins + g.iothreadPins + (g.emulatorPin.map { [$0] } ?? [])
+            let pinned = pins.contains { !all.isSubset(of: $0) && !$0.isDisjoint(with: cpus) }
+            return pinned || g.memoryByNode[node].map { $0.bytes > 0 } == true
+        }.map(\.name).filter { name in host.guests.contains { $0.name == name } }
+    }
+}
+
+extension Fleet {
+    /// The rebalance plan for `objective` over every host (or `hosts`): each host's topology,
+    /// occupancy and running guests (from their live definitions), then
+    /// `FleetRebalancePlan.plan`. Hosts that fail or time out are left out (`missing`).
+    public func planRebalance(_ objective: FleetRebalanceObjective, hosts names: [String]? = nil, tolerance: Double = 0.05, maxMoves: Int = 32) async throws -> FleetRebalancePlan {
+        for name in names ?? [] where host(named: name) == nil { throw FleetError.unknownHost(name) }
+        if case .freeNode(let h, _) = objective, host(named: h) == nil { throw FleetError.unknownHost(h) }
+        let cache = factsCache
+        let report = await run(on: names ?? hosts.map(\.name)) { conn, host -> FleetRebalanceHost in
+            var guests: [GuestPlacementRequest] = []
+            for d in try await conn.listAllDomains(flags: .active) {
+                guests.append(GuestPlacementRequest(migrating: try GuestMigrationFacts(domainXML: try await d.xmlDescription())))
+            }
+            return FleetRebalanceHost(name: host.name, topology: try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache),
+                                      occupancy: try await PlacementOccupancy.gather(from: conn), guests: guests)
+        }
+        if case .freeNode(let h, _) = objective, let o = report.outcomes.first(where: { $0.host.name == h }) {
+            switch o.result {
+            case .ok: break
+            case .failed(let e): throw e
+            case .timedOut: throw FleetError.sourceTimedOut(h)
+            }
+        }
+        var plan = FleetRebalancePlan.plan(objective, hosts: report.values.map(\.value), tolerance: tolerance, maxMoves: maxMoves)
+        plan.missing = FleetInventory.Missing.list(report.outcomes)
+        return plan
+    }
+}
