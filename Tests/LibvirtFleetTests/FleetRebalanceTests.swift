@@ -24,11 +24,18 @@ import VirtCore
         GuestPlacementRequest(name: name, vcpus: vcpus, memory: .gibibytes(gib), cpuPolicy: policy)
     }
 
-    /// Each move narrows the spread, no guest moves twice, the loads after are the moves applied.
+    /// The variance of the objective's fractions over the hosts.
+    static func variance(_ loads: [FleetHostLoad], _ objective: FleetRebalanceObjective) -> Double {
+        let xs = loads.map { if case .evenCPU = objective { $0.cpuFraction } else { $0.memoryFraction } }
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        return xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(xs.count)
+    }
+
+    /// Each move lowers the variance, no guest moves twice, the loads after are the moves applied.
     static func checkInvariants(_ plan: FleetRebalancePlan, _ hosts: [FleetRebalanceHost]) {
         #expect(Set(plan.moves.map(\.guest)).count == plan.moves.count, "a guest moves at most once")
         var state = hosts
-        var spread = FleetRebalancePlan.spread(state.map(\.load), plan.objective)
+        var spread = variance(state.map(\.load), plan.objective)
         for m in plan.moves {
             guard let s = state.firstIndex(where: { $0.name == m.source }), let t = state.firstIndex(where: { $0.name == m.target }),
                   let g = state[s].guests.first(where: { $0.name == m.guest }) else {
@@ -37,8 +44,8 @@ import VirtCore
             }
             state[s].guests.removeAll { $0.name == m.guest }
             state[t].guests.append(g)
-            let next = FleetRebalancePlan.spread(state.map(\.load), plan.objective)
-            if case .freeNode = plan.objective {} else { #expect(next < spread, "\(m.guest) → \(m.target) narrows the spread") }
+            let next = variance(state.map(\.load), plan.objective)
+            if case .freeNode = plan.objective {} else { #expect(next < spread, "\(m.guest) → \(m.target) lowers the variance") }
             spread = next
         }
         #expect(state.map(\.load) == plan.after)
@@ -49,8 +56,9 @@ import VirtCore
                      Self.host("h2", guests: [Self.guest("resident", gib: 1)]),
                      Self.host("h3", guests: [])]
         let plan = FleetRebalancePlan.plan(.evenMemory, hosts: hosts)
-        // 6/8, 1/8, 0: a 2 GiB guest to the empty host (spread 0.375), then a 1 GiB one to h2
-        // (0.125, equal to moving 2 GiB: the smaller wins); then nothing narrows it.
+        // 6/8, 1/8, 0: a 2 GiB guest to the empty host (2 GiB guests tie: by name), then a 1 GiB
+        // one to h2 (the same variance as moving 2 GiB there: the smaller wins); then no move
+        // lowers the variance.
         #expect(plan.moves.map { "\($0.guest) \($0.source)→\($0.target)" } == ["big-a h1→h3", "one-a h1→h2"])
         #expect(plan.spreadBefore == 0.75 && plan.spreadAfter == 0.125)
         #expect(plan.after.first { $0.host == "h1" }?.memoryFraction == 0.375)
@@ -61,6 +69,16 @@ import VirtCore
         // Tolerance and a move budget stop it earlier.
         #expect(FleetRebalancePlan.plan(.evenMemory, hosts: hosts, tolerance: 0.8).moves.isEmpty)
         #expect(FleetRebalancePlan.plan(.evenMemory, hosts: hosts, maxMoves: 1).moves.map(\.guest) == ["big-a"])
+        // Two hosts share the largest load: a move still helps (no single move narrows the
+        // spread of 0.5, 0.5, 0 — the variance falls).
+        let tied = [Self.host("t1", guests: [Self.guest("a1", gib: 2), Self.guest("a2", gib: 2)]),
+                    Self.host("t2", guests: [Self.guest("b1", gib: 2), Self.guest("b2", gib: 2)]), Self.host("t3", guests: [])]
+        let untied = FleetRebalancePlan.plan(.evenMemory, hosts: tied)
+        #expect(untied.moves.map { "\($0.guest)→\($0.target)" } == ["a1→t3"] && untied.spreadAfter == 0.25)
+        Self.checkInvariants(untied, tied)
+        // Candidate hosts: with one, only the most loaded host gives and the least loaded takes.
+        let narrow = FleetRebalancePlan.plan(.evenMemory, hosts: hosts, candidateHosts: 1)
+        #expect(narrow.moves.allSatisfy { $0.source == "h1" } && narrow.moves.first?.target == "h3")
         // A balanced fleet needs nothing.
         let even = [Self.host("e1", guests: [Self.guest("x", gib: 2)]), Self.host("e2", guests: [Self.guest("y", gib: 2)])]
         #expect(FleetRebalancePlan.plan(.evenMemory, hosts: even, tolerance: 0).moves.isEmpty)

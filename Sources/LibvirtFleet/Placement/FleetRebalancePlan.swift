@@ -82,6 +82,7 @@ public struct FleetRebalancePlan: Sendable {
     public var missing: [FleetInventory.Missing]
 
     /// Largest minus smallest fraction of the objective's resource over the hosts (0 for `freeNode`).
+    /// (The planner lowers the fractions' variance; it reports this spread.)
     public static func spread(_ loads: [FleetHostLoad], _ objective: FleetRebalanceObjective) -> Double {
         let values: [Double]
         switch objective {
@@ -109,13 +110,14 @@ public struct FleetRebalancePlan: Sendable {
         return order.map { FleetDrainPlan(source: $0, moves: bySource[$0] ?? [], stuck: [], missing: []) }
     }
 
-    /// Plans the moves (pure). `evenMemory` / `evenCPU`: greedily, the move that lowers the
-    /// spread most and that the target's planner places (the smallest guest on equal
-    /// results), while the spread is above `tolerance`, at most `maxMoves`; a guest moves at
-    /// most once, so the plan never moves a guest back and forth. `freeNode`: the guests using the node are
+    /// Plans the moves (pure). `evenMemory` / `evenCPU`: greedily, while the spread is above
+    /// `tolerance` and fewer than `maxMoves`, the move that lowers the variance of the hosts'
+    /// fractions most and that the target's planner places (the smallest guest on equal
+    /// results), from one of the `candidateHosts` most loaded hosts to one of the as many
+    /// least loaded; a guest moves at most once, so no guest goes back and forth. `freeNode`: the guests using the node are
     /// drained to the other hosts (`FleetDrainPlan.plan`).
     public static func plan(_ objective: FleetRebalanceObjective, hosts: [FleetRebalanceHost], tolerance: Double = 0.05, maxMoves: Int = 32,
-                            sharedCPUAllocationRatio: Int = 4) -> FleetRebalancePlan {
+                            candidateHosts: Int = 16, sharedCPUAllocationRatio: Int = 4) -> FleetRebalancePlan {
         var hosts = hosts
         let before = hosts.map(\.load)
         if case .freeNode(let source, let node) = objective {
@@ -149,25 +151,32 @@ public struct FleetRebalancePlan: Sendable {
         var moved = Set<String>()
         var moves: [Move] = []
         let usable = hosts.indices.filter { capacity(hosts[$0]) > 0 }
+        let n = Double(usable.count)
         while moves.count < maxMoves {
-            let fractions = usable.map { fraction(hosts[$0]) }
-            guard let hi = fractions.max(), let lo = fractions.min(), hi - lo > tolerance else { break }
-            // Every (guest, source, target) that narrows the spread, best result first.
-            var candidates: [(spread: Double, size: Double, guest: GuestPlacementRequest, source: Int, target: Int)] = []
-            for s in usable {
+            var f: [Int: Double] = [:]
+            for i in usable { f[i] = fraction(hosts[i]) }
+            let values = usable.compactMap { f[$0] }
+            guard let hi = values.max(), let lo = values.min(), hi - lo > tolerance else { break }
+            // The variance of the fractions is what each move lowers: unlike the spread it also
+            // falls when several hosts share the largest load. A move changes two fractions, so
+            // its variance follows from the sums in O(1); sources are the most loaded hosts,
+            // targets the least loaded (`candidateHosts` each), so a large fleet stays cheap.
+            let sum = values.reduce(0, +), squares = values.reduce(0) { $0 + $1 * $1 }
+            let variance = squares / n - (sum / n) * (sum / n)
+            let order = usable.sorted { (f[$0] ?? 0, hosts[$1].name) > (f[$1] ?? 0, hosts[$0].name) }
+            var candidates: [(variance: Double, size: Double, guest: GuestPlacementRequest, source: Int, target: Int)] = []
+            for s in order.prefix(candidateHosts) {
                 for g in hosts[s].guests where !moved.contains(g.name) {
-                    for t in usable where t != s {
-                        var after: [Double] = []
-                        for (k, i) in usable.enumerated() {
-                            let d = i == s ? -size(g) : i == t ? size(g) : 0
-                            after.append(fractions[k] + d / capacity(hosts[i]))
-                        }
-                        let spread = (after.max() ?? 0) - (after.min() ?? 0)
-                        if spread < (hi - lo) - 1e-9 { candidates.append((spread, size(g), g, s, t)) }
+                    for t in order.reversed().prefix(candidateHosts) where t != s {
+                        let fs = f[s] ?? 0, ft = f[t] ?? 0
+                        let a = size(g) / capacity(hosts[s]), b = size(g) / capacity(hosts[t])
+                        let sum2 = sum - a + b, squares2 = squares - 2 * fs * a + a * a + 2 * ft * b + b * b
+                        let v = squares2 / n - (sum2 / n) * (sum2 / n)
+                        if v < variance - 1e-12 { candidates.append((v, size(g), g, s, t)) }
                     }
                 }
             }
-            candidates.sort { ($0.spread, $0.size, $0.guest.name, $0.target) < ($1.spread, $1.size, $1.guest.name, $1.target) }
+            candidates.sort { ($0.variance, $0.size, $0.guest.name, hosts[$0.target].name) < ($1.variance, $1.size, $1.guest.name, hosts[$1.target].name) }
             var chosen: Move?
             for c in candidates {
                 let planner = PlacementPlanner(host: hosts[c.target].topology, occupancy: hosts[c.target].occupancy, sharedCPUAllocationRatio: sharedCPUAllocationRatio)
