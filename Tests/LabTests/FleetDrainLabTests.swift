@@ -172,6 +172,30 @@ struct FleetDrainRuns {
         }
     }
 
+    /// Rebalancing for even memory with only this test's two guests allowed to move (the
+    /// other guests on A count in its load): the plan moves them off A, its drain plans carry
+    /// the moves out, and each guest runs on its planned target with the plan's pins.
+    @Test func rebalancingMovesTheNamedGuestsOffTheLoadedHostAsPlanned() async throws {
+        let names = (0..<2).map { (name: "virtkit-lab-rebal-\($0)-\(getpid())", disk: "shared", mib: 64) }
+        try await Self.withGuests(names) { _, fleet, conns in
+            let plan = try await fleet.planRebalance(.evenMemory, guests: Set(names.map(\.name)), tolerance: 0)
+            print("rebalance: \(plan.moves.map { "\($0.guest.prefix(19)) \($0.source)→\($0.target)" }); loads \(plan.before.map { "\($0.host) \($0.memoryFraction)" }) → \(plan.after.map(\.memoryFraction))")
+            try #require(!plan.moves.isEmpty && plan.missing.isEmpty, "moves \(plan.moves.map(\.guest)) missing \(plan.missing)")
+            #expect(plan.moves.allSatisfy { $0.source == "A" && $0.target != "A" } && plan.spreadAfter < plan.spreadBefore)
+            #expect(plan.drainPlans.map(\.source) == ["A"])
+            for part in plan.drainPlans {
+                let report = try await fleet.drain(part, options: Self.options(parallel: 2))
+                #expect(report.isComplete, "\(report.outcomes.map { "\($0.guest): \($0.result) at \($0.location)" })")
+            }
+            for move in plan.moves {
+                let dst = try await conns[move.target]!.domain(named: move.guest)
+                #expect(try await dst.state() == .running(.migrated), "\(move.guest) on \(move.target)")
+                #expect(try await dst.vcpuPinning() == move.placement.vcpuPins, "\(move.guest): pins on \(move.target)")
+                await #expect { _ = try await conns["A"]!.domain(named: move.guest) } throws: { ($0 as? LibvirtError)?.code == .noDomain }
+            }
+        }
+    }
+
     /// `virtkit fleet drain A --guest NAME` (not --dry-run) with a config naming A and B: the
     /// CLI migrates the guest and reports it on B in its JSON. Only this test's guest is named:
     /// others may run on A.

@@ -79,6 +79,14 @@ import VirtCore
         // Candidate hosts: with one, only the most loaded host gives and the least loaded takes.
         let narrow = FleetRebalancePlan.plan(.evenMemory, hosts: hosts, candidateHosts: 1)
         #expect(narrow.moves.allSatisfy { $0.source == "h1" } && narrow.moves.first?.target == "h3")
+        // Immovable guests count in the load but stay.
+        let pinnedBig = hosts.map { h in
+            var h = h
+            if h.name == "h1" { h.immovable = ["big-a", "big-b"] }
+            return h
+        }
+        let small = FleetRebalancePlan.plan(.evenMemory, hosts: pinnedBig)
+        #expect(!small.moves.isEmpty && small.moves.allSatisfy { $0.guest.hasPrefix("one-") }, "\(small.moves.map(\.guest))")
         // A balanced fleet needs nothing.
         let even = [Self.host("e1", guests: [Self.guest("x", gib: 2)]), Self.host("e2", guests: [Self.guest("y", gib: 2)])]
         #expect(FleetRebalancePlan.plan(.evenMemory, hosts: even, tolerance: 0).moves.isEmpty)
@@ -136,6 +144,9 @@ import VirtCore
         let free = try await fleet.planRebalance(.freeNode(host: "rb-a", node: 0))
         #expect(Set(free.moves.map(\.guest)) == ["rb-a-0", "rb-a-4"] && free.isComplete, "\(free.moves.map(\.guest)) \(free.stuck)")
         #expect(free.drainPlans.count == 1 && free.drainPlans.first?.source == "rb-a")
+        // Only the named guests move.
+        let one = try await fleet.planRebalance(.evenMemory, guests: ["rb-a-3"], tolerance: 0)
+        #expect(one.moves.map(\.guest) == ["rb-a-3"] && one.before.map(\.guests) == [4, 0])
         await #expect(throws: FleetError.unknownHost("nope")) { try await fleet.planRebalance(.freeNode(host: "nope", node: 0)) }
         await fleet.shutdown()
     }

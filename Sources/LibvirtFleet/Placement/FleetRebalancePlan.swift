@@ -36,14 +36,17 @@ public struct FleetRebalanceHost: Sendable {
     public var name: String
     public var topology: HostTopology
     public var occupancy: PlacementOccupancy
-    /// The running guests that may move (their sizes count in the host's load).
+    /// The running guests (their sizes count in the host's load).
     public var guests: [GuestPlacementRequest]
+    /// Guests among them that must stay where they are.
+    public var immovable: Set<String>
 
-    public init(name: String, topology: HostTopology, occupancy: PlacementOccupancy, guests: [GuestPlacementRequest]) {
+    public init(name: String, topology: HostTopology, occupancy: PlacementOccupancy, guests: [GuestPlacementRequest], immovable: Set<String> = []) {
         self.name = name
         self.topology = topology
         self.occupancy = occupancy
         self.guests = guests
+        self.immovable = immovable
     }
 
     var memoryCapacity: UInt64 { topology.nodes.reduce(0) { $0 + ($1.memory?.bytes ?? 0) } }
@@ -124,7 +127,7 @@ public struct FleetRebalancePlan: Sendable {
             guard let s = hosts.firstIndex(where: { $0.name == source }) else {
                 return FleetRebalancePlan(objective: objective, moves: [], stuck: [], before: before, after: before, missing: [])
             }
-            let users = Set(guestsUsing(node: node, of: hosts[s]))
+            let users = Set(guestsUsing(node: node, of: hosts[s])).subtracting(hosts[s].immovable)
             let drain = FleetDrainPlan.plan(source: source, guests: hosts[s].guests.filter { users.contains($0.name) },
                                             targets: hosts.filter { $0.name != source }.map { ($0.name, $0.topology, $0.occupancy) },
                                             sharedCPUAllocationRatio: sharedCPUAllocationRatio)
@@ -166,7 +169,7 @@ public struct FleetRebalancePlan: Sendable {
             let order = usable.sorted { (f[$0] ?? 0, hosts[$1].name) > (f[$1] ?? 0, hosts[$0].name) }
             var candidates: [(variance: Double, size: Double, guest: GuestPlacementRequest, source: Int, target: Int)] = []
             for s in order.prefix(candidateHosts) {
-                for g in hosts[s].guests where !moved.contains(g.name) {
+                for g in hosts[s].guests where !moved.contains(g.name) && !hosts[s].immovable.contains(g.name) {
                     for t in order.reversed().prefix(candidateHosts) where t != s {
                         let fs = f[s] ?? 0, ft = f[t] ?? 0
                         let a = size(g) / capacity(hosts[s]), b = size(g) / capacity(hosts[t])
@@ -213,8 +216,10 @@ public struct FleetRebalancePlan: Sendable {
 extension Fleet {
     /// The rebalance plan for `objective` over every host (or `hosts`): each host's topology,
     /// occupancy and running guests (from their live definitions), then
-    /// `FleetRebalancePlan.plan`. Hosts that fail or time out are left out (`missing`).
-    public func planRebalance(_ objective: FleetRebalanceObjective, hosts names: [String]? = nil, tolerance: Double = 0.05, maxMoves: Int = 32) async throws -> FleetRebalancePlan {
+    /// `FleetRebalancePlan.plan`; only the guests named in `guests` move when it is given (the
+    /// others still count in their host's load). Hosts that fail or time out are left out (`missing`).
+    public func planRebalance(_ objective: FleetRebalanceObjective, hosts names: [String]? = nil, guests only: Set<String>? = nil,
+                              tolerance: Double = 0.05, maxMoves: Int = 32) async throws -> FleetRebalancePlan {
         for name in names ?? [] where host(named: name) == nil { throw FleetError.unknownHost(name) }
         if case .freeNode(let h, _) = objective, host(named: h) == nil { throw FleetError.unknownHost(h) }
         let cache = factsCache
@@ -224,7 +229,8 @@ extension Fleet {
                 guests.append(GuestPlacementRequest(migrating: try GuestMigrationFacts(domainXML: try await d.xmlDescription())))
             }
             return FleetRebalanceHost(name: host.name, topology: try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache),
-                                      occupancy: try await PlacementOccupancy.gather(from: conn), guests: guests)
+                                      occupancy: try await PlacementOccupancy.gather(from: conn), guests: guests,
+                                      immovable: only.map { o in Set(guests.map(\.name).filter { !o.contains($0) }) } ?? [])
         }
         if case .freeNode(let h, _) = objective, let o = report.outcomes.first(where: { $0.host.name == h }) {
             switch o.result {
