@@ -101,7 +101,8 @@ enum FleetBench {
             print(String(format: "  reference, libvirt alone: virConnectOpen + close of the %d node files, serial: %.2f s wall, %.2f s CPU; ", last.0, wall, cpu)
                 + String(format: "the fleet's first inventory took %.2fx that CPU (its connect phase %.2fx): libvirt's own open is %.0f %% of it", lastCPU / cpu, lastConnectCPU / cpu, cpu / lastCPU * 100))
             let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-            print(String(format: "  floor on this machine: that CPU over %.0f cores = %.2f s when the cores are free", cores, lastCPU / cores) + " (load average now \(loadAverage()))")
+            print(String(format: "  floor on this machine: that CPU over %.0f cores = %.2f s when the cores are free; this run got %.2f cores (CPU / wall)", cores, lastCPU / cores, lastCPU / last.1)
+                  + " (load average now \(loadAverage()); with sched autogroup a session's threads share one slot against other sessions, so more threads do not add CPU)")
         }
     }
 
