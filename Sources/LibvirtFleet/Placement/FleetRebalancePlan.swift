@@ -1,3 +1,4 @@
+import DomainXML
 import Libvirt
 import Tuning
 import VirtCore
@@ -224,12 +225,17 @@ extension Fleet {
         if case .freeNode(let h, _) = objective, host(named: h) == nil { throw FleetError.unknownHost(h) }
         let cache = factsCache
         let report = await run(on: names ?? hosts.map(\.name)) { conn, host -> FleetRebalanceHost in
+            // One read of each running guest's live definition gives its request and what it holds.
             var guests: [GuestPlacementRequest] = []
+            var occupancy = PlacementOccupancy()
             for d in try await conn.listAllDomains(flags: .active) {
-                guests.append(GuestPlacementRequest(migrating: try GuestMigrationFacts(domainXML: try await d.xmlDescription())))
+                let xml: String
+                do { xml = try await d.xmlDescription() } catch let e as LibvirtError where e.code == .noDomain { continue }  // gone since the listing
+                guests.append(GuestPlacementRequest(migrating: try GuestMigrationFacts(domainXML: xml)))
+                if let definition = try? DomainDefinition(parsing: xml) { occupancy.guests.append(PlacementOccupancy.Guest(definition: definition)) }
             }
             return FleetRebalanceHost(name: host.name, topology: try await FleetHostInventory.currentTopology(of: host, over: conn, cache: cache),
-                                      occupancy: try await PlacementOccupancy.gather(from: conn), guests: guests,
+                                      occupancy: occupancy, guests: guests,
                                       immovable: only.map { o in Set(guests.map(\.name).filter { !o.contains($0) }) } ?? [])
         }
         if case .freeNode(let h, _) = objective, let o = report.outcomes.first(where: { $0.host.name == h }) {
