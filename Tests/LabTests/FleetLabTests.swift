@@ -135,11 +135,13 @@ extension LabScenarioTests.FleetLabTests {
             <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='\(image)'/><target dev='vda' bus='virtio'/></disk>
             <controller type='usb' model='none'/><memballoon model='none'/></devices></domain>
             """)
-        // A defined guest larger than any of B's cells (never started), on a network B lacks.
+        // A defined guest larger than any of B's cells (never started), on a network B lacks
+        // and on "bridge" lo (B's loopback: an interface, not a bridge).
         let network = "virtkit-lab-nonet-\(pid)"
         let huge = try await a.defineDomain(xml: """
             <domain type='kvm'><name>virtkit-lab-fleet-huge-\(pid)</name><memory unit='TiB'>4</memory><vcpu>1</vcpu>
-            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><interface type='network'><source network='\(network)'/></interface></devices></domain>
+            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><interface type='network'><source network='\(network)'/></interface>
+            <interface type='bridge'><source bridge='lo'/></interface></devices></domain>
             """)
         defer { Task { try? await local.destroy(); try? await huge.undefine(); await a.close() } }
 
@@ -156,7 +158,7 @@ extension LabScenarioTests.FleetLabTests {
         #expect(mem.verdict == .blocker && !r2.canMigrate)
         #expect(mem.evidence.contains { $0.hasPrefix("node 0: free ") }, "cell sizes as evidence: \(mem.evidence)")
         let net = try #require(r2.findings.first { $0.check == "networks" })
-        #expect(net.verdict == .blocker && net.evidence == ["network \(network): missing"], "\(net)")
+        #expect(net.verdict == .blocker && net.evidence == ["network \(network): missing", "bridge lo: unsuitable (ethernet interface, not a bridge)"], "\(net)")
 
         // To C over TLS: the connection is encrypted.
         let r3 = try await fleet.preflight(guest: local.name, from: "A", to: "C", tls: true)

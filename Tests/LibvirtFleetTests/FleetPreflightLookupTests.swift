@@ -11,7 +11,7 @@ import VirtKitTestSupport
     static let cpu = "<cpu><mhz>2400</mhz><model>x86_64</model><active>4</active><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu><memory>8388608</memory>"
 
     /// Source A: `mover` (an NFS disk, a disk in A's local pool, a read-only ISO, network
-    /// `prod`, bridge `br0`) and `stranger` (network `lab`, a volume in pool `scratch`).
+    /// `prod`, bridge `br0`) and `stranger` (network `lab`, bridge `eth9`, a volume in pool `scratch`).
     static func source(_ tag: String) throws -> FleetHost {
         try write("\(tag)-a", """
         <node>\(cpu)
@@ -28,19 +28,21 @@ import VirtKitTestSupport
         <domain type='test'><name>stranger</name><memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices>
           <disk type='volume' device='disk'><source pool='scratch' volume='s.img'/><target dev='vda'/></disk>
           <interface type='network'><source network='lab'/></interface>
+          <interface type='bridge'><source bridge='eth9'/></interface>
         </devices></domain>
         </node>
         """, readOnly: true)
     }
 
-    /// Destination B: network `prod` (active), bridge `br0` (up), an NFS pool holding the
-    /// shared disk, a local pool holding the ISO; no `lab` network, no `scratch` pool.
+    /// Destination B: network `prod` (active), bridge `br0` (up), `eth9` (not a bridge), an
+    /// NFS pool holding the shared disk, a local pool holding the ISO; no `lab` network, no `scratch` pool.
     static func destination(_ tag: String) throws -> FleetHost {
         try write("\(tag)-b", """
         <node>\(cpu)
         <network><name>prod</name><bridge name='virbr7'/><forward mode='nat'/><ip address='192.168.77.1' netmask='255.255.255.0'/></network>
         <interface type='bridge' name='br0'><start mode='onboot'/><protocol family='ipv4'><ip address='10.0.0.2' prefix='24'/></protocol>
           <bridge stp='off'><interface type='ethernet' name='eth0'><mac address='aa:bb:cc:dd:ee:ff'/></interface></bridge></interface>
+        <interface type='ethernet' name='eth9'><start mode='onboot'/><mac address='aa:bb:cc:dd:ee:09'/></interface>
         <pool type='netfs'><name>nfs</name><source><host name='filer.example'/><dir path='/export/vms'/><format type='nfs'/></source>
           <target><path>/shared/nfs</path></target>
           <volume type='file'><name>mover.qcow2</name><capacity unit='GiB'>10</capacity><allocation unit='GiB'>2</allocation></volume>
@@ -85,7 +87,8 @@ import VirtKitTestSupport
         let fleet = try Fleet(hosts: [a, b])
         let r = try await fleet.preflight(guest: "stranger", from: a.name, to: b.name)
         let net = try #require(r.findings.first { $0.check == "networks" })
-        #expect(net.verdict == .blocker && net.summary == "network lab is missing on the destination" && net.evidence == ["network lab: missing"], "\(net)")
+        #expect(net.verdict == .blocker && net.summary == "network lab is missing, bridge eth9 is not a bridge on the destination", "\(net)")
+        #expect(net.evidence == ["network lab: missing", "bridge eth9: unsuitable (ethernet interface, not a bridge)"], "\(net.evidence)")
         let disks = try #require(r.findings.first { $0.check == "disks" })
         #expect(disks.verdict == .blocker && disks.evidence == ["vda: scratch/s.img: its pool is missing on the destination; destination: missing"], "\(disks)")
         #expect(!r.canMigrate)
@@ -100,7 +103,7 @@ import VirtKitTestSupport
         let again = try await fleet.preflight(guest: "stranger", from: a.name, to: b.name)
         await fleet.shutdown()
         let net2 = try #require(again.findings.first { $0.check == "networks" })
-        #expect(net2.verdict == .blocker && net2.summary == "network lab is not active on the destination", "\(net2)")
+        #expect(net2.verdict == .blocker && net2.summary == "network lab is not active, bridge eth9 is not a bridge on the destination", "\(net2)")
         let disks2 = try #require(again.findings.first { $0.check == "disks" })
         #expect(disks2.verdict == .blocker && disks2.evidence.first?.contains("its pool is not active on the destination; destination: inactive in pool scratch (dir") == true,
                 "\(disks2)")

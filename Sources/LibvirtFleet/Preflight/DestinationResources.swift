@@ -12,6 +12,8 @@ public struct FleetResourceSighting: Sendable, Hashable, Codable, CustomStringCo
         case inactive
         /// The destination says there is none (`VIR_ERR_NO_NETWORK`, `NO_INTERFACE`, `NO_STORAGE_VOL`, `NO_STORAGE_POOL`).
         case missing
+        /// It exists but cannot serve (a host interface of that name that is not a bridge: `detail`).
+        case unsuitable
         /// The lookup failed otherwise (`detail` has libvirt's error): nothing is claimed.
         case notChecked
     }
@@ -80,6 +82,8 @@ public struct FleetDestinationResources: Sendable, Hashable, Codable {
         for name in guest.bridges where out.bridges[name] == nil {
             out.bridges[name] = await sighting(missing: .noInterface) {
                 let i = try await connection.hostInterface(named: name)
+                let type = (try? LosslessXMLDocument(parsing: try await i.xmlDescription()))?.root.attribute("type")
+                if let type, type != "bridge" { return FleetResourceSighting(state: .unsuitable, detail: "\(type) interface, not a bridge") }
                 return FleetResourceSighting(state: try await i.isActive() ? .active : .inactive, detail: i.mac.map { "mac \($0)" })
             }
         }

@@ -263,7 +263,7 @@ public enum FleetPreflight {
     }
 
     /// The libvirt networks and host bridges the interfaces attach to must exist and be
-    /// active on the destination.
+    /// active on the destination (a host interface of a bridge's name must be a bridge).
     static func networks(_ g: GuestMigrationFacts, _ resources: FleetDestinationResources?) -> FleetPreflightFinding {
         let wanted = g.networks.map { ("network", $0, resources?.networks[$0]) } + g.bridges.map { ("bridge", $0, resources?.bridges[$0]) }
         guard !wanted.isEmpty else { return .init("networks", .pass, "no networks or bridges needed") }
@@ -271,10 +271,11 @@ public enum FleetPreflight {
             return .init("networks", .unknown, "the destination's networks and bridges were not looked up", evidence: wanted.map { "\($0.0) \($0.1)" })
         }
         let evidence = wanted.map { "\($0.0) \($0.1): \($0.2?.description ?? "not looked up")" }
-        let absent = wanted.filter { $0.2?.state == .missing || $0.2?.state == .inactive }
+        let absent = wanted.filter { [.missing, .inactive, .unsuitable].contains($0.2?.state) }
         if !absent.isEmpty {
-            return .init("networks", .blocker, absent.map { "\($0.0) \($0.1) is \($0.2?.state == .missing ? "missing" : "not active")" }.joined(separator: ", ")
-                         + " on the destination", evidence: evidence)
+            let what: (FleetResourceSighting.State?) -> String = { $0 == .missing ? "missing" : $0 == .inactive ? "not active" : "not a bridge" }
+            return .init("networks", .blocker, absent.map { "\($0.0) \($0.1) is \(what($0.2?.state))" }.joined(separator: ", ") + " on the destination",
+                         evidence: evidence)
         }
         if wanted.contains(where: { $0.2 == nil || $0.2?.state == .notChecked }) {
             return .init("networks", .unknown, "some networks or bridges could not be looked up on the destination", evidence: evidence)
