@@ -124,14 +124,16 @@ struct FleetPreflightCommand: AsyncParsableCommand {
 /// `doctor --migrate-to`: a fleet of the two hosts, read-only.
 func migrationPreflight(_ domain: String, from: String, to: String, tls: Bool, deadline: Double) async throws -> FleetPreflightReport {
     guard deadline > 0, deadline.isFinite else { throw CLIError("--deadline must be a positive number of seconds") }
-    let fleet = try Fleet(hosts: [FleetHost(name: "source", uri: from, readOnly: true), FleetHost(name: "destination", uri: to, readOnly: true)],
+    // The hosts are named by their URIs, which the findings then quote.
+    let source = from, destination = to == from ? to + " (destination)" : to
+    let fleet = try Fleet(hosts: [FleetHost(name: source, uri: from, readOnly: true), FleetHost(name: destination, uri: to, readOnly: true)],
                           options: .init(concurrency: 2, deadline: .milliseconds(Int64(deadline * 1000))))
     let outcome: Result<FleetPreflightReport, any Error>
     do {
         // The preflight looks the guest up by name on both sides: resolve a UUID or ID first.
-        let named = await fleet.run(on: ["source"]) { conn, _ in try await lookupDomain(domain, in: conn).name }
+        let named = await fleet.run(on: [source]) { conn, _ in try await lookupDomain(domain, in: conn).name }
         switch named.outcomes.first?.result {
-        case .ok(let name)?: outcome = .success(try await fleet.preflight(guest: name, from: "source", to: "destination", tls: tls))
+        case .ok(let name)?: outcome = .success(try await fleet.preflight(guest: name, from: source, to: destination, tls: tls))
         case .failed(let e)?: throw e
         case .timedOut?, nil: throw FleetError.sourceTimedOut(from)
         }

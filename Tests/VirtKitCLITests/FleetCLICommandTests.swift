@@ -40,6 +40,7 @@ import VirtKitTestSupport
         #expect(blocked.status == 2, "\(blocked.out) \(blocked.err)")
         #expect(blocked.out.contains("BLOCKER  networks: network prod is missing on the destination"), "\(blocked.out)")
         #expect(blocked.out.contains("network prod: missing") && blocked.out.hasSuffix("blocked\n"), "\(blocked.out)")
+        #expect(blocked.out.contains("PASS     destination: \(without) answers"), "findings name the hosts by URI: \(blocked.out)")
 
         // An unknown guest is one line on stderr, status 1; --tls needs --migrate-to.
         let unknown = await ObjectCommandTests.run(cli, ["doctor", "nope", "--uri", source, "--migrate-to", withNetwork])
