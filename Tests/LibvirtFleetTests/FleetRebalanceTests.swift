@@ -87,6 +87,13 @@ import VirtCore
         }
         let small = FleetRebalancePlan.plan(.evenMemory, hosts: pinnedBig)
         #expect(!small.moves.isEmpty && small.moves.allSatisfy { $0.guest.hasPrefix("one-") }, "\(small.moves.map(\.guest))")
+        // A host already running a guest of the same name does not get another (libvirt
+        // refuses it); the same fleet with another name there moves it.
+        func clash(_ other: String) -> [FleetRebalanceHost] {
+            [Self.host("c1", guests: [Self.guest("web", gib: 3)]), Self.host("c2", memory: .gibibytes(64), guests: [Self.guest(other, gib: 1)])]
+        }
+        #expect(FleetRebalancePlan.plan(.evenMemory, hosts: clash("web"), tolerance: 0).moves.isEmpty)
+        #expect(FleetRebalancePlan.plan(.evenMemory, hosts: clash("api"), tolerance: 0).moves.map { "\($0.guest)→\($0.target)" } == ["web→c2"])
         // A balanced fleet needs nothing.
         let even = [Self.host("e1", guests: [Self.guest("x", gib: 2)]), Self.host("e2", guests: [Self.guest("y", gib: 2)])]
         #expect(FleetRebalancePlan.plan(.evenMemory, hosts: even, tolerance: 0).moves.isEmpty)

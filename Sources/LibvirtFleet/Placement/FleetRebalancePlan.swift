@@ -118,8 +118,9 @@ public struct FleetRebalancePlan: Sendable {
     /// `tolerance` and fewer than `maxMoves`, the move that lowers the variance of the hosts'
     /// fractions most and that the target's planner places (the smallest guest on equal
     /// results), from one of the `candidateHosts` most loaded hosts to one of the as many
-    /// least loaded; a guest moves at most once, so no guest goes back and forth. `freeNode`: the guests using the node are
-    /// drained to the other hosts (`FleetDrainPlan.plan`).
+    /// least loaded and holding no guest of the same name; a guest moves at most once, so no
+    /// guest goes back and forth. `freeNode`: the guests using the node are drained to the
+    /// other hosts (`FleetDrainPlan.plan`).
     public static func plan(_ objective: FleetRebalanceObjective, hosts: [FleetRebalanceHost], tolerance: Double = 0.05, maxMoves: Int = 32,
                             candidateHosts: Int = 16, sharedCPUAllocationRatio: Int = 4) -> FleetRebalancePlan {
         var hosts = hosts
@@ -168,10 +169,14 @@ public struct FleetRebalancePlan: Sendable {
             let sum = values.reduce(0, +), squares = values.reduce(0) { $0 + $1 * $1 }
             let variance = squares / n - (sum / n) * (sum / n)
             let order = usable.sorted { (f[$0] ?? 0, hosts[$1].name) > (f[$1] ?? 0, hosts[$0].name) }
+            let targets = Array(order.reversed().prefix(candidateHosts))
+            // A host already running a guest of the same name cannot take another (libvirt refuses it).
+            var names: [Int: Set<String>] = [:]
+            for t in targets { names[t] = Set(hosts[t].guests.map(\.name)) }
             var candidates: [(variance: Double, size: Double, guest: GuestPlacementRequest, source: Int, target: Int)] = []
             for s in order.prefix(candidateHosts) {
                 for g in hosts[s].guests where !moved.contains(g.name) && !hosts[s].immovable.contains(g.name) {
-                    for t in order.reversed().prefix(candidateHosts) where t != s {
+                    for t in targets where t != s && names[t]?.contains(g.name) != true {
                         let fs = f[s] ?? 0, ft = f[t] ?? 0
                         let a = size(g) / capacity(hosts[s]), b = size(g) / capacity(hosts[t])
                         let sum2 = sum - a + b, squares2 = squares - 2 * fs * a + a * a + 2 * ft * b + b * b
