@@ -229,7 +229,9 @@ extension Fleet {
         for name in names ?? [] where host(named: name) == nil { throw FleetError.unknownHost(name) }
         if case .freeNode(let h, _) = objective, host(named: h) == nil { throw FleetError.unknownHost(h) }
         let cache = factsCache
-        let report = await run(on: names ?? hosts.map(\.name)) { conn, host -> FleetRebalanceHost in
+        var list = names ?? hosts.map(\.name)
+        if case .freeNode(let h, _) = objective, !list.contains(h) { list.append(h) }  // the host to relieve is always part of it
+        let report = await run(on: list) { conn, host -> FleetRebalanceHost in
             // One read of each running guest's live definition gives its request and what it holds.
             var guests: [GuestPlacementRequest] = []
             var occupancy = PlacementOccupancy()
