@@ -66,18 +66,19 @@ enum FleetBench {
         print(String(format: "  %d hosts: serial %.2f s, concurrency %d %.2f s (%.2fx the serial time)",
                      small, serial.cold, o.concurrency, bounded.cold, bounded.cold / serial.cold))
 
-        print("  hosts   first(s)  CPU(s)  again(s)  per host(ms)  RSS after  peak RSS")
+        print("  hosts   first(s)  CPU(s)  connect(s)  its CPU(s)  again(s)  per host(ms)  RSS after  peak RSS")
         var sizes = [125, 250, 500, 1000].filter { $0 < o.hosts } + [o.hosts]
         sizes = Array(Set(sizes)).sorted()
-        print("  (first: connect + inventory, CPU = this process's CPU time in it — the test driver parses each node file in-process; again: kept connections)")
+        print("  (first: connect + inventory, CPU = this process's CPU time in it — the test driver parses each node file in-process; connect: the open part of it; again: kept connections)")
         var rows: [(Int, Double, Int)] = []
-        var lastCPU = 0.0
+        var lastCPU = 0.0, lastConnectCPU = 0.0
         for n in sizes {
             let r = try await timeInventory(hosts(n), concurrency: o.concurrency, expect: o.guests)
             let rss = r.rssAfter
             rows.append((n, r.cold, rss))
             lastCPU = r.coldCPU
-            print(String(format: "  %5d  %8.2f  %6.2f  %8.2f  %12.2f  ", n, r.cold, r.coldCPU, r.warm, r.cold / Double(n) * 1000)
+            lastConnectCPU = r.connectCPU
+            print(String(format: "  %5d  %8.2f  %6.2f  %10.2f  %10.2f  %8.2f  %12.2f  ", n, r.cold, r.coldCPU, r.connect, r.connectCPU, r.warm, r.cold / Double(n) * 1000)
                 + "\(mib(rss).padding(toLength: 9, withPad: " ", startingAt: 0))  \(mib(DomainXMLBench.peakRSSKiB() * 1024))")
         }
         if let first = rows.first, let last = rows.last, last.0 > first.0 {
@@ -98,17 +99,34 @@ enum FleetBench {
             }
             let wall = t0.duration(to: .now).inSeconds, cpu = processCPUSeconds() - cpu0
             print(String(format: "  reference, libvirt alone: virConnectOpen + close of the %d node files, serial: %.2f s wall, %.2f s CPU; ", last.0, wall, cpu)
-                + String(format: "the fleet's first inventory took %.2fx that CPU", lastCPU / cpu))
+                + String(format: "the fleet's first inventory took %.2fx that CPU (its connect phase %.2fx): libvirt's own open is %.0f %% of it", lastCPU / cpu, lastConnectCPU / cpu, cpu / lastCPU * 100))
+            let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+            print(String(format: "  floor on this machine: that CPU over %.0f cores = %.2f s when the cores are free; this run got %.2f cores (CPU / wall)", cores, lastCPU / cores, lastCPU / last.1)
+                  + " (load average now \(loadAverage()); with sched autogroup a session's threads share one slot against other sessions, so more threads do not add CPU)")
         }
     }
 
-    struct Timing { var cold: Double; var warm: Double; var coldCPU: Double; var rssAfter: Int }
+    struct Timing {
+        var cold: Double
+        var warm: Double
+        var coldCPU: Double
+        var rssAfter: Int
+        /// The first inventory split: connecting (the test driver parses the node file in
+        /// `virConnectOpen`) and the inventory on the fresh connections.
+        var connect: Double
+        var connectCPU: Double
+    }
 
-    /// Inventories `hosts` twice (connect + inventory, then inventory on kept connections).
+    /// Inventories `hosts` twice (connect, inventory, then inventory on kept connections).
     static func timeInventory(_ hosts: [FleetHost], concurrency: Int, expect guests: Int) async throws -> Timing {
         let fleet = try Fleet(hosts: hosts, options: .init(concurrency: concurrency, deadline: .seconds(60)))
         var t0 = ContinuousClock.now
         let cpu0 = processCPUSeconds()
+        // Connecting alone first (a no-op on each host), so its share of the first inventory shows.
+        let opened = await fleet.run { _, _ in true }
+        let connect = t0.duration(to: .now).inSeconds
+        let connectCPU = processCPUSeconds() - cpu0
+        guard opened.values.count == hosts.count else { throw BenchError("connect: \(opened.summary)") }
         let first = await fleet.inventory()
         let cold = t0.duration(to: .now).inSeconds
         let coldCPU = processCPUSeconds() - cpu0
@@ -122,7 +140,7 @@ enum FleetBench {
             }
         }
         await fleet.shutdown()
-        return Timing(cold: cold, warm: warm, coldCPU: coldCPU, rssAfter: rss)
+        return Timing(cold: cold, warm: warm, coldCPU: coldCPU, rssAfter: rss, connect: connect, connectCPU: connectCPU)
     }
 
     // MARK: (b) lab
@@ -198,3 +216,4 @@ enum FleetBench {
 
     static func mib(_ bytes: Int) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
 }
+

@@ -69,17 +69,37 @@ struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Diagnose one guest: configuration, console lag over a sampling window, paused state.",
-        discussion: "Host findings that affect every guest are included. Exit status 0 when nothing is critical, 2 when something is.")
+        discussion: """
+            Host findings that affect every guest are included. Exit status 0 when nothing is critical, 2 when something is.
+            With --migrate-to URI: the migration preflight to that host instead (destination, CPU, machine, memory per NUMA cell, \
+            hugepages, disks and copy-storage size, devices, networks and bridges, TLS); exit status 2 when a check blocks.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var diagnosis: DiagnosisOptions
     @Argument(help: "The domain (name, UUID or ID).") var domain: String
     @OptionGroup var remedy: RemedyOptions
+    @Option(name: .customLong("migrate-to"), help: "Check a live migration of the domain to this libvirt URI (the migration preflight) instead of diagnosing it.")
+    var migrateTo: String?
+    @Flag(name: .long, help: "With --migrate-to: the migration will use TLS.")
+    var tls = false
+    @Option(name: .long, help: "With --migrate-to: per-host deadline in seconds.")
+    var deadline: Double = 20
 
-    func validate() throws { try remedy.check() }
+    func validate() throws {
+        try remedy.check()
+        if migrateTo == nil && tls { throw ValidationError("--tls goes with --migrate-to") }
+        if migrateTo != nil && remedy.fix { throw ValidationError("--fix does not go with --migrate-to") }
+    }
 
     func run() async throws {
+        if let migrateTo {
+            let report = try await migrationPreflight(domain, from: connection.resolvedURI, to: migrateTo, tls: tls, deadline: deadline)
+            if output.json { try printJSON(report) } else { printPreflight(report, from: connection.resolvedURI, to: migrateTo) }
+            if !report.canMigrate { throw ExitCode(2) }
+            return
+        }
         let thresholds = try diagnosis.thresholds()
         var report = DiagnosisReport(findings: [])
         try await withConnection(connection.resolvedURI, readOnly: !remedy.writes) { conn in

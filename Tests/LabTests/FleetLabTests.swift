@@ -135,10 +135,13 @@ extension LabScenarioTests.FleetLabTests {
             <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='\(image)'/><target dev='vda' bus='virtio'/></disk>
             <controller type='usb' model='none'/><memballoon model='none'/></devices></domain>
             """)
-        // A defined guest larger than any of B's cells (never started).
+        // A defined guest larger than any of B's cells (never started), on a network B lacks
+        // and on "bridge" lo (B's loopback: an interface, not a bridge).
+        let network = "virtkit-lab-nonet-\(pid)"
         let huge = try await a.defineDomain(xml: """
             <domain type='kvm'><name>virtkit-lab-fleet-huge-\(pid)</name><memory unit='TiB'>4</memory><vcpu>1</vcpu>
-            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices/></domain>
+            <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><interface type='network'><source network='\(network)'/></interface>
+            <interface type='bridge'><source bridge='lo'/></interface></devices></domain>
             """)
         defer { Task { try? await local.destroy(); try? await huge.undefine(); await a.close() } }
 
@@ -146,6 +149,7 @@ extension LabScenarioTests.FleetLabTests {
         let disks = try #require(r1.findings.first { $0.check == "disks" })
         #expect(r1.needsCopyStorage && disks.summary.contains("copy-storage needed for vda"), "\(disks)")
         #expect((r1.estimatedCopySize?.bytes ?? 0) > 0, "allocation of the local qcow2 as the copy estimate")
+        #expect(disks.evidence.contains { $0.hasPrefix("vda: \(image) local") && $0.contains("; destination: ") }, "looked up on B: \(disks.evidence)")
         #expect(r1.findings.first { $0.check == "memory" }?.verdict == .pass)
         #expect(r1.findings.first { $0.check == "destination" }?.evidence.contains("hostname virtkit-lab-b") == true)
 
@@ -153,6 +157,8 @@ extension LabScenarioTests.FleetLabTests {
         let mem = try #require(r2.findings.first { $0.check == "memory" })
         #expect(mem.verdict == .blocker && !r2.canMigrate)
         #expect(mem.evidence.contains { $0.hasPrefix("node 0: free ") }, "cell sizes as evidence: \(mem.evidence)")
+        let net = try #require(r2.findings.first { $0.check == "networks" })
+        #expect(net.verdict == .blocker && net.evidence == ["network \(network): missing", "bridge lo: unsuitable (ethernet interface, not a bridge)"], "\(net)")
 
         // To C over TLS: the connection is encrypted.
         let r3 = try await fleet.preflight(guest: local.name, from: "A", to: "C", tls: true)

@@ -52,20 +52,20 @@ public struct FleetPreflightDestination: Sendable, Hashable {
     public var unreachable: String?
     /// The control connection is encrypted (TLS or SSH).
     public var encrypted: Bool?
-    /// Paths the destination is known to see (nil: not checked).
-    public var visiblePaths: Set<String>?
+    /// The networks, bridges and storage the guest needs, looked up on the destination (nil: not looked up).
+    public var resources: FleetDestinationResources?
     /// The guest's CPU compared with the destination's hypervisor CPU (nil: not compared).
     public var cpu: FleetCPUComparison?
     /// Emulators, machine types and firmware the destination offers (nil: not read).
     public var offer: FleetHypervisorOffer?
 
-    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil, visiblePaths: Set<String>? = nil,
-                cpu: FleetCPUComparison? = nil, offer: FleetHypervisorOffer? = nil) {
+    public init(name: String, inventory: FleetHostInventory?, unreachable: String? = nil, encrypted: Bool? = nil,
+                cpu: FleetCPUComparison? = nil, offer: FleetHypervisorOffer? = nil, resources: FleetDestinationResources? = nil) {
         self.name = name
         self.inventory = inventory
         self.unreachable = unreachable
         self.encrypted = encrypted
-        self.visiblePaths = visiblePaths
+        self.resources = resources
         self.cpu = cpu
         self.offer = offer
     }
@@ -73,8 +73,8 @@ public struct FleetPreflightDestination: Sendable, Hashable {
 
 /// The migration preflight rules: pure, over a guest's facts and the destination's inventory.
 ///
-/// Checks whose facts were not gathered report `unknown` and say which (storage and network
-/// lookups: issue #13; a CPU compare or capabilities read that failed).
+/// Checks whose facts were not gathered report `unknown` and say which (a lookup, CPU compare
+/// or capabilities read that failed).
 public enum FleetPreflight {
     public static func evaluate(guest: GuestMigrationFacts, destination dest: FleetPreflightDestination, tlsRequested: Bool) -> FleetPreflightReport {
         var findings: [FleetPreflightFinding] = []
@@ -91,7 +91,7 @@ public enum FleetPreflight {
         let (disks, copy, size) = self.disks(guest, dest)
         findings.append(disks)
         findings.append(devices(guest))
-        findings.append(networks(guest))
+        findings.append(networks(guest, dest.resources))
         findings.append(tls(requested: tlsRequested, encrypted: dest.encrypted))
         return FleetPreflightReport(guest: guest.name, destination: dest.name, findings: findings, needsCopyStorage: copy, estimatedCopySize: size)
     }
@@ -206,36 +206,53 @@ public enum FleetPreflight {
                      evidence: evidence.isEmpty ? ["no \(size.humanReadable) pool"] : evidence)
     }
 
-    /// Disks on shared (network) storage move by reference; others need copy-storage unless
-    /// the destination is known to see the same path.
+    /// Disks on shared storage (network disks, volumes the destination finds in a pool of a
+    /// shared type) move by reference; other writable disks need copy-storage. Read-only and
+    /// shareable disks must exist on the destination; a `pool/volume` disk needs its pool
+    /// active there.
     static func disks(_ g: GuestMigrationFacts, _ dest: FleetPreflightDestination) -> (FleetPreflightFinding, Bool, MemorySize?) {
         var evidence: [String] = []
         var copy: [GuestMigrationFacts.Disk] = []
-        var readOnlyLocal: [String] = []
+        var mustExist: [String] = []
+        var blocked: [String] = []
+        let storage = dest.resources?.storage
         for d in g.disks where !d.isEmpty {
+            let name = d.volume ?? d.path ?? "?"
+            let seen = storage?[name]
+            let there = seen.map { "; destination: \($0)" } ?? ""
             if d.isSharedByNature {
                 evidence.append("\(d.target): \(d.networkProtocol ?? d.type) network storage, shared")
-            } else if let path = d.path ?? d.volume, dest.visiblePaths?.contains(path) == true {
-                evidence.append("\(d.target): \(path) visible on the destination")
+            } else if let seen, seen.isSharedStorage {
+                evidence.append("\(d.target): \(name) shared\(there)")
+            } else if d.volume != nil, let seen, seen.state == .inactive || (seen.state == .missing && seen.pool == nil) {
+                blocked.append(d.target)
+                evidence.append("\(d.target): \(name): its pool is \(seen.state == .inactive ? "not active" : "missing") on the destination\(there)")
             } else if d.readOnly || d.shareable {
-                readOnlyLocal.append(d.target)
-                evidence.append("\(d.target): \(d.path ?? d.volume ?? "?") (\(d.readOnly ? "read-only" : "shareable")) must exist at the same path on the destination")
+                if seen?.state == .active {
+                    evidence.append("\(d.target): \(name) (\(d.readOnly ? "read-only" : "shareable")) exists on the destination\(there)")
+                } else {
+                    mustExist.append(d.target)
+                    evidence.append("\(d.target): \(name) (\(d.readOnly ? "read-only" : "shareable")) must exist at the same path on the destination\(there)")
+                }
             } else {
                 copy.append(d)
-                evidence.append("\(d.target): \(d.path ?? d.volume ?? "?") local\(d.allocated.map { ", \($0.humanReadable) allocated" } ?? "")")
+                evidence.append("\(d.target): \(name) local\(d.allocated.map { ", \($0.humanReadable) allocated" } ?? "")\(there)")
             }
         }
-        if dest.visiblePaths == nil && (!copy.isEmpty || !readOnlyLocal.isEmpty) {
-            evidence.append("storage on the destination not looked up (storage pool calls: issue #13)")
-        }
-        if copy.isEmpty && readOnlyLocal.isEmpty {
-            return (.init("disks", .pass, g.disks.isEmpty ? "no disks" : "every disk is on shared storage", evidence: evidence), false, nil)
+        if storage == nil && (!copy.isEmpty || !mustExist.isEmpty) {
+            evidence.append("storage on the destination not looked up")
         }
         let known = copy.compactMap(\.allocated)
         let size = known.count == copy.count && !copy.isEmpty ? MemorySize(bytes: known.reduce(0) { $0 + $1.bytes }) : nil
-        let summary = copy.isEmpty
-            ? "read-only/shareable disks must already exist on the destination"
-            : "copy-storage needed for \(copy.map(\.target).joined(separator: ", "))" + (size.map { " (about \($0.humanReadable) to copy)" } ?? " (size unknown)")
+        let copyText = "copy-storage needed for \(copy.map(\.target).joined(separator: ", "))" + (size.map { " (about \($0.humanReadable) to copy)" } ?? " (size unknown)")
+        if !blocked.isEmpty {
+            return (.init("disks", .blocker, "the storage pool of \(blocked.joined(separator: ", ")) is not usable on the destination"
+                          + (copy.isEmpty ? "" : "; " + copyText), evidence: evidence), !copy.isEmpty, size)
+        }
+        if copy.isEmpty && mustExist.isEmpty {
+            return (.init("disks", .pass, g.disks.isEmpty ? "no disks" : "every disk is on storage the destination shares", evidence: evidence), false, nil)
+        }
+        let summary = copy.isEmpty ? "read-only/shareable disks must already exist on the destination" : copyText
         return (.init("disks", .warning, summary, evidence: evidence), !copy.isEmpty, size)
     }
 
@@ -245,11 +262,25 @@ public enum FleetPreflight {
             : .init("devices", .blocker, "\(g.localDevices.count) device(s) tie the guest to its host", evidence: g.localDevices)
     }
 
-    static func networks(_ g: GuestMigrationFacts) -> FleetPreflightFinding {
-        let wanted = g.networks.map { "network \($0)" } + g.bridges.map { "bridge \($0)" }
-        return wanted.isEmpty
-            ? .init("networks", .pass, "no networks or bridges needed")
-            : .init("networks", .unknown, "the destination's networks and bridges were not looked up (network calls: issue #13)", evidence: wanted)
+    /// The libvirt networks and host bridges the interfaces attach to must exist and be
+    /// active on the destination (a host interface of a bridge's name must be a bridge).
+    static func networks(_ g: GuestMigrationFacts, _ resources: FleetDestinationResources?) -> FleetPreflightFinding {
+        let wanted = g.networks.map { ("network", $0, resources?.networks[$0]) } + g.bridges.map { ("bridge", $0, resources?.bridges[$0]) }
+        guard !wanted.isEmpty else { return .init("networks", .pass, "no networks or bridges needed") }
+        guard resources != nil else {
+            return .init("networks", .unknown, "the destination's networks and bridges were not looked up", evidence: wanted.map { "\($0.0) \($0.1)" })
+        }
+        let evidence = wanted.map { "\($0.0) \($0.1): \($0.2?.description ?? "not looked up")" }
+        let absent = wanted.filter { [.missing, .inactive, .unsuitable].contains($0.2?.state) }
+        if !absent.isEmpty {
+            let what: (FleetResourceSighting.State?) -> String = { $0 == .missing ? "missing" : $0 == .inactive ? "not active" : "not a bridge" }
+            return .init("networks", .blocker, absent.map { "\($0.0) \($0.1) is \(what($0.2?.state))" }.joined(separator: ", ") + " on the destination",
+                         evidence: evidence)
+        }
+        if wanted.contains(where: { $0.2 == nil || $0.2?.state == .notChecked }) {
+            return .init("networks", .unknown, "some networks or bridges could not be looked up on the destination", evidence: evidence)
+        }
+        return .init("networks", .pass, "every network and bridge the guest needs is active on the destination", evidence: evidence)
     }
 
     static func tls(requested: Bool, encrypted: Bool?) -> FleetPreflightFinding {
@@ -284,6 +315,10 @@ extension Fleet {
                     }
                 }
             }
+            // No block statistics (a guest that is not running): the source's storage pools may know the size.
+            for i in facts.disks.indices where facts.disks[i].allocated == nil && !facts.disks[i].isEmpty && !facts.disks[i].isSharedByNature {
+                facts.disks[i].allocated = await GuestMigrationFacts.allocation(of: facts.disks[i], over: conn)
+            }
             return facts
         }
         guard let outcome = src.outcomes.first else { throw FleetError.unknownHost(source) }
@@ -294,19 +329,20 @@ extension Fleet {
         case .timedOut: throw FleetError.sourceTimedOut(source)
         }
         let cache = factsCache
-        let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?, FleetCPUComparison?, FleetHypervisorOffer?) in
+        let dst = await run(on: [destination]) { conn, host -> (FleetHostInventory, Bool?, FleetCPUComparison?, FleetHypervisorOffer?, FleetDestinationResources) in
             let inv = try await FleetHostInventory.gather(from: conn, host: host, cache: cache)
             var cpu: FleetCPUComparison?
             if let xml = facts.cpuXML, facts.cpuMode != "host-passthrough", facts.cpuMode != "maximum" {
                 cpu = await FleetCPUComparison.compare(cpuXML: xml, arch: facts.arch, virtType: facts.domainType, over: conn)
             }
-            return (inv, try? await conn.security().encrypted, cpu, try? await FleetHypervisorOffer.read(for: facts, over: conn))
+            return (inv, try? await conn.security().encrypted, cpu, try? await FleetHypervisorOffer.read(for: facts, over: conn),
+                    await FleetDestinationResources.lookUp(for: facts, over: conn))
         }
         let d = dst.outcomes.first
         let v = d?.result.value
         let destination = FleetPreflightDestination(
             name: destination, inventory: v?.0,
-            unreachable: d.map { o in o.result.error.map { "failed: \($0)" } ?? o.result.kind }, encrypted: v?.1 ?? nil, cpu: v?.2, offer: v?.3)
+            unreachable: d.map { o in o.result.error.map { "failed: \($0)" } ?? o.result.kind }, encrypted: v?.1 ?? nil, cpu: v?.2, offer: v?.3, resources: v?.4)
         return FleetPreflight.evaluate(guest: facts, destination: destination, tlsRequested: tls)
     }
 }

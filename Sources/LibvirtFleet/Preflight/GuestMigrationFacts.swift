@@ -1,5 +1,6 @@
 import DomainXML
 import Foundation
+import Libvirt
 import VirtCore
 
 /// What a guest's definition says that matters for moving it to another host. Read from
@@ -147,6 +148,28 @@ public struct GuestMigrationFacts: Sendable, Hashable, Codable {
         localDevices = local
         self.networks = networks
         self.bridges = bridges
+    }
+}
+
+extension GuestMigrationFacts {
+    /// Bytes a disk takes on the host, from the storage pool holding it (its path, or
+    /// `pool/volume`); nil when no pool knows it.
+    static func allocation(of disk: Disk, over connection: Connection) async -> MemorySize? {
+        let volume: StorageVolume
+        do {
+            if let v = disk.volume, let slash = v.firstIndex(of: "/") {
+                volume = try await connection.storagePool(named: String(v[..<slash])).volume(named: String(v[v.index(after: slash)...]))
+            } else if let path = disk.path {
+                volume = try await connection.storageVolume(path: path)
+            } else {
+                return nil
+            }
+        } catch {
+            return nil
+        }
+        // The host size of the file (a fresh qcow2 reports allocation 0 otherwise); drivers without it give the allocation.
+        if let physical = try? await volume.info(physical: true) { return physical.allocation }
+        return try? await volume.info().allocation
     }
 }
 
