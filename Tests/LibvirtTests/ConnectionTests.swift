@@ -158,24 +158,6 @@ import VirtCore
         }
     }
 
-    @Test func eventLoopRunsAndStops() async throws {
-        _ = try await Connection.open("test:///default")
-        #expect(LibvirtEventLoop.shared.isRunning)
-        let before = LibvirtEventLoop.shared.iterationCount
-        LibvirtEventLoop.wake()
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(LibvirtEventLoop.shared.iterationCount > before)
-        // stop() wakes the blocked poll and joins; start() runs it again.
-        LibvirtEventLoop.shared.stop()
-        #expect(LibvirtEventLoop.shared.isRunning == false)
-        try LibvirtEventLoop.shared.start()
-        #expect(LibvirtEventLoop.shared.isRunning)
-        let again = LibvirtEventLoop.shared.iterationCount
-        LibvirtEventLoop.wake()
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(LibvirtEventLoop.shared.iterationCount > again)
-    }
-
     @Test func errorCodesKeepUnknownValues() {
         let e = LibvirtError(code: .init(rawValue: 9_999), domain: .init(rawValue: 777), message: "", level: .init(rawValue: 5))
         #expect(e.code.cName == nil && e.code.description == "VIR_ERR_9999")

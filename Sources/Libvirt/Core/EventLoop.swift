@@ -10,14 +10,27 @@ import Foundation
 /// starts the shared loop lazily; call `start()` earlier to be explicit. libvirt can't
 /// unregister an implementation, so `stop()` only ends the thread; `start()` runs it again.
 ///
-/// Sendable: `@unchecked` because its two mutable fields are guarded by `lock`.
+/// While the loop is stopped nothing is lost and nothing fails: every registration (stream
+/// and event callbacks, keepalive and event timers, a remote connection's socket) stays in
+/// libvirt, and what arrives waits there. Readers of non-blocking streams, event consumers and
+/// tasks preferring the loop as their executor wait — cancellable — and carry on, with
+/// everything that arrived meanwhile, after `start()`. (A remote daemon drops a connection
+/// that misses its keepalive pings, 30 s by libvirtd's defaults: after such a pause its
+/// streams fail and its event streams yield `.disconnected` — typed ends, not waits.)
+///
+/// Sendable: `@unchecked` because its mutable fields are guarded by `lock`.
 public final class LibvirtEventLoop: @unchecked Sendable {
     /// The process's loop (libvirt has exactly one event implementation per process).
     public static let shared = LibvirtEventLoop()
 
     private let lock = NSCondition()
     private var thread: Thread?
+    /// Which loop thread runs (or last ran): one more for each thread started, so `stop()`
+    /// waits for the thread it stopped, not for whichever runs when it wakes up.
+    private(set) var generation: UInt64 = 0
     private var stopRequested = false
+    /// `start()` calls so far: a test tells "stopped" from "restarted by someone else".
+    private var startCalls: UInt64 = 0
     private var iterations: UInt64 = 0
     /// Jobs of tasks that prefer this loop as their executor, run after each iteration.
     private var jobs: [UnownedJob] = []
@@ -33,10 +46,16 @@ public final class LibvirtEventLoop: @unchecked Sendable {
     /// Set once `registration` succeeded (read by `wake()` without forcing registration).
     private static let registrationDone = OnceFlag()
 
-    /// True while the loop thread runs.
+    /// True while the loop thread runs (and no stop of it is pending).
     public var isRunning: Bool {
         lock.lock(); defer { lock.unlock() }
-        return thread != nil
+        return thread != nil && !stopRequested
+    }
+
+    /// `isRunning` and how many `start()` calls came before, read together.
+    var runningAndStartCalls: (isRunning: Bool, startCalls: UInt64) {
+        lock.lock(); defer { lock.unlock() }
+        return (thread != nil && !stopRequested, startCalls)
     }
 
     /// How many times `virEventRunDefaultImpl` has returned (shows the loop is alive).
@@ -46,31 +65,55 @@ public final class LibvirtEventLoop: @unchecked Sendable {
     }
 
     /// Registers libvirt's default implementation (once per process) and starts the loop
-    /// thread if it isn't running. Idempotent.
+    /// thread if it isn't running. Idempotent. A `start()` while a `stop()` is pending
+    /// cancels it: the thread keeps running (as if the stop had come first).
     public func start() throws(LibvirtError) {
         if let error = Self.registration { throw error }
         Self.registrationDone.store()
         lock.lock(); defer { lock.unlock() }
-        guard thread == nil else { return }
+        startCalls &+= 1
+        if thread != nil {
+            if stopRequested {
+                stopRequested = false
+                lock.broadcast()  // the stop() waiting for this thread returns
+            }
+            return
+        }
         stopRequested = false
+        generation &+= 1
         let t = Thread { [self] in self.runLoop() }
         t.name = "virtkit-libvirt-events"
         thread = t
         t.start()
     }
 
-    /// Asks the loop thread to stop and waits until it has. A zero-delay timer
-    /// (`virEventAddTimeout`) wakes `virEventRunDefaultImpl`, whose poll may otherwise sleep
-    /// indefinitely. Blocks the caller for at most one loop iteration; call from a
-    /// non-async context or accept that brief wait.
+    /// Asks the loop thread to stop and waits until it has, or until a concurrent `start()`
+    /// cancelled the request. A zero-delay timer (`virEventAddTimeout`) wakes
+    /// `virEventRunDefaultImpl`, whose poll may otherwise sleep indefinitely. Blocks the caller
+    /// for at most one loop iteration, so call it off Swift's cooperative pool; called on the
+    /// loop thread itself (from a callback, or a task running on the loop) it only asks, and
+    /// the thread ends after the current iteration.
     public func stop() {
         lock.lock()
-        guard thread != nil else { lock.unlock(); return }
+        guard thread != nil, !stopRequested else {
+            // Not running, or another stop() already asked: wait for that one too.
+            if thread != nil { waitForStop(of: generation) } else { lock.unlock() }
+            return
+        }
         stopRequested = true
+        let onLoop = loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        let stopping = generation
         lock.unlock()
         Self.wake()
+        if onLoop { return }
         lock.lock()
-        while thread != nil { lock.wait() }
+        waitForStop(of: stopping)
+    }
+
+    /// Waits (lock held; releases it) until thread `stopping` has ended or is no longer asked to.
+    private func waitForStop(of stopping: UInt64) {
+        let onLoop = loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        while !onLoop, generation == stopping, thread != nil, stopRequested { lock.wait() }
         lock.unlock()
     }
 
