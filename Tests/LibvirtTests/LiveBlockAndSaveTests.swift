@@ -43,20 +43,10 @@ import VirtKitTestSupport
             .replacingOccurrences(of: "<boot dev='hd'/>", with: "<boot dev='hd'/><bios rebootTimeout='-1'/>")
     }
 
-    /// Defines and starts a guest, runs `body`, destroys and undefines it (with its
-    /// managed-save image and checkpoint metadata) whatever happened.
+    /// `LiveQEMUTests.withGuest` undefining the guest with its managed-save image and its
+    /// checkpoint and snapshot metadata.
     static func withGuest(_ conn: Connection, xml: String, _ body: (Domain) async throws -> Void) async throws {
-        let dom = try await conn.defineDomain(xml: xml)
-        var failure: Error?
-        do {
-            try await dom.start()
-            try await body(dom)
-        } catch {
-            failure = error
-        }
-        if (try? await dom.isActive()) == true { try? await dom.destroy() }
-        try? await dom.undefine(flags: [.managedSave, .checkpointsMetadata, .snapshotsMetadata])
-        if let failure { throw failure }
+        try await LiveQEMUTests.withGuest(conn, xml: xml, undefineFlags: [.managedSave, .checkpointsMetadata, .snapshotsMetadata], body)
     }
 
     /// Waits for `disk`'s block job to reach a final status (or ready) through the event stream.

@@ -34,13 +34,24 @@ import VirtKitTestSupport
         }
     }
 
-    /// Defines and starts a guest, runs `body`, then destroys and undefines it whatever happened.
+    /// Defines and starts a small guest (`TestGuest.xml`), runs `body`, then destroys and
+    /// undefines it whatever happened.
     static func withGuest(
         _ conn: Connection, tag: String, vcpus: Int = 2, extraDomain: String = "",
         _ body: (Domain) async throws -> Void
     ) async throws {
         let name = TestGuest.uniqueName(tag)
-        let dom = try await conn.defineDomain(xml: TestGuest.xml(name: name, vcpus: vcpus, extraDomain: extraDomain))
+        try await withGuest(conn, xml: TestGuest.xml(name: name, vcpus: vcpus, extraDomain: extraDomain), body)
+    }
+
+    /// Defines and starts the guest `xml` describes, runs `body`, then destroys and undefines it
+    /// (with `undefineFlags`: e.g. its managed-save image, checkpoint and snapshot metadata)
+    /// whatever happened.
+    static func withGuest(
+        _ conn: Connection, xml: String, undefineFlags: Domain.UndefineFlags = [],
+        _ body: (Domain) async throws -> Void
+    ) async throws {
+        let dom = try await conn.defineDomain(xml: xml)
         var failure: Error?
         do {
             try await dom.start()
@@ -49,7 +60,7 @@ import VirtKitTestSupport
             failure = error
         }
         if (try? await dom.isActive()) == true { try? await dom.destroy() }
-        try? await dom.undefine()
+        try? await dom.undefine(flags: undefineFlags)
         if let failure { throw failure }
     }
 
