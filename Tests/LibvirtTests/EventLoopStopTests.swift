@@ -97,6 +97,32 @@ import VirtKitTestSupport
         }
     }
 
+    /// A reader waiting on a stopped loop can be cancelled: `CancellationError`, the stream
+    /// aborted. (Should another test's `Connection.open` restart the loop first, the reader
+    /// may instead get the whole image; either way it does not wait for ever.)
+    @Test func aReaderWaitingOnAStoppedLoopCanBeCancelled() async throws {
+        guard let expected = try StreamTests.screenshotBytes() else { return }
+        let conn = try await StreamTests.node()
+        defer { Task { await conn.close() } }
+        let dom = try await conn.domain(named: "test")
+        let stream = try await conn.newStream()
+        await Self.stopOffPool()
+        _ = try await stream.attach(direction: .read) { st throws(LibvirtError) in
+            try takeString("virDomainScreenshot", virDomainScreenshot(dom.handle, st, 0, 0))
+        }
+        let reader = Task { try await stream.readAll() }
+        reader.cancel()
+        let outcome = await reader.result
+        try Self.loop.start()
+        switch outcome {
+        case .failure(let error):
+            #expect(error is CancellationError, "\(error)")
+            #expect(stream.isClosed, "the cancelled stream was aborted")
+        case .success(let bytes):
+            #expect(bytes == expected, "the loop was restarted meanwhile: the whole image")
+        }
+    }
+
     /// Domain events raised while the loop is stopped wait in libvirt and reach the consumer,
     /// in order, after `start()`.
     @Test func eventsRaisedWhileStoppedArriveAfterStart() async throws {
