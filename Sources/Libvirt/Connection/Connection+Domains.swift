@@ -36,9 +36,24 @@ extension Connection {
     }
 
     /// All domains matching `flags` (`virConnectListAllDomains`), each an owned handle.
+    /// Where that call is unsupported and `flags` ask for no more than active/inactive: the
+    /// running domains' IDs (`virConnectListDomains`) and the inactive ones' names
+    /// (`virConnectListDefinedDomains`), each looked up.
     public func listAllDomains(flags: DomainListFlags = []) async throws -> [Domain] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllDomains", c, flags.rawValue, virConnectListAllDomains) { Domain(adopting: $0, connection: self) }
+            let classic = ClassicListing(activeFlag: DomainListFlags.active.rawValue, inactiveFlag: DomainListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
+                let n = try cCall("virConnectNumOfDomains", virConnectNumOfDomains(c))
+                var ids = [Int32](repeating: 0, count: Int(n))
+                let got = n == 0 ? 0 : Int(try cCall("virConnectListDomains", virConnectListDomains(c, &ids, n)))
+                return ids.prefix(got).compactMap { id in
+                    guard let h = virDomainLookupByID(c, id) else { virResetLastError(); return nil }
+                    return h
+                }
+            }, inactive: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfDefinedDomains", { virConnectNumOfDefinedDomains(c) },
+                                            "virConnectListDefinedDomains", { virConnectListDefinedDomains(c, $0, $1) })) { virDomainLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllDomains", c, flags.rawValue, virConnectListAllDomains, on: self, classic: classic) { Domain(adopting: $0, connection: self) }
         }
     }
 
@@ -73,10 +88,13 @@ extension Connection {
         }
     }
 
-    /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`).
+    /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`;
+    /// without flags, `virDomainDefineXML` where that is unsupported).
     public func defineDomain(xml: String, flags: DefineFlags = []) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainDefineXMLFlags", virDomainDefineXMLFlags(c, xml, flags.rawValue)), connection: self)
+            Domain(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virDomainDefineXMLFlags", virDomainDefineXMLFlags(c, xml, flags.rawValue))
+            }, classic: flags.isEmpty ? { () throws(LibvirtError) in try cObject("virDomainDefineXML", virDomainDefineXML(c, xml)) } : nil), connection: self)
         }
     }
 

@@ -151,6 +151,19 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
         try await call { h throws(LibvirtError) in try cCall(function, body(h)) }
     }
 
+    /// Runs a C call returning 0 / -1 with the classic call that does the same for these
+    /// arguments, used where the modern one is unsupported (`withClassicFallback`).
+    func check(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32,
+               classic: (function: StaticString, body: @Sendable (OpaquePointer) -> Int32)?) async throws {
+        try await call { h throws(LibvirtError) in
+            var classicCall: (() throws(LibvirtError) -> Int32)?
+            if let (classicFunction, classicBody) = classic {
+                classicCall = { () throws(LibvirtError) in try cCall(classicFunction, classicBody(h)) }
+            }
+            _ = try withClassicFallback(self.connection, { () throws(LibvirtError) in try cCall(function, body(h)) }, classic: classicCall)
+        }
+    }
+
     /// Runs a C call returning 1 / 0 / -1 (`vir*IsActive`, …).
     func flag(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32) async throws -> Bool {
         try await call { h throws(LibvirtError) in try cFlag(function, body(h)) }

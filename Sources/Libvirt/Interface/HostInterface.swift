@@ -57,10 +57,19 @@ extension Connection {
         public static let inactive = Self(rawValue: VIR_CONNECT_LIST_INTERFACES_INACTIVE.rawValue)
     }
 
-    /// Host interfaces matching `flags` (`virConnectListAllInterfaces`; empty: all).
+    /// Host interfaces matching `flags` (`virConnectListAllInterfaces`; empty: all; where that
+    /// is unsupported, `virConnectListInterfaces` and `virConnectListDefinedInterfaces`, each
+    /// name looked up).
     public func listAllInterfaces(flags: InterfaceListFlags = []) async throws -> [HostInterface] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllInterfaces", c, flags.rawValue, virConnectListAllInterfaces) { HostInterface(adopting: $0, connection: self) }
+            let classic = ClassicListing(activeFlag: InterfaceListFlags.active.rawValue, inactiveFlag: InterfaceListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfInterfaces", { virConnectNumOfInterfaces(c) },
+                                            "virConnectListInterfaces", { virConnectListInterfaces(c, $0, $1) })) { virInterfaceLookupByName(c, $0) }
+            }, inactive: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfDefinedInterfaces", { virConnectNumOfDefinedInterfaces(c) },
+                                            "virConnectListDefinedInterfaces", { virConnectListDefinedInterfaces(c, $0, $1) })) { virInterfaceLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllInterfaces", c, flags.rawValue, virConnectListAllInterfaces, on: self, classic: classic) { HostInterface(adopting: $0, connection: self) }
         }
     }
 

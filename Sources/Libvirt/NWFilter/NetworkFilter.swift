@@ -62,10 +62,15 @@ public final class NetworkFilterBinding: LibvirtObject, @unchecked Sendable {
 }
 
 extension Connection {
-    /// All network filters (`virConnectListAllNWFilters`).
+    /// All network filters (`virConnectListAllNWFilters`; where that is unsupported,
+    /// `virConnectListNWFilters`, each name looked up).
     public func listAllNetworkFilters() async throws -> [NetworkFilter] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNWFilters", c, 0, virConnectListAllNWFilters) { NetworkFilter(adopting: $0, connection: self) }
+            let classic = ClassicListing(active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfNWFilters", { virConnectNumOfNWFilters(c) },
+                                            "virConnectListNWFilters", { virConnectListNWFilters(c, $0, $1) })) { virNWFilterLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllNWFilters", c, 0, virConnectListAllNWFilters, on: self, classic: classic) { NetworkFilter(adopting: $0, connection: self) }
         }
     }
 
@@ -83,11 +88,21 @@ extension Connection {
         }
     }
 
-    /// Defines (or updates) a filter from `<filter>` XML (`virNWFilterDefineXMLFlags`).
+    /// A filter by its UUID as text (`virNWFilterLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func networkFilter(uuidString: String) async throws -> NetworkFilter {
+        try await call { c throws(LibvirtError) in
+            NetworkFilter(adopting: try cObject("virNWFilterLookupByUUIDString", virNWFilterLookupByUUIDString(c, uuidString)), connection: self)
+        }
+    }
+
+    /// Defines (or updates) a filter from `<filter>` XML (`virNWFilterDefineXMLFlags`;
+    /// without validation, `virNWFilterDefineXML` where that is unsupported).
     public func defineNetworkFilter(xml: String, validate: Bool = false) async throws -> NetworkFilter {
         let flags = validate ? VIR_NWFILTER_DEFINE_VALIDATE.rawValue : 0
         return try await call { c throws(LibvirtError) in
-            NetworkFilter(adopting: try cObject("virNWFilterDefineXMLFlags", virNWFilterDefineXMLFlags(c, xml, flags)), connection: self)
+            NetworkFilter(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNWFilterDefineXMLFlags", virNWFilterDefineXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNWFilterDefineXML", virNWFilterDefineXML(c, xml)) }), connection: self)
         }
     }
 

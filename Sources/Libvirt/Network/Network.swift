@@ -127,6 +127,13 @@ public final class Network: LibvirtObject, @unchecked Sendable {
         }
     }
 
+    /// A port by its UUID as text (`virNetworkPortLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func port(uuidString: String) async throws -> NetworkPort {
+        try await call { n throws(LibvirtError) in
+            NetworkPort(adopting: try cObject("virNetworkPortLookupByUUIDString", virNetworkPortLookupByUUIDString(n, uuidString)), connection: self.connection)
+        }
+    }
+
     /// Creates a port from XML (`virNetworkPortCreateXML`).
     public func createPort(xml: String) async throws -> NetworkPort {
         try await call { n throws(LibvirtError) in
@@ -201,10 +208,19 @@ extension Connection {
         public static let noAutostart = Self(rawValue: VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART.rawValue)
     }
 
-    /// Networks matching `flags` (`virConnectListAllNetworks`).
+    /// Networks matching `flags` (`virConnectListAllNetworks`; where that is unsupported and
+    /// `flags` ask for no more than active/inactive, `virConnectListNetworks` and
+    /// `virConnectListDefinedNetworks`, each name looked up).
     public func listAllNetworks(flags: NetworkListFlags = []) async throws -> [Network] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNetworks", c, flags.rawValue, virConnectListAllNetworks) { Network(adopting: $0, connection: self) }
+            let classic = ClassicListing(activeFlag: NetworkListFlags.active.rawValue, inactiveFlag: NetworkListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfNetworks", { virConnectNumOfNetworks(c) },
+                                            "virConnectListNetworks", { virConnectListNetworks(c, $0, $1) })) { virNetworkLookupByName(c, $0) }
+            }, inactive: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfDefinedNetworks", { virConnectNumOfDefinedNetworks(c) },
+                                            "virConnectListDefinedNetworks", { virConnectListDefinedNetworks(c, $0, $1) })) { virNetworkLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllNetworks", c, flags.rawValue, virConnectListAllNetworks, on: self, classic: classic) { Network(adopting: $0, connection: self) }
         }
     }
 
@@ -222,19 +238,32 @@ extension Connection {
         }
     }
 
-    /// Defines a persistent, inactive network from XML (`virNetworkDefineXMLFlags`).
-    public func defineNetwork(xml: String, validate: Bool = false) async throws -> Network {
-        let flags = validate ? VIR_NETWORK_DEFINE_VALIDATE.rawValue : 0
-        return try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkDefineXMLFlags", virNetworkDefineXMLFlags(c, xml, flags)), connection: self)
+    /// A network by its UUID as text (`virNetworkLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func network(uuidString: String) async throws -> Network {
+        try await call { c throws(LibvirtError) in
+            Network(adopting: try cObject("virNetworkLookupByUUIDString", virNetworkLookupByUUIDString(c, uuidString)), connection: self)
         }
     }
 
-    /// Creates and starts a transient network from XML (`virNetworkCreateXMLFlags`).
+    /// Defines a persistent, inactive network from XML (`virNetworkDefineXMLFlags`; without
+    /// validation, `virNetworkDefineXML` where that is unsupported).
+    public func defineNetwork(xml: String, validate: Bool = false) async throws -> Network {
+        let flags = validate ? VIR_NETWORK_DEFINE_VALIDATE.rawValue : 0
+        return try await call { c throws(LibvirtError) in
+            Network(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNetworkDefineXMLFlags", virNetworkDefineXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNetworkDefineXML", virNetworkDefineXML(c, xml)) }), connection: self)
+        }
+    }
+
+    /// Creates and starts a transient network from XML (`virNetworkCreateXMLFlags`; without
+    /// validation, `virNetworkCreateXML` where that is unsupported).
     public func createNetwork(xml: String, validate: Bool = false) async throws -> Network {
         let flags = validate ? VIR_NETWORK_CREATE_VALIDATE.rawValue : 0
         return try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkCreateXMLFlags", virNetworkCreateXMLFlags(c, xml, flags)), connection: self)
+            Network(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNetworkCreateXMLFlags", virNetworkCreateXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNetworkCreateXML", virNetworkCreateXML(c, xml)) }), connection: self)
         }
     }
 }

@@ -43,7 +43,8 @@ public final class NodeDevice: LibvirtObject, @unchecked Sendable {
     /// Detaches a PCI device from its host driver for passthrough (`virNodeDeviceDetachFlags`);
     /// `driver`: the stub driver, e.g. `vfio` (nil: libvirt's default).
     public func detach(driver: String? = nil) async throws {
-        try await check("virNodeDeviceDetachFlags") { virNodeDeviceDetachFlags($0, driver, 0) }
+        try await check("virNodeDeviceDetachFlags", { virNodeDeviceDetachFlags($0, driver, 0) },
+                        classic: driver == nil ? ("virNodeDeviceDettach", { virNodeDeviceDettach($0) }) : nil)
     }
 
     /// Gives a detached device back to its host driver (`virNodeDeviceReAttach`).
@@ -115,10 +116,15 @@ extension Connection {
         public static let inactive = Self(rawValue: VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE.rawValue)
     }
 
-    /// Host devices matching `flags` (`virConnectListAllNodeDevices`).
+    /// Host devices matching `flags` (`virConnectListAllNodeDevices`; where that is
+    /// unsupported and no flags are given, `virNodeListDevices`, each name looked up).
     public func listAllNodeDevices(flags: NodeDeviceListFlags = []) async throws -> [NodeDevice] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNodeDevices", c, flags.rawValue, virConnectListAllNodeDevices) { NodeDevice(adopting: $0, connection: self) }
+            let classic = ClassicListing(active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virNodeNumOfDevices", { virNodeNumOfDevices(c, nil, 0) },
+                                            "virNodeListDevices", { virNodeListDevices(c, nil, $0, $1, 0) })) { virNodeDeviceLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllNodeDevices", c, flags.rawValue, virConnectListAllNodeDevices, on: self, classic: classic) { NodeDevice(adopting: $0, connection: self) }
         }
     }
 

@@ -72,10 +72,22 @@ extension Connection {
         public static let noPrivate = Self(rawValue: VIR_CONNECT_LIST_SECRETS_NO_PRIVATE.rawValue)
     }
 
-    /// Secrets matching `flags` (`virConnectListAllSecrets`).
+    /// Secrets matching `flags` (`virConnectListAllSecrets`; where that is unsupported and no
+    /// flags are given, `virConnectListSecrets`' UUIDs, each looked up).
     public func listAllSecrets(flags: SecretListFlags = []) async throws -> [Secret] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllSecrets", c, flags.rawValue, virConnectListAllSecrets) { Secret(adopting: $0, connection: self) }
+            let classic = ClassicListing(active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfSecrets", { virConnectNumOfSecrets(c) },
+                                            "virConnectListSecrets", { virConnectListSecrets(c, $0, $1) })) { virSecretLookupByUUIDString(c, $0) }
+            })
+            return try listAll("virConnectListAllSecrets", c, flags.rawValue, virConnectListAllSecrets, on: self, classic: classic) { Secret(adopting: $0, connection: self) }
+        }
+    }
+
+    /// A secret by its UUID as text (`virSecretLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func secret(uuidString: String) async throws -> Secret {
+        try await call { c throws(LibvirtError) in
+            Secret(adopting: try cObject("virSecretLookupByUUIDString", virSecretLookupByUUIDString(c, uuidString)), connection: self)
         }
     }
 

@@ -150,7 +150,13 @@ public final class StoragePool: LibvirtObject, @unchecked Sendable {
     /// The pool's volumes (`virStoragePoolListAllVolumes`).
     public func listAllVolumes() async throws -> [StorageVolume] {
         try await call { p throws(LibvirtError) in
-            try listAll("virStoragePoolListAllVolumes", p, 0, virStoragePoolListAllVolumes) { StorageVolume(adopting: $0, connection: self.connection) }
+            let classic = ClassicListing(active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virStoragePoolNumOfVolumes", { virStoragePoolNumOfVolumes(p) },
+                                            "virStoragePoolListVolumes", { virStoragePoolListVolumes(p, $0, $1) })) { virStorageVolLookupByName(p, $0) }
+            })
+            return try listAll("virStoragePoolListAllVolumes", p, 0, virStoragePoolListAllVolumes, on: self.connection, classic: classic) {
+                StorageVolume(adopting: $0, connection: self.connection)
+            }
         }
     }
 
@@ -210,10 +216,26 @@ extension Connection {
         public static let iscsiDirect = Self(rawValue: VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT.rawValue)
     }
 
-    /// Storage pools matching `flags` (`virConnectListAllStoragePools`).
+    /// Storage pools matching `flags` (`virConnectListAllStoragePools`; where that is
+    /// unsupported and `flags` ask for no more than active/inactive,
+    /// `virConnectListStoragePools` and `virConnectListDefinedStoragePools`, each name looked up).
     public func listAllStoragePools(flags: StoragePoolListFlags = []) async throws -> [StoragePool] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllStoragePools", c, flags.rawValue, virConnectListAllStoragePools) { StoragePool(adopting: $0, connection: self) }
+            let classic = ClassicListing(activeFlag: StoragePoolListFlags.active.rawValue, inactiveFlag: StoragePoolListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfStoragePools", { virConnectNumOfStoragePools(c) },
+                                            "virConnectListStoragePools", { virConnectListStoragePools(c, $0, $1) })) { virStoragePoolLookupByName(c, $0) }
+            }, inactive: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfDefinedStoragePools", { virConnectNumOfDefinedStoragePools(c) },
+                                            "virConnectListDefinedStoragePools", { virConnectListDefinedStoragePools(c, $0, $1) })) { virStoragePoolLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllStoragePools", c, flags.rawValue, virConnectListAllStoragePools, on: self, classic: classic) { StoragePool(adopting: $0, connection: self) }
+        }
+    }
+
+    /// A pool by its UUID as text (`virStoragePoolLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func storagePool(uuidString: String) async throws -> StoragePool {
+        try await call { c throws(LibvirtError) in
+            StoragePool(adopting: try cObject("virStoragePoolLookupByUUIDString", virStoragePoolLookupByUUIDString(c, uuidString)), connection: self)
         }
     }
 

@@ -121,7 +121,8 @@ public final class StorageVolume: LibvirtObject, @unchecked Sendable {
         guard let raw = UInt32(exactly: algorithm.rawValue) else {
             throw LibvirtError(code: .invalidArg, message: "wipe algorithm \(algorithm) out of range")
         }
-        try await check("virStorageVolWipePattern") { virStorageVolWipePattern($0, raw, 0) }
+        try await check("virStorageVolWipePattern", { virStorageVolWipePattern($0, raw, 0) },
+                        classic: algorithm == .zero ? ("virStorageVolWipe", { virStorageVolWipe($0, 0) }) : nil)
     }
 
     /// Changes the volume's capacity (`virStorageVolResize`).

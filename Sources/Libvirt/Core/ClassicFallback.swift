@@ -1,0 +1,84 @@
+import CLibvirt
+import Foundation
+import Synchronization
+
+// libvirt's newer calls (`*Flags`, `ListAll*`, `GetJobStats`) came after the classic ones, and
+// a driver or an older remote daemon may implement only the classic call. Like virsh, VirtKit
+// then falls back: the modern call runs first; when it fails with `VIR_ERR_NO_SUPPORT` and the
+// classic call does the same for the arguments given, the classic call runs instead. The
+// error names the function that failed last, so a caller sees which one ran.
+
+/// Runs `modern`; on `VIR_ERR_NO_SUPPORT`, runs `classic` when there is one for these
+/// arguments (nil: the classic call can't express them, the original error stands).
+func withClassicFallback<T>(
+    _ connection: Connection, _ modern: () throws(LibvirtError) -> T, classic: (() throws(LibvirtError) -> T)?
+) throws(LibvirtError) -> T {
+    do throws(LibvirtError) {
+        if classic != nil, connection.modernCallsUnsupported.load(ordering: .relaxed) {
+            throw LibvirtError(code: .noSupport, message: "modern call switched off on this connection (testing)")
+        }
+        return try modern()
+    } catch {
+        guard error.code == .noSupport, let classic else { throw error }
+        log.debug("modern libvirt call unsupported, using the classic one", metadata: ["unsupported": "\(error.function ?? "-")"])
+        return try classic()
+    }
+}
+
+/// The classic name lists (`virConnectNumOfX` + `virConnectListX`): the names (or UUID
+/// strings) at the moment of the call. An object created between the two calls is missed,
+/// as with virsh's fallback.
+func classicNames(
+    _ countFunction: StaticString, _ count: () -> Int32,
+    _ listFunction: StaticString, _ list: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, Int32) -> Int32
+) throws(LibvirtError) -> [String] {
+    let n = try cCall(countFunction, count())
+    guard n > 0 else { return [] }
+    var names = [UnsafeMutablePointer<CChar>?](repeating: nil, count: Int(n))
+    let got = Int(try cCall(listFunction, names.withUnsafeMutableBufferPointer { list($0.baseAddress!, n) }))
+    defer { names.prefix(got).forEach { free($0) } }
+    return names.prefix(got).compactMap { $0.map { String(cString: $0) } }
+}
+
+/// Looks each name up, skipping names whose object went away since the listing (virsh does
+/// the same); the handles are owned.
+func lookupEach(_ names: [String], _ lookup: (String) -> OpaquePointer?) -> [OpaquePointer] {
+    names.compactMap { name in
+        guard let h = lookup(name) else { virResetLastError(); return nil }
+        return h
+    }
+}
+
+/// The classic listing of one object kind: its active and (where the kind has them)
+/// inactive objects, and the `ListAll` flags that select either.
+struct ClassicListing {
+    var activeFlag: UInt32 = 0
+    var inactiveFlag: UInt32 = 0
+    var active: () throws(LibvirtError) -> [OpaquePointer]
+    var inactive: (() throws(LibvirtError) -> [OpaquePointer])? = nil
+
+    /// The objects `flags` ask for, or nil when `flags` ask for more than active/inactive.
+    func objects(flags: UInt32) -> (() throws(LibvirtError) -> [OpaquePointer])? {
+        let state = activeFlag | inactiveFlag
+        guard flags & ~state == 0 else { return nil }
+        let both = flags & state == 0 || flags & state == state
+        return { () throws(LibvirtError) -> [OpaquePointer] in
+            var handles: [OpaquePointer] = []
+            if both || flags & activeFlag != 0 { handles += try active() }
+            if let inactive, both || flags & inactiveFlag != 0 { handles += try inactive() }
+            return handles
+        }
+    }
+}
+
+/// `listAll` with the classic fallback: on `VIR_ERR_NO_SUPPORT`, the classic lists when they
+/// can answer `flags`.
+func listAll<T>(
+    _ function: StaticString, _ owner: OpaquePointer, _ flags: UInt32,
+    _ list: (OpaquePointer, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>, UInt32) -> Int32,
+    on connection: Connection, classic: ClassicListing, _ wrap: (OpaquePointer) -> T
+) throws(LibvirtError) -> [T] {
+    let handles = try withClassicFallback(connection, { () throws(LibvirtError) -> [OpaquePointer] in try listAll(function, owner, flags, list) { $0 } },
+                                          classic: classic.objects(flags: flags))
+    return handles.map(wrap)
+}
