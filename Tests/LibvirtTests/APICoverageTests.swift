@@ -69,8 +69,14 @@ import VirtKitTestSupport
                 checked += 1
             }
             // check/flag/string("virX") { … virX(…) }: the closure's first C call.
-            for m in try Self.matches(#"(?:check|flag|outFlag|string)\("(vir\w+)"\)\s*\{[^{}]*?(vir[A-Z]\w+)\("#, in: text) {
+            for m in try Self.matches(#"(?:check|flag|outFlag|string|lookup)\("(vir\w+)"\)\s*\{[^{}]*?(vir[A-Z]\w+)\("#, in: text) {
                 #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
+                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
+                checked += 1
+            }
+            // ObjectListing("virX", virX, …) and NameList("virX", virX, "virY", virY): names and functions as values.
+            for m in try Self.matches(#""(vir\w+)",\s*(vir[A-Z]\w+)\s*[,)]"#, in: text) {
+                #expect(m[1] == m[2], "\(file): names \(m[1]) but passes \(m[2])")
                 #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
                 checked += 1
             }

@@ -59,33 +59,25 @@ extension Connection {
 
     /// Looks a domain up by name (`virDomainLookupByName`); `.noDomain` if there is none.
     public func domain(named name: String) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByName", virDomainLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virDomainLookupByName") { virDomainLookupByName($0, name) }
     }
 
     /// Looks a domain up by UUID (`virDomainLookupByUUID`).
     public func domain(uuid: LibvirtUUID) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByUUID", virDomainLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virDomainLookupByUUID") { virDomainLookupByUUID($0, uuid.bytes) }
     }
 
     /// Looks a domain up by its UUID string (`virDomainLookupByUUIDString`); a malformed
     /// string gives `.invalidArg`.
     public func domain(uuidString: String) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByUUIDString", virDomainLookupByUUIDString(c, uuidString)), connection: self)
-        }
+        try await lookup("virDomainLookupByUUIDString") { virDomainLookupByUUIDString($0, uuidString) }
     }
 
     /// Looks a running domain up by hypervisor ID (`virDomainLookupByID`); the same type as
     /// `Domain.id`. An ID above `Int32.max` (libvirt's C type) is `.invalidArg`.
     public func domain(id: UInt32) async throws -> Domain {
         guard let cID = Int32(exactly: id) else { throw LibvirtError(code: .invalidArg, message: "domain ID \(id) out of range") }
-        return try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByID", virDomainLookupByID(c, cID)), connection: self)
-        }
+        return try await lookup("virDomainLookupByID") { virDomainLookupByID($0, cID) }
     }
 
     /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`;
@@ -100,9 +92,7 @@ extension Connection {
 
     /// Creates and starts a transient domain from XML (`virDomainCreateXML`).
     public func createDomain(xml: String, flags: Domain.StartFlags = []) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainCreateXML", virDomainCreateXML(c, xml, flags.rawValue)), connection: self)
-        }
+        try await lookup("virDomainCreateXML") { virDomainCreateXML($0, xml, flags.rawValue) }
     }
 
     /// Number of running domains (`virConnectNumOfDomains`) and defined inactive ones

@@ -82,3 +82,74 @@ func listAll<T>(
                                           classic: classic.objects(flags: flags))
     return handles.map(wrap)
 }
+
+// MARK: - One listing and lookup shape for the connection's object kinds
+
+/// A kind whose handles a `Connection` lists and looks up (`Network`, `StoragePool`, …).
+protocol ConnectionObject: LibvirtObject {
+    init(adopting handle: OpaquePointer, connection: Connection)
+}
+
+/// One classic name list: its count (`virConnectNumOfX`) and its names (`virConnectListX`).
+struct NameList: Sendable {
+    typealias Count = @Sendable (OpaquePointer?) -> Int32
+    typealias List = @Sendable (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int32) -> Int32
+    let countFunction: StaticString
+    let count: Count
+    let listFunction: StaticString
+    let list: List
+
+    init(_ countFunction: StaticString, _ count: @escaping Count, _ listFunction: StaticString, _ list: @escaping List) {
+        (self.countFunction, self.count, self.listFunction, self.list) = (countFunction, count, listFunction, list)
+    }
+
+    func names(_ owner: OpaquePointer) throws(LibvirtError) -> [String] {
+        try classicNames(countFunction, { count(owner) }, listFunction, { list(owner, $0, $1) })
+    }
+}
+
+/// How one kind is listed: `ListAll`, and where that is unsupported its classic name lists
+/// (active, and inactive where the kind has them), each name looked up; a kind without
+/// classic lists (filter bindings, ports) has none.
+struct ObjectListing: Sendable {
+    typealias ListAll = @Sendable (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>?, UInt32) -> Int32
+    typealias Lookup = @Sendable (OpaquePointer?, UnsafePointer<CChar>?) -> OpaquePointer?
+    let listAllFunction: StaticString
+    let listAll: ListAll
+    var active: NameList?
+    var inactive: NameList?
+    var activeFlag: UInt32
+    var inactiveFlag: UInt32
+    let lookup: Lookup
+
+    init(_ listAllFunction: StaticString, _ listAll: @escaping ListAll, active: NameList? = nil, inactive: NameList? = nil,
+         activeFlag: UInt32 = 0, inactiveFlag: UInt32 = 0, lookup: @escaping Lookup = { _, _ in nil }) {
+        (self.listAllFunction, self.listAll, self.active, self.inactive) = (listAllFunction, listAll, active, inactive)
+        (self.activeFlag, self.inactiveFlag, self.lookup) = (activeFlag, inactiveFlag, lookup)
+    }
+
+    /// The owned handles of `owner`'s objects (a connection's, or a pool's volumes) matching `flags`.
+    func handles(_ owner: OpaquePointer, flags: UInt32, on connection: Connection) throws(LibvirtError) -> [OpaquePointer] {
+        guard let active else { return try Libvirt.listAll(listAllFunction, owner, flags, listAll) { $0 } }  // no classic lists
+        let lookup = self.lookup
+        func looked(_ list: NameList) -> () throws(LibvirtError) -> [OpaquePointer] {
+            { () throws(LibvirtError) in lookupEach(try list.names(owner)) { lookup(owner, $0) } }
+        }
+        var classic = ClassicListing(activeFlag: activeFlag, inactiveFlag: inactiveFlag, active: looked(active))
+        if let inactive { classic.inactive = looked(inactive) }
+        return try Libvirt.listAll(listAllFunction, owner, flags, listAll, on: connection, classic: classic) { $0 }
+    }
+}
+
+extension Connection {
+    /// The connection's objects of one kind matching `flags` (`listing`, with its fallback).
+    func list<T: ConnectionObject>(_ listing: ObjectListing, flags: UInt32) async throws -> [T] {
+        try await call { c throws(LibvirtError) in try listing.handles(c, flags: flags, on: self).map { T(adopting: $0, connection: self) } }
+    }
+
+    /// One object from a C call returning an owned handle (`vir*LookupBy*`, `vir*CreateXML`, …),
+    /// named `function` in its error.
+    func lookup<T: ConnectionObject>(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> OpaquePointer?) async throws -> T {
+        try await call { c throws(LibvirtError) in T(adopting: try cObject(function, body(c)), connection: self) }
+    }
+}

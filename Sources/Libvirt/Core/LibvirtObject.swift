@@ -43,7 +43,7 @@ func borrowString(_ function: StaticString, _ p: UnsafePointer<CChar>?) throws(L
 
 /// Adopts a libvirt-allocated array of object handles (`virConnectListAll*`): wraps each
 /// (the caller then owns the reference) and frees the array.
-func adoptList<T>(
+package func adoptList<T>(
     _ function: StaticString, _ count: Int32, _ list: UnsafeMutablePointer<OpaquePointer?>?, _ wrap: (OpaquePointer) -> T
 ) throws(LibvirtError) -> [T] {
     try cCall(function, count)
@@ -54,7 +54,7 @@ func adoptList<T>(
 
 /// The `virConnectListAll*` / `vir*ListAll*` pattern: calls `list` for a libvirt-allocated
 /// array and adopts every handle in it.
-func listAll<T>(
+package func listAll<T>(
     _ function: StaticString, _ owner: OpaquePointer, _ flags: UInt32,
     _ list: (OpaquePointer, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>, UInt32) -> Int32,
     _ wrap: (OpaquePointer) -> T

@@ -8,7 +8,7 @@ import VirtCore
 /// Name, UUID and ID are read from the handle without talking to the daemon; everything
 /// else runs on the connection's `BlockingThreadPool`. After `Connection.close()` every
 /// call throws `.invalidConn`.
-public final class Domain: LibvirtObject, @unchecked Sendable {
+public final class Domain: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virDomainRef, free: virDomainFree)
 
     /// Adopts a handle the caller owns one reference of.

@@ -3,7 +3,7 @@ import Foundation
 import VirtCore
 
 /// A virtual network (`virNetworkPtr`). A `LibvirtObject`; name and UUID come from the handle.
-public final class Network: LibvirtObject, @unchecked Sendable {
+public final class Network: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virNetworkRef, free: virNetworkFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -212,37 +212,28 @@ extension Connection {
     /// `flags` ask for no more than active/inactive, `virConnectListNetworks` and
     /// `virConnectListDefinedNetworks`, each name looked up).
     public func listAllNetworks(flags: NetworkListFlags = []) async throws -> [Network] {
-        try await call { c throws(LibvirtError) in
-            let classic = ClassicListing(activeFlag: NetworkListFlags.active.rawValue, inactiveFlag: NetworkListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
-                lookupEach(try classicNames("virConnectNumOfNetworks", { virConnectNumOfNetworks(c) },
-                                            "virConnectListNetworks", { virConnectListNetworks(c, $0, $1) })) { virNetworkLookupByName(c, $0) }
-            }, inactive: { () throws(LibvirtError) in
-                lookupEach(try classicNames("virConnectNumOfDefinedNetworks", { virConnectNumOfDefinedNetworks(c) },
-                                            "virConnectListDefinedNetworks", { virConnectListDefinedNetworks(c, $0, $1) })) { virNetworkLookupByName(c, $0) }
-            })
-            return try listAll("virConnectListAllNetworks", c, flags.rawValue, virConnectListAllNetworks, on: self, classic: classic) { Network(adopting: $0, connection: self) }
-        }
+        try await list(Self.networkListing, flags: flags.rawValue)
     }
+
+    static let networkListing = ObjectListing(
+        "virConnectListAllNetworks", virConnectListAllNetworks,
+        active: NameList("virConnectNumOfNetworks", virConnectNumOfNetworks, "virConnectListNetworks", virConnectListNetworks),
+        inactive: NameList("virConnectNumOfDefinedNetworks", virConnectNumOfDefinedNetworks, "virConnectListDefinedNetworks", virConnectListDefinedNetworks),
+        activeFlag: NetworkListFlags.active.rawValue, inactiveFlag: NetworkListFlags.inactive.rawValue, lookup: virNetworkLookupByName)
 
     /// A network by name (`virNetworkLookupByName`); `.noNetwork` if none.
     public func network(named name: String) async throws -> Network {
-        try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkLookupByName", virNetworkLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virNetworkLookupByName") { virNetworkLookupByName($0, name) }
     }
 
     /// A network by UUID (`virNetworkLookupByUUID`).
     public func network(uuid: LibvirtUUID) async throws -> Network {
-        try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkLookupByUUID", virNetworkLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virNetworkLookupByUUID") { virNetworkLookupByUUID($0, uuid.bytes) }
     }
 
     /// A network by its UUID as text (`virNetworkLookupByUUIDString`); a malformed string is `.invalidArg`.
     public func network(uuidString: String) async throws -> Network {
-        try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkLookupByUUIDString", virNetworkLookupByUUIDString(c, uuidString)), connection: self)
-        }
+        try await lookup("virNetworkLookupByUUIDString") { virNetworkLookupByUUIDString($0, uuidString) }
     }
 
     /// Defines a persistent, inactive network from XML (`virNetworkDefineXMLFlags`; without

@@ -36,7 +36,7 @@ public enum StorageVolumeWipeAlgorithm: CEnumMirror {
 
 /// A storage volume (`virStorageVolPtr`): a file, LV, LUN, … in a `StoragePool`. A
 /// `LibvirtObject`; name and key come from the handle (the key is unique on the host).
-public final class StorageVolume: LibvirtObject, @unchecked Sendable {
+public final class StorageVolume: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virStorageVolRef, free: virStorageVolFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
