@@ -61,35 +61,25 @@ import VirtKitTestSupport
     /// `cCall("virX", virX(…))` and friends: the named function is the one called, and exists.
     @Test func seamNamesTheFunctionItCalls() throws {
         guard let api = try Self.loadAPI() else { return }
+        // Each pattern captures (the name given, the function called or passed).
+        let patterns = [
+            #"(?:cCall|cObject|cFlag|takeString|borrowString)\("(vir\w+)",\s*(?:try\s+)?(vir\w+)\("#,
+            // check/flag/string/lookup("virX") { … virX(…) }: the closure's first C call.
+            #"(?:check|flag|outFlag|string|lookup)\("(vir\w+)"\)\s*\{[^{}]*?(vir[A-Z]\w+)\("#,
+            // ObjectListing("virX", virX, …), NameList("virX", virX, "virY", virY): functions as values.
+            #""(vir\w+)",\s*(vir[A-Z]\w+)\s*[,)]"#,
+            // check("virX", { virX(…) }, classic: ("virY", { virY(…) })), classicNames("virX", { virX(…) }, …).
+            #""(vir\w+)",\s*\{\s*(vir[A-Z]\w+)\("#,
+            #"listAll\("(vir\w+)",\s*[\w.]+,\s*[\w.]+,\s*(vir\w+)[,)]"#,
+        ]
         var checked = 0
         for (file, text) in try Self.sources() {
-            for m in try Self.matches(#"(?:cCall|cObject|cFlag|takeString|borrowString)\("(vir\w+)",\s*(?:try\s+)?(vir\w+)\("#, in: text) {
-                #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
-                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
-                checked += 1
-            }
-            // check/flag/string("virX") { … virX(…) }: the closure's first C call.
-            for m in try Self.matches(#"(?:check|flag|outFlag|string|lookup)\("(vir\w+)"\)\s*\{[^{}]*?(vir[A-Z]\w+)\("#, in: text) {
-                #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
-                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
-                checked += 1
-            }
-            // ObjectListing("virX", virX, …) and NameList("virX", virX, "virY", virY): names and functions as values.
-            for m in try Self.matches(#""(vir\w+)",\s*(vir[A-Z]\w+)\s*[,)]"#, in: text) {
-                #expect(m[1] == m[2], "\(file): names \(m[1]) but passes \(m[2])")
-                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
-                checked += 1
-            }
-            // check("virX", { virX(…) }, classic: ("virY", { virY(…) })) and classicNames("virX", { virX(…) }, …).
-            for m in try Self.matches(#""(vir\w+)",\s*\{\s*(vir[A-Z]\w+)\("#, in: text) {
-                #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
-                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
-                checked += 1
-            }
-            for m in try Self.matches(#"listAll\("(vir\w+)",\s*[\w.]+,\s*[\w.]+,\s*(vir\w+)[,)]"#, in: text) {
-                #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
-                #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
-                checked += 1
+            for pattern in patterns {
+                for m in try Self.matches(pattern, in: text) {
+                    #expect(m[1] == m[2], "\(file): names \(m[1]) but calls \(m[2])")
+                    #expect(api.functions[m[1]] != nil, "\(file): \(m[1]) is not a libvirt function")
+                    checked += 1
+                }
             }
         }
         #expect(checked > 150, "the seam patterns were found (\(checked))")

@@ -274,6 +274,52 @@ import VirtKitTestSupport
         }
     }
 
+    /// The classic calls on the real QEMU driver, with the connection's modern calls switched
+    /// off: define, start, list, USB hot-plug, pinning, scheduler, balloon, job info, destroy
+    /// and undefine of a diskless guest.
+    @Test func classicCallsOnTheDaemon() async throws {
+        guard let conn = await LiveQEMUTests.connect() else { return }
+        defer { Task { await conn.close() } }
+        let alias = "ua-virtkit-classic-tablet"
+        let tablet = "<input type='tablet' bus='usb'><alias name='\(alias)'/></input>"
+        let xml = TestGuest.xml(name: TestGuest.uniqueName("classic"), vcpus: 2, extraDevices: "<controller type='usb' model='qemu-xhci'/>")
+        try await Self.classic(conn) {
+            let dom = try await conn.defineDomain(xml: xml)  // virDomainDefineXML
+            var failure: Error?
+            do {
+                try await dom.start()  // virDomainCreate
+                #expect(try await dom.state() == .running(.booted))
+                #expect(try await conn.listAllDomains(flags: .active).contains(dom))  // virConnectListDomains + lookups
+                try await dom.attachDevice(xml: tablet, flags: .live)  // virDomainAttachDevice
+                #expect(try await dom.xmlDescription().contains("<alias name='\(alias)'/>"))
+                try await dom.detachDevice(xml: tablet, flags: .live)  // virDomainDetachDevice; QEMU unplugs USB by itself
+                var gone = false
+                for _ in 0..<100 where !gone {
+                    gone = !(try await dom.xmlDescription().contains(alias))
+                    if !gone { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(gone, "the tablet left the live XML")
+                try await dom.pinVCPU(1, to: [0], flags: .live)  // virDomainPinVcpu
+                #expect(try await dom.vcpuPinning(flags: .live).last == [0])
+                try await dom.setSchedulerParameters(SchedulerParameters(vcpuPeriod: .milliseconds(100), vcpuQuota: .limited(.milliseconds(40))))
+                let sched = try await dom.schedulerParameters(flags: .live)
+                #expect(sched.vcpuPeriod == .milliseconds(100) && sched.vcpuQuota == .limited(.milliseconds(40)))
+                try await dom.setMemory(.mebibytes(48), flags: .live)  // virDomainSetMemory (the balloon target)
+                await Self.expectError(.operationInvalid, "virDomainSetMaxMemory") { try await dom.setMemory(.mebibytes(96), maximum: true) }
+                let job = try await dom.jobStats()  // virDomainGetJobInfo
+                #expect(job.type == JobType.none && job.parameters.isEmpty)
+                try await dom.destroy()  // virDomainDestroy
+                #expect(try await dom.state().state == .shutoff)
+            } catch {
+                failure = error
+            }
+            if (try? await dom.isActive()) == true { try? await dom.destroy() }
+            try? await dom.undefine()  // virDomainUndefine
+            if let failure { throw failure }
+            await Self.expectError(.noDomain, "virDomainLookupByUUID") { _ = try await conn.domain(uuid: dom.uuid) }
+        }
+    }
+
     // MARK: - Lookups by UUID string
 
     @Test func lookupsByUUIDString() async throws {

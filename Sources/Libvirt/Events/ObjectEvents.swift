@@ -133,17 +133,32 @@ let objectGenericCallback: GenericCallback = { _, object, opaque in AnyEventFano
 /// A family of object events (networks, storage pools, node devices, secrets): ID 0 is the
 /// lifecycle, any other ID the generic callback; only `make` differs.
 protocol ObjectLifecycleFamily: EventFamily where ID: RawRepresentable, ID.RawValue == Int32 {
-    typealias RegisterAny = (OpaquePointer?, OpaquePointer?, Int32, GenericCallback?, UnsafeMutableRawPointer?, virFreeCallback?) -> Int32
-    static var registerAny: RegisterAny { get }
+    static var calls: ObjectEventCalls { get }
     /// The event of `object` and its lifecycle change (nil: the family's other event).
     static func make(_ object: OpaquePointer?, _ lifecycle: Int32?) -> Event
 }
 
+/// An object family's `virConnect…EventRegisterAny` / `…DeregisterAny` pair.
+struct ObjectEventCalls: Sendable {
+    typealias RegisterAny = @Sendable (OpaquePointer?, OpaquePointer?, Int32, GenericCallback?, UnsafeMutableRawPointer?, virFreeCallback?) -> Int32
+    typealias DeregisterAny = @Sendable (OpaquePointer?, Int32) -> Int32
+    let registerFunction: StaticString
+    let register: RegisterAny
+    let deregister: DeregisterAny
+    init(_ registerFunction: StaticString, _ register: @escaping RegisterAny, _ deregister: @escaping DeregisterAny) {
+        (self.registerFunction, self.register, self.deregister) = (registerFunction, register, deregister)
+    }
+}
+
 extension ObjectLifecycleFamily {
+    static var registerFunction: StaticString { calls.registerFunction }
+
     static func register(_ c: OpaquePointer, _ id: ID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
         let cb = id.rawValue == 0 ? unsafeBitCast(objectLifecycleCallback, to: GenericCallback.self) : objectGenericCallback
-        return registerAny(c, nil, id.rawValue, cb, opaque, free)
+        return calls.register(c, nil, id.rawValue, cb, opaque, free)
     }
+
+    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { calls.deregister(c, callbackID) }
 
     static var objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)? { { make($0, $1) } }
 }
@@ -151,9 +166,7 @@ extension ObjectLifecycleFamily {
 enum NetworkEventFamily: ObjectLifecycleFamily {
     typealias ID = NetworkEventID
     typealias Event = NetworkEvent
-    static var registerFunction: StaticString { "virConnectNetworkEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectNetworkEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNetworkEventDeregisterAny(c, callbackID) }
+    static let calls = ObjectEventCalls("virConnectNetworkEventRegisterAny", virConnectNetworkEventRegisterAny, virConnectNetworkEventDeregisterAny)
     /// Networks have only the lifecycle event.
     static func make(_ net: OpaquePointer?, _ lifecycle: Int32?) -> NetworkEvent {
         NetworkEvent(networkName: name(net.flatMap { virNetworkGetName($0) }), networkUUID: net.flatMap { readUUID($0, virNetworkGetUUID) } ?? .zero,
@@ -164,9 +177,7 @@ enum NetworkEventFamily: ObjectLifecycleFamily {
 enum StoragePoolEventFamily: ObjectLifecycleFamily {
     typealias ID = StoragePoolEventID
     typealias Event = StoragePoolEvent
-    static var registerFunction: StaticString { "virConnectStoragePoolEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectStoragePoolEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectStoragePoolEventDeregisterAny(c, callbackID) }
+    static let calls = ObjectEventCalls("virConnectStoragePoolEventRegisterAny", virConnectStoragePoolEventRegisterAny, virConnectStoragePoolEventDeregisterAny)
     static func make(_ pool: OpaquePointer?, _ lifecycle: Int32?) -> StoragePoolEvent {
         StoragePoolEvent(poolName: name(pool.flatMap { virStoragePoolGetName($0) }), poolUUID: pool.flatMap { readUUID($0, virStoragePoolGetUUID) } ?? .zero,
                          lifecycle: lifecycle.map(StoragePoolLifecycle.init(rawValue:)), received: .now, timestamp: .now)
@@ -176,9 +187,7 @@ enum StoragePoolEventFamily: ObjectLifecycleFamily {
 enum NodeDeviceEventFamily: ObjectLifecycleFamily {
     typealias ID = NodeDeviceEventID
     typealias Event = NodeDeviceEvent
-    static var registerFunction: StaticString { "virConnectNodeDeviceEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectNodeDeviceEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNodeDeviceEventDeregisterAny(c, callbackID) }
+    static let calls = ObjectEventCalls("virConnectNodeDeviceEventRegisterAny", virConnectNodeDeviceEventRegisterAny, virConnectNodeDeviceEventDeregisterAny)
     static func make(_ dev: OpaquePointer?, _ lifecycle: Int32?) -> NodeDeviceEvent {
         NodeDeviceEvent(deviceName: name(dev.flatMap { virNodeDeviceGetName($0) }), lifecycle: lifecycle.map(NodeDeviceLifecycle.init(rawValue:)),
                         received: .now, timestamp: .now)
@@ -188,9 +197,7 @@ enum NodeDeviceEventFamily: ObjectLifecycleFamily {
 enum SecretEventFamily: ObjectLifecycleFamily {
     typealias ID = SecretEventID
     typealias Event = SecretEvent
-    static var registerFunction: StaticString { "virConnectSecretEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectSecretEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectSecretEventDeregisterAny(c, callbackID) }
+    static let calls = ObjectEventCalls("virConnectSecretEventRegisterAny", virConnectSecretEventRegisterAny, virConnectSecretEventDeregisterAny)
     static func make(_ s: OpaquePointer?, _ lifecycle: Int32?) -> SecretEvent {
         SecretEvent(secretUUID: s.flatMap { readUUID($0, virSecretGetUUID) } ?? .zero,
                     usageType: SecretUsageType(rawValue: s.map { virSecretGetUsageType($0) } ?? 0),
