@@ -45,10 +45,7 @@ extension Connection {
                 let n = try cCall("virConnectNumOfDomains", virConnectNumOfDomains(c))
                 var ids = [Int32](repeating: 0, count: Int(n))
                 let got = n == 0 ? 0 : Int(try cCall("virConnectListDomains", virConnectListDomains(c, &ids, n)))
-                return ids.prefix(got).compactMap { id in
-                    guard let h = virDomainLookupByID(c, id) else { virResetLastError(); return nil }
-                    return h
-                }
+                return lookupEach(Array(ids.prefix(got))) { virDomainLookupByID(c, $0) }
             }, inactive: { () throws(LibvirtError) in
                 lookupEach(try classicNames("virConnectNumOfDefinedDomains", { virConnectNumOfDefinedDomains(c) },
                                             "virConnectListDefinedDomains", { virConnectListDefinedDomains(c, $0, $1) })) { virDomainLookupByName(c, $0) }

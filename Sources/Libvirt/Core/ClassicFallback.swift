@@ -40,22 +40,27 @@ func classicNames(
     return names.prefix(got).compactMap { $0.map { String(cString: $0) } }
 }
 
-/// Looks each name up, skipping names whose object went away since the listing (virsh does
-/// the same); the handles are owned.
-func lookupEach(_ names: [String], _ lookup: (String) -> OpaquePointer?) -> [OpaquePointer] {
-    names.compactMap { name in
-        guard let h = lookup(name) else { virResetLastError(); return nil }
-        return h
+/// The lookups of `names`, to run once every list has been read: they can't fail (a name whose
+/// object went away since the listing is skipped, as virsh does), so a failing list never
+/// leaves owned handles behind.
+func lookupEach<Name>(_ names: [Name], _ lookup: @escaping (Name) -> OpaquePointer?) -> () -> [OpaquePointer] {
+    {
+        names.compactMap { name in
+            guard let h = lookup(name) else { virResetLastError(); return nil }
+            return h
+        }
     }
 }
 
 /// The classic listing of one object kind: its active and (where the kind has them)
-/// inactive objects, and the `ListAll` flags that select either.
+/// inactive objects — each a list read (which may fail) giving its lookups (which don't) —
+/// and the `ListAll` flags that select either.
 struct ClassicListing {
+    typealias Objects = () throws(LibvirtError) -> () -> [OpaquePointer]
     var activeFlag: UInt32 = 0
     var inactiveFlag: UInt32 = 0
-    var active: () throws(LibvirtError) -> [OpaquePointer]
-    var inactive: (() throws(LibvirtError) -> [OpaquePointer])? = nil
+    var active: Objects
+    var inactive: Objects? = nil
 
     /// The objects `flags` ask for, or nil when `flags` ask for more than active/inactive.
     func objects(flags: UInt32) -> (() throws(LibvirtError) -> [OpaquePointer])? {
@@ -63,10 +68,10 @@ struct ClassicListing {
         guard flags & ~state == 0 else { return nil }
         let both = flags & state == 0 || flags & state == state
         return { () throws(LibvirtError) -> [OpaquePointer] in
-            var handles: [OpaquePointer] = []
-            if both || flags & activeFlag != 0 { handles += try active() }
-            if let inactive, both || flags & inactiveFlag != 0 { handles += try inactive() }
-            return handles
+            var lookups: [() -> [OpaquePointer]] = []
+            if both || flags & activeFlag != 0 { lookups.append(try active()) }
+            if let inactive, both || flags & inactiveFlag != 0 { lookups.append(try inactive()) }
+            return lookups.flatMap { $0() }
         }
     }
 }
@@ -132,7 +137,7 @@ struct ObjectListing: Sendable {
     func handles(_ owner: OpaquePointer, flags: UInt32, on connection: Connection) throws(LibvirtError) -> [OpaquePointer] {
         guard let active else { return try Libvirt.listAll(listAllFunction, owner, flags, listAll) { $0 } }  // no classic lists
         let lookup = self.lookup
-        func looked(_ list: NameList) -> () throws(LibvirtError) -> [OpaquePointer] {
+        func looked(_ list: NameList) -> ClassicListing.Objects {
             { () throws(LibvirtError) in lookupEach(try list.names(owner)) { lookup(owner, $0) } }
         }
         var classic = ClassicListing(activeFlag: activeFlag, inactiveFlag: inactiveFlag, active: looked(active))
