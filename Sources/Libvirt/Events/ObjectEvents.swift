@@ -132,7 +132,7 @@ let objectGenericCallback: GenericCallback = { _, object, opaque in AnyEventFano
 
 /// A family of object events (networks, storage pools, node devices, secrets): ID 0 is the
 /// lifecycle, any other ID the generic callback; only `make` differs.
-protocol ObjectLifecycleFamily: EventFamily where ID: RawRepresentable, ID.RawValue == Int32 {
+protocol ObjectLifecycleFamily: EventFamily, Sendable where ID: RawRepresentable, ID.RawValue == Int32 {
     static var calls: ObjectEventCalls { get }
     /// The event of `object` and its lifecycle change (nil: the family's other event).
     static func make(_ object: OpaquePointer?, _ lifecycle: Int32?) -> Event
