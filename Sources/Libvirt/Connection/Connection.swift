@@ -1,6 +1,7 @@
 import CLibvirt
 import VirtCore
 import Foundation
+import Synchronization
 
 /// A connection to a libvirt driver (`virConnectPtr`): `qemu:///system`, `test:///default`,
 /// `qemu+ssh://host/system`, …
@@ -27,6 +28,9 @@ public final class Connection: @unchecked Sendable {
     /// The connection's event registrations and close callback (one C registration per
     /// event ID, shared by every stream; see `EventRegistry`).
     let events = EventRegistry()
+    /// Testing switch for this connection only: every call with a classic equivalent acts as
+    /// if the modern call were unsupported (`withClassicFallback`), as an older daemon would.
+    let modernCallsUnsupported = Atomic<Bool>(false)
 
     /// How to open a connection (`virConnectFlags`).
     public struct OpenFlags: OptionSet, Hashable, Sendable {
