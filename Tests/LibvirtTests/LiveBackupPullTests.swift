@@ -1,5 +1,6 @@
 import Foundation
 @testable import Libvirt
+import LibvirtQEMU
 import Testing
 import VirtCore
 import VirtKitTestSupport
@@ -8,7 +9,9 @@ import VirtKitTestSupport
 /// exports the disk's point-in-time view over NBD on a UNIX socket; `qemu-img info` and
 /// `qemu-io` read it back and compare it with the pattern written into the qcow2 before the
 /// guest started; the job is read while it runs and ended with `abortJob()` (how a pull
-/// backup ends), which libvirt reports as a completed backup job.
+/// backup ends), which libvirt reports as a completed backup job. A write inside the guest's
+/// disk during the job (QEMU's `qemu-io` monitor command on the disk's backend) leaves the
+/// export at the backup's point in time.
 @Suite(.serialized) struct LiveBackupPullTests {
     /// `qemu-io` over NBD, read-only; returns its exit status and output.
     static func nbdRead(_ socket: String, _ commands: [String]) async -> (Int32, String) {
@@ -43,7 +46,7 @@ import VirtKitTestSupport
             #expect(job.type == .unbounded && job.operation == .backup, "\(job)")
             #expect(job.parameters["disk_temp_total"]?.uint64 == 32 << 20, "\(job.parameters)")
             let live = try await dom.backupXML()
-            #expect(live.contains("mode='pull'") && live.contains("exportname='vda'") && live.contains(socket), live)
+            #expect(live.contains("mode='pull'") && live.contains("exportname='vda'") && live.contains(socket), "\(live)")
 
             // The export answers: its size, then the disk's data (pattern, zeros, pattern).
             let (irc, info, ierr) = await LiveBlockAndSaveTests.run("/usr/bin/qemu-img", ["info", "--output=json", "nbd+unix:///vda?socket=\(socket)"])
@@ -51,10 +54,22 @@ import VirtKitTestSupport
             let size = (try? JSONSerialization.jsonObject(with: Data(info.utf8)) as? [String: Any])?["virtual-size"] as? Int
             #expect(size == 32 << 20, "\(info)")
             let (rrc, rout) = await Self.nbdRead(socket, ["read -P 0xa5 0 1M", "read -P 0 1M 3M", "read -P 0x3c 4M 64k", "read -P 0 31M 1M"])
-            #expect(rrc == 0 && !rout.contains("verification failed") && rout.components(separatedBy: "read ").count - 1 == 4, rout)
+            #expect(rrc == 0 && !rout.contains("verification failed") && rout.components(separatedBy: "read ").count - 1 == 4, "\(rout)")
             // The check can fail: a pattern that isn't there is reported.
             let (nrc, nout) = await Self.nbdRead(socket, ["read -P 0x11 0 512"])
-            #expect(nrc != 0 && nout.contains("Pattern verification failed"), nout)
+            #expect(nrc != 0 && nout.contains("Pattern verification failed"), "\(nout)")
+
+            // Point in time: the guest's disk changes under the job (a write through the disk's own
+            // block backend, so through the backup's copy-before-write filter), the export does
+            // not, and the old data went to the scratch file.
+            let backend = "/machine/peripheral/virtio-disk0/virtio-backend"
+            let wrote = try await dom.qemuMonitorCommand("qemu-io -d \(backend) \"write -P 0x5a 0 64k\"", syntax: .hmp)
+            let check = try await dom.qemuMonitorCommand("qemu-io -d \(backend) \"read -P 0x5a 0 64k\"", syntax: .hmp)
+            #expect(!wrote.contains("rror") && !check.contains("failed") && !check.contains("rror"), "\(wrote) \(check)")
+            let (prc, pout) = await Self.nbdRead(socket, ["read -P 0xa5 0 1M"])
+            #expect(prc == 0 && !pout.contains("verification failed"), "the export kept the data of the backup's start: \(pout)")
+            let used = try await dom.jobStats().parameters["disk_temp_used"]?.uint64
+            #expect((used ?? 0) >= 64 << 10, "scratch space used: \(String(describing: used))")
 
             // (No second `beginBackup` here: on libvirt 9.0 it holds the domain's state-change
             // lock until the 30 s job timeout, blocking the abort below.)
