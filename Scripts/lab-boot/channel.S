@@ -192,7 +192,8 @@ setup_queue:
     ret
 
 /* Finds the virtio-serial device on bus 0; enables I/O decoding and bus mastering.
- * Returns its BAR0 I/O base in %bx, or 0. */
+ * Returns its BAR0 I/O base in %bx, or 0. (devices.S's find_virtio for one device: each
+ * boot sector is assembled alone and must fit 510 bytes.) */
 find_serial:
     movl $0x80000000, %ecx
 3:  movl %ecx, %eax
