@@ -11,7 +11,8 @@ import VirtKitTestSupport
 /// guest started; the job is read while it runs and ended with `abortJob()` (how a pull
 /// backup ends), which libvirt reports as a completed backup job. A write inside the guest's
 /// disk during the job (QEMU's `qemu-io` monitor command on the disk's backend) leaves the
-/// export at the backup's point in time.
+/// export at the backup's point in time. Then an incremental pull since the checkpoint the first
+/// one made: its dirty bitmap (read over NBD) names exactly the areas written since.
 @Suite(.serialized) struct LiveBackupPullTests {
     /// `qemu-io` over NBD, read-only; returns its exit status and output.
     static func nbdRead(_ socket: String, _ commands: [String]) async -> (Int32, String) {
@@ -40,7 +41,7 @@ import VirtKitTestSupport
             try await dom.beginBackup(xml: """
                 <domainbackup mode='pull'><server transport='unix' socket='\(socket)'/>
                 <disks><disk name='vda' backup='yes' type='file'><scratch file='\(scratch)'/></disk></disks></domainbackup>
-                """)
+                """, checkpointXML: "<domaincheckpoint><name>c1</name></domaincheckpoint>")
             // The running job: an unbounded backup, its scratch space reported.
             let job = try await dom.jobStats()
             #expect(job.type == .unbounded && job.operation == .backup, "\(job)")
@@ -88,6 +89,32 @@ import VirtKitTestSupport
             let (arc, aout) = await Self.nbdRead(socket, ["read 0 512"])
             #expect(arc != 0, "the export still answers after the abort: \(aout)")
             #expect(try await dom.isActive(), "the guest runs on")
+
+            // An incremental pull since checkpoint c1 (made at the first backup's start): the
+            // export's dirty bitmap names exactly what changed since — the write above at 0 and
+            // one more at 8 MiB (qemu-img map with x-dirty-bitmap shows dirty areas as data: false).
+            _ = try await dom.qemuMonitorCommand("qemu-io -d \(backend) \"write -P 0x77 8M 64k\"", syntax: .hmp)
+            try await dom.beginBackup(xml: """
+                <domainbackup mode='pull'><incremental>c1</incremental><server transport='unix' socket='\(socket)'/>
+                <disks><disk name='vda' backup='yes' type='file'><scratch file='\(scratch)'/></disk></disks></domainbackup>
+                """, checkpointXML: "<domaincheckpoint><name>c2</name></domaincheckpoint>")
+            #expect(try await dom.backupXML().contains("exportbitmap='backup-vda'"))
+            let (mrc, map, merr) = await LiveBlockAndSaveTests.run("/usr/bin/qemu-img", [
+                "map", "--output=json", "--image-opts",
+                "driver=nbd,server.type=unix,server.path=\(socket),export=vda,x-dirty-bitmap=qemu:dirty-bitmap:backup-vda",
+            ])
+            #expect(mrc == 0, "qemu-img map over NBD: \(merr)")
+            let extents = (try? JSONSerialization.jsonObject(with: Data(map.utf8)) as? [[String: Any]]) ?? []
+            let dirty = extents.filter { $0["data"] as? Bool == false }.compactMap { e in
+                (e["start"] as? Int).flatMap { start in (e["length"] as? Int).map { [start, $0] } }
+            }
+            #expect(dirty == [[0, 64 << 10], [8 << 20, 64 << 10]], "\(map)")
+            let (crc, cout) = await Self.nbdRead(socket, ["read -P 0x5a 0 64k", "read -P 0x77 8M 64k", "read -P 0xa5 64k 960k"])
+            #expect(crc == 0 && !cout.contains("verification failed"), "\(cout)")
+            try await dom.abortJob()
+            _ = await ObjectKindTests.first(events, within: .seconds(120))
+            #expect(try await dom.listAllCheckpoints().map(\.name).sorted() == ["c1", "c2"])
+            #expect(try await dom.checkpoint(named: "c2").parent() == dom.checkpoint(named: "c1"))
         }
     }
 }
