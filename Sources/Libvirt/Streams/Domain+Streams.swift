@@ -62,7 +62,9 @@ extension Domain {
     }
 
     /// Opens a guest channel (`virDomainOpenChannel`, e.g. `org.qemu.guest_agent.0`, or a
-    /// channel's alias) on a new non-blocking stream; `force` takes it from another client.
+    /// channel's alias; nil: the first channel) on a new non-blocking stream; `force` takes
+    /// it from another client (without it a held channel is `.operationFailed`). libvirt
+    /// 9.0's QEMU driver opens `<channel type='unix'>` channels only.
     public func openChannel(_ name: String?, force: Bool = false, readAhead: Int = 1 << 20) async throws -> ConsoleSession {
         let stream = try await connection.newStream(nonBlocking: true, readAhead: readAhead)
         let flags: UInt32 = force ? VIR_DOMAIN_CHANNEL_FORCE.rawValue : 0
