@@ -182,6 +182,40 @@ extension LiveExporterTests {
     }
 
     /// `some`/`full` → `total=` (µs) of a PSI file.
+    /// The live host's steal, iowait and PSI series, scraped from `qemu:///system`, are
+    /// positive where the kernel's are, never ahead of `/proc/stat` and `/proc/pressure/*`
+    /// read here afterwards (USER_HZ ticks, µs), and promtool accepts the scrape.
+    @Test func hostStealIOWaitAndPressureNeverRunAheadOfTheKernelFiles() async throws {
+        guard let conn = await LiveExporterTests.open() else { return }
+        await conn.close()
+        let exporter = MetricsExporter(uris: ["qemu:///system"], findingsInterval: nil)
+        let text = String(decoding: await exporter.metrics(), as: UTF8.self)
+        await exporter.shutdown()
+        let parsed = try ParsedExposition(text)
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let cpu = try String(contentsOfFile: "/proc/stat", encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("cpu ") }.map { $0.split(separator: " ").dropFirst().compactMap { UInt64($0) } } ?? []
+        try #require(cpu.count >= 8, "/proc/stat cpu line")
+        for (family, ticks) in [("virtkit_host_cpu_iowait_seconds_total", cpu[4]), ("virtkit_host_cpu_steal_seconds_total", cpu[7])] {
+            let v = try #require(parsed.values(family).first { $0.labels["host"] == "qemu:///system" }, "\(family)").value
+            #expect(v >= 0 && v <= Double(ticks) / hz + 1e-9, "\(family): \(v) s vs kernel \(ticks) ticks")
+            if ticks > 1_000 { #expect(v > 0, "\(family)") }
+        }
+        if FileManager.default.fileExists(atPath: "/proc/pressure/cpu") {
+            for resource in ["cpu", "io", "memory"] {
+                for (kind, total) in try Self.pressureTotals("/proc/pressure/" + resource) {
+                    let v = try #require(parsed.values("virtkit_host_pressure_seconds_total").first {
+                        $0.labels["resource"] == resource && $0.labels["kind"] == kind
+                    }, "\(resource) \(kind)").value
+                    #expect(v >= 0 && v <= Double(total) / 1e6 + 1e-9, "\(resource) \(kind): \(v) s vs kernel \(total) µs")
+                }
+            }
+        } else {
+            LiveEnvironment.unavailable("no /proc/pressure (kernel without PSI): host pressure not checked")
+        }
+        try promtoolAccepts(text)
+    }
+
     static func pressureTotals(_ file: String) throws -> [(String, UInt64)] {
         try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").compactMap { line in
             let f = line.split(separator: " ")

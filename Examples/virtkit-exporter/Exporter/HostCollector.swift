@@ -52,6 +52,8 @@ public struct NodeFigures: Sendable {
     public var cpu: NodeCPUStats?
     /// Hugepage pools per NUMA node (local hosts: sysfs through HostProbe).
     public var hugepages: [(node: Int, pool: HugepagePool)] = []
+    /// Steal and iowait time and PSI totals (local hosts: `/proc/stat`, `/proc/pressure`).
+    public var stall: HostStallCounters?
 }
 
 /// Collects one libvirt URI: a persistent read-only connection through `EventMonitor`
@@ -109,8 +111,10 @@ public actor HostCollector {
     /// - Parameters:
     ///   - readsHostFiles: nil decides from the URI (`isLocal(_:)`).
     ///   - findingsInterval: how often findings are recomputed; nil never.
+    ///   - hostRoot: where this machine's own files are read (`/`; a captured tree in tests).
     public init(uri: String, definitionWidth: Int = 8, readsHostFiles: Bool? = nil,
                 findingsInterval: Duration? = .seconds(60), findingsWindow: Duration = .seconds(1),
+                hostRoot: ProbeRoot = .live,
                 logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.uri = uri
         hostLabels = LabelSet(["host": uri])
@@ -122,7 +126,7 @@ public actor HostCollector {
         var l = logger
         l[metadataKey: "uri"] = "\(uri)"
         self.logger = l
-        self.local = local ? LocalHostReader(logger: l) : nil
+        self.local = local ? LocalHostReader(logger: l, hostRoot: hostRoot) : nil
     }
 
     /// A QEMU daemon on this machine: the `qemu` driver with no host name in the URI
@@ -313,6 +317,7 @@ public actor HostCollector {
             let figures = await local.read(localWanted)
             for i in domains.indices { domains[i].host = figures.guests[domains[i].metadata.uuid] }
             node.hugepages = figures.hugepages
+            node.stall = figures.stall
         }
         startFindingsIfDue(conn)
 
