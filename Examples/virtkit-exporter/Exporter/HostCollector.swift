@@ -77,7 +77,16 @@ public actor HostCollector {
     public nonisolated let findingsInterval: Duration?
     /// The sampling window of the findings' rates (vCPU delay, throttling, host rates).
     public nonisolated let findingsWindow: Duration
-    static let groups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block]
+    /// Every domain, every state: one cheap call (no domain job, no QEMU monitor).
+    static let stateGroup: DomainStatsGroups = .state
+    /// What only an active domain has (its cgroups, its QEMU monitor): asked for the active
+    /// domains only, `block` only for those whose definition has disks (libvirt asks the
+    /// monitor for block statistics even when there are none).
+    static let activeGroups: DomainStatsGroups = [.cpuTotal, .balloon, .vcpu, .interface]
+    /// How many `virDomainListGetStats` calls share the active domains. libvirtd serves one
+    /// connection's calls on several workers, so the per-domain monitor round trips of one
+    /// call overlap the others' instead of queueing behind them.
+    static let activeCallWidth = 4
     /// Events after which a domain's XML is read again.
     static let invalidatingEvents: Set<DomainEventID> = [.lifecycle, .deviceAdded, .deviceRemoved, .metadataChange]
 
@@ -262,8 +271,8 @@ public actor HostCollector {
         async let freeMemory = try? conn.cellsFreeMemory()
         let wantsNodeCPU = !nodeCPUUnsupported
         async let nodeCPU: Result<NodeCPUStats, any Error>? = wantsNodeCPU ? await Self.attempt { try await conn.nodeCPUStats() } : nil
-        var stats = try await conn.allDomainStats(groups: Self.groups, flags: .noWait, handles: true)
-        let duration = ContinuousClock.now - start
+        var stats = try await conn.allDomainStats(groups: Self.stateGroup, flags: .noWait, handles: true)
+        var duration = ContinuousClock.now - start
 
         // Definitions: only for domains that are new, renamed or changed since last read.
         var wanted: [(key: String, domain: Domain, name: String)] = []
@@ -278,6 +287,12 @@ public actor HostCollector {
         }
         for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
         for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
+        // The test driver reports only the state group.
+        if !uri.hasPrefix("test:") {
+            let activeStart = ContinuousClock.now
+            await addActiveGroups(&stats, keys: keys, conn: conn)
+            duration += ContinuousClock.now - activeStart
+        }
 
         // Samples, with groups NOWAIT skipped filled from the previous scrape (found at the
         // same position when the domain list did not change, else through an index).
@@ -331,6 +346,63 @@ public actor HostCollector {
         return Collected(domains: domains, node: node, takenAt: start, duration: duration)
     }
 
+    /// Asks for `activeGroups` (plus `block` where the definition has disks, or is not read
+    /// yet) of the active domains in up to `activeCallWidth` concurrent calls (NOWAIT), and
+    /// merges them into `stats`. A call that fails leaves its domains' groups nil, as NOWAIT
+    /// does for a busy domain: they are served from the previous scrape, marked stale.
+    private func addActiveGroups(_ stats: inout [DomainStats], keys: [String], conn: Connection) async {
+        var withBlock: [(index: Int, domain: Domain)] = [], withoutBlock: [(index: Int, domain: Domain)] = []
+        for i in stats.indices where !keys[i].isEmpty {
+            guard let d = stats[i].domain, d.id != nil else { continue }
+            if let m = metadata[keys[i]], m.hasDefinition, m.disks.isEmpty {
+                withoutBlock.append((i, d))
+                stats[i].blockCount = 0  // known to have none: nothing was skipped
+            } else {
+                withBlock.append((i, d))
+            }
+        }
+        let total = withBlock.count + withoutBlock.count
+        if total == 0 { return }
+        let per = max(1, (total + Self.activeCallWidth - 1) / Self.activeCallWidth)
+        var calls: [(groups: DomainStatsGroups, members: [(index: Int, domain: Domain)])] = []
+        for (list, groups) in [(withBlock, Self.activeGroups.union(.block)), (withoutBlock, Self.activeGroups)] {
+            var from = 0
+            while from < list.count {
+                calls.append((groups, Array(list[from..<min(from + per, list.count)])))
+                from += per
+            }
+        }
+        let log = logger
+        let results = await withTaskGroup(of: [(Int, DomainStats)].self) { g in
+            for call in calls {
+                g.addTask {
+                    let byName = Dictionary(call.members.map { ($0.domain.name, $0.index) }, uniquingKeysWith: { a, _ in a })
+                    do {
+                        let records = try await conn.domainStats(call.members.map(\.domain), groups: call.groups, flags: .noWait)
+                        return records.compactMap { r in byName[r.name].map { ($0, r) } }
+                    } catch {
+                        log.debug("active-domain statistics call failed; its domains are served stale", metadata: ["domains": "\(call.members.count)", "error": "\(error)"])
+                        return []
+                    }
+                }
+            }
+            var all: [(Int, DomainStats)] = []
+            for await part in g { all += part }
+            return all
+        }
+        for (i, r) in results {
+            stats[i].cpu = r.cpu
+            stats[i].balloon = r.balloon
+            stats[i].vcpu = r.vcpu
+            stats[i].interfaceCount = r.interfaceCount
+            stats[i].interfaces = r.interfaces
+            if r.blockCount != nil || !r.blocks.isEmpty {
+                stats[i].blockCount = r.blockCount
+                stats[i].blocks = r.blocks
+            }
+        }
+    }
+
     /// Reads the XML of `wanted` domains, `definitionWidth` at a time. A domain whose XML
     /// cannot be read or parsed keeps name and UUID only, and is tried again next scrape.
     private func readDefinitions(_ wanted: [(key: String, domain: Domain, name: String)]) async -> [(String, DomainMetadata)] {
@@ -375,8 +447,9 @@ public actor HostCollector {
         if s.balloon == nil, let b = previous.balloon { s.balloon = b; copied = true }
         if s.vcpu == nil, let v = previous.vcpu { s.vcpu = v; copied = true }
         if s.cpu == nil, let c = previous.cpu { s.cpu = c; copied = true }
-        if s.blocks.isEmpty, !previous.blocks.isEmpty { s.blocks = previous.blocks; s.blockCount = previous.blockCount; copied = true }
-        if s.interfaces.isEmpty, !previous.interfaces.isEmpty { s.interfaces = previous.interfaces; s.interfaceCount = previous.interfaceCount; copied = true }
+        // A count of 0 is an answer (no disks, no NICs); a missing count is a skipped group.
+        if s.blockCount == nil, s.blocks.isEmpty, !previous.blocks.isEmpty { s.blocks = previous.blocks; s.blockCount = previous.blockCount; copied = true }
+        if s.interfaceCount == nil, s.interfaces.isEmpty, !previous.interfaces.isEmpty { s.interfaces = previous.interfaces; s.interfaceCount = previous.interfaceCount; copied = true }
         return copied
     }
 
