@@ -109,6 +109,41 @@ extension LiveExporterTests {
 
     /// A paused guest gets its `guest.paused.user` finding as `virtkit_finding` after a
     /// refresh, with the severity the rules give it; once resumed, a later refresh drops it.
+    /// From its second scrape on, a guest's CPU time comes from its top cgroup's `cpu.stat`
+    /// (the exporter no longer asks libvirt's cpu group for it): it lies between libvirt's
+    /// own `cpu.time` read just before and just after the scrape, so the two sources are the
+    /// same counter; user and system time are served too, and the guest is not stale.
+    @Test func cpuTimeFromTheCgroupIsLibvirtsCounter() async throws {
+        guard let conn = await LiveExporterTests.open() else { return }
+        let dom = try await conn.createDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("exporter-cpu")))
+        let collector = HostCollector(uri: "qemu:///system", findingsInterval: nil)
+        do {
+            let uuid = HostCollector.key(dom.uuid)
+            func sample() async -> DomainSample? {
+                await collector.scrape(deadline: .now + .seconds(30)).domains.first { $0.metadata.uuid == uuid }
+            }
+            // The first scrapes locate the guest's cgroups (libvirt's cpu group meanwhile).
+            #expect(await eventually(timeout: .seconds(20), every: .milliseconds(100)) {
+                await sample()?.host?.cpu.contains { $0.cgroup == "top" } == true
+            }, "the guest's cgroups were found")
+            for _ in 0..<3 {
+                let before = try #require(try await conn.domainStats([dom], groups: .cpuTotal).first?.cpu?.time)
+                let s = try #require(await sample())
+                let after = try #require(try await conn.domainStats([dom], groups: .cpuTotal).first?.cpu?.time)
+                let served = try #require(s.stats.cpu?.time, "cpu time served")
+                #expect(before <= served && served <= after, "libvirt \(before) ≤ served \(served) ≤ libvirt \(after)")
+                #expect(s.stats.cpu?.user != nil && s.stats.cpu?.system != nil)
+                #expect(!s.stale)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        } catch {
+            Issue.record(error)
+        }
+        await collector.shutdown()
+        try? await dom.destroy()
+        await conn.close()
+    }
+
     @Test func findingsFollowAPausedGuest() async throws {
         guard let conn = await LiveExporterTests.open() else { return }
         let dom = try await conn.createDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("exporter-finding")))

@@ -287,11 +287,37 @@ public actor HostCollector {
         }
         for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
         for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
+
+        // This machine's files (running guests' cgroups, the host's counters) are read while
+        // libvirt answers for the active domains: neither waits for the other.
+        var localWanted: [LocalHostReader.Wanted] = []
+        if local != nil {
+            for i in stats.indices where !keys[i].isEmpty {
+                guard let id = stats[i].domain?.id, let uuid = LibvirtUUID(keys[i]) else { continue }
+                let meta = metadata[keys[i]]
+                localWanted.append(.init(key: keys[i], name: meta?.name ?? stats[i].name, uuid: uuid, id: Int(id), hugepages: meta?.hugepageBacked ?? false))
+            }
+        }
+        let reader = local, readerWanted = localWanted
+        async let figures: LocalHostReader.Figures? = reader == nil ? nil : await reader?.read(readerWanted)
+        // Guests whose top cgroup was read last scrape: their CPU time comes from its
+        // `cpu.stat`, the file libvirt's cpu group reads, and libvirt is not asked for it.
+        var cgroupCPU = Set<String>()
+        for d in last?.domains ?? [] where d.host?.cpu.contains(where: { $0.cgroup == "top" && $0.stats.usage != nil }) == true {
+            cgroupCPU.insert(d.metadata.uuid)
+        }
         // The test driver reports only the state group.
         if !uri.hasPrefix("test:") {
             let activeStart = ContinuousClock.now
-            await addActiveGroups(&stats, keys: keys, conn: conn)
+            await addActiveGroups(&stats, keys: keys, cgroupCPU: cgroupCPU, conn: conn)
             duration += ContinuousClock.now - activeStart
+        }
+        let hostFigures = await figures
+        if let hostFigures, !cgroupCPU.isEmpty {
+            for i in stats.indices where stats[i].cpu == nil && cgroupCPU.contains(keys[i]) {
+                guard let top = hostFigures.guests[keys[i]]?.cpu.first(where: { $0.cgroup == "top" })?.stats, let usage = top.usage else { continue }
+                stats[i].cpu = DomainStats.CPU(time: usage, user: top.userTime, system: top.systemTime)
+            }
         }
 
         // Samples, with groups NOWAIT skipped filled from the previous scrape (found at the
@@ -300,7 +326,6 @@ public actor HostCollector {
         var previousIndex: [String: Int]?
         var domains: [DomainSample] = []
         domains.reserveCapacity(stats.count)
-        var localWanted: [LocalHostReader.Wanted] = []
         for i in stats.indices where !keys[i].isEmpty {
             let k = keys[i]
             let meta = metadata[k] ?? DomainMetadata(name: stats[i].name, uuid: k, host: uri)
@@ -316,9 +341,6 @@ public actor HostCollector {
             }
             let stale = before.map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
             domains.append(DomainSample(metadata: meta, stats: stats[i], stale: stale))
-            if local != nil, let id = stats[i].domain?.id, let uuid = LibvirtUUID(k) {
-                localWanted.append(.init(key: k, name: meta.name, uuid: uuid, id: Int(id), hugepages: meta.hugepageBacked))
-            }
         }
         // Every current domain has an entry now, so a larger cache holds undefined domains.
         if metadata.count > domains.count {
@@ -328,8 +350,7 @@ public actor HostCollector {
         }
 
         var node = NodeFigures()
-        if let local {
-            let figures = await local.read(localWanted)
+        if let figures = hostFigures {
             for i in domains.indices { domains[i].host = figures.guests[domains[i].metadata.uuid] }
             node.hugepages = figures.hugepages
             node.stall = figures.stall
@@ -347,25 +368,29 @@ public actor HostCollector {
     }
 
     /// Asks for `activeGroups` (plus `block` where the definition has disks, or is not read
-    /// yet) of the active domains in up to `activeCallWidth` concurrent calls (NOWAIT), and
-    /// merges them into `stats`. A call that fails leaves its domains' groups nil, as NOWAIT
-    /// does for a busy domain: they are served from the previous scrape, marked stale.
-    private func addActiveGroups(_ stats: inout [DomainStats], keys: [String], conn: Connection) async {
-        var withBlock: [(index: Int, domain: Domain)] = [], withoutBlock: [(index: Int, domain: Domain)] = []
+    /// yet; minus `cpuTotal` for the guests in `cgroupCPU`) of the active domains in up to
+    /// `activeCallWidth` concurrent calls (NOWAIT), and merges them into `stats`. A call
+    /// that fails leaves its domains' groups nil, as NOWAIT does for a busy domain: they are
+    /// served from the previous scrape, marked stale.
+    private func addActiveGroups(_ stats: inout [DomainStats], keys: [String], cgroupCPU: Set<String>, conn: Connection) async {
+        var byGroups: [DomainStatsGroups: [(index: Int, domain: Domain)]] = [:]
+        var total = 0
         for i in stats.indices where !keys[i].isEmpty {
             guard let d = stats[i].domain, d.id != nil else { continue }
+            var groups = Self.activeGroups
             if let m = metadata[keys[i]], m.hasDefinition, m.disks.isEmpty {
-                withoutBlock.append((i, d))
                 stats[i].blockCount = 0  // known to have none: nothing was skipped
             } else {
-                withBlock.append((i, d))
+                groups.insert(.block)
             }
+            if cgroupCPU.contains(keys[i]) { groups.remove(.cpuTotal) }
+            byGroups[groups, default: []].append((i, d))
+            total += 1
         }
-        let total = withBlock.count + withoutBlock.count
         if total == 0 { return }
         let per = max(1, (total + Self.activeCallWidth - 1) / Self.activeCallWidth)
         var calls: [(groups: DomainStatsGroups, members: [(index: Int, domain: Domain)])] = []
-        for (list, groups) in [(withBlock, Self.activeGroups.union(.block)), (withoutBlock, Self.activeGroups)] {
+        for (groups, list) in byGroups.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             var from = 0
             while from < list.count {
                 calls.append((groups, Array(list[from..<min(from + per, list.count)])))
@@ -391,7 +416,7 @@ public actor HostCollector {
             return all
         }
         for (i, r) in results {
-            stats[i].cpu = r.cpu
+            if r.cpu != nil { stats[i].cpu = r.cpu }
             stats[i].balloon = r.balloon
             stats[i].vcpu = r.vcpu
             stats[i].interfaceCount = r.interfaceCount

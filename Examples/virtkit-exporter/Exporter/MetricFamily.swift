@@ -22,7 +22,7 @@ extension MetricFamily {
     static let up = Self("libvirt_up", .gauge, "Whether the last statistics call to this libvirt URI succeeded.", source: "virConnectGetAllDomainStats succeeded")
     static let stale = Self("virtkit_scrape_stale", .gauge, "1 when the values served for this host (or domain) are not from this scrape: the host missed the deadline, or libvirt skipped a busy domain's groups (NOWAIT).", labels: ["domain", "uuid (stale domains only)"], source: "exporter")
     static let age = Self("virtkit_scrape_age_seconds", .gauge, "Age of the statistics served for this host.", source: "exporter")
-    static let callDuration = Self("virtkit_scrape_call_duration_seconds", .gauge, "Duration of the bulk statistics call whose result is served.", source: "virConnectGetAllDomainStats wall time")
+    static let callDuration = Self("virtkit_scrape_call_duration_seconds", .gauge, "Duration of the statistics calls whose result is served (the state call and the active domains' calls).", source: "virConnectGetAllDomainStats + virDomainListGetStats wall time")
     static let domains = Self("libvirt_domains_number", .gauge, "Number of domains exported for this host (all states).", source: "records of virConnectGetAllDomainStats")
     // MARK: Host figures
     static let hostCPUs = Self("virtkit_host_cpus", .gauge, "Active host CPUs.", source: "virNodeGetInfo cpus")
