@@ -11,6 +11,8 @@ import VirtKitTestSupport
 /// the guests of one test are domains every other test's scrape sees).
 extension LiveExporterTests {
 @Suite struct HostFilesExporterTests {
+    init() { DaemonSignals.setUp() }
+
     /// A guest whose whole cgroup is capped at 2 ms per 10 ms period (`global_quota`) is
     /// throttled while SeaBIOS runs: the exporter's throttling counters of its `top` cgroup are
     /// positive and never ahead of the kernel's `cpu.stat` read afterwards; its PSI totals

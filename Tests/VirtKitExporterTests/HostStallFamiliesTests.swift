@@ -7,6 +7,8 @@ import VirtKitTestSupport
 /// The host-level families read from this machine's files (steal, iowait, PSI, hugepage
 /// pools) on a captured host tree: HostProbe's `2s4c2t-2n` fixture, materialised.
 @Suite(.offCooperativePool) struct HostStallFamiliesTests {
+    init() { DaemonSignals.setUp() }
+
     static let tree: String? = {
         let fixtures = LiveEnvironment.packageRoot().appendingPathComponent("Tests/HostProbeTests/Fixtures")
         let dest = NSTemporaryDirectory() + "virtkit-exporter-tree-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

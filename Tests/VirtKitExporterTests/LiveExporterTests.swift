@@ -6,6 +6,8 @@ import VirtKitTestSupport
 
 /// The exporter library on the real `qemu:///system` daemon.
 @Suite(.serialized) struct LiveExporterTests {
+    init() { DaemonSignals.setUp() }
+
     static func open() async -> Connection? {
         do { return try await Connection.open("qemu:///system") } catch {
             LiveEnvironment.unavailable("qemu:///system: \(error)")

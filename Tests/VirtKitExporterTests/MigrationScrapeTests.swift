@@ -21,6 +21,8 @@ import VirtKitTestSupport
 /// qemu:///system.
 extension LiveExporterTests {
 @Suite struct MigrationScrapeTests {
+    init() { DaemonSignals.setUp() }
+
     /// How long the migration may run before the test aborts it.
     static let migrationBound: Duration = .seconds(90)
     /// The bound of each cleanup step (abort, destroy, undefine, waiting for the task).
