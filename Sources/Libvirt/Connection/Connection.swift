@@ -53,7 +53,10 @@ public final class Connection: @unchecked Sendable {
     ///
     /// Initializes libvirt and starts the shared `LibvirtEventLoop` first (libvirt needs
     /// a registered loop before opening for keepalive and events).
-    /// - Parameter uri: the driver URI; nil lets libvirt choose (`LIBVIRT_DEFAULT_URI`, …).
+    /// - Parameters:
+    ///   - uri: the driver URI; nil lets libvirt choose (`LIBVIRT_DEFAULT_URI`, …).
+    ///   - readOnly: open read-only (`virConnectOpenReadOnly`).
+    ///   - pool: the threads that run this connection's calls.
     public static func open(_ uri: String?, readOnly: Bool = false, pool: BlockingThreadPool = .libvirt) async throws -> Connection {
         try await open(uri, flags: readOnly ? .readOnly : [], useAuthAPI: false, pool: pool)
     }

@@ -14,7 +14,7 @@ public protocol LibvirtEvent: Sendable {
 /// One family of libvirt events — domain, network, storage pool, node device, secret —:
 /// the C registration pair (`virConnect<Family>EventRegisterAny` / `…DeregisterAny`) and
 /// its event IDs. Each ID has one C callback (its own signature), decoding into `Event`.
-protocol EventFamily {
+protocol EventFamily: SendableMetatype {
     associatedtype ID: Hashable & Sendable
     associatedtype Event: LibvirtEvent
     /// `virConnect…EventRegisterAny`, named in its error.

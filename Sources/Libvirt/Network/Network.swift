@@ -89,7 +89,12 @@ public final class Network: LibvirtObject, ConnectionObject, @unchecked Sendable
 
     /// Changes one section of the definition in place (`virNetworkUpdate`), e.g. adds a DHCP
     /// host: `update(.addLast, .ipDHCPHost, xml: "<host mac='…' ip='…'/>", flags: [.live, .config])`.
-    /// - Parameter parentIndex: which `<ip>` (or other parent) element; nil: the first.
+    /// - Parameters:
+    ///   - command: add, delete or modify (first or last among the siblings).
+    ///   - section: which part of the definition the XML replaces or extends.
+    ///   - xml: the element to add, delete or modify.
+    ///   - parentIndex: which `<ip>` (or other parent) element; nil: the first.
+    ///   - flags: the running network, its persistent definition, or both.
     public func update(_ command: UpdateCommand, _ section: UpdateSection, xml: String, parentIndex: Int? = nil,
                        flags: ModificationImpact = .current) async throws {
         guard let cmd = UInt32(exactly: command.rawValue), let sec = UInt32(exactly: section.rawValue) else {

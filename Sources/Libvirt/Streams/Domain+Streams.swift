@@ -55,7 +55,7 @@ extension Domain {
     /// Without `.force`, a console another client holds is refused (`.operationFailed`).
     public func openConsole(device: String? = nil, flags: ConsoleFlags = [], readAhead: Int = 1 << 20) async throws -> ConsoleSession {
         let stream = try await connection.newStream(nonBlocking: true, readAhead: readAhead)
-        try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
+        _ = try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
             try cCall("virDomainOpenConsole", virDomainOpenConsole(handle, device, st, flags.rawValue))
         }
         return ConsoleSession(domain: self, device: device, stream: stream)
@@ -68,7 +68,7 @@ extension Domain {
     public func openChannel(_ name: String?, force: Bool = false, readAhead: Int = 1 << 20) async throws -> ConsoleSession {
         let stream = try await connection.newStream(nonBlocking: true, readAhead: readAhead)
         let flags: UInt32 = force ? VIR_DOMAIN_CHANNEL_FORCE.rawValue : 0
-        try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
+        _ = try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
             try cCall("virDomainOpenChannel", virDomainOpenChannel(handle, name, st, flags))
         }
         return ConsoleSession(domain: self, device: name, stream: stream)
