@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine with only the Swift toolchain:
 # installs what is missing (apt), starts libvirtd + virtlogd (qemu:///system), brings up
-# the two-host lab, runs `swift test`, then the bounded DomainXML fuzz run, and tears the
-# lab down. Live tests fail instead of skipping when VIRTKIT_REQUIRE_LIVE=1 (.ci/run).
+# the two-host lab, runs `swift test`, builds the DocC documentation (Scripts/docs.sh: any
+# warning fails), then the bounded fuzz runs, and tears the lab down. Live tests fail
+# instead of skipping when VIRTKIT_REQUIRE_LIVE=1 (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/env.sh
@@ -36,6 +37,9 @@ step "Exporter tests (deadlines: their own test process)"
 swift test --skip-build --filter VirtKitExporterTests
 step "Leak test (process RSS: its own test process)"
 swift test --skip-build --filter 'LibvirtTests\.LeakTests'
+
+step "DocC documentation of every library module (fails on any warning)"
+Scripts/docs.sh
 
 if [ -x Scripts/fuzz-domainxml.sh ]; then
     step "Fuzzing the DomainXML parser (bounded)"

@@ -340,18 +340,27 @@ func carryOutDrain(_ plan: FleetDrainPlan, on fleet: Fleet, options: FleetDrainO
     interrupt.setEventHandler { drain.cancel() }
     interrupt.resume()
     var shown: [String: Int] = [:]
+    let bar = ProgressBar(json: json)
     for await event in drain.events where !json {
         switch event {
-        case .started(let g, let t): print("\(g) → \(t): started")
+        case .started(let g, let t):
+            bar.clear()
+            print("\(g) → \(t): started")
         case .progress(let g, let t, let stats):
-            // One line per 10 % step.
             guard let p = stats.progress else { continue }
+            // On a terminal, one bar redrawn for the latest guest's progress; piped, one
+            // line per 10 % step.
+            if bar.enabled {
+                bar.draw(fraction: p, detail: stats.memoryBytesPerSecond.map { "\(MemorySize(bytes: $0).humanReadable)/s" } ?? "", prefix: "\(g) → \(t) ")
+                continue
+            }
             let step = Int(p * 10)
             if step > shown[g, default: -1] {
                 shown[g] = step
                 print("\(g) → \(t): \(Int(p * 100)) %" + (stats.memoryBytesPerSecond.map { ", \(MemorySize(bytes: $0).humanReadable)/s" } ?? ""))
             }
         case .finished(let o):
+            bar.clear()
             print("\(o.guest) → \(o.target ?? "-"): \(o.result), now on the \(o.location) (\(o.elapsed.humanReadable))"
                   + (o.finalStats?.downtime.map { ", downtime \($0.humanReadable)" } ?? ""))
         }

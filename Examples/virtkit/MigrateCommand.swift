@@ -3,8 +3,9 @@ import Foundation
 import Libvirt
 import VirtCore
 
-/// `virtkit migrate`: live-migrates a domain, with a progress bar on a terminal and JSON
-/// lines (one per progress sample, then the final statistics) otherwise.
+/// `virtkit migrate`: live-migrates a domain, with a progress bar on a terminal (stderr, as
+/// the volume transfers draw it) and JSON lines (one per progress sample, then the final
+/// statistics) when stdout is not a terminal or with `--json`.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
@@ -48,14 +49,16 @@ struct MigrateCommand: AsyncParsableCommand {
         } else {
             target = .connection(try await Connection.open(to))
         }
-        let bar = !json && isatty(STDOUT_FILENO) == 1
+        let human = !json && Terminal.isTTY()
+        let bar = ProgressBar(json: !human)
         let started = ContinuousClock.now
         let work = Task {
             try await dom.migrate(to: target, options: options) { stats in
-                if bar {
-                    writeStandardOutput(Data(("\r\u{1B}[K" + ProgressLine(stats).bar).utf8))
+                let line = ProgressLine(stats)
+                if human {
+                    bar.draw(fraction: (line.percent ?? 0) / 100, detail: line.barDetail)
                 } else {
-                    try? printJSONLine(ProgressLine(stats))
+                    try? printJSONLine(line)
                 }
             }
         }
@@ -73,12 +76,13 @@ struct MigrateCommand: AsyncParsableCommand {
         do {
             result = try await work.value
         } catch is CancellationError {
-            if bar { print("") }
+            bar.clear()
             throw CLIError("migration aborted; \(dom.name) keeps running on the source")
         }
         let wall = ContinuousClock.now - started
-        if bar {
-            print("\r\u{1B}[K" + "migrated \(dom.name) in \(ms(wall)) ms" + (result.finalStats?.downtime.map { ", downtime \(ms($0)) ms" } ?? ""))
+        bar.clear()
+        if human {
+            print("migrated \(dom.name) in \(ms(wall)) ms" + (result.finalStats?.downtime.map { ", downtime \(ms($0)) ms" } ?? ""))
         } else {
             var line = result.finalStats.map(ProgressLine.init) ?? ProgressLine(JobStats(type: .completed, parameters: [:]))
             line.event = "completed"
@@ -120,13 +124,10 @@ struct ProgressLine: Encodable {
         downtimeMs = s.downtime.map(ms)
     }
 
-    /// `[#####.....]  42.0%  12.3 MiB/s  remaining 20.1 MiB`
-    var bar: String {
-        let p = percent ?? 0
-        let filled = Int((p / 100 * 30).rounded())
+    /// What follows the bar: `12.3 MiB/s  remaining 20.1 MiB  iteration 2`.
+    var barDetail: String {
         let rate = memoryBytesPerSecond.map { String(format: "%.1f MiB/s", Double($0) / 1_048_576) } ?? "? MiB/s"
         let rem = dataRemaining.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?"
-        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "] "
-            + String(format: "%5.1f%%", p) + "  \(rate)  remaining \(rem)" + (iteration.map { "  iteration \($0)" } ?? "")
+        return "\(rate)  remaining \(rem)" + (iteration.map { "  iteration \($0)" } ?? "")
     }
 }

@@ -33,6 +33,37 @@ enum Terminal {
     }
 }
 
+/// A one-line progress bar redrawn in place on stderr (`[#####     ]  42.0 %  detail`), for
+/// transfers and migrations: only when stderr is a terminal and the output is not JSON, so
+/// piped output never holds a carriage return or an escape sequence.
+struct ProgressBar: Sendable {
+    let enabled: Bool
+
+    init(json: Bool, isTTY: Bool = Terminal.isTTY(STDERR_FILENO)) { enabled = isTTY && !json }
+
+    static let width = 30
+
+    /// The bar's text after `prefix`: 30 cells, the percentage, then `detail`.
+    static func text(fraction: Double, detail: String, prefix: String = "") -> String {
+        let f = fraction.isFinite ? min(1, max(0, fraction)) : 0
+        let filled = Int(f * Double(width))
+        return prefix + "[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            + String(format: "] %5.1f %%", f * 100) + (detail.isEmpty ? "" : "  " + detail)
+    }
+
+    /// Redraws the bar (nothing when disabled).
+    func draw(fraction: Double, detail: String, prefix: String = "") {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + Self.text(fraction: fraction, detail: detail, prefix: prefix)).utf8))
+    }
+
+    /// Erases the bar so the next line starts clean (nothing when disabled).
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
 /// Left-aligned columns sized to their widest cell; when `maxWidth` is given and the table
 /// is wider, the widest columns are cut (ending in `…`) until it fits. Cells are made
 /// terminal-safe first. `style` may colour a cell after it was padded (colour codes take no

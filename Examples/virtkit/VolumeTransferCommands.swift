@@ -29,17 +29,13 @@ extension VolumeCommand {
             try await withConnection(connection.resolvedURI, readOnly: false) { conn in
                 let vol = try await conn.storagePool(named: pool).volume(named: name)
                 let total = try await vol.info().capacity.bytes
-                let bar = Terminal.isTTY(STDERR_FILENO) && !output.json
+                let bar = ProgressBar(json: output.json)
                 let t0 = ContinuousClock.now
                 let bytes = try await transfer(vol) { done in
-                    guard bar, total > 0 else { return }
-                    let fraction = min(1, Double(done) / Double(total))
-                    let filled = Int(fraction * 30)
-                    let line = "\r\u{1B}[K[" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
-                        + String(format: "] %5.1f %%  ", fraction * 100) + MemorySize(bytes: done).humanReadable
-                    FileHandle.standardError.write(Data(line.utf8))
+                    guard total > 0 else { return }
+                    bar.draw(fraction: Double(done) / Double(total), detail: MemorySize(bytes: done).humanReadable)
                 }
-                if bar { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                bar.clear()
                 let elapsed = ContinuousClock.now - t0
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let result = Transfer(volume: name, file: file, bytes: bytes, seconds: seconds,

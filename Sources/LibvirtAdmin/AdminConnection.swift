@@ -102,10 +102,7 @@ public final class AdminConnection: @unchecked Sendable {
     /// The daemon's servers, e.g. `admin` and `libvirtd` (`virAdmConnectListServers`).
     public func servers() async throws -> [AdminServer] {
         try await call { h throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = Int(try cCall("virAdmConnectListServers", virAdmConnectListServers(h, &list, 0)))
-            defer { free(list) }
-            return (0..<n).compactMap { list?[$0].map { AdminServer(adopting: $0, connection: self) } }
+            try listAll("virAdmConnectListServers", h, 0, virAdmConnectListServers) { AdminServer(adopting: $0, connection: self) }
         }
     }
 

@@ -139,10 +139,7 @@ public final class AdminServer: AdminObject, @unchecked Sendable, CustomStringCo
     /// The connected clients (`virAdmServerListClients`).
     public func clients() async throws -> [AdminClient] {
         try await call { s throws(LibvirtError) in
-            var list: UnsafeMutablePointer<OpaquePointer?>?
-            let n = Int(try cCall("virAdmServerListClients", virAdmServerListClients(s, &list, 0)))
-            defer { free(list) }
-            return (0..<n).compactMap { list?[$0].map { AdminClient(adopting: $0, connection: self.connection) } }
+            try listAll("virAdmServerListClients", s, 0, virAdmServerListClients) { AdminClient(adopting: $0, connection: self.connection) }
         }
     }
 

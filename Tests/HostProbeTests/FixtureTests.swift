@@ -185,6 +185,42 @@ struct FixtureTests {
         #expect(back == s)
     }
 
+    /// Steal and iowait of the `cpu` line become spans through USER_HZ; the PSI `total=`
+    /// values (µs) of all three resources come back exactly.
+    @Test func stallCountersOfATreeAreItsProcStatAndPressureTotals() throws {
+        let c = HostProber(root: Fixtures.root("2s4c2t-2n")).stallCountersSync()
+        #expect(c.diagnostics.isEmpty, "\(c.diagnostics)")
+        let cpu = try #require(c.cpu)
+        #expect(cpu.steal == 678 && cpu.iowait == 345)
+        #expect(c.steal == c.duration(ticks: 678) && c.iowait == c.duration(ticks: 345))
+        // At 100 ticks per second, exactly 6.78 s and 3.45 s.
+        let at100 = HostStallCounters(cpu: cpu, ticksPerSecond: 100)
+        #expect(at100.steal == .milliseconds(6780) && at100.iowait == .milliseconds(3450))
+        #expect(c.pressures.map(\.resource) == ["cpu", "io", "memory"])
+        #expect(c.cpuPressure?.someTotal == .microseconds(1_500_000) && c.cpuPressure?.fullTotal == .zero)
+        #expect(c.ioPressure?.someTotal == .microseconds(2_250_000) && c.ioPressure?.fullTotal == .microseconds(1_250_000))
+        #expect(c.memoryPressure?.someTotal == .microseconds(12_345) && c.memoryPressure?.fullTotal == .microseconds(6_789))
+    }
+
+    /// A kernel without PSI has no `/proc/pressure`: no pressure and no diagnostic. A garbled
+    /// `/proc/stat` is a typed diagnostic and no CPU counters, not zeros.
+    @Test func stallCountersWithoutPSIOrWithAGarbledStat() {
+        let broken = HostProber(root: Fixtures.root("broken")).stallCountersSync()
+        #expect(broken.cpu == nil && broken.steal == nil && broken.iowait == nil)
+        #expect(broken.diagnostics.map(\.failure.kind) == ["garbled"])
+        #expect(broken.pressures.isEmpty)
+        let noStat = HostProber(root: Fixtures.root("offline-nonuma")).stallCountersSync()
+        #expect(noStat.cpu == nil && noStat.pressures.isEmpty)
+        #expect(noStat.diagnostics.map(\.path) == ["/proc/stat"])
+    }
+
+    /// Ticks far beyond a `UInt64` of nanoseconds still convert (a long-running host with
+    /// many CPUs), without a trap.
+    @Test func stallTicksBeyondUInt64NanosecondsConvert() {
+        let c = HostStallCounters(cpu: nil, ticksPerSecond: 100)
+        #expect(c.duration(ticks: .max) == .seconds(Int64(UInt64.max / 100)) + .milliseconds(150))
+    }
+
     @Test func garbledProcStatIsTypedInSamples() {
         guard case .failure(let f) = ProcStat.parse("cpu  1 2 three 4\n") else {
             Issue.record("garbled /proc/stat parsed")

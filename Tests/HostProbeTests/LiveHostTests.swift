@@ -105,6 +105,32 @@ struct LiveHostTests {
         #expect(last.threads.map(\.cpuPercent).reduce(0, +) > 5)
     }
 
+    /// The live host's counters, read on the file-I/O pool, never run ahead of `/proc/stat`
+    /// and `/proc/pressure` read independently afterwards, and never go backwards.
+    @Test func liveStallCountersAreMonotoneAgainstTheKernelFiles() async throws {
+        let first = try #require(await HostProber().stallCounters())
+        let second = try #require(await HostProber().stallCounters())
+        #expect(first.diagnostics.isEmpty, "\(first.diagnostics)")
+        let stat = try String(contentsOfFile: "/proc/stat", encoding: .utf8)
+        let cpu = try #require(stat.split(separator: "\n").first { $0.hasPrefix("cpu ") }).split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        try #require(cpu.count >= 8)
+        let a = try #require(first.cpu), b = try #require(second.cpu)
+        #expect(a.iowait <= b.iowait && b.iowait <= cpu[4])
+        #expect(a.steal <= b.steal && b.steal <= cpu[7])
+        #expect(a.user + a.system > 0)
+        if FileManager.default.fileExists(atPath: "/proc/pressure/cpu") {
+            #expect(first.pressures.map(\.resource) == ["cpu", "io", "memory"])
+            for (resource, p) in second.pressures {
+                let text = try String(contentsOfFile: "/proc/pressure/" + resource, encoding: .utf8)
+                let some = PressureCounters.parse(text)
+                #expect((p.someTotalMicroseconds ?? .max) <= (some.someTotalMicroseconds ?? 0), "\(resource)")
+                #expect(p.someTotal != nil)
+            }
+        } else {
+            #expect(first.pressures.isEmpty)
+        }
+    }
+
     @Test func processThreadCounters() throws {
         let threads = try ProcessThreads.read(pid: Int(getpid())).get()
         let main = try #require(threads.first { $0.tid == Int(getpid()) })

@@ -65,7 +65,7 @@ extension LiveEventTests {
     /// `setMemory` (`virDomainSetMemoryFlags`, live) sets the balloon target; the guest
     /// reports it, QEMU sends BALLOON_CHANGE and libvirt the balloon-change event with the
     /// new size, which `info()` then shows. Twice, down and back up.
-    @Test(.timeLimit(.minutes(3)))  // a hang guard; the waits inside have their own timeouts
+    @Test(.timeLimit(.minutes(5)))  // above the waits' sum (150 + 2 × 40 s) plus the guest's start
     func balloonTargetsComeBackAsBalloonChangeEvents() async throws {
         try await Self.withDevicesGuest("balloon") { _, dom, events in
             let name = dom.name
@@ -73,11 +73,17 @@ extension LiveEventTests {
                 guard case .event(let e) = m, e.domainName == name, case .balloonChange(let size) = e.kind else { return nil }
                 return size
             }
-            var from = 0
+            // The boot program opens the agent port when it starts: past the firmware (SeaBIOS's
+            // POST alone takes ~8 s here, minutes under load), it answers balloon targets.
+            let running = await events.first(timeout: .seconds(150)) { (m: DomainEventMessage) -> Bool? in
+                guard case .event(let e) = m, e.domainName == name, case .agentLifecycle(.connected, _) = e.kind else { return nil }
+                return true
+            }
+            let soFar = await Self.kinds(events, of: name)
+            #expect(running != nil, "the boot program opened the agent port: \(soFar)")
+            var from = (running?.1 ?? -1) + 1
             for target in [MemorySize.mebibytes(40), .mebibytes(56)] {
                 try await dom.setMemory(target, flags: .live)
-                // The guest answers within a timer tick once its boot program runs (SeaBIOS's
-                // POST takes ~8 s here), so the first target may wait for the boot.
                 let change = await events.first(from: from, timeout: .seconds(40)) { m in balloon(m).flatMap { $0 == target ? $0 : nil } }
                 let all = await Self.kinds(events, of: name)
                 #expect(change != nil, "a balloon-change event with \(target): \(all)")

@@ -1,5 +1,5 @@
 import Foundation
-import Libvirt
+@testable import Libvirt
 import LibvirtQEMU
 import Testing
 import VirtCore
@@ -300,6 +300,12 @@ import VirtKitTestSupport
         let arp = try #require(all.first { $0.name == "allow-arp" }, "libvirt's stock filters are defined")
         #expect(try await conn.networkFilter(named: "allow-arp") == arp)
         #expect(try await conn.networkFilter(uuid: arp.uuid).name == "allow-arp")
+        #expect(try await conn.networkFilter(uuidString: arp.uuid.description).name == "allow-arp")
+        // The classic listing (virConnectListNWFilters, each name looked up) gives the same filters.
+        conn.modernCallsUnsupported.store(true, ordering: .relaxed)
+        let classic = try await conn.listAllNetworkFilters()
+        conn.modernCallsUnsupported.store(false, ordering: .relaxed)
+        #expect(Set(classic.map(\.name)) == Set(all.map(\.name)))
         let name = "virtkit-test-filter-\(getpid())"
         let f = try await conn.defineNetworkFilter(xml: """
             <filter name='\(name)' chain='root'><filterref filter='allow-arp'/><rule action='drop' direction='in' priority='500'><all/></rule></filter>

@@ -227,6 +227,26 @@ import VirtKitTestSupport
         return true
     }
 
+    /// Writes `text` to `session` and reads until it comes back.
+    static func echoes(_ session: ConsoleSession, _ text: String, from iterator: inout LibvirtStream.Chunks.Iterator) async throws -> Bool {
+        var seen: [UInt8] = []
+        try await session.write(text)
+        return try await read(session, until: text, from: &iterator, into: &seen)
+    }
+
+    /// True once `iterator`'s session ended: its output ran out, or libvirt reported the end
+    /// (a takeover by another client may come as an error of the old stream).
+    static func runsToEnd(_ iterator: inout LibvirtStream.Chunks.Iterator) async -> Bool {
+        do {
+            while try await iterator.next() != nil {}
+            return true
+        } catch is LibvirtError {
+            return true
+        } catch {
+            return false
+        }
+    }
+
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= hay.count else { return false }
         return (0...(hay.count - needle.count)).contains { hay[$0..<($0 + needle.count)].elementsEqual(needle) }
@@ -239,11 +259,8 @@ import VirtKitTestSupport
         try await Self.withEchoGuest(conn, tag: "console") { dom in
             let session = try await dom.openConsole(flags: .safe)
             var it = session.output.makeAsyncIterator()
-            var seen: [UInt8] = []
             for word in ["hello", "virtkit 🚀", String(repeating: "x", count: 200)] {
-                seen = []
-                try await session.write(word)
-                #expect(try await Self.read(session, until: word, from: &it, into: &seen), "echo of \(word.prefix(20))")
+                #expect(try await Self.echoes(session, word, from: &it), "echo of \(word.prefix(20))")
             }
             // A second client is refused while the first holds it; `.force` takes it over,
             // which ends the first session's output.
@@ -254,18 +271,9 @@ import VirtKitTestSupport
                 #expect(e.function == "virDomainOpenConsole", "\(e)")
             }
             let second = try await dom.openConsole(device: "serial0", flags: .force)
-            var ended = false
-            do {
-                while try await it.next() != nil {}
-                ended = true
-            } catch is LibvirtError {
-                ended = true  // libvirt may report the takeover as an error of the old stream
-            }
-            #expect(ended)
+            #expect(await Self.runsToEnd(&it))
             var it2 = second.output.makeAsyncIterator()
-            seen = []
-            try await second.write("again")
-            #expect(try await Self.read(second, until: "again", from: &it2, into: &seen))
+            #expect(try await Self.echoes(second, "again", from: &it2))
             try await second.close()
             // An unknown device is libvirt's typed error.
             do {

@@ -13,6 +13,18 @@ import Testing
         #expect(Terminal.paint("x", .red, enabled: true) == "\u{1B}[31mx\u{1B}[0m")
     }
 
+    /// The bar is drawn only on a terminal and never in JSON mode; its text is 30 cells,
+    /// the percentage and the detail, clamped to 0…100 % (NaN reads as 0).
+    @Test func progressBarsOnlyOnATerminalAndClamped() {
+        #expect(ProgressBar(json: false, isTTY: true).enabled)
+        #expect(!ProgressBar(json: false, isTTY: false).enabled)
+        #expect(!ProgressBar(json: true, isTTY: true).enabled)
+        #expect(ProgressBar.text(fraction: 0.5, detail: "1.0 MiB") == "[" + String(repeating: "#", count: 15) + String(repeating: " ", count: 15) + "]  50.0 %  1.0 MiB")
+        #expect(ProgressBar.text(fraction: 2, detail: "", prefix: "g → h ") == "g → h [" + String(repeating: "#", count: 30) + "] 100.0 %")
+        #expect(ProgressBar.text(fraction: .nan, detail: "") == "[" + String(repeating: " ", count: 30) + "]   0.0 %")
+        #expect(ProgressBar.text(fraction: -1, detail: "x").hasSuffix("]   0.0 %  x"))
+    }
+
     @Test func tablesFitTheTerminalAndPipedOutputIsNotCut() {
         let rows = [["NAME", "STATE"], [String(repeating: "a", count: 60), "running"], ["b", "paused"]]
         let narrow = TextTable.render(rows, maxWidth: 30, color: false)

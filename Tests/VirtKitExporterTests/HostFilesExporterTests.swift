@@ -11,6 +11,8 @@ import VirtKitTestSupport
 /// the guests of one test are domains every other test's scrape sees).
 extension LiveExporterTests {
 @Suite struct HostFilesExporterTests {
+    init() { DaemonSignals.setUp() }
+
     /// A guest whose whole cgroup is capped at 2 ms per 10 ms period (`global_quota`) is
     /// throttled while SeaBIOS runs: the exporter's throttling counters of its `top` cgroup are
     /// positive and never ahead of the kernel's `cpu.stat` read afterwards; its PSI totals
@@ -109,6 +111,41 @@ extension LiveExporterTests {
 
     /// A paused guest gets its `guest.paused.user` finding as `virtkit_finding` after a
     /// refresh, with the severity the rules give it; once resumed, a later refresh drops it.
+    /// From its second scrape on, a guest's CPU time comes from its top cgroup's `cpu.stat`
+    /// (the exporter no longer asks libvirt's cpu group for it): it lies between libvirt's
+    /// own `cpu.time` read just before and just after the scrape, so the two sources are the
+    /// same counter; user and system time are served too, and the guest is not stale.
+    @Test func cpuTimeFromTheCgroupIsLibvirtsCounter() async throws {
+        guard let conn = await LiveExporterTests.open() else { return }
+        let dom = try await conn.createDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("exporter-cpu")))
+        let collector = HostCollector(uri: "qemu:///system", findingsInterval: nil)
+        do {
+            let uuid = HostCollector.key(dom.uuid)
+            func sample() async -> DomainSample? {
+                await collector.scrape(deadline: .now + .seconds(30)).domains.first { $0.metadata.uuid == uuid }
+            }
+            // The first scrapes locate the guest's cgroups (libvirt's cpu group meanwhile).
+            #expect(await eventually(timeout: .seconds(20), every: .milliseconds(100)) {
+                await sample()?.host?.cpu.contains { $0.cgroup == "top" } == true
+            }, "the guest's cgroups were found")
+            for _ in 0..<3 {
+                let before = try #require(try await conn.domainStats([dom], groups: .cpuTotal).first?.cpu?.time)
+                let s = try #require(await sample())
+                let after = try #require(try await conn.domainStats([dom], groups: .cpuTotal).first?.cpu?.time)
+                let served = try #require(s.stats.cpu?.time, "cpu time served")
+                #expect(before <= served && served <= after, "libvirt \(before) ≤ served \(served) ≤ libvirt \(after)")
+                #expect(s.stats.cpu?.user != nil && s.stats.cpu?.system != nil)
+                #expect(!s.stale)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        } catch {
+            Issue.record(error)
+        }
+        await collector.shutdown()
+        try? await dom.destroy()
+        await conn.close()
+    }
+
     @Test func findingsFollowAPausedGuest() async throws {
         guard let conn = await LiveExporterTests.open() else { return }
         let dom = try await conn.createDomain(xml: TestGuest.xml(name: TestGuest.uniqueName("exporter-finding")))
@@ -182,6 +219,40 @@ extension LiveExporterTests {
     }
 
     /// `some`/`full` → `total=` (µs) of a PSI file.
+    /// The live host's steal, iowait and PSI series, scraped from `qemu:///system`, are
+    /// positive where the kernel's are, never ahead of `/proc/stat` and `/proc/pressure/*`
+    /// read here afterwards (USER_HZ ticks, µs), and promtool accepts the scrape.
+    @Test func hostStealIOWaitAndPressureNeverRunAheadOfTheKernelFiles() async throws {
+        guard let conn = await LiveExporterTests.open() else { return }
+        await conn.close()
+        let exporter = MetricsExporter(uris: ["qemu:///system"], findingsInterval: nil)
+        let text = String(decoding: await exporter.metrics(), as: UTF8.self)
+        await exporter.shutdown()
+        let parsed = try ParsedExposition(text)
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let cpu = try String(contentsOfFile: "/proc/stat", encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("cpu ") }.map { $0.split(separator: " ").dropFirst().compactMap { UInt64($0) } } ?? []
+        try #require(cpu.count >= 8, "/proc/stat cpu line")
+        for (family, ticks) in [("virtkit_host_cpu_iowait_seconds_total", cpu[4]), ("virtkit_host_cpu_steal_seconds_total", cpu[7])] {
+            let v = try #require(parsed.values(family).first { $0.labels["host"] == "qemu:///system" }, "\(family)").value
+            #expect(v >= 0 && v <= Double(ticks) / hz + 1e-9, "\(family): \(v) s vs kernel \(ticks) ticks")
+            if ticks > 1_000 { #expect(v > 0, "\(family)") }
+        }
+        if FileManager.default.fileExists(atPath: "/proc/pressure/cpu") {
+            for resource in ["cpu", "io", "memory"] {
+                for (kind, total) in try Self.pressureTotals("/proc/pressure/" + resource) {
+                    let v = try #require(parsed.values("virtkit_host_pressure_seconds_total").first {
+                        $0.labels["resource"] == resource && $0.labels["kind"] == kind
+                    }, "\(resource) \(kind)").value
+                    #expect(v >= 0 && v <= Double(total) / 1e6 + 1e-9, "\(resource) \(kind): \(v) s vs kernel \(total) µs")
+                }
+            }
+        } else {
+            LiveEnvironment.unavailable("no /proc/pressure (kernel without PSI): host pressure not checked")
+        }
+        try promtoolAccepts(text)
+    }
+
     static func pressureTotals(_ file: String) throws -> [(String, UInt64)] {
         try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").compactMap { line in
             let f = line.split(separator: " ")

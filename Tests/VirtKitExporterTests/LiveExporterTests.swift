@@ -6,6 +6,8 @@ import VirtKitTestSupport
 
 /// The exporter library on the real `qemu:///system` daemon.
 @Suite(.serialized) struct LiveExporterTests {
+    init() { DaemonSignals.setUp() }
+
     static func open() async -> Connection? {
         do { return try await Connection.open("qemu:///system") } catch {
             LiveEnvironment.unavailable("qemu:///system: \(error)")
@@ -82,11 +84,17 @@ import VirtKitTestSupport
         var skipped = record
         skipped.balloon = nil
         skipped.blocks = []
+        skipped.blockCount = nil  // a skipped group has no count; `block.count=0` is an answer
         skipped.vcpu = nil
         let copied = HostCollector.fillSkippedGroups(&skipped, from: record)
         try? await dom.destroy()
         #expect(copied && record.balloon != nil && !record.blocks.isEmpty)
         #expect(skipped.balloon == record.balloon && skipped.blocks == record.blocks && skipped.vcpu == record.vcpu)
+        // Answered with no disks (`block.count=0`): nothing old is served.
+        var answered = record
+        answered.blocks = []
+        answered.blockCount = 0
+        #expect(!HostCollector.fillSkippedGroups(&answered, from: record) && answered.blocks.isEmpty)
         skipped.state = .shutoff(.destroyed)
         skipped.balloon = nil
         #expect(!HostCollector.fillSkippedGroups(&skipped, from: record), "a stopped guest gets no old values")
@@ -95,6 +103,10 @@ import VirtKitTestSupport
         let reads = parsed.values("libvirt_domain_block_stats_read_bytes_total").filter { $0.labels["uuid"] == uuid }
         #expect(reads.map { $0.labels["source_file"] } == [path])
         #expect(reads.first?.labels["target_device"] == "vda")
+        // The active-domain groups (asked apart from the state group) reached the guest.
+        for family in ["libvirt_domain_info_cpu_time_seconds_total", "libvirt_domain_vcpu_time_seconds_total", "libvirt_domain_info_memory_usage_bytes"] {
+            #expect(parsed.values(family).contains { $0.labels["uuid"] == uuid }, "\(family)")
+        }
         #expect(parsed.values("libvirt_domain_state_code").first { $0.labels["uuid"] == uuid }?.value == 1)
         #expect(parsed.values("virtkit_domain_state").first { $0.labels["uuid"] == uuid }?.labels["reason"] == "booted")
         try promtoolAccepts(text)

@@ -5,6 +5,8 @@ import VirtKitTestSupport
 /// The `virtkit-exporter` binary scraped by a real Prometheus server (Debian `prometheus`)
 /// on loopback ports; the series are read back through Prometheus' HTTP query API.
 @Suite(.serialized) struct PrometheusServerTests {
+    init() { DaemonSignals.setUp() }
+
     @Test func prometheusScrapesEveryDomainWithHostileLabelsIntact() async throws {
         guard let prometheus = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             LiveEnvironment.unavailable("prometheus not installed (apt prometheus; Scripts/install-deps.sh)")

@@ -6,6 +6,8 @@ import VirtKitTestSupport
 
 /// The exporter library on libvirt's embedded test driver: no HTTP, no daemon.
 @Suite struct TestDriverExporterTests {
+    init() { DaemonSignals.setUp() }
+
     @Test func everyDomainIsExportedAndHostileNamesSurviveTheScrape() async throws {
         let (uri, path) = try TestFleet.write(count: 50, hostile: true)
         defer { unlink(path) }

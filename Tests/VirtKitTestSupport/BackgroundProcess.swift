@@ -109,7 +109,8 @@ public func loopbackHTTPGet(port: Int, path: String, timeout: Double = 10) -> (s
     }
     guard connected == 0 else { return nil }
     let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
+    // MSG_NOSIGNAL: a server that closes first gives EPIPE here, not SIGPIPE to the process.
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
     var response: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 1 << 16)
     while true {

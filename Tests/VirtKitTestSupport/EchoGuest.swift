@@ -11,16 +11,17 @@ public enum EchoGuest {
     /// Where the image lives: libvirt's image directory (QEMU may read it; root only).
     public static let imageDirectory = "/var/lib/libvirt/images"
 
-    /// Assembles `echo.S` into `imageDirectory/virtkit-echo-<source hash>.img` unless that
-    /// file exists; returns its path. Blocks (clang and ld.lld run as child processes): call
-    /// it from a plain thread or a `BlockingThreadPool`, not from a cooperative one.
+    /// Assembles `Scripts/lab-boot/<program>.S` (default `echo.S`; `channel.S` echoes on a
+    /// virtio-serial channel instead) into `imageDirectory/virtkit-<program>-<source hash>.img`
+    /// unless that file exists; returns its path. Blocks (clang and ld.lld run as child
+    /// processes): call it from a plain thread or a `BlockingThreadPool`, not from a cooperative one.
     @available(*, noasync)
-    public static func imagePathSync() throws -> String {
-        let source = LiveEnvironment.packageRoot().appendingPathComponent("Scripts/lab-boot/echo.S").path
+    public static func imagePathSync(program: String = "echo") throws -> String {
+        let source = LiveEnvironment.packageRoot().appendingPathComponent("Scripts/lab-boot/\(program).S").path
         guard let text = FileManager.default.contents(atPath: source) else { throw BuildError("no \(source)") }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a new program gets a new file
         for b in text { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let image = "\(imageDirectory)/virtkit-echo-\(String(hash, radix: 16)).img"
+        let image = "\(imageDirectory)/virtkit-\(program)-\(String(hash, radix: 16)).img"
         if FileManager.default.fileExists(atPath: image) { return image }
         guard let (clang, lld) = toolchain() else { throw BuildError("no clang and ld.lld next to swift") }
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("vk-echo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
@@ -32,7 +33,7 @@ public enum EchoGuest {
                                           "-o", "\(tmp)/echo.bin", "\(tmp)/echo.o"])
         guard rc == 0 else { throw BuildError("ld.lld: \(err)") }
         guard var code = FileManager.default.contents(atPath: "\(tmp)/echo.bin").map(Array.init), code.count <= 510 else {
-            throw BuildError("echo.S does not fit a boot sector")
+            throw BuildError("\(program).S does not fit a boot sector")
         }
         code += [UInt8](repeating: 0, count: 510 - code.count) + [0x55, 0xAA]
         code += [UInt8](repeating: 0, count: (1 << 20) - code.count)

@@ -164,6 +164,15 @@ private struct Rendering {
 
         hugepagePools(.hostHugepages) { $0.total }
         hugepagePools(.hostHugepagesFree) { $0.free }
+        host(.hostSteal) { $0.node?.stall?.steal.map(MetricValue.seconds) }
+        host(.hostIOWait) { $0.node?.stall?.iowait.map(MetricValue.seconds) }
+        w.family(.hostPressure)
+        for h in hosts {
+            for (resource, p) in h.node?.stall?.pressures ?? [] {
+                if let some = p.someTotal { w.sample(h.labels, ["resource": resource, "kind": "some"], value: .seconds(some)) }
+                if let full = p.fullTotal { w.sample(h.labels, ["resource": resource, "kind": "full"], value: .seconds(full)) }
+            }
+        }
         cgroupCPU(.cgroupPeriods) { $0.periods.map(MetricValue.integer) }
         cgroupCPU(.cgroupThrottledPeriods) { $0.throttledPeriods.map(MetricValue.integer) }
         cgroupCPU(.cgroupThrottledTime) { $0.throttledTime.map(MetricValue.seconds) }

@@ -52,6 +52,8 @@ public struct NodeFigures: Sendable {
     public var cpu: NodeCPUStats?
     /// Hugepage pools per NUMA node (local hosts: sysfs through HostProbe).
     public var hugepages: [(node: Int, pool: HugepagePool)] = []
+    /// Steal and iowait time and PSI totals (local hosts: `/proc/stat`, `/proc/pressure`).
+    public var stall: HostStallCounters?
 }
 
 /// Collects one libvirt URI: a persistent read-only connection through `EventMonitor`
@@ -75,7 +77,16 @@ public actor HostCollector {
     public nonisolated let findingsInterval: Duration?
     /// The sampling window of the findings' rates (vCPU delay, throttling, host rates).
     public nonisolated let findingsWindow: Duration
-    static let groups: DomainStatsGroups = [.state, .cpuTotal, .balloon, .vcpu, .interface, .block]
+    /// Every domain, every state: one cheap call (no domain job, no QEMU monitor).
+    static let stateGroup: DomainStatsGroups = .state
+    /// What only an active domain has (its cgroups, its QEMU monitor): asked for the active
+    /// domains only, `block` only for those whose definition has disks (libvirt asks the
+    /// monitor for block statistics even when there are none).
+    static let activeGroups: DomainStatsGroups = [.cpuTotal, .balloon, .vcpu, .interface]
+    /// How many `virDomainListGetStats` calls share the active domains. libvirtd serves one
+    /// connection's calls on several workers, so the per-domain monitor round trips of one
+    /// call overlap the others' instead of queueing behind them.
+    static let activeCallWidth = 4
     /// Events after which a domain's XML is read again.
     static let invalidatingEvents: Set<DomainEventID> = [.lifecycle, .deviceAdded, .deviceRemoved, .metadataChange]
 
@@ -109,8 +120,10 @@ public actor HostCollector {
     /// - Parameters:
     ///   - readsHostFiles: nil decides from the URI (`isLocal(_:)`).
     ///   - findingsInterval: how often findings are recomputed; nil never.
+    ///   - hostRoot: where this machine's own files are read (`/`; a captured tree in tests).
     public init(uri: String, definitionWidth: Int = 8, readsHostFiles: Bool? = nil,
                 findingsInterval: Duration? = .seconds(60), findingsWindow: Duration = .seconds(1),
+                hostRoot: ProbeRoot = .live,
                 logger: Logger = Logger(label: "virtkit.exporter", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.uri = uri
         hostLabels = LabelSet(["host": uri])
@@ -122,7 +135,7 @@ public actor HostCollector {
         var l = logger
         l[metadataKey: "uri"] = "\(uri)"
         self.logger = l
-        self.local = local ? LocalHostReader(logger: l) : nil
+        self.local = local ? LocalHostReader(logger: l, hostRoot: hostRoot) : nil
     }
 
     /// A QEMU daemon on this machine: the `qemu` driver with no host name in the URI
@@ -258,8 +271,8 @@ public actor HostCollector {
         async let freeMemory = try? conn.cellsFreeMemory()
         let wantsNodeCPU = !nodeCPUUnsupported
         async let nodeCPU: Result<NodeCPUStats, any Error>? = wantsNodeCPU ? await Self.attempt { try await conn.nodeCPUStats() } : nil
-        var stats = try await conn.allDomainStats(groups: Self.groups, flags: .noWait, handles: true)
-        let duration = ContinuousClock.now - start
+        var stats = try await conn.allDomainStats(groups: Self.stateGroup, flags: .noWait, handles: true)
+        var duration = ContinuousClock.now - start
 
         // Definitions: only for domains that are new, renamed or changed since last read.
         var wanted: [(key: String, domain: Domain, name: String)] = []
@@ -275,13 +288,44 @@ public actor HostCollector {
         for w in wanted { dirty.remove(w.key) }  // an event from now on marks it again
         for (k, m) in await readDefinitions(wanted) { metadata[k] = m }
 
+        // This machine's files (running guests' cgroups, the host's counters) are read while
+        // libvirt answers for the active domains: neither waits for the other.
+        var localWanted: [LocalHostReader.Wanted] = []
+        if local != nil {
+            for i in stats.indices where !keys[i].isEmpty {
+                guard let id = stats[i].domain?.id, let uuid = LibvirtUUID(keys[i]) else { continue }
+                let meta = metadata[keys[i]]
+                localWanted.append(.init(key: keys[i], name: meta?.name ?? stats[i].name, uuid: uuid, id: Int(id), hugepages: meta?.hugepageBacked ?? false))
+            }
+        }
+        let reader = local, readerWanted = localWanted
+        async let figures: LocalHostReader.Figures? = reader == nil ? nil : await reader?.read(readerWanted)
+        // Guests whose top cgroup was read last scrape: their CPU time comes from its
+        // `cpu.stat`, the file libvirt's cpu group reads, and libvirt is not asked for it.
+        var cgroupCPU = Set<String>()
+        for d in last?.domains ?? [] where d.host?.cpu.contains(where: { $0.cgroup == "top" && $0.stats.usage != nil }) == true {
+            cgroupCPU.insert(d.metadata.uuid)
+        }
+        // The test driver reports only the state group.
+        if !uri.hasPrefix("test:") {
+            let activeStart = ContinuousClock.now
+            await addActiveGroups(&stats, keys: keys, cgroupCPU: cgroupCPU, conn: conn)
+            duration += ContinuousClock.now - activeStart
+        }
+        let hostFigures = await figures
+        if let hostFigures, !cgroupCPU.isEmpty {
+            for i in stats.indices where stats[i].cpu == nil && cgroupCPU.contains(keys[i]) {
+                guard let top = hostFigures.guests[keys[i]]?.cpu.first(where: { $0.cgroup == "top" })?.stats, let usage = top.usage else { continue }
+                stats[i].cpu = DomainStats.CPU(time: usage, user: top.userTime, system: top.systemTime)
+            }
+        }
+
         // Samples, with groups NOWAIT skipped filled from the previous scrape (found at the
         // same position when the domain list did not change, else through an index).
         let previous = last?.domains ?? []
         var previousIndex: [String: Int]?
         var domains: [DomainSample] = []
         domains.reserveCapacity(stats.count)
-        var localWanted: [LocalHostReader.Wanted] = []
         for i in stats.indices where !keys[i].isEmpty {
             let k = keys[i]
             let meta = metadata[k] ?? DomainMetadata(name: stats[i].name, uuid: k, host: uri)
@@ -297,9 +341,6 @@ public actor HostCollector {
             }
             let stale = before.map { Self.fillSkippedGroups(&stats[i], from: $0) } ?? false
             domains.append(DomainSample(metadata: meta, stats: stats[i], stale: stale))
-            if local != nil, let id = stats[i].domain?.id, let uuid = LibvirtUUID(k) {
-                localWanted.append(.init(key: k, name: meta.name, uuid: uuid, id: Int(id), hugepages: meta.hugepageBacked))
-            }
         }
         // Every current domain has an entry now, so a larger cache holds undefined domains.
         if metadata.count > domains.count {
@@ -309,10 +350,10 @@ public actor HostCollector {
         }
 
         var node = NodeFigures()
-        if let local {
-            let figures = await local.read(localWanted)
+        if let figures = hostFigures {
             for i in domains.indices { domains[i].host = figures.guests[domains[i].metadata.uuid] }
             node.hugepages = figures.hugepages
+            node.stall = figures.stall
         }
         startFindingsIfDue(conn)
 
@@ -324,6 +365,67 @@ public actor HostCollector {
         case nil: break
         }
         return Collected(domains: domains, node: node, takenAt: start, duration: duration)
+    }
+
+    /// Asks for `activeGroups` (plus `block` where the definition has disks, or is not read
+    /// yet; minus `cpuTotal` for the guests in `cgroupCPU`) of the active domains in up to
+    /// `activeCallWidth` concurrent calls (NOWAIT), and merges them into `stats`. A call
+    /// that fails leaves its domains' groups nil, as NOWAIT does for a busy domain: they are
+    /// served from the previous scrape, marked stale.
+    private func addActiveGroups(_ stats: inout [DomainStats], keys: [String], cgroupCPU: Set<String>, conn: Connection) async {
+        var byGroups: [DomainStatsGroups: [(index: Int, domain: Domain)]] = [:]
+        var total = 0
+        for i in stats.indices where !keys[i].isEmpty {
+            guard let d = stats[i].domain, d.id != nil else { continue }
+            var groups = Self.activeGroups
+            if let m = metadata[keys[i]], m.hasDefinition, m.disks.isEmpty {
+                stats[i].blockCount = 0  // known to have none: nothing was skipped
+            } else {
+                groups.insert(.block)
+            }
+            if cgroupCPU.contains(keys[i]) { groups.remove(.cpuTotal) }
+            byGroups[groups, default: []].append((i, d))
+            total += 1
+        }
+        if total == 0 { return }
+        let per = max(1, (total + Self.activeCallWidth - 1) / Self.activeCallWidth)
+        var calls: [(groups: DomainStatsGroups, members: [(index: Int, domain: Domain)])] = []
+        for (groups, list) in byGroups.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            var from = 0
+            while from < list.count {
+                calls.append((groups, Array(list[from..<min(from + per, list.count)])))
+                from += per
+            }
+        }
+        let log = logger
+        let results = await withTaskGroup(of: [(Int, DomainStats)].self) { g in
+            for call in calls {
+                g.addTask {
+                    let byName = Dictionary(call.members.map { ($0.domain.name, $0.index) }, uniquingKeysWith: { a, _ in a })
+                    do {
+                        let records = try await conn.domainStats(call.members.map(\.domain), groups: call.groups, flags: .noWait)
+                        return records.compactMap { r in byName[r.name].map { ($0, r) } }
+                    } catch {
+                        log.debug("active-domain statistics call failed; its domains are served stale", metadata: ["domains": "\(call.members.count)", "error": "\(error)"])
+                        return []
+                    }
+                }
+            }
+            var all: [(Int, DomainStats)] = []
+            for await part in g { all += part }
+            return all
+        }
+        for (i, r) in results {
+            if r.cpu != nil { stats[i].cpu = r.cpu }
+            stats[i].balloon = r.balloon
+            stats[i].vcpu = r.vcpu
+            stats[i].interfaceCount = r.interfaceCount
+            stats[i].interfaces = r.interfaces
+            if r.blockCount != nil || !r.blocks.isEmpty {
+                stats[i].blockCount = r.blockCount
+                stats[i].blocks = r.blocks
+            }
+        }
     }
 
     /// Reads the XML of `wanted` domains, `definitionWidth` at a time. A domain whose XML
@@ -370,8 +472,9 @@ public actor HostCollector {
         if s.balloon == nil, let b = previous.balloon { s.balloon = b; copied = true }
         if s.vcpu == nil, let v = previous.vcpu { s.vcpu = v; copied = true }
         if s.cpu == nil, let c = previous.cpu { s.cpu = c; copied = true }
-        if s.blocks.isEmpty, !previous.blocks.isEmpty { s.blocks = previous.blocks; s.blockCount = previous.blockCount; copied = true }
-        if s.interfaces.isEmpty, !previous.interfaces.isEmpty { s.interfaces = previous.interfaces; s.interfaceCount = previous.interfaceCount; copied = true }
+        // A count of 0 is an answer (no disks, no NICs); a missing count is a skipped group.
+        if s.blockCount == nil, s.blocks.isEmpty, !previous.blocks.isEmpty { s.blocks = previous.blocks; s.blockCount = previous.blockCount; copied = true }
+        if s.interfaceCount == nil, s.interfaces.isEmpty, !previous.interfaces.isEmpty { s.interfaces = previous.interfaces; s.interfaceCount = previous.interfaceCount; copied = true }
         return copied
     }
 

@@ -33,8 +33,23 @@ actor LocalHostReader {
     private var systemFailed = false
     private var located: [String: (id: Int, pid: Int32, cgroups: GuestCgroups?)] = [:]
     private let logger: Logger
+    /// Where the host's own files (`/proc/stat`, `/proc/pressure`, hugepage pools) are read:
+    /// `/` live, a captured tree in tests.
+    let hostRoot: ProbeRoot
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, hostRoot: ProbeRoot = .live) {
+        self.logger = logger
+        self.hostRoot = hostRoot
+    }
+
+    /// What one scrape read from this machine's files.
+    struct Figures: Sendable {
+        /// Per-guest figures by cache key (guests that could not be located are missing).
+        var guests: [String: GuestHostFigures] = [:]
+        var hugepages: [(node: Int, pool: HugepagePool)] = []
+        /// Steal, iowait and PSI totals of the host.
+        var stall: HostStallCounters?
+    }
 
     /// A running guest the collector wants figures for.
     struct Wanted: Sendable {
@@ -45,9 +60,8 @@ actor LocalHostReader {
         var hugepages: Bool
     }
 
-    /// Per-guest figures by cache key (guests that could not be located are missing), and
-    /// the host's hugepage pools per node.
-    func read(_ guests: [Wanted]) async -> (guests: [String: GuestHostFigures], hugepages: [(node: Int, pool: HugepagePool)]) {
+    /// The guests' figures, the host's hugepage pools per node and its stall counters.
+    func read(_ guests: [Wanted]) async -> Figures {
         if system == nil, !systemFailed {
             do { system = try await CgroupSystem.detect() } catch {
                 systemFailed = true
@@ -64,14 +78,17 @@ actor LocalHostReader {
         located = keep
         let jobs = guests.compactMap { g in keep[g.key].map { (g.key, $0.pid, $0.cgroups, g.hugepages) } }
         let system = self.system
-        let result = try? await BlockingThreadPool.fileIO.run { () -> ([String: GuestHostFigures], [(node: Int, pool: HugepagePool)]) in
-            var out: [String: GuestHostFigures] = [:]
+        let prober = HostProber(root: hostRoot)
+        let result = try? await BlockingThreadPool.fileIO.run { () -> Figures in
+            var out = Figures()
             for (key, pid, cgroups, hugepages) in jobs {
-                out[key] = Self.figuresSync(pid: pid, cgroups: cgroups, hugepages: hugepages, system: system)
+                out.guests[key] = Self.figuresSync(pid: pid, cgroups: cgroups, hugepages: hugepages, system: system)
             }
-            return (out, Self.hugepagePoolsSync())
+            out.hugepages = Self.hugepagePoolsSync(prober)
+            out.stall = prober.stallCountersSync()
+            return out
         }
-        return result ?? ([:], [])
+        return result ?? Figures()
     }
 
     @available(*, noasync)
@@ -97,8 +114,8 @@ actor LocalHostReader {
 
     /// `node/nodeN/hugepages/hugepages-*kB` of every node, through HostProbe's NUMA section.
     @available(*, noasync)
-    static func hugepagePoolsSync() -> [(node: Int, pool: HugepagePool)] {
-        guard let numa = try? HostProber(rootPath: "/").snapshotSync(sections: [.numa]).numa else { return [] }
+    static func hugepagePoolsSync(_ prober: HostProber) -> [(node: Int, pool: HugepagePool)] {
+        guard let numa = try? prober.snapshotSync(sections: [.numa]).numa else { return [] }
         return numa.nodes.flatMap { n in n.hugepages.map { (n.id, $0) } }
     }
 }

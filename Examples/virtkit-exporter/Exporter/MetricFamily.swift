@@ -22,7 +22,7 @@ extension MetricFamily {
     static let up = Self("libvirt_up", .gauge, "Whether the last statistics call to this libvirt URI succeeded.", source: "virConnectGetAllDomainStats succeeded")
     static let stale = Self("virtkit_scrape_stale", .gauge, "1 when the values served for this host (or domain) are not from this scrape: the host missed the deadline, or libvirt skipped a busy domain's groups (NOWAIT).", labels: ["domain", "uuid (stale domains only)"], source: "exporter")
     static let age = Self("virtkit_scrape_age_seconds", .gauge, "Age of the statistics served for this host.", source: "exporter")
-    static let callDuration = Self("virtkit_scrape_call_duration_seconds", .gauge, "Duration of the bulk statistics call whose result is served.", source: "virConnectGetAllDomainStats wall time")
+    static let callDuration = Self("virtkit_scrape_call_duration_seconds", .gauge, "Duration of the statistics calls whose result is served (the state call and the active domains' calls).", source: "virConnectGetAllDomainStats + virDomainListGetStats wall time")
     static let domains = Self("libvirt_domains_number", .gauge, "Number of domains exported for this host (all states).", source: "records of virConnectGetAllDomainStats")
     // MARK: Host figures
     static let hostCPUs = Self("virtkit_host_cpus", .gauge, "Active host CPUs.", source: "virNodeGetInfo cpus")
@@ -83,6 +83,9 @@ extension MetricFamily {
     // MARK: This machine's files (local hosts)
     static let hostHugepages = Self("virtkit_host_hugepages_bytes", .gauge, "Hugepage pool of a NUMA node (nr_hugepages times the page size), in bytes.", labels: ["node", "page_size"], source: "sysfs node/nodeN/hugepages/hugepages-*kB/nr_hugepages (HostProbe)")
     static let hostHugepagesFree = Self("virtkit_host_hugepages_free_bytes", .gauge, "Free part of a NUMA node's hugepage pool, in bytes.", labels: ["node", "page_size"], source: "sysfs node/nodeN/hugepages/hugepages-*kB/free_hugepages (HostProbe)")
+    static let hostSteal = Self("virtkit_host_cpu_steal_seconds_total", .counter, "Time the hypervisor ran something else while this host's CPUs wanted to run, all CPUs, in seconds.", source: "/proc/stat cpu line, steal (USER_HZ ticks; HostProbe)")
+    static let hostIOWait = Self("virtkit_host_cpu_iowait_seconds_total", .counter, "Time the host's CPUs were idle with I/O outstanding, all CPUs, in seconds.", source: "/proc/stat cpu line, iowait (USER_HZ ticks; HostProbe)")
+    static let hostPressure = Self("virtkit_host_pressure_seconds_total", .counter, "Pressure stall time of the whole host (PSI): some = at least one task stalled, full = all non-idle tasks stalled, in seconds.", labels: ["resource", "kind"], source: "/proc/pressure/{cpu,io,memory} total (µs; HostProbe)")
     static let cgroupPeriods = Self("virtkit_domain_cpu_periods_total", .counter, "CPU bandwidth periods of a guest cgroup with a quota (cpu.stat nr_periods).", labels: ["cgroup"], source: "cgroup cpu.stat nr_periods (top, emulator, vcpuN)")
     static let cgroupThrottledPeriods = Self("virtkit_domain_cpu_throttled_periods_total", .counter, "Periods in which a guest cgroup was throttled by its CPU quota (cpu.stat nr_throttled).", labels: ["cgroup"], source: "cgroup cpu.stat nr_throttled (top, emulator, vcpuN)")
     static let cgroupThrottledTime = Self("virtkit_domain_cpu_throttled_seconds_total", .counter, "Time a guest cgroup's threads were held back by its CPU quota, in seconds.", labels: ["cgroup"], source: "cgroup cpu.stat throttled_usec (v2) / throttled_time (v1, ns)")
@@ -103,7 +106,7 @@ extension MetricFamily {
         ifaceMeta, rxBytes, rxPackets, rxErrors, rxDrops, txBytes, txPackets, txErrors, txDrops,
         balloonActual, balloonUnused, balloonAvailable, balloonUsable, balloonRSS, balloonDiskCaches, balloonSwapIn,
         balloonSwapOut, balloonMajorFaults, balloonMinorFaults, balloonUsedPercent, balloonLastUpdate,
-        hostHugepages, hostHugepagesFree, cgroupPeriods, cgroupThrottledPeriods, cgroupThrottledTime, pressure, guestHugepages,
+        hostHugepages, hostHugepagesFree, hostSteal, hostIOWait, hostPressure, cgroupPeriods, cgroupThrottledPeriods, cgroupThrottledTime, pressure, guestHugepages,
         finding, findingsAge,
         renderDuration,
     ]

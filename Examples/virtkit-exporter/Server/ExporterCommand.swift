@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Hummingbird
 import Logging
@@ -48,6 +51,10 @@ struct ExporterCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A daemon must not die of a vanished peer: a libvirt handle freed on a Swift thread
+        // can send the connection's last close from there, an HTTP client can go away. With
+        // SIGPIPE ignored, such a write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)

@@ -160,16 +160,33 @@ enum CounterReader {
 
     static let vmstatKeys: Set<String> = ["pgfault", "pgmajfault", "pswpin", "pswpout", "pgpgin", "pgpgout", "numa_hit", "numa_miss", "thp_fault_alloc"]
 
+    /// `USER_HZ`: the unit of `/proc/stat` and `/proc/PID/stat` times (100 when unknown).
+    static let ticksPerSecond: UInt64 = {
+        let hz = sysconf(Int32(_SC_CLK_TCK))
+        return hz > 0 ? UInt64(hz) : 100
+    }()
+
+    /// `/proc/stat`, parsed; a diagnostic when unreadable or garbled.
+    static func procStat(_ ctx: ProbeContext) -> ProcStat? {
+        guard let text = ctx.text("/proc/stat", "CPU counters", required: true) else { return nil }
+        switch ProcStat.parse(text) {
+        case .success(let s): return s
+        case .failure(let f):
+            ctx.note("CPU counters", "/proc/stat", f)
+            return nil
+        }
+    }
+
+    /// `/proc/pressure/<resource>`; nil without a diagnostic when the kernel has no PSI.
+    static func pressure(_ ctx: ProbeContext, _ resource: String) -> PressureCounters? {
+        ctx.text("/proc/pressure/" + resource, "\(resource) pressure").map(PressureCounters.parse)
+    }
+
     static func read(_ ctx: ProbeContext, pids: [Int]) -> RateCounters {
         ctx.diagnostics = []
         ctx.section = .topology
         var c = RateCounters(monotonicNanoseconds: now())
-        if let text = ctx.text("/proc/stat", "CPU counters", required: true) {
-            switch ProcStat.parse(text) {
-            case .success(let s): c.stat = s
-            case .failure(let f): ctx.note("CPU counters", "/proc/stat", f)
-            }
-        }
+        c.stat = procStat(ctx)
         ctx.section = .memory
         if let text = ctx.text("/proc/vmstat", "VM counters", required: true) {
             for line in text.split(separator: "\n") {
@@ -179,7 +196,7 @@ enum CounterReader {
             }
         }
         for r in ["cpu", "memory", "io"] {
-            if let text = ctx.text("/proc/pressure/" + r, "\(r) pressure") { c.pressure[r] = PressureCounters.parse(text) }
+            if let p = pressure(ctx, r) { c.pressure[r] = p }
         }
         ctx.section = .network
         if let text = ctx.text("/proc/net/snmp", "TCP counters") {

@@ -153,8 +153,7 @@ private final class SamplerState: @unchecked Sendable {
     init(root: ProbeRoot, pids: [Int]) {
         ctx = ProbeContext(reader: SourceReader(root: root))
         self.pids = pids
-        let hz = sysconf(Int32(_SC_CLK_TCK))
-        ticks = hz > 0 ? Double(hz) : 100
+        ticks = Double(CounterReader.ticksPerSecond)
     }
 
     /// Reads the counters; the delta to the previous read, from the second call on.

@@ -36,55 +36,60 @@ extension Connection {
     }
 
     /// All domains matching `flags` (`virConnectListAllDomains`), each an owned handle.
+    /// Where that call is unsupported and `flags` ask for no more than active/inactive: the
+    /// running domains' IDs (`virConnectListDomains`) and the inactive ones' names
+    /// (`virConnectListDefinedDomains`), each looked up.
     public func listAllDomains(flags: DomainListFlags = []) async throws -> [Domain] {
         try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllDomains", c, flags.rawValue, virConnectListAllDomains) { Domain(adopting: $0, connection: self) }
+            let classic = ClassicListing(activeFlag: DomainListFlags.active.rawValue, inactiveFlag: DomainListFlags.inactive.rawValue, active: { () throws(LibvirtError) in
+                let n = try cCall("virConnectNumOfDomains", virConnectNumOfDomains(c))
+                var ids = [Int32](repeating: 0, count: Int(n))
+                let got = n == 0 ? 0 : Int(try cCall("virConnectListDomains", virConnectListDomains(c, &ids, n)))
+                return lookupEach(Array(ids.prefix(got))) { virDomainLookupByID(c, $0) }
+            }, inactive: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virConnectNumOfDefinedDomains", { virConnectNumOfDefinedDomains(c) },
+                                            "virConnectListDefinedDomains", { virConnectListDefinedDomains(c, $0, $1) })) { virDomainLookupByName(c, $0) }
+            })
+            return try listAll("virConnectListAllDomains", c, flags.rawValue, virConnectListAllDomains, on: self, classic: classic) { Domain(adopting: $0, connection: self) }
         }
     }
 
     /// Looks a domain up by name (`virDomainLookupByName`); `.noDomain` if there is none.
     public func domain(named name: String) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByName", virDomainLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virDomainLookupByName") { virDomainLookupByName($0, name) }
     }
 
     /// Looks a domain up by UUID (`virDomainLookupByUUID`).
     public func domain(uuid: LibvirtUUID) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByUUID", virDomainLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virDomainLookupByUUID") { virDomainLookupByUUID($0, uuid.bytes) }
     }
 
     /// Looks a domain up by its UUID string (`virDomainLookupByUUIDString`); a malformed
     /// string gives `.invalidArg`.
     public func domain(uuidString: String) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByUUIDString", virDomainLookupByUUIDString(c, uuidString)), connection: self)
-        }
+        try await lookup("virDomainLookupByUUIDString") { virDomainLookupByUUIDString($0, uuidString) }
     }
 
     /// Looks a running domain up by hypervisor ID (`virDomainLookupByID`); the same type as
     /// `Domain.id`. An ID above `Int32.max` (libvirt's C type) is `.invalidArg`.
     public func domain(id: UInt32) async throws -> Domain {
         guard let cID = Int32(exactly: id) else { throw LibvirtError(code: .invalidArg, message: "domain ID \(id) out of range") }
-        return try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainLookupByID", virDomainLookupByID(c, cID)), connection: self)
-        }
+        return try await lookup("virDomainLookupByID") { virDomainLookupByID($0, cID) }
     }
 
-    /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`).
+    /// Defines (or redefines) a persistent domain from XML (`virDomainDefineXMLFlags`;
+    /// without flags, `virDomainDefineXML` where that is unsupported).
     public func defineDomain(xml: String, flags: DefineFlags = []) async throws -> Domain {
         try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainDefineXMLFlags", virDomainDefineXMLFlags(c, xml, flags.rawValue)), connection: self)
+            Domain(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virDomainDefineXMLFlags", virDomainDefineXMLFlags(c, xml, flags.rawValue))
+            }, classic: flags.isEmpty ? { () throws(LibvirtError) in try cObject("virDomainDefineXML", virDomainDefineXML(c, xml)) } : nil), connection: self)
         }
     }
 
     /// Creates and starts a transient domain from XML (`virDomainCreateXML`).
     public func createDomain(xml: String, flags: Domain.StartFlags = []) async throws -> Domain {
-        try await call { c throws(LibvirtError) in
-            Domain(adopting: try cObject("virDomainCreateXML", virDomainCreateXML(c, xml, flags.rawValue)), connection: self)
-        }
+        try await lookup("virDomainCreateXML") { virDomainCreateXML($0, xml, flags.rawValue) }
     }
 
     /// Number of running domains (`virConnectNumOfDomains`) and defined inactive ones

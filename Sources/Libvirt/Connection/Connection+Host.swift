@@ -59,14 +59,44 @@ extension Connection {
                                       expandFeatures: Bool = false, migratable: Bool = false) async throws -> String {
         let flags = (expandFeatures ? VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES.rawValue : 0) | (migratable ? VIR_CONNECT_BASELINE_CPU_MIGRATABLE.rawValue : 0)
         return try await call { c throws(LibvirtError) in
-            let copies = xmls.map { strdup($0) }
-            defer { copies.forEach { free($0) } }
-            var pointers = copies.map { $0.map { UnsafePointer<CChar>($0) } }
-            return try takeString("virConnectBaselineHypervisorCPU",
-                                  virConnectBaselineHypervisorCPU(c, target.emulator, target.arch, target.machine, target.virtType,
-                                                                  &pointers, UInt32(pointers.count), flags))
+            try withCStrings(xmls) { (p, n) throws(LibvirtError) in
+                try takeString("virConnectBaselineHypervisorCPU",
+                               virConnectBaselineHypervisorCPU(c, target.emulator, target.arch, target.machine, target.virtType, p, n, flags))
+            }
         }
     }
+
+    /// Compares a `<cpu>` definition (or a domain or capabilities XML holding one) with the
+    /// host's CPU as the host itself has it (`virConnectCompareCPU`), which can hold features
+    /// the hypervisor can't give a guest; `compareHypervisorCPU` answers for a guest.
+    public func compareHostCPU(xml: String, failIfIncompatible: Bool = false) async throws -> CPUCompareResult {
+        let flags = failIfIncompatible ? VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE.rawValue : 0
+        return try await call { c throws(LibvirtError) in
+            // VIR_CPU_COMPARE_ERROR is -1.
+            CPUCompareResult(rawValue: try cCall("virConnectCompareCPU", virConnectCompareCPU(c, xml, flags)))
+        }
+    }
+
+    /// The most capable CPU all `xmls` (host `<cpu>` definitions, e.g. each host's
+    /// capabilities CPU) share, as host CPUs (`virConnectBaselineCPU`); without the
+    /// hypervisor's limits, which `baselineHypervisorCPU` applies.
+    public func baselineHostCPU(xmls: [String], expandFeatures: Bool = false, migratable: Bool = false) async throws -> String {
+        let flags = (expandFeatures ? VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES.rawValue : 0) | (migratable ? VIR_CONNECT_BASELINE_CPU_MIGRATABLE.rawValue : 0)
+        return try await call { c throws(LibvirtError) in
+            try withCStrings(xmls) { (p, n) throws(LibvirtError) in try takeString("virConnectBaselineCPU", virConnectBaselineCPU(c, p, n, flags)) }
+        }
+    }
+}
+
+/// `strings` as a C array of C strings for the length of `body` (none: a nil array, which libvirt refuses with its error).
+private func withCStrings<T>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>?, UInt32) throws(LibvirtError) -> T) throws(LibvirtError) -> T {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    var pointers = copies.map { $0.map { UnsafePointer<CChar>($0) } }
+    return try pointers.withUnsafeMutableBufferPointer { (buf) throws(LibvirtError) -> T in try body(buf.baseAddress, UInt32(buf.count)) }
+}
+
+extension Connection {
 
     /// The CPU model names libvirt knows for `arch` (`virConnectGetCPUModelNames`).
     public func cpuModelNames(arch: String) async throws -> [String] {

@@ -143,16 +143,12 @@ extension Connection {
 
     /// The pool whose target is `path` (`virStoragePoolLookupByTargetPath`); `.noStoragePool` if none.
     public func storagePool(targetPath path: String) async throws -> StoragePool {
-        try await call { c throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolLookupByTargetPath", virStoragePoolLookupByTargetPath(c, path)), connection: self)
-        }
+        try await lookup("virStoragePoolLookupByTargetPath") { virStoragePoolLookupByTargetPath($0, path) }
     }
 
     /// The SCSI host of a vHBA by its WWNN and WWPN (`virNodeDeviceLookupSCSIHostByWWN`).
     public func nodeDevice(wwnn: String, wwpn: String) async throws -> NodeDevice {
-        try await call { c throws(LibvirtError) in
-            NodeDevice(adopting: try cObject("virNodeDeviceLookupSCSIHostByWWN", virNodeDeviceLookupSCSIHostByWWN(c, wwnn, wwpn, 0)), connection: self)
-        }
+        try await lookup("virNodeDeviceLookupSCSIHostByWWN") { virNodeDeviceLookupSCSIHostByWWN($0, wwnn, wwpn, 0) }
     }
 }
 

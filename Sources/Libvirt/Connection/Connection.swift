@@ -1,6 +1,7 @@
 import CLibvirt
 import VirtCore
 import Foundation
+import Synchronization
 
 /// A connection to a libvirt driver (`virConnectPtr`): `qemu:///system`, `test:///default`,
 /// `qemu+ssh://host/system`, …
@@ -27,6 +28,9 @@ public final class Connection: @unchecked Sendable {
     /// The connection's event registrations and close callback (one C registration per
     /// event ID, shared by every stream; see `EventRegistry`).
     let events = EventRegistry()
+    /// Testing switch for this connection only: every call with a classic equivalent acts as
+    /// if the modern call were unsupported (`withClassicFallback`), as an older daemon would.
+    let modernCallsUnsupported = Atomic<Bool>(false)
 
     /// How to open a connection (`virConnectFlags`).
     public struct OpenFlags: OptionSet, Hashable, Sendable {
@@ -49,7 +53,10 @@ public final class Connection: @unchecked Sendable {
     ///
     /// Initializes libvirt and starts the shared `LibvirtEventLoop` first (libvirt needs
     /// a registered loop before opening for keepalive and events).
-    /// - Parameter uri: the driver URI; nil lets libvirt choose (`LIBVIRT_DEFAULT_URI`, …).
+    /// - Parameters:
+    ///   - uri: the driver URI; nil lets libvirt choose (`LIBVIRT_DEFAULT_URI`, …).
+    ///   - readOnly: open read-only (`virConnectOpenReadOnly`).
+    ///   - pool: the threads that run this connection's calls.
     public static func open(_ uri: String?, readOnly: Bool = false, pool: BlockingThreadPool = .libvirt) async throws -> Connection {
         try await open(uri, flags: readOnly ? .readOnly : [], useAuthAPI: false, pool: pool)
     }

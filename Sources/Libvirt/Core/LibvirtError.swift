@@ -48,21 +48,22 @@ public struct LibvirtError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { message.isEmpty ? "libvirt error \(code)" : message }
 
-    /// Reads and clears this thread's last libvirt error (`virGetLastError` + `virResetLastError`).
+    /// Takes this thread's last libvirt error: a copy of it (`virCopyLastError`, freed with
+    /// `virResetError`), then clears it (`virResetLastError`), as libvirt-go-module does.
     /// Must run on the thread that made the failing call; `call` names it for the rare case
     /// where libvirt failed without setting an error.
     package static func takeLast(after call: StaticString) -> LibvirtError {
         let function = "\(call)"
-        guard let err = virGetLastError() else {
+        var e = virError()
+        defer { virResetError(&e); virResetLastError() }
+        // The copy's code: VIR_ERR_OK (0) when no error was set.
+        guard virCopyLastError(&e) > 0 else {
             return LibvirtError(code: .internalError, message: "\(call) failed without reporting a libvirt error", function: function)
         }
-        let e = err.pointee
         let message = e.message.map { String(cString: $0) } ?? "\(call) failed"
-        let result = LibvirtError(
+        return LibvirtError(
             code: Code(rawValue: e.code), domain: Domain(rawValue: e.domain),
             message: message, level: Level(rawValue: Int32(bitPattern: e.level.rawValue)), function: function)
-        virResetLastError()
-        return result
     }
 
     /// The error VirtKit raises itself for a connection that was closed with `Connection.close()`.

@@ -1,8 +1,8 @@
 import CLibvirt
 
 /// Process-wide libvirt set-up: `virInitialize` once, and libvirt's default error
-/// printing switched off (`virSetErrorFunc` with a no-op), because every error is
-/// captured as a `LibvirtError` instead. Called by `Connection.open` and every other
+/// printing to stderr replaced (`virSetErrorFunc`): every error is captured as a
+/// `LibvirtError` instead, and logged at debug level on `virtkit.libvirt`. Called by `Connection.open` and every other
 /// entry point; call it yourself before using libvirt's C API directly.
 ///
 /// Why it matters: libvirt keeps its last error in a pthread key created by
@@ -11,9 +11,15 @@ import CLibvirt
 /// corrupts that memory.
 public enum LibvirtLibrary {
     private static let initResult: LibvirtError? = {
-        // A no-op handler: without one libvirt writes each error to stderr
-        // (virDefaultErrorFunc). The error is still stored thread-locally.
-        virSetErrorFunc(nil, { _, _ in })
+        // Without a handler libvirt writes each error to stderr (virDefaultErrorFunc). The
+        // error is still stored thread-locally for the failing call to take.
+        virSetErrorFunc(nil, { _, error in
+            guard let e = error?.pointee else { return }
+            log.debug("libvirt reported an error", metadata: [
+                "code": "\(LibvirtError.Code(rawValue: e.code))", "domain": "\(LibvirtError.Domain(rawValue: e.domain))",
+                "message": "\(e.message.map { String(cString: $0) } ?? "")",
+            ])
+        })
         if virInitialize() < 0 { return LibvirtError.takeLast(after: "virInitialize") }
         return nil
     }()

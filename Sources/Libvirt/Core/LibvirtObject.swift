@@ -43,7 +43,7 @@ func borrowString(_ function: StaticString, _ p: UnsafePointer<CChar>?) throws(L
 
 /// Adopts a libvirt-allocated array of object handles (`virConnectListAll*`): wraps each
 /// (the caller then owns the reference) and frees the array.
-func adoptList<T>(
+package func adoptList<T>(
     _ function: StaticString, _ count: Int32, _ list: UnsafeMutablePointer<OpaquePointer?>?, _ wrap: (OpaquePointer) -> T
 ) throws(LibvirtError) -> [T] {
     try cCall(function, count)
@@ -54,7 +54,7 @@ func adoptList<T>(
 
 /// The `virConnectListAll*` / `vir*ListAll*` pattern: calls `list` for a libvirt-allocated
 /// array and adopts every handle in it.
-func listAll<T>(
+package func listAll<T>(
     _ function: StaticString, _ owner: OpaquePointer, _ flags: UInt32,
     _ list: (OpaquePointer, UnsafeMutablePointer<UnsafeMutablePointer<OpaquePointer?>?>, UInt32) -> Int32,
     _ wrap: (OpaquePointer) -> T
@@ -149,6 +149,19 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
     /// Runs a C call returning 0 / -1, named `function` in its error.
     func check(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32) async throws {
         try await call { h throws(LibvirtError) in try cCall(function, body(h)) }
+    }
+
+    /// Runs a C call returning 0 / -1 with the classic call that does the same for these
+    /// arguments, used where the modern one is unsupported (`withClassicFallback`).
+    func check(_ function: StaticString, _ body: @escaping @Sendable (OpaquePointer) -> Int32,
+               classic: (function: StaticString, body: @Sendable (OpaquePointer) -> Int32)?) async throws {
+        try await call { h throws(LibvirtError) in
+            var classicCall: (() throws(LibvirtError) -> Int32)?
+            if let (classicFunction, classicBody) = classic {
+                classicCall = { () throws(LibvirtError) in try cCall(classicFunction, classicBody(h)) }
+            }
+            _ = try withClassicFallback(self.connection, { () throws(LibvirtError) in try cCall(function, body(h)) }, classic: classicCall)
+        }
     }
 
     /// Runs a C call returning 1 / 0 / -1 (`vir*IsActive`, …).

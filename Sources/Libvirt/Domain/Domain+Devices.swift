@@ -118,15 +118,19 @@ extension Domain {
     // MARK: Hotplug
 
     /// Attaches a device from its XML (`<disk>`, `<interface>`, `<channel>`, …)
-    /// (`virDomainAttachDeviceFlags`).
+    /// (`virDomainAttachDeviceFlags`; with `.live` alone, `virDomainAttachDevice` — its
+    /// documented equivalent — where that is unsupported).
     public func attachDevice(xml: String, flags: DeviceModifyFlags = []) async throws {
-        try await check("virDomainAttachDeviceFlags") { virDomainAttachDeviceFlags($0, xml, flags.rawValue) }
+        try await check("virDomainAttachDeviceFlags", { virDomainAttachDeviceFlags($0, xml, flags.rawValue) },
+                        classic: flags == .live ? ("virDomainAttachDevice", { virDomainAttachDevice($0, xml) }) : nil)
     }
 
-    /// Detaches the device the XML identifies (`virDomainDetachDeviceFlags`); the guest may
-    /// take time to release it (`deviceRemoved` event).
+    /// Detaches the device the XML identifies (`virDomainDetachDeviceFlags`; with `.live`
+    /// alone, `virDomainDetachDevice` where that is unsupported); the guest may take time to
+    /// release it (`deviceRemoved` event).
     public func detachDevice(xml: String, flags: DeviceModifyFlags = []) async throws {
-        try await check("virDomainDetachDeviceFlags") { virDomainDetachDeviceFlags($0, xml, flags.rawValue) }
+        try await check("virDomainDetachDeviceFlags", { virDomainDetachDeviceFlags($0, xml, flags.rawValue) },
+                        classic: flags == .live ? ("virDomainDetachDevice", { virDomainDetachDevice($0, xml) }) : nil)
     }
 
     /// Detaches a device by its alias, e.g. `ua-disk1` (`virDomainDetachDeviceAlias`).

@@ -229,18 +229,27 @@ extension Domain {
         }
     }
 
-    /// Sets the vCPU count (`virDomainSetVcpusFlags`).
+    /// Sets the vCPU count (`virDomainSetVcpusFlags`; for `.live` without options,
+    /// `virDomainSetVcpus` — the running domain's count — where that is unsupported).
     public func setVCPUCount(_ count: Int, flags: ModificationImpact = .current, options: VCPUCountOptions = []) async throws {
         guard let n = UInt32(exactly: count) else { throw LibvirtError(code: .invalidArg, message: "vCPU count \(count) out of range") }
-        try await check("virDomainSetVcpusFlags") { virDomainSetVcpusFlags($0, n, flags.rawValue | options.rawValue) }
+        try await check("virDomainSetVcpusFlags", { virDomainSetVcpusFlags($0, n, flags.rawValue | options.rawValue) },
+                        classic: flags == .live && options.isEmpty ? ("virDomainSetVcpus", { virDomainSetVcpus($0, n) }) : nil)
     }
 
     /// Sets the memory size (`virDomainSetMemoryFlags`, in KiB); with `maximum`, the ceiling
-    /// (`VIR_DOMAIN_MEM_MAXIMUM`) rather than the current (balloon) size.
+    /// (`VIR_DOMAIN_MEM_MAXIMUM`) rather than the current (balloon) size. Where that call is
+    /// unsupported, the classic calls do what drivers make of them: `virDomainSetMemory`
+    /// for `.live`, `virDomainSetMaxMemory` for the maximum with `.current`.
     public func setMemory(_ size: MemorySize, flags: ModificationImpact = .current, maximum: Bool = false) async throws {
         let kib = UInt(size.kibibytes)
         let bits = flags.rawValue | (maximum ? VIR_DOMAIN_MEM_MAXIMUM.rawValue : 0)
-        try await check("virDomainSetMemoryFlags") { virDomainSetMemoryFlags($0, kib, bits) }
+        let classic: (function: StaticString, body: @Sendable (OpaquePointer) -> Int32)? = switch (maximum, flags) {
+        case (false, .live): ("virDomainSetMemory", { virDomainSetMemory($0, kib) })
+        case (true, .current): ("virDomainSetMaxMemory", { virDomainSetMaxMemory($0, kib) })
+        default: nil
+        }
+        try await check("virDomainSetMemoryFlags", { virDomainSetMemoryFlags($0, kib, bits) }, classic: classic)
     }
 
     // MARK: Pinning
@@ -257,12 +266,16 @@ extension Domain {
         cpus.bitmap(length: max((try hostCPUCount(d) + 7) / 8, ((cpus.max ?? 0) + 8) / 8))
     }
 
-    /// Pins one vCPU to host CPUs (`virDomainPinVcpuFlags`).
+    /// Pins one vCPU to host CPUs (`virDomainPinVcpuFlags`; for `.live`, `virDomainPinVcpu`
+    /// where that is unsupported).
     public func pinVCPU(_ vcpu: Int, to cpus: CPUSet, flags: ModificationImpact = .current) async throws {
         guard let v = UInt32(exactly: vcpu) else { throw LibvirtError(code: .invalidArg, message: "vCPU \(vcpu) out of range") }
         try await call { d throws(LibvirtError) in
             var map = try Domain.pinMap(cpus, d)
-            try cCall("virDomainPinVcpuFlags", virDomainPinVcpuFlags(d, v, &map, Int32(map.count), flags.rawValue))
+            let length = Int32(map.count)
+            _ = try withClassicFallback(self.connection, { () throws(LibvirtError) in
+                try cCall("virDomainPinVcpuFlags", virDomainPinVcpuFlags(d, v, &map, length, flags.rawValue))
+            }, classic: flags == .live ? { () throws(LibvirtError) in try cCall("virDomainPinVcpu", virDomainPinVcpu(d, v, &map, length)) } : nil)
         }
     }
 
@@ -333,9 +346,18 @@ extension Domain {
         try await setSchedulerParameters(raw: parameters.encoded, flags: flags)
     }
 
-    /// Sets scheduler parameters by libvirt name (`virDomainSetSchedulerParametersFlags`).
+    /// Sets scheduler parameters by libvirt name (`virDomainSetSchedulerParametersFlags`; for
+    /// `.current`, `virDomainSetSchedulerParameters` where that is unsupported).
     public func setSchedulerParameters(raw: TypedParameters, flags: ModificationImpact = .current) async throws {
-        try await setParameters("virDomainSetSchedulerParametersFlags", raw) { virDomainSetSchedulerParametersFlags($0, $1, $2, flags.rawValue) }
+        try await call { d throws(LibvirtError) in
+            try TypedParameterCoding.withEncoded(raw) { (p, n) throws(LibvirtError) in
+                _ = try withClassicFallback(self.connection, { () throws(LibvirtError) in
+                    try cCall("virDomainSetSchedulerParametersFlags", virDomainSetSchedulerParametersFlags(d, p, n, flags.rawValue))
+                }, classic: flags.isEmpty ? { () throws(LibvirtError) in
+                    try cCall("virDomainSetSchedulerParameters", virDomainSetSchedulerParameters(d, p, n))
+                } : nil)
+            }
+        }
     }
 
     /// Memory cgroup limits (`virDomainGetMemoryParameters`).

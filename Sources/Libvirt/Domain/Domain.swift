@@ -8,7 +8,7 @@ import VirtCore
 /// Name, UUID and ID are read from the handle without talking to the daemon; everything
 /// else runs on the connection's `BlockingThreadPool`. After `Connection.close()` every
 /// call throws `.invalidConn`.
-public final class Domain: LibvirtObject, @unchecked Sendable {
+public final class Domain: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virDomainRef, free: virDomainFree)
 
     /// Adopts a handle the caller owns one reference of.
@@ -93,14 +93,18 @@ public final class Domain: LibvirtObject, @unchecked Sendable {
         public static let keepTPM = Self(rawValue: VIR_DOMAIN_UNDEFINE_KEEP_TPM.rawValue)
     }
 
-    /// Starts a defined domain (`virDomainCreateWithFlags`).
+    /// Starts a defined domain (`virDomainCreateWithFlags`; without flags, `virDomainCreate`
+    /// where that is unsupported).
     public func start(flags: StartFlags = []) async throws {
-        try await check("virDomainCreateWithFlags") { virDomainCreateWithFlags($0, flags.rawValue) }
+        try await check("virDomainCreateWithFlags", { virDomainCreateWithFlags($0, flags.rawValue) },
+                        classic: flags.isEmpty ? ("virDomainCreate", { virDomainCreate($0) }) : nil)
     }
 
-    /// Asks the guest to shut down (`virDomainShutdownFlags`); returns before it has.
+    /// Asks the guest to shut down (`virDomainShutdownFlags`; without flags,
+    /// `virDomainShutdown` where that is unsupported); returns before it has.
     public func shutdown(flags: ShutdownFlags = []) async throws {
-        try await check("virDomainShutdownFlags") { virDomainShutdownFlags($0, flags.rawValue) }
+        try await check("virDomainShutdownFlags", { virDomainShutdownFlags($0, flags.rawValue) },
+                        classic: flags.isEmpty ? ("virDomainShutdown", { virDomainShutdown($0) }) : nil)
     }
 
     /// Asks the guest to reboot (`virDomainReboot`).
@@ -108,9 +112,11 @@ public final class Domain: LibvirtObject, @unchecked Sendable {
         try await check("virDomainReboot") { virDomainReboot($0, flags.rawValue) }
     }
 
-    /// Stops the domain at once, like pulling the plug (`virDomainDestroyFlags`).
+    /// Stops the domain at once, like pulling the plug (`virDomainDestroyFlags`; without
+    /// flags, `virDomainDestroy` where that is unsupported).
     public func destroy(flags: DestroyFlags = []) async throws {
-        try await check("virDomainDestroyFlags") { virDomainDestroyFlags($0, flags.rawValue) }
+        try await check("virDomainDestroyFlags", { virDomainDestroyFlags($0, flags.rawValue) },
+                        classic: flags.isEmpty ? ("virDomainDestroy", { virDomainDestroy($0) }) : nil)
     }
 
     /// Pauses all vCPUs (`virDomainSuspend`); the state becomes paused (user).
@@ -123,10 +129,11 @@ public final class Domain: LibvirtObject, @unchecked Sendable {
         try await check("virDomainResume") { virDomainResume($0) }
     }
 
-    /// Removes the persistent definition (`virDomainUndefineFlags`). A running domain
-    /// keeps running as transient.
+    /// Removes the persistent definition (`virDomainUndefineFlags`; without flags,
+    /// `virDomainUndefine` where that is unsupported). A running domain keeps running as transient.
     public func undefine(flags: UndefineFlags = []) async throws {
-        try await check("virDomainUndefineFlags") { virDomainUndefineFlags($0, flags.rawValue) }
+        try await check("virDomainUndefineFlags", { virDomainUndefineFlags($0, flags.rawValue) },
+                        classic: flags.isEmpty ? ("virDomainUndefine", { virDomainUndefine($0) }) : nil)
     }
 
     // MARK: - Description and state

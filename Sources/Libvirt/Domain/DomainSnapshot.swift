@@ -113,7 +113,18 @@ public final class DomainSnapshot: LibvirtObject, @unchecked Sendable {
     /// The snapshot's children (`virDomainSnapshotListAllChildren`); `.descendants` for all levels.
     public func children(flags: ListFlags = []) async throws -> [DomainSnapshot] {
         try await call { s throws(LibvirtError) in
-            try listAll("virDomainSnapshotListAllChildren", s, flags.rawValue, virDomainSnapshotListAllChildren) { DomainSnapshot(adopting: $0, domain: self.domain) }
+            // Classic: the children's names, each looked up on the domain. The classic calls
+            // take the same filter flags, so all of them select this one list.
+            let classic = ClassicListing(activeFlag: flags.rawValue, active: { () throws(LibvirtError) in
+                let d = self.domain.handle
+                return lookupEach(try classicNames("virDomainSnapshotNumChildren", { virDomainSnapshotNumChildren(s, flags.rawValue) },
+                                                   "virDomainSnapshotListChildrenNames", { virDomainSnapshotListChildrenNames(s, $0, $1, flags.rawValue) })) {
+                    virDomainSnapshotLookupByName(d, $0, 0)
+                }
+            })
+            return try listAll("virDomainSnapshotListAllChildren", s, flags.rawValue, virDomainSnapshotListAllChildren, on: self.connection, classic: classic) {
+                DomainSnapshot(adopting: $0, domain: self.domain)
+            }
         }
     }
 
@@ -150,7 +161,16 @@ extension Domain {
     /// The domain's snapshots (`virDomainListAllSnapshots`).
     public func listAllSnapshots(flags: DomainSnapshot.ListFlags = []) async throws -> [DomainSnapshot] {
         try await call { d throws(LibvirtError) in
-            try listAll("virDomainListAllSnapshots", d, flags.rawValue, virDomainListAllSnapshots) { DomainSnapshot(adopting: $0, domain: self) }
+            // Classic: the names, each looked up (the classic calls take the same filter flags).
+            let classic = ClassicListing(activeFlag: flags.rawValue, active: { () throws(LibvirtError) in
+                lookupEach(try classicNames("virDomainSnapshotNum", { virDomainSnapshotNum(d, flags.rawValue) },
+                                            "virDomainSnapshotListNames", { virDomainSnapshotListNames(d, $0, $1, flags.rawValue) })) {
+                    virDomainSnapshotLookupByName(d, $0, 0)
+                }
+            })
+            return try listAll("virDomainListAllSnapshots", d, flags.rawValue, virDomainListAllSnapshots, on: self.connection, classic: classic) {
+                DomainSnapshot(adopting: $0, domain: self)
+            }
         }
     }
 

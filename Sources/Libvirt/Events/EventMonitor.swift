@@ -93,6 +93,7 @@ public actor EventMonitor {
 
     /// Opens `uri` and starts watching it.
     /// - Parameters:
+    ///   - uri: the libvirt URI to open (and reopen after a close).
     ///   - policy: how to reconnect; nil: streams end at the first close.
     ///   - keepAlive: probe interval and unanswered count; nil leaves libvirt's default.
     ///   - readOnly: open (and reopen) read-only connections.

@@ -14,7 +14,7 @@ public protocol LibvirtEvent: Sendable {
 /// One family of libvirt events — domain, network, storage pool, node device, secret —:
 /// the C registration pair (`virConnect<Family>EventRegisterAny` / `…DeregisterAny`) and
 /// its event IDs. Each ID has one C callback (its own signature), decoding into `Event`.
-protocol EventFamily {
+protocol EventFamily: SendableMetatype {
     associatedtype ID: Hashable & Sendable
     associatedtype Event: LibvirtEvent
     /// `virConnect…EventRegisterAny`, named in its error.
@@ -23,6 +23,13 @@ protocol EventFamily {
     static func register(_ c: OpaquePointer, _ id: ID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32
     /// `virConnect…EventDeregisterAny`.
     static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32
+    /// For the object families sharing `objectLifecycleCallback`: the event of an object and
+    /// its lifecycle change (nil: the family's other event). nil for families with their own callbacks.
+    static var objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)? { get }
+}
+
+extension EventFamily {
+    static var objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)? { nil }
 }
 
 /// What an event stream delivers: events, and the connection's health in between.
@@ -69,6 +76,12 @@ final class EventSubscriber<Event: LibvirtEvent & Hashable>: Sendable {
 class AnyEventFanout: @unchecked Sendable {
     /// Removes a subscriber; true when none is left.
     func remove(_ token: Int) -> Bool { true }
+    /// Delivers an object family's event (see `EventFamily.objectEvent`).
+    func deliverObject(_ object: OpaquePointer?, lifecycle: Int32?) {}
+
+    static func unretained(_ opaque: UnsafeMutableRawPointer?) -> AnyEventFanout? {
+        opaque.map { Unmanaged<AnyEventFanout>.fromOpaque($0).takeUnretainedValue() }
+    }
 }
 
 /// The freecb every registration passes: libvirt's release of the retained fanout.
@@ -89,10 +102,19 @@ final class EventFanout<Event: LibvirtEvent & Hashable>: AnyEventFanout, @unchec
     /// The registry that counts this registration as live until libvirt frees it.
     private let registry: EventRegistry
 
-    init(registry: EventRegistry) {
+    /// How an object family makes its event (nil: the family's callbacks make it themselves).
+    private let objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)?
+
+    init(registry: EventRegistry, objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)? = nil) {
         self.registry = registry
+        self.objectEvent = objectEvent
         super.init()
         registry.callbackAdded()
+    }
+
+    override func deliverObject(_ object: OpaquePointer?, lifecycle: Int32?) {
+        guard let objectEvent else { return }
+        deliver { objectEvent(object, lifecycle) }
     }
 
     deinit { registry.callbackFreed() }
@@ -197,7 +219,7 @@ final class EventRegistry: @unchecked Sendable {
                 added.append(key)
                 continue
             }
-            let fanout = EventFanout<F.Event>(registry: self)
+            let fanout = EventFanout<F.Event>(registry: self, objectEvent: F.objectEvent)
             fanout.add(token, subscriber)
             let opaque = Unmanaged.passRetained(fanout).toOpaque()
             let callbackID = F.register(c, id, opaque, releaseFanout)

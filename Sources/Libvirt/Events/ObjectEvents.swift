@@ -123,84 +123,87 @@ typealias GenericCallback = @convention(c) (OpaquePointer?, OpaquePointer?, Unsa
 
 private func name(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
 
-enum NetworkEventFamily: EventFamily {
-    typealias ID = NetworkEventID
-    typealias Event = NetworkEvent
-    static var registerFunction: StaticString { "virConnectNetworkEventRegisterAny" }
-    static func register(_ c: OpaquePointer, _ id: NetworkEventID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
-        let cb: LifecycleCallback = { _, net, event, _, opaque in
-            EventFanout<NetworkEvent>.from(opaque)?.deliver {
-                NetworkEvent(networkName: name(net.flatMap { virNetworkGetName($0) }), networkUUID: net.flatMap { readUUID($0, virNetworkGetUUID) } ?? .zero,
-                             lifecycle: NetworkLifecycle(rawValue: event), received: .now, timestamp: .now)
-            }
-        }
-        return virConnectNetworkEventRegisterAny(c, nil, id.rawValue, unsafeBitCast(cb, to: virConnectNetworkEventGenericCallback.self), opaque, free)
-    }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNetworkEventDeregisterAny(c, callbackID) }
+/// The two C callbacks every object family registers: the lifecycle one (event, detail) for
+/// ID 0 and the generic one for the family's other ID. The fanout makes the event.
+let objectLifecycleCallback: LifecycleCallback = { _, object, event, _, opaque in
+    AnyEventFanout.unretained(opaque)?.deliverObject(object, lifecycle: event)
+}
+let objectGenericCallback: GenericCallback = { _, object, opaque in AnyEventFanout.unretained(opaque)?.deliverObject(object, lifecycle: nil) }
+
+/// A family of object events (networks, storage pools, node devices, secrets): ID 0 is the
+/// lifecycle, any other ID the generic callback; only `make` differs.
+protocol ObjectLifecycleFamily: EventFamily, Sendable where ID: RawRepresentable, ID.RawValue == Int32 {
+    static var calls: ObjectEventCalls { get }
+    /// The event of `object` and its lifecycle change (nil: the family's other event).
+    static func make(_ object: OpaquePointer?, _ lifecycle: Int32?) -> Event
 }
 
-/// A family whose ID 0 is the lifecycle callback (event, detail) and whose other ID takes
-/// the generic callback — storage pools, node devices, secrets: only the decoding differs.
-protocol ObjectLifecycleFamily: EventFamily where ID: RawRepresentable, ID.RawValue == Int32 {
-    typealias RegisterAny = (OpaquePointer?, OpaquePointer?, Int32, GenericCallback?, UnsafeMutableRawPointer?, virFreeCallback?) -> Int32
-    static var registerAny: RegisterAny { get }
-    static var onLifecycle: LifecycleCallback { get }
-    static var onOther: GenericCallback { get }
+/// An object family's `virConnect…EventRegisterAny` / `…DeregisterAny` pair.
+struct ObjectEventCalls: Sendable {
+    typealias RegisterAny = @Sendable (OpaquePointer?, OpaquePointer?, Int32, GenericCallback?, UnsafeMutableRawPointer?, virFreeCallback?) -> Int32
+    typealias DeregisterAny = @Sendable (OpaquePointer?, Int32) -> Int32
+    let registerFunction: StaticString
+    let register: RegisterAny
+    let deregister: DeregisterAny
+    init(_ registerFunction: StaticString, _ register: @escaping RegisterAny, _ deregister: @escaping DeregisterAny) {
+        (self.registerFunction, self.register, self.deregister) = (registerFunction, register, deregister)
+    }
 }
 
 extension ObjectLifecycleFamily {
+    static var registerFunction: StaticString { calls.registerFunction }
+
     static func register(_ c: OpaquePointer, _ id: ID, _ opaque: UnsafeMutableRawPointer, _ free: virFreeCallback) -> Int32 {
-        let cb = id.rawValue == 0 ? unsafeBitCast(onLifecycle, to: GenericCallback.self) : onOther
-        return registerAny(c, nil, id.rawValue, cb, opaque, free)
+        let cb = id.rawValue == 0 ? unsafeBitCast(objectLifecycleCallback, to: GenericCallback.self) : objectGenericCallback
+        return calls.register(c, nil, id.rawValue, cb, opaque, free)
+    }
+
+    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { calls.deregister(c, callbackID) }
+
+    static var objectEvent: (@Sendable (OpaquePointer?, Int32?) -> Event)? { { make($0, $1) } }
+}
+
+enum NetworkEventFamily: ObjectLifecycleFamily {
+    typealias ID = NetworkEventID
+    typealias Event = NetworkEvent
+    static let calls = ObjectEventCalls("virConnectNetworkEventRegisterAny", virConnectNetworkEventRegisterAny, virConnectNetworkEventDeregisterAny)
+    /// Networks have only the lifecycle event.
+    static func make(_ net: OpaquePointer?, _ lifecycle: Int32?) -> NetworkEvent {
+        NetworkEvent(networkName: name(net.flatMap { virNetworkGetName($0) }), networkUUID: net.flatMap { readUUID($0, virNetworkGetUUID) } ?? .zero,
+                     lifecycle: NetworkLifecycle(rawValue: lifecycle ?? -1), received: .now, timestamp: .now)
     }
 }
 
 enum StoragePoolEventFamily: ObjectLifecycleFamily {
     typealias ID = StoragePoolEventID
     typealias Event = StoragePoolEvent
-    static var registerFunction: StaticString { "virConnectStoragePoolEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectStoragePoolEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectStoragePoolEventDeregisterAny(c, callbackID) }
-    fileprivate static func make(_ pool: OpaquePointer?, _ lifecycle: StoragePoolLifecycle?) -> StoragePoolEvent {
+    static let calls = ObjectEventCalls("virConnectStoragePoolEventRegisterAny", virConnectStoragePoolEventRegisterAny, virConnectStoragePoolEventDeregisterAny)
+    static func make(_ pool: OpaquePointer?, _ lifecycle: Int32?) -> StoragePoolEvent {
         StoragePoolEvent(poolName: name(pool.flatMap { virStoragePoolGetName($0) }), poolUUID: pool.flatMap { readUUID($0, virStoragePoolGetUUID) } ?? .zero,
-                         lifecycle: lifecycle, received: .now, timestamp: .now)
+                         lifecycle: lifecycle.map(StoragePoolLifecycle.init(rawValue:)), received: .now, timestamp: .now)
     }
-    static let onLifecycle: LifecycleCallback = { _, pool, event, _, opaque in
-        EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, StoragePoolLifecycle(rawValue: event)) }
-    }
-    static let onOther: GenericCallback = { _, pool, opaque in EventFanout<StoragePoolEvent>.from(opaque)?.deliver { StoragePoolEventFamily.make(pool, nil) } }
 }
 
 enum NodeDeviceEventFamily: ObjectLifecycleFamily {
     typealias ID = NodeDeviceEventID
     typealias Event = NodeDeviceEvent
-    static var registerFunction: StaticString { "virConnectNodeDeviceEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectNodeDeviceEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectNodeDeviceEventDeregisterAny(c, callbackID) }
-    fileprivate static func make(_ dev: OpaquePointer?, _ lifecycle: NodeDeviceLifecycle?) -> NodeDeviceEvent {
-        NodeDeviceEvent(deviceName: name(dev.flatMap { virNodeDeviceGetName($0) }), lifecycle: lifecycle, received: .now, timestamp: .now)
+    static let calls = ObjectEventCalls("virConnectNodeDeviceEventRegisterAny", virConnectNodeDeviceEventRegisterAny, virConnectNodeDeviceEventDeregisterAny)
+    static func make(_ dev: OpaquePointer?, _ lifecycle: Int32?) -> NodeDeviceEvent {
+        NodeDeviceEvent(deviceName: name(dev.flatMap { virNodeDeviceGetName($0) }), lifecycle: lifecycle.map(NodeDeviceLifecycle.init(rawValue:)),
+                        received: .now, timestamp: .now)
     }
-    static let onLifecycle: LifecycleCallback = { _, dev, event, _, opaque in
-        EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, NodeDeviceLifecycle(rawValue: event)) }
-    }
-    static let onOther: GenericCallback = { _, dev, opaque in EventFanout<NodeDeviceEvent>.from(opaque)?.deliver { NodeDeviceEventFamily.make(dev, nil) } }
 }
 
 enum SecretEventFamily: ObjectLifecycleFamily {
     typealias ID = SecretEventID
     typealias Event = SecretEvent
-    static var registerFunction: StaticString { "virConnectSecretEventRegisterAny" }
-    static var registerAny: RegisterAny { virConnectSecretEventRegisterAny }
-    static func deregister(_ c: OpaquePointer, _ callbackID: Int32) -> Int32 { virConnectSecretEventDeregisterAny(c, callbackID) }
-    fileprivate static func make(_ s: OpaquePointer?, _ lifecycle: SecretLifecycle?) -> SecretEvent {
+    static let calls = ObjectEventCalls("virConnectSecretEventRegisterAny", virConnectSecretEventRegisterAny, virConnectSecretEventDeregisterAny)
+    static func make(_ s: OpaquePointer?, _ lifecycle: Int32?) -> SecretEvent {
         SecretEvent(secretUUID: s.flatMap { readUUID($0, virSecretGetUUID) } ?? .zero,
                     usageType: SecretUsageType(rawValue: s.map { virSecretGetUsageType($0) } ?? 0),
-                    usageID: name(s.flatMap { virSecretGetUsageID($0) }), lifecycle: lifecycle, received: .now, timestamp: .now)
+                    usageID: name(s.flatMap { virSecretGetUsageID($0) }), lifecycle: lifecycle.map(SecretLifecycle.init(rawValue:)),
+                    received: .now, timestamp: .now)
     }
-    static let onLifecycle: LifecycleCallback = { _, s, event, _, opaque in
-        EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, SecretLifecycle(rawValue: event)) }
-    }
-    static let onOther: GenericCallback = { _, s, opaque in EventFanout<SecretEvent>.from(opaque)?.deliver { SecretEventFamily.make(s, nil) } }
 }
 
 extension Connection {

@@ -5,7 +5,7 @@ import VirtCore
 /// A host network interface as libvirt's interface driver (netcf / udev) manages it
 /// (`virInterfacePtr`): physical NICs, bridges, bonds, VLANs. A `LibvirtObject`; name and
 /// MAC come from the handle. `LibvirtXML.HostInterfaceDefinition` reads its XML.
-public final class HostInterface: LibvirtObject, @unchecked Sendable {
+public final class HostInterface: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virInterfaceRef, free: virInterfaceFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -57,33 +57,33 @@ extension Connection {
         public static let inactive = Self(rawValue: VIR_CONNECT_LIST_INTERFACES_INACTIVE.rawValue)
     }
 
-    /// Host interfaces matching `flags` (`virConnectListAllInterfaces`; empty: all).
+    /// Host interfaces matching `flags` (`virConnectListAllInterfaces`; empty: all; where that
+    /// is unsupported, `virConnectListInterfaces` and `virConnectListDefinedInterfaces`, each
+    /// name looked up).
     public func listAllInterfaces(flags: InterfaceListFlags = []) async throws -> [HostInterface] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllInterfaces", c, flags.rawValue, virConnectListAllInterfaces) { HostInterface(adopting: $0, connection: self) }
-        }
+        try await list(Self.interfaceListing, flags: flags.rawValue)
     }
+
+    static let interfaceListing = ObjectListing(
+        "virConnectListAllInterfaces", virConnectListAllInterfaces,
+        active: NameList("virConnectNumOfInterfaces", virConnectNumOfInterfaces, "virConnectListInterfaces", virConnectListInterfaces),
+        inactive: NameList("virConnectNumOfDefinedInterfaces", virConnectNumOfDefinedInterfaces, "virConnectListDefinedInterfaces", virConnectListDefinedInterfaces),
+        activeFlag: InterfaceListFlags.active.rawValue, inactiveFlag: InterfaceListFlags.inactive.rawValue, lookup: virInterfaceLookupByName)
 
     /// An interface by name (`virInterfaceLookupByName`); `.noInterface` if none.
     public func hostInterface(named name: String) async throws -> HostInterface {
-        try await call { c throws(LibvirtError) in
-            HostInterface(adopting: try cObject("virInterfaceLookupByName", virInterfaceLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virInterfaceLookupByName") { virInterfaceLookupByName($0, name) }
     }
 
     /// An interface by MAC address (`virInterfaceLookupByMACString`); `.noInterface` if none.
     public func hostInterface(mac: String) async throws -> HostInterface {
-        try await call { c throws(LibvirtError) in
-            HostInterface(adopting: try cObject("virInterfaceLookupByMACString", virInterfaceLookupByMACString(c, mac)), connection: self)
-        }
+        try await lookup("virInterfaceLookupByMACString") { virInterfaceLookupByMACString($0, mac) }
     }
 
     /// Defines (or redefines) an interface from XML, inactive (`virInterfaceDefineXML`).
     public func defineInterface(xml: String, validate: Bool = false) async throws -> HostInterface {
         let flags = validate ? VIR_INTERFACE_DEFINE_VALIDATE.rawValue : 0
-        return try await call { c throws(LibvirtError) in
-            HostInterface(adopting: try cObject("virInterfaceDefineXML", virInterfaceDefineXML(c, xml, flags)), connection: self)
-        }
+        return try await lookup("virInterfaceDefineXML") { virInterfaceDefineXML($0, xml, flags) }
     }
 
     /// Starts a transaction over interface changes: `commitInterfaceChanges()` keeps them,

@@ -95,6 +95,21 @@ public struct JobStats: Hashable, Sendable {
         errorMessage = p[VIR_DOMAIN_JOB_ERRMSG]?.string
     }
 
+    /// The classic `virDomainJobInfo` as the parameters `virDomainGetJobStats` names them
+    /// (no job: none; `file*` are the disk counts).
+    init(classic i: virDomainJobInfo) {
+        let type = JobType(rawValue: i.type)
+        let fields: [(String, UInt64)] = type == .none ? [] : [
+            (VIR_DOMAIN_JOB_TIME_ELAPSED, i.timeElapsed), (VIR_DOMAIN_JOB_TIME_REMAINING, i.timeRemaining),
+            (VIR_DOMAIN_JOB_DATA_TOTAL, i.dataTotal), (VIR_DOMAIN_JOB_DATA_PROCESSED, i.dataProcessed),
+            (VIR_DOMAIN_JOB_DATA_REMAINING, i.dataRemaining), (VIR_DOMAIN_JOB_MEMORY_TOTAL, i.memTotal),
+            (VIR_DOMAIN_JOB_MEMORY_PROCESSED, i.memProcessed), (VIR_DOMAIN_JOB_MEMORY_REMAINING, i.memRemaining),
+            (VIR_DOMAIN_JOB_DISK_TOTAL, i.fileTotal), (VIR_DOMAIN_JOB_DISK_PROCESSED, i.fileProcessed),
+            (VIR_DOMAIN_JOB_DISK_REMAINING, i.fileRemaining),
+        ]
+        self.init(type: type, parameters: Dictionary(fields.map { ($0.0, TypedValue.ullong($0.1)) }, uniquingKeysWith: { a, _ in a }))
+    }
+
     /// True while a job runs (bounded or unbounded).
     public var isActive: Bool { type == .bounded || type == .unbounded }
 
@@ -121,18 +136,26 @@ extension Domain {
     }
 
     /// The current job's statistics, or the last completed one's with `.completed`
-    /// (`virDomainGetJobStats`). `type == .none` when there is no such job.
+    /// (`virDomainGetJobStats`). `type == .none` when there is no such job. Without flags,
+    /// where that call is unsupported, `virDomainGetJobInfo`'s fewer fields (times and the
+    /// data, memory and disk byte counts) under the same parameter names.
     public func jobStats(flags: JobStatsFlags = []) async throws -> JobStats {
-        try await call { d throws(LibvirtError) in try Self.jobStats(d, flags: flags) }
+        try await call { d throws(LibvirtError) in try Self.jobStats(d, flags: flags, connection: self.connection) }
     }
 
-    static func jobStats(_ d: OpaquePointer, flags: JobStatsFlags) throws(LibvirtError) -> JobStats {
-        var type: Int32 = 0
-        var params: UnsafeMutablePointer<virTypedParameter>?
-        var n: Int32 = 0
-        try cCall("virDomainGetJobStats", virDomainGetJobStats(d, &type, &params, &n, flags.rawValue))
-        defer { virTypedParamsFree(params, n) }
-        return JobStats(type: JobType(rawValue: type), parameters: TypedParameterCoding.decode(params, count: Int(n)))
+    static func jobStats(_ d: OpaquePointer, flags: JobStatsFlags, connection: Connection) throws(LibvirtError) -> JobStats {
+        try withClassicFallback(connection, { () throws(LibvirtError) -> JobStats in
+            var type: Int32 = 0
+            var params: UnsafeMutablePointer<virTypedParameter>?
+            var n: Int32 = 0
+            try cCall("virDomainGetJobStats", virDomainGetJobStats(d, &type, &params, &n, flags.rawValue))
+            defer { virTypedParamsFree(params, n) }
+            return JobStats(type: JobType(rawValue: type), parameters: TypedParameterCoding.decode(params, count: Int(n)))
+        }, classic: flags.isEmpty ? { () throws(LibvirtError) -> JobStats in
+            var info = virDomainJobInfo()
+            try cCall("virDomainGetJobInfo", virDomainGetJobInfo(d, &info))
+            return JobStats(classic: info)
+        } : nil)
     }
 
     /// Aborts the domain's current job, e.g. a migration (`virDomainAbortJob`). The guest

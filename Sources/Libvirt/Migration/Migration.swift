@@ -331,7 +331,7 @@ extension Domain {
                 continue
             }
             guard let stats = try? await pool.run({ () throws(LibvirtError) -> JobStats in
-                try Self.jobStats(domain.handle, flags: [])
+                try Self.jobStats(domain.handle, flags: [], connection: domain.connection)
             }) else { continue }
             guard stats.isActive else { continue }
             progress?(stats)

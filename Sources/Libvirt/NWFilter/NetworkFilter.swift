@@ -5,7 +5,7 @@ import VirtCore
 /// A network filter (`virNWFilterPtr`): ebtables/iptables rules guest NICs reference with
 /// `<filterref>`. A `LibvirtObject`; name and UUID come from the handle.
 /// `LibvirtXML.NetworkFilterDefinition` reads its XML.
-public final class NetworkFilter: LibvirtObject, @unchecked Sendable {
+public final class NetworkFilter: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virNWFilterRef, free: virNWFilterFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -34,7 +34,7 @@ public final class NetworkFilter: LibvirtObject, @unchecked Sendable {
 
 /// A network filter bound to a port (`virNWFilterBindingPtr`): what libvirt creates for
 /// each running guest NIC with a `<filterref>`. A `LibvirtObject` identified by its port device.
-public final class NetworkFilterBinding: LibvirtObject, @unchecked Sendable {
+public final class NetworkFilterBinding: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virNWFilterBindingRef, free: virNWFilterBindingFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -62,54 +62,56 @@ public final class NetworkFilterBinding: LibvirtObject, @unchecked Sendable {
 }
 
 extension Connection {
-    /// All network filters (`virConnectListAllNWFilters`).
+    /// All network filters (`virConnectListAllNWFilters`; where that is unsupported,
+    /// `virConnectListNWFilters`, each name looked up).
     public func listAllNetworkFilters() async throws -> [NetworkFilter] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNWFilters", c, 0, virConnectListAllNWFilters) { NetworkFilter(adopting: $0, connection: self) }
-        }
+        try await list(Self.networkFilterListing, flags: 0)
     }
+
+    static let networkFilterListing = ObjectListing(
+        "virConnectListAllNWFilters", virConnectListAllNWFilters,
+        active: NameList("virConnectNumOfNWFilters", virConnectNumOfNWFilters, "virConnectListNWFilters", virConnectListNWFilters),
+        lookup: virNWFilterLookupByName)
 
     /// A filter by name (`virNWFilterLookupByName`); `.noNwfilter` if none.
     public func networkFilter(named name: String) async throws -> NetworkFilter {
-        try await call { c throws(LibvirtError) in
-            NetworkFilter(adopting: try cObject("virNWFilterLookupByName", virNWFilterLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virNWFilterLookupByName") { virNWFilterLookupByName($0, name) }
     }
 
     /// A filter by UUID (`virNWFilterLookupByUUID`); `.noNwfilter` if none.
     public func networkFilter(uuid: LibvirtUUID) async throws -> NetworkFilter {
-        try await call { c throws(LibvirtError) in
-            NetworkFilter(adopting: try cObject("virNWFilterLookupByUUID", virNWFilterLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virNWFilterLookupByUUID") { virNWFilterLookupByUUID($0, uuid.bytes) }
     }
 
-    /// Defines (or updates) a filter from `<filter>` XML (`virNWFilterDefineXMLFlags`).
+    /// A filter by its UUID as text (`virNWFilterLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func networkFilter(uuidString: String) async throws -> NetworkFilter {
+        try await lookup("virNWFilterLookupByUUIDString") { virNWFilterLookupByUUIDString($0, uuidString) }
+    }
+
+    /// Defines (or updates) a filter from `<filter>` XML (`virNWFilterDefineXMLFlags`;
+    /// without validation, `virNWFilterDefineXML` where that is unsupported).
     public func defineNetworkFilter(xml: String, validate: Bool = false) async throws -> NetworkFilter {
         let flags = validate ? VIR_NWFILTER_DEFINE_VALIDATE.rawValue : 0
         return try await call { c throws(LibvirtError) in
-            NetworkFilter(adopting: try cObject("virNWFilterDefineXMLFlags", virNWFilterDefineXMLFlags(c, xml, flags)), connection: self)
+            NetworkFilter(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNWFilterDefineXMLFlags", virNWFilterDefineXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNWFilterDefineXML", virNWFilterDefineXML(c, xml)) }), connection: self)
         }
     }
 
     /// All filter bindings (`virConnectListAllNWFilterBindings`).
     public func listAllNetworkFilterBindings() async throws -> [NetworkFilterBinding] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNWFilterBindings", c, 0, virConnectListAllNWFilterBindings) { NetworkFilterBinding(adopting: $0, connection: self) }
-        }
+        try await list(ObjectListing("virConnectListAllNWFilterBindings", virConnectListAllNWFilterBindings), flags: 0)
     }
 
     /// The binding of a port device (`virNWFilterBindingLookupByPortDev`); `.noNwfilterBinding` if none.
     public func networkFilterBinding(portDevice: String) async throws -> NetworkFilterBinding {
-        try await call { c throws(LibvirtError) in
-            NetworkFilterBinding(adopting: try cObject("virNWFilterBindingLookupByPortDev", virNWFilterBindingLookupByPortDev(c, portDevice)), connection: self)
-        }
+        try await lookup("virNWFilterBindingLookupByPortDev") { virNWFilterBindingLookupByPortDev($0, portDevice) }
     }
 
     /// Binds a filter to a port from `<filterbinding>` XML (`virNWFilterBindingCreateXML`).
     public func createNetworkFilterBinding(xml: String, validate: Bool = false) async throws -> NetworkFilterBinding {
         let flags = validate ? VIR_NWFILTER_BINDING_CREATE_VALIDATE.rawValue : 0
-        return try await call { c throws(LibvirtError) in
-            NetworkFilterBinding(adopting: try cObject("virNWFilterBindingCreateXML", virNWFilterBindingCreateXML(c, xml, flags)), connection: self)
-        }
+        return try await lookup("virNWFilterBindingCreateXML") { virNWFilterBindingCreateXML($0, xml, flags) }
     }
 }

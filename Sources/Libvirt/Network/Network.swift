@@ -3,7 +3,7 @@ import Foundation
 import VirtCore
 
 /// A virtual network (`virNetworkPtr`). A `LibvirtObject`; name and UUID come from the handle.
-public final class Network: LibvirtObject, @unchecked Sendable {
+public final class Network: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virNetworkRef, free: virNetworkFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -89,7 +89,12 @@ public final class Network: LibvirtObject, @unchecked Sendable {
 
     /// Changes one section of the definition in place (`virNetworkUpdate`), e.g. adds a DHCP
     /// host: `update(.addLast, .ipDHCPHost, xml: "<host mac='…' ip='…'/>", flags: [.live, .config])`.
-    /// - Parameter parentIndex: which `<ip>` (or other parent) element; nil: the first.
+    /// - Parameters:
+    ///   - command: add, delete or modify (first or last among the siblings).
+    ///   - section: which part of the definition the XML replaces or extends.
+    ///   - xml: the element to add, delete or modify.
+    ///   - parentIndex: which `<ip>` (or other parent) element; nil: the first.
+    ///   - flags: the running network, its persistent definition, or both.
     public func update(_ command: UpdateCommand, _ section: UpdateSection, xml: String, parentIndex: Int? = nil,
                        flags: ModificationImpact = .current) async throws {
         guard let cmd = UInt32(exactly: command.rawValue), let sec = UInt32(exactly: section.rawValue) else {
@@ -124,6 +129,13 @@ public final class Network: LibvirtObject, @unchecked Sendable {
     public func port(uuid: LibvirtUUID) async throws -> NetworkPort {
         try await call { n throws(LibvirtError) in
             NetworkPort(adopting: try cObject("virNetworkPortLookupByUUID", virNetworkPortLookupByUUID(n, uuid.bytes)), connection: self.connection)
+        }
+    }
+
+    /// A port by its UUID as text (`virNetworkPortLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func port(uuidString: String) async throws -> NetworkPort {
+        try await call { n throws(LibvirtError) in
+            NetworkPort(adopting: try cObject("virNetworkPortLookupByUUIDString", virNetworkPortLookupByUUIDString(n, uuidString)), connection: self.connection)
         }
     }
 
@@ -201,40 +213,53 @@ extension Connection {
         public static let noAutostart = Self(rawValue: VIR_CONNECT_LIST_NETWORKS_NO_AUTOSTART.rawValue)
     }
 
-    /// Networks matching `flags` (`virConnectListAllNetworks`).
+    /// Networks matching `flags` (`virConnectListAllNetworks`; where that is unsupported and
+    /// `flags` ask for no more than active/inactive, `virConnectListNetworks` and
+    /// `virConnectListDefinedNetworks`, each name looked up).
     public func listAllNetworks(flags: NetworkListFlags = []) async throws -> [Network] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNetworks", c, flags.rawValue, virConnectListAllNetworks) { Network(adopting: $0, connection: self) }
-        }
+        try await list(Self.networkListing, flags: flags.rawValue)
     }
+
+    static let networkListing = ObjectListing(
+        "virConnectListAllNetworks", virConnectListAllNetworks,
+        active: NameList("virConnectNumOfNetworks", virConnectNumOfNetworks, "virConnectListNetworks", virConnectListNetworks),
+        inactive: NameList("virConnectNumOfDefinedNetworks", virConnectNumOfDefinedNetworks, "virConnectListDefinedNetworks", virConnectListDefinedNetworks),
+        activeFlag: NetworkListFlags.active.rawValue, inactiveFlag: NetworkListFlags.inactive.rawValue, lookup: virNetworkLookupByName)
 
     /// A network by name (`virNetworkLookupByName`); `.noNetwork` if none.
     public func network(named name: String) async throws -> Network {
-        try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkLookupByName", virNetworkLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virNetworkLookupByName") { virNetworkLookupByName($0, name) }
     }
 
     /// A network by UUID (`virNetworkLookupByUUID`).
     public func network(uuid: LibvirtUUID) async throws -> Network {
-        try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkLookupByUUID", virNetworkLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virNetworkLookupByUUID") { virNetworkLookupByUUID($0, uuid.bytes) }
     }
 
-    /// Defines a persistent, inactive network from XML (`virNetworkDefineXMLFlags`).
+    /// A network by its UUID as text (`virNetworkLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func network(uuidString: String) async throws -> Network {
+        try await lookup("virNetworkLookupByUUIDString") { virNetworkLookupByUUIDString($0, uuidString) }
+    }
+
+    /// Defines a persistent, inactive network from XML (`virNetworkDefineXMLFlags`; without
+    /// validation, `virNetworkDefineXML` where that is unsupported).
     public func defineNetwork(xml: String, validate: Bool = false) async throws -> Network {
         let flags = validate ? VIR_NETWORK_DEFINE_VALIDATE.rawValue : 0
         return try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkDefineXMLFlags", virNetworkDefineXMLFlags(c, xml, flags)), connection: self)
+            Network(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNetworkDefineXMLFlags", virNetworkDefineXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNetworkDefineXML", virNetworkDefineXML(c, xml)) }), connection: self)
         }
     }
 
-    /// Creates and starts a transient network from XML (`virNetworkCreateXMLFlags`).
+    /// Creates and starts a transient network from XML (`virNetworkCreateXMLFlags`; without
+    /// validation, `virNetworkCreateXML` where that is unsupported).
     public func createNetwork(xml: String, validate: Bool = false) async throws -> Network {
         let flags = validate ? VIR_NETWORK_CREATE_VALIDATE.rawValue : 0
         return try await call { c throws(LibvirtError) in
-            Network(adopting: try cObject("virNetworkCreateXMLFlags", virNetworkCreateXMLFlags(c, xml, flags)), connection: self)
+            Network(adopting: try withClassicFallback(self, { () throws(LibvirtError) in
+                try cObject("virNetworkCreateXMLFlags", virNetworkCreateXMLFlags(c, xml, flags))
+            }, classic: validate ? nil : { () throws(LibvirtError) in try cObject("virNetworkCreateXML", virNetworkCreateXML(c, xml)) }), connection: self)
         }
     }
 }

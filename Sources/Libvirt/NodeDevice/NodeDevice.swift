@@ -4,7 +4,7 @@ import VirtCore
 
 /// A host device libvirt knows (`virNodeDevicePtr`): PCI and USB devices, network interfaces,
 /// SCSI hosts, mediated devices, … A `LibvirtObject`; the name comes from the handle.
-public final class NodeDevice: LibvirtObject, @unchecked Sendable {
+public final class NodeDevice: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virNodeDeviceRef, free: virNodeDeviceFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -43,7 +43,8 @@ public final class NodeDevice: LibvirtObject, @unchecked Sendable {
     /// Detaches a PCI device from its host driver for passthrough (`virNodeDeviceDetachFlags`);
     /// `driver`: the stub driver, e.g. `vfio` (nil: libvirt's default).
     public func detach(driver: String? = nil) async throws {
-        try await check("virNodeDeviceDetachFlags") { virNodeDeviceDetachFlags($0, driver, 0) }
+        try await check("virNodeDeviceDetachFlags", { virNodeDeviceDetachFlags($0, driver, 0) },
+                        classic: driver == nil ? ("virNodeDeviceDettach", { virNodeDeviceDettach($0) }) : nil)
     }
 
     /// Gives a detached device back to its host driver (`virNodeDeviceReAttach`).
@@ -115,31 +116,30 @@ extension Connection {
         public static let inactive = Self(rawValue: VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE.rawValue)
     }
 
-    /// Host devices matching `flags` (`virConnectListAllNodeDevices`).
+    /// Host devices matching `flags` (`virConnectListAllNodeDevices`; where that is
+    /// unsupported and no flags are given, `virNodeListDevices`, each name looked up).
     public func listAllNodeDevices(flags: NodeDeviceListFlags = []) async throws -> [NodeDevice] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllNodeDevices", c, flags.rawValue, virConnectListAllNodeDevices) { NodeDevice(adopting: $0, connection: self) }
-        }
+        try await list(Self.nodeDeviceListing, flags: flags.rawValue)
     }
+
+    /// The classic list of every device (no capability filter).
+    static let nodeDeviceListing = ObjectListing(
+        "virConnectListAllNodeDevices", virConnectListAllNodeDevices,
+        active: NameList("virNodeNumOfDevices", { virNodeNumOfDevices($0, nil, 0) }, "virNodeListDevices", { virNodeListDevices($0, nil, $1, $2, 0) }),
+        lookup: virNodeDeviceLookupByName)
 
     /// A device by name (`virNodeDeviceLookupByName`); `.noNodeDevice` if none.
     public func nodeDevice(named name: String) async throws -> NodeDevice {
-        try await call { c throws(LibvirtError) in
-            NodeDevice(adopting: try cObject("virNodeDeviceLookupByName", virNodeDeviceLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virNodeDeviceLookupByName") { virNodeDeviceLookupByName($0, name) }
     }
 
     /// Creates a transient device, e.g. an mdev or vHBA, from XML (`virNodeDeviceCreateXML`).
     public func createNodeDevice(xml: String) async throws -> NodeDevice {
-        try await call { c throws(LibvirtError) in
-            NodeDevice(adopting: try cObject("virNodeDeviceCreateXML", virNodeDeviceCreateXML(c, xml, 0)), connection: self)
-        }
+        try await lookup("virNodeDeviceCreateXML") { virNodeDeviceCreateXML($0, xml, 0) }
     }
 
     /// Defines a persistent device (a mediated device) from XML (`virNodeDeviceDefineXML`).
     public func defineNodeDevice(xml: String) async throws -> NodeDevice {
-        try await call { c throws(LibvirtError) in
-            NodeDevice(adopting: try cObject("virNodeDeviceDefineXML", virNodeDeviceDefineXML(c, xml, 0)), connection: self)
-        }
+        try await lookup("virNodeDeviceDefineXML") { virNodeDeviceDefineXML($0, xml, 0) }
     }
 }

@@ -13,7 +13,7 @@ public enum SecretUsageType: CEnumMirror {
 
 /// A secret (`virSecretPtr`): a passphrase or key libvirt keeps for volumes, Ceph, iSCSI,
 /// TLS or vTPM. A `LibvirtObject`; UUID and usage come from the handle.
-public final class Secret: LibvirtObject, @unchecked Sendable {
+public final class Secret: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virSecretRef, free: virSecretFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -72,32 +72,36 @@ extension Connection {
         public static let noPrivate = Self(rawValue: VIR_CONNECT_LIST_SECRETS_NO_PRIVATE.rawValue)
     }
 
-    /// Secrets matching `flags` (`virConnectListAllSecrets`).
+    /// Secrets matching `flags` (`virConnectListAllSecrets`; where that is unsupported and no
+    /// flags are given, `virConnectListSecrets`' UUIDs, each looked up).
     public func listAllSecrets(flags: SecretListFlags = []) async throws -> [Secret] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllSecrets", c, flags.rawValue, virConnectListAllSecrets) { Secret(adopting: $0, connection: self) }
-        }
+        try await list(Self.secretListing, flags: flags.rawValue)
+    }
+
+    /// The classic list holds UUID strings.
+    static let secretListing = ObjectListing(
+        "virConnectListAllSecrets", virConnectListAllSecrets,
+        active: NameList("virConnectNumOfSecrets", virConnectNumOfSecrets, "virConnectListSecrets", virConnectListSecrets),
+        lookup: virSecretLookupByUUIDString)
+
+    /// A secret by its UUID as text (`virSecretLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func secret(uuidString: String) async throws -> Secret {
+        try await lookup("virSecretLookupByUUIDString") { virSecretLookupByUUIDString($0, uuidString) }
     }
 
     /// A secret by UUID (`virSecretLookupByUUID`); `.noSecret` if none.
     public func secret(uuid: LibvirtUUID) async throws -> Secret {
-        try await call { c throws(LibvirtError) in
-            Secret(adopting: try cObject("virSecretLookupByUUID", virSecretLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virSecretLookupByUUID") { virSecretLookupByUUID($0, uuid.bytes) }
     }
 
     /// A secret by usage (`virSecretLookupByUsage`).
     public func secret(usage: SecretUsageType, id: String) async throws -> Secret {
-        try await call { c throws(LibvirtError) in
-            Secret(adopting: try cObject("virSecretLookupByUsage", virSecretLookupByUsage(c, usage.rawValue, id)), connection: self)
-        }
+        try await lookup("virSecretLookupByUsage") { virSecretLookupByUsage($0, usage.rawValue, id) }
     }
 
     /// Defines (or redefines) a secret from XML (`virSecretDefineXML`).
     public func defineSecret(xml: String, validate: Bool = false) async throws -> Secret {
         let flags = validate ? VIR_SECRET_DEFINE_VALIDATE.rawValue : 0
-        return try await call { c throws(LibvirtError) in
-            Secret(adopting: try cObject("virSecretDefineXML", virSecretDefineXML(c, xml, flags)), connection: self)
-        }
+        return try await lookup("virSecretDefineXML") { virSecretDefineXML($0, xml, flags) }
     }
 }

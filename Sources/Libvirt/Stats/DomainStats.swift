@@ -93,6 +93,16 @@ public struct DomainStats: Sendable {
         public var system: Duration?
         public var haltPollSuccessTime: Duration?
         public var haltPollFailTime: Duration?
+
+        /// The same figures from elsewhere (a guest's cgroup `cpu.stat`, read by its host).
+        public init(time: Duration? = nil, user: Duration? = nil, system: Duration? = nil,
+                    haltPollSuccessTime: Duration? = nil, haltPollFailTime: Duration? = nil) {
+            self.time = time
+            self.user = user
+            self.system = system
+            self.haltPollSuccessTime = haltPollSuccessTime
+            self.haltPollFailTime = haltPollFailTime
+        }
     }
 
     /// `balloon.*` (libvirt's KiB as `MemorySize`; fault and hugetlb counts are counts).

@@ -26,7 +26,7 @@ public struct StoragePoolInfo: Hashable, Sendable {
 
 /// A storage pool (`virStoragePoolPtr`): a directory, LVM volume group, iSCSI target, … that
 /// holds `StorageVolume`s. A `LibvirtObject`; name and UUID are read from the handle.
-public final class StoragePool: LibvirtObject, @unchecked Sendable {
+public final class StoragePool: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virStoragePoolRef, free: virStoragePoolFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -147,10 +147,15 @@ public final class StoragePool: LibvirtObject, @unchecked Sendable {
 
     // MARK: - Volumes
 
+    static let volumeListing = ObjectListing(
+        "virStoragePoolListAllVolumes", virStoragePoolListAllVolumes,
+        active: NameList("virStoragePoolNumOfVolumes", virStoragePoolNumOfVolumes, "virStoragePoolListVolumes", virStoragePoolListVolumes),
+        lookup: virStorageVolLookupByName)
+
     /// The pool's volumes (`virStoragePoolListAllVolumes`).
     public func listAllVolumes() async throws -> [StorageVolume] {
         try await call { p throws(LibvirtError) in
-            try listAll("virStoragePoolListAllVolumes", p, 0, virStoragePoolListAllVolumes) { StorageVolume(adopting: $0, connection: self.connection) }
+            try Self.volumeListing.handles(p, flags: 0, on: self.connection).map { StorageVolume(adopting: $0, connection: self.connection) }
         }
     }
 
@@ -210,47 +215,49 @@ extension Connection {
         public static let iscsiDirect = Self(rawValue: VIR_CONNECT_LIST_STORAGE_POOLS_ISCSI_DIRECT.rawValue)
     }
 
-    /// Storage pools matching `flags` (`virConnectListAllStoragePools`).
+    /// Storage pools matching `flags` (`virConnectListAllStoragePools`; where that is
+    /// unsupported and `flags` ask for no more than active/inactive,
+    /// `virConnectListStoragePools` and `virConnectListDefinedStoragePools`, each name looked up).
     public func listAllStoragePools(flags: StoragePoolListFlags = []) async throws -> [StoragePool] {
-        try await call { c throws(LibvirtError) in
-            try listAll("virConnectListAllStoragePools", c, flags.rawValue, virConnectListAllStoragePools) { StoragePool(adopting: $0, connection: self) }
-        }
+        try await list(Self.storagePoolListing, flags: flags.rawValue)
+    }
+
+    static let storagePoolListing = ObjectListing(
+        "virConnectListAllStoragePools", virConnectListAllStoragePools,
+        active: NameList("virConnectNumOfStoragePools", virConnectNumOfStoragePools, "virConnectListStoragePools", virConnectListStoragePools),
+        inactive: NameList("virConnectNumOfDefinedStoragePools", virConnectNumOfDefinedStoragePools,
+                           "virConnectListDefinedStoragePools", virConnectListDefinedStoragePools),
+        activeFlag: StoragePoolListFlags.active.rawValue, inactiveFlag: StoragePoolListFlags.inactive.rawValue, lookup: virStoragePoolLookupByName)
+
+    /// A pool by its UUID as text (`virStoragePoolLookupByUUIDString`); a malformed string is `.invalidArg`.
+    public func storagePool(uuidString: String) async throws -> StoragePool {
+        try await lookup("virStoragePoolLookupByUUIDString") { virStoragePoolLookupByUUIDString($0, uuidString) }
     }
 
     /// A pool by name (`virStoragePoolLookupByName`); `.noStoragePool` if none.
     public func storagePool(named name: String) async throws -> StoragePool {
-        try await call { c throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolLookupByName", virStoragePoolLookupByName(c, name)), connection: self)
-        }
+        try await lookup("virStoragePoolLookupByName") { virStoragePoolLookupByName($0, name) }
     }
 
     /// A pool by UUID (`virStoragePoolLookupByUUID`).
     public func storagePool(uuid: LibvirtUUID) async throws -> StoragePool {
-        try await call { c throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolLookupByUUID", virStoragePoolLookupByUUID(c, uuid.bytes)), connection: self)
-        }
+        try await lookup("virStoragePoolLookupByUUID") { virStoragePoolLookupByUUID($0, uuid.bytes) }
     }
 
     /// The pool holding `volume` (`virStoragePoolLookupByVolume`).
     public func storagePool(of volume: StorageVolume) async throws -> StoragePool {
-        try await call { _ throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolLookupByVolume", virStoragePoolLookupByVolume(volume.handle)), connection: self)
-        }
+        try await lookup("virStoragePoolLookupByVolume") { _ in virStoragePoolLookupByVolume(volume.handle) }
     }
 
     /// Defines a persistent, inactive pool from XML (`virStoragePoolDefineXML`).
     public func defineStoragePool(xml: String, validate: Bool = false) async throws -> StoragePool {
         let flags = validate ? VIR_STORAGE_POOL_DEFINE_VALIDATE.rawValue : 0
-        return try await call { c throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolDefineXML", virStoragePoolDefineXML(c, xml, flags)), connection: self)
-        }
+        return try await lookup("virStoragePoolDefineXML") { virStoragePoolDefineXML($0, xml, flags) }
     }
 
     /// Creates and starts a transient pool from XML (`virStoragePoolCreateXML`).
     public func createStoragePool(xml: String, flags: StoragePool.StartFlags = []) async throws -> StoragePool {
-        try await call { c throws(LibvirtError) in
-            StoragePool(adopting: try cObject("virStoragePoolCreateXML", virStoragePoolCreateXML(c, xml, flags.rawValue)), connection: self)
-        }
+        try await lookup("virStoragePoolCreateXML") { virStoragePoolCreateXML($0, xml, flags.rawValue) }
     }
 
     /// The storage pool types and formats the driver supports, as XML
@@ -263,15 +270,11 @@ extension Connection {
 
     /// A volume by its key (`virStorageVolLookupByKey`), unique on the host.
     public func storageVolume(key: String) async throws -> StorageVolume {
-        try await call { c throws(LibvirtError) in
-            StorageVolume(adopting: try cObject("virStorageVolLookupByKey", virStorageVolLookupByKey(c, key)), connection: self)
-        }
+        try await lookup("virStorageVolLookupByKey") { virStorageVolLookupByKey($0, key) }
     }
 
     /// A volume by its path on the host (`virStorageVolLookupByPath`).
     public func storageVolume(path: String) async throws -> StorageVolume {
-        try await call { c throws(LibvirtError) in
-            StorageVolume(adopting: try cObject("virStorageVolLookupByPath", virStorageVolLookupByPath(c, path)), connection: self)
-        }
+        try await lookup("virStorageVolLookupByPath") { virStorageVolLookupByPath($0, path) }
     }
 }

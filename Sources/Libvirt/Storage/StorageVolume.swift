@@ -36,7 +36,7 @@ public enum StorageVolumeWipeAlgorithm: CEnumMirror {
 
 /// A storage volume (`virStorageVolPtr`): a file, LV, LUN, … in a `StoragePool`. A
 /// `LibvirtObject`; name and key come from the handle (the key is unique on the host).
-public final class StorageVolume: LibvirtObject, @unchecked Sendable {
+public final class StorageVolume: LibvirtObject, ConnectionObject, @unchecked Sendable {
     static let kind = ObjectKind(ref: virStorageVolRef, free: virStorageVolFree)
 
     init(adopting handle: OpaquePointer, connection: Connection) {
@@ -121,7 +121,8 @@ public final class StorageVolume: LibvirtObject, @unchecked Sendable {
         guard let raw = UInt32(exactly: algorithm.rawValue) else {
             throw LibvirtError(code: .invalidArg, message: "wipe algorithm \(algorithm) out of range")
         }
-        try await check("virStorageVolWipePattern") { virStorageVolWipePattern($0, raw, 0) }
+        try await check("virStorageVolWipePattern", { virStorageVolWipePattern($0, raw, 0) },
+                        classic: algorithm == .zero ? ("virStorageVolWipe", { virStorageVolWipe($0, 0) }) : nil)
     }
 
     /// Changes the volume's capacity (`virStorageVolResize`).

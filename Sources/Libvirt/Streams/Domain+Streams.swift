@@ -55,18 +55,20 @@ extension Domain {
     /// Without `.force`, a console another client holds is refused (`.operationFailed`).
     public func openConsole(device: String? = nil, flags: ConsoleFlags = [], readAhead: Int = 1 << 20) async throws -> ConsoleSession {
         let stream = try await connection.newStream(nonBlocking: true, readAhead: readAhead)
-        try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
+        _ = try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
             try cCall("virDomainOpenConsole", virDomainOpenConsole(handle, device, st, flags.rawValue))
         }
         return ConsoleSession(domain: self, device: device, stream: stream)
     }
 
     /// Opens a guest channel (`virDomainOpenChannel`, e.g. `org.qemu.guest_agent.0`, or a
-    /// channel's alias) on a new non-blocking stream; `force` takes it from another client.
+    /// channel's alias; nil: the first channel) on a new non-blocking stream; `force` takes
+    /// it from another client (without it a held channel is `.operationFailed`). libvirt
+    /// 9.0's QEMU driver opens `<channel type='unix'>` channels only.
     public func openChannel(_ name: String?, force: Bool = false, readAhead: Int = 1 << 20) async throws -> ConsoleSession {
         let stream = try await connection.newStream(nonBlocking: true, readAhead: readAhead)
         let flags: UInt32 = force ? VIR_DOMAIN_CHANNEL_FORCE.rawValue : 0
-        try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
+        _ = try await stream.attach(direction: .both) { [self] st throws(LibvirtError) in
             try cCall("virDomainOpenChannel", virDomainOpenChannel(handle, name, st, flags))
         }
         return ConsoleSession(domain: self, device: name, stream: stream)

@@ -244,7 +244,10 @@ public struct DiagnosisGatherer: Sendable {
             let name = String(parts.first ?? "")
             let port = parts.count > 1 ? Int(parts[1]) : defaultPort(disk.networkProtocol)
             guard let port else { return .unknown("no port for \(disk.networkProtocol ?? "?")") }
-            let result = (try? await BlockingThreadPool.fileIO.run { tcpConnect(host: name, port: port, timeout: timeout) }) ?? "cancelled"
+            // nil: the server accepted the connection. (`try?` would flatten that nil into
+            // "cancelled" and report every answering server as silent.)
+            let result: String?
+            do { result = try await BlockingThreadPool.fileIO.run { tcpConnect(host: name, port: port, timeout: timeout) } } catch { result = "cancelled" }
             return .server(address: "\(name):\(port)", answers: result == nil, detail: result)
         }
         if let path = disk.sourcePath, disk.type == "file" {

@@ -1,7 +1,7 @@
 import VirtCore
 import DomainXML
 
-/// The facts of a domain definition the rules need, copied out of a ``DomainDefinition``
+/// The facts of a domain definition the rules need, copied out of a `DomainDefinition`
 /// (whose document is not `Sendable`) into plain values.
 ///
 /// Values the XML spells invalidly are left nil and listed in ``unreadable`` (a guest with

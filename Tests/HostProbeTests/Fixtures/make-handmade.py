@@ -177,6 +177,10 @@ def two_socket_smt():
     w(r, "/proc/sys/net/ipv4/ip_local_port_range", "32768\t60999")
     w(r, "/proc/cmdline", "BOOT_IMAGE=/vmlinuz isolcpus=2-3,10-11 nohz_full=2-3,10-11 intel_iommu=on iommu=pt")
     w(r, "/proc/mounts", "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n")
+    # Steal 678 ticks, iowait 345 (USER_HZ 100: 6.78 s, 3.45 s); PSI totals in µs.
+    w(r, "/proc/stat", "cpu  1000 20 500 90000 345 0 10 678 0 0\ncpu0 1000 20 500 90000 345 0 10 678 0 0\nctxt 99\nbtime 1700000000\n")
+    for res, some, full in [("cpu", 1500000, 0), ("io", 2250000, 1250000), ("memory", 12345, 6789)]:
+        w(r, f"/proc/pressure/{res}", f"some avg10=0.00 avg60=0.00 avg300=0.00 total={some}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total={full}\n")
     w(r, "/sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc")
     for m, params in [("kvm", {"halt_poll_ns": "200000"}), ("kvm_intel", {"nested": "Y", "ept": "Y"})]:
         for k, v in params.items():
