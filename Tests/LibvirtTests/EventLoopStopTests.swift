@@ -21,6 +21,18 @@ import VirtKitTestSupport
         }
     }
 
+    /// A non-blocking stream of the test driver's screenshot attached while the loop is
+    /// stopped (its callback registered, not called yet).
+    static func screenshotAttachedWhileStopped(_ dom: Domain) async throws -> LibvirtStream {
+        let stream = try await dom.connection.newStream()
+        await stopOffPool()
+        let mime = try await stream.attach(direction: .read) { st throws(LibvirtError) in
+            try takeString("virDomainScreenshot", virDomainScreenshot(dom.handle, st, 0, 0))
+        }
+        #expect(mime == "image/png")
+        return stream
+    }
+
     @Test func eventLoopRunsAndStops() async throws {
         _ = try await Connection.open("test:///default")
         let before = Self.loop.iterationCount
@@ -83,15 +95,10 @@ import VirtKitTestSupport
         defer { Task { await conn.close() } }
         let dom = try await conn.domain(named: "test")
         for round in 0..<3 {
-            let stream = try await conn.newStream()
-            await Self.stopOffPool()
-            let mime = try await stream.attach(direction: .read) { st throws(LibvirtError) in
-                try takeString("virDomainScreenshot", virDomainScreenshot(dom.handle, st, 0, 0))
-            }
+            let stream = try await Self.screenshotAttachedWhileStopped(dom)
             let reader = Task { try await stream.readAll() }
             if round > 0 { await Task.yield() }  // round 0 starts before the reader parks
             try Self.loop.start()
-            #expect(mime == "image/png")
             #expect(try await reader.value == expected, "round \(round)")
             #expect(stream.isClosed, "the end was confirmed (virStreamFinish)")
         }
@@ -105,11 +112,7 @@ import VirtKitTestSupport
         let conn = try await StreamTests.node()
         defer { Task { await conn.close() } }
         let dom = try await conn.domain(named: "test")
-        let stream = try await conn.newStream()
-        await Self.stopOffPool()
-        _ = try await stream.attach(direction: .read) { st throws(LibvirtError) in
-            try takeString("virDomainScreenshot", virDomainScreenshot(dom.handle, st, 0, 0))
-        }
+        let stream = try await Self.screenshotAttachedWhileStopped(dom)
         let reader = Task { try await stream.readAll() }
         reader.cancel()
         let outcome = await reader.result
