@@ -86,8 +86,10 @@ struct ObjectKind: Sendable {
 /// `NodeDevice`, `Secret` and `DomainSnapshot` share.
 ///
 /// - Reference and free: each object owns exactly one libvirt reference and drops it
-///   (`vir*Free`, which only decrements a count, no daemon call) when the last Swift
-///   reference goes; handles taken from C arrays or callbacks take their own (`vir*Ref`).
+///   (`vir*Free`, which only decrements a count, no daemon call, unless the connection was
+///   closed: then it may be the connection's last reference, and is dropped on the pool) when
+///   the last Swift reference goes; handles taken from C arrays or callbacks take their own
+///   (`vir*Ref`).
 /// - The call seam: `call { handle in … }` runs the body on the connection's pool thread and
 ///   refuses when the connection was closed (`.invalidConn`).
 /// - Identity: equal when they are the same kind on the same connection with the same
@@ -117,7 +119,16 @@ public class LibvirtObject: @unchecked Sendable, Hashable, CustomStringConvertib
     }
 
     deinit {
-        _ = free(handle)
+        // After `close()` this handle may hold libvirt's last reference to the connection,
+        // whose dispose writes a goodbye to the daemon: on a thread that does not block
+        // SIGPIPE (a cooperative one), a daemon that has gone would kill the process. Then the
+        // free runs on the pool, whose threads block SIGPIPE. Otherwise it only drops a count.
+        if connection.isClosed {
+            let box = HandleBox(handle), free = self.free
+            connection.pool.execute { _ = free(box.pointer) }
+        } else {
+            _ = free(handle)
+        }
     }
 
     /// What identifies the object within its kind and connection (overridden per kind: the
