@@ -89,6 +89,20 @@ import VirtKitTestSupport
         #expect(BlockJobType(rawValue: 99) == .unknown(99))
     }
 
+    /// libvirt's own readiness, from the live XML's `<mirror>`: only the named disk's counts.
+    @Test func mirrorReadinessComesFromTheNamedDisk() {
+        func disk(_ dev: String, _ file: String, mirror: String?) -> String {
+            "<disk type='file' device='disk'><source file='\(file)'/>" + (mirror.map { "<mirror type='file' file='/c.qcow2' job='copy'\($0)><format type='qcow2'/></mirror>" } ?? "")
+                + "<target dev='\(dev)' bus='virtio'/></disk>"
+        }
+        let xml = "<domain><devices>" + disk("vda", "/a.qcow2", mirror: "") + disk("vdb", "/b.qcow2", mirror: " ready='yes'") + "</devices></domain>"
+        #expect(!Domain.mirrorIsReady(xml, disk: "vda"), "vda's mirror is not ready yet")
+        #expect(Domain.mirrorIsReady(xml, disk: "vdb"))
+        #expect(Domain.mirrorIsReady(xml, disk: "/b.qcow2"), "named by its source path")
+        #expect(!Domain.mirrorIsReady(xml, disk: "vdc"))
+        #expect(!Domain.mirrorIsReady("<domain><devices>" + disk("vda", "/a.qcow2", mirror: nil) + "</devices></domain>", disk: "vda"))
+    }
+
     // MARK: Save, restore, managed save, core dump
 
     @Test func saveRestoreAndManagedSave() async throws {

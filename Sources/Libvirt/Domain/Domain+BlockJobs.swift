@@ -204,9 +204,12 @@ extension Domain {
     }
 
     /// Progress of the block job on `disk`, read every `interval` (`virDomainGetBlockJobInfo`):
-    /// yields each reading and finishes when no job runs any more, or after the first
-    /// ready reading when `untilReady` (a copy or active commit then waits for its pivot).
-    /// Throws the first failed call's error.
+    /// yields each reading and finishes when no job runs any more, or, when `untilReady`, after
+    /// the first ready reading that libvirt itself has marked ready (a copy or active commit
+    /// then waits for its pivot). QEMU's `cur == end` shows before libvirt has processed the
+    /// READY event, and a pivot in between fails ("not ready for pivot yet"); the live XML's
+    /// `<mirror ready='yes'>` is written with libvirt's own job state, so it is the signal
+    /// that a pivot will be accepted. Throws the first failed call's error.
     public func blockJobProgress(disk: String, every interval: Duration = .milliseconds(200),
                                  untilReady: Bool = false) -> AsyncThrowingStream<BlockJobInfo, Error> {
         AsyncThrowingStream { continuation in
@@ -214,7 +217,7 @@ extension Domain {
                 do {
                     while let info = try await self.blockJobInfo(disk: disk) {
                         continuation.yield(info)
-                        if untilReady && info.isReady { break }
+                        if untilReady, info.isReady, Self.mirrorIsReady(try await self.xmlDescription(), disk: disk) { break }
                         try await Task.sleep(for: interval)
                     }
                     continuation.finish()
@@ -224,6 +227,19 @@ extension Domain {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+
+    /// Whether the live XML's `<disk>` named `disk` (target or source path) has a
+    /// `<mirror … ready='yes'>`.
+    static func mirrorIsReady(_ xml: String, disk: String) -> Bool {
+        for part in xml.components(separatedBy: "<disk ").dropFirst() {
+            let element = part.components(separatedBy: "</disk>").first ?? part
+            let named = element.contains("dev='\(disk)'") || element.contains("file='\(disk)'") || element.contains("dev=\"\(disk)\"")
+            guard named, let mirror = element.range(of: "<mirror ") else { continue }
+            let tag = element[mirror.upperBound...].prefix { $0 != ">" }
+            return tag.contains("ready='yes'") || tag.contains("ready=\"yes\"")
+        }
+        return false
     }
 
     // MARK: Sizes, counters, raw reads
