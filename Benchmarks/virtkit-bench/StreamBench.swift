@@ -113,7 +113,7 @@ enum StreamBench {
             for _ in 0..<5 {
                 let t0 = ContinuousClock.now
                 _ = try shell("/usr/bin/virsh", ["-q", "-c", uri, "vol-info", volPath])
-                xs.append(seconds(ContinuousClock.now - t0))
+                xs.append((ContinuousClock.now - t0).inSeconds)
             }
             return median(xs)
         }
@@ -142,10 +142,6 @@ enum StreamBench {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
     /// One timed transfer between the volume and `file` (`upload`: file → volume).
     static func time(_ e: Engine, upload: Bool, vol: StorageVolume, volPath: String, file: String, python: String, script: String) async throws -> Double {
         switch e {
@@ -153,12 +149,12 @@ enum StreamBench {
             let mode: StreamTransferMode = e == .virtkit ? .eventDriven : .blockingThread
             let t0 = ContinuousClock.now
             if upload { _ = try await vol.upload(fromFile: file, mode: mode) } else { _ = try await vol.download(toFile: file, mode: mode) }
-            return seconds(ContinuousClock.now - t0)
+            return (ContinuousClock.now - t0).inSeconds
         case .virsh:
             return try await onThread {
                 let t0 = ContinuousClock.now
                 _ = try shell("/usr/bin/virsh", ["-q", "-c", uri, upload ? "vol-upload" : "vol-download", volPath, file])
-                return seconds(ContinuousClock.now - t0)
+                return (ContinuousClock.now - t0).inSeconds
             }
         case .python:
             return try await onThread {
@@ -304,7 +300,7 @@ enum StreamBench {
                 guard let chunk = try await it.next() else { throw BenchError("the console closed") }
                 back = chunk.contains(ch)
             }
-            out.append(seconds(ContinuousClock.now - t0))
+            out.append((ContinuousClock.now - t0).inSeconds)
         }
         try await session.close()
         return out

@@ -36,8 +36,7 @@ extension VolumeCommand {
                     bar.draw(fraction: Double(done) / Double(total), detail: MemorySize(bytes: done).humanReadable)
                 }
                 bar.clear()
-                let elapsed = ContinuousClock.now - t0
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let seconds = (ContinuousClock.now - t0).inSeconds
                 let result = Transfer(volume: name, file: file, bytes: bytes, seconds: seconds,
                                       mibPerSecond: seconds > 0 ? Double(bytes) / 1_048_576 / seconds : 0)
                 if output.json {
