@@ -13,8 +13,10 @@ public struct BlockJobInfo: Hashable, Sendable {
 
     /// `current / end` in 0…1; nil while the job has not sized itself (`end` 0).
     public var progress: Double? { end == 0 ? nil : Double(current) / Double(end) }
-    /// `current == end` (and non-zero): a copy or active commit is in its mirroring
-    /// phase and can be pivoted; other jobs are about to finish.
+    /// `current == end` (and non-zero): QEMU has a copy or active commit in its mirroring
+    /// phase (other jobs are about to finish). libvirt accepts a pivot only once it has
+    /// processed QEMU's READY: wait for the `.ready` block-job event, or for
+    /// `blockJobProgress(disk:every:untilReady:)` to end.
     public var isReady: Bool { end > 0 && current == end }
 }
 
@@ -191,8 +193,9 @@ extension Domain {
     }
 
     /// Starts copying `disk` to the destination a `<disk>` XML describes (`virDomainBlockCopy`);
-    /// once ready (`BlockJobInfo.isReady`, a `.ready` event), `abortBlockJob(…, flags: .pivot)`
-    /// switches the guest over, a plain abort keeps the original.
+    /// once libvirt has it ready (a `.ready` event, or `blockJobProgress(…, untilReady: true)`
+    /// ending), `abortBlockJob(…, flags: .pivot)` switches the guest over, a plain abort keeps
+    /// the original.
     public func blockCopy(disk: String, destinationXML: String, parameters: BlockCopyParameters = BlockCopyParameters(),
                           flags: BlockCopyFlags = []) async throws {
         let params = parameters.encoded
