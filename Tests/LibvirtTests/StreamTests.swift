@@ -156,6 +156,12 @@ import VirtKitTestSupport
             #expect(e.code == .systemError && e.function == nil && e.message.contains("/nonexistent/virtkit-"), "\(e)")
         }
         await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await vol.upload(fromFile: "/dev") }
+        // A FIFO without a writer is refused at once (an open that waited for a writer would
+        // hang here for ever).
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("virtkit-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        await ObjectKindTests.expectError(.invalidArg, nil) { _ = try await vol.upload(fromFile: fifo) }
         // A stream of another connection is refused.
         let other = try await Self.node()
         defer { Task { await other.close() } }

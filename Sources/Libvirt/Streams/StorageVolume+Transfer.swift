@@ -164,7 +164,9 @@ final class TransferFile: @unchecked Sendable {
     let size: UInt64
 
     init(path: String, writing: Bool) throws(LibvirtError) {
-        let fd = writing ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) : open(path, O_RDONLY | O_CLOEXEC)
+        // Reading: O_NONBLOCK so a FIFO opens at once and is refused below, instead of the
+        // open waiting for a writer (no effect on the regular files that are read).
+        let fd = writing ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw LibvirtError.file("open", path, errno) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { let e = errno; close(fd); throw LibvirtError.file("stat", path, e) }
